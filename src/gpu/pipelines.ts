@@ -1,0 +1,94 @@
+// Shader modules and compute pipelines, cached by kernel name and override constants.
+// Compile errors come back with the kernel's name and the offending source lines.
+
+export interface KernelSource {
+  /** Name used in errors and cache keys, e.g. "matmul_reg_vec4". */
+  name: string;
+  code: string;
+  entryPoint?: string;
+}
+
+export type Overrides = Record<string, number | boolean>;
+
+/** Formats WGSL compiler messages with the lines they point at. */
+export function formatCompileMessages(kernel: KernelSource, messages: readonly GPUCompilationMessage[]): string {
+  const lines = kernel.code.split('\n');
+  const out: string[] = [];
+  for (const m of messages) {
+    if (m.type !== 'error') continue;
+    out.push(`${kernel.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.type}: ${m.message}`);
+    for (let l = Math.max(1, m.lineNum - 2); l <= Math.min(lines.length, m.lineNum + 1); l++) {
+      out.push(`${l === m.lineNum ? '>' : ' '} ${String(l).padStart(4)} | ${lines[l - 1]}`);
+      if (l === m.lineNum && m.linePos > 0) out.push(`       | ${' '.repeat(m.linePos - 1)}^`);
+    }
+  }
+  return out.join('\n');
+}
+
+export class KernelCompileError extends Error {
+  constructor(public kernel: string, public details: string) {
+    super(`flstm: WGSL kernel "${kernel}" failed to compile:\n${details}`);
+    this.name = 'KernelCompileError';
+  }
+}
+
+export class PipelineCache {
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private ids = new WeakMap<GPUComputePipeline, number>();
+  private nextId = 1;
+  /** Errors found asynchronously (compilation info, validation) are reported at the next sync point. */
+  pendingErrors: Error[] = [];
+
+  constructor(private device: GPUDevice) {}
+
+  module(kernel: KernelSource): GPUShaderModule {
+    let m = this.modules.get(kernel.name);
+    if (m) return m;
+    m = this.device.createShaderModule({ code: kernel.code, label: kernel.name });
+    this.modules.set(kernel.name, m);
+    void m.getCompilationInfo().then((info) => {
+      if (info.messages.some((x) => x.type === 'error')) {
+        this.pendingErrors.push(new KernelCompileError(kernel.name, formatCompileMessages(kernel, info.messages)));
+      }
+    });
+    return m;
+  }
+
+  /** Compiles a kernel and waits for the compiler's verdict (used at init and in tests). */
+  async check(kernel: KernelSource): Promise<void> {
+    const m = this.device.createShaderModule({ code: kernel.code, label: kernel.name });
+    const info = await m.getCompilationInfo();
+    if (info.messages.some((x) => x.type === 'error')) {
+      throw new KernelCompileError(kernel.name, formatCompileMessages(kernel, info.messages));
+    }
+  }
+
+  get(kernel: KernelSource, overrides: Overrides = {}): GPUComputePipeline {
+    const key = kernel.name + JSON.stringify(overrides);
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const constants: Record<string, number> = {};
+    for (const [k, v] of Object.entries(overrides)) constants[k] = typeof v === 'boolean' ? Number(v) : v;
+    this.device.pushErrorScope('validation');
+    p = this.device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module: this.module(kernel), entryPoint: kernel.entryPoint ?? 'main', constants },
+    });
+    void this.device.popErrorScope().then((err) => {
+      if (err) this.pendingErrors.push(new KernelCompileError(kernel.name, `pipeline ${key}: ${err.message}`));
+    });
+    this.pipelines.set(key, p);
+    this.ids.set(p, this.nextId++);
+    return p;
+  }
+
+  id(p: GPUComputePipeline): number {
+    return this.ids.get(p)!;
+  }
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+}

@@ -1,0 +1,127 @@
+// The command recorder: ops encode dispatches into one open compute pass of one command
+// encoder; the recorder submits when data is read back or when the batch limit is reached.
+// No op waits for the GPU; only readback does.
+import { bufferId } from './pool.js';
+import type { PipelineCache } from './pipelines.js';
+
+/** Submit after this many dispatches even without a readback, to bound the encoder's size. */
+const MAX_DISPATCHES_PER_SUBMIT = 4096;
+const MAX_BIND_GROUPS = 16384;
+
+export class Recorder {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private afterSubmit: GPUBuffer[] = [];
+  private readbackPool = new Map<number, GPUBuffer[]>();
+  dispatchesSinceSubmit = 0;
+  /** Counters for benches and tests. */
+  stats = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0 };
+
+  constructor(private device: GPUDevice, private pipelines: PipelineCache) {}
+
+  private enc(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    return (this.pass ??= this.enc().beginComputePass());
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  bindGroup(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
+    let key = String(this.pipelines.id(pipeline));
+    for (const b of buffers) key += ',' + bufferId(b);
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
+      bg = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      this.bindGroups.set(key, bg);
+      this.stats.bindGroupsCreated++;
+    }
+    return bg;
+  }
+
+  /** Forget bind groups that name a buffer about to be destroyed. */
+  forgetBuffer(b: GPUBuffer): void {
+    const id = ',' + bufferId(b);
+    for (const k of this.bindGroups.keys()) {
+      if ((k + ',').includes(id + ',')) this.bindGroups.delete(k);
+    }
+  }
+
+  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], workgroups: [number, number?, number?]): void {
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, buffers));
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.stats.dispatches++;
+    if (++this.dispatchesSinceSubmit >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.enc().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Upload host data in stream order: a filled staging buffer copied by the encoder. */
+  upload(dst: GPUBuffer, data: ArrayBufferView, dstOffset = 0): void {
+    const bytes = Math.ceil(data.byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: 0x4 /* COPY_SRC */, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    staging.unmap();
+    this.copy(staging, 0, dst, dstOffset, bytes);
+    this.afterSubmit.push(staging);
+  }
+
+  /** Zero-fill (clearBuffer) in stream order. */
+  clear(dst: GPUBuffer, offset = 0, bytes?: number): void {
+    this.endPass();
+    this.enc().clearBuffer(dst, offset, bytes);
+  }
+
+  submit(): void {
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.stats.submits++;
+    }
+    this.dispatchesSinceSubmit = 0;
+    for (const b of this.afterSubmit) b.destroy();
+    this.afterSubmit.length = 0;
+  }
+
+  /** Copies `bytes` from `src` to the host. The only place the engine waits for the GPU. */
+  async read(src: GPUBuffer, bytes: number, srcOffset = 0): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    let staging = this.readbackPool.get(size)?.pop();
+    staging ??= this.device.createBuffer({ size, usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ });
+    this.copy(src, srcOffset, staging, 0, size);
+    this.submit();
+    this.stats.readbacks++;
+    await staging.mapAsync(0x1 /* GPUMapMode.READ */);
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    let list = this.readbackPool.get(size);
+    if (!list) this.readbackPool.set(size, (list = []));
+    if (list.length < 4) list.push(staging);
+    else staging.destroy();
+    return out;
+  }
+
+  /** Waits until everything submitted so far has run (benchmarks). */
+  async finish(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+}

@@ -1,0 +1,191 @@
+// The engine's GPU runtime: one device, its limits, the buffer pool, the pipeline and
+// parameter caches and the command recorder. `fl.init()` makes it; ops use `rt()`.
+import { findAdapter, type AdapterRequest } from './adapter.js';
+import { BufferPool } from './pool.js';
+import { ParamCache } from './params.js';
+import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
+import { Recorder } from './recorder.js';
+import { isBrowser } from './platform.js';
+
+export interface InitOptions extends AdapterRequest {
+  /** Kernel variant family: 'auto' picks by adapter (software drivers: barrier-free register tiles). */
+  variant?: 'auto' | 'software' | 'gpu';
+}
+
+export interface AdapterInfoSummary {
+  backend: 'node-dawn' | 'browser';
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  software: boolean;
+  /** The Vulkan driver file chosen when no GPU driver answered (Node only). */
+  icd?: string;
+  variant: 'software' | 'gpu';
+  limits: Record<string, number>;
+  features: string[];
+}
+
+/** Limits we ask for at the adapter's own values, not WebGPU's small defaults. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxBindGroups',
+] as const;
+
+const WANTED_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly params: ParamCache;
+  readonly recorder: Recorder;
+  readonly limits: Record<string, number> = {};
+  lost: string | null = null;
+  /** A 16-byte buffer bound where a kernel's binding is unused by the chosen variant. */
+  readonly dummy: GPUBuffer;
+  private uncaptured: Error[] = [];
+
+  /** `gpu` and `adapter` are held so the Dawn instance is not garbage-collected under the device. */
+  constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter) {
+    for (const k of WANTED_LIMITS) this.limits[k] = Number((device.limits as unknown as Record<string, number>)[k]);
+    info.limits = this.limits;
+    this.pool = new BufferPool(device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
+    this.pipelines = new PipelineCache(device);
+    this.params = new ParamCache(device);
+    this.recorder = new Recorder(device, this.pipelines);
+    this.dummy = device.createBuffer({ size: 16, usage: 0x80 | 0x8 });
+    this.pool.onDestroy = (b) => this.recorder.forgetBuffer(b);
+    device.onuncapturederror = (ev) => {
+      this.uncaptured.push(new Error(`flstm: GPU error: ${ev.error.message}`));
+    };
+    void device.lost.then((l) => {
+      if (l.reason !== 'destroyed') this.lost = `${l.reason}: ${l.message}`;
+      else this.lost ??= 'the device was destroyed (fl.dispose() was called)';
+    });
+  }
+
+  /** Throws if the device is lost; called by every op. */
+  check(): void {
+    if (this.lost) throw new Error(`flstm: the GPU device is lost (${this.lost}); call fl.init() again`);
+  }
+
+  /** Throws errors the GPU reported since the last sync point (compile or validation errors). */
+  throwPending(): void {
+    const errs = [...this.pipelines.pendingErrors, ...this.uncaptured];
+    this.pipelines.pendingErrors.length = 0;
+    this.uncaptured.length = 0;
+    if (errs.length) throw errs[0];
+  }
+
+  /** Encodes one dispatch: params (a uniform at binding 0, cached by value), then storage buffers. */
+  run(kernel: KernelSource, opts: {
+    overrides?: Overrides;
+    params?: ArrayLike<number>;
+    f32Mask?: number;
+    buffers: GPUBuffer[];
+    workgroups: [number, number?, number?];
+  }): void {
+    this.check();
+    const pipeline = this.pipelines.get(kernel, opts.overrides);
+    const bufs = opts.params ? [this.params.get(opts.params, opts.f32Mask), ...opts.buffers] : opts.buffers;
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    for (const w of opts.workgroups) {
+      if (w !== undefined && (w > maxWg || w < 0)) {
+        throw new Error(`flstm: kernel ${kernel.name} needs ${w} workgroups in one dimension; the adapter allows ${maxWg}`);
+      }
+    }
+    if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
+    this.recorder.dispatch(pipeline, bufs, opts.workgroups);
+  }
+
+  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    this.check();
+    const out = await this.recorder.read(buffer, bytes);
+    // Let the error-scope promises of pipelines created since the last sync settle.
+    await new Promise((r) => setTimeout(r, 0));
+    this.throwPending();
+    return out;
+  }
+
+  destroy(): void {
+    this.recorder.submit();
+    this.device.destroy();
+  }
+}
+
+let current: Runtime | null = null;
+let pending: Promise<Runtime> | null = null;
+
+export function rt(): Runtime {
+  if (!current) throw new Error('flstm: not initialized; call `await fl.init()` first');
+  current.check();
+  return current;
+}
+
+export function hasRuntime(): boolean {
+  return current !== null;
+}
+
+function isSoftwareAdapter(info: GPUAdapterInfo, fallback: boolean): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  return fallback || /llvmpipe|lavapipe|swiftshader|software|warp|microsoft basic/i.test(text);
+}
+
+export async function init(opts: InitOptions = {}): Promise<Runtime> {
+  if (current && !current.lost) return current;
+  if (pending) return pending;
+  pending = (async () => {
+    const { gpu, adapter, icd } = await findAdapter(opts);
+    const ai = adapter.info;
+    if (opts.adapter && !opts.adapter.endsWith('.json')) {
+      const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`;
+      if (!text.toLowerCase().includes(opts.adapter.toLowerCase())) {
+        throw new Error(`flstm: adapter "${opts.adapter}" was asked for, but the adapter found is "${text.trim()}"`);
+      }
+    }
+    const requiredLimits: Record<string, number> = {};
+    for (const k of WANTED_LIMITS) {
+      const v = (adapter.limits as unknown as Record<string, number>)[k];
+      if (typeof v === 'number') requiredLimits[k] = v;
+    }
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'flstm' });
+    const software = isSoftwareAdapter(ai, (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
+    const variant = opts.variant && opts.variant !== 'auto' ? opts.variant : software ? 'software' : 'gpu';
+    const info: AdapterInfoSummary = {
+      backend: isBrowser ? 'browser' : 'node-dawn',
+      vendor: ai.vendor,
+      architecture: ai.architecture,
+      device: ai.device,
+      description: ai.description,
+      software,
+      icd,
+      variant,
+      limits: {},
+      features: [...device.features].sort(),
+    };
+    current = new Runtime(device, info, gpu, adapter);
+    return current;
+  })();
+  try {
+    return await pending;
+  } finally {
+    pending = null;
+  }
+}
+
+/** Destroys the device (a Dawn instance otherwise keeps Node alive). */
+export function dispose(): void {
+  if (current) {
+    current.destroy();
+    current = null;
+  }
+}

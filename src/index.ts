@@ -1,0 +1,74 @@
+// The public surface: `import * as fl from 'flstm'`.
+import './ops/shape.js';
+import { gradOps } from './autograd.js';
+import { add } from './ops/elementwise.js';
+import { ones } from './ops/create.js';
+import { init as initRuntime, dispose as disposeRuntime, rt, type InitOptions, type AdapterInfoSummary } from './gpu/runtime.js';
+import { Tensor, popScope, pushScope } from './tensor.js';
+
+gradOps.add = add;
+gradOps.onesLike = (t) => ones(t.shape);
+
+export { Tensor } from './tensor.js';
+export type { DType, Shape } from './tensor.js';
+export { noGrad, backward } from './autograd.js';
+export { setSeed, Rng } from './random.js';
+export { tensor, zeros, ones, full, randn, rand } from './ops/create.js';
+export type { TensorOptions, RandomOptions } from './ops/create.js';
+export { add, sub, mul, scale, sigmoid, tanh, relu, exp } from './ops/elementwise.js';
+export { sum, mean } from './ops/reduce.js';
+export { reshape } from './ops/shape.js';
+export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
+export { NO_ADAPTER_HELP } from './gpu/adapter.js';
+export { KernelCompileError } from './gpu/pipelines.js';
+
+/** Finds an adapter and opens the device. Safe to call more than once. */
+export async function init(opts: InitOptions = {}): Promise<AdapterInfoSummary> {
+  return (await initRuntime(opts)).info;
+}
+
+/** Backend, adapter vendor / architecture / description, software or not, limits, features. */
+export function info(): AdapterInfoSummary {
+  return rt().info;
+}
+
+/** Destroys the device; a later fl.init() opens a new one. */
+export function dispose(): void {
+  disposeRuntime();
+}
+
+/** Runs fn and disposes every tensor it made except those it returns (and grads, and kept ones). */
+export function tidy<T>(fn: () => T): T {
+  pushScope();
+  let result: T | undefined;
+  try {
+    result = fn();
+    return result;
+  } finally {
+    const keep = new Set<Tensor>();
+    const collect = (v: unknown): void => {
+      if (v instanceof Tensor) keep.add(v);
+      else if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object' && !(ArrayBuffer.isView(v))) Object.values(v).forEach(collect);
+    };
+    collect(result);
+    popScope(keep);
+  }
+}
+
+/** Waits for all submitted GPU work (benchmarks). */
+export async function sync(): Promise<void> {
+  await rt().recorder.finish();
+}
+
+/** Engine counters: dispatches, submits, bind groups, pool bytes, pipelines. */
+export function stats() {
+  const r = rt();
+  return {
+    ...r.recorder.stats,
+    pipelines: r.pipelines.size,
+    poolInUseBytes: r.pool.inUseBytes,
+    poolFreeBytes: r.pool.freeBytes,
+    bufferAllocations: r.pool.allocations,
+  };
+}

@@ -1,0 +1,107 @@
+// Making tensors: from host data, zeros, ones, full, seeded randn / rand.
+import { rt } from '../gpu/runtime.js';
+import { Tensor, checkShape, fmtShape, shapeSize, type DType, type Shape } from '../tensor.js';
+import { rngFor } from '../random.js';
+import { fill } from './elementwise.js';
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  dtype?: DType;
+}
+
+type NestedNumbers = number | NestedNumbers[];
+
+function flatten(data: NestedNumbers[], outArr: number[]): void {
+  for (const v of data) {
+    if (Array.isArray(v)) flatten(v, outArr);
+    else outArr.push(v);
+  }
+}
+
+function inferShape(data: NestedNumbers): number[] {
+  const shape: number[] = [];
+  let d: NestedNumbers = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0];
+  }
+  return shape;
+}
+
+/** A tensor from host data: a typed array or (nested) number array, with a shape. */
+export function tensor(
+  data: Float32Array | Int32Array | ArrayLike<number> | NestedNumbers[],
+  shape?: Shape,
+  opts: TensorOptions = {},
+): Tensor {
+  let flat: ArrayLike<number>;
+  if (Array.isArray(data) && data.some((v) => Array.isArray(v))) {
+    const f: number[] = [];
+    flatten(data as NestedNumbers[], f);
+    flat = f;
+    shape ??= inferShape(data as NestedNumbers[]);
+  } else {
+    flat = data as ArrayLike<number>;
+    shape ??= [flat.length];
+  }
+  checkShape(shape);
+  if (shapeSize(shape) !== flat.length) {
+    throw new Error(`flstm: tensor(): ${flat.length} values do not fill shape ${fmtShape(shape)} (${shapeSize(shape)} elements)`);
+  }
+  const dtype: DType = opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+  if (dtype === 'i32') {
+    for (let i = 0; i < flat.length; i++) {
+      if (!Number.isInteger(flat[i])) throw new Error(`flstm: tensor(): i32 data must be integers, got ${flat[i]} at index ${i}`);
+    }
+  }
+  const host = dtype === 'f32' ? Float32Array.from(flat) : Int32Array.from(flat);
+  const t = Tensor.empty(shape, dtype, 'tensor');
+  if (host.length > 0) rt().recorder.upload(t.buffer, host);
+  t.requiresGrad = opts.requiresGrad ?? false;
+  if (t.requiresGrad && dtype !== 'f32') throw new Error('flstm: tensor(): only f32 tensors can require grad');
+  return t;
+}
+
+export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
+  checkShape(shape);
+  const t = fill(shape, value);
+  t.requiresGrad = opts.requiresGrad ?? false;
+  return t;
+}
+
+export const zeros = (shape: Shape, opts: TensorOptions = {}): Tensor => {
+  if (opts.dtype === 'i32') return tensor(new Int32Array(shapeSize(shape)), shape);
+  return full(shape, 0, opts);
+};
+export const ones = (shape: Shape, opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+
+export interface RandomOptions extends TensorOptions {
+  seed?: number;
+  /** Standard deviation (randn) or the half-width of the interval (rand: [-scale, scale)). */
+  scale?: number;
+  mean?: number;
+}
+
+/** Normal(mean, scale^2) numbers from a seeded generator: the same on every adapter. */
+export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
+  checkShape(shape);
+  const rng = rngFor(opts.seed);
+  const n = shapeSize(shape);
+  const h = new Float32Array(n);
+  const s = opts.scale ?? 1;
+  const m = opts.mean ?? 0;
+  for (let i = 0; i < n; i++) h[i] = m + s * rng.normal();
+  return tensor(h, shape, { requiresGrad: opts.requiresGrad });
+}
+
+/** Uniform numbers in [mean - scale, mean + scale), seeded. */
+export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
+  checkShape(shape);
+  const rng = rngFor(opts.seed);
+  const n = shapeSize(shape);
+  const h = new Float32Array(n);
+  const s = opts.scale ?? 1;
+  const m = opts.mean ?? 0;
+  for (let i = 0; i < n; i++) h[i] = m + s * (2 * rng.uniform() - 1);
+  return tensor(h, shape, { requiresGrad: opts.requiresGrad });
+}

@@ -1,0 +1,27 @@
+// Small helpers shared by the ops: grid folding, checks with clear messages, output allocation.
+import { Tensor, fmtShape, type DType, type Shape } from '../tensor.js';
+
+/** Workgroups for n invocations of `wg` each, folded into 2-D when over the per-dimension limit. */
+export function grid1d(n: number, wg = 256, maxPerDim = 65535): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}
+
+export function assertTensor(t: unknown, what: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`flstm: ${what} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  t.buffer; // throws a clear message when disposed
+}
+
+export function assertDType(t: Tensor, dtype: DType, op: string, what: string): void {
+  if (t.dtype !== dtype) throw new Error(`flstm: ${op}: ${what} must be ${dtype}, got ${t.dtype} ${fmtShape(t.shape)}`);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function out(shape: Shape, dtype: DType, origin: string): Tensor {
+  return Tensor.empty(shape, dtype, origin);
+}

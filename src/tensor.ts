@@ -1,0 +1,172 @@
+// Tensor: a shape, a dtype (f32 or i32), a pooled GPU buffer, and for autograd the grad and
+// the node of the op that made it. Contiguous row-major storage.
+import { rt } from './gpu/runtime.js';
+import type { GradNode } from './autograd.js';
+
+export type DType = 'f32' | 'i32';
+export type Shape = readonly number[];
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function checkShape(shape: Shape, what = 'shape'): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`flstm: ${what} must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+// Scopes for fl.tidy: every tensor made inside is disposed at the end unless returned or kept.
+const scopes: Set<Tensor>[] = [];
+
+export function pushScope(): void {
+  scopes.push(new Set());
+}
+
+export function popScope(keep: Set<Tensor>): void {
+  const s = scopes.pop();
+  if (!s) return;
+  const parent = scopes[scopes.length - 1];
+  for (const t of s) {
+    if (keep.has(t) || t.disposed) {
+      parent?.add(t);
+    } else t.dispose();
+  }
+}
+
+let nextId = 1;
+
+export class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer) {}
+}
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** Shared with reshaped views; the buffer returns to the pool when the last view is disposed. */
+  private storage: Storage | null;
+  requiresGrad: boolean;
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, while the tape holds it. */
+  node: GradNode | null = null;
+  /** Which op made it (for error messages). */
+  readonly origin: string;
+
+  constructor(shape: Shape, dtype: DType, buffer: GPUBuffer | Storage, opts: { requiresGrad?: boolean; origin?: string } = {}) {
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = shapeSize(shape);
+    if (buffer instanceof Storage) {
+      buffer.refs++;
+      this.storage = buffer;
+    } else this.storage = new Storage(buffer);
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.origin = opts.origin ?? 'tensor';
+    scopes[scopes.length - 1]?.add(this);
+  }
+
+  /** A fresh tensor with uninitialized contents. */
+  static empty(shape: Shape, dtype: DType = 'f32', origin?: string): Tensor {
+    checkShape(shape);
+    return new Tensor(shape, dtype, rt().pool.acquire(shapeSize(shape) * 4), { origin });
+  }
+
+  get buffer(): GPUBuffer {
+    if (!this.storage) throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) was used after dispose()`);
+    return this.storage.buffer;
+  }
+
+  /** The shared storage, for views (reshape). */
+  get sharedStorage(): Storage {
+    this.buffer; // throws if disposed
+    return this.storage!;
+  }
+
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Copies the contents to the host. */
+  async data(): Promise<Float32Array | Int32Array> {
+    const bytes = await rt().read(this.buffer, this.size * 4);
+    return this.dtype === 'f32' ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  /** Nested arrays (for printing and small tests). */
+  async array(): Promise<unknown> {
+    const d = Array.from(await this.data());
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.shape.length) return d[off];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** Keeps this tensor alive past the enclosing fl.tidy scope. */
+  keep(): this {
+    for (const s of scopes) s.delete(this);
+    return this;
+  }
+
+  /** Returns the buffer to the pool. Using the tensor afterwards is an error. */
+  dispose(): void {
+    if (!this.storage) return;
+    if (--this.storage.refs === 0) rt().pool.release(this.storage.buffer);
+    this.storage = null;
+    this.node = null;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  /** A view of the same data with another shape (the buffer is shared; no copy). */
+  reshape(shape: Shape): Tensor {
+    const s = [...shape];
+    const inferred = s.indexOf(-1);
+    if (inferred >= 0) s[inferred] = this.size / shapeSize(s.filter((_, i) => i !== inferred));
+    checkShape(s, 'reshape: shape');
+    if (shapeSize(s) !== this.size) {
+      throw new Error(`flstm: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}`);
+    }
+    return reshapeImpl(this, s);
+  }
+
+  /** Backpropagates from this tensor (a scalar, or pass the output gradient). */
+  backward(grad?: Tensor, opts?: { retainGraph?: boolean }): void {
+    backwardImpl(this, grad, opts);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+// Set by ops/shape.ts (reshape needs autograd; kept there to avoid an import cycle).
+let reshapeImpl: (t: Tensor, shape: number[]) => Tensor = () => {
+  throw new Error('flstm: reshape not registered');
+};
+export function registerReshape(fn: typeof reshapeImpl): void {
+  reshapeImpl = fn;
+}
+
+let backwardImpl: (t: Tensor, grad?: Tensor, opts?: { retainGraph?: boolean }) => void = () => {
+  throw new Error('flstm: autograd not registered');
+};
+export function registerBackward(fn: typeof backwardImpl): void {
+  backwardImpl = fn;
+}
