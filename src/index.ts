@@ -17,7 +17,13 @@ export { tensor, zeros, ones, full, randn, rand } from './ops/create.js';
 export type { TensorOptions, RandomOptions } from './ops/create.js';
 export { add, sub, mul, scale, sigmoid, tanh, relu, exp } from './ops/elementwise.js';
 export { sum, mean } from './ops/reduce.js';
+export { embedding, embeddingBackwardSparse } from './ops/embedding.js';
+export { softmaxCrossEntropy } from './ops/softmax_ce.js';
 export { reshape } from './ops/shape.js';
+export { matmul } from './ops/matmul.js';
+export type { MatmulOptions } from './ops/matmul.js';
+export { groupedMatmul } from './ops/grouped_matmul.js';
+export type { MatmulVariant, ActivationName } from './ops/matmul_kernel.js';
 export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
 export { NO_ADAPTER_HELP } from './gpu/adapter.js';
 export { KernelCompileError } from './gpu/pipelines.js';
@@ -43,6 +49,9 @@ export function tidy<T>(fn: () => T): T {
   let result: T | undefined;
   try {
     result = fn();
+    if (result instanceof Promise) {
+      throw new Error('flstm: fl.tidy(fn) takes a synchronous function (its tensors are disposed when it returns); await outside it');
+    }
     return result;
   } finally {
     const keep = new Set<Tensor>();

@@ -31,7 +31,7 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 1, beta = 0): Tensor {
   return y;
 }
 
-function unaryBackwardRaw(op: UnaryName, dy: Tensor, saved: Tensor, alpha = 1): Tensor {
+export function unaryBackwardRaw(op: UnaryName, dy: Tensor, saved: Tensor, alpha = 1): Tensor {
   const dx = out(dy.shape, 'f32', `${op}.backward`);
   rt().run(UNARY_BACKWARD, {
     overrides: { OP: UnaryOp[op] },

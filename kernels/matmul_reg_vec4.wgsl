@@ -1,0 +1,113 @@
+// matmul_reg_vec4.wgsl: C[z] = epilogue(A[z] · B[z]), the barrier-free register-tiled kernel
+// for software drivers (lavapipe, SwiftShader), where each invocation is one SIMD lane and
+// workgroup barriers are expensive. Each invocation owns a 4x4 block of C and loads A and B
+// as vec4 along their contiguous axes; neighbouring invocations read neighbouring vec4s.
+// Layout and epilogue as matmul_scalar.wgsl:
+//   A(m, k) = a[z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
+//   B(k, n) = b[z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
+//   C(m, n) = c[z*strideC + m*ldc + n];  v = act(alpha*acc + bias[z*strideBias + n]); C = v or C += v
+// Requires (checked by src/ops/matmul.ts): K % 4 == 0; A's contiguous extent (TRANS_A ? M : K),
+// lda and strideA multiples of 4; B's contiguous extent (TRANS_B ? K : N), ldb and strideB
+// multiples of 4. Other edges are clamped (loads) and masked (stores).
+// Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4), 3 bias, 4 c.
+// Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
+// Reference: src/ref/matmul.ts `matmulRef`.
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;
+override ACCUM: bool = false;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+
+struct Params {
+  M: u32, N: u32, K: u32, lda: u32,
+  ldb: u32, ldc: u32, strideA: u32, strideB: u32,
+  strideC: u32, strideBias: u32, alpha: f32, pad: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn activate(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { return 1.0 / (1.0 + exp(-v)); }
+    case 2u: { return tanh(v); }
+    case 3u: { return max(v, 0.0); }
+    default: { return v; }
+  }
+}
+
+fn writeC(z: u32, m: u32, n: u32, acc: f32) {
+  var v = p.alpha * acc;
+  if (HAS_BIAS) { v += bias[z * p.strideBias + n]; }
+  v = activate(v);
+  let i = z * p.strideC + m * p.ldc + n;
+  if (ACCUM) { v += c[i]; }
+  c[i] = v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  let z = gid.z;
+  if (n0 >= p.N || m0 >= p.M) { return; }
+  let baseA = z * p.strideA;
+  let baseB = z * p.strideB;
+  // Row offsets of A (when K runs along rows of A) and of B^T, clamped at the edges.
+  var rowA: array<u32, 4>;
+  var colB: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    rowA[i] = baseA + min(m0 + i, p.M - 1u) * p.lda;
+    colB[i] = baseB + min(n0 + i, p.N - 1u) * p.ldb;
+  }
+  var acc: array<vec4f, 4>;
+  for (var k = 0u; k < p.K; k += 4u) {
+    // ar[r] = A(m0+r, k..k+3) as a vec4 over k.
+    var ar: array<vec4f, 4>;
+    if (TRANS_A) {
+      // Stored [K, M]: rows of the store hold 4 consecutive m; transpose in registers.
+      let ak0 = a[(baseA + (k + 0u) * p.lda + m0) / 4u];
+      let ak1 = a[(baseA + (k + 1u) * p.lda + m0) / 4u];
+      let ak2 = a[(baseA + (k + 2u) * p.lda + m0) / 4u];
+      let ak3 = a[(baseA + (k + 3u) * p.lda + m0) / 4u];
+      ar[0] = vec4f(ak0.x, ak1.x, ak2.x, ak3.x);
+      ar[1] = vec4f(ak0.y, ak1.y, ak2.y, ak3.y);
+      ar[2] = vec4f(ak0.z, ak1.z, ak2.z, ak3.z);
+      ar[3] = vec4f(ak0.w, ak1.w, ak2.w, ak3.w);
+    } else {
+      ar[0] = a[(rowA[0] + k) / 4u];
+      ar[1] = a[(rowA[1] + k) / 4u];
+      ar[2] = a[(rowA[2] + k) / 4u];
+      ar[3] = a[(rowA[3] + k) / 4u];
+    }
+    if (TRANS_B) {
+      // Stored [N, K]: bt[c] = B(k..k+3, n0+c) as a vec4 over k; one dot per output.
+      let bt0 = b[(colB[0] + k) / 4u];
+      let bt1 = b[(colB[1] + k) / 4u];
+      let bt2 = b[(colB[2] + k) / 4u];
+      let bt3 = b[(colB[3] + k) / 4u];
+      for (var r = 0u; r < 4u; r++) {
+        acc[r] += vec4f(dot(ar[r], bt0), dot(ar[r], bt1), dot(ar[r], bt2), dot(ar[r], bt3));
+      }
+    } else {
+      // bk_i = B(k+i, n0..n0+3) as a vec4 over n.
+      let bk0 = b[(baseB + (k + 0u) * p.ldb + n0) / 4u];
+      let bk1 = b[(baseB + (k + 1u) * p.ldb + n0) / 4u];
+      let bk2 = b[(baseB + (k + 2u) * p.ldb + n0) / 4u];
+      let bk3 = b[(baseB + (k + 3u) * p.ldb + n0) / 4u];
+      for (var r = 0u; r < 4u; r++) {
+        acc[r] += ar[r].x * bk0 + ar[r].y * bk1 + ar[r].z * bk2 + ar[r].w * bk3;
+      }
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    if (m0 + i >= p.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      if (n0 + j < p.N) { writeC(z, m0 + i, n0 + j, acc[i][j]); }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// matmul_scalar.wgsl: C[z] = epilogue(A[z] · B[z]) for any sizes, strides and transposes.
+// Barrier-free: each invocation owns a 4x4 block of C and reads A and B with scalar loads,
+// clamping indices at the edges (no branch in the inner loop). The generic fallback.
+//   A(m, k) = a[z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
+//   B(k, n) = b[z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
+//   C(m, n) = c[z*strideC + m*ldc + n]
+// Epilogue: v = alpha*acc (+ bias[z*strideBias + n] if HAS_BIAS), then ACT (0 none,
+// 1 sigmoid, 2 tanh, 3 relu), then C = v, or C += v if ACCUM.
+// Bindings: 0 uniform Params, 1 a, 2 b, 3 bias (a dummy when !HAS_BIAS), 4 c.
+// Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
+// Reference: src/ref/matmul.ts `matmulRef`.
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;
+override ACCUM: bool = false;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+
+struct Params {
+  M: u32, N: u32, K: u32, lda: u32,
+  ldb: u32, ldc: u32, strideA: u32, strideB: u32,
+  strideC: u32, strideBias: u32, alpha: f32, pad: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn readA(base: u32, m: u32, k: u32) -> f32 {
+  if (TRANS_A) { return a[base + k * p.lda + m]; }
+  return a[base + m * p.lda + k];
+}
+
+fn readB(base: u32, k: u32, n: u32) -> f32 {
+  if (TRANS_B) { return b[base + n * p.ldb + k]; }
+  return b[base + k * p.ldb + n];
+}
+
+fn activate(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { return 1.0 / (1.0 + exp(-v)); }
+    case 2u: { return tanh(v); }
+    case 3u: { return max(v, 0.0); }
+    default: { return v; }
+  }
+}
+
+fn writeC(z: u32, m: u32, n: u32, acc: f32) {
+  var v = p.alpha * acc;
+  if (HAS_BIAS) { v += bias[z * p.strideBias + n]; }
+  v = activate(v);
+  let i = z * p.strideC + m * p.ldc + n;
+  if (ACCUM) { v += c[i]; }
+  c[i] = v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  let z = gid.z;
+  if (n0 >= p.N || m0 >= p.M) { return; }
+  let baseA = z * p.strideA;
+  let baseB = z * p.strideB;
+  // Clamped indices: edge invocations compute on repeated rows/columns and skip those stores.
+  var rows: array<u32, 4>;
+  var cols: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    rows[i] = min(m0 + i, p.M - 1u);
+    cols[i] = min(n0 + i, p.N - 1u);
+  }
+  var acc: array<vec4f, 4>;
+  for (var k = 0u; k < p.K; k++) {
+    let bv = vec4f(readB(baseB, k, cols[0]), readB(baseB, k, cols[1]), readB(baseB, k, cols[2]), readB(baseB, k, cols[3]));
+    acc[0] += readA(baseA, rows[0], k) * bv;
+    acc[1] += readA(baseA, rows[1], k) * bv;
+    acc[2] += readA(baseA, rows[2], k) * bv;
+    acc[3] += readA(baseA, rows[3], k) * bv;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    if (m0 + i >= p.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      if (n0 + j < p.N) { writeC(z, m0 + i, n0 + j, acc[i][j]); }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef, type MatmulRefOptions } from '../src/ref/matmul.js';
+import { vec4Eligible } from '../src/ops/matmul_kernel.js';
+import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
+
+useDevice();
+
+type Case = [number, number, number]; // M, K, N
+const ANY_SIZES: Case[] = [[1, 1, 1], [7, 33, 129], [129, 7, 33], [1000, 7, 33], [33, 129, 1], [65, 17, 70]];
+// vec4 needs K and the contiguous extents to be multiples of 4; M and N edges stay ragged.
+const VEC4_SIZES: Case[] = [[4, 4, 4], [36, 36, 68], [132, 64, 36], [36, 132, 12], [4, 4, 100]];
+/** vec4 sizes with a ragged edge where the layout allows one (M when A is not transposed, N when B is). */
+const raggedVec4 = (tA: boolean, tB: boolean): Case => [tA ? 36 : 33, 40, tB ? 33 : 36];
+const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+
+function stored(M: number, K: number, N: number, tA: boolean, tB: boolean): [number[], number[]] {
+  return [tA ? [K, M] : [M, K], tB ? [N, K] : [K, N]];
+}
+
+async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions & { variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean }) {
+  const seed = freshSeed();
+  const tA = !!o.transposeA;
+  const tB = !!o.transposeB;
+  let [sa, sb] = stored(M, K, N, tA, tB);
+  if (o.batch) {
+    sa = [o.batch, ...sa];
+    if (!o.sharedB) sb = [o.batch, ...sb];
+  }
+  const a = f32(randomNd(sa, seed));
+  const b = f32(randomNd(sb, seed + 1));
+  const bias = o.bias ? f32(randomNd([N], seed + 2)) : undefined;
+  const opts = { ...o, bias };
+  const at = toTensor(a, true);
+  const bt = toTensor(b, true);
+  const biasT = bias ? toTensor(bias, true) : undefined;
+  const y = fl.matmul(at, bt, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
+  const want = matmulRef(a, b, opts);
+  const dy = f32(randomNd(want.shape, seed + 3));
+  y.backward(toTensor(dy));
+  const tag = `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${tA} tB=${tB} batch=${o.batch ?? '-'} act=${o.activation ?? 'none'} seed=${seed}`;
+  const tol = { atol: 2e-5 * Math.sqrt(K + 1) + 1e-5, rtol: 1e-4 };
+  expectClose(await y.data(), want, { ...tol, what: `matmul ${tag}`, shape: y.shape });
+  const g = matmulBackwardRef(a, b, dy, opts);
+  const tolB = { atol: 2e-5 * Math.sqrt(Math.max(M, N) * (o.batch ?? 1)) + 1e-5, rtol: 1e-4 };
+  expectClose(await at.grad!.data(), g.da, { ...tolB, what: `dA ${tag}` });
+  expectClose(await bt.grad!.data(), g.db, { ...tolB, what: `dB ${tag}` });
+  if (biasT) expectClose(await biasT.grad!.data(), g.dbias!, { ...tolB, what: `dbias ${tag}` });
+}
+
+describe('matmul forward and backward against the float64 reference', () => {
+  for (const variant of ['scalar', 'shared', 'vec4'] as const) {
+    for (const [tA, tB] of TRANSPOSES) {
+      it(`${variant}, transposeA=${tA}, transposeB=${tB}`, async () => {
+        for (const [M, K, N] of variant === 'vec4' ? [...VEC4_SIZES, raggedVec4(tA, tB)] : ANY_SIZES) {
+          await checkMatmul(M, K, N, { transposeA: tA, transposeB: tB, variant });
+        }
+      });
+    }
+  }
+
+  for (const variant of [undefined, 'scalar', 'shared'] as const) {
+    it(`batched 3-D operands (${variant ?? 'auto'}), each transpose, with a per-batch and a shared b`, async () => {
+      for (const [tA, tB] of TRANSPOSES) {
+        await checkMatmul(7, 12, 9, { transposeA: tA, transposeB: tB, batch: 3, variant });
+        await checkMatmul(8, 12, 20, { transposeA: tA, transposeB: tB, batch: 3, variant });
+        await checkMatmul(5, 33, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
+      }
+    });
+  }
+
+  it('fused epilogue: bias and each activation, with the bias gradient', async () => {
+    for (const variant of ['scalar', 'vec4', 'shared'] as const) {
+      for (const activation of ['none', 'sigmoid', 'tanh', 'relu'] as const) {
+        await checkMatmul(36, 36, 68, { variant, activation, bias: { shape: [68], data: new Float64Array() } });
+      }
+    }
+  });
+
+  it('the automatic choice runs vec4 on a software adapter for aligned shapes', async () => {
+    const spec = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, strideA: 0, strideB: 0, transA: false, transB: false } as Parameters<typeof vec4Eligible>[0];
+    expect(vec4Eligible(spec)).toBe(true);
+    expect(vec4Eligible({ ...spec, K: 63, lda: 63 })).toBe(false);
+    expect(fl.info().variant).toBe(fl.info().software ? 'software' : 'gpu');
+    await checkMatmul(64, 64, 64, {});
+    await checkMatmul(63, 63, 65, {});
+  });
+
+  it('large dispatch: 1024 x 1024 x 1024 against a sampled reference', async () => {
+    const seed = freshSeed();
+    const a = f32(randomNd([1024, 1024], seed));
+    const b = f32(randomNd([1024, 1024], seed + 1));
+    const y = await fl.matmul(toTensor(a), toTensor(b)).data();
+    for (let s = 0; s < 64; s++) {
+      const i = (s * 131) % 1024;
+      const j = (s * 977 + 5) % 1024;
+      let want = 0;
+      for (let k = 0; k < 1024; k++) want += a.data[i * 1024 + k] * b.data[k * 1024 + j];
+      expect(Math.abs(y[i * 1024 + j] - want), `C[${i}, ${j}] seed=${seed}`).toBeLessThan(1e-3);
+    }
+  });
+
+  it('rejects mismatched inner sizes, bad ranks, a bias of the wrong shape, an unaligned forced vec4', () => {
+    const a = fl.zeros([3, 4]);
+    const b = fl.zeros([5, 6]);
+    expect(() => fl.matmul(a, b)).toThrow(/inner sizes differ: a \[3, 4\] has 4, b \[5, 6\] has 5/);
+    expect(() => fl.matmul(fl.zeros([4]), b)).toThrow(/a must be 2-D or 3-D, got shape \[4\]/);
+    expect(() => fl.matmul(a, fl.zeros([4, 6]), { bias: fl.zeros([5]) })).toThrow(/bias must have shape \[6\], got \[5\]/);
+    expect(() => fl.matmul(fl.zeros([3, 5]), fl.zeros([5, 6]), { variant: 'vec4' })).toThrow(/vec4 needs K/);
+    expect(() => fl.matmul(fl.zeros([2, 3, 4]), fl.zeros([3, 4, 5]))).toThrow(/batch sizes differ/);
+  });
+});
+
+describe('groupedMatmul (block-diagonal, G-LSTM)', () => {
+  const cases: [number, number, number, number][] = [
+    // m, K, N, groups
+    [1, 4, 8, 1],
+    [7, 12, 8, 2],
+    [33, 36, 132, 4],
+    [129, 16, 64, 4],
+    [5, 21, 14, 7],
+    [1000, 8, 8, 2],
+  ];
+  for (const variant of [undefined, 'scalar', 'shared'] as const) {
+    it(`forward and backward against the reference and the dense block-diagonal product (${variant ?? 'auto'})`, async () => {
+      for (const [m, K, N, k] of cases) {
+        const seed = freshSeed();
+        const x = f32(randomNd([m, K], seed));
+        const w = f32(randomNd([k, K / k, N / k], seed + 1));
+        const xt = toTensor(x, true);
+        const wt = toTensor(w, true);
+        const y = fl.groupedMatmul(xt, wt, { variant });
+        const dy = f32(randomNd([m, N], seed + 2));
+        y.backward(toTensor(dy));
+        const tag = `m=${m} K=${K} N=${N} groups=${k} seed=${seed}`;
+        const yData = await y.data();
+        expectClose(yData, groupedMatmulRef(x, w), { what: `grouped ${tag}`, shape: y.shape });
+        // Structural: equals the dense product with the block-diagonal matrix.
+        const dense = await fl.matmul(toTensor(x), toTensor(blockDiagonal(w))).data();
+        expectClose(yData, dense, { what: `grouped vs dense ${tag}` });
+        const g = groupedMatmulBackwardRef(x, w, dy);
+        expectClose(await xt.grad!.data(), g.dx, { what: `grouped dx ${tag}`, atol: 1e-4 });
+        expectClose(await wt.grad!.data(), g.dw, { what: `grouped dw ${tag}`, atol: 1e-4 });
+      }
+    });
+  }
+
+  it('rejects groups that do not cover x', () => {
+    expect(() => fl.groupedMatmul(fl.zeros([2, 10]), fl.zeros([4, 3, 2]))).toThrow(/x has 10 columns but w \[4, 3, 2\] covers 4 groups x 3 = 12/);
+    expect(() => fl.groupedMatmul(fl.zeros([2, 10]), fl.zeros([10, 2]))).toThrow(/w must be 3-D/);
+  });
+});
