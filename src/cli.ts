@@ -1,24 +1,184 @@
-// The `flstm` command.
+// The `flstm` command. Each command is an entry in COMMANDS: its options (parsed strictly by
+// node's util.parseArgs, so an unknown flag is one clear error) and a run function. Every
+// command takes --json (one JSON line on stdout) and --adapter. Errors print one message
+// (no stack trace): exit code 2 for usage errors, 1 for everything else.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as fl from './index.js';
+import pkg from '../package.json';
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  const json = rest.includes('--json');
-  if (cmd === 'info') {
-    const info = await fl.init();
-    if (json) console.log(JSON.stringify(info));
-    else console.log(info);
-    fl.dispose();
-    return 0;
-  }
-  console.error(`flstm: unknown command ${cmd ?? '(none)'}`);
-  return 2;
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  name: string;
+  summary: string;
+  /** Option names and value placeholders, e.g. "[--json] [--adapter NAME]". */
+  usage: string;
+  options: Options;
+  /** Help lines for the options, in the order shown. */
+  optionHelp: [string, string][];
+  run(values: Values, positionals: string[]): Promise<void>;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
+/** A mistake in the command line: exit code 2. */
+class UsageError extends Error {}
+
+/** Options every command that touches the GPU accepts. */
+const DEVICE_OPTIONS: Options = {
+  json: { type: 'boolean' },
+  adapter: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+const DEVICE_OPTION_HELP: [string, string][] = [
+  ['--json', 'print one JSON line instead of the readable form'],
+  ['--adapter NAME|ICD.json', 'use the adapter whose description contains NAME, or the Vulkan driver in ICD.json'],
+  ['-h, --help', 'print this help'],
+];
+
+async function initFrom(values: Values): Promise<fl.AdapterInfoSummary> {
+  const adapter = values.adapter as string | undefined;
+  if (adapter !== undefined && adapter.trim() === '') throw new UsageError('flstm: --adapter needs a non-empty value');
+  return fl.init(adapter ? { adapter } : {});
+}
+
+function fmtBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return '';
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return ` (${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]})`;
+}
+
+/** Two columns, the first padded to its longest entry. */
+function aligned(rows: [string, string][], indent = ''): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${indent}${k.padEnd(w)}  ${v}`.trimEnd()).join('\n');
+}
+
+function formatInfo(info: fl.AdapterInfoSummary): string {
+  const icd = info.icd ?? process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+  const rows: [string, string][] = [
+    ['backend', info.backend],
+    ['vendor', info.vendor || '-'],
+    ['architecture', info.architecture || '-'],
+    ['device', info.device || '-'],
+    ['description', info.description || '-'],
+    ['software adapter', info.software ? 'yes' : 'no'],
+    ['vulkan driver', icd ? icd : info.backend === 'node-dawn' ? "(the Vulkan loader's default)" : '-'],
+    ['kernel variant', info.variant],
+    ['features', info.features.join(', ') || '-'],
+  ];
+  const limits: [string, string][] = Object.entries(info.limits).map(([k, v]) => [
+    k,
+    `${v}${/Size$/.test(k) ? fmtBytes(v) : ''}`,
+  ]);
+  return `${aligned(rows)}\nlimits\n${aligned(limits, '  ')}`;
+}
+
+const COMMANDS: Command[] = [
+  {
+    name: 'info',
+    summary: 'show the WebGPU adapter, its limits and features, and the kernel variant in use',
+    usage: '[--json] [--adapter NAME|ICD.json]',
+    options: DEVICE_OPTIONS,
+    optionHelp: DEVICE_OPTION_HELP,
+    async run(values) {
+      const info = await initFrom(values);
+      console.log(values.json ? JSON.stringify(info) : formatInfo(info));
+    },
   },
-);
+];
+
+function mainUsage(): string {
+  return [
+    `flstm ${pkg.version}: a WebGPU tensor engine for LSTM language models`,
+    '',
+    'usage: flstm <command> [options]',
+    '',
+    'commands:',
+    aligned(COMMANDS.map((c) => [c.name, c.summary]), '  '),
+    '',
+    'options:',
+    aligned([['-h, --help', 'print this help'], ['-v, --version', 'print the version']], '  '),
+    '',
+    "Run 'flstm <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+function commandUsage(c: Command): string {
+  return [`usage: flstm ${c.name} ${c.usage}`, '', c.summary, '', 'options:', aligned(c.optionHelp, '  ')].join('\n');
+}
+
+/** parseArgs's errors, reworded to name the command and what it accepts. */
+function usageErrorFrom(err: unknown, c: Command): Error {
+  const e = err as { code?: string; message?: string };
+  const known = Object.entries(c.options).map(([k, o]) => `--${k}${o.type === 'string' ? ' VALUE' : ''}`).join(', ');
+  const m = /'([^']+)'/.exec(e.message ?? '');
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`flstm ${c.name}: unknown option ${m ? m[1] : '?'} (it accepts ${known})`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(`flstm ${c.name}: ${(e.message ?? '').replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`flstm ${c.name}: unexpected argument ${m ? m[1] : ''} (it takes no positional arguments)`);
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    // No command is a usage error: the usage goes to stderr.
+    console.error(mainUsage());
+    process.exitCode = 2;
+    return;
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
+    console.log(mainUsage());
+    return;
+  }
+  if (name === '-v' || name === '--version') {
+    console.log(pkg.version);
+    return;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`;
+    throw new UsageError(`flstm: ${what}; the commands are: ${COMMANDS.map((c) => c.name).join(', ')} (see flstm --help)`);
+  }
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, strict: true, allowPositionals: false }) as typeof parsed;
+  } catch (err) {
+    throw usageErrorFrom(err, cmd);
+  }
+  if (parsed.values.help) {
+    console.log(commandUsage(cmd));
+    return;
+  }
+  await cmd.run(parsed.values, parsed.positionals);
+}
+
+function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.startsWith('flstm') ? msg : `flstm: ${msg}`;
+}
+
+main(process.argv.slice(2))
+  .catch((err: unknown) => {
+    console.error(oneLine(err));
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  })
+  .finally(() => {
+    // A live Dawn device keeps Node running: destroy it so the process ends on its own.
+    try {
+      fl.dispose();
+    } catch {
+      // Nothing more to report: the command's own result or error is already printed.
+    }
+  });

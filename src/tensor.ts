@@ -1,6 +1,7 @@
 // Tensor: a shape, a dtype (f32 or i32), a pooled GPU buffer, and for autograd the grad and
 // the node of the op that made it. Contiguous row-major storage.
-import { rt } from './gpu/runtime.js';
+import { currentRuntime, rt } from './gpu/runtime.js';
+import type { BufferPool } from './gpu/pool.js';
 import type { GradNode } from './autograd.js';
 
 export type DType = 'f32' | 'i32';
@@ -44,7 +45,8 @@ let nextId = 1;
 
 export class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer) {}
+  /** `pool` is the pool (and so the device) the buffer belongs to. */
+  constructor(readonly buffer: GPUBuffer, readonly pool: BufferPool | null = currentRuntime()?.pool ?? null) {}
 }
 
 export class Tensor {
@@ -77,11 +79,16 @@ export class Tensor {
   /** A fresh tensor with uninitialized contents. */
   static empty(shape: Shape, dtype: DType = 'f32', origin?: string): Tensor {
     checkShape(shape);
-    return new Tensor(shape, dtype, rt().pool.acquire(shapeSize(shape) * 4), { origin });
+    const what = () => `${origin ?? 'tensor'}: an ${dtype} tensor of shape ${fmtShape(shape)}`;
+    return new Tensor(shape, dtype, rt().pool.acquire(shapeSize(shape) * 4, what), { origin });
   }
 
   get buffer(): GPUBuffer {
     if (!this.storage) throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) was used after dispose()`);
+    const pool = this.storage.pool;
+    if (pool && pool !== currentRuntime()?.pool) {
+      throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) belongs to a GPU device that was closed (fl.dispose() or a lost device); make it again after fl.init()`);
+    }
     return this.storage.buffer;
   }
 
@@ -125,7 +132,11 @@ export class Tensor {
   /** Returns the buffer to the pool. Using the tensor afterwards is an error. */
   dispose(): void {
     if (!this.storage) return;
-    if (--this.storage.refs === 0) rt().pool.release(this.storage.buffer);
+    // A buffer of a closed device went with it; only the open device's pool takes buffers back.
+    if (--this.storage.refs === 0) {
+      const pool = this.storage.pool ?? currentRuntime()?.pool;
+      if (pool && pool === currentRuntime()?.pool) pool.release(this.storage.buffer);
+    }
     this.storage = null;
     this.node = null;
     if (this.grad) {

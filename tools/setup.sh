@@ -1,49 +1,109 @@
 #!/usr/bin/env bash
-# One-command set-up for a Debian machine: npm packages, and a WebGPU-capable Vulkan
-# driver when the machine has no GPU driver of its own.
-#
-# Why backports: dawn.node (the `webgpu` npm package) needs Vulkan features that Debian 12's
-# Mesa 22 lavapipe lacks (shaderUniform*ArrayDynamicIndexing); Mesa 25 lavapipe from
-# bookworm-backports has them.
+# One-command set-up on a Debian machine (as root, or a user with sudo):
+#   bash tools/setup.sh
+# 1. npm packages (`npm ci`; `npm install` when there is no lockfile), skipped when
+#    node_modules is already up to date with package.json and package-lock.json;
+# 2. the build (dist/);
+# 3. a WebGPU adapter: when `flstm info` finds none, a software Vulkan driver is installed:
+#    Mesa lavapipe, on Debian 12 (bookworm) from bookworm-backports. Debian 12's own Mesa 22
+#    lavapipe lacks Vulkan features that Dawn (the `webgpu` npm package) needs
+#    (shaderUniform*ArrayDynamicIndexing); bookworm-backports has Mesa 25, which has them.
+#    A machine whose GPU driver (or lavapipe) already works is left as it is.
+# 4. prints `flstm info`.
+# Safe to run again. Environment: FLSTM_SKIP_APT=1 never touches system packages;
+# FLSTM_BROWSER=1 also installs Chromium (for the browser demo and its tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+log() { echo "setup: $*"; }
+die() { echo "setup: $*" >&2; exit 1; }
 
-have_vulkan_icd() {
-  # A usable ICD: a GPU vendor's, or Mesa's lavapipe at version >= 23.
-  local f
-  for f in /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json; do
-    [ -e "$f" ] || continue
-    case "$f" in
-      *lvp_icd*) dpkg --compare-versions "$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo 0)" ge 23 && return 0 ;;
-      *) return 0 ;;
-    esac
-  done
-  return 1
+as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "installing system packages needs root or sudo: $*"
+  fi
 }
 
-if [ "${FLSTM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
-  if ! have_vulkan_icd; then
-    echo "setup: no WebGPU-capable Vulkan driver found; installing Mesa lavapipe from bookworm-backports"
-    . /etc/os-release
-    if [ "${VERSION_CODENAME:-}" = bookworm ]; then
-      if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        echo 'deb http://deb.debian.org/debian bookworm-backports main' | as_root tee /etc/apt/sources.list.d/flstm-backports.list >/dev/null
-      fi
-      as_root apt-get update -qq
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
-    else
-      as_root apt-get update -qq
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
-    fi
+# apt-get, quiet: its output goes to a log that is shown only when it fails.
+APT_LOG=$(mktemp)
+trap 'rm -f "$APT_LOG"' EXIT
+apt_quiet() {
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0 "$@" >"$APT_LOG" 2>&1 </dev/null; then
+    tail -n 30 "$APT_LOG" >&2
+    die "apt-get $* failed"
   fi
-  if [ "${FLSTM_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+}
+apt_update() {
+  # A broken third-party source should not stop the set-up; the install below says if it matters.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update >"$APT_LOG" 2>&1 </dev/null ||
+    log "apt-get update reported errors (continuing): $(grep -m1 -E '^(E|W):' "$APT_LOG" || true)"
+}
+
+# --- Node.js -----------------------------------------------------------------------------
+command -v node >/dev/null && command -v npm >/dev/null ||
+  die "Node.js >= 20 with npm is needed (https://nodejs.org/en/download; Debian 12's own nodejs is 18)."
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js >= 20 is needed; this machine has $(node --version)."
+
+# --- npm packages ------------------------------------------------------------------------
+stamp=node_modules/.package-lock.json   # written by npm after every install
+if [ -f "$stamp" ] && [ ! package.json -nt "$stamp" ] && { [ ! -f package-lock.json ] || [ ! package-lock.json -nt "$stamp" ]; }; then
+  log "npm packages are up to date"
+elif [ -f package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error </dev/null
+else
+  log "npm install (no package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error </dev/null
 fi
 
-npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
-npm run build
-node dist/cli.js info
+# --- build -------------------------------------------------------------------------------
+log "building"
+npm run --silent build </dev/null
+
+# --- a WebGPU adapter --------------------------------------------------------------------
+# The same adapter search the library does (GPU driver first, then software Vulkan drivers).
+probe() { timeout 120 node dist/cli.js info --json >/dev/null 2>&1 </dev/null; }
+
+install_vulkan_driver() {
+  [ -r /etc/os-release ] && . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+    if ! grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      log "adding bookworm-backports to the apt sources"
+      echo 'deb http://deb.debian.org/debian bookworm-backports main' |
+        as_root tee /etc/apt/sources.list.d/flstm-bookworm-backports.list >/dev/null
+    fi
+    log "installing Mesa lavapipe (mesa-vulkan-drivers) from bookworm-backports"
+    apt_update
+    apt_quiet install -t bookworm-backports mesa-vulkan-drivers libvulkan1
+  else
+    log "installing Mesa lavapipe (mesa-vulkan-drivers)"
+    apt_update
+    apt_quiet install mesa-vulkan-drivers libvulkan1
+  fi
+}
+
+if probe; then
+  log "a WebGPU adapter is available"
+elif [ "${FLSTM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+  log "no WebGPU adapter found"
+  install_vulkan_driver
+  probe || { node dist/cli.js info </dev/null || true; die "still no WebGPU adapter after installing Mesa lavapipe"; }
+else
+  node dist/cli.js info </dev/null || true
+  die "no WebGPU adapter (see above)"
+fi
+
+if [ "${FLSTM_BROWSER:-0}" = 1 ] && [ "${FLSTM_SKIP_APT:-0}" != 1 ] && ! command -v chromium >/dev/null; then
+  log "installing Chromium"
+  apt_update
+  apt_quiet install chromium
+fi
+
+# --- done --------------------------------------------------------------------------------
+# Dawn prints notes about limits it adjusts to stderr; they are not ours to show here.
+node dist/cli.js info </dev/null 2> >(grep -v 'artificially reduced' >&2)

@@ -57,11 +57,17 @@ export class PipelineCache {
 
   /** Compiles a kernel and waits for the compiler's verdict (used at init and in tests). */
   async check(kernel: KernelSource): Promise<void> {
+    // The scope keeps the error from also reaching the device's uncaptured-error handler,
+    // which would report it again at the next unrelated readback.
+    this.device.pushErrorScope('validation');
     const m = this.device.createShaderModule({ code: kernel.code, label: kernel.name });
+    const scoped = this.device.popErrorScope();
     const info = await m.getCompilationInfo();
+    const err = await scoped;
     if (info.messages.some((x) => x.type === 'error')) {
       throw new KernelCompileError(kernel.name, formatCompileMessages(kernel, info.messages));
     }
+    if (err) throw new KernelCompileError(kernel.name, err.message);
   }
 
   get(kernel: KernelSource, overrides: Overrides = {}): GPUComputePipeline {

@@ -32,12 +32,14 @@ export class BufferPool {
   allocations = 0;
   onDestroy: (b: GPUBuffer) => void = () => {};
 
-  constructor(private device: GPUDevice, private maxBufferSize: number) {}
+  /** `maxBufferSize` is the largest buffer a kernel can bind; `limitName` the adapter limit it comes from. */
+  constructor(private device: GPUDevice, readonly maxBufferSize: number, readonly limitName = 'maxBufferSize') {}
 
-  acquire(bytes: number): GPUBuffer {
+  /** `what` names the buffer in the error when it is too large, e.g. "an f32 tensor of shape [2, 3]". */
+  acquire(bytes: number, what: string | (() => string) = 'a buffer'): GPUBuffer {
     const size = paddedSize(bytes);
     if (size > this.maxBufferSize) {
-      throw new Error(`flstm: a buffer of ${bytes} bytes is over this adapter's maxBufferSize (${this.maxBufferSize} bytes)`);
+      throw new Error(`flstm: ${typeof what === 'function' ? what() : what} needs ${bytes} bytes, over this adapter's ${this.limitName} (${this.maxBufferSize} bytes)`);
     }
     const list = this.free.get(size);
     const hit = list?.pop();

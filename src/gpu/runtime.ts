@@ -57,7 +57,12 @@ export class Runtime {
   constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter) {
     for (const k of WANTED_LIMITS) this.limits[k] = Number((device.limits as unknown as Record<string, number>)[k]);
     info.limits = this.limits;
-    this.pool = new BufferPool(device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
+    const bindingBound = this.limits.maxStorageBufferBindingSize <= this.limits.maxBufferSize;
+    this.pool = new BufferPool(
+      device,
+      bindingBound ? this.limits.maxStorageBufferBindingSize : this.limits.maxBufferSize,
+      bindingBound ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
+    );
     this.pipelines = new PipelineCache(device);
     this.params = new ParamCache(device);
     this.recorder = new Recorder(device, this.pipelines);
@@ -132,6 +137,11 @@ export function rt(): Runtime {
 
 export function hasRuntime(): boolean {
   return current !== null;
+}
+
+/** The open runtime, or null; never throws (tensor disposal uses it). */
+export function currentRuntime(): Runtime | null {
+  return current;
 }
 
 function isSoftwareAdapter(info: GPUAdapterInfo, fallback: boolean): boolean {

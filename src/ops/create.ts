@@ -1,6 +1,6 @@
 // Making tensors: from host data, zeros, ones, full, seeded randn / rand.
 import { rt } from '../gpu/runtime.js';
-import { Tensor, checkShape, fmtShape, shapeSize, type DType, type Shape } from '../tensor.js';
+import { Tensor, Storage, checkShape, fmtShape, shapeSize, type DType, type Shape } from '../tensor.js';
 import { rngFor } from '../random.js';
 import { fill } from './elementwise.js';
 
@@ -10,6 +10,21 @@ export interface TensorOptions {
 }
 
 type NestedNumbers = number | NestedNumbers[];
+
+// Host mirrors of i32 tensors made from host data (ids, targets): ops that need the values
+// on the host (range checks, the sparse embedding gradient) read them here instead of
+// waiting for the GPU. Keyed by storage, so reshaped views share the mirror. No op writes an
+// i32 tensor in place, so a mirror stays valid for the storage's life.
+const hostMirror = new WeakMap<Storage, Int32Array>();
+
+/**
+ * The host copy of an i32 tensor made by `tensor()` (or of a reshaped view of one), or
+ * undefined when the values exist only on the GPU. Read-only: do not modify the array.
+ */
+export function hostValues(t: Tensor): Int32Array | undefined {
+  if (t.disposed || t.dtype !== 'i32') return undefined;
+  return hostMirror.get(t.sharedStorage);
+}
 
 function flatten(data: NestedNumbers[], outArr: number[]): void {
   for (const v of data) {
@@ -57,6 +72,7 @@ export function tensor(
   const host = dtype === 'f32' ? Float32Array.from(flat) : Int32Array.from(flat);
   const t = Tensor.empty(shape, dtype, 'tensor');
   if (host.length > 0) rt().recorder.upload(t.buffer, host);
+  if (host instanceof Int32Array) hostMirror.set(t.sharedStorage, host);
   t.requiresGrad = opts.requiresGrad ?? false;
   if (t.requiresGrad && dtype !== 'f32') throw new Error('flstm: tensor(): only f32 tensors can require grad');
   return t;

@@ -1,0 +1,239 @@
+// The runtime: adapter info and limits, compile errors, buffer and bind-group reuse, tidy,
+// views, the tape switch, gradient accumulation, seeded randomness.
+import { describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { rt } from '../src/gpu/runtime.js';
+import { KernelCompileError } from '../src/gpu/pipelines.js';
+import { useDevice } from './helpers.js';
+
+useDevice();
+
+describe('fl.info()', () => {
+  it('names the backend and adapter, and the device has the adapter limits, not the defaults', () => {
+    const info = fl.info();
+    expect(info.backend).toBe('node-dawn');
+    for (const k of ['vendor', 'architecture', 'device', 'description'] as const) expect(typeof info[k]).toBe('string');
+    expect(`${info.vendor} ${info.description}`.trim().length).toBeGreaterThan(0);
+    // This project's test machines have no GPU: the adapter is a software Vulkan driver.
+    expect(info.software).toBe(true);
+    expect(info.variant).toBe('software');
+    const adapterLimits = rt().adapter.limits as unknown as Record<string, number>;
+    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension']) {
+      expect(info.limits[k], k).toBe(Number(adapterLimits[k]));
+      expect(Number((rt().device.limits as unknown as Record<string, number>)[k]), `device ${k}`).toBe(Number(adapterLimits[k]));
+    }
+    expect(Array.isArray(info.features)).toBe(true);
+    expect([...info.features]).toEqual([...info.features].sort());
+    for (const f of info.features) expect(rt().device.features.has(f)).toBe(true);
+    // One JSON line round-trips (the CLI prints exactly this).
+    expect(JSON.parse(JSON.stringify(info))).toEqual(JSON.parse(JSON.stringify(info)));
+  });
+
+  it('init() again returns the open device', async () => {
+    const device = rt().device;
+    await fl.init();
+    expect(rt().device).toBe(device);
+  });
+});
+
+describe('WGSL compile errors', () => {
+  it('name the kernel, the line and the offending source line', async () => {
+    const code = [
+      '@group(0) @binding(0) var<storage, read_write> y: array<f32>;',
+      '@compute @workgroup_size(64)',
+      'fn main(@builtin(global_invocation_id) id: vec3u) {',
+      '  y[id.x] = undefined_thing * 2.0;',
+      '}',
+    ].join('\n');
+    let err: unknown;
+    try {
+      await rt().pipelines.check({ name: 'broken', code });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KernelCompileError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('"broken"');
+    expect(msg).toMatch(/broken\.wgsl:4:\d+: error: .*undefined_thing/);
+    expect(msg).toContain('y[id.x] = undefined_thing * 2.0;');
+    expect(msg).toMatch(/>\s+4 \| +y\[id\.x\]/);
+  });
+
+  it('a kernel that compiles passes the check', async () => {
+    const code = '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; }';
+    await expect(rt().pipelines.check({ name: 'fine', code })).resolves.toBeUndefined();
+  });
+});
+
+describe('caches and memory', () => {
+  const x = () => fl.randn([37, 129], { seed: 3 });
+
+  it('the buffer pool reuses buffers across tidy-scoped steps', async () => {
+    const a = x();
+    const w = fl.randn([129], { seed: 4 });
+    const step = () => fl.tidy(() => fl.sum(fl.mul(fl.tanh(a), w)));
+    for (let i = 0; i < 3; i++) step().dispose();
+    const allocs = fl.stats().bufferAllocations;
+    const inUse = fl.stats().poolInUseBytes;
+    let last = 0;
+    for (let i = 0; i < 20; i++) {
+      const s = step();
+      if (i === 19) last = (await s.data())[0];
+      s.dispose();
+    }
+    expect(fl.stats().bufferAllocations).toBe(allocs);
+    expect(fl.stats().poolInUseBytes).toBe(inUse);
+    expect(Number.isFinite(last)).toBe(true);
+    a.dispose();
+    w.dispose();
+  });
+
+  it('bind groups are cached across identical training steps (forward and backward)', async () => {
+    const a = fl.randn([33, 65], { seed: 5, requiresGrad: true });
+    const b = fl.randn([65], { seed: 6 });
+    const step = () =>
+      fl.tidy(() => {
+        const loss = fl.sum(fl.sigmoid(fl.mul(a, b)));
+        loss.backward();
+        return loss;
+      });
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        a.grad?.dispose();
+        a.grad = null;
+        (await step()).dispose();
+      }
+    };
+    await run(4);
+    await a.grad!.data(); // sync point: any GPU error would surface here
+    const s0 = fl.stats();
+    await run(10);
+    await a.grad!.data();
+    const s1 = fl.stats();
+    expect(s1.dispatches).toBeGreaterThan(s0.dispatches);
+    expect(s1.bindGroupsCreated).toBe(s0.bindGroupsCreated);
+    expect(s1.bufferAllocations).toBe(s0.bufferAllocations);
+    expect(s1.pipelines).toBe(s0.pipelines);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('tidy disposes intermediates and keeps the result (and tensors kept with keep())', async () => {
+    const a = fl.tensor([0.5, -1, 2], [3]);
+    const inUse = fl.stats().poolInUseBytes;
+    let mid: fl.Tensor | null = null;
+    let kept: fl.Tensor | null = null;
+    const result = fl.tidy(() => {
+      mid = fl.tanh(a);
+      kept = fl.exp(a).keep();
+      return { y: fl.scale(mid, 2) };
+    });
+    expect(mid!.disposed).toBe(true);
+    expect(kept!.disposed).toBe(false);
+    expect(result.y.disposed).toBe(false);
+    expect(a.disposed).toBe(false);
+    const y = await result.y.data();
+    expect(y[2]).toBeCloseTo(2 * Math.tanh(2), 5);
+    result.y.dispose();
+    kept!.dispose();
+    expect(fl.stats().poolInUseBytes).toBe(inUse);
+    a.dispose();
+  });
+
+  it('nested tidy hands its result to the outer scope', () => {
+    const a = fl.ones([4]);
+    let inner: fl.Tensor | null = null;
+    fl.tidy(() => {
+      inner = fl.tidy(() => fl.tanh(a));
+      expect(inner.disposed).toBe(false);
+      return null;
+    });
+    expect(inner!.disposed).toBe(true);
+    a.dispose();
+  });
+
+  it('reshape views share storage; disposing one keeps the other alive', async () => {
+    const inUse = fl.stats().poolInUseBytes;
+    const a = fl.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const b = a.reshape([3, -1]);
+    expect(b.shape).toEqual([3, 2]);
+    expect(b.buffer).toBe(a.buffer);
+    const afterBoth = fl.stats().poolInUseBytes;
+    a.dispose();
+    expect(fl.stats().poolInUseBytes).toBe(afterBoth); // b still holds the buffer
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await b.array()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    b.dispose();
+    expect(fl.stats().poolInUseBytes).toBe(inUse);
+  });
+});
+
+describe('autograd switches', () => {
+  it('noGrad records nothing', () => {
+    const x = fl.tensor([1, 2, 3], [3], { requiresGrad: true });
+    const y = fl.noGrad(() => fl.tanh(fl.mul(x, x)));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.node).toBeNull();
+    const z = fl.tanh(x);
+    expect(z.requiresGrad).toBe(true);
+    expect(z.node?.op).toBe('tanh');
+  });
+
+  it('gradients accumulate over two backward() calls', async () => {
+    const x = fl.tensor([0.1, -0.4, 0.7], [3], { requiresGrad: true });
+    fl.sum(fl.tanh(x)).backward();
+    const once = Array.from(await x.grad!.data());
+    fl.sum(fl.tanh(x)).backward();
+    const twice = Array.from(await x.grad!.data());
+    for (let i = 0; i < 3; i++) {
+      expect(once[i]).toBeCloseTo(1 - Math.tanh([0.1, -0.4, 0.7][i]) ** 2, 6);
+      expect(twice[i]).toBeCloseTo(2 * once[i], 6);
+    }
+  });
+
+  it('backward() frees the tape unless retainGraph is set', async () => {
+    const x = fl.tensor([0.3, 0.2], [2], { requiresGrad: true });
+    const y = fl.sum(fl.sigmoid(x));
+    y.backward(undefined, { retainGraph: true });
+    expect(y.node).not.toBeNull();
+    y.backward();
+    expect(y.node).toBeNull();
+  });
+});
+
+describe('seeded randomness', () => {
+  it('randn with a seed is deterministic; another seed differs', async () => {
+    const a = Array.from(await fl.randn([257], { seed: 42 }).data());
+    const b = Array.from(await fl.randn([257], { seed: 42 }).data());
+    const c = Array.from(await fl.randn([257], { seed: 43 }).data());
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const mean = a.reduce((s, v) => s + v, 0) / a.length;
+    const sd = Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
+    expect(Math.abs(mean)).toBeLessThan(0.25);
+    expect(sd).toBeGreaterThan(0.8);
+    expect(sd).toBeLessThan(1.2);
+  });
+
+  it('setSeed makes unseeded calls reproducible', async () => {
+    fl.setSeed(7);
+    const a = Array.from(await fl.rand([65]).data());
+    fl.setSeed(7);
+    const b = Array.from(await fl.rand([65]).data());
+    expect(a).toEqual(b);
+    expect(a.every((v) => v >= -1 && v < 1)).toBe(true);
+  });
+});
+
+describe('the device lifecycle', () => {
+  it('after dispose() and a new init(), old tensors say they belong to the closed device', async () => {
+    const old = fl.tensor([1, 2], [2]);
+    fl.dispose();
+    await fl.init();
+    await expect(old.data()).rejects.toThrow(/closed|disposed device|fl\.dispose/);
+    expect(() => old.dispose()).not.toThrow();
+    const fresh = fl.tensor([3, 4], [2]);
+    expect(Array.from(await fresh.data())).toEqual([3, 4]);
+    fresh.dispose();
+  });
+});
