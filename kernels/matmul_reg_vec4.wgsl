@@ -65,40 +65,41 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     colB[i] = baseB + min(n0 + i, p.N - 1u) * p.ldb;
   }
   var acc: array<vec4f, 4>;
+  // Running vec4 indices: loads step by a fixed stride per 4 values of k.
+  let lda4 = p.lda / 4u;
+  let ldb4 = p.ldb / 4u;
+  var ia: array<u32, 4>;
+  var ib: array<u32, 4>;
+  if (TRANS_A) { ia[0] = (baseA + m0) / 4u; } else { for (var i = 0u; i < 4u; i++) { ia[i] = rowA[i] / 4u; } }
+  if (TRANS_B) { for (var i = 0u; i < 4u; i++) { ib[i] = colB[i] / 4u; } } else { ib[0] = (baseB + n0) / 4u; }
   for (var k = 0u; k < p.K; k += 4u) {
-    // ar[r] = A(m0+r, k..k+3) as a vec4 over k.
     var ar: array<vec4f, 4>;
     if (TRANS_A) {
-      // Stored [K, M]: rows of the store hold 4 consecutive m; transpose in registers.
-      let ak0 = a[(baseA + (k + 0u) * p.lda + m0) / 4u];
-      let ak1 = a[(baseA + (k + 1u) * p.lda + m0) / 4u];
-      let ak2 = a[(baseA + (k + 2u) * p.lda + m0) / 4u];
-      let ak3 = a[(baseA + (k + 3u) * p.lda + m0) / 4u];
+      let ak0 = a[ia[0]];
+      let ak1 = a[ia[0] + lda4];
+      let ak2 = a[ia[0] + 2u * lda4];
+      let ak3 = a[ia[0] + 3u * lda4];
+      ia[0] += 4u * lda4;
       ar[0] = vec4f(ak0.x, ak1.x, ak2.x, ak3.x);
       ar[1] = vec4f(ak0.y, ak1.y, ak2.y, ak3.y);
       ar[2] = vec4f(ak0.z, ak1.z, ak2.z, ak3.z);
       ar[3] = vec4f(ak0.w, ak1.w, ak2.w, ak3.w);
     } else {
-      ar[0] = a[(rowA[0] + k) / 4u];
-      ar[1] = a[(rowA[1] + k) / 4u];
-      ar[2] = a[(rowA[2] + k) / 4u];
-      ar[3] = a[(rowA[3] + k) / 4u];
+      ar[0] = a[ia[0]]; ar[1] = a[ia[1]]; ar[2] = a[ia[2]]; ar[3] = a[ia[3]];
+      ia[0] += 1u; ia[1] += 1u; ia[2] += 1u; ia[3] += 1u;
     }
     if (TRANS_B) {
-      // Stored [N, K]: bt[c] = B(k..k+3, n0+c) as a vec4 over k; one dot per output.
-      let bt0 = b[(colB[0] + k) / 4u];
-      let bt1 = b[(colB[1] + k) / 4u];
-      let bt2 = b[(colB[2] + k) / 4u];
-      let bt3 = b[(colB[3] + k) / 4u];
+      let bt0 = b[ib[0]]; let bt1 = b[ib[1]]; let bt2 = b[ib[2]]; let bt3 = b[ib[3]];
+      ib[0] += 1u; ib[1] += 1u; ib[2] += 1u; ib[3] += 1u;
       for (var r = 0u; r < 4u; r++) {
         acc[r] += vec4f(dot(ar[r], bt0), dot(ar[r], bt1), dot(ar[r], bt2), dot(ar[r], bt3));
       }
     } else {
-      // bk_i = B(k+i, n0..n0+3) as a vec4 over n.
-      let bk0 = b[(baseB + (k + 0u) * p.ldb + n0) / 4u];
-      let bk1 = b[(baseB + (k + 1u) * p.ldb + n0) / 4u];
-      let bk2 = b[(baseB + (k + 2u) * p.ldb + n0) / 4u];
-      let bk3 = b[(baseB + (k + 3u) * p.ldb + n0) / 4u];
+      let bk0 = b[ib[0]];
+      let bk1 = b[ib[0] + ldb4];
+      let bk2 = b[ib[0] + 2u * ldb4];
+      let bk3 = b[ib[0] + 3u * ldb4];
+      ib[0] += 4u * ldb4;
       for (var r = 0u; r < 4u; r++) {
         acc[r] += ar[r].x * bk0 + ar[r].y * bk1 + ar[r].z * bk2 + ar[r].w * bk3;
       }
