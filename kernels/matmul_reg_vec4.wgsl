@@ -3,9 +3,9 @@
 // workgroup barriers are expensive. Each invocation owns a 4x4 block of C and loads A and B
 // as vec4 along their contiguous axes; neighbouring invocations read neighbouring vec4s.
 // Layout and epilogue as matmul_scalar.wgsl:
-//   A(m, k) = a[z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
-//   B(k, n) = b[z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-//   C(m, n) = c[z*strideC + m*ldc + n];  v = act(alpha*acc + bias[z*strideBias + n]); C = v or C += v
+//   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
+//   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
+//   C(m, n) = c[offC + z*strideC + m*ldc + n];  v = act(alpha*acc + bias[offBias + z*strideBias + n]); C = v or C += v
 // Requires (checked by src/ops/matmul.ts): K % 4 == 0; A's contiguous extent (TRANS_A ? M : K),
 // lda and strideA multiples of 4; B's contiguous extent (TRANS_B ? K : N), ldb and strideB
 // multiples of 4. Other edges are clamped (loads) and masked (stores).
@@ -23,7 +23,8 @@ override WG_Y: u32 = 8u;
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
   ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, pad: u32,
+  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
+  offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
@@ -42,9 +43,9 @@ fn activate(v: f32) -> f32 {
 
 fn writeC(z: u32, m: u32, n: u32, acc: f32) {
   var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[z * p.strideBias + n]; }
+  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
   v = activate(v);
-  let i = z * p.strideC + m * p.ldc + n;
+  let i = p.offC + z * p.strideC + m * p.ldc + n;
   if (ACCUM) { v += c[i]; }
   c[i] = v;
 }
@@ -55,8 +56,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let m0 = gid.y * 4u;
   let z = gid.z;
   if (n0 >= p.N || m0 >= p.M) { return; }
-  let baseA = z * p.strideA;
-  let baseB = z * p.strideB;
+  let baseA = p.offA + z * p.strideA;
+  let baseB = p.offB + z * p.strideB;
   // Row offsets of A (when K runs along rows of A) and of B^T, clamped at the edges.
   var rowA: array<u32, 4>;
   var colB: array<u32, 4>;

@@ -1,10 +1,10 @@
 // matmul_scalar.wgsl: C[z] = epilogue(A[z] · B[z]) for any sizes, strides and transposes.
 // Barrier-free: each invocation owns a 4x4 block of C and reads A and B with scalar loads,
 // clamping indices at the edges (no branch in the inner loop). The generic fallback.
-//   A(m, k) = a[z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
-//   B(k, n) = b[z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-//   C(m, n) = c[z*strideC + m*ldc + n]
-// Epilogue: v = alpha*acc (+ bias[z*strideBias + n] if HAS_BIAS), then ACT (0 none,
+//   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
+//   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
+//   C(m, n) = c[offC + z*strideC + m*ldc + n]
+// Epilogue: v = alpha*acc (+ bias[offBias + z*strideBias + n] if HAS_BIAS), then ACT (0 none,
 // 1 sigmoid, 2 tanh, 3 relu), then C = v, or C += v if ACCUM.
 // Bindings: 0 uniform Params, 1 a, 2 b, 3 bias (a dummy when !HAS_BIAS), 4 c.
 // Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
@@ -20,7 +20,8 @@ override WG_Y: u32 = 8u;
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
   ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, pad: u32,
+  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
+  offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -49,9 +50,9 @@ fn activate(v: f32) -> f32 {
 
 fn writeC(z: u32, m: u32, n: u32, acc: f32) {
   var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[z * p.strideBias + n]; }
+  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
   v = activate(v);
-  let i = z * p.strideC + m * p.ldc + n;
+  let i = p.offC + z * p.strideC + m * p.ldc + n;
   if (ACCUM) { v += c[i]; }
   c[i] = v;
 }
@@ -62,8 +63,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let m0 = gid.y * 4u;
   let z = gid.z;
   if (n0 >= p.N || m0 >= p.M) { return; }
-  let baseA = z * p.strideA;
-  let baseB = z * p.strideB;
+  let baseA = p.offA + z * p.strideA;
+  let baseB = p.offB + z * p.strideB;
   // Clamped indices: edge invocations compute on repeated rows/columns and skip those stores.
   var rows: array<u32, 4>;
   var cols: array<u32, 4>;

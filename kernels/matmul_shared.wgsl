@@ -21,7 +21,8 @@ const TK = 16u;
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
   ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, pad: u32,
+  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
+  offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -55,9 +56,9 @@ fn activate(v: f32) -> f32 {
 
 fn writeC(z: u32, m: u32, n: u32, acc: f32) {
   var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[z * p.strideBias + n]; }
+  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
   v = activate(v);
-  let i = z * p.strideC + m * p.ldc + n;
+  let i = p.offC + z * p.strideC + m * p.ldc + n;
   if (ACCUM) { v += c[i]; }
   c[i] = v;
 }
@@ -67,8 +68,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let z = wid.z;
   let mBase = wid.y * TILE;
   let nBase = wid.x * TILE;
-  let baseA = z * p.strideA;
-  let baseB = z * p.strideB;
+  let baseA = p.offA + z * p.strideA;
+  let baseB = p.offB + z * p.strideB;
   let tx = lid.x;
   let ty = lid.y;
   let flat = ty * 16u + tx;

@@ -49,35 +49,45 @@ async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions 
 }
 
 describe('matmul forward and backward against the float64 reference', () => {
-  for (const variant of ['scalar', 'shared', 'vec4'] as const) {
+  for (const variant of ['scalar', 'shared', 'vec4', 'subgroup'] as const) {
     for (const [tA, tB] of TRANSPOSES) {
       it(`${variant}, transposeA=${tA}, transposeB=${tB}`, async () => {
-        for (const [M, K, N] of variant === 'vec4' ? [...VEC4_SIZES, raggedVec4(tA, tB)] : ANY_SIZES) {
+        for (const [M, K, N] of variant === 'vec4' || variant === 'subgroup' ? [...VEC4_SIZES, raggedVec4(tA, tB)] : ANY_SIZES) {
           await checkMatmul(M, K, N, { transposeA: tA, transposeB: tB, variant });
         }
       });
     }
   }
 
-  for (const variant of [undefined, 'scalar', 'shared'] as const) {
+  for (const variant of [undefined, 'scalar', 'vec4', 'subgroup', 'shared'] as const) {
     it(`batched 3-D operands (${variant ?? 'auto'}), each transpose, with a per-batch and a shared b`, async () => {
+      const aligned = variant === 'vec4' || variant === 'subgroup';
       for (const [tA, tB] of TRANSPOSES) {
-        await checkMatmul(7, 12, 9, { transposeA: tA, transposeB: tB, batch: 3, variant });
+        if (!aligned) await checkMatmul(7, 12, 9, { transposeA: tA, transposeB: tB, batch: 3, variant });
         await checkMatmul(8, 12, 20, { transposeA: tA, transposeB: tB, batch: 3, variant });
-        await checkMatmul(5, 33, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
+        if (aligned) await checkMatmul(12, 16, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
+        else await checkMatmul(5, 33, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
       }
     });
   }
 
   it('fused epilogue: bias and each activation, with the bias gradient', async () => {
-    for (const variant of ['scalar', 'vec4', 'shared'] as const) {
+    for (const variant of ['scalar', 'vec4', 'subgroup', 'shared'] as const) {
       for (const activation of ['none', 'sigmoid', 'tanh', 'relu'] as const) {
         await checkMatmul(36, 36, 68, { variant, activation, bias: { shape: [68], data: new Float64Array() } });
       }
     }
   });
 
-  it('the automatic choice runs vec4 on a software adapter for aligned shapes', async () => {
+  it('the automatic choice: subgroup (or vec4) on a software adapter for aligned shapes, scalar otherwise', async () => {
+    const { chooseVariant, subgroupCapable } = await import('../src/ops/matmul_kernel.js');
+    const base = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, ldc: 64, strideA: 0, strideB: 0, strideC: 0, batch: 1, transA: false, transB: false } as Parameters<typeof chooseVariant>[0];
+    if (fl.info().software) {
+      expect(chooseVariant(base)).toBe(subgroupCapable() ? 'subgroup' : 'vec4');
+      expect(chooseVariant({ ...base, K: 63, lda: 63 })).toBe('scalar');
+    } else expect(chooseVariant(base)).toBe('shared');
+    // lavapipe reports subgroups of 8 lanes: the fast kernel must be the one chosen there.
+    if (/llvmpipe/.test(fl.info().description)) expect(subgroupCapable()).toBe(true);
     const spec = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, strideA: 0, strideB: 0, transA: false, transB: false } as Parameters<typeof vec4Eligible>[0];
     expect(vec4Eligible(spec)).toBe(true);
     expect(vec4Eligible({ ...spec, K: 63, lda: 63 })).toBe(false);

@@ -16,3 +16,10 @@ const common = {
 await build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist' });
 await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
 await build({ ...common, entryPoints: { 'bench/matmul': 'bench/matmul.ts' }, outdir: 'dist' });
+
+// Type declarations for `import * as fl from 'flstm'` (package.json "types").
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+mkdirSync('dist/types', { recursive: true });
+copyFileSync('src/wgsl.d.ts', 'dist/types/wgsl.d.ts');

@@ -22,6 +22,9 @@ export interface AdapterInfoSummary {
   /** The Vulkan driver file chosen when no GPU driver answered (Node only). */
   icd?: string;
   variant: 'software' | 'gpu';
+  /** Subgroup (SIMD) width range, where the adapter reports it. */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
   limits: Record<string, number>;
   features: string[];
 }
@@ -179,6 +182,8 @@ export async function init(opts: InitOptions = {}): Promise<Runtime> {
       software,
       icd,
       variant,
+      subgroupMinSize: (ai as unknown as { subgroupMinSize?: number }).subgroupMinSize,
+      subgroupMaxSize: (ai as unknown as { subgroupMaxSize?: number }).subgroupMaxSize,
       limits: {},
       features: [...device.features].sort(),
     };

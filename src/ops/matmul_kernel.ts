@@ -5,19 +5,24 @@ import type { KernelSource } from '../gpu/pipelines.js';
 import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
+import subgroupSrc from '../../kernels/matmul_subgroup.wgsl';
 
 export const MATMUL_KERNELS: Record<MatmulVariant, KernelSource> = {
   scalar: { name: 'matmul_scalar', code: scalarSrc },
   vec4: { name: 'matmul_reg_vec4', code: vec4Src },
+  subgroup: { name: 'matmul_subgroup', code: subgroupSrc },
   shared: { name: 'matmul_shared', code: sharedSrc },
 };
 
 /**
  * scalar: barrier-free 4x4 register tile, scalar loads, any layout (the fallback).
- * vec4: barrier-free 4x4 register tile with vec4 loads (software drivers; needs alignment).
+ * vec4: barrier-free 4x4 register tile with vec4 loads (needs alignment).
+ * subgroup: barrier-free 8x4 tile, A shared between SIMD lanes by subgroupBroadcast
+ *   (software drivers with subgroups of >= 8 lanes; vec4 alignment).
  * shared: 64x64 workgroup tile staged in shared memory (real GPUs).
  */
-export type MatmulVariant = 'scalar' | 'vec4' | 'shared';
+export type MatmulVariant = 'scalar' | 'vec4' | 'subgroup' | 'shared';
+export const MATMUL_VARIANTS: MatmulVariant[] = ['scalar', 'vec4', 'subgroup', 'shared'];
 
 export const Activation = { none: 0, sigmoid: 1, tanh: 2, relu: 3 } as const;
 export type ActivationName = keyof typeof Activation;
@@ -41,6 +46,11 @@ export interface MatmulSpec {
   strideB: number;
   strideC: number;
   strideBias?: number;
+  /** Element offsets of the operands in their buffers (a step's slice of a sequence). */
+  offA?: number;
+  offB?: number;
+  offC?: number;
+  offBias?: number;
   alpha?: number;
   activation?: ActivationName;
   /** C += result instead of C = result. */
@@ -56,26 +66,51 @@ const m4 = (x: number) => x % 4 === 0;
 export function vec4Eligible(s: MatmulSpec): boolean {
   const aContig = s.transA ? s.M : s.K;
   const bContig = s.transB ? s.K : s.N;
-  return m4(s.K) && m4(aContig) && m4(s.lda) && m4(s.strideA) && m4(bContig) && m4(s.ldb) && m4(s.strideB);
+  return m4(s.K) && m4(aContig) && m4(s.lda) && m4(s.strideA) && m4(s.offA ?? 0) &&
+    m4(bContig) && m4(s.ldb) && m4(s.strideB) && m4(s.offB ?? 0);
+}
+
+/** Whether this adapter can run the subgroup kernel (subgroups of at least 8 lanes). */
+export function subgroupCapable(): boolean {
+  const info = rt().info;
+  return info.features.includes('subgroups') && (info.subgroupMinSize ?? 0) >= 8;
 }
 
 /** The variant to run: the caller's choice when it is valid, else the adapter's family. */
 export function chooseVariant(s: MatmulSpec): MatmulVariant {
-  if (s.variant === 'vec4' && !vec4Eligible(s)) {
-    if (!s.strictVariant) return 'scalar';
-    throw new Error(`flstm: matmul variant vec4 needs K and the contiguous extents of A and B to be multiples of 4 (M=${s.M}, N=${s.N}, K=${s.K})`);
+  const v = s.variant;
+  if (v) {
+    const unfit = variantUnfit(v, s);
+    if (!unfit) return v;
+    // A forced variant that cannot run a backward product falls back to the generic kernel.
+    if (s.strictVariant) throw new Error(`flstm: matmul variant ${v} ${unfit}`);
+    return 'scalar';
   }
-  if (s.variant) return s.variant;
   if (rt().info.variant === 'gpu') return 'shared';
-  return vec4Eligible(s) ? 'vec4' : 'scalar';
+  if (!vec4Eligible(s)) return 'scalar';
+  return subgroupCapable() ? 'subgroup' : 'vec4';
 }
 
-const WG = 8; // register kernels: 8x8 invocations, a 32x32 block of C per workgroup
+function variantUnfit(v: MatmulVariant, s: MatmulSpec): string | null {
+  if (v === 'subgroup' && !subgroupCapable()) return 'needs the adapter feature "subgroups" with at least 8 lanes';
+  if ((v === 'vec4' || v === 'subgroup') && !vec4Eligible(s)) {
+    return `needs K and the contiguous extents of A and B to be multiples of 4 (M=${s.M}, N=${s.N}, K=${s.K})`;
+  }
+  return null;
+}
+
+/** Workgroup shape and the block of C one workgroup covers, per variant. */
+const GEOMETRY: Record<MatmulVariant, { wg: [number, number]; tileM: number; tileN: number }> = {
+  scalar: { wg: [8, 8], tileM: 32, tileN: 32 },
+  vec4: { wg: [8, 8], tileM: 32, tileN: 32 },
+  subgroup: { wg: [32, 1], tileM: 8, tileN: 128 },
+  shared: { wg: [16, 16], tileM: 64, tileN: 64 },
+};
 
 export function matmulRaw(s: MatmulSpec): void {
   const variant = chooseVariant(s);
   const r = rt();
-  const tile = variant === 'shared' ? 64 : 4 * WG;
+  const g = GEOMETRY[variant];
   const overrides: Record<string, number | boolean> = {
     TRANS_A: s.transA,
     TRANS_B: s.transB,
@@ -83,15 +118,18 @@ export function matmulRaw(s: MatmulSpec): void {
     ACT: Activation[s.activation ?? 'none'],
     ACCUM: !!s.accumulate,
   };
-  if (variant !== 'shared') {
-    overrides.WG_X = WG;
-    overrides.WG_Y = WG;
-  }
+  if (variant === 'scalar' || variant === 'vec4') {
+    overrides.WG_X = g.wg[0];
+    overrides.WG_Y = g.wg[1];
+  } else if (variant === 'subgroup') overrides.WG_X = g.wg[0];
   r.run(MATMUL_KERNELS[variant], {
     overrides,
-    params: [s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB, s.strideC, s.strideBias ?? 0, s.alpha ?? 1, 0],
+    params: [
+      s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB,
+      s.strideC, s.strideBias ?? 0, s.alpha ?? 1, s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, s.offBias ?? 0, 0,
+    ],
     f32Mask: 1 << 10,
     buffers: [s.a, s.b, s.bias ?? r.dummy, s.c],
-    workgroups: [Math.ceil(s.N / tile), Math.ceil(s.M / tile), s.batch],
+    workgroups: [Math.ceil(s.N / g.tileN), Math.ceil(s.M / g.tileM), s.batch],
   });
 }
