@@ -2,21 +2,17 @@
 // for software drivers (lavapipe, SwiftShader), where each invocation is one SIMD lane and
 // workgroup barriers are expensive. Each invocation owns a 4x4 block of C and loads A and B
 // as vec4 along their contiguous axes; neighbouring invocations read neighbouring vec4s.
-// Layout and epilogue as matmul_scalar.wgsl:
+// Layout and store hook (mm_store) as matmul_scalar.wgsl:
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-//   C(m, n) = c[offC + z*strideC + m*ldc + n];  v = act(alpha*acc + bias[offBias + z*strideBias + n]); C = v or C += v
-// Requires (checked by src/ops/matmul.ts): K % 4 == 0; A's contiguous extent (TRANS_A ? M : K),
-// lda and strideA multiples of 4; B's contiguous extent (TRANS_B ? K : N), ldb and strideB
-// multiples of 4. Other edges are clamped (loads) and masked (stores).
-// Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4), 3 bias, 4 c.
+// Requires (checked by src/ops/matmul_kernel.ts): K % 4 == 0; A's contiguous extent
+// (TRANS_A ? M : K), lda, strideA and offA multiples of 4; likewise B's (TRANS_B ? K : N),
+// ldb, strideB and offB. Other edges are clamped (loads) and masked (stores).
+// Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4); 3.. the epilogue's.
 // Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
 // Reference: src/ref/matmul.ts `matmulRef`.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACCUM: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
@@ -29,26 +25,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return 1.0 / (1.0 + exp(-v)); }
-    case 2u: { return tanh(v); }
-    case 3u: { return max(v, 0.0); }
-    default: { return v; }
-  }
-}
 
-fn writeC(z: u32, m: u32, n: u32, acc: f32) {
-  var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
-  v = activate(v);
-  let i = p.offC + z * p.strideC + m * p.ldc + n;
-  if (ACCUM) { v += c[i]; }
-  c[i] = v;
-}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -108,8 +86,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   for (var i = 0u; i < 4u; i++) {
     if (m0 + i >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (n0 + j < p.N) { writeC(z, m0 + i, n0 + j, acc[i][j]); }
-    }
+    mm_store(z, m0 + i, n0, acc[i]);
   }
 }

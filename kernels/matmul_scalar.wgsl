@@ -3,17 +3,18 @@
 // clamping indices at the edges (no branch in the inner loop). The generic fallback.
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-//   C(m, n) = c[offC + z*strideC + m*ldc + n]
-// Epilogue: v = alpha*acc (+ bias[offBias + z*strideBias + n] if HAS_BIAS), then ACT (0 none,
-// 1 sigmoid, 2 tanh, 3 relu), then C = v, or C += v if ACCUM.
-// Bindings: 0 uniform Params, 1 a, 2 b, 3 bias (a dummy when !HAS_BIAS), 4 c.
+// Epilogue: this file is a matmul *core*. It is compiled together with a store epilogue
+// that defines the rest of the bindings (3 and up) and
+//   fn mm_store(z: u32, m: u32, n0: u32, v: vec4f)
+// called once per row m < M of the invocation's block with the accumulated values of
+// columns n0 .. n0+3 (n0 % 4 == 0, n0 < N; columns at or past N must be masked by the store).
+// kernels/matmul_store.wgsl is the plain one (alpha, bias, activation, accumulate);
+// kernels/lstm_cell_store.wgsl is the fused LSTM cell.
+// Bindings: 0 uniform Params, 1 a, 2 b; 3.. the epilogue's.
 // Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
 // Reference: src/ref/matmul.ts `matmulRef`.
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACCUM: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
@@ -26,8 +27,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 fn readA(base: u32, m: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[base + k * p.lda + m]; }
@@ -39,23 +38,7 @@ fn readB(base: u32, k: u32, n: u32) -> f32 {
   return b[base + k * p.ldb + n];
 }
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return 1.0 / (1.0 + exp(-v)); }
-    case 2u: { return tanh(v); }
-    case 3u: { return max(v, 0.0); }
-    default: { return v; }
-  }
-}
 
-fn writeC(z: u32, m: u32, n: u32, acc: f32) {
-  var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
-  v = activate(v);
-  let i = p.offC + z * p.strideC + m * p.ldc + n;
-  if (ACCUM) { v += c[i]; }
-  c[i] = v;
-}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -82,8 +65,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   for (var i = 0u; i < 4u; i++) {
     if (m0 + i >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (n0 + j < p.N) { writeC(z, m0 + i, n0 + j, acc[i][j]); }
-    }
+    mm_store(z, m0 + i, n0, acc[i]);
   }
 }

@@ -5,23 +5,19 @@
 // lane loads one vec4 of A and the lanes exchange them with subgroupBroadcast (register
 // moves), so A costs one load per lane instead of eight; B costs four vec4 loads per lane.
 // That is 128 FMAs per 5 vec4 loads, where matmul_reg_vec4 does 64 per 8.
-// Layout and epilogue as matmul_scalar.wgsl:
+// Layout and store hook (mm_store) as matmul_scalar.wgsl:
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-//   C(m, n) = c[offC + z*strideC + m*ldc + n];  v = act(alpha*acc + bias[offBias + z*strideBias + n])
 // Requires: the `subgroups` feature with a subgroup size >= 8; the vec4 alignment of
 // matmul_reg_vec4.wgsl (K % 4 == 0; A's and B's contiguous extents, strides and offsets
 // multiples of 4). Row and column edges are clamped (loads) and masked (stores).
-// Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4), 3 bias, 4 c.
+// Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4); 3.. the epilogue's.
 // Dispatch: (ceil(N / (4*WG_X)), ceil(M / 8), batch), workgroup (WG_X, 1, 1).
 // Reference: src/ref/matmul.ts `matmulRef`.
 enable subgroups;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;
-override ACCUM: bool = false;
 override WG_X: u32 = 32u;
 
 struct Params {
@@ -33,26 +29,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return 1.0 / (1.0 + exp(-v)); }
-    case 2u: { return tanh(v); }
-    case 3u: { return max(v, 0.0); }
-    default: { return v; }
-  }
-}
 
-fn writeC(z: u32, m: u32, n: u32, acc: f32) {
-  var v = p.alpha * acc;
-  if (HAS_BIAS) { v += bias[p.offBias + z * p.strideBias + n]; }
-  v = activate(v);
-  let i = p.offC + z * p.strideC + m * p.ldc + n;
-  if (ACCUM) { v += c[i]; }
-  c[i] = v;
-}
 
 // acc += ar.x * B(k, :) + ar.y * B(k+1, :) + ...  (ar: one row of A over 4 values of k)
 fn rank4(acc: vec4f, ar: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
@@ -139,8 +117,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let acc = array<vec4f, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
   for (var i = 0u; i < 8u; i++) {
     if (m0 + i >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (n0 + j < p.N) { writeC(z, m0 + i, n0 + j, acc[i][j]); }
-    }
+    mm_store(z, m0 + i, n0, acc[i]);
   }
 }

@@ -6,13 +6,30 @@ import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
 import subgroupSrc from '../../kernels/matmul_subgroup.wgsl';
+import storeSrc from '../../kernels/matmul_store.wgsl';
 
-export const MATMUL_KERNELS: Record<MatmulVariant, KernelSource> = {
+/** The matmul cores: each calls a store hook, mm_store, that an epilogue file defines. */
+export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
   scalar: { name: 'matmul_scalar', code: scalarSrc },
   vec4: { name: 'matmul_reg_vec4', code: vec4Src },
   subgroup: { name: 'matmul_subgroup', code: subgroupSrc },
   shared: { name: 'matmul_shared', code: sharedSrc },
 };
+
+/**
+ * A core with an epilogue appended (WGSL has no includes). `enable` directives must open
+ * the module, so the core (which may hold one) goes first. Cached per (core, epilogue).
+ */
+const composed = new Map<string, KernelSource>();
+export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource): KernelSource {
+  const core = MATMUL_CORES[variant];
+  const name = `${core.name}+${epilogue.name}`;
+  let k = composed.get(name);
+  if (!k) composed.set(name, (k = { name, code: `${core.code}\n// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}` }));
+  return k;
+}
+
+export const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: storeSrc };
 
 /**
  * scalar: barrier-free 4x4 register tile, scalar loads, any layout (the fallback).
@@ -107,29 +124,40 @@ const GEOMETRY: Record<MatmulVariant, { wg: [number, number]; tileM: number; til
   shared: { wg: [16, 16], tileM: 64, tileN: 64 },
 };
 
+/** C = epilogue(A · B) with the plain store epilogue (alpha, bias, activation, accumulate). */
 export function matmulRaw(s: MatmulSpec): void {
-  const variant = chooseVariant(s);
-  const r = rt();
-  const g = GEOMETRY[variant];
-  const overrides: Record<string, number | boolean> = {
-    TRANS_A: s.transA,
-    TRANS_B: s.transB,
+  runMatmulCore(s, MATMUL_STORE, {
     HAS_BIAS: !!s.bias,
     ACT: Activation[s.activation ?? 'none'],
     ACCUM: !!s.accumulate,
-  };
+  }, [s.bias ?? rt().dummy, s.c]);
+}
+
+/**
+ * Dispatches a matmul core with any store epilogue: `buffers` are bound from binding 3 on
+ * (storage buffers, or a uniform the epilogue declares), `overrides` are the epilogue's.
+ */
+export function runMatmulCore(
+  s: Omit<MatmulSpec, 'c' | 'bias' | 'activation' | 'accumulate'>,
+  epilogue: KernelSource,
+  overrides: Record<string, number | boolean>,
+  buffers: GPUBuffer[],
+): void {
+  const variant = chooseVariant(s as MatmulSpec);
+  const g = GEOMETRY[variant];
+  const all: Record<string, number | boolean> = { TRANS_A: s.transA, TRANS_B: s.transB, ...overrides };
   if (variant === 'scalar' || variant === 'vec4') {
-    overrides.WG_X = g.wg[0];
-    overrides.WG_Y = g.wg[1];
-  } else if (variant === 'subgroup') overrides.WG_X = g.wg[0];
-  r.run(MATMUL_KERNELS[variant], {
-    overrides,
+    all.WG_X = g.wg[0];
+    all.WG_Y = g.wg[1];
+  } else if (variant === 'subgroup') all.WG_X = g.wg[0];
+  rt().run(withEpilogue(variant, epilogue), {
+    overrides: all,
     params: [
       s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB,
       s.strideC, s.strideBias ?? 0, s.alpha ?? 1, s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, s.offBias ?? 0, 0,
     ],
     f32Mask: 1 << 10,
-    buffers: [s.a, s.b, s.bias ?? r.dummy, s.c],
+    buffers: [s.a, s.b, ...buffers],
     workgroups: [Math.ceil(s.N / g.tileN), Math.ceil(s.M / g.tileM), s.batch],
   });
 }
