@@ -16,7 +16,7 @@ override ACCUM: bool = false;
 fn activate(v: f32) -> f32 {
   switch ACT {
     case 1u: { return 1.0 / (1.0 + exp(-v)); }
-    case 2u: { return tanh(v); }
+    case 2u: { return tanh(clamp(v, -15.0, 15.0)); }
     case 3u: { return max(v, 0.0); }
     default: { return v; }
   }

@@ -13,7 +13,7 @@ struct Params { n: u32, alpha: f32, beta: f32, pad: u32 }
 fn f(v: f32) -> f32 {
   switch OP {
     case 0u: { return 1.0 / (1.0 + exp(-v)); }
-    case 1u: { return tanh(v); }
+    case 1u: { return tanh(clamp(v, -15.0, 15.0)); }
     case 2u: { return max(v, 0.0); }
     case 3u: { return exp(v); }
     case 4u: { return p.alpha * v + p.beta; }

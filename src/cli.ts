@@ -4,6 +4,7 @@
 // (no stack trace): exit code 2 for usage errors, 1 for everything else.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as fl from './index.js';
+import { lstmStackLayers, lstmStackParamCounts, CELL_KINDS, type CellKind, type LstmStackSizes } from './nn/params.js';
 import pkg from '../package.json';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -79,6 +80,71 @@ function formatInfo(info: fl.AdapterInfoSummary): string {
   return `${aligned(rows)}\nlimits\n${aligned(limits, '  ')}`;
 }
 
+/** A positive integer option (or, with allowZero, 0), or undefined when absent. */
+function intOption(values: Values, cmd: string, name: string, opts: { required?: boolean; allowZero?: boolean } = {}): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) {
+    if (opts.required) throw new UsageError(`flstm ${cmd}: --${name} is required`);
+    return undefined;
+  }
+  const s = String(raw).trim();
+  const v = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(v) || (v === 0 && !opts.allowZero)) {
+    throw new UsageError(`flstm ${cmd}: --${name} must be a ${opts.allowZero ? 'non-negative' : 'positive'} integer, got '${String(raw)}'`);
+  }
+  return v;
+}
+
+/** The sizes of `flstm params` from its options, checked (usage errors name the layer and values). */
+function stackFromOptions(values: Values): LstmStackSizes {
+  const cellRaw = values.cell as string | undefined;
+  if (cellRaw === undefined) throw new UsageError(`flstm params: --cell is required (${CELL_KINDS.join(', ')})`);
+  if (!(CELL_KINDS as readonly string[]).includes(cellRaw)) {
+    throw new UsageError(`flstm params: --cell must be one of ${CELL_KINDS.join(', ')}, got '${cellRaw}'`);
+  }
+  const cell = cellRaw as CellKind;
+  const layers = intOption(values, 'params', 'layers', { required: true })!;
+  const hiddenSize = intOption(values, 'params', 'hidden', { required: true })!;
+  const inputSize = intOption(values, 'params', 'emb', { required: true })!;
+  const projSize = intOption(values, 'params', 'proj', { allowZero: true }) ?? 0;
+  const stack: LstmStackSizes = { cell, layers, inputSize, hiddenSize, projSize };
+  if (cell === 'flstm') {
+    if (values.groups !== undefined) throw new UsageError('flstm params: --groups applies only to --cell glstm (flstm takes --factor)');
+    stack.factor = intOption(values, 'params', 'factor', { required: true });
+  } else if (values.factor !== undefined) {
+    throw new UsageError(`flstm params: --factor applies only to --cell flstm, not ${cell}`);
+  }
+  if (cell === 'glstm') {
+    const raw = values.groups as string | undefined;
+    if (raw === undefined) throw new UsageError('flstm params: --cell glstm needs --groups K (or one K per layer, e.g. 4,8)');
+    const parts = raw.split(',').map((p) => p.trim());
+    const ks = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+    if (ks.some((k) => !Number.isSafeInteger(k) || k < 1)) {
+      throw new UsageError(`flstm params: --groups must be a positive integer or a comma-separated list of them (one per layer), got '${raw}'`);
+    }
+    if (ks.length > 1 && ks.length !== layers) {
+      throw new UsageError(`flstm params: --groups ${raw} gives ${ks.length} group counts for ${layers} layers (give one, or one per layer)`);
+    }
+    stack.groups = ks.length === 1 ? ks[0] : ks;
+  } else if (values.groups !== undefined) {
+    throw new UsageError(`flstm params: --groups applies only to --cell glstm, not ${cell}`);
+  }
+  try {
+    lstmStackLayers(stack);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^flstm: /, 'flstm params: '));
+  }
+  return stack;
+}
+
+function fmtMillions(n: number): string {
+  return `${(n / 1e6).toFixed(2)}M`;
+}
+
+function fmtCount(n: number): string {
+  return String(n);
+}
+
 const COMMANDS: Command[] = [
   {
     name: 'info',
@@ -89,6 +155,55 @@ const COMMANDS: Command[] = [
     async run(values) {
       const info = await initFrom(values);
       console.log(values.json ? JSON.stringify(info) : formatInfo(info));
+    },
+  },
+  {
+    name: 'params',
+    summary: 'count the RNN parameters of an LSTM / F-LSTM / G-LSTM stack (no GPU needed)',
+    usage: '--cell lstm|flstm|glstm --layers L --hidden N --emb E [--proj P] [--factor R | --groups K[,K2,...]] [--json]',
+    options: {
+      cell: { type: 'string' },
+      layers: { type: 'string' },
+      hidden: { type: 'string' },
+      proj: { type: 'string' },
+      emb: { type: 'string' },
+      factor: { type: 'string' },
+      groups: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      ['--cell lstm|flstm|glstm', 'the cell: LSTM(P), factorized F-LSTM or group G-LSTM'],
+      ['--layers L', 'number of layers'],
+      ['--hidden N', 'cell size n of every layer'],
+      ['--emb E', 'embedding size: the input size of layer 1'],
+      ['--proj P', 'projection size p (the output of each layer); omitted or 0: no projection'],
+      ['--factor R', 'flstm: the factorization size r (W = W2*W1, W1 has r columns)'],
+      ['--groups K|K1,K2,...', 'glstm: groups per layer, one for all or one per layer (hierarchical)'],
+      ['--json', 'print one JSON line instead of the readable form'],
+      ['-h, --help', 'print this help'],
+    ],
+    async run(values) {
+      const stack = stackFromOptions(values);
+      const perLayer = lstmStackParamCounts(stack);
+      const total = perLayer.reduce((a, b) => a + b, 0);
+      if (values.json) {
+        console.log(JSON.stringify({ cell: stack.cell, layers: stack.layers, total, perLayer }));
+        return;
+      }
+      const groups = stack.groups === undefined ? undefined : Array.isArray(stack.groups) ? stack.groups.join(',') : String(stack.groups);
+      const cellText = stack.cell + (stack.factor !== undefined ? ` (factor r = ${stack.factor})` : '') + (groups !== undefined ? ` (groups k = ${groups})` : '');
+      const w = fmtCount(total).length;
+      const rows: [string, string][] = [
+        ['cell', cellText],
+        ['layers', String(stack.layers)],
+        ['embedding', String(stack.inputSize)],
+        ['hidden', String(stack.hiddenSize)],
+        ['projection', stack.projSize ? String(stack.projSize) : 'none'],
+        ...perLayer.map((c, l): [string, string] => [`layer ${l + 1}`, `${fmtCount(c).padStart(w)}  (${fmtMillions(c)})`]),
+        ['total', `${fmtCount(total).padStart(w)}  (${fmtMillions(total)})`],
+      ];
+      console.log(aligned(rows));
     },
   },
 ];
@@ -121,8 +236,13 @@ function usageErrorFrom(err: unknown, c: Command): Error {
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`flstm ${c.name}: unknown option ${m ? m[1] : '?'} (it accepts ${known})`);
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(`flstm ${c.name}: ${(e.message ?? '').replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const msg = e.message ?? '';
+      const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(msg);
+      // A value that starts with a dash ("--hidden -3") reads as an option: say how to give it.
+      if (ambiguous) return new UsageError(`flstm ${c.name}: option ${ambiguous[1]} needs a value (one that starts with a dash is written ${ambiguous[1]}=-VALUE)`);
+      return new UsageError(`flstm ${c.name}: ${msg.split('\n')[0].replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`);
+    }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`flstm ${c.name}: unexpected argument ${m ? m[1] : ''} (it takes no positional arguments)`);
     default:

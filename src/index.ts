@@ -19,14 +19,19 @@ export { add, sub, mul, scale, sigmoid, tanh, relu, exp } from './ops/elementwis
 export { sum, mean } from './ops/reduce.js';
 export { embedding, embeddingBackwardSparse } from './ops/embedding.js';
 export { softmaxCrossEntropy } from './ops/softmax_ce.js';
+export { dropout } from './ops/dropout.js';
+export type { DropoutOptions } from './ops/dropout.js';
 export { reshape } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export { groupedMatmul } from './ops/grouped_matmul.js';
+export { lstmSequence } from './ops/lstm.js';
+export type { LstmConfig, LstmWeights, LstmResult, CellKind } from './ops/lstm.js';
 export type { MatmulVariant, ActivationName } from './ops/matmul_kernel.js';
 export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
 export { NO_ADAPTER_HELP } from './gpu/adapter.js';
 export { KernelCompileError } from './gpu/pipelines.js';
+export * as nn from './nn/index.js';
 
 /** Finds an adapter and opens the device. Safe to call more than once. */
 export async function init(opts: InitOptions = {}): Promise<AdapterInfoSummary> {

@@ -78,6 +78,24 @@ export function tensor(
   return t;
 }
 
+/**
+ * Overwrites the contents of an existing tensor with host data (same number of values), in
+ * stream order: work recorded before it reads the old values, work after it the new ones.
+ * Every view of the storage sees the new values. For loading parameters; not recorded.
+ */
+export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLike<number>): void {
+  if (data.length !== t.size) {
+    throw new Error(`flstm: writeTensor: ${data.length} values for a tensor of shape ${fmtShape(t.shape)} (${t.size} elements)`);
+  }
+  const host =
+    t.dtype === 'f32'
+      ? data instanceof Float32Array ? data : Float32Array.from(data)
+      : data instanceof Int32Array ? data : Int32Array.from(data);
+  if (host.length > 0) rt().recorder.upload(t.buffer, host);
+  // The host mirror of an i32 tensor follows its new values.
+  if (host instanceof Int32Array && hostMirror.has(t.sharedStorage)) hostMirror.set(t.sharedStorage, Int32Array.from(host));
+}
+
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   checkShape(shape);
   const t = fill(shape, value);

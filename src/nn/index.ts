@@ -1,0 +1,6 @@
+// fl.nn: layers and their building blocks.
+export { Module, ModuleList } from './module.js';
+export type { StateDict, StateEntry } from './module.js';
+export * as init from './init.js';
+export { lstmLayerParamCount, lstmStackParamCount, lstmStackParamCounts, lstmStackLayers, checkLayerSizes, CELL_KINDS } from './params.js';
+export type { CellKind, LstmLayerSizes, LstmStackSizes } from './params.js';

@@ -1,0 +1,260 @@
+// fl.lstmSequence: one LSTM layer over a whole sequence as one autograd node, run the way
+// cuDNN runs it (DESIGN.md section 4), for the three cells of the paper:
+//   lstm  (LSTMP) and glstm (groups): one code path; an LSTM is a G-LSTM with k = 1.
+//   flstm: gates = W2·(W1·[x; h]) + b.
+// Forward: the input half of every step's gates in one large product (U = X·Wx + b, or
+// Z = X·W1x for F-LSTM), then per step one fused dispatch (the recurrent product with the
+// cell as its epilogue, kernels/lstm_cell_store.wgsl) and the projection. Backward: per
+// step in reverse, the recurrent gradient, the projection's, and the fused cell backward
+// (kernels/lstm_cell_backward.wgsl); then every weight gradient as one large product over
+// all T·B rows. Everything is encoded into the current command encoder: no host round trip.
+import { rt } from '../gpu/runtime.js';
+import type { KernelSource } from '../gpu/pipelines.js';
+import { record } from '../autograd.js';
+import { Tensor, fmtShape } from '../tensor.js';
+import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
+import { reduceRaw } from './reduce.js';
+import { matmulRaw, runMatmulCore, type MatmulVariant } from './matmul_kernel.js';
+import cellStoreSrc from '../../kernels/lstm_cell_store.wgsl';
+import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
+
+const CELL_STORE: KernelSource = { name: 'lstm_cell_store', code: cellStoreSrc };
+const CELL_BACKWARD: KernelSource = { name: 'lstm_cell_backward', code: cellBackwardSrc };
+
+export type CellKind = 'lstm' | 'flstm' | 'glstm';
+
+/** Sizes of one layer. Gate order, interleaving and forget bias: see src/ref/lstm.ts. */
+export interface LstmConfig {
+  cell: CellKind;
+  inputSize: number; // p_in
+  hiddenSize: number; // n
+  projSize: number; // p (= n without projection)
+  hasProj: boolean;
+  factor?: number; // r, flstm
+  groups?: number; // k, glstm (lstm: 1)
+  /** Force a matmul kernel variant for every product (tests, benches). */
+  variant?: MatmulVariant;
+}
+
+/** lstm/glstm: W [k, (p_in+p)/k, 4n/k] (lstm: [(p_in+p), 4n]); flstm: W1 [(p_in+p), r], W2 [r, 4n]. */
+export interface LstmWeights {
+  W?: Tensor;
+  W1?: Tensor;
+  W2?: Tensor;
+  b: Tensor;
+  P?: Tensor;
+}
+
+export interface LstmResult {
+  /** [T, B, p], differentiable with respect to x, h0, c0 and the weights. */
+  y: Tensor;
+  /** h_T [B, p] and c_T [B, n]: the state to carry into the next call (detached). */
+  h: Tensor;
+  c: Tensor;
+}
+
+function expectShape(t: Tensor, shape: number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`flstm: lstm: ${what} has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
+  }
+}
+
+export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, cfg: LstmConfig): LstmResult {
+  assertTensor(x, 'lstm input x');
+  assertDType(x, 'f32', 'lstm', 'x');
+  if (x.rank !== 3) throw new Error(`flstm: lstm: input must be [T, B, ${cfg.inputSize}], got ${fmtShape(x.shape)}`);
+  const [T, B, pin] = x.shape;
+  const { hiddenSize: n, projSize: p, hasProj } = cfg;
+  if (pin !== cfg.inputSize) throw new Error(`flstm: lstm: input has width ${pin} (shape ${fmtShape(x.shape)}), expected inputSize ${cfg.inputSize}`);
+  if (T === 0) throw new Error(`flstm: lstm: the sequence is empty (shape ${fmtShape(x.shape)})`);
+  expectShape(h0, [B, p], 'state h');
+  expectShape(c0, [B, n], 'state c');
+  const k = cfg.cell === 'glstm' ? cfg.groups ?? 1 : 1;
+  const r = cfg.factor ?? 0;
+  const G4 = (4 * n) / k; // gate columns per group
+  const pkIn = pin / k;
+  const pk = p / k;
+  const rows = pkIn + pk; // rows of one group's W
+  if (cfg.cell === 'flstm') {
+    expectShape(w.W1!, [pin + p, r], 'W1');
+    expectShape(w.W2!, [r, 4 * n], 'W2');
+  } else if (k === 1 && w.W!.rank === 2) expectShape(w.W!, [pin + p, 4 * n], 'W');
+  else expectShape(w.W!, [k, rows, G4], 'W');
+  expectShape(w.b, [4 * n], 'b');
+  if (hasProj) expectShape(w.P!, [n, p], 'P');
+  const variant = cfg.variant;
+  const TB = T * B;
+
+  // ---- forward -------------------------------------------------------------------------
+  const r_ = rt();
+  const gates = out([T, B, 4 * n], 'f32', 'lstm.gates');
+  // c_t in slot t+1, c0 copied into slot 0 (the cell reads c_{t-1} and writes c_t through one binding).
+  const C = out([T + 1, B, n], 'f32', 'lstm.c');
+  r_.recorder.copy(c0.buffer, 0, C.buffer, 0, B * n * 4);
+  const y = out([T, B, p], 'f32', 'lstm');
+  // m_t for all steps (the projection's input, saved for dP); without projection h_t = m_t is
+  // written to a one-step buffer and copied into y, since the next step reads h_t from y and
+  // one buffer cannot be read and written in one dispatch.
+  const M = hasProj ? out([T, B, n], 'f32', 'lstm.m') : out([B, n], 'f32', 'lstm.m');
+  let U: Tensor | null = null; // lstm/glstm: X·Wx + b, [T, B, 4n]
+  let Z: Tensor | null = null; // flstm: X·W1x, then += h·W1h per step: [T, B, r]
+  if (cfg.cell === 'flstm') {
+    Z = out([T, B, r], 'f32', 'lstm.z');
+    matmulRaw({ a: x.buffer, b: w.W1!.buffer, c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
+      lda: pin, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, variant });
+  } else {
+    U = out([T, B, 4 * n], 'f32', 'lstm.u');
+    matmulRaw({ a: x.buffer, b: w.W!.buffer, c: U.buffer, bias: w.b.buffer, M: TB, N: G4, K: pkIn, batch: k,
+      transA: false, transB: false, lda: pin, ldb: G4, ldc: 4 * n, strideA: pkIn, strideB: rows * G4, strideC: G4,
+      strideBias: G4, variant });
+  }
+  for (let t = 0; t < T; t++) {
+    const hPrev = t === 0 ? h0.buffer : y.buffer;
+    const offH = t === 0 ? 0 : (t - 1) * B * p;
+    const cellParams = (offAdd: number, ldAdd: number) =>
+      r_.params.get([n, ldAdd, offAdd, t * B * n, t * B * 4 * n, (t + 1) * B * n, hasProj ? t * B * n : 0, 0]);
+    if (cfg.cell === 'flstm') {
+      // z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue.
+      matmulRaw({ a: hPrev, b: w.W1!.buffer, c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
+        lda: p, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: offH, offB: pin * r, offC: t * B * r,
+        accumulate: true, variant });
+      runMatmulCore({ a: Z!.buffer, b: w.W2!.buffer, M: B, N: 4 * n, K: r, batch: 1, transA: false, transB: false,
+        lda: r, ldb: 4 * n, ldc: 4 * n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * r, variant },
+        CELL_STORE, {}, [w.b.buffer, C.buffer, gates.buffer, M.buffer, cellParams(0, 0)]);
+    } else {
+      // gates = U_t + h_{t-1}·Wh per group, with the cell as epilogue.
+      runMatmulCore({ a: hPrev, b: w.W!.buffer, M: B, N: G4, K: pk, batch: k, transA: false, transB: false,
+        lda: p, ldb: G4, ldc: 4 * n, strideA: pk, strideB: rows * G4, strideC: G4, offA: offH, offB: pkIn * G4, variant },
+        CELL_STORE, {}, [U!.buffer, C.buffer, gates.buffer, M.buffer, cellParams(t * B * 4 * n, 4 * n)]);
+    }
+    if (hasProj) {
+      matmulRaw({ a: M.buffer, b: w.P!.buffer, c: y.buffer, M: B, N: p, K: n, batch: 1, transA: false, transB: false,
+        lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: t * B * n, offC: t * B * p, variant });
+    } else r_.recorder.copy(M.buffer, 0, y.buffer, t * B * n * 4, B * n * 4);
+  }
+  if (!hasProj) M.dispose();
+  U?.dispose();
+  // The carried state: copies of the last step (y and C keep their own storage).
+  const hT = out([B, p], 'f32', 'lstm.h');
+  const cT = out([B, n], 'f32', 'lstm.c');
+  r_.recorder.copy(y.buffer, (T - 1) * B * p * 4, hT.buffer, 0, B * p * 4);
+  r_.recorder.copy(C.buffer, T * B * n * 4, cT.buffer, 0, B * n * 4);
+
+  const params = cfg.cell === 'flstm' ? [w.W1!, w.W2!, w.b] : [w.W!, w.b];
+  if (hasProj) params.push(w.P!);
+  const inputs = [x, h0, c0, ...params];
+  const saved = [gates, C, ...(hasProj ? [M] : []), ...(Z ? [Z] : [])];
+  const yOut = record(y, `lstm.${cfg.cell}`, inputs, (dy) => {
+    const grads = lstmBackward(dy);
+    for (const s of saved) s.dispose();
+    return grads;
+  });
+  if (!yOut.node) for (const s of saved) s.dispose(); // nothing will call backward
+  return { y: yOut, h: hT, c: cT };
+
+  // ---- backward ------------------------------------------------------------------------
+  function lstmBackward(dy: Tensor): (Tensor | null)[] {
+    const dH = out([T, B, p], 'f32', 'lstm.backward'); // dh_t: dy_t plus the recurrent part
+    r_.recorder.copy(dy.buffer, 0, dH.buffer, 0, TB * p * 4);
+    const dG = out([T, B, 4 * n], 'f32', 'lstm.backward'); // pre-activation gate gradients
+    const dZ = cfg.cell === 'flstm' ? out([T, B, r], 'f32', 'lstm.backward') : null;
+    const dM = hasProj ? out([B, n], 'f32', 'lstm.backward') : null;
+    let dcNext = out([B, n], 'f32', 'lstm.backward');
+    let dcPrev = out([B, n], 'f32', 'lstm.backward');
+    const Wrec = cfg.cell === 'flstm' ? w.W1! : w.W!;
+
+    /** dst (+)= (gradient of the gates at step s)·W_h^T: the gradient reaching h_{s-1}. */
+    const recurrent = (s: number, dst: GPUBuffer, offDst: number, accumulate: boolean) => {
+      if (cfg.cell === 'flstm') {
+        matmulRaw({ a: dZ!.buffer, b: Wrec.buffer, c: dst, M: B, N: p, K: r, batch: 1, transA: false, transB: true,
+          lda: r, ldb: r, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: s * B * r, offB: pin * r, offC: offDst,
+          accumulate, variant });
+      } else {
+        matmulRaw({ a: dG.buffer, b: Wrec.buffer, c: dst, M: B, N: pk, K: G4, batch: k, transA: false, transB: true,
+          lda: 4 * n, ldb: G4, ldc: p, strideA: G4, strideB: rows * G4, strideC: pk, offA: s * B * 4 * n,
+          offB: pkIn * G4, offC: offDst, accumulate, variant });
+      }
+    };
+
+    for (let t = T - 1; t >= 0; t--) {
+      if (t < T - 1) recurrent(t + 1, dH.buffer, t * B * p, true);
+      if (hasProj) {
+        matmulRaw({ a: dH.buffer, b: w.P!.buffer, c: dM!.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
+          lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant });
+      }
+      r_.run(CELL_BACKWARD, {
+        overrides: { HAS_DC_NEXT: t < T - 1 },
+        params: [B * n, n, hasProj ? 0 : t * B * p, t * B * 4 * n, (t + 1) * B * n, t * B * n, t * B * 4 * n, 0],
+        buffers: [(hasProj ? dM! : dH).buffer, t < T - 1 ? dcNext.buffer : r_.dummy, gates.buffer, C.buffer,
+          dG.buffer, dcPrev.buffer],
+        workgroups: grid1d(B * n),
+      });
+      [dcNext, dcPrev] = [dcPrev, dcNext];
+      if (dZ) {
+        matmulRaw({ a: dG.buffer, b: w.W2!.buffer, c: dZ.buffer, M: B, N: r, K: 4 * n, batch: 1, transA: false, transB: true,
+          lda: 4 * n, ldb: 4 * n, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: t * B * 4 * n, offC: t * B * r, variant });
+      }
+    }
+    // dcNext now holds dc_0 (the gradient reaching c0).
+    dcPrev.dispose();
+    dM?.dispose();
+    let dh0: Tensor | null = null;
+    if (h0.requiresGrad) {
+      dh0 = out([B, p], 'f32', 'lstm.backward');
+      recurrent(0, dh0.buffer, 0, false);
+    }
+    const dc0 = c0.requiresGrad ? dcNext : (dcNext.dispose(), null);
+
+    // Weight gradients: one large product each over all T·B rows.
+    // The gradient at the gates' first product: dG (lstm/glstm) or dZ (flstm).
+    const dFirst = dZ ?? dG;
+    const cols = dZ ? r : G4; // columns per group of the first product
+    const kk = dZ ? 1 : k;
+    const ldFirst = dZ ? r : 4 * n;
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = out(x.shape, 'f32', 'lstm.backward');
+      // dX = dFirst · (x rows of the first weight)^T, per group.
+      matmulRaw({ a: dFirst.buffer, b: (dZ ? w.W1! : w.W!).buffer, c: dx.buffer, M: TB, N: dZ ? pin : pkIn, K: cols,
+        batch: kk, transA: false, transB: true, lda: ldFirst, ldb: cols, ldc: pin, strideA: cols,
+        strideB: dZ ? 0 : rows * G4, strideC: dZ ? 0 : pkIn, variant });
+    }
+    // d(first weight) = [X; H_prev]^T · dFirst, written per group into its x rows and h rows.
+    const first = dZ ? w.W1! : w.W!;
+    let dFirstW: Tensor | null = null;
+    if (first.requiresGrad) {
+      dFirstW = out(first.shape, 'f32', 'lstm.backward');
+      const xRows = dZ ? pin : pkIn;
+      const hRows = dZ ? p : pk;
+      const groupStride = dZ ? 0 : rows * G4;
+      matmulRaw({ a: x.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: xRows, N: cols, K: TB, batch: kk, transA: true, transB: false,
+        lda: pin, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pkIn, strideB: cols, strideC: groupStride, variant });
+      matmulRaw({ a: h0.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: hRows, N: cols, K: B, batch: kk, transA: true, transB: false,
+        lda: p, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pk, strideB: cols, strideC: groupStride, offC: xRows * cols, variant });
+      if (T > 1) {
+        matmulRaw({ a: y.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: hRows, N: cols, K: (T - 1) * B, batch: kk, transA: true,
+          transB: false, lda: p, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pk, strideB: cols, strideC: groupStride,
+          offB: B * ldFirst, offC: xRows * cols, accumulate: true, variant });
+      }
+    }
+    let dW2: Tensor | null = null;
+    if (dZ && w.W2!.requiresGrad) {
+      dW2 = out(w.W2!.shape, 'f32', 'lstm.backward');
+      matmulRaw({ a: Z!.buffer, b: dG.buffer, c: dW2.buffer, M: r, N: 4 * n, K: TB, batch: 1, transA: true, transB: false,
+        lda: r, ldb: 4 * n, ldc: 4 * n, strideA: 0, strideB: 0, strideC: 0, variant });
+    }
+    const db = w.b.requiresGrad ? reduceRaw(dG, 1, TB, 4 * n, 1, [4 * n]) : null;
+    let dP: Tensor | null = null;
+    if (hasProj && w.P!.requiresGrad) {
+      dP = out([n, p], 'f32', 'lstm.backward');
+      matmulRaw({ a: M.buffer, b: dH.buffer, c: dP.buffer, M: n, N: p, K: TB, batch: 1, transA: true, transB: false,
+        lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, variant });
+    }
+    dH.dispose();
+    dG.dispose();
+    dZ?.dispose();
+    const weightGrads = dZ ? [dFirstW, dW2, db] : [dFirstW, db];
+    if (hasProj) weightGrads.push(dP);
+    return [dx, dh0, dc0, ...weightGrads];
+  }
+}

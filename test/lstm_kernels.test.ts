@@ -1,0 +1,91 @@
+// The LSTM layer op (fl.lstmSequence) on the GPU against the float64 reference of the
+// paper's equations (src/ref/lstm.ts): outputs, carried state and every gradient.
+import { describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
+import type { NDArray } from '../src/ref/array.js';
+import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
+
+useDevice();
+
+interface Case extends LstmRefConfig { T: number; B: number }
+
+function f32Params(p: LstmRefParams): LstmRefParams {
+  const q = { ...p, b: f32(p.b) };
+  for (const k of ['W', 'W1', 'W2', 'P'] as const) if (p[k]) q[k] = f32(p[k]!);
+  return q;
+}
+
+async function checkLayer(c: Case, variant?: fl.MatmulVariant) {
+  const seed = freshSeed();
+  const ref = f32Params(randomLstmParams(c, seed, 0.4));
+  const p = c.projSize;
+  const x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
+  const h0 = f32(randomNd([c.B, p], seed + 2, 0.5));
+  const c0 = f32(randomNd([c.B, c.hiddenSize], seed + 3, 0.5));
+  const dy = f32(randomNd([c.T, c.B, p], seed + 4));
+  const tensors: Record<string, fl.Tensor> = {};
+  const weights: fl.LstmWeights = { b: (tensors.b = toTensor(ref.b, true)) };
+  for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) weights[k] = tensors[k] = toTensor(ref[k]!, true);
+  const xt = toTensor(x, true);
+  const h0t = toTensor(h0, true);
+  const c0t = toTensor(c0, true);
+  const res = fl.lstmSequence(xt, h0t, c0t, weights, { ...c, variant });
+  res.y.backward(toTensor(dy));
+  const want = lstmForwardRef(ref, x, h0, c0);
+  const g = lstmBackwardRef(ref, x, h0, c0, dy);
+  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.hasProj ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'} seed=${seed}`;
+  const tol = { atol: 2e-5, rtol: 2e-4 };
+  expectClose(await res.y.data(), want.y, { ...tol, what: `y ${tag}`, shape: res.y.shape });
+  expectClose(await res.h.data(), want.h, { ...tol, what: `h_T ${tag}` });
+  expectClose(await res.c.data(), want.c, { ...tol, what: `c_T ${tag}` });
+  const gtol = { atol: 1e-4, rtol: 5e-4 };
+  const check = async (t: fl.Tensor, r: NDArray | undefined, what: string) => expectClose(await t.grad!.data(), r!, { ...gtol, what: `${what} ${tag}` });
+  await check(xt, g.dx, 'dx');
+  await check(h0t, g.dh0, 'dh0');
+  await check(c0t, g.dc0, 'dc0');
+  await check(tensors.b, g.db, 'db');
+  if (tensors.W) await check(tensors.W, g.dW, 'dW');
+  if (tensors.W1) await check(tensors.W1, g.dW1, 'dW1');
+  if (tensors.W2) await check(tensors.W2, g.dW2, 'dW2');
+  if (tensors.P) await check(tensors.P, g.dP, 'dP');
+}
+
+const AWKWARD: Case[] = [
+  { cell: 'lstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true },
+  { cell: 'lstm', T: 4, B: 3, inputSize: 5, hiddenSize: 7, projSize: 7, hasProj: false },
+  { cell: 'lstm', T: 1, B: 1, inputSize: 1, hiddenSize: 1, projSize: 1, hasProj: false },
+  { cell: 'flstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true, factor: 3 },
+  { cell: 'flstm', T: 2, B: 3, inputSize: 6, hiddenSize: 5, projSize: 5, hasProj: false, factor: 2 },
+  { cell: 'glstm', T: 3, B: 5, inputSize: 6, hiddenSize: 9, projSize: 6, hasProj: true, groups: 3 },
+  { cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 6, hasProj: false, groups: 2 },
+  { cell: 'glstm', T: 2, B: 3, inputSize: 5, hiddenSize: 7, projSize: 3, hasProj: true, groups: 1 },
+];
+// Sizes where every product meets the vec4 alignment, so the fast kernels run too.
+const ALIGNED: Case[] = [
+  { cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true },
+  { cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true, factor: 8 },
+  { cell: 'glstm', T: 5, B: 4, inputSize: 16, hiddenSize: 16, projSize: 8, hasProj: true, groups: 2 },
+  { cell: 'glstm', T: 3, B: 9, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
+];
+
+describe('LSTM layer kernels against the float64 reference (forward, state, all gradients)', () => {
+  for (const c of AWKWARD) {
+    it(`${c.cell} ${c.hasProj ? 'with' : 'without'} projection, awkward sizes (T=${c.T}, B=${c.B}, in=${c.inputSize}, n=${c.hiddenSize}, p=${c.projSize})`, async () => {
+      await checkLayer(c);
+    });
+  }
+  for (const variant of [undefined, 'scalar', 'vec4', 'subgroup', 'shared'] as const) {
+    it(`aligned sizes, every cell, ${variant ?? 'auto'} kernels`, async () => {
+      for (const c of ALIGNED) await checkLayer(c, variant);
+    });
+  }
+
+  it('rejects a wrong input width, a state of the wrong shape, an empty sequence', () => {
+    const cfg = { cell: 'lstm' as const, inputSize: 4, hiddenSize: 3, projSize: 3, hasProj: false };
+    const w = { W: fl.zeros([7, 12]), b: fl.zeros([12]) };
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 5]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/input has width 5 .*expected inputSize 4/);
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([3, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/state h has shape \[3, 3\], expected \[2, 3\]/);
+    expect(() => fl.lstmSequence(fl.zeros([0, 2, 4]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/sequence is empty/);
+  });
+});
