@@ -15,7 +15,7 @@ const common = {
 };
 await build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist' });
 await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
-await build({ ...common, entryPoints: { 'bench/matmul': 'bench/matmul.ts' }, outdir: 'dist' });
+await build({ ...common, entryPoints: { 'bench/matmul': 'bench/matmul.ts', 'bench/lstm': 'bench/lstm.ts' }, outdir: 'dist' });
 
 // Type declarations for `import * as fl from 'flstm'` (package.json "types").
 import { execFileSync } from 'node:child_process';

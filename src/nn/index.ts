@@ -4,3 +4,5 @@ export type { StateDict, StateEntry } from './module.js';
 export * as init from './init.js';
 export { lstmLayerParamCount, lstmStackParamCount, lstmStackParamCounts, lstmStackLayers, checkLayerSizes, CELL_KINDS } from './params.js';
 export type { CellKind, LstmLayerSizes, LstmStackSizes } from './params.js';
+export { LSTM, LSTMStack, parseGroups } from './lstm.js';
+export type { LSTMOptions, LSTMState, LSTMStackOptions } from './lstm.js';
