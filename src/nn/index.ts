@@ -6,3 +6,5 @@ export { lstmLayerParamCount, lstmStackParamCount, lstmStackParamCounts, lstmSta
 export type { CellKind, LstmLayerSizes, LstmStackSizes } from './params.js';
 export { LSTM, LSTMStack, parseGroups } from './lstm.js';
 export type { LSTMOptions, LSTMState, LSTMStackOptions } from './lstm.js';
+export { LanguageModel } from './lm.js';
+export type { LanguageModelOptions, SparseRows, StepOptions } from './lm.js';
