@@ -206,6 +206,61 @@ const COMMANDS: Command[] = [
       console.log(aligned(rows));
     },
   },
+  {
+    name: 'data',
+    summary: 'load a corpus and count its tokens, unknown words and vocabulary per split (no GPU needed)',
+    usage: '[--data brown|lm1b:DIR|text:TRAIN[,VALID[,TEST]]] [--vocab-size N | --min-count N | --vocab FILE] [--json]',
+    options: {
+      data: { type: 'string' },
+      'vocab-size': { type: 'string' },
+      'min-count': { type: 'string' },
+      vocab: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      ['--data SPEC', `the corpus: ${fl.data.CORPUS_SPECS} (default brown)`],
+      ['--vocab-size N', 'brown, text: at most N vocabulary entries (<unk> and <eos> included)'],
+      ['--min-count N', 'brown, text: keep words seen at least N times (brown: 4, text: 1)'],
+      ['--vocab FILE', "text: use this vocabulary ('word count' per line, with <unk> and <eos>)"],
+      ['--json', 'print one JSON line instead of the readable form'],
+      ['-h, --help', 'print this help'],
+    ],
+    async run(values) {
+      const spec = (values.data as string | undefined) ?? 'brown';
+      const vocabFile = values.vocab as string | undefined;
+      if (vocabFile !== undefined && vocabFile.trim() === '') throw new UsageError('flstm data: --vocab needs a file name');
+      let corpus: fl.data.Corpus;
+      try {
+        corpus = await fl.data.loadCorpus(spec, {
+          maxVocab: intOption(values, 'data', 'vocab-size'),
+          minCount: intOption(values, 'data', 'min-count'),
+          vocabFile,
+        });
+      } catch (err) {
+        if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm data: '));
+        throw err;
+      }
+      const splits = await fl.data.corpusStats(corpus);
+      if (values.json) {
+        console.log(JSON.stringify({ data: corpus.spec, vocab: corpus.vocab.size, splits }));
+        return;
+      }
+      const v = corpus.vocab;
+      const rows: [string, string][] = [
+        ['data', corpus.spec],
+        ['vocabulary', `${v.size}${v.unk !== undefined ? ` (${v.unk} id ${v.unkId})` : ''}${corpus.boundary ? `, sentence token ${corpus.boundary}` : ''}`],
+      ];
+      const entries = Object.entries(splits) as [string, fl.data.SplitStats][];
+      const w = Math.max(...entries.map(([, s]) => String(s.tokens).length));
+      for (const [name, s] of entries) {
+        const pct = s.tokens > 0 ? ((100 * s.unk) / s.tokens).toFixed(2) : '0.00';
+        const sent = s.sentences !== undefined ? `, ${s.sentences} sentences` : '';
+        rows.push([name, `${String(s.tokens).padStart(w)} tokens, ${s.unk} ${v.unk ?? '<unk>'} (${pct}%)${sent}`]);
+      }
+      console.log(aligned(rows));
+    },
+  },
 ];
 
 function mainUsage(): string {

@@ -32,6 +32,8 @@ export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
 export { NO_ADAPTER_HELP } from './gpu/adapter.js';
 export { KernelCompileError } from './gpu/pipelines.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
 
 /** Finds an adapter and opens the device. Safe to call more than once. */
 export async function init(opts: InitOptions = {}): Promise<AdapterInfoSummary> {

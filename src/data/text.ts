@@ -1,0 +1,71 @@
+// Plain text files, `text:TRAIN[,VALID[,TEST]]`: whitespace tokenized, case kept, each line a
+// sentence followed by the end-of-sentence token `<eos>` (blank lines are skipped; a last
+// line without a newline still ends in `<eos>`). The vocabulary is built from the training
+// file (`<unk>` id 0, `<eos>` id 1, then words by count; options: maxSize, minCount) or read
+// from a vocabulary file; words of any file that are not in it map to `<unk>`. Files are
+// read line by line; the token ids are kept in memory (one Int32Array per split).
+import { DataError } from './errors.js';
+import type { ArraySplit, Corpus, SplitName } from './types.js';
+import { IntBuffer, WordTable, readLines, requirePath } from './util.js';
+import { Vocabulary, type VocabBuildOptions } from './vocab.js';
+
+export const EOS = '<eos>';
+export const TEXT_UNK = '<unk>';
+
+export interface TextOptions extends Pick<VocabBuildOptions, 'maxSize' | 'minCount'> {
+  /** Use this vocabulary file (`word count` per line) instead of building one; it needs `<unk>` and `<eos>`. */
+  vocabFile?: string;
+}
+
+const SPLIT_NAMES: SplitName[] = ['train', 'valid', 'test'];
+
+async function forEachWord(path: string, fn: (word: string) => void): Promise<void> {
+  for await (const line of readLines(path)) {
+    const t = line.trim();
+    if (t === '') continue;
+    for (const w of t.split(/\s+/)) fn(w);
+    fn(EOS);
+  }
+}
+
+async function encodeFile(path: string, vocab: Vocabulary): Promise<Int32Array> {
+  const buf = new IntBuffer();
+  await forEachWord(path, (w) => buf.push(vocab.id(w)));
+  return buf.toArray();
+}
+
+function emptyError(path: string, name: string): DataError {
+  return new DataError(`the ${name} file ${path} is empty (no words)`);
+}
+
+export async function loadText(files: readonly string[], opts: TextOptions = {}): Promise<Corpus> {
+  if (files.length < 1 || files.length > 3) throw new DataError(`text corpus: give 1 to 3 files (train[,valid[,test]]), got ${files.length}`);
+  for (const [i, f] of files.entries()) await requirePath(f, 'file', `${SPLIT_NAMES[i]} file`);
+
+  let vocab: Vocabulary;
+  let train: Int32Array;
+  if (opts.vocabFile !== undefined) {
+    if (opts.maxSize !== undefined || opts.minCount !== undefined) {
+      throw new DataError('text corpus: a vocabulary file and a vocabulary size or minimum count do not go together');
+    }
+    vocab = await Vocabulary.load(opts.vocabFile);
+    vocab.requireUnk(`the words of ${files.join(', ')} that are not in it`);
+    if (!vocab.has(EOS)) throw new DataError(`${opts.vocabFile}: has no end-of-sentence token ${EOS} (text corpora end every line with it)`);
+    train = await encodeFile(files[0], vocab);
+  } else {
+    const table = new WordTable();
+    await forEachWord(files[0], (w) => table.add(w));
+    if (table.stream.length === 0) throw emptyError(files[0], 'train');
+    ({ vocab, tokens: train } = table.build({ unk: TEXT_UNK, specials: [EOS], maxSize: opts.maxSize, minCount: opts.minCount, source: files[0] }));
+  }
+  if (train.length === 0) throw emptyError(files[0], 'train');
+
+  const splits: Corpus['splits'] = { train: { kind: 'array', name: 'train', tokens: train } };
+  for (let i = 1; i < files.length; i++) {
+    const name = SPLIT_NAMES[i] as 'valid' | 'test';
+    const tokens = await encodeFile(files[i], vocab);
+    if (tokens.length === 0) throw emptyError(files[i], name);
+    splits[name] = { kind: 'array', name, tokens } satisfies ArraySplit;
+  }
+  return { name: 'text', spec: `text:${files.join(',')}`, vocab, boundary: EOS, splits };
+}
