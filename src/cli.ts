@@ -96,43 +96,43 @@ function intOption(values: Values, cmd: string, name: string, opts: { required?:
 }
 
 /** The sizes of `flstm params` from its options, checked (usage errors name the layer and values). */
-function stackFromOptions(values: Values): LstmStackSizes {
+export function stackFromOptions(values: Values, cmd = 'params'): LstmStackSizes {
   const cellRaw = values.cell as string | undefined;
-  if (cellRaw === undefined) throw new UsageError(`flstm params: --cell is required (${CELL_KINDS.join(', ')})`);
+  if (cellRaw === undefined) throw new UsageError(`flstm ${cmd}: --cell is required (${CELL_KINDS.join(', ')})`);
   if (!(CELL_KINDS as readonly string[]).includes(cellRaw)) {
-    throw new UsageError(`flstm params: --cell must be one of ${CELL_KINDS.join(', ')}, got '${cellRaw}'`);
+    throw new UsageError(`flstm ${cmd}: --cell must be one of ${CELL_KINDS.join(', ')}, got '${cellRaw}'`);
   }
   const cell = cellRaw as CellKind;
-  const layers = intOption(values, 'params', 'layers', { required: true })!;
-  const hiddenSize = intOption(values, 'params', 'hidden', { required: true })!;
-  const inputSize = intOption(values, 'params', 'emb', { required: true })!;
-  const projSize = intOption(values, 'params', 'proj', { allowZero: true }) ?? 0;
+  const layers = intOption(values, cmd, 'layers', { required: true })!;
+  const hiddenSize = intOption(values, cmd, 'hidden', { required: true })!;
+  const inputSize = intOption(values, cmd, 'emb', { required: true })!;
+  const projSize = intOption(values, cmd, 'proj', { allowZero: true }) ?? 0;
   const stack: LstmStackSizes = { cell, layers, inputSize, hiddenSize, projSize };
   if (cell === 'flstm') {
-    if (values.groups !== undefined) throw new UsageError('flstm params: --groups applies only to --cell glstm (flstm takes --factor)');
-    stack.factor = intOption(values, 'params', 'factor', { required: true });
+    if (values.groups !== undefined) throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm (flstm takes --factor)`);
+    stack.factor = intOption(values, cmd, 'factor', { required: true });
   } else if (values.factor !== undefined) {
-    throw new UsageError(`flstm params: --factor applies only to --cell flstm, not ${cell}`);
+    throw new UsageError(`flstm ${cmd}: --factor applies only to --cell flstm, not ${cell}`);
   }
   if (cell === 'glstm') {
     const raw = values.groups as string | undefined;
-    if (raw === undefined) throw new UsageError('flstm params: --cell glstm needs --groups K (or one K per layer, e.g. 4,8)');
+    if (raw === undefined) throw new UsageError(`flstm ${cmd}: --cell glstm needs --groups K (or one K per layer, e.g. 4,8)`);
     const parts = raw.split(',').map((p) => p.trim());
     const ks = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
     if (ks.some((k) => !Number.isSafeInteger(k) || k < 1)) {
-      throw new UsageError(`flstm params: --groups must be a positive integer or a comma-separated list of them (one per layer), got '${raw}'`);
+      throw new UsageError(`flstm ${cmd}: --groups must be a positive integer or a comma-separated list of them (one per layer), got '${raw}'`);
     }
     if (ks.length > 1 && ks.length !== layers) {
-      throw new UsageError(`flstm params: --groups ${raw} gives ${ks.length} group counts for ${layers} layers (give one, or one per layer)`);
+      throw new UsageError(`flstm ${cmd}: --groups ${raw} gives ${ks.length} group counts for ${layers} layers (give one, or one per layer)`);
     }
     stack.groups = ks.length === 1 ? ks[0] : ks;
   } else if (values.groups !== undefined) {
-    throw new UsageError(`flstm params: --groups applies only to --cell glstm, not ${cell}`);
+    throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm, not ${cell}`);
   }
   try {
     lstmStackLayers(stack);
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^flstm: /, 'flstm params: '));
+    throw new UsageError((err as Error).message.replace(/^flstm: /, `flstm ${cmd}: `));
   }
   return stack;
 }
@@ -261,7 +261,219 @@ const COMMANDS: Command[] = [
       console.log(aligned(rows));
     },
   },
+  {
+    name: 'train',
+    summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C saves a checkpoint and stops)',
+    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--steps N | --time LIMIT] [--out DIR] [--resume] [--json]',
+    options: {
+      ...DEVICE_OPTIONS,
+      data: { type: 'string' }, cell: { type: 'string' }, factor: { type: 'string' }, groups: { type: 'string' },
+      layers: { type: 'string' }, emb: { type: 'string' }, hidden: { type: 'string' }, proj: { type: 'string' },
+      batch: { type: 'string' }, bptt: { type: 'string' }, dropout: { type: 'string' }, optimizer: { type: 'string' },
+      lr: { type: 'string' }, clip: { type: 'string' }, sampled: { type: 'string' }, steps: { type: 'string' },
+      time: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
+      'log-every': { type: 'string' }, 'save-every': { type: 'string' }, 'eval-tokens': { type: 'string' },
+      'vocab-size': { type: 'string' }, 'min-count': { type: 'string' }, sample: { type: 'string' },
+    },
+    optionHelp: [
+      ['--data SPEC', `the corpus: ${fl.data.CORPUS_SPECS} (default brown)`],
+      ['--cell lstm|flstm|glstm', 'the cell (default glstm)'],
+      ['--factor R', 'flstm: the factor size r'],
+      ['--groups K|K1,K2', 'glstm: groups, one for all layers or one per layer (default 2)'],
+      ['--layers L', 'LSTM layers (default 2)'],
+      ['--emb E', 'embedding size (default 128)'],
+      ['--hidden N', 'cell size n (default 512)'],
+      ['--proj P', 'projection size p, 0 for none (default 128)'],
+      ['--batch B', 'independent streams (default 32)'],
+      ['--bptt T', 'steps per batch (default 20)'],
+      ['--dropout D', 'dropout after the embedding and each layer (default 0.1)'],
+      ['--optimizer NAME', 'adagrad (default; the paper: lr 0.2, accumulator 1.0), adam or sgd'],
+      ['--lr LR', 'learning rate (default 0.2; adam 0.002; sgd 1)'],
+      ['--clip C', 'clip the LSTM weights\' gradients to this global norm (default 1.0; 0: none)'],
+      ['--sampled S', 'sampled softmax with S samples (default 512; 0: full softmax)'],
+      ['--steps N', 'train until step N (counting steps before a resume)'],
+      ['--time LIMIT', 'train for this long: 90s, 10m, 2h (default 5m when --steps is not given)'],
+      ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train)'],
+      ['--resume', 'continue the run in --out from its checkpoint (same options)'],
+      ['--seed S', 'seed of the weights, samples and dropout masks (default 1)'],
+      ['--log-every N', 'steps between progress lines (default 20)'],
+      ['--save-every N', 'steps between checkpoints (default 500)'],
+      ['--eval-tokens N', 'validation tokens evaluated at the end (default all; 0: none)'],
+      ['--vocab-size N, --min-count N', 'text corpora: vocabulary limits'],
+      ['--sample N', 'words of sample text printed at the end (default 30; 0: none)'],
+      ...DEVICE_OPTION_HELP,
+    ],
+    async run(values) {
+      const cfg = trainConfigFrom(values);
+      const steps = intOption(values, 'train', 'steps');
+      let seconds = values.time !== undefined ? parseDuration(values.time as string) : undefined;
+      if (steps === undefined && seconds === undefined) seconds = 300;
+      const out = (values.out as string | undefined) ?? 'runs/train';
+      const json = !!values.json;
+      const sampleWords = intOption(values, 'train', 'sample', { allowZero: true }) ?? 30;
+      await initFrom(values);
+      let stop = false;
+      const onSigint = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        if (!json) console.error('\nflstm train: interrupted; saving a checkpoint (Ctrl-C again to quit at once)');
+      };
+      process.on('SIGINT', onSigint);
+      const tty = process.stderr.isTTY && !json;
+      try {
+        const summary = await fl.train.train(cfg, {
+          out, resume: !!values.resume, steps, seconds,
+          logEvery: intOption(values, 'train', 'log-every'), saveEvery: intOption(values, 'train', 'save-every'),
+          evalTokens: intOption(values, 'train', 'eval-tokens', { allowZero: true }),
+          stopRequested: () => stop,
+          onLog(e) {
+            if (json) return console.log(JSON.stringify(e));
+            if (e.type === 'start') {
+              console.log(`flstm train: ${cfg.model.cell} on ${cfg.data} (vocabulary ${e.vocab}), ${e.params} parameters (${e.rnnParams} in the LSTM layers), adapter ${e.adapter}${e.resumed ? `, resumed at step ${e.step}` : ''}`);
+            } else if (e.type === 'progress') {
+              if (tty) process.stderr.write(`\r${e.line}\x1b[K`);
+              else console.log(e.line);
+            } else if (e.type === 'eval') {
+              if (tty) process.stderr.write('\n');
+              console.log(`${e.split} perplexity ${e.ppl.toFixed(2)} (loss ${e.loss.toFixed(4)}, ${e.tokens} tokens, step ${e.step})`);
+            } else if (e.type === 'stopped') {
+              if (tty) process.stderr.write('\n');
+              console.error(`flstm train: ${e.reason}`);
+            }
+          },
+        });
+        if (tty) process.stderr.write('\n');
+        let sample: string | undefined;
+        if (sampleWords > 0 && summary.stopReason !== 'non-finite loss') {
+          const loaded = await fl.train.loadModel(`${out}/checkpoint`);
+          const g = await fl.train.generate(loaded.model, loaded.vocab, 'The', { tokens: sampleWords, seed: cfg.seed, temperature: 0.8 });
+          sample = [...g.prompt, ...g.words].join(' ');
+          loaded.model.dispose();
+        }
+        if (json) console.log(JSON.stringify({ type: 'summary', ...summary, validPpl: summary.valid?.ppl, sample }));
+        else {
+          console.log(`trained to step ${summary.step} (${summary.stopReason}), ${Math.round(summary.wordsPerSec)} words/s; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`);
+          if (summary.valid) console.log(`validation perplexity ${summary.valid.ppl.toFixed(2)}`);
+          if (sample) console.log(`sample: ${sample}`);
+        }
+        if (summary.stopReason === 'non-finite loss') process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    },
+  },
+  {
+    name: 'eval',
+    summary: 'full-softmax perplexity of a checkpoint on a split',
+    usage: '--checkpoint DIR [--split valid|test] [--data SPEC] [--batch B] [--bptt T] [--max-tokens N] [--json]',
+    options: { ...DEVICE_OPTIONS, checkpoint: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' }, 'max-tokens': { type: 'string' } },
+    optionHelp: [
+      ['--checkpoint DIR', 'a checkpoint folder (RUN/checkpoint)'],
+      ['--split valid|test', 'the split (default valid)'],
+      ['--data SPEC', "the corpus (default: the checkpoint's)"],
+      ['--batch B, --bptt T', "batch shape (default: the checkpoint's)"],
+      ['--max-tokens N', 'stop after N tokens'],
+      ...DEVICE_OPTION_HELP,
+    ],
+    async run(values) {
+      const dir = values.checkpoint as string | undefined;
+      if (!dir) throw new UsageError('flstm eval: --checkpoint DIR is required');
+      const splitName = (values.split as string | undefined) ?? 'valid';
+      if (splitName !== 'valid' && splitName !== 'test' && splitName !== 'train') throw new UsageError(`flstm eval: --split must be valid or test, got '${splitName}'`);
+      await initFrom(values);
+      const loaded = await fl.train.loadModel(dir);
+      const cfg = loaded.config.train;
+      const corpus = await fl.data.loadCorpus((values.data as string | undefined) ?? cfg.data, { maxVocab: cfg.maxVocab, minCount: cfg.minCount });
+      if (corpus.vocab.size !== loaded.vocab.size) throw new Error(`flstm eval: the corpus gives ${corpus.vocab.size} words, the checkpoint's vocabulary ${loaded.vocab.size}`);
+      const split = corpus.splits[splitName as 'valid' | 'test' | 'train'];
+      if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
+      const r = await fl.train.evaluate(loaded.model, split, {
+        batchSize: intOption(values, 'eval', 'batch') ?? cfg.batch, bptt: intOption(values, 'eval', 'bptt') ?? cfg.bptt,
+        maxTokens: intOption(values, 'eval', 'max-tokens'),
+      });
+      if (values.json) console.log(JSON.stringify({ checkpoint: dir, split: splitName, step: loaded.config.step, ...r }));
+      else console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${r.tokens} tokens, step ${loaded.config.step}, ${r.seconds.toFixed(1)} s)`);
+    },
+  },
+  {
+    name: 'generate',
+    summary: 'sample text from a checkpoint',
+    usage: '--checkpoint DIR [--prompt TEXT] [--tokens N] [--temperature T] [--seed S] [--json]',
+    options: { ...DEVICE_OPTIONS, checkpoint: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' } },
+    optionHelp: [
+      ['--checkpoint DIR', 'a checkpoint folder (RUN/checkpoint)'],
+      ['--prompt TEXT', 'the words to continue (default "The")'],
+      ['--tokens N', 'words to generate (default 30)'],
+      ['--temperature T', 'softmax temperature; 0 picks the most likely word (default 1)'],
+      ['--seed S', 'sampling seed (default 1)'],
+      ...DEVICE_OPTION_HELP,
+    ],
+    async run(values) {
+      const dir = values.checkpoint as string | undefined;
+      if (!dir) throw new UsageError('flstm generate: --checkpoint DIR is required');
+      const temperature = values.temperature !== undefined ? Number(values.temperature) : 1;
+      if (!(temperature >= 0)) throw new UsageError(`flstm generate: --temperature must be a number >= 0, got '${values.temperature}'`);
+      const tokens = intOption(values, 'generate', 'tokens', { allowZero: true }) ?? 30;
+      const seed = intOption(values, 'generate', 'seed', { allowZero: true }) ?? 1;
+      await initFrom(values);
+      const loaded = await fl.train.loadModel(dir);
+      const prompt = (values.prompt as string | undefined) ?? 'The';
+      const g = await fl.train.generate(loaded.model, loaded.vocab, prompt, { tokens, temperature, seed });
+      if (values.json) console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text: [...g.prompt, ...g.words].join(' ') }));
+      else console.log([...g.prompt, ...g.words].join(' '));
+    },
+  },
 ];
+
+/** "90s", "10m", "2h", "1h30m" or plain seconds. */
+function parseDuration(raw: string): number {
+  const s = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  const re = /(\d+(?:\.\d+)?)(h|m|s)/g;
+  let total = 0;
+  let consumed = '';
+  for (const m of s.matchAll(re)) {
+    total += Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
+    consumed += m[0];
+  }
+  if (!consumed || consumed !== s || total <= 0) throw new UsageError(`flstm train: --time must be a duration such as 90s, 10m, 2h or 1h30m, got '${raw}'`);
+  return total;
+}
+
+function numOption(values: Values, cmd: string, name: string, def: number, check: (v: number) => boolean, what: string): number {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (String(raw).trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`flstm ${cmd}: --${name} must be ${what}, got '${String(raw)}'`);
+  return v;
+}
+
+/** The training configuration from `flstm train`'s options (defaults: a small G-LSTM on Brown). */
+function trainConfigFrom(values: Values): fl.train.TrainConfig {
+  const v: Values = { cell: 'glstm', layers: '2', emb: '128', hidden: '512', proj: '128', ...values };
+  if (v.cell === 'glstm' && v.groups === undefined) v.groups = '2';
+  const stack = stackFromOptions(v, 'train');
+  const optimizer = ((values.optimizer as string | undefined) ?? 'adagrad') as fl.train.TrainConfig['optimizer'];
+  if (!['adagrad', 'adam', 'sgd'].includes(optimizer)) throw new UsageError(`flstm train: --optimizer must be adagrad, adam or sgd, got '${optimizer}'`);
+  const defaultLr = optimizer === 'adagrad' ? 0.2 : optimizer === 'adam' ? 0.002 : 1;
+  return {
+    data: (values.data as string | undefined) ?? 'brown',
+    model: {
+      cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
+      factor: stack.factor, groups: stack.groups as number | number[] | undefined,
+      dropout: numOption(values, 'train', 'dropout', 0.1, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+    },
+    batch: intOption(values, 'train', 'batch') ?? 32,
+    bptt: intOption(values, 'train', 'bptt') ?? 20,
+    optimizer,
+    lr: numOption(values, 'train', 'lr', defaultLr, (x) => x > 0, 'a positive number'),
+    clip: numOption(values, 'train', 'clip', 1.0, (x) => x >= 0, 'a number >= 0'),
+    sampled: intOption(values, 'train', 'sampled', { allowZero: true }) ?? 512,
+    seed: intOption(values, 'train', 'seed', { allowZero: true }) ?? 1,
+    maxVocab: intOption(values, 'train', 'vocab-size'),
+    minCount: intOption(values, 'train', 'min-count'),
+  };
+}
 
 function mainUsage(): string {
   return [

@@ -88,3 +88,4 @@ export function stats() {
     bufferAllocations: r.pool.allocations,
   };
 }
+export * as train from './train/index.js';

@@ -1,0 +1,52 @@
+// SGD, with optional momentum (PyTorch's form: vel = momentum vel + g; w -= lr vel).
+import { rt } from '../gpu/runtime.js';
+import type { KernelSource } from '../gpu/pipelines.js';
+import { grid1d } from '../ops/dispatch.js';
+import { Tensor } from '../tensor.js';
+import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
+import sgdSrc from '../../kernels/optim_sgd.wgsl';
+
+const SGD_KERNEL: KernelSource = { name: 'optim_sgd', code: sgdSrc };
+
+export interface SGDOptions extends OptimizerOptions {
+  lr: number;
+  /** Default 0 (plain SGD, no state). */
+  momentum?: number;
+}
+
+export class SGD extends Optimizer {
+  readonly kind = 'sgd' as const;
+  protected readonly slots: readonly string[];
+  readonly momentum: number;
+  /** Bound at the unused velocity binding when momentum is 0 (writable: not rt().dummy, bound read-only alongside). */
+  private noVelocity: Tensor | null = null;
+
+  constructor(params: ParamList, opts: SGDOptions) {
+    super(params, opts ?? ({} as SGDOptions), undefined, 'SGD');
+    this.momentum = checkNumber('SGD', 'momentum', opts.momentum ?? 0, 0, false, 1, true);
+    this.slots = this.momentum > 0 ? ['momentum'] : [];
+    this.initState(() => 0);
+    if (this.momentum === 0) this.noVelocity = Tensor.empty([4], 'f32', 'SGD.noVelocity').keep();
+  }
+
+  protected encodeUpdate(a: UpdateArgs): void {
+    const n = a.grad.size;
+    const r = rt();
+    const m = this.momentum > 0;
+    r.run(SGD_KERNEL, {
+      overrides: { SPARSE: a.ids !== null, MOMENTUM: m },
+      params: [n, a.d, this.lr, this.momentum, a.clipped ? 1 : 0],
+      f32Mask: 0b1100,
+      buffers: [a.entry.param.buffer, a.grad.buffer, m ? a.entry.state[0].buffer : this.noVelocity!.buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
+      workgroups: grid1d(n),
+    });
+  }
+
+  protected hyper(): Record<string, number> {
+    return { lr: this.lr, momentum: this.momentum };
+  }
+
+  protected override extraDispose(): void {
+    this.noVelocity?.dispose();
+  }
+}

@@ -1,0 +1,416 @@
+// Checkpoints (Node only): a directory holding
+//
+//   config.json                  the manifest and commit point (below)
+//   model-<G>.safetensors        the weights, F32, by dotted parameter name
+//   optimizer-<G>.safetensors    optimizer state tensors; its scalars (step counts...) as JSON
+//                                in the metadata entry "flstm.scalars"   (optional)
+//   vocab-<G>.txt                the vocabulary, as the trainer formats it (optional)
+//
+// where G is the generation, one more than any generation already in the directory.
+// config.json = { format: "flstm-checkpoint", version: 1, generation: G, savedAt,
+// files: { model, optimizer?, vocab? }, config: <the trainer's JSON object> }.
+//
+// Consistency: each data file of a new generation is written to a temporary file in the same
+// directory, fsynced and renamed to its new (versioned) name, so it never replaces a file the
+// current config.json points at. config.json itself is written the same way, last: its
+// rename is the single commit point. A crash before it leaves the previous config.json and
+// every file it names untouched (the previous checkpoint loads as before); a crash after it
+// leaves the new checkpoint complete. Only after the commit are the previous generation's
+// files and stale temporary files removed (best effort; the next save removes leftovers).
+// A reader that races a save re-reads config.json when a file it names has just been removed.
+// One writer per directory at a time.
+import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { StateDict } from '../nn/module.js';
+import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from './safetensors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Optimizer state: named tensors (F32 or I32 by their array type) and JSON scalars. */
+export interface OptimizerState {
+  tensors: Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
+  scalars: Record<string, JsonValue>;
+}
+
+export interface Checkpoint<C = unknown> {
+  model: StateDict;
+  optimizer?: OptimizerState;
+  /** Anything JSON can hold exactly (no NaN, Infinity, undefined in arrays, BigInt, cycles). */
+  config: C;
+  vocab?: string;
+}
+
+export interface LoadedCheckpoint<C = unknown> extends Checkpoint<C> {
+  generation: number;
+  savedAt: string;
+  /** File names inside the directory, as config.json names them. */
+  files: CheckpointFiles;
+}
+
+export interface CheckpointFiles {
+  model: string;
+  optimizer?: string;
+  vocab?: string;
+}
+
+/** A step of a save, given to `SaveOptions.beforeStep` (tests inject failures there). */
+export interface SaveStep {
+  action: 'write' | 'rename';
+  /** The final path of the file (the temporary file is next to it). */
+  file: string;
+}
+
+export interface SaveOptions {
+  /** Called before each file is written and before each rename; a throw aborts the save. */
+  beforeStep?: (step: SaveStep) => void | Promise<void>;
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message.startsWith('flstm') ? message : `flstm: ${message}`, options);
+    this.name = 'CheckpointError';
+  }
+}
+
+const FORMAT = 'flstm-checkpoint';
+const VERSION = 1;
+const CONFIG = 'config.json';
+const SCALARS_KEY = 'flstm.scalars';
+const GEN_FILE = /^(model|optimizer|vocab)-(\d+)\.(safetensors|txt)$/;
+const TMP_FILE = /\.tmp-\d+-[0-9a-f]+$/;
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | null)?.code;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  // Makes the renames durable on POSIX; directories cannot be opened this way on Windows.
+  try {
+    const h = await open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: a temporary file in the same directory, fsynced, then
+ * renamed over `file`. A crash leaves either the old content or the new, never a mix.
+ */
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean } = {},
+): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`;
+  let created = false;
+  try {
+    await opts.beforeStep?.({ action: 'write', file });
+    const h = await open(tmp, 'w');
+    created = true;
+    try {
+      await h.writeFile(data);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await opts.beforeStep?.({ action: 'rename', file });
+    await rename(tmp, file);
+    created = false;
+  } finally {
+    if (created) await unlink(tmp).catch(() => {});
+  }
+  if (opts.syncDir !== false) await fsyncDir(dirname(file));
+}
+
+/** Throws when `value` holds something JSON would drop or change (NaN, undefined, a BigInt...). */
+function checkJson(value: unknown, path: string, seen = new Set<object>()): void {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`flstm: saveCheckpoint: ${path} is ${what}, which JSON cannot hold`);
+  };
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) bad(String(value));
+    return;
+  }
+  if (typeof value !== 'object') return bad(typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`);
+  if (ArrayBuffer.isView(value)) return bad('a typed array (put tensors in the model or optimizer state)');
+  if (seen.has(value)) return bad('a circular reference');
+  seen.add(value);
+  if (Array.isArray(value)) value.forEach((v, i) => checkJson(v, `${path}[${i}]`, seen));
+  else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return bad(`a ${value.constructor?.name ?? 'class instance'}`);
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue; // dropped by JSON, as an optional field should be
+      checkJson(v, `${path}.${k}`, seen);
+    }
+  }
+  seen.delete(value);
+}
+
+function modelTensors(model: StateDict): Record<string, SafeTensorInput> {
+  if (model === null || typeof model !== 'object') throw new CheckpointError('flstm: saveCheckpoint: model must be a state dict ({ shape, data } by name)');
+  const out: Record<string, SafeTensorInput> = {};
+  for (const [name, e] of Object.entries(model)) {
+    if (!e || !(e.data instanceof Float32Array)) throw new CheckpointError(`flstm: saveCheckpoint: model tensor '${name}' must be { shape, data: Float32Array }`);
+    out[name] = { dtype: 'F32', shape: e.shape, data: e.data };
+  }
+  return out;
+}
+
+function optimizerTensors(opt: OptimizerState): Record<string, SafeTensorInput> {
+  if (opt === null || typeof opt !== 'object' || opt.tensors === null || typeof opt.tensors !== 'object') {
+    throw new CheckpointError('flstm: saveCheckpoint: optimizer must be { tensors, scalars }');
+  }
+  const out: Record<string, SafeTensorInput> = {};
+  for (const [name, e] of Object.entries(opt.tensors)) {
+    const dtype = e?.data instanceof Float32Array ? 'F32' : e?.data instanceof Int32Array ? 'I32' : null;
+    if (!dtype) throw new CheckpointError(`flstm: saveCheckpoint: optimizer tensor '${name}' must be { shape, data: Float32Array | Int32Array }`);
+    out[name] = { dtype, shape: e.shape, data: e.data };
+  }
+  return out;
+}
+
+async function readManifest(dir: string): Promise<Record<string, unknown> | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, CONFIG), 'utf8');
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') return null;
+    throw e;
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    throw new CheckpointError(`flstm: ${join(dir, CONFIG)} is not valid JSON (${(e as Error).message}): the checkpoint is corrupt`);
+  }
+  if (m === null || typeof m !== 'object' || Array.isArray(m) || (m as { format?: unknown }).format !== FORMAT) {
+    throw new CheckpointError(`flstm: ${join(dir, CONFIG)} is not a flstm checkpoint config (it has no "format": "${FORMAT}")`);
+  }
+  return m as Record<string, unknown>;
+}
+
+/**
+ * Saves a checkpoint into `dir` (created if needed) as described at the top of this file.
+ * Everything is encoded and checked before the first write; on failure the files of the new
+ * generation are removed, the previous checkpoint stays as it was, and a CheckpointError says
+ * which file failed. Returns the new generation and its file names.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  ckpt: Checkpoint,
+  opts: SaveOptions = {},
+): Promise<{ generation: number; files: CheckpointFiles }> {
+  if (ckpt === null || typeof ckpt !== 'object') throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
+  checkJson(ckpt.config, 'config');
+  if (ckpt.optimizer) checkJson(ckpt.optimizer.scalars ?? {}, 'optimizer.scalars');
+  if (ckpt.vocab !== undefined && typeof ckpt.vocab !== 'string') throw new CheckpointError('flstm: saveCheckpoint: vocab must be a string');
+  const modelBytes = encodeSafetensors(modelTensors(ckpt.model), { producer: 'flstm' });
+  const optBytes = ckpt.optimizer
+    ? encodeSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
+    : null;
+
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new CheckpointError(`flstm: cannot create the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
+  }
+  let generation = 0;
+  for (const name of await readdir(dir)) {
+    const m = GEN_FILE.exec(name);
+    if (m) generation = Math.max(generation, Number(m[2]));
+  }
+  try {
+    const current = await readManifest(dir);
+    if (current && Number.isSafeInteger(current.generation)) generation = Math.max(generation, current.generation as number);
+  } catch {
+    /* a corrupt config.json is replaced by this save */
+  }
+  generation += 1;
+
+  const files: CheckpointFiles = { model: `model-${generation}.safetensors` };
+  const writes: [string, string | Uint8Array][] = [[files.model, modelBytes]];
+  if (optBytes) {
+    files.optimizer = `optimizer-${generation}.safetensors`;
+    writes.push([files.optimizer, optBytes]);
+  }
+  if (ckpt.vocab !== undefined) {
+    files.vocab = `vocab-${generation}.txt`;
+    writes.push([files.vocab, ckpt.vocab]);
+  }
+  const manifest = {
+    format: FORMAT,
+    version: VERSION,
+    generation,
+    savedAt: new Date().toISOString(),
+    files,
+    config: ckpt.config,
+  };
+  writes.push([CONFIG, `${JSON.stringify(manifest, null, 2)}\n`]);
+
+  const written: string[] = [];
+  for (const [name, data] of writes) {
+    const file = join(dir, name);
+    try {
+      await writeFileAtomic(file, data, { beforeStep: opts.beforeStep, syncDir: name === CONFIG });
+      if (name !== CONFIG) written.push(file);
+    } catch (e) {
+      // Nothing points at the new generation yet: remove what was written of it.
+      await Promise.all(written.map((f) => unlink(f).catch(() => {})));
+      throw new CheckpointError(
+        `flstm: saving the checkpoint in '${dir}' failed while writing ${name} (${(e as Error).message}); ` +
+          'the previous checkpoint there, if any, is unchanged',
+        { cause: e },
+      );
+    }
+  }
+
+  // Committed. Remove other generations and stale temporary files (best effort).
+  const keep = new Set<string>([CONFIG, ...Object.values(files)]);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (keep.has(name)) continue;
+    const gen = GEN_FILE.exec(name);
+    const tmp = TMP_FILE.test(name) && (GEN_FILE.test(name.replace(TMP_FILE, '')) || name.startsWith(`${CONFIG}.tmp-`));
+    if (gen || tmp) await unlink(join(dir, name)).catch(() => {});
+  }
+  return { generation, files };
+}
+
+function fileName(dir: string, files: Record<string, unknown>, key: string, required: boolean): string | undefined {
+  const v = files[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || !SAFE_NAME.test(v)) {
+    throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: files.${key} must be a file name in the checkpoint directory, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+class Moved extends Error {}
+
+async function readNamed(dir: string, name: string, generation: number): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, name));
+  } catch (e) {
+    if (errCode(e) !== 'ENOENT') throw e;
+    // A save may have replaced the generation between reading config.json and this file.
+    const now = await readManifest(dir).catch(() => null);
+    if (now && now.generation !== generation) throw new Moved();
+    throw new CheckpointError(`flstm: checkpoint '${dir}': ${CONFIG} names ${name}, which is missing: the checkpoint is incomplete`);
+  }
+}
+
+/**
+ * Loads the checkpoint in `dir`. Clear errors: a missing directory or config.json, a config
+ * that is not valid JSON or not a flstm checkpoint, a missing data file, a corrupt or
+ * truncated .safetensors (the SafetensorsError names the file), non-F32 weights.
+ */
+export async function loadCheckpoint<C = unknown>(dir: string): Promise<LoadedCheckpoint<C>> {
+  let s;
+  try {
+    s = await stat(dir);
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') throw new CheckpointError(`flstm: the checkpoint directory '${dir}' does not exist`);
+    throw new CheckpointError(`flstm: cannot read the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
+  }
+  if (!s.isDirectory()) throw new CheckpointError(`flstm: '${dir}' is a file, not a checkpoint directory`);
+
+  for (let attempt = 0; ; attempt++) {
+    const m = await readManifest(dir);
+    if (!m) {
+      throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
+    }
+    if (typeof m.version !== 'number' || m.version > VERSION) {
+      throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has version ${JSON.stringify(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
+    }
+    const generation = m.generation;
+    if (!Number.isSafeInteger(generation)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: generation must be an integer, got ${JSON.stringify(generation)}`);
+    const f = m.files;
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has no "files" object`);
+    const fr = f as Record<string, unknown>;
+    const files: CheckpointFiles = { model: fileName(dir, fr, 'model', true)! };
+    const optName = fileName(dir, fr, 'optimizer', false);
+    const vocabName = fileName(dir, fr, 'vocab', false);
+    if (optName) files.optimizer = optName;
+    if (vocabName) files.vocab = vocabName;
+    try {
+      const gen = generation as number;
+      const modelBytes = await readNamed(dir, files.model, gen);
+      const optBytes = optName ? await readNamed(dir, optName, gen) : null;
+      const vocab = vocabName ? (await readNamed(dir, vocabName, gen)).toString('utf8') : undefined;
+
+      const model: StateDict = {};
+      const decoded = decodeSafetensors(modelBytes, join(dir, files.model));
+      for (const [name, t] of Object.entries(decoded.tensors)) {
+        if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${join(dir, files.model)}: weight '${name}' is ${t.dtype}; weights must be F32`);
+        model[name] = { shape: t.shape, data: t.data as Float32Array };
+      }
+      const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation: gen, savedAt: String(m.savedAt ?? ''), files };
+      if (optBytes) {
+        const src = join(dir, optName!);
+        const o = decodeSafetensors(optBytes, src);
+        const tensors: OptimizerState['tensors'] = {};
+        for (const [name, t] of Object.entries(o.tensors)) {
+          if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${src}: optimizer tensor '${name}' is I64; expected F32 or I32`);
+          tensors[name] = { shape: t.shape, data: t.data as Float32Array | Int32Array };
+        }
+        let scalars: Record<string, JsonValue> = {};
+        const raw = o.metadata[SCALARS_KEY];
+        if (raw !== undefined) {
+          try {
+            scalars = JSON.parse(raw);
+          } catch (e) {
+            throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' is not valid JSON (${(e as Error).message})`);
+          }
+          if (scalars === null || typeof scalars !== 'object' || Array.isArray(scalars)) {
+            throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object`);
+          }
+        }
+        out.optimizer = { tensors, scalars };
+      }
+      if (vocab !== undefined) out.vocab = vocab;
+      return out;
+    } catch (e) {
+      if (e instanceof Moved && attempt < 3) continue;
+      if (e instanceof Moved) throw new CheckpointError(`flstm: checkpoint '${dir}' kept changing while it was read (another process is saving into it)`);
+      throw e;
+    }
+  }
+}
+
+/**
+ * Checks that a checkpoint's weights fit a model: every expected tensor present with the same
+ * shape, nothing else. Throws one message naming the first mismatching tensor and both shapes.
+ */
+export function checkCompatible(
+  modelState: Record<string, { shape: readonly number[] }>,
+  expected: Record<string, { shape: readonly number[] }>,
+  what = 'the checkpoint',
+): void {
+  const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+  const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  for (const [name, e] of Object.entries(expected)) {
+    if (!has(modelState, name)) {
+      throw new CheckpointError(
+        `flstm: ${what} is from another model shape: it has no tensor '${name}' (this model has it with shape ${fmt(e.shape)})`,
+      );
+    }
+    const got = modelState[name]!.shape;
+    if (got.length !== e.shape.length || got.some((d, i) => d !== e.shape[i])) {
+      throw new CheckpointError(
+        `flstm: ${what} is from another model shape: '${name}' is ${fmt(got)} in the checkpoint but ${fmt(e.shape)} in this model`,
+      );
+    }
+  }
+  for (const [name, t] of Object.entries(modelState)) {
+    if (!has(expected, name)) {
+      throw new CheckpointError(`flstm: ${what} is from another model shape: it has tensor '${name}' ${fmt(t.shape)}, which this model does not have`);
+    }
+  }
+}

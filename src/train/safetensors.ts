@@ -1,0 +1,279 @@
+// The .safetensors format (https://github.com/huggingface/safetensors), pure functions over
+// Uint8Array so that the browser can use them too:
+//
+//   8 bytes   N, the header length, unsigned little-endian
+//   N bytes   UTF-8 JSON: { "name": { "dtype": "F32", "shape": [..], "data_offsets": [begin, end] },
+//                           ..., "__metadata__": { string: string } }, padded with spaces
+//   the rest  the raw little-endian tensor data; offsets are relative to its first byte
+//
+// F32, I32 and I64 are read and written (I64 as BigInt64Array). The writer pads the header so
+// that the data starts at a multiple of 8 and puts 8-byte tensors first, so every tensor is
+// aligned to its element size (as the reference writer does). The reader checks everything
+// it relies on and throws one SafetensorsError naming what is wrong.
+
+export type SafetensorsDType = 'F32' | 'I32' | 'I64';
+export type SafetensorsData = Float32Array | Int32Array | BigInt64Array;
+
+/** A decoded tensor: the data is a fresh, aligned typed array (never a view of the input). */
+export interface SafeTensor {
+  dtype: SafetensorsDType;
+  shape: number[];
+  data: SafetensorsData;
+}
+
+/** A tensor to encode; F32 and I32 data may be any array of numbers (checked and converted). */
+export interface SafeTensorInput {
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  data: ArrayLike<number> | BigInt64Array;
+}
+
+export interface DecodedSafetensors {
+  /** In the order of their data in the file (for files this module writes: the order given). */
+  tensors: Record<string, SafeTensor>;
+  metadata: Record<string, string>;
+}
+
+/** A corrupt, truncated or unsupported .safetensors file, or bad input to the encoder. */
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(message.startsWith('flstm') ? message : `flstm: ${message}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, I32: 4, I64: 8 };
+/** The reference implementation refuses headers above 100 MB; so do we. */
+const MAX_HEADER = 100_000_000;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** obj[key] = value as an own property, even for '__proto__' (a legal tensor name). */
+function setOwn(obj: object, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function isDType(d: unknown): d is SafetensorsDType {
+  return d === 'F32' || d === 'I32' || d === 'I64';
+}
+
+function checkedShape(shape: unknown): number[] | null {
+  if (!Array.isArray(shape)) return null;
+  for (const d of shape) if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) return null;
+  return shape as number[];
+}
+
+function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Reverses each `size`-byte group in place (only on a big-endian host). */
+function swapBytes(b: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= b.length; i += size) {
+    for (let j = 0; j < size / 2; j++) {
+      const t = b[i + j]!;
+      b[i + j] = b[i + size - 1 - j]!;
+      b[i + size - 1 - j] = t;
+    }
+  }
+}
+
+function typedFor(dtype: SafetensorsDType, buf: ArrayBuffer): SafetensorsData {
+  if (dtype === 'F32') return new Float32Array(buf);
+  if (dtype === 'I32') return new Int32Array(buf);
+  return new BigInt64Array(buf);
+}
+
+/** The data of `t` as the typed array of its dtype, checked against its shape. */
+function toTyped(name: string, t: SafeTensorInput, count: number): SafetensorsData {
+  const what = `safetensors: tensor '${name}' (${t.dtype} ${fmtShape(t.shape)})`;
+  const d = t.data as unknown;
+  if (d === null || typeof d !== 'object' || typeof (d as ArrayLike<number>).length !== 'number') {
+    throw new SafetensorsError(`${what}: data must be a typed array or an array of numbers, got ${d === null ? 'null' : typeof d}`);
+  }
+  const len = (d as ArrayLike<number>).length;
+  if (len !== count) throw new SafetensorsError(`${what}: has ${len} values, but its shape holds ${count}`);
+  if (t.dtype === 'I64') {
+    if (d instanceof BigInt64Array) return d;
+    const out = new BigInt64Array(count);
+    const src = d as ArrayLike<number>;
+    for (let i = 0; i < count; i++) {
+      const v = src[i]!;
+      if (!Number.isSafeInteger(v)) throw new SafetensorsError(`${what}: value ${v} at index ${i} is not an integer`);
+      out[i] = BigInt(v);
+    }
+    return out;
+  }
+  if (d instanceof BigInt64Array) throw new SafetensorsError(`${what}: BigInt64Array data needs dtype I64`);
+  if (t.dtype === 'F32') return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+  if (d instanceof Int32Array) return d;
+  const src = d as ArrayLike<number>;
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = src[i]!;
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new SafetensorsError(`${what}: value ${v} at index ${i} is not a 32-bit integer`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Encodes tensors (and optional string metadata) as a .safetensors file. Tensor names are any
+ * non-empty strings except `__metadata__`; the data is copied in the order given (8-byte
+ * dtypes first, for alignment).
+ */
+export function encodeSafetensors(
+  tensors: Record<string, SafeTensorInput>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  if (tensors === null || typeof tensors !== 'object') {
+    throw new SafetensorsError(`safetensors: expected an object of tensors by name, got ${tensors === null ? 'null' : typeof tensors}`);
+  }
+  const entries: { name: string; dtype: SafetensorsDType; shape: number[]; data: SafetensorsData }[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '' || name === '__metadata__') throw new SafetensorsError(`safetensors: ${JSON.stringify(name)} cannot be a tensor name`);
+    if (t === null || typeof t !== 'object') throw new SafetensorsError(`safetensors: tensor '${name}' must be { dtype, shape, data }`);
+    if (!isDType(t.dtype)) throw new SafetensorsError(`safetensors: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}; expected F32, I32 or I64`);
+    const shape = checkedShape(t.shape);
+    if (!shape) throw new SafetensorsError(`safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}; expected an array of non-negative integers`);
+    entries.push({ name, dtype: t.dtype, shape: [...shape], data: toTyped(name, t, elementCount(shape)) });
+  }
+  // Stable: 8-byte tensors first, then the 4-byte ones, each group in the order given.
+  entries.sort((a, b) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype]);
+
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw new SafetensorsError('safetensors: metadata must be an object of strings by name');
+    }
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new SafetensorsError(`safetensors: metadata '${k}' must be a string, got ${typeof v}`);
+    }
+    if (Object.keys(metadata).length) setOwn(header, '__metadata__', { ...metadata });
+  }
+  let offset = 0;
+  for (const e of entries) {
+    const bytes = e.data.length * DTYPE_BYTES[e.dtype];
+    setOwn(header, e.name, { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes] });
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const n = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + n + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + n);
+  let at = 8 + n;
+  for (const e of entries) {
+    const raw = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+    out.set(raw, at);
+    if (!LITTLE_ENDIAN) swapBytes(out.subarray(at, at + raw.length), DTYPE_BYTES[e.dtype]);
+    at += raw.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes a .safetensors file. `source` (a file name) prefixes every error message. Throws a
+ * SafetensorsError when the header length goes beyond the file, the header is not UTF-8 JSON
+ * of the expected form, a dtype is not F32/I32/I64, offsets fall outside the data or overlap,
+ * or a tensor's byte length does not match its shape and dtype.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): DecodedSafetensors {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`flstm: ${source}: ${msg}`);
+  };
+  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
+  if (bytes.length < 8) {
+    fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length (empty or truncated)`);
+  }
+  const big = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (big > BigInt(bytes.length - 8)) {
+    fail(
+      `the header length ${big} goes beyond the end of the file (${bytes.length} bytes): ` +
+        'the file is truncated or not a .safetensors file',
+    );
+  }
+  const n = Number(big);
+  if (n > MAX_HEADER) fail(`the header length ${n} is above the ${MAX_HEADER}-byte limit`);
+  if (n < 2) fail(`the header length is ${n}; a header is at least "{}"`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    return fail('the header is not valid UTF-8 (corrupt, or not a .safetensors file)');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return fail(`the header is not valid JSON (${(e as Error).message}); the file is corrupt or not a .safetensors file`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail('the header is not a JSON object of tensors by name');
+  }
+  const dataStart = 8 + n;
+  const dataLen = bytes.length - dataStart;
+
+  let metadata: Record<string, string> = {};
+  const spans: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
+      }
+      metadata = { ...(raw as Record<string, string>) };
+      continue;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${JSON.stringify(raw)}`);
+    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!isDType(e.dtype)) {
+      fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; flstm reads F32, I32 and I64`);
+    }
+    const dtype = e.dtype as SafetensorsDType;
+    const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${JSON.stringify(e.shape)}; expected an array of non-negative integers`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
+      return fail(`tensor '${name}' has data_offsets ${JSON.stringify(off)}; expected [begin, end], two non-negative integers`);
+    }
+    const [begin, end] = off as [number, number];
+    if (begin > end) fail(`tensor '${name}' has data_offsets [${begin}, ${end}]: begin is after end`);
+    if (end > dataLen) {
+      fail(
+        `tensor '${name}' has data_offsets [${begin}, ${end}], out of range: the data is ${dataLen} bytes ` +
+          '(the file is truncated or corrupt)',
+      );
+    }
+    const want = elementCount(shape) * DTYPE_BYTES[dtype];
+    if (end - begin !== want) {
+      fail(`tensor '${name}' (${dtype} ${fmtShape(shape)}) has ${end - begin} bytes of data, but its shape and dtype need ${want}`);
+    }
+    spans.push({ name, dtype, shape, begin, end });
+  }
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let prev: (typeof spans)[number] | null = null;
+  for (const s of spans) {
+    if (s.begin === s.end) continue;
+    if (prev && s.begin < prev.end) {
+      fail(`tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${s.name}' [${s.begin}, ${s.end}] have overlapping data_offsets`);
+    }
+    prev = s;
+  }
+
+  const tensors: Record<string, SafeTensor> = {};
+  for (const s of spans) {
+    const copy = new Uint8Array(s.end - s.begin);
+    copy.set(bytes.subarray(dataStart + s.begin, dataStart + s.end));
+    if (!LITTLE_ENDIAN) swapBytes(copy, DTYPE_BYTES[s.dtype]);
+    setOwn(tensors, s.name, { dtype: s.dtype, shape: s.shape, data: typedFor(s.dtype, copy.buffer) });
+  }
+  return { tensors, metadata };
+}
