@@ -89,3 +89,13 @@ export function stats() {
   };
 }
 export * as train from './train/index.js';
+
+/** Times every dispatch on the GPU by kernel until stopProfiling() (adapter feature timestamp-query). */
+export function startProfiling(): void {
+  rt().startProfiling();
+}
+
+/** GPU milliseconds and calls per kernel since startProfiling(), largest first. */
+export async function stopProfiling() {
+  return rt().stopProfiling();
+}

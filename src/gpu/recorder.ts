@@ -3,6 +3,7 @@
 // No op waits for the GPU; only readback does.
 import { bufferId } from './pool.js';
 import type { PipelineCache } from './pipelines.js';
+import type { Profiler } from './profiler.js';
 
 /** Submit after this many dispatches even without a readback, to bound the encoder's size. */
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
@@ -15,6 +16,8 @@ export class Recorder {
   private afterSubmit: GPUBuffer[] = [];
   private readbackPool = new Map<number, GPUBuffer[]>();
   dispatchesSinceSubmit = 0;
+  /** When set, every dispatch gets a timestamped pass of its own (see profiler.ts). */
+  profiler: Profiler | null = null;
   /** Counters for benches and tests. */
   stats = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0 };
 
@@ -59,12 +62,18 @@ export class Recorder {
     }
   }
 
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], workgroups: [number, number?, number?]): void {
+  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], workgroups: [number, number?, number?], label = ''): void {
+    if (this.profiler) {
+      this.endPass();
+      if (this.profiler.full) this.submit();
+      this.pass = this.enc().beginComputePass({ timestampWrites: this.profiler.next(label)! });
+    }
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bindGroup(pipeline, buffers));
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.stats.dispatches++;
+    if (this.profiler) this.endPass();
     if (++this.dispatchesSinceSubmit >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
   }
 
@@ -91,8 +100,10 @@ export class Recorder {
 
   submit(): void {
     this.endPass();
+    const afterProfile = this.encoder && this.profiler ? this.profiler.resolve(this.encoder) : null;
     if (this.encoder) {
       this.device.queue.submit([this.encoder.finish()]);
+      afterProfile?.();
       this.encoder = null;
       this.stats.submits++;
     }

@@ -6,6 +6,7 @@ import { ParamCache } from './params.js';
 import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { isBrowser } from './platform.js';
+import { Profiler, type KernelTime } from './profiler.js';
 
 export interface InitOptions extends AdapterRequest {
   /** Kernel variant family: 'auto' picks by adapter (software drivers: barrier-free register tiles). */
@@ -111,7 +112,7 @@ export class Runtime {
       }
     }
     if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
-    this.recorder.dispatch(pipeline, bufs, opts.workgroups);
+    this.recorder.dispatch(pipeline, bufs, opts.workgroups, process.env.PROFDIM ? `${kernel.name} ${opts.workgroups.join("x")} ${Array.from(opts.params ?? []).slice(0,3).join(",")} ${JSON.stringify(opts.overrides ?? {})}` : kernel.name);
   }
 
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
@@ -121,6 +122,27 @@ export class Runtime {
     await new Promise((r) => setTimeout(r, 0));
     this.throwPending();
     return out;
+  }
+
+  /** Starts timing every dispatch by kernel (needs the adapter feature timestamp-query). */
+  startProfiling(): void {
+    if (!this.info.features.includes('timestamp-query')) {
+      throw new Error('flstm: profiling needs the adapter feature timestamp-query, which this adapter lacks');
+    }
+    this.recorder.submit();
+    this.recorder.profiler ??= new Profiler(this.device);
+    this.recorder.profiler.reset();
+  }
+
+  /** Stops timing and returns GPU time by kernel since startProfiling(). */
+  async stopProfiling(): Promise<KernelTime[]> {
+    const p = this.recorder.profiler;
+    if (!p) return [];
+    await this.recorder.finish();
+    const report = await p.report();
+    this.recorder.profiler = null;
+    p.destroy();
+    return report;
   }
 
   destroy(): void {

@@ -144,12 +144,18 @@ export function runMatmulCore(
   buffers: GPUBuffer[],
 ): void {
   const variant = chooseVariant(s as MatmulSpec);
-  const g = GEOMETRY[variant];
+  let g = GEOMETRY[variant];
   const all: Record<string, number | boolean> = { TRANS_A: s.transA, TRANS_B: s.transB, ...overrides };
   if (variant === 'scalar' || variant === 'vec4') {
     all.WG_X = g.wg[0];
     all.WG_Y = g.wg[1];
-  } else if (variant === 'subgroup') all.WG_X = g.wg[0];
+  } else if (variant === 'subgroup') {
+    // Narrow products (a G-LSTM group's 64 columns, say) would leave lanes of a 32-wide
+    // workgroup idle: shrink it to the columns there are, in whole subgroups of 8.
+    const wgX = Math.min(g.wg[0], Math.max(8, Math.ceil(s.N / 32) * 8));
+    g = { wg: [wgX, 1], tileM: g.tileM, tileN: 4 * wgX };
+    all.WG_X = wgX;
+  }
   rt().run(withEpilogue(variant, epilogue), {
     overrides: all,
     params: [

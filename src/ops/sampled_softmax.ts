@@ -33,7 +33,8 @@ export interface CandidateSet {
 /**
  * Draws `S` distinct ids from the log-uniform distribution (as TensorFlow's
  * log_uniform_candidate_sampler with unique=True: the expected count of id k after `tries`
- * draws is 1 - (1 - P(k))^tries), then adds the targets. Deterministic in `seed`.
+ * draws is 1 - (1 - P(k))^tries), then adds the targets, then up to 3 more samples so the
+ * candidate count is a multiple of 4 (vec4 kernels). Deterministic in `seed`.
  */
 export function sampleCandidates(targets: Int32Array, V: number, S: number, seed: number): CandidateSet {
   if (!(Number.isInteger(S) && S >= 1 && S < V)) throw new Error(`flstm: sampled softmax: the number of samples must be in [1, ${V - 1}] (vocabulary ${V}), got ${S}`);
@@ -63,14 +64,25 @@ export function sampleCandidates(targets: Int32Array, V: number, S: number, seed
     }
     targetCol[i] = c;
   }
+  // A few more samples until the candidate count is a multiple of 4 (when the vocabulary
+  // has them), so the products over the candidates take the vec4 kernels.
+  const extraFrom = ids.length;
+  while (ids.length % 4 !== 0 && col.size < V) {
+    const k = Math.min(V - 1, Math.floor(Math.exp(rng.uniform() * logV1)) - 1);
+    tries++;
+    if (!col.has(k)) {
+      col.set(k, ids.length);
+      ids.push(k);
+    }
+  }
   const logQ = new Float32Array(ids.length);
   const inSample = new Uint32Array(ids.length);
   for (let j = 0; j < ids.length; j++) {
     const pk = logUniformProb(ids[j], V);
     logQ[j] = Math.log(-Math.expm1(tries * Math.log1p(-pk)));
-    inSample[j] = j < inSampleCount ? 1 : 0;
+    inSample[j] = j < inSampleCount || j >= extraFrom ? 1 : 0;
   }
-  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, samples: inSampleCount };
+  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, samples: inSampleCount + ids.length - extraFrom };
 }
 
 function sampledLogitsRaw(src: Tensor, logQ: Tensor, inSample: Tensor, tcol: Tensor, backward: boolean): Tensor {
