@@ -91,8 +91,8 @@ export function stats() {
 export * as train from './train/index.js';
 
 /** Times every dispatch on the GPU by kernel until stopProfiling() (adapter feature timestamp-query). */
-export function startProfiling(): void {
-  rt().startProfiling();
+export function startProfiling(opts: { detail?: boolean } = {}): void {
+  rt().startProfiling(opts);
 }
 
 /** GPU milliseconds and calls per kernel since startProfiling(), largest first. */

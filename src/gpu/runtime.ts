@@ -53,6 +53,8 @@ export class Runtime {
   readonly recorder: Recorder;
   readonly limits: Record<string, number> = {};
   lost: string | null = null;
+  /** Profile labels carry the dispatch's grid, first parameters and overrides. */
+  private profileDetail = false;
   /** A 16-byte buffer bound where a kernel's binding is unused by the chosen variant. */
   readonly dummy: GPUBuffer;
   private uncaptured: Error[] = [];
@@ -112,7 +114,10 @@ export class Runtime {
       }
     }
     if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
-    this.recorder.dispatch(pipeline, bufs, opts.workgroups, process.env.PROFDIM ? `${kernel.name} ${opts.workgroups.join("x")} ${Array.from(opts.params ?? []).slice(0,3).join(",")} ${JSON.stringify(opts.overrides ?? {})}` : kernel.name);
+    const label = this.profileDetail
+      ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Array.from(opts.params ?? []).slice(0, 4).join(',')} ${JSON.stringify(opts.overrides ?? {})}`
+      : kernel.name;
+    this.recorder.dispatch(pipeline, bufs, opts.workgroups, label);
   }
 
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
@@ -125,7 +130,8 @@ export class Runtime {
   }
 
   /** Starts timing every dispatch by kernel (needs the adapter feature timestamp-query). */
-  startProfiling(): void {
+  startProfiling(opts: { detail?: boolean } = {}): void {
+    this.profileDetail = !!opts.detail;
     if (!this.info.features.includes('timestamp-query')) {
       throw new Error('flstm: profiling needs the adapter feature timestamp-query, which this adapter lacks');
     }

@@ -47,6 +47,8 @@ export interface TrainConfig {
   seed: number;
   maxVocab?: number;
   minCount?: number;
+  /** text corpora: a vocabulary file (`word count` per line, with `<unk>` and `<eos>`). */
+  vocabFile?: string;
 }
 
 export interface RunLimits {
@@ -94,6 +96,13 @@ export interface CheckpointConfig {
   batchIndex: number;
   /** Shapes of the carried state tensors, stored in the model file under state.* names. */
   stateLayers: number;
+  /** Seconds of training up to this checkpoint (across resumes). */
+  seconds?: number;
+}
+
+/** The loadCorpus options of a training configuration. */
+export function corpusOptions(c: TrainConfig): { maxVocab?: number; minCount?: number; vocabFile?: string } {
+  return { maxVocab: c.maxVocab, minCount: c.minCount, vocabFile: c.vocabFile };
 }
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
@@ -123,6 +132,13 @@ export function stepSeed(seed: number, step: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** Sampled softmax needs fewer samples than words: one message that says what to do. */
+function checkSampled(cfg: TrainConfig, vocabSize: number): void {
+  if (cfg.sampled > 0 && cfg.sampled >= vocabSize) {
+    throw new Error(`flstm: --sampled ${cfg.sampled} needs a vocabulary of more than ${cfg.sampled} words; ${cfg.data} has ${vocabSize}: use fewer samples or --sampled 0 (the full softmax)`);
+  }
+}
+
 async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
@@ -135,33 +151,86 @@ export interface LoadedModel {
   optimizerState?: Awaited<ReturnType<typeof loadCheckpoint>>['optimizer'];
 }
 
-/** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
-export async function loadModel(dir: string): Promise<LoadedModel> {
+type RawCheckpoint = Awaited<ReturnType<typeof loadCheckpoint<CheckpointConfig>>>;
+
+async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
   const ck = await loadCheckpoint<CheckpointConfig>(dir);
   const config = ck.config;
   if (!config || config.format !== 'flstm-lm/1') throw new Error(`flstm: ${dir} is not an flstm language-model checkpoint (config.json format ${JSON.stringify(config?.format)})`);
   if (ck.vocab === undefined) throw new Error(`flstm: checkpoint ${dir} has no vocabulary file`);
   const vocab = Vocabulary.parse(ck.vocab, { source: `${dir} vocabulary` });
   if (vocab.size !== config.vocabSize) throw new Error(`flstm: checkpoint ${dir}: vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
-  const model = new LanguageModel(modelOptions(config.train, config.vocabSize));
+  return { ck, config, vocab };
+}
+
+/**
+ * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
+ * weights are checked first: a checkpoint of another shape is one message naming the tensor
+ * and both shapes.
+ */
+function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string): { model: LanguageModel; state?: LSTMState[] } {
   const weights: typeof ck.model = {};
   const stateEntries: typeof ck.model = {};
   for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
-  const expected: Record<string, { shape: number[] }> = {};
-  for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
-  checkCompatible(weights, expected, dir);
-  model.loadStateDict(weights);
+  const model = new LanguageModel(modelOptions(train, config.vocabSize));
+  try {
+    const expected: Record<string, { shape: number[] }> = {};
+    for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
+    checkCompatible(weights, expected, `the checkpoint in ${dir}`);
+    model.loadStateDict(weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   let state: LSTMState[] | undefined;
   if (config.stateLayers > 0) {
     state = [];
     for (let l = 0; l < config.stateLayers; l++) {
       const h = stateEntries[`state.${l}.h`];
       const c = stateEntries[`state.${l}.c`];
-      if (!h || !c) throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
+      if (!h || !c) {
+        disposeState(state);
+        model.dispose();
+        throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
+      }
       state.push({ h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() });
     }
   }
+  return { model, state };
+}
+
+/** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const { ck, config, vocab } = await readLmCheckpoint(dir);
+  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir);
   return { model, config, vocab, state, optimizerState: ck.optimizer };
+}
+
+const OPTION_NAMES: Record<string, string> = {
+  data: '--data', batch: '--batch', bptt: '--bptt', optimizer: '--optimizer', lr: '--lr', clip: '--clip', sampled: '--sampled',
+  seed: '--seed', maxVocab: '--vocab-size', minCount: '--min-count', vocabFile: '--vocab', 'model.cell': '--cell',
+  'model.layers': '--layers', 'model.emb': '--emb', 'model.hidden': '--hidden', 'model.proj': '--proj',
+  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout',
+};
+
+/** The options that differ between two configurations, as "--lr 0.2 (checkpoint) vs 0.5 (now)". */
+export function configDifferences(saved: TrainConfig, now: TrainConfig): string[] {
+  const flat = (c: TrainConfig): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const [k, v] of Object.entries(c)) {
+      if (k === 'model' && v && typeof v === 'object') for (const [mk, mv] of Object.entries(v)) m.set(`model.${mk}`, JSON.stringify(mv));
+      else m.set(k, JSON.stringify(v));
+    }
+    return m;
+  };
+  const a = flat(saved);
+  const b = flat(now);
+  const out: string[] = [];
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    if (a.get(k) === b.get(k)) continue;
+    out.push(`${OPTION_NAMES[k] ?? k} ${a.get(k) ?? '(not set)'} in the checkpoint, ${b.get(k) ?? '(not set)'} now`);
+  }
+  return out;
 }
 
 export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSummary> {
@@ -177,26 +246,39 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   let epoch = 0;
   let batchIndex = 0;
   let state: LSTMState[] | undefined;
+  let resumedSeconds = 0;
   const resumed = !!o.resume && (await exists(join(ckDir, 'config.json')));
   if (o.resume && !resumed) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
   if (resumed) {
-    const loaded = await loadModel(ckDir);
-    const saved = loaded.config.train;
-    if (JSON.stringify(saved) !== JSON.stringify(cfg)) {
-      throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json): checkpoint ${JSON.stringify(saved)}, now ${JSON.stringify(cfg)}`);
+    const { ck, config: saved, vocab: savedVocab } = await readLmCheckpoint(ckDir);
+    corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
+    const diffs = configDifferences(saved.train, cfg);
+    const shapeKeys = ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'];
+    if (corpus.vocab.size !== savedVocab.size) {
+      throw new Error(`flstm: --resume: the corpus ${cfg.data} gives a vocabulary of ${corpus.vocab.size} words, the checkpoint's (${ckDir}) has ${savedVocab.size}${diffs.length ? ` (${diffs.join('; ')})` : ''}`);
     }
-    corpus = await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab, minCount: cfg.minCount });
-    if (corpus.vocab.size !== loaded.vocab.size) throw new Error(`flstm: --resume: the corpus gives ${corpus.vocab.size} words, the checkpoint's vocabulary ${loaded.vocab.size}`);
-    model = loaded.model;
+    const moved = corpus.vocab.words.findIndex((w, i) => w !== savedVocab.words[i]);
+    if (moved >= 0) {
+      throw new Error(`flstm: --resume: the corpus ${cfg.data} gives another vocabulary than the checkpoint's (${ckDir}): id ${moved} is ${JSON.stringify(corpus.vocab.words[moved])}, in the checkpoint ${JSON.stringify(savedVocab.words[moved])}`);
+    }
+    // The model of the options given now: a checkpoint of another shape fails here, naming the tensor.
+    ({ model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir));
+    if (diffs.length) {
+      model.dispose();
+      disposeState(state);
+      const shape = diffs.some((d) => shapeKeys.includes(d.split(' ')[0])) ? ' (the weights fit, but the model differs)' : '';
+      throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape}: ${diffs.join('; ')}; resume with the same options`);
+    }
     opt = makeOptimizer(cfg, model);
-    if (loaded.optimizerState) opt.loadStateDict(loaded.optimizerState as Parameters<Optimizer['loadStateDict']>[0]);
-    step = loaded.config.step;
-    epoch = loaded.config.epoch;
-    batchIndex = loaded.config.batchIndex;
-    state = loaded.state;
+    if (ck.optimizer) opt.loadStateDict(ck.optimizer as Parameters<Optimizer['loadStateDict']>[0]);
+    step = saved.step;
+    epoch = saved.epoch;
+    batchIndex = saved.batchIndex;
+    resumedSeconds = saved.seconds ?? 0;
     await rewindMetrics(metricsFile, step);
   } else {
-    corpus = await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab, minCount: cfg.minCount });
+    corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
+    checkSampled(cfg, corpus.vocab.size);
     model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
     opt = makeOptimizer(cfg, model);
     await writeFile(metricsFile, '');
@@ -217,30 +299,75 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   let lastLoss = NaN;
   let totalWords = 0;
   let stopReason = 'steps';
-  let lastGoodSaved = resumed;
+  /** The step of the checkpoint in ckDir (null: none yet). */
+  let savedStep: number | null = resumed ? step : null;
+  /** Training seconds before this process (a resumed run continues the clock). */
+  const timeBase = resumedSeconds;
+  const elapsedTotal = () => timeBase + (performance.now() - t0) / 1e3;
 
-  const save = async () => {
-    const modelState = await model.stateDict();
-    state?.forEach((s, l) => {
-      modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: new Float32Array(0) };
-      modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: new Float32Array(0) };
-    });
-    if (state) {
-      for (let l = 0; l < state.length; l++) {
-        modelState[`state.${l}.h`].data = (await state[l].h.data()) as Float32Array;
-        modelState[`state.${l}.c`].data = (await state[l].c.data()) as Float32Array;
+  const disposeLoss = () => {
+    (lossSum as fl.Tensor | null)?.dispose();
+    lossSum = null;
+    lossCount = 0;
+  };
+
+  /**
+   * Why the run cannot go on (a non-finite loss since the last report, a skipped non-finite
+   * gradient, non-finite weights), or null. Reads the GPU: called at reports and saves only.
+   */
+  const nonFinite = async (weights?: Record<string, { data: Float32Array }>): Promise<string | null> => {
+    if (lossSum && lossCount > 0) {
+      const pending = (await (lossSum as fl.Tensor).data())[0] / lossCount;
+      if (!Number.isFinite(pending)) return `the training loss became ${pending} ${lossCount === 1 ? `at step ${step}` : `in steps ${step - lossCount + 1}..${step}`}`;
+    }
+    const skipped = await opt.nonFiniteSteps();
+    if (skipped > 0) return `a gradient became NaN or infinite by step ${step} (${skipped} step${skipped > 1 ? 's' : ''} skipped)`;
+    for (const [name, e] of Object.entries(weights ?? {})) {
+      const d = e.data;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) return `the weights became NaN or infinite by step ${step} (${name}[${i}] = ${d[i]})`;
       }
     }
-    const config: CheckpointConfig = { format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step, epoch, batchIndex, stateLayers: state?.length ?? 0 };
+    return null;
+  };
+
+  const stopNonFinite = (why: string, wps: number): TrainSummary => {
+    stopReason = 'non-finite loss';
+    const kept = savedStep !== null
+      ? `The last good checkpoint (step ${savedStep}) is kept in ${ckDir}.`
+      : 'No checkpoint was saved before it.';
+    log({ type: 'stopped', step, reason: `${why}; stopped. ${kept}` });
+    disposeLoss();
+    disposeState(state);
+    state = undefined;
+    return { step, trainLoss: lastLoss, wordsPerSec: wps, stopReason };
+  };
+
+  /** Saves a checkpoint of the current step; returns why not when something is non-finite. */
+  const save = async (): Promise<string | null> => {
+    const modelState = await model.stateDict();
+    const why = await nonFinite(modelState);
+    if (why) return why;
+    if (state) {
+      for (let l = 0; l < state.length; l++) {
+        modelState[`state.${l}.h`] = { shape: [...state[l].h.shape], data: (await state[l].h.data()) as Float32Array };
+        modelState[`state.${l}.c`] = { shape: [...state[l].c.shape], data: (await state[l].c.data()) as Float32Array };
+      }
+    }
+    const config: CheckpointConfig = {
+      format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step, epoch, batchIndex, stateLayers: state?.length ?? 0,
+      seconds: elapsedTotal(),
+    };
     await saveCheckpoint(ckDir, {
       model: modelState,
       optimizer: (await opt.stateDict()) as never,
       config: config as unknown as JsonValue,
       vocab: corpus.vocab.toText(),
     });
-    lastGoodSaved = true;
+    savedStep = step;
     log({ type: 'checkpoint', step, dir: ckDir });
     await writeChart(join(o.out, 'chart.svg'), await readMetrics(metricsFile), { title: `${cfg.model.cell} on ${cfg.data}` });
+    return null;
   };
 
   // Batches: the array batcher is random access (resume jumps to batchIndex); a stream batcher
@@ -265,6 +392,7 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
       if (next.done) throw new Error('flstm: the training split gives no batch');
     }
     const b = next.value;
+    if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
     const seed = stepSeed(cfg.seed, step);
     const prevState = state;
     fl.tidy(() => {
@@ -293,39 +421,40 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     totalWords += b.inputs.length;
 
     if (step % logEvery === 0 || (o.steps !== undefined && step >= o.steps)) {
-      const mean = (await lossSum!.data())[0] / lossCount;
-      lossSum!.dispose();
-      lossSum = null;
-      lossCount = 0;
       const now = performance.now();
       const wps = wordsSince / ((now - since) / 1e3);
+      const why = await nonFinite();
+      if (why) return stopNonFinite(why, wps);
+      const mean = (await lossSum!.data())[0] / lossCount;
+      disposeLoss();
       since = now;
       wordsSince = 0;
       lastLoss = mean;
-      if (!Number.isFinite(mean) || (await opt.nonFiniteSteps()) > 0) {
-        stopReason = 'non-finite loss';
-        log({ type: 'stopped', step, reason: `the training loss became ${mean} at step ${step}; stopped. ${lastGoodSaved ? `The last good checkpoint is in ${ckDir}.` : 'No checkpoint was saved before it.'}` });
-        return { step, trainLoss: mean, wordsPerSec: wps, stopReason };
-      }
       const elapsed = (now - t0) / 1e3;
-      const rec: MetricsRecord = { step, time: elapsed, split: 'train', loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, lr: cfg.lr };
+      const rec: MetricsRecord = { step, time: timeBase + elapsed, split: 'train', loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, lr: cfg.lr };
       await appendMetrics(metricsFile, rec);
       const line = formatProgress({ step, totalSteps: o.steps, startStep, timeLimit: o.seconds, elapsed, loss: mean, wordsPerSec: wps });
       log({ type: 'progress', step, loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, elapsed, line });
     }
-    if (step % saveEvery === 0) await save();
+    if (step % saveEvery === 0) {
+      const why = await save();
+      if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3, 1e-9));
+    }
+  }
+  if (savedStep !== step || savedStep === null) {
+    const why = await save();
+    if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3, 1e-9));
   }
   if (lossSum) {
     lastLoss = (await (lossSum as fl.Tensor).data())[0] / lossCount;
-    (lossSum as fl.Tensor).dispose();
+    disposeLoss();
   }
-  if (stopReason === 'interrupted') log({ type: 'stopped', step, reason: 'interrupted: checkpoint saved' });
-  await save();
+  if (stopReason === 'interrupted') log({ type: 'stopped', step, reason: `interrupted at step ${step}: checkpoint saved in ${ckDir}` });
   let valid: EvalResult | undefined;
   const validSplit = corpus.splits.valid;
   if (validSplit && o.evalTokens !== 0 && stopReason !== 'interrupted') {
     valid = await evaluate(model, validSplit, { batchSize: cfg.batch, bptt: cfg.bptt, maxTokens: o.evalTokens });
-    const rec: MetricsRecord = { step, time: (performance.now() - t0) / 1e3, split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens };
+    const rec: MetricsRecord = { step, time: elapsedTotal(), split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens };
     await appendMetrics(metricsFile, rec);
     await writeChart(join(o.out, 'chart.svg'), await readMetrics(metricsFile), { title: `${cfg.model.cell} on ${cfg.data}` });
     log({ type: 'eval', step, split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens });
