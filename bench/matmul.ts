@@ -21,11 +21,15 @@
 // driver) and grows on a fast GPU so the per-sample sync cost does not dominate. The median
 // of the per-product times over the samples is reported (robust to the noise of a shared
 // machine); GFLOP/s = 2·M·N·K / t.
+//
+// The whole suite (kernels, training steps, TensorFlow.js side by side, JSON and SVG) is
+// bench/suite.ts: `npm run bench`, `flstm bench`.
 import { writeFileSync } from 'node:fs';
 import * as fl from '../src/index.js';
-import { chooseVariant, subgroupCapable, vec4Eligible, type MatmulSpec, type MatmulVariant } from '../src/ops/matmul_kernel.js';
-import { matmulRef } from '../src/ref/matmul.js';
-import { nd } from '../src/ref/array.js';
+import { chooseVariant, subgroupCapable, vec4Eligible, type MatmulVariant } from '../src/ops/matmul_kernel.js';
+import { aShape, bShape, buildReference, checkMatmul, dimsLabel, matmulFlops as flops, specOf, sq, LSTM_DW, LSTM_DX, LSTM_FWD, type Shape } from './matmul_lib.js';
+import { describe, fmtG, fmtMs, lpad, pad, randomData, timeIt as timeLoop, type Timing } from './util.js';
+import { disposeTfjs, initTfjs, type TF, type TfjsSide } from './tfjs.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -85,259 +89,21 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-// ---------------------------------------------------------------------------------------
-// Shapes: C[M, N] = op(A) · op(B), inner size K.
-
-interface Shape {
-  name: string;
-  M: number;
-  K: number;
-  N: number;
-  transposeA: boolean;
-  transposeB: boolean;
-}
-
-const sq = (n: number): Shape => ({ name: `${n}^3`, M: n, K: n, N: n, transposeA: false, transposeB: false });
-// LSTM layer with T·B = 640 rows (e.g. 20 steps x 32 streams), [x; h] = 768, 4n = 2048.
-const LSTM_FWD: Shape = { name: 'lstm X·W', M: 640, K: 768, N: 2048, transposeA: false, transposeB: false };
-const LSTM_DX: Shape = { name: 'lstm dG·W^T', M: 640, K: 2048, N: 768, transposeA: false, transposeB: true };
-const LSTM_DW: Shape = { name: 'lstm X^T·dG', M: 768, K: 640, N: 2048, transposeA: true, transposeB: false };
-
 const SHAPES_FULL = [sq(256), sq(512), sq(1024), LSTM_FWD, LSTM_DX, LSTM_DW];
 const SHAPES_QUICK = [sq(256), LSTM_FWD, LSTM_DW];
 
-/** Stored shapes of A and B: A is [K, M] when transposed, B is [N, K] when transposed. */
-const aShape = (s: Shape) => (s.transposeA ? [s.K, s.M] : [s.M, s.K]);
-const bShape = (s: Shape) => (s.transposeB ? [s.N, s.K] : [s.K, s.N]);
-
-function dimsLabel(s: Shape): string {
-  const [ar, ac] = aShape(s);
-  const [br, bc] = bShape(s);
-  return `${ar}x${ac}${s.transposeA ? 'ᵀ' : ''}·${br}x${bc}${s.transposeB ? 'ᵀ' : ''}`;
-}
-
-const flops = (s: Shape) => 2 * s.M * s.N * s.K;
-
-/** The MatmulSpec fl.matmul builds for a 2-D product (for vec4Eligible / chooseVariant). */
-function specOf(s: Shape, variant?: MatmulVariant): MatmulSpec {
-  const none = null as unknown as GPUBuffer;
-  return {
-    a: none, b: none, c: none, M: s.M, N: s.N, K: s.K, batch: 1,
-    transA: s.transposeA, transB: s.transposeB,
-    lda: s.transposeA ? s.M : s.K, ldb: s.transposeB ? s.K : s.N, ldc: s.N,
-    strideA: s.M * s.K, strideB: s.K * s.N, strideC: s.M * s.N, variant, strictVariant: true,
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Data and the float64 check
-
-/** Seeded uniform [-1, 1) (mulberry32). */
-function randomData(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-/** Full products up to this many multiply-adds are checked element by element through matmulRef. */
-const FULL_CHECK_MACS = 256 ** 3;
-const SAMPLES = 64;
-
-interface Reference {
-  /** Flat output indices (m * N + n) and their float64 values. */
-  idx: number[];
-  val: number[];
-}
-
-function buildReference(s: Shape, a: Float32Array, b: Float32Array): Reference {
-  if (s.M * s.N * s.K <= FULL_CHECK_MACS) {
-    const c = matmulRef(nd(a, aShape(s)), nd(b, bShape(s)), { transposeA: s.transposeA, transposeB: s.transposeB });
-    return { idx: Array.from(c.data, (_, i) => i), val: Array.from(c.data) };
-  }
-  // Corners plus random points, each a float64 dot product on the host.
-  const pts: [number, number][] = [[0, 0], [0, s.N - 1], [s.M - 1, 0], [s.M - 1, s.N - 1]];
-  const r = randomData(2 * SAMPLES, 4242);
-  while (pts.length < SAMPLES) {
-    const i = pts.length;
-    pts.push([Math.floor(((r[2 * i] + 1) / 2) * s.M), Math.floor(((r[2 * i + 1] + 1) / 2) * s.N)]);
-  }
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (const [m, n] of pts) {
-    let acc = 0;
-    for (let k = 0; k < s.K; k++) {
-      const av = s.transposeA ? a[k * s.M + m] : a[m * s.K + k];
-      const bv = s.transposeB ? b[n * s.K + k] : b[k * s.N + n];
-      acc += av * bv;
-    }
-    idx.push(m * s.N + n);
-    val.push(acc);
-  }
-  return { idx, val };
-}
-
-/**
- * |got - ref| <= atol + rtol·|ref| with atol growing with K: float32 accumulation over K
- * terms of size ≤ 1 drifts by ~sqrt(K)·eps·|partial sums|; 1e-6·K leaves >30x headroom
- * over that, while an indexing bug is off by O(sqrt(K)).
- */
-function check(label: string, s: Shape, got: Float32Array, ref: Reference): number {
-  const atol = 1e-6 * s.K;
-  const rtol = 1e-5;
-  let maxErr = 0;
-  const bad: string[] = [];
-  if (got.length !== s.M * s.N) fail(`bench/matmul: ${label}: result has ${got.length} elements, expected ${s.M * s.N}`);
-  for (let i = 0; i < ref.idx.length; i++) {
-    const g = got[ref.idx[i]];
-    const r = ref.val[i];
-    const err = Math.abs(g - r);
-    if (!(err <= atol + rtol * Math.abs(r))) {
-      if (bad.length < 8) bad.push(`  C[${Math.floor(ref.idx[i] / s.N)}, ${ref.idx[i] % s.N}] = ${g}, float64 reference ${r} (|diff| ${err.toExponential(2)})`);
-      maxErr = Math.max(maxErr, Number.isNaN(err) ? Infinity : err);
-    } else maxErr = Math.max(maxErr, err);
-  }
-  if (bad.length) {
-    fail(`bench/matmul: MISMATCH in ${label} (${s.name}, ${dimsLabel(s)}); tolerance ${atol.toExponential(1)} + ${rtol}·|ref|; first mismatches:\n${bad.join('\n')}`);
-  }
-  return maxErr;
-}
-
-// ---------------------------------------------------------------------------------------
-// Timing
-
-interface Timing {
-  medianMs: number;
-  minMs: number;
-  /** Products timed in all (samples x batch). */
-  reps: number;
-  samples: number;
-  batch: number;
-}
-
 const MIN_SAMPLES = 3;
-const MAX_SAMPLES = 200;
-/** A sample should last at least this long, so a fast GPU is not timed by its sync latency. */
-const MIN_SAMPLE_MS = 5;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
-
-/** `run` issues one product; `sync` waits until the GPU has finished all of them. */
-async function timeIt(run: () => void, sync: () => Promise<void>, targetMs: number): Promise<Timing> {
-  run(); // warm-up (pipelines are already compiled by the checked run)
-  await sync();
-  // Calibration: one product alone; it is the first sample when the batch stays 1.
-  let t0 = performance.now();
-  run();
-  await sync();
-  const t1 = performance.now() - t0;
-  const batch = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(t1, 1e-3)));
-  const samples: number[] = batch === 1 ? [t1] : [];
-  // Sample until the time target is spent (at least MIN_SAMPLES, at most MAX_SAMPLES).
-  const start = performance.now() - (batch === 1 ? t1 : 0);
-  while (samples.length < MIN_SAMPLES || (performance.now() - start < targetMs && samples.length < MAX_SAMPLES)) {
-    t0 = performance.now();
-    for (let i = 0; i < batch; i++) run();
-    await sync();
-    samples.push((performance.now() - t0) / batch);
+function check(label: string, s: Shape, got: Float32Array, ref: ReturnType<typeof buildReference>): number {
+  try {
+    return checkMatmul(label, s, got, ref);
+  } catch (e) {
+    fail(`bench/matmul: ${(e as Error).message}`);
   }
-  return { medianMs: median(samples), minMs: Math.min(...samples), reps: samples.length * batch, samples: samples.length, batch };
 }
 
-// ---------------------------------------------------------------------------------------
-// TensorFlow.js (WebGPU backend) on the same adapter
-
-type TF = typeof import('@tensorflow/tfjs-core');
-
-interface TfjsBackendLike {
-  device: GPUDevice;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
-
-interface TfjsSide {
-  tf: TF;
-  backend: TfjsBackendLike;
-  adapterInfo: GPUAdapterInfo | null;
-  sync(): Promise<void>;
-}
-
-function describe(info: { vendor?: string; architecture?: string; device?: string; description?: string } | null): string {
-  if (!info) return '(unknown)';
-  return [info.description, info.vendor, info.architecture, info.device].filter((x) => x).join(' | ');
-}
-
-async function initTfjs(): Promise<TfjsSide> {
-  // flstm has already found the adapter (and, on a machine without a GPU, pointed the Vulkan
-  // loader at a software driver via VK_ICD_FILENAMES); a new Dawn instance made now sees the
-  // same drivers, and tfjs asks it with the same powerPreference flstm uses.
-  const wg = (await import('webgpu')) as unknown as { create(o: string[]): GPU; globals: Record<string, unknown>; default?: unknown };
-  const webgpu = typeof wg.create === 'function' ? wg : (wg.default as typeof wg);
-  for (const [k, v] of Object.entries(webgpu.globals)) {
-    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
-  const gpu = webgpu.create([]);
-  let adapterInfo: GPUAdapterInfo | null = null;
-  // A thin wrapper so we see the adapter tfjs gets (tfjs only calls requestAdapter).
-  const gpuShim = {
-    requestAdapter: async (o?: GPURequestAdapterOptions) => {
-      const a = await gpu.requestAdapter(o);
-      adapterInfo = a?.info ?? null;
-      return a;
-    },
-    getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat(),
-    get wgslLanguageFeatures() {
-      return gpu.wgslLanguageFeatures;
-    },
-  };
-  // Node 20 has no global navigator; Node 21+ has one without gpu.
-  const g = globalThis as { navigator?: object };
-  if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpuShim, configurable: true, writable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu: gpuShim }, configurable: true, writable: true });
-
-  // Imported only now: the backend registers itself at load time only if navigator.gpu exists.
-  const core = (await import('@tensorflow/tfjs-core')) as TF & { default?: TF };
-  const tf: TF = typeof core.matMul === 'function' ? core : core.default!;
-  await import('@tensorflow/tfjs-backend-webgpu');
-  if (!tf.findBackendFactory('webgpu')) throw new Error('the webgpu backend did not register (navigator.gpu not seen)');
-  const ok = await tf.setBackend('webgpu');
-  if (!ok) throw new Error('tf.setBackend("webgpu") returned false (see the messages above)');
-  await tf.ready();
-  const backend = tf.backend() as unknown as TfjsBackendLike;
-  if (typeof backend.submitQueue !== 'function' || !backend.device) {
-    throw new Error('unexpected tfjs webgpu backend (no device / submitQueue)');
-  }
-  return {
-    tf,
-    backend,
-    adapterInfo,
-    // What fl.sync() does: submit the pending encoder, wait for the queue.
-    async sync() {
-      backend.ensureCommandEncoderReady();
-      backend.endComputePassEncoder();
-      backend.submitQueue();
-      await backend.device.queue.onSubmittedWorkDone();
-    },
-  };
-}
-
-function disposeTfjs(t: TfjsSide): void {
-  const device = t.backend.device;
-  t.tf.disposeVariables();
-  t.tf.engine().reset(); // disposes every tensor and the backend
-  device.destroy(); // a Dawn device keeps Node alive
-}
+const timeIt = (run: () => void, sync: () => Promise<void>, targetMs: number): Promise<Timing> =>
+  timeLoop(run, sync, { targetMs, minSamples: MIN_SAMPLES });
 
 // ---------------------------------------------------------------------------------------
 // Main
@@ -364,10 +130,6 @@ interface Row {
   checked: number;
 }
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-const fmtG = (g: number) => (g >= 100 ? g.toFixed(0) : g.toFixed(1));
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));

@@ -264,7 +264,7 @@ const COMMANDS: Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C saves a checkpoint and stops)',
-    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--steps N | --time LIMIT] [--out DIR] [--resume] [--json]',
+    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--steps N | --time LIMIT] [--out DIR] [--resume] [--seed S] [--log-every N] [--save-every N] [--eval-tokens N] [--vocab-size N | --min-count N | --vocab FILE] [--sample N] [--json]',
     options: {
       ...DEVICE_OPTIONS,
       data: { type: 'string' }, cell: { type: 'string' }, factor: { type: 'string' }, groups: { type: 'string' },
@@ -273,7 +273,7 @@ const COMMANDS: Command[] = [
       lr: { type: 'string' }, clip: { type: 'string' }, sampled: { type: 'string' }, steps: { type: 'string' },
       time: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'save-every': { type: 'string' }, 'eval-tokens': { type: 'string' },
-      'vocab-size': { type: 'string' }, 'min-count': { type: 'string' }, sample: { type: 'string' },
+      'vocab-size': { type: 'string' }, 'min-count': { type: 'string' }, vocab: { type: 'string' }, sample: { type: 'string' },
     },
     optionHelp: [
       ['--data SPEC', `the corpus: ${fl.data.CORPUS_SPECS} (default brown)`],
@@ -293,13 +293,14 @@ const COMMANDS: Command[] = [
       ['--sampled S', 'sampled softmax with S samples (default 512; 0: full softmax)'],
       ['--steps N', 'train until step N (counting steps before a resume)'],
       ['--time LIMIT', 'train for this long: 90s, 10m, 2h (default 5m when --steps is not given)'],
-      ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train)'],
+      ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train, or runs/train-2... when taken)'],
       ['--resume', 'continue the run in --out from its checkpoint (same options)'],
       ['--seed S', 'seed of the weights, samples and dropout masks (default 1)'],
       ['--log-every N', 'steps between progress lines (default 20)'],
       ['--save-every N', 'steps between checkpoints (default 500)'],
       ['--eval-tokens N', 'validation tokens evaluated at the end (default all; 0: none)'],
       ['--vocab-size N, --min-count N', 'text corpora: vocabulary limits'],
+      ['--vocab FILE', "text corpora: use this vocabulary ('word count' per line, with <unk> and <eos>)"],
       ['--sample N', 'words of sample text printed at the end (default 30; 0: none)'],
       ...DEVICE_OPTION_HELP,
     ],
@@ -308,7 +309,7 @@ const COMMANDS: Command[] = [
       const steps = intOption(values, 'train', 'steps');
       let seconds = values.time !== undefined ? parseDuration(values.time as string) : undefined;
       if (steps === undefined && seconds === undefined) seconds = 300;
-      const out = (values.out as string | undefined) ?? 'runs/train';
+      const out = (values.out as string | undefined) ?? (await defaultRunFolder(!!values.resume));
       const json = !!values.json;
       const sampleWords = intOption(values, 'train', 'sample', { allowZero: true }) ?? 30;
       await initFrom(values);
@@ -344,7 +345,8 @@ const COMMANDS: Command[] = [
         });
         if (tty) process.stderr.write('\n');
         let sample: string | undefined;
-        if (sampleWords > 0 && summary.stopReason !== 'non-finite loss') {
+        const interrupted = summary.stopReason === 'interrupted';
+        if (sampleWords > 0 && summary.stopReason !== 'non-finite loss' && !interrupted) {
           const loaded = await fl.train.loadModel(`${out}/checkpoint`);
           const g = await fl.train.generate(loaded.model, loaded.vocab, 'The', { tokens: sampleWords, seed: cfg.seed, temperature: 0.8 });
           sample = [...g.prompt, ...g.words].join(' ');
@@ -356,7 +358,12 @@ const COMMANDS: Command[] = [
           if (summary.valid) console.log(`validation perplexity ${summary.valid.ppl.toFixed(2)}`);
           if (sample) console.log(`sample: ${sample}`);
         }
+        // A diverged run failed; an interrupted one saved but did not finish (128 + SIGINT, as shells report it).
         if (summary.stopReason === 'non-finite loss') process.exitCode = 1;
+        else if (interrupted) process.exitCode = 130;
+      } catch (err) {
+        if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm train: '));
+        throw err;
       } finally {
         process.off('SIGINT', onSigint);
       }
@@ -383,7 +390,7 @@ const COMMANDS: Command[] = [
       await initFrom(values);
       const loaded = await fl.train.loadModel(dir);
       const cfg = loaded.config.train;
-      const corpus = await fl.data.loadCorpus((values.data as string | undefined) ?? cfg.data, { maxVocab: cfg.maxVocab, minCount: cfg.minCount });
+      const corpus = await fl.data.loadCorpus((values.data as string | undefined) ?? cfg.data, fl.train.corpusOptions(cfg));
       if (corpus.vocab.size !== loaded.vocab.size) throw new Error(`flstm eval: the corpus gives ${corpus.vocab.size} words, the checkpoint's vocabulary ${loaded.vocab.size}`);
       const split = corpus.splits[splitName as 'valid' | 'test' | 'train'];
       if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
@@ -423,7 +430,63 @@ const COMMANDS: Command[] = [
       else console.log([...g.prompt, ...g.words].join(' '));
     },
   },
+  {
+    name: 'bench',
+    summary: 'benchmark the kernels and LSTM / F-LSTM / G-LSTM training steps, beside TensorFlow.js when installed',
+    usage: '[--suite kernels|step|all] [--quick] [--json FILE] [--save | --no-save] [--no-tfjs] [--out DIR] [--seconds S] [--adapter NAME|ICD.json]',
+    options: {
+      suite: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'string' }, save: { type: 'boolean' },
+      'no-save': { type: 'boolean' }, 'no-tfjs': { type: 'boolean' }, out: { type: 'string' }, seconds: { type: 'string' },
+      adapter: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      ['--suite kernels|step|all', 'kernels: ceilings and kernels (matmul beside tfjs); step: training steps per cell, and the LSTM LM beside tfjs-layers; all (default)'],
+      ['--quick', 'fewer shapes and steps, shorter timing (about 2 minutes on a software driver)'],
+      ['--json FILE', 'also write the results as JSON to FILE'],
+      ['--save', 'write bench/results/<adapter>-<date>.json and .svg (default with the full suite)'],
+      ['--no-save', 'do not write them'],
+      ['--no-tfjs', 'do not run TensorFlow.js (an optional devDependency)'],
+      ['--out DIR', 'results folder (default bench/results)'],
+      ['--seconds S', 'timing target per kernel (default 1.5; --quick 0.3)'],
+      ['--adapter NAME|ICD.json', 'use the adapter whose description contains NAME, or the Vulkan driver in ICD.json'],
+      ['-h, --help', 'print this help'],
+    ],
+    async run(values) {
+      const suite = (values.suite as string | undefined) ?? 'all';
+      if (!['kernels', 'step', 'all'].includes(suite)) throw new UsageError(`flstm bench: --suite must be kernels, step or all, got '${suite}'`);
+      if (values.save && values['no-save']) throw new UsageError('flstm bench: give --save or --no-save, not both');
+      const seconds = values.seconds === undefined ? undefined : numOption(values, 'bench', 'seconds', 0, (x) => x > 0, 'a positive number of seconds');
+      const json = values.json as string | undefined;
+      if (json !== undefined && json.trim() === '') throw new UsageError('flstm bench: --json needs a file name');
+      const adapter = values.adapter as string | undefined;
+      if (adapter !== undefined && adapter.trim() === '') throw new UsageError('flstm: --adapter needs a non-empty value');
+      // The suite is its own bundle (dist/bench/suite.js, made by npm run build), loaded only here.
+      const url = new URL('./bench/suite.js', import.meta.url);
+      let mod: { runSuite(o: Record<string, unknown>): Promise<number> };
+      try {
+        mod = (await import(url.href)) as typeof mod;
+      } catch (err) {
+        throw new Error(`flstm bench: cannot load the benchmark bundle ${url.pathname} (npm run build makes it): ${(err as Error).message.split('\n')[0]}`);
+      }
+      process.exitCode = await mod.runSuite({
+        suite, quick: !!values.quick, json, save: values.save ? true : values['no-save'] ? false : undefined,
+        tfjs: !values['no-tfjs'], out: values.out as string | undefined, seconds, adapter,
+      });
+    },
+  },
 ];
+
+/**
+ * The run folder when --out is not given: runs/train, or (a new run, when that one holds a
+ * checkpoint already) the first of runs/train-2, runs/train-3, ... that does not, so running
+ * the default twice never replaces an earlier run. --resume continues runs/train.
+ */
+async function defaultRunFolder(resume: boolean): Promise<string> {
+  const { access } = await import('node:fs/promises');
+  const taken = (d: string) => access(`${d}/checkpoint/config.json`).then(() => true, () => false);
+  if (resume || !(await taken('runs/train'))) return 'runs/train';
+  for (let i = 2; ; i++) if (!(await taken(`runs/train-${i}`))) return `runs/train-${i}`;
+}
 
 /** "90s", "10m", "2h", "1h30m" or plain seconds. */
 function parseDuration(raw: string): number {
@@ -456,8 +519,16 @@ function trainConfigFrom(values: Values): fl.train.TrainConfig {
   const optimizer = ((values.optimizer as string | undefined) ?? 'adagrad') as fl.train.TrainConfig['optimizer'];
   if (!['adagrad', 'adam', 'sgd'].includes(optimizer)) throw new UsageError(`flstm train: --optimizer must be adagrad, adam or sgd, got '${optimizer}'`);
   const defaultLr = optimizer === 'adagrad' ? 0.2 : optimizer === 'adam' ? 0.002 : 1;
+  const data = (values.data as string | undefined) ?? 'brown';
+  try {
+    fl.data.parseCorpusSpec(data);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^flstm: /, 'flstm train: --data: '));
+  }
+  const vocabFile = values.vocab as string | undefined;
+  if (vocabFile !== undefined && vocabFile.trim() === '') throw new UsageError('flstm train: --vocab needs a file name');
   return {
-    data: (values.data as string | undefined) ?? 'brown',
+    data,
     model: {
       cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
       factor: stack.factor, groups: stack.groups as number | number[] | undefined,
@@ -472,6 +543,7 @@ function trainConfigFrom(values: Values): fl.train.TrainConfig {
     seed: intOption(values, 'train', 'seed', { allowZero: true }) ?? 1,
     maxVocab: intOption(values, 'train', 'vocab-size'),
     minCount: intOption(values, 'train', 'min-count'),
+    vocabFile,
   };
 }
 

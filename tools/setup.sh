@@ -98,10 +98,19 @@ else
   die "no WebGPU adapter (see above)"
 fi
 
-if [ "${FLSTM_BROWSER:-0}" = 1 ] && [ "${FLSTM_SKIP_APT:-0}" != 1 ] && ! command -v chromium >/dev/null; then
-  log "installing Chromium"
-  apt_update
-  apt_quiet install chromium
+# Chromium for the browser demo's tests (test/browser.test.ts drives it with playwright-core;
+# no browser download): Debian's package, which brings SwiftShader for WebGPU without a GPU.
+if [ "${FLSTM_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
+  if [ "${FLSTM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+    log "installing Chromium"
+    apt_update
+    apt_quiet install chromium
+  else
+    log "Chromium is not installed: install it (Debian: apt-get install chromium) or set FLSTM_CHROMIUM=/path/to/chrome for the browser tests"
+  fi
+fi
+if [ "${FLSTM_BROWSER:-0}" = 1 ] && command -v chromium >/dev/null; then
+  log "$(chromium --version 2>/dev/null || echo chromium) for the browser tests"
 fi
 
 # --- done --------------------------------------------------------------------------------

@@ -129,12 +129,23 @@ export class LanguageModel extends Module {
     });
   }
 
-  /** Mean full-softmax cross-entropy of a batch (evaluation), without recording gradients. */
-  evalLoss(inputs: Int32Array, targets: Int32Array, T: number, B: number, state?: LSTMState[]): { loss: Tensor; state: LSTMState[] } {
+  /**
+   * Mean full-softmax cross-entropy of a batch (evaluation), without recording gradients.
+   * With a `mask` (a padded stream batch), only the positions where it is 1 count; `count`
+   * is how many did (0: `loss` is 0).
+   */
+  evalLoss(inputs: Int32Array, targets: Int32Array, T: number, B: number, state?: LSTMState[], mask?: Uint8Array): { loss: Tensor; state: LSTMState[]; count: number } {
     this.checkBatch(inputs, targets, T, B);
+    if (mask !== undefined && mask.length !== T * B) throw new Error(`flstm: LanguageModel: the mask has ${mask.length} entries for a batch of ${T * B}`);
     return noGrad(() => {
       const { logits, state: next } = this.logits(inputs, T, B, state);
-      return { loss: softmaxCrossEntropy(logits, targets), state: next };
+      if (!mask || mask.every((m) => m !== 0)) return { loss: softmaxCrossEntropy(logits, targets), state: next, count: T * B };
+      const rows: number[] = [];
+      mask.forEach((m, i) => { if (m !== 0) rows.push(i); });
+      if (rows.length === 0) return { loss: zeros([]), state: next, count: 0 };
+      // The real positions' logits rows (a row gather is an embedding lookup) and targets.
+      const kept = embedding(logits, Int32Array.from(rows));
+      return { loss: softmaxCrossEntropy(kept, Int32Array.from(rows, (i) => targets[i])), state: next, count: rows.length };
     });
   }
 

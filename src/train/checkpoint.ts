@@ -2,6 +2,8 @@
 //
 //   config.json                  the manifest and commit point (below)
 //   model-<G>.safetensors        the weights, F32, by dotted parameter name
+//                                (its metadata also holds the config and vocabulary, so the
+//                                file alone is a self-contained model: bundle.ts)
 //   optimizer-<G>.safetensors    optimizer state tensors; its scalars (step counts...) as JSON
 //                                in the metadata entry "flstm.scalars"   (optional)
 //   vocab-<G>.txt                the vocabulary, as the trainer formats it (optional)
@@ -23,6 +25,7 @@ import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import type { StateDict } from '../nn/module.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from './safetensors.js';
+import { bundleMetadata, decodeModelBundle } from './bundle.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -212,7 +215,8 @@ export async function saveCheckpoint(
   checkJson(ckpt.config, 'config');
   if (ckpt.optimizer) checkJson(ckpt.optimizer.scalars ?? {}, 'optimizer.scalars');
   if (ckpt.vocab !== undefined && typeof ckpt.vocab !== 'string') throw new CheckpointError('flstm: saveCheckpoint: vocab must be a string');
-  const modelBytes = encodeSafetensors(modelTensors(ckpt.model), { producer: 'flstm' });
+  // The model file carries the config and vocabulary too, so it opens alone (see bundle.ts).
+  const modelBytes = encodeSafetensors(modelTensors(ckpt.model), bundleMetadata(ckpt.config, ckpt.vocab));
   const optBytes = ckpt.optimizer
     ? encodeSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
     : null;
@@ -319,7 +323,16 @@ export async function loadCheckpoint<C = unknown>(dir: string): Promise<LoadedCh
     if (errCode(e) === 'ENOENT') throw new CheckpointError(`flstm: the checkpoint directory '${dir}' does not exist`);
     throw new CheckpointError(`flstm: cannot read the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
   }
-  if (!s.isDirectory()) throw new CheckpointError(`flstm: '${dir}' is a file, not a checkpoint directory`);
+  if (!s.isDirectory()) {
+    // A self-contained model file (a model-<G>.safetensors, or one the browser demo saved).
+    if (dir.endsWith('.safetensors')) {
+      const b = decodeModelBundle<C>(await readFile(dir), dir);
+      const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: dir } };
+      if (b.vocab !== undefined) out.vocab = b.vocab;
+      return out;
+    }
+    throw new CheckpointError(`flstm: '${dir}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
+  }
 
   for (let attempt = 0; ; attempt++) {
     const m = await readManifest(dir);

@@ -44,12 +44,13 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   };
   try {
     for await (const batch of batcher.batches()) {
-      if (batch.mask) throw new Error('flstm: evaluate: padded stream batches are not supported yet');
       const prev = state;
-      const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state);
+      // A padded stream batch (the sentences ran out) counts its real positions only.
+      const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state, batch.mask);
       if (prev) for (const s of prev) { s.h.dispose(); s.c.dispose(); }
       state = r.state;
-      pending.push({ loss: r.loss, n: batch.inputs.length });
+      if (r.count > 0) pending.push({ loss: r.loss, n: r.count });
+      else r.loss.dispose();
       if (pending.length >= 16) await drain();
       if (o.maxTokens !== undefined && tokens + pending.reduce((a, p) => a + p.n, 0) >= o.maxTokens) break;
     }

@@ -1,5 +1,5 @@
 // fl.train: the training loop, evaluation, generation, checkpoints, metrics and charts.
-export { train, loadModel, modelOptions, makeOptimizer, stepSeed } from './trainer.js';
+export { train, loadModel, modelOptions, corpusOptions, configDifferences, makeOptimizer, stepSeed } from './trainer.js';
 export type { TrainConfig, ModelConfig, TrainOptions, TrainEvent, TrainSummary, CheckpointConfig, LoadedModel } from './trainer.js';
 export { evaluate } from './evaluate.js';
 export type { EvalResult, EvalOptions } from './evaluate.js';
@@ -8,3 +8,5 @@ export { saveCheckpoint, loadCheckpoint, checkCompatible } from './checkpoint.js
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export { appendMetrics, readMetrics, formatProgress } from './metrics.js';
 export { renderChart, writeChart } from './chart.js';
+export { encodeModelBundle, decodeModelBundle, checkpointFromFiles, bundleMetadata, BundleError } from './bundle.js';
+export type { ModelBundle } from './bundle.js';

@@ -61,6 +61,8 @@ export interface RunLimits {
 export interface TrainOptions extends RunLimits {
   out: string;
   resume?: boolean;
+  /** Start afresh in `out` even though it holds a checkpoint (it is replaced). Default: refuse. */
+  overwrite?: boolean;
   logEvery?: number;
   /** Checkpoint every this many steps (and at the end). */
   saveEvery?: number;
@@ -132,6 +134,42 @@ export function stepSeed(seed: number, step: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** A checkpoint to resume from must hold the optimizer's state (a resumed run continues it). */
+function requireOptimizerState(ck: RawCheckpoint, dir: string): NonNullable<RawCheckpoint['optimizer']> {
+  if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${dir} has no optimizer state, so the run cannot continue exactly`);
+  return ck.optimizer;
+}
+
+/** A batch as trainStep needs it: time-major ids [T*B]. */
+export interface StepBatch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  steps: number;
+  batchSize: number;
+}
+
+/**
+ * One training step, encoded only (no host round trip): forward, backward, the optimizer's
+ * update (the embedding's and the sampled softmax's rows as sparse updates), gradients
+ * cleared. Call it inside fl.tidy and keep what you carry: it returns the loss and the next
+ * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
+ * Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over time,
+ * averaged over streams), the embedding's rows further multiplied by B.
+ */
+export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: fl.Tensor; state: LSTMState[] } {
+  const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
+  const paper = o.optimizer === 'adagrad';
+  r.loss.backward(paper ? fl.full([], b.steps) : undefined);
+  const sparse = r.sparse.map((s) => ({
+    param: s.table, ids: s.ids,
+    rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
+  }));
+  opt.step({ sparse });
+  r.sparse.forEach((s) => s.rows.grad?.dispose());
+  model.zeroGrad();
+  return { loss: r.loss, state: r.state };
+}
+
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
 function checkSampled(cfg: TrainConfig, vocabSize: number): void {
   if (cfg.sampled > 0 && cfg.sampled >= vocabSize) {
@@ -177,6 +215,11 @@ function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train:
     const expected: Record<string, { shape: number[] }> = {};
     for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
     checkCompatible(weights, expected, `the checkpoint in ${dir}`);
+    // The trainer never saves a non-finite weight or state: one here means the file was damaged.
+    for (const [name, e] of Object.entries(ck.model)) {
+      const bad = e.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`flstm: the checkpoint in ${dir} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
+    }
     model.loadStateDict(weights);
   } catch (e) {
     model.dispose();
@@ -233,7 +276,27 @@ export function configDifferences(saved: TrainConfig, now: TrainConfig): string[
   return out;
 }
 
+/**
+ * Trains as `cfg` says until a limit of `o` (steps, seconds, a stop request), saving checkpoints
+ * in `o.out`/checkpoint; with `o.resume`, continues the run there. The model and optimizer are
+ * disposed when it returns (load the checkpoint to use the model). Needs fl.init().
+ */
 export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSummary> {
+  const own: Owned = {};
+  try {
+    return await runTraining(cfg, o, own);
+  } finally {
+    own.model?.dispose();
+    own.opt?.dispose();
+  }
+}
+
+interface Owned {
+  model?: LanguageModel;
+  opt?: Optimizer;
+}
+
+async function runTraining(cfg: TrainConfig, o: TrainOptions, own: Owned): Promise<TrainSummary> {
   const log = o.onLog ?? (() => {});
   await mkdir(o.out, { recursive: true });
   const metricsFile = join(o.out, 'metrics.jsonl');
@@ -249,6 +312,10 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   let resumedSeconds = 0;
   const resumed = !!o.resume && (await exists(join(ckDir, 'config.json')));
   if (o.resume && !resumed) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
+  if (!o.resume && !o.overwrite && (await exists(join(ckDir, 'config.json')))) {
+    // Starting afresh would truncate the metrics and replace the checkpoint of another run.
+    throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
+  }
   if (resumed) {
     const { ck, config: saved, vocab: savedVocab } = await readLmCheckpoint(ckDir);
     corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
@@ -269,8 +336,10 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
       const shape = diffs.some((d) => shapeKeys.includes(d.split(' ')[0])) ? ' (the weights fit, but the model differs)' : '';
       throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape}: ${diffs.join('; ')}; resume with the same options`);
     }
+    own.model = model;
     opt = makeOptimizer(cfg, model);
-    if (ck.optimizer) opt.loadStateDict(ck.optimizer as Parameters<Optimizer['loadStateDict']>[0]);
+    own.opt = opt;
+    opt.loadStateDict(requireOptimizerState(ck, ckDir) as Parameters<Optimizer['loadStateDict']>[0]);
     step = saved.step;
     epoch = saved.epoch;
     batchIndex = saved.batchIndex;
@@ -283,6 +352,8 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     opt = makeOptimizer(cfg, model);
     await writeFile(metricsFile, '');
   }
+  own.model = model;
+  own.opt = opt;
   const trainSplit = corpus.splits.train;
   const batcher = makeBatcher(trainSplit, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true } as never);
   const rnnParams = model.rnn.numParams();
@@ -315,9 +386,9 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
    * Why the run cannot go on (a non-finite loss since the last report, a skipped non-finite
    * gradient, non-finite weights), or null. Reads the GPU: called at reports and saves only.
    */
-  const nonFinite = async (weights?: Record<string, { data: Float32Array }>): Promise<string | null> => {
+  const nonFinite = async (weights?: Record<string, { data: Float32Array }>, mean?: number): Promise<string | null> => {
     if (lossSum && lossCount > 0) {
-      const pending = (await (lossSum as fl.Tensor).data())[0] / lossCount;
+      const pending = mean ?? (await (lossSum as fl.Tensor).data())[0] / lossCount;
       if (!Number.isFinite(pending)) return `the training loss became ${pending} ${lossCount === 1 ? `at step ${step}` : `in steps ${step - lossCount + 1}..${step}`}`;
     }
     const skipped = await opt.nonFiniteSteps();
@@ -344,7 +415,16 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   };
 
   /** Saves a checkpoint of the current step; returns why not when something is non-finite. */
+  let saveSeconds = 0;
   const save = async (): Promise<string | null> => {
+    const s0 = performance.now();
+    try {
+      return await saveNow();
+    } finally {
+      saveSeconds += (performance.now() - s0) / 1e3;
+    }
+  };
+  const saveNow = async (): Promise<string | null> => {
     const modelState = await model.stateDict();
     const why = await nonFinite(modelState);
     if (why) return why;
@@ -396,22 +476,11 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     const seed = stepSeed(cfg.seed, step);
     const prevState = state;
     fl.tidy(() => {
-      const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: cfg.sampled, seed });
-      // Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over
-      // time, averaged over streams), the embedding's rows further multiplied by B.
-      const paper = cfg.optimizer === 'adagrad';
-      r.loss.backward(paper ? fl.full([], b.steps) : undefined);
-      const sparse = r.sparse.map((s) => ({
-        param: s.table, ids: s.ids,
-        rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
-      }));
-      opt.step({ sparse });
-      r.sparse.forEach((s) => s.rows.grad?.dispose());
+      const r = trainStep(model, opt, b, state, { optimizer: cfg.optimizer, sampled: cfg.sampled, seed });
       const sum: fl.Tensor = lossSum ? fl.add(lossSum, r.loss) : fl.scale(r.loss, 1);
       lossSum?.dispose();
       lossSum = sum.keep();
       state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
-      model.zeroGrad();
     });
     disposeState(prevState);
     lossCount++;
@@ -421,11 +490,11 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     totalWords += b.inputs.length;
 
     if (step % logEvery === 0 || (o.steps !== undefined && step >= o.steps)) {
+      const mean = (await lossSum!.data())[0] / lossCount; // waits for the GPU
       const now = performance.now();
       const wps = wordsSince / ((now - since) / 1e3);
-      const why = await nonFinite();
+      const why = await nonFinite(undefined, mean);
       if (why) return stopNonFinite(why, wps);
-      const mean = (await lossSum!.data())[0] / lossCount;
       disposeLoss();
       since = now;
       wordsSince = 0;
@@ -438,17 +507,19 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     }
     if (step % saveEvery === 0) {
       const why = await save();
-      if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3, 1e-9));
+      if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3 - saveSeconds, 1e-9));
     }
   }
-  if (savedStep !== step || savedStep === null) {
-    const why = await save();
-    if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3, 1e-9));
-  }
   if (lossSum) {
-    lastLoss = (await (lossSum as fl.Tensor).data())[0] / lossCount;
-    disposeLoss();
+    const pending = (await (lossSum as fl.Tensor).data())[0] / lossCount; // waits for the GPU
+    if (Number.isFinite(pending)) lastLoss = pending;
   }
+  const wordsPerSec = totalWords / Math.max((performance.now() - t0) / 1e3 - saveSeconds, 1e-9);
+  if (savedStep !== step) {
+    const why = await save();
+    if (why) return stopNonFinite(why, wordsPerSec);
+  }
+  disposeLoss();
   if (stopReason === 'interrupted') log({ type: 'stopped', step, reason: `interrupted at step ${step}: checkpoint saved in ${ckDir}` });
   let valid: EvalResult | undefined;
   const validSplit = corpus.splits.valid;
@@ -460,6 +531,5 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
     log({ type: 'eval', step, split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens });
   }
   disposeState(state);
-  const seconds = (performance.now() - t0) / 1e3;
-  return { step, trainLoss: lastLoss, valid, wordsPerSec: totalWords / Math.max(seconds, 1e-9), stopReason };
+  return { step, trainLoss: lastLoss, valid, wordsPerSec, stopReason };
 }

@@ -1,0 +1,558 @@
+// The demo page (dist/web/index.html): pick a cell, a size and a text, train with a live
+// chart, generate at any time, save and load .safetensors models. Published for automation:
+// window.flstmDemo = { state, step, loss, adapter, error?, ... }; URL parameters
+// ?cell=lstm|flstm|glstm&size=tiny|small|medium&steps=N&autorun=1 start a run without clicks.
+import * as fl from '../index.js';
+import { renderChart } from '../train/chart.js';
+import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
+import { detokenize } from './text.js';
+
+type DemoStateName = 'idle' | 'training' | 'done' | 'error';
+
+export interface FlstmDemo {
+  state: DemoStateName;
+  step: number;
+  loss: number | null;
+  adapter: string | null;
+  error?: string;
+  /** Every loss report of this page: { step, loss }. */
+  history: { step: number; loss: number }[];
+  ppl: number | null;
+  wordsPerSec: number | null;
+  params: number;
+  /** The last generated text (prompt included). */
+  generated: string | null;
+  /** The model loaded from a file, if any: where from, its step and cell. */
+  checkpoint: { source: string; step: number; cell: string; vocab: number } | null;
+  /** Text of the last save (file name and size), if any. */
+  saved: { name: string; bytes: number } | null;
+}
+
+declare global {
+  interface Window {
+    flstmDemo: FlstmDemo;
+  }
+}
+
+const demo: FlstmDemo = {
+  state: 'idle', step: 0, loss: null, adapter: null, history: [], ppl: null, wordsPerSec: null, params: 0,
+  generated: null, checkpoint: null, saved: null,
+};
+window.flstmDemo = demo;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const els = {
+  adapter: $('adapter'),
+  adapterText: $('adapter-text'),
+  nogpu: $('nogpu'),
+  nogpuTitle: $('nogpu-title'),
+  nogpuText: $('nogpu-text'),
+  cell: $('cell'),
+  cellHint: $('cell-hint'),
+  size: $<HTMLSelectElement>('size'),
+  sizeHint: $('size-hint'),
+  source: $('source'),
+  ownText: $('own-text'),
+  textDrop: $('text-drop'),
+  textFile: $<HTMLInputElement>('text-file'),
+  paste: $<HTMLTextAreaElement>('paste'),
+  textHint: $('text-hint'),
+  steps: $<HTMLInputElement>('steps'),
+  train: $<HTMLButtonElement>('train'),
+  stop: $<HTMLButtonElement>('stop'),
+  reset: $<HTMLButtonElement>('reset'),
+  sStep: $('s-step'),
+  sLoss: $('s-loss'),
+  sPpl: $('s-ppl'),
+  sWps: $('s-wps'),
+  sParams: $('s-params'),
+  chart: $('chart'),
+  status: $('status'),
+  genForm: $<HTMLFormElement>('gen-form'),
+  prompt: $<HTMLInputElement>('prompt'),
+  genTokens: $<HTMLInputElement>('gen-tokens'),
+  temperature: $<HTMLInputElement>('temperature'),
+  generate: $<HTMLButtonElement>('generate'),
+  sample: $('sample'),
+  save: $<HTMLButtonElement>('save'),
+  ckDrop: $('ck-drop'),
+  ckFile: $<HTMLInputElement>('ck-file'),
+  ckStatus: $('ck-status'),
+};
+
+const CELL_HINTS: Record<CellKind, string> = {
+  lstm: 'The baseline LSTM with a projection (LSTMP): one dense matrix maps [x; h] to the four gates.',
+  flstm: 'Factorized LSTM: the gate matrix is a product of two thin matrices, W = W₂·W₁ (rank r).',
+  glstm: 'Group LSTM: x and h are cut into groups; each group computes the gates of its own cells (block-diagonal W).',
+};
+
+const session = new Session();
+const ui = {
+  cell: 'glstm' as CellKind,
+  size: 'small',
+  source: 'brown' as 'brown' | 'own',
+  ownText: null as { name: string; text: string } | null,
+  /** The cell / size / text the current model was made for ('loaded' for a loaded model). */
+  modelKey: null as string | null,
+  stopRequested: false,
+  busy: false,
+};
+let brown: Promise<string> | null = null;
+let genSeed = 1;
+
+// ---- small helpers ----------------------------------------------------------------------
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+function fmtCompact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  return fmtInt(n);
+}
+
+function setStatus(text: string, state: DemoStateName | 'info' = 'info'): void {
+  els.status.textContent = text;
+  els.status.dataset.state = state;
+}
+
+function setState(state: DemoStateName, error?: string): void {
+  demo.state = state;
+  if (error !== undefined) demo.error = error;
+  else delete demo.error;
+}
+
+function fail(e: unknown, where: string): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  setState('error', msg);
+  setStatus(`${where}: ${msg}`, 'error');
+  console.warn(`flstm demo: ${where}:`, e); // a warning: the page shows the error itself
+}
+
+function segValue(seg: HTMLElement, value: string): void {
+  seg.querySelectorAll<HTMLButtonElement>('button').forEach((b) => b.setAttribute('aria-checked', String(b.dataset.value === value)));
+}
+
+function onSeg(seg: HTMLElement, fn: (value: string) => void): void {
+  seg.addEventListener('click', (ev) => {
+    const b = (ev.target as HTMLElement).closest('button');
+    if (b?.dataset.value && !b.disabled) fn(b.dataset.value);
+  });
+}
+
+function currentKey(): string {
+  return `${ui.cell}/${ui.size}/${ui.source === 'brown' ? 'brown' : `own:${ui.ownText?.name ?? 'pasted'}:${textOfOwn().length}`}`;
+}
+
+function textOfOwn(): string {
+  return els.paste.value.trim() !== '' ? els.paste.value : ui.ownText?.text ?? '';
+}
+
+async function trainingText(): Promise<{ text: string; source: string; data: string }> {
+  if (ui.source === 'brown') {
+    brown ??= fetch('brown-excerpt.txt').then((r) => {
+      if (!r.ok) throw new Error(`brown-excerpt.txt: HTTP ${r.status}`);
+      return r.text();
+    });
+    return { text: await brown, source: 'the Brown corpus excerpt', data: 'web:brown-excerpt' };
+  }
+  const text = textOfOwn();
+  if (text.trim() === '') throw new Error('no text yet: drop a .txt file or paste some text');
+  const name = els.paste.value.trim() !== '' ? 'pasted text' : ui.ownText!.name;
+  return { text, source: name, data: `web:${name}` };
+}
+
+// ---- rendering ---------------------------------------------------------------------------
+
+function sizeHint(): string {
+  const s = SIZES[ui.size];
+  const cellPart = ui.cell === 'glstm' ? `, ${s.groups} groups` : ui.cell === 'flstm' ? `, rank r = ${s.factor}` : '';
+  return `${s.layers} layer${s.layers > 1 ? 's' : ''} of ${s.hidden} cells${cellPart}, projection ${s.proj}, embedding ${s.emb}; vocabulary up to ${fmtInt(s.maxVocab)} words; batches of ${s.batch} × ${s.bptt} words.`;
+}
+
+function renderSetup(): void {
+  segValue(els.cell, ui.cell);
+  segValue(els.source, ui.source);
+  els.size.value = ui.size;
+  els.cellHint.textContent = CELL_HINTS[ui.cell];
+  els.sizeHint.textContent = ui.modelKey === 'loaded' && session.config
+    ? `Loaded model: ${describeConfig()}. Change the cell or size to start a new one.`
+    : sizeHint();
+  els.ownText.hidden = ui.source !== 'own';
+}
+
+function describeConfig(): string {
+  const m = session.config!.model;
+  const extra = m.cell === 'glstm' ? `, ${m.groups} groups` : m.cell === 'flstm' ? `, r = ${m.factor}` : '';
+  return `${CELL_NAMES[m.cell]}, ${m.layers} × ${m.hidden} cells${extra}, projection ${m.proj || 'none'}, vocabulary ${fmtInt(session.vocab!.size)}`;
+}
+
+let chartQueued = false;
+function renderChartSoon(): void {
+  if (chartQueued) return;
+  chartQueued = true;
+  requestAnimationFrame(() => {
+    chartQueued = false;
+    renderChartNow();
+  });
+}
+
+function renderChartNow(): void {
+  const width = Math.max(480, Math.round(els.chart.clientWidth || 760));
+  const cfg = session.config;
+  const title = cfg ? `${CELL_NAMES[cfg.model.cell]} · ${session.corpus?.source ?? session.loadedFrom ?? ''}` : 'flstm training';
+  els.chart.innerHTML = renderChart(session.records, { width, height: Math.round(Math.min(440, Math.max(320, width * 0.52))), title });
+}
+
+function renderStats(): void {
+  els.sStep.textContent = fmtInt(session.step);
+  els.sLoss.textContent = demo.loss === null ? '–' : demo.loss.toFixed(3);
+  els.sPpl.textContent = demo.ppl === null ? '–' : demo.ppl >= 1e4 ? fmtCompact(demo.ppl) : demo.ppl.toFixed(1);
+  els.sWps.textContent = demo.wordsPerSec === null ? '–' : fmtCompact(demo.wordsPerSec);
+  els.sParams.textContent = session.model ? fmtCompact(session.params) : '–';
+  demo.step = session.step;
+  demo.params = session.params;
+}
+
+function renderButtons(): void {
+  const training = demo.state === 'training';
+  const gpu = demo.adapter !== null;
+  els.train.disabled = !gpu || training || ui.busy;
+  els.stop.disabled = !training;
+  els.reset.disabled = training || !session.model;
+  els.generate.disabled = !session.model;
+  els.save.disabled = !session.model || ui.busy;
+  els.cell.querySelectorAll('button').forEach((b) => (b.disabled = training));
+  els.source.querySelectorAll('button').forEach((b) => (b.disabled = training));
+  els.size.disabled = training;
+}
+
+function renderAll(): void {
+  renderSetup();
+  renderStats();
+  renderButtons();
+  renderChartSoon();
+}
+
+// ---- actions -----------------------------------------------------------------------------
+
+async function train(): Promise<void> {
+  if (demo.state === 'training') return;
+  const steps = Math.max(1, Math.floor(Number(els.steps.value) || 1));
+  ui.stopRequested = false;
+  setState('training');
+  renderButtons();
+  try {
+    const { text, source, data } = await trainingText();
+    const key = currentKey();
+    if (!session.model || (ui.modelKey !== key && ui.modelKey !== 'loaded')) {
+      setStatus(`Building the vocabulary of ${source} and a new ${CELL_NAMES[ui.cell]}…`, 'training');
+      await new Promise((r) => setTimeout(r, 0));
+      await session.exclusive(() => session.create(trainConfigFor(ui.cell, SIZES[ui.size], data), text, source));
+      ui.modelKey = key;
+      demo.history = [];
+      demo.loss = demo.ppl = demo.wordsPerSec = null;
+      demo.checkpoint = null;
+    } else if (!session.corpus || session.corpus.source !== source) {
+      await session.exclusive(() => session.setText(text, source));
+    }
+    renderAll();
+    const target = session.step + steps;
+    const corpus = session.corpus!;
+    const what = `${CELL_NAMES[session.config!.model.cell]} on ${corpus.source} (${fmtInt(corpus.tokens)} words, vocabulary ${fmtInt(session.vocab!.size)})`;
+    setStatus(`Training ${what}: compiling the kernels…`, 'training');
+    await session.train({
+      steps: target,
+      evalEvery: 25,
+      shouldStop: () => ui.stopRequested,
+      onReport: (r) => {
+        demo.loss = r.loss;
+        demo.ppl = r.ppl;
+        demo.wordsPerSec = r.wordsPerSec;
+        demo.history.push({ step: r.step, loss: r.loss });
+        renderStats();
+        renderChartSoon();
+        setStatus(`Training ${what}: step ${fmtInt(r.step)} of ${fmtInt(target)}.`, 'training');
+      },
+      onEval: () => renderChartSoon(),
+    });
+    setState('done');
+    const last = session.records.filter((r) => r.split === 'valid').pop();
+    setStatus(
+      `${ui.stopRequested ? 'Stopped' : 'Done'} at step ${fmtInt(session.step)}` +
+        (last ? `: validation perplexity ${last.ppl!.toFixed(1)} on ${fmtInt(last.tokens as number)} held-out words.` : '.') +
+        ' Generate text below, save the model, or train on.',
+      'done',
+    );
+  } catch (e) {
+    fail(e, 'Training failed');
+  } finally {
+    renderAll();
+  }
+}
+
+async function generateText(): Promise<void> {
+  if (!session.model) return;
+  const tokens = Math.max(1, Math.min(500, Math.floor(Number(els.genTokens.value) || 40)));
+  const temperature = Math.max(0, Number(els.temperature.value) || 0);
+  const prompt = els.prompt.value.trim() || 'The';
+  els.generate.disabled = true;
+  try {
+    const t0 = performance.now();
+    const g = await session.generate(prompt, tokens, temperature, genSeed++);
+    const ms = performance.now() - t0;
+    const unknown = g.prompt.filter((w) => !session.vocab!.has(w));
+    els.sample.classList.remove('empty');
+    els.sample.replaceChildren();
+    const p = document.createElement('span');
+    p.className = 'prompt';
+    p.textContent = detokenize(g.prompt);
+    els.sample.append(p, document.createTextNode(' ' + detokenize(g.words)));
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = `${g.words.length} words in ${(ms / 1e3).toFixed(2)} s at temperature ${temperature}, model at step ${fmtInt(session.step)}` +
+      (unknown.length ? ` · not in the vocabulary (read as <unk>): ${unknown.join(', ')}` : '');
+    els.sample.append(meta);
+    demo.generated = [...g.prompt, ...g.words].join(' ');
+  } catch (e) {
+    fail(e, 'Generation failed');
+  } finally {
+    renderButtons();
+  }
+}
+
+async function save(): Promise<void> {
+  if (!session.model) return;
+  ui.busy = true;
+  renderButtons();
+  try {
+    const bytes = await session.save();
+    const cell = session.config!.model.cell;
+    const name = `flstm-${cell}-step${session.step}.safetensors`;
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    demo.saved = { name, bytes: bytes.length };
+    els.ckStatus.textContent = `Saved ${name} (${(bytes.length / 1e6).toFixed(2)} MB).`;
+  } catch (e) {
+    fail(e, 'Saving failed');
+  } finally {
+    ui.busy = false;
+    renderButtons();
+  }
+}
+
+async function load(files: NamedFile[]): Promise<void> {
+  if (files.length === 0) return;
+  if (demo.state === 'training') {
+    ui.stopRequested = true;
+    while (demo.state === 'training') await new Promise((r) => setTimeout(r, 20));
+  }
+  ui.busy = true;
+  renderButtons();
+  els.ckStatus.textContent = `Reading ${files.map((f) => f.name).join(', ')}…`;
+  try {
+    const config = await session.load(files);
+    ui.modelKey = 'loaded';
+    ui.cell = config.train.model.cell;
+    demo.checkpoint = { source: session.loadedFrom!, step: config.step, cell: config.train.model.cell, vocab: config.vocabSize };
+    demo.history = [];
+    demo.loss = demo.ppl = demo.wordsPerSec = null;
+    demo.step = session.step;
+    setState('idle');
+    const msg = `Loaded ${session.loadedFrom}: ${describeConfig()}, trained ${fmtInt(config.step)} steps on ${config.train.data}.`;
+    els.ckStatus.textContent = msg;
+    setStatus(`${msg} Generate text, or press Train to continue training on the selected text.`, 'done');
+  } catch (e) {
+    els.ckStatus.textContent = '';
+    fail(e, 'Loading failed');
+  } finally {
+    ui.busy = false;
+    renderAll();
+  }
+}
+
+// ---- files and drops ---------------------------------------------------------------------
+
+async function readFiles(list: Iterable<File>): Promise<NamedFile[]> {
+  const out: NamedFile[] = [];
+  for (const f of list) out.push({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+  return out;
+}
+
+/** The files of a drop, folders included (a dropped checkpoint folder). */
+async function droppedFiles(dt: DataTransfer): Promise<File[]> {
+  const entries = Array.from(dt.items).map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return Array.from(dt.files);
+  const files: File[] = [];
+  const walk = async (e: FileSystemEntry): Promise<void> => {
+    if (e.isFile) files.push(await new Promise<File>((res, rej) => (e as FileSystemFileEntry).file(res, rej)));
+    else if (e.isDirectory) {
+      const reader = (e as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        if (batch.length === 0) break;
+        for (const c of batch) await walk(c);
+      }
+    }
+  };
+  for (const e of entries) await walk(e);
+  return files;
+}
+
+function dropZone(el: HTMLElement, onFiles: (files: File[]) => void): void {
+  el.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    el.classList.add('over');
+  });
+  el.addEventListener('dragleave', () => el.classList.remove('over'));
+  el.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    el.classList.remove('over');
+    if (ev.dataTransfer) void droppedFiles(ev.dataTransfer).then(onFiles);
+  });
+}
+
+async function useTextFile(file: File): Promise<void> {
+  ui.ownText = { name: file.name, text: await file.text() };
+  els.paste.value = '';
+  const words = ui.ownText.text.split(/\s+/).filter(Boolean).length;
+  els.textHint.textContent = `${file.name}: ${fmtInt(words)} words.`;
+  renderSetup();
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+function readParams(): { autorun: boolean; steps?: number } {
+  const q = new URLSearchParams(location.search);
+  const cell = q.get('cell');
+  if (cell && cell in CELL_NAMES) ui.cell = cell as CellKind;
+  const size = q.get('size');
+  if (size && size in SIZES) ui.size = size;
+  const steps = q.get('steps');
+  if (steps && Number(steps) > 0) els.steps.value = String(Math.floor(Number(steps)));
+  if (q.get('prompt')) els.prompt.value = q.get('prompt')!;
+  return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true' };
+}
+
+function wire(): void {
+  onSeg(els.cell, (v) => {
+    ui.cell = v as CellKind;
+    if (ui.modelKey === 'loaded') ui.modelKey = null;
+    renderSetup();
+  });
+  onSeg(els.source, (v) => {
+    ui.source = v as 'brown' | 'own';
+    if (ui.source === 'brown') els.textHint.textContent = brownHint;
+    else els.textHint.textContent = ui.ownText ? `${ui.ownText.name}` : 'Your own text: a novel, your notes, code…';
+    renderSetup();
+  });
+  els.size.addEventListener('change', () => {
+    ui.size = els.size.value;
+    if (ui.modelKey === 'loaded') ui.modelKey = null;
+    renderSetup();
+  });
+  els.textFile.addEventListener('change', () => {
+    const f = els.textFile.files?.[0];
+    if (f) void useTextFile(f);
+  });
+  dropZone(els.textDrop, (files) => {
+    if (files[0]) void useTextFile(files[0]);
+  });
+  els.paste.addEventListener('input', () => {
+    const words = els.paste.value.split(/\s+/).filter(Boolean).length;
+    els.textHint.textContent = words ? `Pasted text: ${fmtInt(words)} words.` : 'Your own text: a novel, your notes, code…';
+  });
+  els.train.addEventListener('click', () => void train());
+  els.stop.addEventListener('click', () => {
+    ui.stopRequested = true;
+    setStatus('Stopping after this step…', 'training');
+  });
+  els.reset.addEventListener('click', () => {
+    session.dispose();
+    session.records = [];
+    session.step = 0;
+    ui.modelKey = null;
+    demo.history = [];
+    demo.loss = demo.ppl = demo.wordsPerSec = null;
+    demo.checkpoint = null;
+    setState('idle');
+    els.sample.className = 'sample empty';
+    els.sample.textContent = 'Train a few steps or load a checkpoint, then generate text from a prompt.';
+    setStatus('A new model will start from random weights.');
+    renderAll();
+  });
+  els.genForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void generateText();
+  });
+  els.save.addEventListener('click', () => void save());
+  els.ckFile.addEventListener('change', () => {
+    const list = els.ckFile.files ? Array.from(els.ckFile.files) : [];
+    els.ckFile.value = '';
+    void readFiles(list).then(load);
+  });
+  dropZone(els.ckDrop, (files) => void readFiles(files).then(load));
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(renderChartNow, 100);
+  });
+}
+
+const brownHint = 'An excerpt of the Brown corpus: 30 texts of 15 genres of 1961 American English (press, fiction, science…).';
+
+function noWebGPU(title: string, text: string): void {
+  els.nogpu.hidden = false;
+  els.nogpuTitle.textContent = title;
+  els.nogpuText.textContent = text;
+  els.adapter.dataset.state = 'error';
+  els.adapterText.textContent = 'No WebGPU';
+  setState('error', `${title}: the demo trains with WebGPU and cannot run here. Use Chrome or Edge 113+ (on Linux start Chrome with --enable-unsafe-webgpu), over https:// or http://localhost.`);
+  setStatus(`${title}: the demo cannot train here (see above).`, 'error');
+}
+
+async function start(): Promise<void> {
+  const { autorun } = readParams();
+  wire();
+  els.textHint.textContent = brownHint;
+  renderAll();
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    noWebGPU(
+      'This browser has no WebGPU',
+      window.isSecureContext
+        ? 'navigator.gpu is missing, and the demo trains its model with WebGPU compute shaders. Here is how to get it:'
+        : `This page is not a secure context (${location.origin}): WebGPU needs https:// or http://localhost.`,
+    );
+    return;
+  }
+  try {
+    const info = await fl.init();
+    const parts = [info.vendor, info.architecture, info.description].filter((s) => s && s.trim() !== '');
+    demo.adapter = `${parts.join(' · ') || 'WebGPU adapter'}${info.software ? ' (software)' : ''}`;
+    els.adapter.dataset.state = 'ok';
+    els.adapterText.textContent = demo.adapter;
+    els.adapter.title = `WebGPU adapter: ${demo.adapter}; kernels: ${info.variant}; features: ${info.features.join(', ') || 'none'}`;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/no adapter|returned no adapter/i.test(msg)) {
+      noWebGPU('WebGPU found no adapter', 'navigator.gpu is there but requestAdapter() gave nothing: the GPU may be blocklisted or its driver missing. Check chrome://gpu, and try:');
+    } else fail(e, 'Opening the GPU failed');
+    renderButtons();
+    return;
+  }
+  renderAll();
+  // Fetch the excerpt early, so the first Train is quick.
+  void trainingText().then(
+    (t) => {
+      if (ui.source === 'brown') els.textHint.textContent = `${brownHint} ${fmtInt(t.text.split(/\s+/).length)} words, ${Math.round(t.text.length / 1024)} KB.`;
+    },
+    () => {},
+  );
+  if (autorun) await train();
+}
+
+void start();

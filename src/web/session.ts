@@ -1,0 +1,376 @@
+// The browser demo's model session, without the DOM: a language model, its vocabulary and
+// text, the training loop (the trainer's step: paper-scaled Adagrad, sparse embedding and
+// softmax rows, state carried across batches, the loss summed on the GPU and read back every
+// few steps), evaluation, generation, and self-contained .safetensors save / load (the
+// format of the CLI's model-<G>.safetensors, src/train/bundle.ts). Runs in Node too (tests).
+import * as fl from '../index.js';
+import { Batcher } from '../data/batcher.js';
+import { Vocabulary } from '../data/vocab.js';
+import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
+import type { LSTMState } from '../nn/lstm.js';
+import { Adagrad, Adam, SGD } from '../optim/index.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { generate } from '../train/generate.js';
+import { evaluate } from '../train/evaluate.js';
+import type { MetricsRecord } from '../train/metrics.js';
+import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
+import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
+import { encodeText, textCorpus, type TextCorpus } from './text.js';
+
+export type CellKind = ModelConfig['cell'];
+
+// modelOptions, makeOptimizer and stepSeed as src/train/trainer.ts defines them (that module
+// imports node:fs, so the browser bundle cannot load it; test/browser-node.test.ts checks that
+// these copies agree with it).
+export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
+  return {
+    vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
+    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed,
+  };
+}
+
+export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
+  const clip = c.clip > 0 ? { maxNorm: c.clip, params: (name: string) => name.startsWith('rnn.') } : null;
+  const params = model.parameters();
+  if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
+  if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
+  return new SGD(params, { lr: c.lr, clip });
+}
+
+export function stepSeed(seed: number, step: number): number {
+  let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Model sizes the page offers. */
+export interface SizePreset {
+  label: string;
+  layers: number;
+  emb: number;
+  hidden: number;
+  proj: number;
+  batch: number;
+  bptt: number;
+  maxVocab: number;
+  groups: number;
+  factor: number;
+}
+
+export const SIZES: Record<string, SizePreset> = {
+  tiny: { label: 'Tiny', layers: 1, emb: 32, hidden: 64, proj: 32, batch: 8, bptt: 12, maxVocab: 1000, groups: 2, factor: 16 },
+  small: { label: 'Small', layers: 1, emb: 64, hidden: 256, proj: 64, batch: 16, bptt: 20, maxVocab: 4000, groups: 2, factor: 32 },
+  medium: { label: 'Medium', layers: 2, emb: 128, hidden: 512, proj: 128, batch: 32, bptt: 20, maxVocab: 10000, groups: 4, factor: 64 },
+};
+
+export const CELL_NAMES: Record<CellKind, string> = { lstm: 'LSTM', flstm: 'F-LSTM', glstm: 'G-LSTM' };
+
+/** The training configuration of a cell and size, in the CLI's TrainConfig form. */
+export function trainConfigFor(cell: CellKind, size: SizePreset, data: string, seed = 1): TrainConfig {
+  const model: ModelConfig = { cell, layers: size.layers, emb: size.emb, hidden: size.hidden, proj: size.proj, dropout: 0 };
+  if (cell === 'flstm') model.factor = size.factor;
+  if (cell === 'glstm') model.groups = size.groups;
+  return { data, model, batch: size.batch, bptt: size.bptt, optimizer: 'adagrad', lr: 0.2, clip: 1.0, sampled: 0, seed, maxVocab: size.maxVocab };
+}
+
+export interface Report {
+  step: number;
+  loss: number;
+  ppl: number;
+  wordsPerSec: number;
+  elapsed: number;
+}
+
+export interface TrainRunOptions {
+  /** Stop at this step (total, counting steps before). */
+  steps: number;
+  onReport?: (r: Report) => void;
+  onEval?: (r: { step: number; loss: number; ppl: number; tokens: number }) => void;
+  /** Checked between steps. */
+  shouldStop?: () => boolean;
+  /** Validation every this many steps (and at the end); 0: only at the end. */
+  evalEvery?: number;
+  /** Validation tokens per evaluation. */
+  evalTokens?: number;
+}
+
+/** Yields to the event loop (a message, not a clamped timer). */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(0);
+  });
+}
+
+function disposeState(s?: LSTMState[]): void {
+  s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+}
+
+/** A file handed to load(): its name and bytes. */
+export interface NamedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export class Session {
+  model: LanguageModel | null = null;
+  vocab: Vocabulary | null = null;
+  config: TrainConfig | null = null;
+  corpus: TextCorpus | null = null;
+  optimizer: Optimizer | null = null;
+  step = 0;
+  epoch = 0;
+  batchIndex = 0;
+  /** Seconds of training of this model. */
+  seconds = 0;
+  records: MetricsRecord[] = [];
+  /** Where the model came from, when loaded. */
+  loadedFrom: string | null = null;
+  private state: LSTMState[] | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+  private batcher: Batcher | null = null;
+
+  /** Runs fn after anything queued before it (training steps, generation, saving never interleave). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  get params(): number {
+    return this.model?.numParams() ?? 0;
+  }
+
+  /** A fresh model of `config` on `text` (the vocabulary is built from it). */
+  create(config: TrainConfig, text: string, source: string): void {
+    const corpus = textCorpus(text, source, { maxVocab: config.maxVocab, minCount: config.minCount });
+    const model = new LanguageModel(modelOptions(config, corpus.vocab.size));
+    this.replace(model, corpus.vocab, config);
+    this.corpus = corpus;
+  }
+
+  /** Uses `text` for further training of the current model (tokenized with its vocabulary). */
+  setText(text: string, source: string): void {
+    if (!this.vocab) throw new Error('flstm: no model yet');
+    this.corpus = encodeText(text, this.vocab, source);
+    this.batcher = null;
+    this.batchIndex = 0;
+    disposeState(this.state);
+    this.state = undefined;
+  }
+
+  private replace(model: LanguageModel, vocab: Vocabulary, config: TrainConfig): void {
+    this.dispose();
+    this.model = model;
+    this.vocab = vocab;
+    this.config = config;
+    this.optimizer = makeOptimizer(config, model);
+    this.step = 0;
+    this.epoch = 0;
+    this.batchIndex = 0;
+    this.seconds = 0;
+    this.records = [];
+    this.loadedFrom = null;
+  }
+
+  dispose(): void {
+    disposeState(this.state);
+    this.state = undefined;
+    this.optimizer?.dispose();
+    this.optimizer = null;
+    this.model?.dispose();
+    this.model = null;
+    this.batcher = null;
+    this.corpus = null;
+  }
+
+  /** Trains until `o.steps`, a stop request, or an error. Resolves with the last mean loss. */
+  async train(o: TrainRunOptions): Promise<number> {
+    const model = this.model;
+    const cfg = this.config;
+    const corpus = this.corpus;
+    if (!model || !cfg || !this.optimizer) throw new Error('flstm: no model to train');
+    if (!corpus) throw new Error('flstm: no text to train on');
+    const opt = this.optimizer;
+    this.batcher ??= new Batcher(corpus.train, { batchSize: cfg.batch, bptt: cfg.bptt });
+    const batcher = this.batcher;
+    model.train();
+    let lossSum: fl.Tensor | null = null;
+    let lossCount = 0;
+    let reportEvery = 1;
+    let words = 0;
+    let since = performance.now();
+    let lastLoss = NaN;
+    const evalEvery = o.evalEvery ?? 0;
+    const runStart = performance.now();
+    const secondsBefore = this.seconds;
+
+    const report = async () => {
+      const sum = lossSum!;
+      const mean = (await sum.data())[0] / lossCount;
+      sum.dispose();
+      lossSum = null;
+      const now = performance.now();
+      const ms = now - since;
+      const r: Report = { step: this.step, loss: mean, ppl: Math.exp(mean), wordsPerSec: words / Math.max(ms / 1e3, 1e-9), elapsed: this.seconds };
+      // Read back about four times a second: every step when steps are slow, fewer when fast.
+      reportEvery = Math.max(1, Math.min(50, Math.round(250 / Math.max(ms / lossCount, 1e-3))));
+      lossCount = 0;
+      words = 0;
+      since = now;
+      lastLoss = mean;
+      if (!Number.isFinite(mean)) throw new Error(`flstm: the training loss became ${mean} at step ${this.step}`);
+      this.records.push({ step: r.step, time: r.elapsed, split: 'train', loss: mean, ppl: r.ppl, wordsPerSec: r.wordsPerSec, lr: cfg.lr });
+      o.onReport?.(r);
+    };
+
+    try {
+      while (this.step < o.steps && !o.shouldStop?.()) {
+        await this.exclusive(() => {
+          if (this.batchIndex >= batcher.length) {
+            this.epoch++;
+            this.batchIndex = 0;
+            disposeState(this.state);
+            this.state = undefined;
+          }
+          const b = batcher.batch(this.batchIndex);
+          const seed = stepSeed(cfg.seed, this.step);
+          const prev = this.state;
+          fl.tidy(() => {
+            const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, this.state, { sampled: cfg.sampled, seed });
+            // As the trainer: Adagrad follows the paper's code (the gradient of loss·T, the
+            // embedding rows further multiplied by B).
+            const paper = cfg.optimizer === 'adagrad';
+            r.loss.backward(paper ? fl.full([], b.steps) : undefined);
+            const sparse = r.sparse.map((s) => ({
+              param: s.table, ids: s.ids,
+              rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
+            }));
+            opt.step({ sparse });
+            r.sparse.forEach((s) => s.rows.grad?.dispose());
+            const sum: fl.Tensor = lossSum ? fl.add(lossSum, r.loss) : fl.scale(r.loss, 1);
+            lossSum?.dispose();
+            lossSum = sum.keep();
+            this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+            model.zeroGrad();
+          });
+          disposeState(prev);
+          this.step++;
+          this.batchIndex++;
+          lossCount++;
+          words += b.inputs.length;
+          this.seconds = secondsBefore + (performance.now() - runStart) / 1e3;
+        });
+        if (lossCount >= reportEvery || this.step >= o.steps) await this.exclusive(report);
+        if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < o.steps) await this.validate(o);
+        await yieldToEventLoop();
+      }
+      if (lossCount > 0) await this.exclusive(report);
+    } finally {
+      (lossSum as fl.Tensor | null)?.dispose();
+    }
+    if (!Number.isFinite(lastLoss) || this.records.length === 0) return lastLoss;
+    await this.validate(o);
+    return lastLoss;
+  }
+
+  /** Full-softmax loss on (the start of) the held-out text; recorded for the chart. */
+  async validate(o: Pick<TrainRunOptions, 'evalTokens' | 'onEval'> = {}): Promise<void> {
+    const corpus = this.corpus;
+    const cfg = this.config;
+    const model = this.model;
+    if (!corpus || !cfg || !model || corpus.valid.length < 2 * Math.min(cfg.batch, 4)) return;
+    const B = Math.min(cfg.batch, Math.max(1, Math.floor(corpus.valid.length / (cfg.bptt + 1))));
+    const r = await this.exclusive(() =>
+      evaluate(model, { kind: 'array', name: 'valid', tokens: corpus.valid }, { batchSize: B, bptt: cfg.bptt, maxTokens: o.evalTokens ?? 4 * cfg.batch * cfg.bptt }),
+    );
+    if (r.tokens === 0) return;
+    this.records.push({ step: this.step, time: this.seconds, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens });
+    o.onEval?.({ step: this.step, loss: r.loss, ppl: r.ppl, tokens: r.tokens });
+  }
+
+  /** Samples words after `prompt` (between training steps when training). */
+  async generate(prompt: string, tokens: number, temperature: number, seed: number): Promise<{ prompt: string[]; words: string[] }> {
+    const model = this.model;
+    const vocab = this.vocab;
+    if (!model || !vocab) throw new Error('flstm: train a model or load a checkpoint first');
+    return this.exclusive(() => generate(model, vocab, prompt, { tokens, temperature, seed }));
+  }
+
+  /** The checkpoint config, as the CLI's trainer writes it. */
+  checkpointConfig(): CheckpointConfig {
+    if (!this.config || !this.vocab) throw new Error('flstm: no model to save');
+    return {
+      format: 'flstm-lm/1', train: this.config, vocabSize: this.vocab.size, step: this.step, epoch: this.epoch,
+      batchIndex: this.batchIndex, stateLayers: 0, seconds: Math.round(this.seconds * 1000) / 1000,
+    };
+  }
+
+  /** The model as one self-contained .safetensors file (weights, config, vocabulary). */
+  async save(): Promise<Uint8Array> {
+    const model = this.model;
+    if (!model || !this.vocab) throw new Error('flstm: no model to save');
+    const weights = await this.exclusive(() => model.stateDict());
+    return encodeModelBundle({ model: weights, config: this.checkpointConfig(), vocab: this.vocab.toText() });
+  }
+
+  /**
+   * Loads a model: one self-contained .safetensors (saved here, or a model-<G>.safetensors of
+   * `flstm train`), or the files of a CLI checkpoint folder (config.json, model-<G>.safetensors,
+   * vocab-<G>.txt; other files are ignored). Training continues with a fresh optimizer.
+   */
+  async load(files: NamedFile[]): Promise<CheckpointConfig> {
+    const bundle = readBundle(files);
+    const config = bundle.config as CheckpointConfig;
+    const what = bundle.source;
+    if (!config || typeof config !== 'object' || config.format !== 'flstm-lm/1' || !config.train?.model) {
+      throw new Error(`flstm: ${what} is not a flstm language model (its config has format ${JSON.stringify((config as { format?: unknown })?.format)}, expected "flstm-lm/1")`);
+    }
+    if (bundle.vocab === undefined) throw new Error(`flstm: ${what} has no vocabulary: also give the checkpoint folder's vocab-<G>.txt`);
+    const vocab = Vocabulary.parse(bundle.vocab, { source: `${what} vocabulary` });
+    if (vocab.size !== config.vocabSize) throw new Error(`flstm: ${what}: the vocabulary has ${vocab.size} words, the config says ${config.vocabSize}`);
+    const weights: ModelBundle['model'] = {};
+    for (const [k, v] of Object.entries(bundle.model)) if (!k.startsWith('state.')) weights[k] = v;
+    await this.exclusive(() => {
+      const model = new LanguageModel(modelOptions(config.train, config.vocabSize));
+      try {
+        model.loadStateDict(weights);
+      } catch (e) {
+        model.dispose();
+        throw new Error(`${(e as Error).message} (loading ${what})`);
+      }
+      this.replace(model, vocab, config.train);
+    });
+    this.step = config.step ?? 0;
+    this.seconds = config.seconds ?? 0;
+    this.loadedFrom = what;
+    return config;
+  }
+}
+
+/** The bundle in a set of files: a self-contained .safetensors, or a checkpoint folder's files. */
+export function readBundle(files: NamedFile[]): ModelBundle & { source: string } {
+  const base = (n: string) => n.split(/[\\/]/).pop()!;
+  const st = files.filter((f) => f.name.endsWith('.safetensors') && !/^optimizer-\d+\.safetensors$/.test(base(f.name)));
+  const cfg = files.find((f) => base(f.name) === 'config.json');
+  const voc = files.find((f) => /\.txt$/.test(f.name) && /vocab/i.test(base(f.name)));
+  if (st.length === 0) {
+    throw new Error('flstm: no .safetensors among the files: give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder');
+  }
+  if (st.length > 1) throw new Error(`flstm: several model files (${st.map((f) => base(f.name)).join(', ')}): give one`);
+  const model = st[0];
+  const text = (f: NamedFile) => new TextDecoder().decode(f.bytes);
+  if (cfg) {
+    const b = checkpointFromFiles({ configJson: text(cfg), model: model.bytes, vocab: voc ? text(voc) : undefined, modelName: base(model.name) });
+    return { ...b, source: base(model.name) };
+  }
+  // A weights-only file (an older checkpoint's) is refused with a message naming the other files.
+  const b = decodeModelBundle(model.bytes, base(model.name));
+  if (voc && b.vocab === undefined) b.vocab = text(voc);
+  return { ...b, source: base(model.name) };
+}

@@ -1,0 +1,89 @@
+// Text for the browser demo, tokenized as the CLI's `text:` corpora are (src/data/text.ts):
+// whitespace tokens, case kept, each non-blank line a sentence followed by `<eos>`; the
+// vocabulary `<unk>` (id 0), `<eos>` (id 1), then words by count. The last part of the
+// tokens (10% by default) is held out for validation. No Node imports: this runs in a tab.
+import { Vocabulary } from '../data/vocab.js';
+import { WordTable } from '../data/util.js';
+
+export const EOS = '<eos>';
+export const UNK = '<unk>';
+
+export interface TextCorpus {
+  /** Where the text came from ('brown-excerpt', a file name, 'pasted text'). */
+  source: string;
+  vocab: Vocabulary;
+  train: Int32Array;
+  valid: Int32Array;
+  /** Tokens in all (train + valid), <eos> included. */
+  tokens: number;
+}
+
+export interface TextCorpusOptions {
+  /** At most this many vocabulary entries (<unk> and <eos> included). */
+  maxVocab?: number;
+  minCount?: number;
+  /** The part of the tokens held out for validation (default 0.1; 0: none). */
+  validFraction?: number;
+}
+
+/** Calls fn for each word of the text, `<eos>` after every non-blank line (when `eos`). */
+function forEachWord(text: string, fn: (w: string) => void, eos = true): void {
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (t === '') continue;
+    for (const w of t.split(/\s+/)) fn(w);
+    if (eos) fn(EOS);
+  }
+}
+
+function split(tokens: Int32Array, validFraction: number, source: string): { train: Int32Array; valid: Int32Array } {
+  const nValid = validFraction > 0 ? Math.floor(tokens.length * validFraction) : 0;
+  const train = tokens.subarray(0, tokens.length - nValid);
+  if (train.length < 4) throw new Error(`flstm: ${source} has ${tokens.length} words; the demo needs a few hundred at least`);
+  return { train, valid: tokens.subarray(tokens.length - nValid) };
+}
+
+/** Builds the vocabulary from the text and tokenizes it. */
+export function textCorpus(text: string, source: string, o: TextCorpusOptions = {}): TextCorpus {
+  const table = new WordTable();
+  forEachWord(text, (w) => table.add(w));
+  if (table.stream.length === 0) throw new Error(`flstm: ${source} has no words`);
+  const { vocab, tokens } = table.build({ unk: UNK, specials: [EOS], maxSize: o.maxVocab, minCount: o.minCount, source });
+  return { source, vocab, tokens: tokens.length, ...split(tokens, o.validFraction ?? 0.1, source) };
+}
+
+/**
+ * Tokenizes the text with a given vocabulary (a loaded checkpoint's): words it lacks become
+ * its unknown-word token; lines end in `<eos>` only when the vocabulary has it (Brown's has not).
+ */
+export function encodeText(text: string, vocab: Vocabulary, source: string, validFraction = 0.1): TextCorpus {
+  vocab.requireUnk(`the words of ${source} that it lacks`);
+  const ids: number[] = [];
+  forEachWord(text, (w) => ids.push(vocab.id(w)), vocab.has(EOS));
+  if (ids.length === 0) throw new Error(`flstm: ${source} has no words`);
+  const tokens = Int32Array.from(ids);
+  return { source, vocab, tokens: tokens.length, ...split(tokens, validFraction, source) };
+}
+
+/**
+ * Words as text: `<eos>` becomes a line break, Brown's `` and '' become curly quotes, and
+ * punctuation sticks to the word before it.
+ */
+export function detokenize(words: readonly string[]): string {
+  let out = '';
+  let open = false; // inside a `` '' quote: the next word sticks to the opening mark
+  for (const w0 of words) {
+    if (w0 === EOS) {
+      out = out.trimEnd() + '\n';
+      continue;
+    }
+    let w = w0;
+    if (w === '``') w = '\u201c';
+    else if (w === "''") w = '\u201d';
+    const stick = /^[.,;:!?%)\]}\u201d]$|^'s$|^n't$|^'(ll|re|ve|d|m)$/i.test(w);
+    if (out !== '' && !out.endsWith('\n') && !stick && !open) out += ' ';
+    out += w;
+    open = w === '\u201c' || w === '(' || w === '$';
+  }
+  return out;
+}

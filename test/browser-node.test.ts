@@ -1,0 +1,146 @@
+// The browser demo's code, run in Node on Dawn (test/browser.test.ts runs it in Chromium):
+// the kernel self-check cases, the demo's training session, and the .safetensors interop
+// between the page and the CLI (self-contained model files, checkpoint folders).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { runSelfCheck } from '../src/web/selfcheck.js';
+import { Session, SIZES, makeOptimizer, modelOptions, readBundle, stepSeed, trainConfigFor } from '../src/web/session.js';
+import { detokenize, encodeText, textCorpus } from '../src/web/text.js';
+import * as trainer from '../src/train/trainer.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/train/safetensors.js';
+import { LanguageModel } from '../src/nn/lm.js';
+import { brownExcerpt } from '../tools/build-web.mjs';
+import { useDevice } from './helpers.js';
+
+useDevice();
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'flstm-web-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const text = brownExcerpt(1).split('\n').slice(0, 600).join('\n');
+
+describe('kernel self-check cases', () => {
+  it('all pass on this adapter (the subgroup cases only where it has subgroups of >= 8 lanes)', async () => {
+    const results = await runSelfCheck();
+    const failed = results.filter((r) => r.status === 'fail');
+    expect(failed.map((r) => `${r.group} / ${r.name}: ${r.message}`)).toEqual([]);
+    expect(results.filter((r) => r.status === 'pass').length).toBeGreaterThan(35);
+    for (const g of ['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'lstm']) {
+      expect(results.some((r) => r.group === g && r.status === 'pass'), g).toBe(true);
+    }
+  });
+});
+
+describe('the demo session', () => {
+  it('uses the trainer\'s modelOptions, makeOptimizer and stepSeed', () => {
+    const cfg = trainConfigFor('flstm', SIZES.tiny, 'web:test');
+    expect(modelOptions(cfg, 123)).toEqual(trainer.modelOptions(cfg, 123));
+    for (const [seed, step] of [[1, 0], [1, 1], [7, 123456], [0xffffffff, 3]]) expect(stepSeed(seed, step)).toBe(trainer.stepSeed(seed, step));
+    const model = new LanguageModel(modelOptions(cfg, 50));
+    for (const optimizer of ['adagrad', 'adam', 'sgd'] as const) {
+      const c = { ...cfg, optimizer };
+      const a = makeOptimizer(c, model);
+      const b = trainer.makeOptimizer(c, model);
+      expect(a.constructor).toBe(b.constructor);
+      expect([a.kind, a.lr]).toEqual([b.kind, b.lr]);
+    }
+    model.dispose();
+  });
+
+  it('tokenizes text as the CLI\'s text corpora do and detokenizes for display', () => {
+    const c = textCorpus('the cat sat .\n\nthe dog sat .\n', 'test', { validFraction: 0 });
+    expect(c.vocab.words.slice(0, 3)).toEqual(['<unk>', '<eos>', 'the']);
+    expect(c.vocab.decode(c.train)).toEqual(['the', 'cat', 'sat', '.', '<eos>', 'the', 'dog', 'sat', '.', '<eos>']);
+    const e = encodeText('the bird sat', c.vocab, 'other', 0);
+    expect(e.vocab.decode(e.train)).toEqual(['the', '<unk>', 'sat', '<eos>']);
+    expect(detokenize(['He', 'said', ',', '``', 'no', "''", '.', '<eos>', 'It', "'s", 'done'])).toBe('He said, \u201cno\u201d.\nIt\'s done');
+  });
+
+  it('trains (the loss falls), validates, generates, and saves a model the CLI loads', async () => {
+    const s = new Session();
+    s.create(trainConfigFor('glstm', SIZES.tiny, 'web:brown-excerpt'), text, 'brown');
+    const reports: number[] = [];
+    await s.train({ steps: 8, onReport: (r) => reports.push(r.loss) });
+    expect(s.step).toBe(8);
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(reports[reports.length - 1]).toBeLessThan(reports[0]);
+    expect(s.records.some((r) => r.split === 'valid' && Number.isFinite(r.ppl))).toBe(true);
+    const g = await s.generate('The', 6, 0.8, 1);
+    expect(g.words).toHaveLength(6);
+
+    const bytes = await s.save();
+    const dir = await tempDir();
+    const file = join(dir, 'page.safetensors');
+    await writeFile(file, bytes);
+    // The CLI's loader (flstm generate --checkpoint FILE) reads the page's file.
+    const loaded = await fl.train.loadModel(file);
+    expect(loaded.config.step).toBe(8);
+    expect(loaded.config.train.model.cell).toBe('glstm');
+    expect(loaded.vocab.size).toBe(s.vocab!.size);
+    const want = await s.model!.stateDict();
+    const got = await loaded.model.stateDict();
+    for (const k of Object.keys(want)) expect(Array.from(got[k].data), k).toEqual(Array.from(want[k].data));
+    const g2 = await fl.train.generate(loaded.model, loaded.vocab, 'The', { tokens: 6, temperature: 0.8, seed: 1 });
+    expect(g2.words).toEqual((await s.generate('The', 6, 0.8, 1)).words);
+    loaded.model.dispose();
+    s.dispose();
+  });
+
+  it('loads a CLI checkpoint: the model file alone, or the folder\'s files; a weights-only file alone is refused clearly', async () => {
+    const cfg = trainConfigFor('lstm', SIZES.tiny, 'text:x.txt');
+    const corpus = textCorpus(text, 'x', { maxVocab: 300 });
+    const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
+    const dir = await tempDir();
+    const config = { format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step: 5, epoch: 0, batchIndex: 5, stateLayers: 0 };
+    const saved = await saveCheckpoint(dir, { model: await model.stateDict(), config, vocab: corpus.vocab.toText() });
+    const { readFile } = await import('node:fs/promises');
+    const modelBytes = new Uint8Array(await readFile(join(dir, saved.files.model)));
+    const files = [
+      { name: 'checkpoint/config.json', bytes: new Uint8Array(await readFile(join(dir, 'config.json'))) },
+      { name: `checkpoint/${saved.files.model}`, bytes: modelBytes },
+      { name: `checkpoint/${saved.files.vocab}`, bytes: new Uint8Array(await readFile(join(dir, saved.files.vocab!))) },
+    ];
+    // The model file is self-contained.
+    expect(decodeModelBundle(modelBytes).config).toEqual(config);
+    expect((await loadCheckpoint(join(dir, saved.files.model))).vocab).toBe(corpus.vocab.toText());
+    for (const set of [[files[1]], files]) {
+      const s = new Session();
+      const c = await s.load(set);
+      expect(c.step).toBe(5);
+      expect(s.step).toBe(5);
+      expect(s.vocab!.size).toBe(corpus.vocab.size);
+      const g = await s.generate('The', 3, 1, 2);
+      expect(g.words).toHaveLength(3);
+      s.setText(text, 'more text');
+      await s.train({ steps: 7 });
+      expect(s.step).toBe(7);
+      s.dispose();
+    }
+    // A model file of an older checkpoint (weights only).
+    const d = decodeSafetensors(modelBytes);
+    const bare = { name: 'model-1.safetensors', bytes: encodeSafetensors(d.tensors as never, { producer: 'flstm' }) };
+    expect(() => readBundle([bare])).toThrow(/weights only.*config\.json and vocab-<G>\.txt/);
+    expect(readBundle([bare, files[0], files[2]]).config).toEqual(config);
+    expect(() => readBundle([files[0]])).toThrow(/no \.safetensors/);
+    expect(() => decodeModelBundle(encodeModelBundle({ model: {}, config: { format: 'x' } }))).not.toThrow();
+    model.dispose();
+  });
+
+  it('refuses a file that is not a flstm language model, naming it', async () => {
+    const s = new Session();
+    const bytes = encodeModelBundle({ model: {}, config: { format: 'something-else' } });
+    await expect(s.load([{ name: 'other.safetensors', bytes }])).rejects.toThrow(/other\.safetensors is not a flstm language model/);
+  });
+});

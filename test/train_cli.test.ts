@@ -1,0 +1,339 @@
+// `flstm train / eval / generate` through the built CLI (dist/cli.js in a child process), on a
+// tiny text corpus the tests write: JSON output shapes, deterministic generation, a NaN loss
+// that stops the run and keeps the last good checkpoint, SIGINT that saves before exiting,
+// and bad input or damaged files that each get one clear message and lose nothing saved.
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../src/random.js';
+
+const root = resolve(__dirname, '..');
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const WORDS = 'the cat sat on a mat and dog ran to big red house with blue door in old town'.split(' ');
+
+function corpusText(lines: number, seed: number): string {
+  const rng = new Rng(seed);
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = 3 + Math.floor(rng.uniform() * 8);
+    out.push(Array.from({ length: n }, () => WORDS[Math.floor(rng.uniform() * rng.uniform() * WORDS.length)]).join(' '));
+  }
+  return out.join('\n') + '\n';
+}
+
+let tmp: string;
+let data: string;
+/** A run trained once in beforeAll: eval, generate and the damaged copies start from it. */
+let base: string;
+const TINY = ['--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--sample', '0'];
+
+function node(args: string[], timeout = 60_000) {
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.error) throw r.error; // e.g. ETIMEDOUT: the process did not end on its own
+  return r;
+}
+
+function cli(...args: string[]) {
+  return node(['dist/cli.js', ...args]);
+}
+
+/** Dawn writes its own warnings ("Warning: ...") to stderr; our messages start with "flstm". */
+function ours(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('flstm'));
+}
+
+function jsonLines(stdout: string): Record<string, any>[] {
+  return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+/** One error line on stderr (no stack trace) with the exit code; returns the line. */
+function oneError(r: ReturnType<typeof cli>, status: number): string {
+  expect(r.status, r.stdout + r.stderr).toBe(status);
+  const msg = ours(r.stderr);
+  expect(msg, r.stderr).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  return msg[0];
+}
+
+function filesOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir)) out[f] = readFileSync(join(dir, f)).toString('base64');
+  return out;
+}
+
+beforeAll(() => {
+  // `npm test` builds first; run alone, build when dist/cli.js is missing or older than the sources.
+  const cliJs = join(root, 'dist/cli.js');
+  const sources = () => Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
+  if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < sources()) {
+    const started = Date.now();
+    try {
+      execSync('npm run build', { cwd: root, stdio: 'pipe' });
+    } catch (err) {
+      // The bundles come before the type declarations: a type error elsewhere (npm test's tsc
+      // reports it) leaves a fresh dist/cli.js, which is what these tests run.
+      if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < started - 1000) throw err;
+    }
+  }
+
+  tmp = mkdtempSync(join(tmpdir(), 'flstm-train-cli-'));
+  writeFileSync(join(tmp, 'train.txt'), corpusText(40, 31));
+  writeFileSync(join(tmp, 'valid.txt'), corpusText(8, 32));
+  writeFileSync(join(tmp, 'test.txt'), corpusText(8, 33));
+  data = `text:${join(tmp, 'train.txt')},${join(tmp, 'valid.txt')},${join(tmp, 'test.txt')}`;
+  base = join(tmp, 'base');
+  const r = cli('train', '--data', data, ...TINY, '--steps', '8', '--save-every', '4', '--out', base, '--json');
+  if (r.status !== 0) throw new Error(`training the base run failed: ${r.stderr}`);
+}, 120_000);
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('flstm train', () => {
+  it('--json prints JSON lines only: start, progress, checkpoint, eval, summary; the run folder has what it says', () => {
+    const lines = jsonLines(cli('train', '--data', data, ...TINY, '--steps', '4', '--log-every', '2', '--out', join(tmp, 'json'), '--json', '--sample', '5').stdout);
+    expect(lines[0]).toMatchObject({ type: 'start', step: 0, resumed: false, vocab: expect.any(Number), params: expect.any(Number) });
+    expect(lines.filter((l) => l.type === 'progress').map((l) => l.step)).toEqual([2, 4]);
+    for (const p of lines.filter((l) => l.type === 'progress')) {
+      expect(p.loss).toBeGreaterThan(0);
+      expect(p.ppl).toBeCloseTo(Math.exp(p.loss), 6);
+      expect(p.line).toMatch(/^step \d+\/4 +loss [\d.]+ +ppl [\d.]+ +[\d,]+ words\/s/);
+    }
+    expect(lines.some((l) => l.type === 'checkpoint' && l.step === 4)).toBe(true);
+    expect(lines.find((l) => l.type === 'eval')).toMatchObject({ split: 'valid', step: 4 });
+    const summary = lines[lines.length - 1];
+    expect(summary).toMatchObject({ type: 'summary', step: 4, stopReason: 'steps' });
+    expect(summary.validPpl).toBe(summary.valid.ppl);
+    expect(summary.sample.split(' ')).toHaveLength(6); // "The" and 5 words
+    for (const f of ['metrics.jsonl', 'chart.svg', 'checkpoint/config.json']) expect(existsSync(join(tmp, 'json', f)), f).toBe(true);
+    expect(readFileSync(join(tmp, 'json', 'chart.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
+  });
+
+  it('package.json has the `train` script: no arguments train the default small G-LSTM on Brown (here 2 steps)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.scripts.train).toBe('npm run build && node dist/cli.js train');
+    // The defaults fit together on Brown (vocabulary 17,905 > 512 samples, the G-LSTM's groups
+    // divide its sizes); the default 5-minute limit is replaced by 2 steps, evaluation cut short.
+    const out = join(tmp, 'defaults');
+    const r = cli('train', '--steps', '2', '--eval-tokens', '640', '--sample', '3', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines[0]).toMatchObject({ type: 'start', vocab: 17905 });
+    const ck = JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).config.train;
+    expect(ck).toMatchObject({ data: 'brown', model: { cell: 'glstm', groups: 2, layers: 2 }, optimizer: 'adagrad', lr: 0.2, sampled: 512 });
+    const summary = lines[lines.length - 1];
+    expect(summary.valid.tokens).toBeGreaterThanOrEqual(640);
+    expect(Number.isFinite(summary.validPpl)).toBe(true);
+    expect(summary.sample.split(' ')).toHaveLength(4);
+  });
+
+  it('a NaN loss stops the run with a non-zero exit code naming the step; the last good checkpoint is kept and loads', () => {
+    const out = join(tmp, 'nan');
+    // SGD at lr 1e30 without clipping: step 1 (the initial weights) is finite, its update is not survivable.
+    const r = cli('train', '--data', data, ...TINY, '--sampled', '0', '--optimizer', 'sgd', '--lr', '1e30', '--clip', '0', '--steps', '20', '--log-every', '1', '--save-every', '1', '--out', out);
+    expect(r.status, r.stderr).toBe(1);
+    const msg = ours(r.stderr).join('\n');
+    const m = /(?:loss became (?:NaN|-?Infinity)|gradient became NaN or infinite|weights became NaN or infinite).*?(?:at|by) step (\d+)[^\n]*stopped\. The last good checkpoint \(step (\d+)\) is kept in (\S+)\./.exec(msg);
+    expect(m, msg).not.toBeNull();
+    const [stopStep, keptStep] = [Number(m![1]), Number(m![2])];
+    expect(keptStep).toBeLessThan(stopStep);
+    expect(m![3]).toBe(`${join(out, 'checkpoint')}`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    const cfg = JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8'));
+    expect(cfg.config.step).toBe(keptStep);
+    // The metrics log stops at the last finite report.
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    expect(Math.max(...steps)).toBeLessThan(stopStep);
+    // The checkpoint loads: eval runs on it (its weights are finite, however large).
+    const ev = cli('eval', '--checkpoint', join(out, 'checkpoint'), '--json');
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(jsonLines(ev.stdout)[0]).toMatchObject({ step: keptStep, split: 'valid' });
+  });
+
+  it('SIGINT saves a checkpoint, says so and exits (130); the checkpoint loads', async () => {
+    const out = join(tmp, 'sigint');
+    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', data, ...TINY, '--time', '10m', '--log-every', '1', '--save-every', '100000', '--out', out, '--json'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && /"type":"progress"/.test(stdout)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(sent, stderr).toBe(true);
+    expect(code, stderr).toBe(130);
+    const lines = jsonLines(stdout);
+    const stopped = lines.find((l) => l.type === 'stopped');
+    expect(stopped?.reason, stdout).toMatch(/^interrupted at step \d+: checkpoint saved in /);
+    const saved = lines.filter((l) => l.type === 'checkpoint');
+    expect(saved.length).toBe(1);
+    expect(lines.indexOf(saved[0])).toBeLessThan(lines.indexOf(stopped!)); // said after it saved
+    expect(lines[lines.length - 1]).toMatchObject({ type: 'summary', stopReason: 'interrupted', step: saved[0].step });
+    const cfg = JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8'));
+    expect(cfg.config.step).toBe(saved[0].step);
+    const ev = cli('eval', '--checkpoint', join(out, 'checkpoint'), '--json', '--max-tokens', '20');
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(jsonLines(ev.stdout)[0]).toMatchObject({ step: saved[0].step });
+  });
+});
+
+describe('flstm eval and generate on a trained checkpoint', () => {
+  it('eval --json: one line with the checkpoint, split, step, loss, ppl, tokens', () => {
+    for (const split of ['valid', 'test']) {
+      const r = cli('eval', '--checkpoint', join(base, 'checkpoint'), '--split', split, '--json');
+      expect(r.status, r.stderr).toBe(0);
+      const lines = jsonLines(r.stdout);
+      expect(lines).toHaveLength(1);
+      const e = lines[0];
+      expect(Object.keys(e).sort()).toEqual(['checkpoint', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens']);
+      expect(e).toMatchObject({ checkpoint: join(base, 'checkpoint'), split, step: 8 });
+      expect(e.ppl).toBeCloseTo(Math.exp(e.loss), 6);
+      expect(e.ppl).toBeGreaterThan(1);
+      expect(e.tokens).toBeGreaterThan(50);
+    }
+    const plain = cli('eval', '--checkpoint', join(base, 'checkpoint'));
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, \d+ tokens, step 8, [\d.]+ s\)\n$/);
+  });
+
+  it('generate prints the prompt and N words; the same seed gives the same text, another seed another', () => {
+    const gen = (...a: string[]) => {
+      const r = cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '12', '--json', ...a);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = jsonLines(r.stdout);
+      expect(lines).toHaveLength(1);
+      return lines[0];
+    };
+    const a = gen('--seed', '5');
+    expect(Object.keys(a).sort()).toEqual(['prompt', 'text', 'words']);
+    expect(a.prompt).toEqual(['the', 'cat']);
+    expect(a.words).toHaveLength(12);
+    expect(a.text).toBe(['the', 'cat', ...a.words].join(' '));
+    const vocab = new Set(readFileSync(join(base, 'checkpoint', readdirSync(join(base, 'checkpoint')).find((f) => f.startsWith('vocab-'))!), 'utf8').split('\n').map((l) => l.split(' ')[0]));
+    for (const w of a.words) expect(vocab.has(w), w).toBe(true);
+    expect(gen('--seed', '5')).toEqual(a);
+    const others = [gen('--seed', '6'), gen('--seed', '7')];
+    expect(others.some((o) => o.text !== a.text)).toBe(true);
+    // Temperature 0 is the most likely word each time, whatever the seed.
+    expect(gen('--seed', '1', '--temperature', '0')).toEqual(gen('--seed', '2', '--temperature', '0'));
+    const plain = cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'a dog', '--tokens', '4', '--seed', '5');
+    expect(plain.status, plain.stderr).toBe(0);
+    const words = plain.stdout.trim().split(' ');
+    expect(words.slice(0, 2)).toEqual(['a', 'dog']);
+    expect(words).toHaveLength(6);
+  });
+});
+
+describe('bad input and faults: one clear message each, nothing saved is lost', () => {
+  it('unknown flags and values are usage errors (exit 2) naming the flag and value', () => {
+    expect(oneError(cli('train', '--bogus'), 2)).toMatch(/unknown option --bogus/);
+    expect(oneError(cli('train', '--cell', 'bogus'), 2)).toMatch(/--cell must be one of lstm, flstm, glstm, got 'bogus'/);
+    expect(oneError(cli('train', '--optimizer', 'x'), 2)).toMatch(/--optimizer must be adagrad, adam or sgd, got 'x'/);
+    expect(oneError(cli('train', '--time', '5q'), 2)).toMatch(/--time must be a duration such as 90s, 10m, 2h or 1h30m, got '5q'/);
+    expect(oneError(cli('train', '--dropout', '1.5'), 2)).toMatch(/--dropout must be a number in \[0, 1\), got '1.5'/);
+    expect(oneError(cli('train', '--steps', '-3'), 2)).toMatch(/--steps/);
+    expect(oneError(cli('train', '--data', 'nonsense'), 2)).toMatch(/unknown corpus 'nonsense'/);
+    expect(oneError(cli('eval', '--split', 'valid'), 2)).toMatch(/--checkpoint DIR is required/);
+    expect(oneError(cli('generate', '--checkpoint', base, '--temperature', 'hot'), 2)).toMatch(/--temperature must be a number >= 0, got 'hot'/);
+  });
+
+  it('a missing corpus file, an empty corpus, a vocabulary without <unk>, too many samples for the vocabulary', () => {
+    const out = join(tmp, 'bad-data');
+    const missing = join(tmp, 'no-such-file.txt');
+    expect(oneError(cli('train', '--data', `text:${missing}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(new RegExp(`no train file ${missing}`));
+    writeFileSync(join(tmp, 'empty.txt'), '\n  \n');
+    expect(oneError(cli('train', '--data', `text:${join(tmp, 'empty.txt')}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(/the train file .*empty\.txt is empty \(no words\)/);
+    writeFileSync(join(tmp, 'vocab-no-unk.txt'), ['<eos> 0', ...WORDS.map((w) => `${w} 1`)].join('\n') + '\n');
+    const noUnk = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-no-unk.txt'), ...TINY, '--steps', '1', '--out', out), 1);
+    expect(noUnk).toMatch(/vocab-no-unk\.txt: has no unknown-word token \(<unk> or <UNK>\)/);
+    expect(noUnk).toMatch(/add a line '<unk> 0'/);
+    // The default 512 samples do not fit a 20-word vocabulary: say so before training.
+    expect(oneError(cli('train', '--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--steps', '1', '--out', out), 1)).toMatch(
+      /--sampled 512 needs a vocabulary of more than 512 words; .* has \d+: use fewer samples or --sampled 0/,
+    );
+    expect(existsSync(join(out, 'checkpoint', 'config.json'))).toBe(false);
+    // A vocabulary file with <unk> and <eos> trains.
+    writeFileSync(join(tmp, 'vocab-ok.txt'), ['<unk> 0', '<eos> 0', ...WORDS.slice(0, 10).map((w) => `${w} 1`)].join('\n') + '\n');
+    const ok = cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-ok.txt'), ...TINY, '--steps', '1', '--out', join(tmp, 'vocab-ok'), '--json');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(jsonLines(ok.stdout)[0]).toMatchObject({ type: 'start', vocab: 12 });
+  });
+
+  it('--resume without a checkpoint, or with one of another shape (naming the tensor and both shapes) or other options; the checkpoint is untouched', () => {
+    expect(oneError(cli('train', '--data', data, ...TINY, '--steps', '10', '--out', join(tmp, 'never-trained'), '--resume'), 1)).toMatch(
+      /--resume: no checkpoint in .*never-trained\/checkpoint/,
+    );
+    const run = join(tmp, 'reshaped');
+    cpSync(base, run, { recursive: true });
+    const before = filesOf(join(run, 'checkpoint'));
+    const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+    const args = TINY.map((a, i) => (TINY[i - 1] === '--hidden' ? '32' : a));
+    const shape = oneError(cli('train', '--data', data, ...args, '--steps', '12', '--out', run, '--resume'), 1);
+    expect(shape).toMatch(/is from another model shape: 'rnn\.layers\.0\.W' is \[2, 8, 32\] in the checkpoint but \[2, 8, 64\] in this model/);
+    const lr = oneError(cli('train', '--data', data, ...TINY, '--lr', '0.5', '--steps', '12', '--out', run, '--resume'), 1);
+    expect(lr).toMatch(/--resume: the options differ from the checkpoint's .*: --lr 0\.2 in the checkpoint, 0\.5 now/);
+    // Without --resume, a folder that holds a run is not started over (its checkpoint and metrics would go).
+    expect(oneError(cli('train', '--data', data, ...TINY, '--steps', '2', '--out', run), 1)).toMatch(/reshaped already holds a run .*: --resume continues it/);
+    expect(filesOf(join(run, 'checkpoint'))).toEqual(before);
+    expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
+    // With the same options it resumes.
+    const ok = cli('train', '--data', data, ...TINY, '--steps', '10', '--out', run, '--resume', '--json');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(jsonLines(ok.stdout)[0]).toMatchObject({ type: 'start', step: 8, resumed: true });
+  });
+
+  it('a corrupt or truncated model .safetensors: eval says which file and what is wrong', () => {
+    const damaged = (name: string, damage: (bytes: Buffer) => Buffer) => {
+      const dir = join(tmp, name);
+      cpSync(base, dir, { recursive: true });
+      const ck = join(dir, 'checkpoint');
+      const model = readdirSync(ck).find((f) => /^model-\d+\.safetensors$/.test(f))!;
+      writeFileSync(join(ck, model), damage(readFileSync(join(ck, model))));
+      return { ck, file: join(ck, model) };
+    };
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // Truncated: the last half of the data is gone.
+    const t = damaged('truncated', (b) => b.subarray(0, Math.floor(b.length * 0.6)));
+    expect(oneError(cli('eval', '--checkpoint', t.ck), 1)).toMatch(new RegExp(`${esc(t.file)}: .*(truncated)`));
+    // Cut inside the header.
+    const h = damaged('truncated-header', (b) => b.subarray(0, 20));
+    expect(oneError(cli('eval', '--checkpoint', h.ck), 1)).toMatch(new RegExp(`${esc(h.file)}: the header length \\d+ goes beyond the end of the file`));
+    // Corrupt: bytes of the header overwritten.
+    const c = damaged('corrupt', (b) => {
+      const x = Buffer.from(b);
+      x.fill(0xff, 9, 40);
+      return x;
+    });
+    expect(oneError(cli('eval', '--checkpoint', c.ck), 1)).toMatch(new RegExp(`${esc(c.file)}: the header is not valid (UTF-8|JSON)`));
+    // Corrupt data: a weight turned into NaN bits.
+    const n = damaged('corrupt-data', (b) => {
+      const x = Buffer.from(b);
+      x.writeUInt32LE(0x7fc00000, x.length - 8);
+      return x;
+    });
+    expect(oneError(cli('eval', '--checkpoint', n.ck), 1)).toMatch(/is corrupt: '[\w.]+' holds NaN at index \d+/);
+    expect(oneError(cli('generate', '--checkpoint', t.ck), 1)).toMatch(/truncated/);
+  });
+});
