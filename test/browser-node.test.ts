@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { runSelfCheck } from '../src/web/selfcheck.js';
-import { Session, SIZES, makeOptimizer, modelOptions, readBundle, stepSeed, trainConfigFor } from '../src/web/session.js';
+import { Session, SIZES, modelOptions, readBundle, trainConfigFor } from '../src/web/session.js';
 import { detokenize, encodeText, textCorpus } from '../src/web/text.js';
-import * as trainer from '../src/train/trainer.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/train/safetensors.js';
@@ -44,21 +43,6 @@ describe('kernel self-check cases', () => {
 });
 
 describe('the demo session', () => {
-  it('uses the trainer\'s modelOptions, makeOptimizer and stepSeed', () => {
-    const cfg = trainConfigFor('flstm', SIZES.tiny, 'web:test');
-    expect(modelOptions(cfg, 123)).toEqual(trainer.modelOptions(cfg, 123));
-    for (const [seed, step] of [[1, 0], [1, 1], [7, 123456], [0xffffffff, 3]]) expect(stepSeed(seed, step)).toBe(trainer.stepSeed(seed, step));
-    const model = new LanguageModel(modelOptions(cfg, 50));
-    for (const optimizer of ['adagrad', 'adam', 'sgd'] as const) {
-      const c = { ...cfg, optimizer };
-      const a = makeOptimizer(c, model);
-      const b = trainer.makeOptimizer(c, model);
-      expect(a.constructor).toBe(b.constructor);
-      expect([a.kind, a.lr]).toEqual([b.kind, b.lr]);
-    }
-    model.dispose();
-  });
-
   it('tokenizes text as the CLI\'s text corpora do and detokenizes for display', () => {
     const c = textCorpus('the cat sat .\n\nthe dog sat .\n', 'test', { validFraction: 0 });
     expect(c.vocab.words.slice(0, 3)).toEqual(['<unk>', '<eos>', 'the']);

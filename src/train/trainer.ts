@@ -6,21 +6,24 @@
 // and every random choice of a step (sampled-softmax candidates, dropout masks) is seeded
 // by the step number.
 import { join } from 'node:path';
-import { mkdir, writeFile, rename, access } from 'node:fs/promises';
+import { mkdir, writeFile, access } from 'node:fs/promises';
 import * as fl from '../index.js';
 import { loadCorpus } from '../data/corpus.js';
 import { Batcher, makeBatcher, StreamBatcher } from '../data/batcher.js';
 import type { Batch } from '../data/batcher.js';
 import type { Corpus } from '../data/types.js';
 import { Vocabulary } from '../data/vocab.js';
-import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
+import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
-import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { saveCheckpoint, loadCheckpoint, checkCompatible, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
+import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+
+export { makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+export type { StepBatch } from './step.js';
 
 export interface ModelConfig {
   cell: 'lstm' | 'flstm' | 'glstm';
@@ -107,67 +110,10 @@ export function corpusOptions(c: TrainConfig): { maxVocab?: number; minCount?: n
   return { maxVocab: c.maxVocab, minCount: c.minCount, vocabFile: c.vocabFile };
 }
 
-export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
-  return {
-    vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
-    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed,
-  };
-}
-
-export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
-  // Clipping by global norm applies to the LSTM weights, as in the paper's code.
-  const clip = c.clip > 0 ? { maxNorm: c.clip, params: (name: string) => name.startsWith('rnn.') } : null;
-  const params = model.parameters();
-  if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
-  if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
-  return new SGD(params, { lr: c.lr, clip });
-}
-
-function disposeState(s?: LSTMState[]): void {
-  s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
-}
-
-/** Stateless per-step seed (sampler, dropout), so a resumed run draws what the whole run would. */
-export function stepSeed(seed: number, step: number): number {
-  let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
 /** A checkpoint to resume from must hold the optimizer's state (a resumed run continues it). */
 function requireOptimizerState(ck: RawCheckpoint, dir: string): NonNullable<RawCheckpoint['optimizer']> {
   if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${dir} has no optimizer state, so the run cannot continue exactly`);
   return ck.optimizer;
-}
-
-/** A batch as trainStep needs it: time-major ids [T*B]. */
-export interface StepBatch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  steps: number;
-  batchSize: number;
-}
-
-/**
- * One training step, encoded only (no host round trip): forward, backward, the optimizer's
- * update (the embedding's and the sampled softmax's rows as sparse updates), gradients
- * cleared. Call it inside fl.tidy and keep what you carry: it returns the loss and the next
- * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
- * Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over time,
- * averaged over streams), the embedding's rows further multiplied by B.
- */
-export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: fl.Tensor; state: LSTMState[] } {
-  const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
-  const paper = o.optimizer === 'adagrad';
-  r.loss.backward(paper ? fl.full([], b.steps) : undefined);
-  const sparse = r.sparse.map((s) => ({
-    param: s.table, ids: s.ids,
-    rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
-  }));
-  opt.step({ sparse });
-  r.sparse.forEach((s) => s.rows.grad?.dispose());
-  model.zeroGrad();
-  return { loss: r.loss, state: r.state };
 }
 
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */

@@ -6,42 +6,20 @@
 import * as fl from '../index.js';
 import { Batcher } from '../data/batcher.js';
 import { Vocabulary } from '../data/vocab.js';
-import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
+import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
-import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { generate } from '../train/generate.js';
 import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
 import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
+import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from '../train/step.js';
+
+export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
 
 export type CellKind = ModelConfig['cell'];
-
-// modelOptions, makeOptimizer and stepSeed as src/train/trainer.ts defines them (that module
-// imports node:fs, so the browser bundle cannot load it; test/browser-node.test.ts checks that
-// these copies agree with it).
-export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
-  return {
-    vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
-    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed,
-  };
-}
-
-export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
-  const clip = c.clip > 0 ? { maxNorm: c.clip, params: (name: string) => name.startsWith('rnn.') } : null;
-  const params = model.parameters();
-  if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
-  if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
-  return new SGD(params, { lr: c.lr, clip });
-}
-
-export function stepSeed(seed: number, step: number): number {
-  let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
-}
 
 /** Model sizes the page offers. */
 export interface SizePreset {
@@ -107,9 +85,6 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-function disposeState(s?: LSTMState[]): void {
-  s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
-}
 
 /** A file handed to load(): its name and bytes. */
 export interface NamedFile {
@@ -242,22 +217,11 @@ export class Session {
           const seed = stepSeed(cfg.seed, this.step);
           const prev = this.state;
           fl.tidy(() => {
-            const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, this.state, { sampled: cfg.sampled, seed });
-            // As the trainer: Adagrad follows the paper's code (the gradient of loss·T, the
-            // embedding rows further multiplied by B).
-            const paper = cfg.optimizer === 'adagrad';
-            r.loss.backward(paper ? fl.full([], b.steps) : undefined);
-            const sparse = r.sparse.map((s) => ({
-              param: s.table, ids: s.ids,
-              rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
-            }));
-            opt.step({ sparse });
-            r.sparse.forEach((s) => s.rows.grad?.dispose());
+            const r = trainStep(model, opt, b, this.state, { optimizer: cfg.optimizer, sampled: cfg.sampled, seed });
             const sum: fl.Tensor = lossSum ? fl.add(lossSum, r.loss) : fl.scale(r.loss, 1);
             lossSum?.dispose();
             lossSum = sum.keep();
             this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
-            model.zeroGrad();
           });
           disposeState(prev);
           this.step++;

@@ -1,0 +1,67 @@
+// One training step and the pieces the trainer and the browser demo share: the model and
+// optimizer a configuration makes, and the per-step seed. Node-free (the trainer around it
+// reads and writes files; the page imports this module directly).
+import * as fl from '../index.js';
+import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
+import type { LSTMState } from '../nn/lstm.js';
+import { Adagrad, Adam, SGD } from '../optim/index.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { TrainConfig } from './trainer.js';
+
+export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
+  return {
+    vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
+    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed,
+  };
+}
+
+export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
+  // Clipping by global norm applies to the LSTM weights, as in the paper's code.
+  const clip = c.clip > 0 ? { maxNorm: c.clip, params: (name: string) => name.startsWith('rnn.') } : null;
+  const params = model.parameters();
+  if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
+  if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
+  return new SGD(params, { lr: c.lr, clip });
+}
+
+export function disposeState(s?: LSTMState[]): void {
+  s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+}
+
+/** Stateless per-step seed (sampler, dropout), so a resumed run draws what the whole run would. */
+export function stepSeed(seed: number, step: number): number {
+  let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** A batch as trainStep needs it: time-major ids [T*B]. */
+export interface StepBatch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  steps: number;
+  batchSize: number;
+}
+
+/**
+ * One training step, encoded only (no host round trip): forward, backward, the optimizer's
+ * update (the embedding's and the sampled softmax's rows as sparse updates), gradients
+ * cleared. Call it inside fl.tidy and keep what you carry: it returns the loss and the next
+ * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
+ * Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over time,
+ * averaged over streams), the embedding's rows further multiplied by B.
+ */
+export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: fl.Tensor; state: LSTMState[] } {
+  const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
+  const paper = o.optimizer === 'adagrad';
+  r.loss.backward(paper ? fl.full([], b.steps) : undefined);
+  const sparse = r.sparse.map((s) => ({
+    param: s.table, ids: s.ids,
+    rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
+  }));
+  opt.step({ sparse });
+  r.sparse.forEach((s) => s.rows.grad?.dispose());
+  model.zeroGrad();
+  return { loss: r.loss, state: r.state };
+}
+
