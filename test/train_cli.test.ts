@@ -108,7 +108,7 @@ describe('flstm train', () => {
     for (const p of lines.filter((l) => l.type === 'progress')) {
       expect(p.loss).toBeGreaterThan(0);
       expect(p.ppl).toBeCloseTo(Math.exp(p.loss), 6);
-      expect(p.line).toMatch(/^step \d+\/4 +loss [\d.]+ +ppl [\d.]+ +[\d,]+ words\/s/);
+      expect(p.line).toMatch(/^step \d+\/4 +loss [\d.]+ +sampled ppl [\d.]+ +[\d,]+ words\/s/);
     }
     expect(lines.some((l) => l.type === 'checkpoint' && l.step === 4)).toBe(true);
     expect(lines.find((l) => l.type === 'eval')).toMatchObject({ split: 'valid', step: 4 });

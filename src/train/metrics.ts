@@ -168,6 +168,8 @@ export interface ProgressInfo {
   ppl?: number;
   wordsPerSec?: number;
   lr?: number;
+  /** The loss is a sampled-softmax loss (its exp is not the model's perplexity): label it so. */
+  sampled?: boolean;
 }
 
 /** The estimated seconds left, from the step rate and/or the time limit (the sooner); null if unknown. */
@@ -186,7 +188,7 @@ export function estimateRemaining(p: ProgressInfo): number | null {
 export function formatProgress(p: ProgressInfo): string {
   const parts = [p.totalSteps !== undefined ? `step ${p.step}/${p.totalSteps}` : `step ${p.step}`];
   parts.push(`loss ${fmtFloat(p.loss, 3)}`);
-  parts.push(`ppl ${fmtPpl(p.ppl ?? Math.exp(p.loss))}`);
+  parts.push(`${p.sampled ? 'sampled ppl' : 'ppl'} ${fmtPpl(p.ppl ?? Math.exp(p.loss))}`);
   if (p.wordsPerSec !== undefined) parts.push(`${formatCount(p.wordsPerSec)} words/s`);
   if (p.lr !== undefined) parts.push(`lr ${Number(p.lr.toPrecision(3))}`);
   const eta = estimateRemaining(p);

@@ -448,7 +448,7 @@ async function runTraining(cfg: TrainConfig, o: TrainOptions, own: Owned): Promi
       const elapsed = (now - t0) / 1e3;
       const rec: MetricsRecord = { step, time: timeBase + elapsed, split: 'train', loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, lr: cfg.lr };
       await appendMetrics(metricsFile, rec);
-      const line = formatProgress({ step, totalSteps: o.steps, startStep, timeLimit: o.seconds, elapsed, loss: mean, wordsPerSec: wps });
+      const line = formatProgress({ step, totalSteps: o.steps, startStep, timeLimit: o.seconds, elapsed, loss: mean, wordsPerSec: wps, sampled: cfg.sampled > 0 });
       log({ type: 'progress', step, loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, elapsed, line });
     }
     if (step % saveEvery === 0) {
