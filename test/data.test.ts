@@ -1,7 +1,8 @@
 // fl.data without a GPU: the Brown corpus as Bengio et al. (2003) split it, vocabularies,
 // plain text corpora, the batcher, the error cases, and `flstm data`.
-import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { useBuiltCli } from './cli_helpers.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -277,19 +278,7 @@ describe('Batcher', () => {
 });
 
 describe('flstm data', () => {
-  function newestMtime(dir: string): number {
-    let t = 0;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-    }
-    return t;
-  }
-  beforeAll(() => {
-    const cliJs = join(root, 'dist/cli.js');
-    const stale = !existsSync(cliJs) || statSync(cliJs).mtimeMs < Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
-    if (stale) execSync('npm run build', { cwd: root, stdio: 'pipe' });
-  }, 120_000);
+  useBuiltCli();
 
   function cli(...args: string[]) {
     const r = spawnSync(process.execPath, ['dist/cli.js', 'data', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } });

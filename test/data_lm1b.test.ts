@@ -1,7 +1,8 @@
 // The One Billion Word format reader (lm1b:DIR) and the streaming batcher, on small files in
 // that format written to a temporary directory. No GPU.
-import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { useBuiltCli } from './cli_helpers.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,19 +228,7 @@ describe('lm1b errors', () => {
 });
 
 describe('flstm data --data lm1b:DIR', () => {
-  function newestMtime(d: string): number {
-    let t = 0;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-    }
-    return t;
-  }
-  beforeAll(() => {
-    const cliJs = join(root, 'dist/cli.js');
-    const stale = !existsSync(cliJs) || statSync(cliJs).mtimeMs < Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
-    if (stale) execSync('npm run build', { cwd: root, stdio: 'pipe' });
-  }, 120_000);
+  useBuiltCli();
 
   it('prints the counts of the streamed splits', () => {
     const r = spawnSync(process.execPath, ['dist/cli.js', 'data', '--data', `lm1b:${dir}`, '--json'], {

@@ -1,29 +1,15 @@
 // `flstm params`: RNN parameter counts without a GPU, and src/nn/params.ts against the
 // float64 reference's shape-based count.
-import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBuiltCli } from './cli_helpers.js';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { lstmStackParamCount, lstmStackParamCounts } from '../src/nn/params.js';
 import { lstmStackParamCount as refStackCount, type LstmStackConfig } from '../src/ref/lstm.js';
 
 const root = resolve(__dirname, '..');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** `npm test` builds first; when run alone, build when dist/cli.js is missing or older than the sources. */
-beforeAll(() => {
-  const cliJs = join(root, 'dist/cli.js');
-  const stale = !existsSync(cliJs) || statSync(cliJs).mtimeMs < Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
-  if (stale) execSync('npm run build', { cwd: root, stdio: 'pipe' });
-}, 120_000);
+useBuiltCli();
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['dist/cli.js', 'params', ...args], {
