@@ -22,7 +22,7 @@ import { embeddingBackwardSparseRef, embeddingRef } from '../src/ref/embedding.j
 import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { adagradRef } from '../src/ref/optim.js';
 import { aShape, bShape, buildReference, checkMatmul, dimsLabel, matmulFlops, specOf, sq, LSTM_DW, LSTM_DX, LSTM_FWD, type Shape } from './matmul_lib.js';
-import { checkClose, fmtG, fmtMs, median, randomData, timeInterleaved, timeIt, zipfIds, type Timed } from './util.js';
+import { checkClose, fmtG, fmtMs, median, randomData, timeInterleaved, timeIt, warmUp, zipfIds, type Timed } from './util.js';
 import type { Ceilings } from './ceilings.js';
 import type { KernelRow, SuiteContext } from './report.js';
 import type { TF } from './tfjs.js';
@@ -198,8 +198,7 @@ const lstmLayerCase: Case = async (ctx, ceil) => {
     });
     // Forward, and forward + backward, sampled alternately so both see the same load on a shared
     // machine; the backward is the median of the per-pair differences.
-    fwdBwd();
-    await fl.sync();
+    await warmUp(() => { fwd(); fwdBwd(); }, () => fl.sync(), { targetMs: ctx.targetMs });
     const f: number[] = [];
     const fb: number[] = [];
     const t0 = performance.now();

@@ -1,5 +1,5 @@
 // bench/step.ts: full training steps of the language model (forward, backward, the optimizer's
-// update), through the trainer's own trainStep (src/train/trainer.ts), so the bench times
+// update), through the trainer's own trainStep (src/train/step.ts), so the bench times
 // exactly what `flstm train` runs.
 //
 // Cells: LSTM, F-LSTM and G-LSTM at the same n and p (STEP_MODEL below): words/s, the step
@@ -19,7 +19,8 @@ import * as fl from '../src/index.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { sampleCandidates } from '../src/ops/sampled_softmax.js';
-import { makeOptimizer, stepSeed, trainStep, type TrainConfig } from '../src/train/trainer.js';
+import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
+import type { TrainConfig } from '../src/train/trainer.js';
 import type { KernelTime } from '../src/gpu/profiler.js';
 import { fmtMs, median, zipfIds } from './util.js';
 import { loadLayers } from './tfjs.js';

@@ -7,7 +7,7 @@
 // the same thing). No readback inside a sample. `batch` is 1 when one run takes more than a
 // few ms (always on a software driver) and grows on a fast GPU so that the per-sample sync
 // cost does not dominate. The median per-run time over the samples is reported (robust to
-// the noise of a shared machine).
+// the noise of a shared machine), after a warm-up.
 
 /** Seeded uniform [-1, 1) (mulberry32). */
 export function randomData(n: number, seed: number): Float32Array {
@@ -55,8 +55,25 @@ export interface TimeOptions {
   maxSamples?: number;
   /** A sample should last at least this long (the batch grows until it does). */
   minSampleMs?: number;
-  /** Skip the warm-up run (the caller has just run it). */
+  /** The caller has just run it once (pipelines compiled): the warm-up needs no extra first run. */
   warm?: boolean;
+  /**
+   * Warm-up time before sampling (default half the target, at least one run): a new kernel's
+   * first runs on a software driver are slow for a second or so (code generation, first
+   * touches of new buffers), which would otherwise skew a median of few samples.
+   */
+  warmupMs?: number;
+}
+
+export async function warmUp(run: () => void, sync: () => Promise<void>, o: TimeOptions): Promise<void> {
+  const ms = o.warmupMs ?? o.targetMs / 2;
+  const t0 = performance.now();
+  let n = 0;
+  do {
+    run();
+    await sync();
+    n++;
+  } while (performance.now() - t0 < ms || (!o.warm && n < 2));
 }
 
 /** `run` issues one run; `sync` waits until the GPU has finished all of them. */
@@ -64,10 +81,7 @@ export async function timeIt(run: () => void, sync: () => Promise<void>, o: Time
   const minSamples = o.minSamples ?? 3;
   const maxSamples = o.maxSamples ?? 200;
   const minSampleMs = o.minSampleMs ?? 5;
-  if (!o.warm) {
-    run(); // warm-up (pipelines are compiled by the checked run)
-    await sync();
-  }
+  await warmUp(run, sync, o);
   // Calibration: one run alone; it is the first sample when the batch stays 1.
   let t0 = performance.now();
   run();
@@ -101,10 +115,7 @@ export async function timeInterleaved(items: Timed[], o: TimeOptions): Promise<{
   const minSampleMs = o.minSampleMs ?? 5;
   const batches: number[] = [];
   for (const it of items) {
-    if (!o.warm) {
-      it.run();
-      await it.sync();
-    }
+    await warmUp(it.run, it.sync, o);
     const t0 = performance.now();
     it.run();
     await it.sync();
