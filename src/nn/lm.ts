@@ -87,8 +87,7 @@ export class LanguageModel extends Module {
   private hidden(table: Tensor, ids: Int32Array, T: number, B: number, state: LSTMState[] | undefined, seed: number) {
     let x = embedding(table, ids).reshape([T, B, this.options.emb]);
     if (this.training && this.dropoutRate > 0) x = dropout(x, this.dropoutRate, { seed: (seed * 2654435761) >>> 0 });
-    this.rnn.forwardCount = seed; // the layers' dropout seeds derive from it
-    const { y, state: next } = this.rnn.forward(x, state);
+    const { y, state: next } = this.rnn.forward(x, state, { dropoutSeed: seed });
     return { h: y.reshape([T * B, y.shape[2]]), state: next };
   }
 
@@ -110,7 +109,7 @@ export class LanguageModel extends Module {
     if (S > 0) {
       const cand = sampleCandidates(targets, this.vocabSize, S, (o.seed * 40503 + 17) >>> 0);
       const wRows = leafRows(this.softmaxW, cand.ids);
-      const bRows = leafRows(this.softmaxB.reshape([this.vocabSize, 1]), cand.ids);
+      const bRows = leafRows(noGrad(() => this.softmaxB.reshape([this.vocabSize, 1])), cand.ids);
       sparse.push({ table: this.softmaxW, ids: cand.ids, rows: wRows }, { table: this.softmaxB, ids: cand.ids, rows: bRows });
       const logits = matmul(h, wRows, { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
       loss = softmaxCrossEntropy(sampledLogits(logits, cand), cand.targetCol);

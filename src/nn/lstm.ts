@@ -128,7 +128,7 @@ export function parseGroups(g: number | readonly number[] | string | undefined):
 export class LSTMStack extends Module {
   readonly layers: ModuleList<LSTM>;
   readonly dropoutRate: number;
-  /** Counts forward calls; dropout seeds derive from it, so a resumed run can restore it. */
+  /** Counts forward calls; without an explicit dropoutSeed the masks derive from it. */
   forwardCount = 0;
   private readonly seedBase: number;
 
@@ -155,12 +155,17 @@ export class LSTMStack extends Module {
     return Array.from({ length: this.layers.length }, (_, l) => this.layers.at(l).zeroState(B));
   }
 
-  /** x: [T, B, inputSize] -> y: [T, B, p]; one state per layer in and out (detached). */
-  forward(x: Tensor, state?: LSTMState[]): { y: Tensor; state: LSTMState[] } {
+  /**
+   * x: [T, B, inputSize] -> y: [T, B, p]; one state per layer in and out (detached).
+   * `dropoutSeed` picks this call's masks (a trainer passes one derived from the step, so a
+   * resumed run draws the same masks); by default they follow the call count.
+   */
+  forward(x: Tensor, state?: LSTMState[], opts: { dropoutSeed?: number } = {}): { y: Tensor; state: LSTMState[] } {
     if (state && state.length !== this.layers.length) {
       throw new Error(`flstm: LSTMStack: ${state.length} layer states given for ${this.layers.length} layers`);
     }
-    const call = this.forwardCount++;
+    const call = opts.dropoutSeed ?? this.forwardCount;
+    this.forwardCount++;
     let h = x;
     const out: LSTMState[] = [];
     for (let l = 0; l < this.layers.length; l++) {
