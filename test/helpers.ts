@@ -68,3 +68,16 @@ export function expectClose(
     throw new Error(`${what}: ${count} of ${w.length} elements differ beyond atol ${atol} + rtol ${rtol}:\n${bad.join('\n')}`);
   }
 }
+
+export const CORPUS_WORDS = 'the cat sat on a mat and dog ran to big red house with blue door in old town'.split(' ');
+
+/** Seeded sentences over a 20-word vocabulary, frequent words first (a Zipf-like skew), one per line. */
+export function corpusText(lines: number, seed: number): string {
+  const rng = new Rng(seed);
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = 3 + Math.floor(rng.uniform() * 8);
+    out.push(Array.from({ length: n }, () => CORPUS_WORDS[Math.floor(rng.uniform() * rng.uniform() * CORPUS_WORDS.length)]).join(' '));
+  }
+  return out.join('\n') + '\n';
+}

@@ -21,22 +21,10 @@ import { sampledLogitsRef } from '../src/ref/sampled_softmax.js';
 import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { Rng } from '../src/random.js';
 import { corpusStats, loadCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VOCAB_FILE } from '../src/data/index.js';
-import { expectClose, freshSeed, useDevice } from './helpers.js';
+import { CORPUS_WORDS, corpusText, expectClose, freshSeed, useDevice } from './helpers.js';
 
 useDevice();
 
-const WORDS = 'the cat sat on a mat and dog ran to big red house with blue door in old town'.split(' ');
-
-/** Seeded sentences over WORDS, frequent words first (a Zipf-like skew), one per line. */
-function corpusText(lines: number, seed: number): string {
-  const rng = new Rng(seed);
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const n = 3 + Math.floor(rng.uniform() * 8);
-    out.push(Array.from({ length: n }, () => WORDS[Math.floor(rng.uniform() * rng.uniform() * WORDS.length)]).join(' '));
-  }
-  return out.join('\n') + '\n';
-}
 
 let tmp: string;
 let textSpec: string;
@@ -52,7 +40,7 @@ beforeAll(() => {
   lm1bDir = join(tmp, 'lm1b');
   mkdirSync(join(lm1bDir, LM1B_TRAIN_DIR), { recursive: true });
   mkdirSync(join(lm1bDir, LM1B_HELDOUT_DIR), { recursive: true });
-  const vocab = ['<S> 0', '</S> 0', '<UNK> 0', ...WORDS.slice(0, 14).map((w, i) => `${w} ${100 - i}`)];
+  const vocab = ['<S> 0', '</S> 0', '<UNK> 0', ...CORPUS_WORDS.slice(0, 14).map((w, i) => `${w} ${100 - i}`)];
   writeFileSync(join(lm1bDir, LM1B_VOCAB_FILE), vocab.join('\n') + '\n');
   writeFileSync(join(lm1bDir, LM1B_TRAIN_DIR, 'news.en-00001-of-00100'), corpusText(12, 21));
   writeFileSync(join(lm1bDir, LM1B_TRAIN_DIR, 'news.en-00002-of-00100'), corpusText(12, 22));

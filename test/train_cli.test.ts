@@ -7,30 +7,12 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../src/random.js';
+import { CORPUS_WORDS, corpusText } from './helpers.js';
+import { sourcesMtime } from './cli_helpers.js';
 
 const root = resolve(__dirname, '..');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
-const WORDS = 'the cat sat on a mat and dog ran to big red house with blue door in old town'.split(' ');
-
-function corpusText(lines: number, seed: number): string {
-  const rng = new Rng(seed);
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const n = 3 + Math.floor(rng.uniform() * 8);
-    out.push(Array.from({ length: n }, () => WORDS[Math.floor(rng.uniform() * rng.uniform() * WORDS.length)]).join(' '));
-  }
-  return out.join('\n') + '\n';
-}
 
 let tmp: string;
 let data: string;
@@ -75,8 +57,7 @@ function filesOf(dir: string): Record<string, string> {
 beforeAll(() => {
   // `npm test` builds first; run alone, build when dist/cli.js is missing or older than the sources.
   const cliJs = join(root, 'dist/cli.js');
-  const sources = () => Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
-  if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < sources()) {
+    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < sourcesMtime()) {
     const started = Date.now();
     try {
       execSync('npm run build', { cwd: root, stdio: 'pipe' });
@@ -265,7 +246,7 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     expect(oneError(cli('train', '--data', `text:${missing}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(new RegExp(`no train file ${missing}`));
     writeFileSync(join(tmp, 'empty.txt'), '\n  \n');
     expect(oneError(cli('train', '--data', `text:${join(tmp, 'empty.txt')}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(/the train file .*empty\.txt is empty \(no words\)/);
-    writeFileSync(join(tmp, 'vocab-no-unk.txt'), ['<eos> 0', ...WORDS.map((w) => `${w} 1`)].join('\n') + '\n');
+    writeFileSync(join(tmp, 'vocab-no-unk.txt'), ['<eos> 0', ...CORPUS_WORDS.map((w) => `${w} 1`)].join('\n') + '\n');
     const noUnk = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-no-unk.txt'), ...TINY, '--steps', '1', '--out', out), 1);
     expect(noUnk).toMatch(/vocab-no-unk\.txt: has no unknown-word token \(<unk> or <UNK>\)/);
     expect(noUnk).toMatch(/add a line '<unk> 0'/);
@@ -275,7 +256,7 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     );
     expect(existsSync(join(out, 'checkpoint', 'config.json'))).toBe(false);
     // A vocabulary file with <unk> and <eos> trains.
-    writeFileSync(join(tmp, 'vocab-ok.txt'), ['<unk> 0', '<eos> 0', ...WORDS.slice(0, 10).map((w) => `${w} 1`)].join('\n') + '\n');
+    writeFileSync(join(tmp, 'vocab-ok.txt'), ['<unk> 0', '<eos> 0', ...CORPUS_WORDS.slice(0, 10).map((w) => `${w} 1`)].join('\n') + '\n');
     const ok = cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-ok.txt'), ...TINY, '--steps', '1', '--out', join(tmp, 'vocab-ok'), '--json');
     expect(ok.status, ok.stderr).toBe(0);
     expect(jsonLines(ok.stdout)[0]).toMatchObject({ type: 'start', vocab: 12 });
