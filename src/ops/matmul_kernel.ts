@@ -39,7 +39,6 @@ export const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: storeSrc
  * shared: 64x64 workgroup tile staged in shared memory (real GPUs).
  */
 export type MatmulVariant = 'scalar' | 'vec4' | 'subgroup' | 'shared';
-export const MATMUL_VARIANTS: MatmulVariant[] = ['scalar', 'vec4', 'subgroup', 'shared'];
 
 export const Activation = { none: 0, sigmoid: 1, tanh: 2, relu: 3 } as const;
 export type ActivationName = keyof typeof Activation;
