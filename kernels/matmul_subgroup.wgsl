@@ -1,10 +1,15 @@
 // matmul_subgroup.wgsl: C[z] = epilogue(A[z] · B[z]) for software drivers with subgroups
 // (lavapipe: a subgroup is the 8 SIMD lanes of one CPU vector). No workgroup memory, no
-// barriers. Each invocation owns an 8x4 block of C: 8 rows shared by the whole workgroup
-// (rows depend only on the workgroup id) and 4 columns of its own. Per 4 steps of k, each
-// lane loads one vec4 of A and the lanes exchange them with subgroupBroadcast (register
-// moves), so A costs one load per lane instead of eight; B costs four vec4 loads per lane.
-// That is 128 FMAs per 5 vec4 loads, where matmul_reg_vec4 does 64 per 8.
+// barriers. Each invocation owns a ROWSx4 block of C: ROWS (8 or 16) rows shared by the
+// whole workgroup (rows depend only on the workgroup id) and 4 columns of its own. Per 4
+// steps of k, each lane loads ROWS/8 vec4s of A and the lanes exchange them with
+// subgroupBroadcast (register moves), so A costs one load per lane instead of eight; B
+// costs four vec4 loads per lane. ROWS = 16 is 256 FMAs per 6 vec4 loads (8: 128 per 5;
+// matmul_reg_vec4: 64 per 8).
+// Why loads dominate on lavapipe: a load whose address differs between lanes is compiled
+// to a loop over the 8 lanes with a bounds check per component (about 25 instructions
+// per vec4 per lane), so a vec4 load costs as much as ~100 multiply-adds. With the loads
+// replaced by constants this kernel runs at the FMA ceiling; with them, at ~25-30% of it.
 // Layout and store hook (mm_store) as matmul_scalar.wgsl:
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
@@ -12,13 +17,15 @@
 // matmul_reg_vec4.wgsl (K % 4 == 0; A's and B's contiguous extents, strides and offsets
 // multiples of 4). Row and column edges are clamped (loads) and masked (stores).
 // Bindings: 0 uniform Params, 1 a (vec4), 2 b (vec4); 3.. the epilogue's.
-// Dispatch: (ceil(N / (4*WG_X)), ceil(M / 8), batch), workgroup (WG_X, 1, 1).
+// Dispatch: (ceil(N / (4*WG_X)), ceil(M / ROWS), batch), workgroup (WG_X, 1, 1).
 // Reference: src/ref/matmul.ts `matmulRef`.
 enable subgroups;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override WG_X: u32 = 32u;
+// Rows of C per workgroup: 8 or 16 (16 halves the B loads per FMA; 8 wastes less on short M).
+override ROWS: u32 = 16u;
 
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
@@ -41,27 +48,74 @@ fn rank4(acc: vec4f, ar: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> v
   return acc + ar.x * b0 + ar.y * b1 + ar.z * b2 + ar.w * b3;
 }
 
+// Where this lane's share of an 8 x 4 block of A (rows r0.., 4 values of k) starts.
+fn aIndex(baseA: u32, r0: u32, lane: u32) -> u32 {
+  if (TRANS_A) {
+    // Stored [K, M]: lane l loads A(r0 + 4(l%2) .. +3, k + l/2), a vec4 along m.
+    return (baseA + (lane / 2u) * p.lda + min(r0 + 4u * (lane % 2u), p.M - 4u)) / 4u;
+  }
+  // Stored [M, K]: lane l loads A(r0 + l, k .. k+3), a vec4 along k.
+  return (baseA + min(r0 + lane, p.M - 1u) * p.lda) / 4u;
+}
+
+// Eight rows of C, as values (an array here would live in memory on lavapipe).
+struct Rows8 { r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, r4: vec4f, r5: vec4f, r6: vec4f, r7: vec4f }
+
+// Eight rows of C advanced by 4 steps of k: acc[i] += A(r0 + i, k..k+3) · B(k..k+3, cols),
+// where av is this lane's share of the 8 x 4 block of A (see aIndex).
+fn step8(acc: Rows8, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows8 {
+  var r: Rows8;
+  let l0 = subgroupBroadcast(av, 0u); let l1 = subgroupBroadcast(av, 1u);
+  let l2 = subgroupBroadcast(av, 2u); let l3 = subgroupBroadcast(av, 3u);
+  let l4 = subgroupBroadcast(av, 4u); let l5 = subgroupBroadcast(av, 5u);
+  let l6 = subgroupBroadcast(av, 6u); let l7 = subgroupBroadcast(av, 7u);
+  if (TRANS_A) {
+    // Row r, step j lives in lane 2j + r/4, component r%4.
+    r.r0 = rank4(acc.r0, vec4f(l0.x, l2.x, l4.x, l6.x), b0, b1, b2, b3);
+    r.r1 = rank4(acc.r1, vec4f(l0.y, l2.y, l4.y, l6.y), b0, b1, b2, b3);
+    r.r2 = rank4(acc.r2, vec4f(l0.z, l2.z, l4.z, l6.z), b0, b1, b2, b3);
+    r.r3 = rank4(acc.r3, vec4f(l0.w, l2.w, l4.w, l6.w), b0, b1, b2, b3);
+    r.r4 = rank4(acc.r4, vec4f(l1.x, l3.x, l5.x, l7.x), b0, b1, b2, b3);
+    r.r5 = rank4(acc.r5, vec4f(l1.y, l3.y, l5.y, l7.y), b0, b1, b2, b3);
+    r.r6 = rank4(acc.r6, vec4f(l1.z, l3.z, l5.z, l7.z), b0, b1, b2, b3);
+    r.r7 = rank4(acc.r7, vec4f(l1.w, l3.w, l5.w, l7.w), b0, b1, b2, b3);
+  } else {
+    // Row r lives in lane r.
+    r.r0 = rank4(acc.r0, l0, b0, b1, b2, b3);
+    r.r1 = rank4(acc.r1, l1, b0, b1, b2, b3);
+    r.r2 = rank4(acc.r2, l2, b0, b1, b2, b3);
+    r.r3 = rank4(acc.r3, l3, b0, b1, b2, b3);
+    r.r4 = rank4(acc.r4, l4, b0, b1, b2, b3);
+    r.r5 = rank4(acc.r5, l5, b0, b1, b2, b3);
+    r.r6 = rank4(acc.r6, l6, b0, b1, b2, b3);
+    r.r7 = rank4(acc.r7, l7, b0, b1, b2, b3);
+  }
+  return r;
+}
+
+fn store8(z: u32, r0: u32, n0: u32, acc: Rows8) {
+  let v = array<vec4f, 8>(acc.r0, acc.r1, acc.r2, acc.r3, acc.r4, acc.r5, acc.r6, acc.r7);
+  for (var i = 0u; i < 8u; i++) {
+    if (r0 + i >= p.M) { return; }
+    mm_store(z, r0 + i, n0, v[i]);
+  }
+}
+
 @compute @workgroup_size(WG_X, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
         @builtin(subgroup_invocation_id) sid: u32) {
   let n0 = gid.x * 4u;
-  let m0 = wid.y * 8u;
+  let m0 = wid.y * ROWS;
   let z = wid.z;
   let lane = sid % 8u;
   let baseA = p.offA + z * p.strideA;
   let baseB = p.offB + z * p.strideB;
-  let lda4 = p.lda / 4u;
   let ldb4 = p.ldb / 4u;
+  // Per 4 steps of k, A advances 4 elements along a row, or 4 rows of a transposed A.
+  let stepA = select(1u, p.lda, TRANS_A);
 
-  // This lane's share of the 8 x 4 block of A loaded per step.
-  var ia: u32;
-  if (TRANS_A) {
-    // Stored [K, M]: lane l loads A(m0 + 4(l%2) .. +3, k + l/2), a vec4 along m.
-    ia = (baseA + (lane / 2u) * p.lda + min(m0 + 4u * (lane % 2u), p.M - 4u)) / 4u;
-  } else {
-    // Stored [M, K]: lane l loads A(m0 + l, k .. k+3), a vec4 along k.
-    ia = (baseA + min(m0 + lane, p.M - 1u) * p.lda) / 4u;
-  }
+  var ia0 = aIndex(baseA, m0, lane);
+  var ia1 = aIndex(baseA, m0 + 8u, lane);
   // This lane's columns of B.
   var ib0: u32; var ib1: u32; var ib2: u32; var ib3: u32;
   if (TRANS_B) {
@@ -73,10 +127,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
     ib0 = (baseB + min(n0, p.N - 4u)) / 4u;
   }
 
-  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
-  var acc4 = vec4f(0.0); var acc5 = vec4f(0.0); var acc6 = vec4f(0.0); var acc7 = vec4f(0.0);
+  var lo: Rows8;
+  var hi: Rows8;
   for (var k = 0u; k < p.K; k += 4u) {
-    let av = a[ia];
     var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
     if (TRANS_B) {
       b0 = b[ib0]; b1 = b[ib1]; b2 = b[ib2]; b3 = b[ib3];
@@ -85,38 +138,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
       b0 = b[ib0]; b1 = b[ib0 + ldb4]; b2 = b[ib0 + 2u * ldb4]; b3 = b[ib0 + 3u * ldb4];
       ib0 += 4u * ldb4;
     }
-    if (TRANS_A) {
-      ia += 4u * lda4;
-      // Row r, step i lives in lane 2i + r/4, component r%4.
-      let l0 = subgroupBroadcast(av, 0u); let l1 = subgroupBroadcast(av, 1u);
-      let l2 = subgroupBroadcast(av, 2u); let l3 = subgroupBroadcast(av, 3u);
-      let l4 = subgroupBroadcast(av, 4u); let l5 = subgroupBroadcast(av, 5u);
-      let l6 = subgroupBroadcast(av, 6u); let l7 = subgroupBroadcast(av, 7u);
-      acc0 = rank4(acc0, vec4f(l0.x, l2.x, l4.x, l6.x), b0, b1, b2, b3);
-      acc1 = rank4(acc1, vec4f(l0.y, l2.y, l4.y, l6.y), b0, b1, b2, b3);
-      acc2 = rank4(acc2, vec4f(l0.z, l2.z, l4.z, l6.z), b0, b1, b2, b3);
-      acc3 = rank4(acc3, vec4f(l0.w, l2.w, l4.w, l6.w), b0, b1, b2, b3);
-      acc4 = rank4(acc4, vec4f(l1.x, l3.x, l5.x, l7.x), b0, b1, b2, b3);
-      acc5 = rank4(acc5, vec4f(l1.y, l3.y, l5.y, l7.y), b0, b1, b2, b3);
-      acc6 = rank4(acc6, vec4f(l1.z, l3.z, l5.z, l7.z), b0, b1, b2, b3);
-      acc7 = rank4(acc7, vec4f(l1.w, l3.w, l5.w, l7.w), b0, b1, b2, b3);
-    } else {
-      ia += 1u;
-      acc0 = rank4(acc0, subgroupBroadcast(av, 0u), b0, b1, b2, b3);
-      acc1 = rank4(acc1, subgroupBroadcast(av, 1u), b0, b1, b2, b3);
-      acc2 = rank4(acc2, subgroupBroadcast(av, 2u), b0, b1, b2, b3);
-      acc3 = rank4(acc3, subgroupBroadcast(av, 3u), b0, b1, b2, b3);
-      acc4 = rank4(acc4, subgroupBroadcast(av, 4u), b0, b1, b2, b3);
-      acc5 = rank4(acc5, subgroupBroadcast(av, 5u), b0, b1, b2, b3);
-      acc6 = rank4(acc6, subgroupBroadcast(av, 6u), b0, b1, b2, b3);
-      acc7 = rank4(acc7, subgroupBroadcast(av, 7u), b0, b1, b2, b3);
+    lo = step8(lo, a[ia0], b0, b1, b2, b3);
+    ia0 += stepA;
+    if (ROWS == 16u) {
+      hi = step8(hi, a[ia1], b0, b1, b2, b3);
+      ia1 += stepA;
     }
   }
   // Stores only after the loop: every lane took part in every broadcast.
   if (n0 >= p.N) { return; }
-  let acc = array<vec4f, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
-  for (var i = 0u; i < 8u; i++) {
-    if (m0 + i >= p.M) { break; }
-    mm_store(z, m0 + i, n0, acc[i]);
-  }
+  store8(z, m0, n0, lo);
+  if (ROWS == 16u) { store8(z, m0 + 8u, n0, hi); }
 }

@@ -9,7 +9,8 @@ useDevice();
 type Case = [number, number, number]; // M, K, N
 const ANY_SIZES: Case[] = [[1, 1, 1], [7, 33, 129], [129, 7, 33], [1000, 7, 33], [33, 129, 1], [65, 17, 70]];
 // vec4 needs K and the contiguous extents to be multiples of 4; M and N edges stay ragged.
-const VEC4_SIZES: Case[] = [[4, 4, 4], [36, 36, 68], [132, 64, 36], [36, 132, 12], [4, 4, 100]];
+// 76 and 132 take the 16-row subgroup blocks with a partly and a wholly empty second half.
+const VEC4_SIZES: Case[] = [[4, 4, 4], [36, 36, 68], [132, 64, 36], [76, 20, 40], [36, 132, 12], [4, 4, 100]];
 /** vec4 sizes with a ragged edge where the layout allows one (M when A is not transposed, N when B is). */
 const raggedVec4 = (tA: boolean, tB: boolean): Case => [tA ? 36 : 33, 40, tB ? 33 : 36];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];

@@ -115,6 +115,15 @@ function variantUnfit(v: MatmulVariant, s: MatmulSpec): string | null {
   return null;
 }
 
+/**
+ * Rows of C per subgroup-kernel workgroup: 16 halves the B loads per multiply-add (the cost
+ * that bounds this kernel on lavapipe); 8 when M is short (the per-step recurrent products,
+ * M = batch), where a 16-row block would leave half its rows idle.
+ */
+export function subgroupRows(M: number): 8 | 16 {
+  return M % 16 === 0 || M > 64 ? 16 : 8;
+}
+
 /** Workgroup shape and the block of C one workgroup covers, per variant. */
 const GEOMETRY: Record<MatmulVariant, { wg: [number, number]; tileM: number; tileN: number }> = {
   scalar: { wg: [8, 8], tileM: 32, tileN: 32 },
@@ -152,8 +161,10 @@ export function runMatmulCore(
     // Narrow products (a G-LSTM group's 64 columns, say) would leave lanes of a 32-wide
     // workgroup idle: shrink it to the columns there are, in whole subgroups of 8.
     const wgX = Math.min(g.wg[0], Math.max(8, Math.ceil(s.N / 32) * 8));
-    g = { wg: [wgX, 1], tileM: g.tileM, tileN: 4 * wgX };
+    const rows = subgroupRows(s.M);
+    g = { wg: [wgX, 1], tileM: rows, tileN: 4 * wgX };
     all.WG_X = wgX;
+    all.ROWS = rows;
   }
   rt().run(withEpilogue(variant, epilogue), {
     overrides: all,
