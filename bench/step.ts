@@ -79,6 +79,11 @@ export interface StepResult {
   topKernels: KernelTime[];
   dispatches: number;
   submits: number;
+  /** Bind groups and pipelines created per timed step: what the caches do not cover (new
+   *  dropout seeds, sampled-softmax shapes that change with the batch, buffers the pool hands out
+   *  in a different order when several models take turns). */
+  bindGroupsCreated: number;
+  pipelinesCreated: number;
   wordsPerSec: number;
   gflops: number;
   steps: number;
@@ -147,6 +152,8 @@ class StepRunner {
   private readonly encodes: number[] = [];
   private dispatches = 0;
   private submits = 0;
+  private bindGroups = 0;
+  private pipelinesMade = 0;
   private gpuMs: number | null = null;
   private top: KernelTime[] = [];
 
@@ -180,7 +187,7 @@ class StepRunner {
 
   async timed(): Promise<void> {
     const s0 = fl.stats();
-    const [d0, u0] = [s0.dispatches, s0.submits];
+    const [d0, u0, b0, p0] = [s0.dispatches, s0.submits, s0.bindGroupsCreated, s0.pipelines];
     const t0 = performance.now();
     this.encode();
     const t1 = performance.now();
@@ -190,6 +197,8 @@ class StepRunner {
     const s1 = fl.stats();
     this.dispatches += s1.dispatches - d0;
     this.submits += s1.submits - u0;
+    this.bindGroups += s1.bindGroupsCreated - b0;
+    this.pipelinesMade += s1.pipelines - p0;
   }
 
   async profiled(label: string): Promise<void> {
@@ -214,6 +223,7 @@ class StepRunner {
       gflop: f.total / 1e9, softmaxGflop: f.softmax / 1e9,
       ms, minMs: Math.min(...this.walls), encodeMs: median(this.encodes), gpuMs: this.gpuMs, topKernels: this.top,
       dispatches: this.dispatches / steps, submits: this.submits / steps,
+      bindGroupsCreated: this.bindGroups / steps, pipelinesCreated: this.pipelinesMade / steps,
       wordsPerSec: (m.T * m.B) / (ms / 1e3), gflops: f.total / 1e9 / (ms / 1e3), steps, loss,
     };
   }
@@ -264,7 +274,7 @@ export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
       r.speedup = base.ms / r.ms;
       r.ideal = base.gflop / r.gflop;
       r.ofIdeal = r.speedup / r.ideal;
-      ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
+      ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
     }
   } catch (e) {
     ctx.failures.push(`training steps: ${(e as Error).message}`);
@@ -410,7 +420,7 @@ export async function runLmCompare(ctx: SuiteContext): Promise<LmCompare> {
     out.flstm = await fr.result();
     const r = out.flstm;
     if (!Number.isFinite(r.loss)) ctx.failures.push(`LM step (flstm): the loss is ${r.loss}`);
-    ctx.log(`  flstm        ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches`);
+    ctx.log(`  flstm        ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups`);
     if (tr) {
       out.tfjs = tr.result();
       ctx.log(`  tfjs-layers  ${fmtMs(out.tfjs.ms).padStart(7)} ms/step ${out.tfjs.wordsPerSec.toFixed(1).padStart(6)} words/s`);
