@@ -7,7 +7,8 @@
 // (a mask, not a modulo: the generation must cost far less than the load it replaces).
 // The result is still a product (of the generated matrices), so bench/matmul_limits.ts checks
 // every variant against float64. With both loaded it times the real kernel's loop; with
-// neither, the multiply-adds and broadcasts alone. Needs M % 16 == 0, N % 128 == 0, K % 4 == 0.
+// neither, the multiply-adds and broadcasts alone. It copies that kernel's non-transposed loop
+// (WGSL has no includes): keep the two in step. Needs M % 16 == 0, N % 128 == 0, K % 4 == 0.
 // Bindings: 0 uniform {M, N, K, pad}, 1 a, 2 b (vec4), 3 c (vec4).
 // Dispatch: (N / 128, M / 16, 1), workgroup (32, 1, 1).
 enable subgroups;

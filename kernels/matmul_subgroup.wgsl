@@ -8,8 +8,9 @@
 // matmul_reg_vec4: 64 per 8).
 // Why loads dominate on lavapipe: a load whose address differs between lanes is compiled
 // to a loop over the 8 lanes with a bounds check per component (about 25 instructions
-// per vec4 per lane), so a vec4 load costs as much as ~100 multiply-adds. With the loads
-// replaced by constants this kernel runs at the FMA ceiling; with them, at ~25-30% of it.
+// per vec4 per lane), so a vec4 load costs as much as ~100 multiply-adds. This loop runs at
+// ~27% of the adapter's FMA ceiling, and about twice as fast with its operands generated in
+// registers instead of loaded (`npm run bench:limits`, bench/probe_matmul_loads.wgsl).
 // Layout and store hook (mm_store) as matmul_scalar.wgsl:
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
