@@ -237,7 +237,7 @@ class StepRunner {
 }
 
 /** `warm` warm-up steps, then `steps` timed steps of each cell taken in turn, then one profiled step each. */
-export async function measureSteps(ctx: SuiteContext, m: LmConfig, cells: CellSpec[], steps: number, warm = ctx.quick ? 1 : 2): Promise<StepResult[]> {
+export async function measureSteps(ctx: SuiteContext, m: LmConfig, cells: CellSpec[], steps: number, warm = ctx.quick ? 2 : 3): Promise<StepResult[]> {
   const runners: StepRunner[] = [];
   try {
     for (const c of cells) {
@@ -382,7 +382,7 @@ export async function runLmCompare(ctx: SuiteContext): Promise<LmCompare> {
   const m = COMPARE_MODEL;
   const out: LmCompare = { model: m, flstm: null, tfjs: null, tfjsError: ctx.tfs ? null : ctx.tfjsError ?? 'tfjs not run', ratio: null };
   const rounds = ctx.quick ? 1 : 2;
-  const warm = ctx.quick ? 1 : 2;
+  const warm = ctx.quick ? 2 : 3; // flstm's first steps make its optimizer state and bind groups
   const t0 = performance.now();
   let fr: StepRunner | null = null;
   let tr: TfjsLmRunner | null = null;

@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { rt } from '../src/gpu/runtime.js';
 import { KernelCompileError } from '../src/gpu/pipelines.js';
+import { LanguageModel } from '../src/nn/lm.js';
+import type { LSTMState } from '../src/nn/lstm.js';
+import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
+import type { TrainConfig } from '../src/train/trainer.js';
 import { useDevice } from './helpers.js';
 
 useDevice();
@@ -116,6 +120,66 @@ describe('caches and memory', () => {
     expect(s1.pipelines).toBe(s0.pipelines);
     a.dispose();
     b.dispose();
+  });
+
+  it('a language-model training step makes no bind group, buffer or pipeline once its batches were seen (dropout seeds, sampled sizes, time indices change)', async () => {
+    // Every step draws a new dropout seed and new sampled candidates, and the batches differ
+    // in their unique ids: parameters that change per dispatch live in the parameter ring,
+    // and sizes that follow the data fall into the pool's size classes.
+    const model = new LanguageModel({ vocabSize: 300, emb: 16, layers: 2, hidden: 32, proj: 16, cell: 'glstm', groups: 2, dropout: 0.25, seed: 3 });
+    const cfg = { data: 'synthetic', batch: 4, bptt: 5, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 40, seed: 1,
+      model: { cell: 'glstm', layers: 2, emb: 16, hidden: 32, proj: 16, groups: 2, dropout: 0.25 } } as unknown as TrainConfig;
+    const opt = makeOptimizer(cfg, model);
+    const rng = new fl.Rng(9);
+    const batches = [0, 1, 2].map(() => {
+      const ids = () => Int32Array.from({ length: 20 }, () => Math.floor(rng.uniform() ** 2 * 300));
+      return { inputs: ids(), targets: ids(), steps: 5, batchSize: 4 };
+    });
+    let state: LSTMState[] | undefined;
+    const losses: number[] = [];
+    const step = async (i: number) => {
+      const prev = state;
+      const r = fl.tidy(() => {
+        const out = trainStep(model, opt, batches[i % 3], state, { optimizer: 'adagrad', sampled: 40, seed: stepSeed(1, i) });
+        state = out.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+        return out.loss;
+      });
+      prev?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+      losses.push((await r.data())[0]);
+      r.dispose();
+    };
+    for (let i = 0; i < 6; i++) await step(i);
+    const s0 = fl.stats();
+    for (let i = 6; i < 12; i++) await step(i);
+    const s1 = fl.stats();
+    expect(s1.dispatches - s0.dispatches).toBeGreaterThan(6 * 50);
+    expect(s1.bindGroupsCreated - s0.bindGroupsCreated).toBe(0);
+    expect(s1.bufferAllocations - s0.bufferAllocations).toBe(0);
+    expect(s1.pipelines - s0.pipelines).toBe(0);
+    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+    // The same batch at steps 0 and 9 (seeds differ): training moved the loss.
+    expect(losses[9]).not.toBe(losses[0]);
+    state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+    model.dispose();
+    opt.dispose();
+  });
+
+  it('each of thousands of dispatches in one command buffer reads its own parameters (across the submit limit)', async () => {
+    // x <- x * a_i for 5000 distinct a_i, encoded without a readback: a dispatch reading a
+    // neighbour's parameters, or parameters rewritten before it ran, changes the product.
+    const a = (i: number) => 1 + (((i * 7919) % 101) - 50) / 4000;
+    let x = fl.tensor([1, 2, 3, 4], [4]);
+    let expected = 1;
+    for (let i = 0; i < 5000; i++) {
+      const y = fl.scale(x, a(i));
+      x.dispose();
+      x = y;
+      expected *= Math.fround(a(i));
+    }
+    const got = await x.data();
+    x.dispose();
+    for (let j = 0; j < 4; j++) expect(got[j] / (j + 1)).toBeCloseTo(expected, 3);
+    expect(Math.abs(Math.log(expected))).toBeGreaterThan(0.01); // the check could fail
   });
 
   it('tidy disposes intermediates and keeps the result (and tensors kept with keep())', async () => {

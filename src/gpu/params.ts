@@ -1,45 +1,64 @@
-// Uniform parameter buffers cached by value.
+// Per-dispatch uniform parameters, packed into one ring buffer bound with dynamic offsets.
 //
-// Why not one buffer rewritten with queue.writeBuffer: writes land before any command
-// buffer submitted after them, so two dispatches in one encoder that read one uniform
-// written twice would both see the last write. A buffer per distinct value, created
-// already filled (mappedAtCreation) and never rewritten, has no such hazard, and sizes
-// repeat from step to step, so the cache stays small.
+// Every dispatch's parameters (sizes, offsets, a dropout seed) are appended to a host-side
+// staging array; the recorder writes the array into one uniform buffer with
+// queue.writeBuffer just before it submits the command buffer that reads it. A queue write
+// runs after every command buffer submitted before it and before every one submitted after
+// it, so one buffer can be rewritten per submit without a hazard. Bind groups then name
+// the ring, not a buffer per parameter value: a step whose seeds, time indices or sizes
+// change still reuses the bind groups of the step before (see recorder.ts).
 
-const MAX_ENTRIES = 8192;
-
-export class ParamCache {
-  private cache = new Map<string, GPUBuffer>();
-  constructor(private device: GPUDevice) {}
-
-  /** Words are written as u32 unless they are marked as f32 by the `f32Mask` (bit i: word i is f32). */
-  get(words: ArrayLike<number>, f32Mask = 0): GPUBuffer {
-    let key = f32Mask.toString(36);
-    for (let i = 0; i < words.length; i++) key += ',' + words[i];
-    let buf = this.cache.get(key);
-    if (buf) return buf;
-    if (this.cache.size >= MAX_ENTRIES) this.evictOldest();
-    const n = Math.max(4, Math.ceil(words.length / 4) * 4); // uniform structs pad to 16 bytes
-    buf = this.device.createBuffer({ size: n * 4, usage: 0x40 /* UNIFORM */, mappedAtCreation: true });
-    const range = buf.getMappedRange();
-    const u = new Uint32Array(range);
-    const f = new Float32Array(range);
-    for (let i = 0; i < words.length; i++) {
-      if (f32Mask & (1 << i)) f[i] = words[i];
-      else u[i] = words[i] >>> 0;
+/** A dispatch's uniform block: words written as u32 unless marked f32 by `f32Mask` (bit i: word i). */
+export class Uniform {
+  constructor(readonly words: ArrayLike<number>, readonly f32Mask = 0) {
+    if (words.length > UNIFORM_WINDOW / 4) {
+      throw new Error(`flstm: a uniform block of ${words.length} words is over the ${UNIFORM_WINDOW / 4} words a dispatch may bind`);
     }
-    buf.unmap();
-    this.cache.set(key, buf);
-    return buf;
+  }
+}
+
+/** Bytes bound per uniform binding: every kernel's parameter struct fits in it. */
+export const UNIFORM_WINDOW = 256;
+/** Ring capacity: the recorder submits early when an encoder's parameters would overflow it. */
+const RING_BYTES = 1 << 20;
+
+export class ParamRing {
+  /** The uniform buffer every dispatch binds its parameters from. */
+  readonly buffer: GPUBuffer;
+  private staging = new ArrayBuffer(RING_BYTES);
+  private u32 = new Uint32Array(this.staging);
+  private f32 = new Float32Array(this.staging);
+  private cursor = 0;
+  /** Offsets are multiples of the adapter's minUniformBufferOffsetAlignment (at least 16). */
+  private readonly align: number;
+
+  constructor(private device: GPUDevice) {
+    this.align = Math.max(16, Number(device.limits.minUniformBufferOffsetAlignment) || 256);
+    // The window past the last slot keeps every binding (offset + window) inside the buffer.
+    this.buffer = device.createBuffer({ size: RING_BYTES + UNIFORM_WINDOW, usage: 0x40 /* UNIFORM */ | 0x8 /* COPY_DST */, label: 'flstm.params' });
   }
 
-  private evictOldest(): void {
-    // Map iteration order is insertion order; drop the oldest quarter. Buffers are not
-    // destroyed here: a pending command may still bind them; the GC frees them later.
-    let n = MAX_ENTRIES / 4;
-    for (const k of this.cache.keys()) {
-      if (n-- <= 0) break;
-      this.cache.delete(k);
+  /** Whether `n` more blocks fit before the next flush. */
+  fits(n: number): boolean {
+    return this.cursor + n * Math.max(this.align, UNIFORM_WINDOW) <= RING_BYTES;
+  }
+
+  /** Appends a block and returns its byte offset (the dispatch's dynamic offset). */
+  push(p: Uniform): number {
+    const at = this.cursor;
+    const base = at / 4;
+    for (let i = 0; i < p.words.length; i++) {
+      if (p.f32Mask & (1 << i)) this.f32[base + i] = p.words[i];
+      else this.u32[base + i] = p.words[i] >>> 0;
     }
+    this.cursor = at + Math.ceil(Math.max(16, p.words.length * 4) / this.align) * this.align;
+    return at;
+  }
+
+  /** Writes the blocks appended since the last flush; call just before queue.submit. */
+  flush(queue: GPUQueue): void {
+    if (this.cursor === 0) return;
+    queue.writeBuffer(this.buffer, 0, this.staging, 0, this.cursor);
+    this.cursor = 0;
   }
 }

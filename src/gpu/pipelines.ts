@@ -1,5 +1,6 @@
 // Shader modules and compute pipelines, cached by kernel name and override constants.
 // Compile errors come back with the kernel's name and the offending source lines.
+import { bindingKinds, LayoutCache, type Layout } from './layouts.js';
 
 export interface KernelSource {
   /** Name used in errors and cache keys, e.g. "matmul_reg_vec4". */
@@ -35,12 +36,15 @@ export class KernelCompileError extends Error {
 export class PipelineCache {
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
-  private ids = new WeakMap<GPUComputePipeline, number>();
-  private nextId = 1;
+  private layoutOfPipeline = new WeakMap<GPUComputePipeline, Layout>();
+  private kernelKinds = new Map<string, ReturnType<typeof bindingKinds>>();
+  readonly layouts: LayoutCache;
   /** Errors found asynchronously (compilation info, validation) are reported at the next sync point. */
   pendingErrors: Error[] = [];
 
-  constructor(private device: GPUDevice) {}
+  constructor(private device: GPUDevice) {
+    this.layouts = new LayoutCache(device);
+  }
 
   module(kernel: KernelSource): GPUShaderModule {
     let m = this.modules.get(kernel.name);
@@ -76,22 +80,26 @@ export class PipelineCache {
     if (p) return p;
     const constants: Record<string, number> = {};
     for (const [k, v] of Object.entries(overrides)) constants[k] = typeof v === 'boolean' ? Number(v) : v;
+    let kinds = this.kernelKinds.get(kernel.name);
+    if (!kinds) this.kernelKinds.set(kernel.name, (kinds = bindingKinds(kernel.name, kernel.code)));
+    const layout = this.layouts.get(kinds);
     this.device.pushErrorScope('validation');
     p = this.device.createComputePipeline({
       label: key,
-      layout: 'auto',
+      layout: layout.pipelineLayout,
       compute: { module: this.module(kernel), entryPoint: kernel.entryPoint ?? 'main', constants },
     });
     void this.device.popErrorScope().then((err) => {
       if (err) this.pendingErrors.push(new KernelCompileError(kernel.name, `pipeline ${key}: ${err.message}`));
     });
     this.pipelines.set(key, p);
-    this.ids.set(p, this.nextId++);
+    this.layoutOfPipeline.set(p, layout);
     return p;
   }
 
-  id(p: GPUComputePipeline): number {
-    return this.ids.get(p)!;
+  /** The explicit layout a pipeline was made with (its bindings' kinds). */
+  layout(p: GPUComputePipeline): Layout {
+    return this.layoutOfPipeline.get(p)!;
   }
 
   get size(): number {

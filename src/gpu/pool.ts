@@ -1,4 +1,4 @@
-// Storage buffers come from a pool keyed by (rounded) byte size, so a training step that
+// Storage buffers come from a pool keyed by byte size (rounded to a size class), so a training step that
 // allocates the same temporaries every time reuses the same buffers and memory stays flat.
 //
 // Reuse is safe without waiting for the GPU: every use of a buffer is encoded in program
@@ -10,6 +10,25 @@ export const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8 /* CO
 /** Sizes are padded to 16 bytes so kernels may read any buffer as vec4 without overrunning. */
 export function paddedSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+/** Above this, buffers keep their exact (padded) size: weights and their optimizer state. */
+const CLASS_LIMIT = 64 << 20;
+/** Size classes per power of two: at most 1/8 of a buffer is unused. */
+const CLASSES_PER_OCTAVE = 8;
+
+/**
+ * The pool's size class for a request: 128-byte multiples up to 1 KiB, then 8 classes per
+ * power of two up to 64 MiB. Some tensors' sizes follow the data (the unique ids of a
+ * batch, the sampled candidates); with classes they land in the same buffers from one step
+ * to the next, so the bind groups naming those buffers are made once, not every step.
+ */
+export function sizeClass(bytes: number): number {
+  const size = paddedSize(bytes);
+  if (size > CLASS_LIMIT) return size;
+  if (size <= 1024) return Math.ceil(size / 128) * 128;
+  const step = 2 ** (Math.floor(Math.log2(size - 1)) - Math.log2(CLASSES_PER_OCTAVE));
+  return Math.ceil(size / step) * step;
 }
 
 let nextBufferId = 1;
@@ -37,19 +56,22 @@ export class BufferPool {
 
   /** `what` names the buffer in the error when it is too large, e.g. "an f32 tensor of shape [2, 3]". */
   acquire(bytes: number, what: string | (() => string) = 'a buffer'): GPUBuffer {
-    const size = paddedSize(bytes);
+    let size = sizeClass(bytes);
+    if (size > this.maxBufferSize) size = paddedSize(bytes); // the class may not fit where the exact size does
     if (size > this.maxBufferSize) {
       throw new Error(`flstm: ${typeof what === 'function' ? what() : what} needs ${bytes} bytes, over this adapter's ${this.limitName} (${this.maxBufferSize} bytes)`);
     }
     const list = this.free.get(size);
-    const hit = list?.pop();
+    const hit = list && takeOldest(list);
     this.inUseBytes += size;
     if (hit) {
       this.freeBytes -= size;
       return hit;
     }
     this.allocations++;
-    return this.device.createBuffer({ size, usage: STORAGE_USAGE });
+    const b = this.device.createBuffer({ size, usage: STORAGE_USAGE });
+    bufferId(b); // ids in creation order (takeOldest)
+    return b;
   }
 
   release(buffer: GPUBuffer): void {
@@ -67,4 +89,20 @@ export class BufferPool {
     this.free.clear();
     this.freeBytes = 0;
   }
+}
+
+/**
+ * Takes the free buffer made first. Which buffer a tensor gets then depends only on which
+ * buffers are free, not on the order they were freed in, so a step that allocates what the
+ * step before did gets the same buffers (and the same bind groups), even after a step whose
+ * data-dependent sizes fell into other size classes.
+ */
+function takeOldest(list: GPUBuffer[]): GPUBuffer | undefined {
+  if (list.length === 0) return undefined;
+  let best = 0;
+  for (let i = 1; i < list.length; i++) if (bufferId(list[i]) < bufferId(list[best])) best = i;
+  const b = list[best];
+  list[best] = list[list.length - 1];
+  list.pop();
+  return b;
 }

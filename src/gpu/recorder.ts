@@ -1,8 +1,13 @@
 // The command recorder: ops encode dispatches into one open compute pass of one command
 // encoder; the recorder submits when data is read back or when the batch limit is reached.
 // No op waits for the GPU; only readback does.
+//
+// Bind groups are keyed by layout and storage buffers only: uniform parameters live in the
+// parameter ring at a dynamic offset (params.ts), so a repeated training step finds every
+// bind group it needs already made.
 import { bufferId } from './pool.js';
 import type { PipelineCache } from './pipelines.js';
+import { ParamRing, Uniform, UNIFORM_WINDOW } from './params.js';
 import type { Profiler } from './profiler.js';
 
 /** Submit after this many dispatches even without a readback, to bound the encoder's size. */
@@ -13,6 +18,8 @@ export class Recorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private bindGroups = new Map<string, GPUBindGroup>();
+  readonly params: ParamRing;
+  private offsets: number[] = [];
   private afterSubmit: GPUBuffer[] = [];
   private readbackPool = new Map<number, GPUBuffer[]>();
   dispatchesSinceSubmit = 0;
@@ -21,7 +28,9 @@ export class Recorder {
   /** Counters for benches and tests. */
   stats = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0 };
 
-  constructor(private device: GPUDevice, private pipelines: PipelineCache) {}
+  constructor(private device: GPUDevice, private pipelines: PipelineCache) {
+    this.params = new ParamRing(device);
+  }
 
   private enc(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
@@ -38,15 +47,29 @@ export class Recorder {
     }
   }
 
-  bindGroup(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
-    let key = String(this.pipelines.id(pipeline));
-    for (const b of buffers) key += ',' + bufferId(b);
+  /** The bind group for `entries` (storage buffers, and uniforms bound from the ring). */
+  bindGroup(pipeline: GPUComputePipeline, entries: (GPUBuffer | Uniform)[], label: string): GPUBindGroup {
+    const layout = this.pipelines.layout(pipeline);
+    if (entries.length !== layout.kinds.length) {
+      throw new Error(`flstm: kernel ${label} declares ${layout.kinds.length} bindings but ${entries.length} were given`);
+    }
+    let key = String(layout.id);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if ((e instanceof Uniform) !== (layout.kinds[i] === 'u')) {
+        throw new Error(`flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters' : 'a storage buffer'} were given`);
+      }
+      key += e instanceof Uniform ? ',u' : ',' + bufferId(e);
+    }
     let bg = this.bindGroups.get(key);
     if (!bg) {
       if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
       bg = this.device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        layout: layout.bindGroupLayout,
+        entries: entries.map((e, binding) => ({
+          binding,
+          resource: e instanceof Uniform ? { buffer: this.params.buffer, offset: 0, size: UNIFORM_WINDOW } : { buffer: e },
+        })),
       });
       this.bindGroups.set(key, bg);
       this.stats.bindGroupsCreated++;
@@ -62,15 +85,22 @@ export class Recorder {
     }
   }
 
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], workgroups: [number, number?, number?], label = ''): void {
+  dispatch(pipeline: GPUComputePipeline, entries: (GPUBuffer | Uniform)[], workgroups: [number, number?, number?], label = ''): void {
+    const bg = this.bindGroup(pipeline, entries, label);
+    let uniforms = 0;
+    for (const e of entries) if (e instanceof Uniform) uniforms++;
+    if (!this.params.fits(uniforms)) this.submit();
     if (this.profiler) {
       this.endPass();
       if (this.profiler.full) this.submit();
       this.pass = this.enc().beginComputePass({ timestampWrites: this.profiler.next(label)! });
     }
+    // After any submit above: the offsets belong to the command buffer this dispatch joins.
+    this.offsets.length = 0;
+    for (const e of entries) if (e instanceof Uniform) this.offsets.push(this.params.push(e));
     const pass = this.computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.bindGroup(pipeline, buffers));
+    pass.setBindGroup(0, bg, this.offsets);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.stats.dispatches++;
     if (this.profiler) this.endPass();
@@ -102,6 +132,7 @@ export class Recorder {
     this.endPass();
     const afterProfile = this.encoder && this.profiler ? this.profiler.resolve(this.encoder) : null;
     if (this.encoder) {
+      this.params.flush(this.device.queue);
       this.device.queue.submit([this.encoder.finish()]);
       afterProfile?.();
       this.encoder = null;

@@ -2,7 +2,7 @@
 // parameter caches and the command recorder. `fl.init()` makes it; ops use `rt()`.
 import { findAdapter, type AdapterRequest } from './adapter.js';
 import { BufferPool } from './pool.js';
-import { ParamCache } from './params.js';
+import { Uniform } from './params.js';
 import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { isBrowser } from './platform.js';
@@ -49,7 +49,6 @@ const WANTED_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'sub
 export class Runtime {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
-  readonly params: ParamCache;
   readonly recorder: Recorder;
   readonly limits: Record<string, number> = {};
   lost: string | null = null;
@@ -70,7 +69,6 @@ export class Runtime {
       bindingBound ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
     );
     this.pipelines = new PipelineCache(device);
-    this.params = new ParamCache(device);
     this.recorder = new Recorder(device, this.pipelines);
     this.dummy = device.createBuffer({ size: 16, usage: 0x80 | 0x8 });
     this.pool.onDestroy = (b) => this.recorder.forgetBuffer(b);
@@ -96,17 +94,20 @@ export class Runtime {
     if (errs.length) throw errs[0];
   }
 
-  /** Encodes one dispatch: params (a uniform at binding 0, cached by value), then storage buffers. */
+  /**
+   * Encodes one dispatch: `params` become the uniform at binding 0, then `buffers` from
+   * binding 1 (storage buffers, or a Uniform where the kernel declares another uniform).
+   */
   run(kernel: KernelSource, opts: {
     overrides?: Overrides;
     params?: ArrayLike<number>;
     f32Mask?: number;
-    buffers: GPUBuffer[];
+    buffers: (GPUBuffer | Uniform)[];
     workgroups: [number, number?, number?];
   }): void {
     this.check();
     const pipeline = this.pipelines.get(kernel, opts.overrides);
-    const bufs = opts.params ? [this.params.get(opts.params, opts.f32Mask), ...opts.buffers] : opts.buffers;
+    const bufs = opts.params ? [new Uniform(opts.params, opts.f32Mask), ...opts.buffers] : opts.buffers;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     for (const w of opts.workgroups) {
       if (w !== undefined && (w > maxWg || w < 0)) {

@@ -9,6 +9,7 @@
 // (kernels/lstm_cell_backward.wgsl); then every weight gradient as one large product over
 // all T·B rows. Everything is encoded into the current command encoder: no host round trip.
 import { rt } from '../gpu/runtime.js';
+import { Uniform } from '../gpu/params.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
@@ -112,7 +113,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     const hPrev = t === 0 ? h0.buffer : y.buffer;
     const offH = t === 0 ? 0 : (t - 1) * B * p;
     const cellParams = (offAdd: number, ldAdd: number) =>
-      r_.params.get([n, ldAdd, offAdd, t * B * n, t * B * 4 * n, (t + 1) * B * n, hasProj ? t * B * n : 0, 0]);
+      new Uniform([n, ldAdd, offAdd, t * B * n, t * B * 4 * n, (t + 1) * B * n, hasProj ? t * B * n : 0, 0]);
     if (cfg.cell === 'flstm') {
       // z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue.
       matmulRaw({ a: hPrev, b: w.W1!.buffer, c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,

@@ -2,6 +2,7 @@
 // product C[z] = epilogue(A[z] · B[z]) and the choice of kernel variant per adapter.
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
+import type { Uniform } from '../gpu/params.js';
 import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
@@ -150,7 +151,7 @@ export function runMatmulCore(
   s: Omit<MatmulSpec, 'c' | 'bias' | 'activation' | 'accumulate'>,
   epilogue: KernelSource,
   overrides: Record<string, number | boolean>,
-  buffers: GPUBuffer[],
+  buffers: (GPUBuffer | Uniform)[],
 ): void {
   const variant = chooseVariant(s as MatmulSpec);
   let g = GEOMETRY[variant];
