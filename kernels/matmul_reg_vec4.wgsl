@@ -23,8 +23,8 @@ struct Params {
   offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
+// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
 
 
 
@@ -54,30 +54,30 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var k = 0u; k < p.K; k += 4u) {
     var ar: array<vec4f, 4>;
     if (TRANS_A) {
-      let ak0 = a[ia[0]];
-      let ak1 = a[ia[0] + lda4];
-      let ak2 = a[ia[0] + 2u * lda4];
-      let ak3 = a[ia[0] + 3u * lda4];
+      let ak0 = ldA(ia[0]);
+      let ak1 = ldA(ia[0] + lda4);
+      let ak2 = ldA(ia[0] + 2u * lda4);
+      let ak3 = ldA(ia[0] + 3u * lda4);
       ia[0] += 4u * lda4;
       ar[0] = vec4f(ak0.x, ak1.x, ak2.x, ak3.x);
       ar[1] = vec4f(ak0.y, ak1.y, ak2.y, ak3.y);
       ar[2] = vec4f(ak0.z, ak1.z, ak2.z, ak3.z);
       ar[3] = vec4f(ak0.w, ak1.w, ak2.w, ak3.w);
     } else {
-      ar[0] = a[ia[0]]; ar[1] = a[ia[1]]; ar[2] = a[ia[2]]; ar[3] = a[ia[3]];
+      ar[0] = ldA(ia[0]); ar[1] = ldA(ia[1]); ar[2] = ldA(ia[2]); ar[3] = ldA(ia[3]);
       ia[0] += 1u; ia[1] += 1u; ia[2] += 1u; ia[3] += 1u;
     }
     if (TRANS_B) {
-      let bt0 = b[ib[0]]; let bt1 = b[ib[1]]; let bt2 = b[ib[2]]; let bt3 = b[ib[3]];
+      let bt0 = ldB(ib[0]); let bt1 = ldB(ib[1]); let bt2 = ldB(ib[2]); let bt3 = ldB(ib[3]);
       ib[0] += 1u; ib[1] += 1u; ib[2] += 1u; ib[3] += 1u;
       for (var r = 0u; r < 4u; r++) {
         acc[r] += vec4f(dot(ar[r], bt0), dot(ar[r], bt1), dot(ar[r], bt2), dot(ar[r], bt3));
       }
     } else {
-      let bk0 = b[ib[0]];
-      let bk1 = b[ib[0] + ldb4];
-      let bk2 = b[ib[0] + 2u * ldb4];
-      let bk3 = b[ib[0] + 3u * ldb4];
+      let bk0 = ldB(ib[0]);
+      let bk1 = ldB(ib[0] + ldb4);
+      let bk2 = ldB(ib[0] + 2u * ldb4);
+      let bk3 = ldB(ib[0] + 3u * ldb4);
       ib[0] += 4u * ldb4;
       for (var r = 0u; r < 4u; r++) {
         acc[r] += ar[r].x * bk0 + ar[r].y * bk1 + ar[r].z * bk2 + ar[r].w * bk3;

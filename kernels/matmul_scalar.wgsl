@@ -25,17 +25,17 @@ struct Params {
   offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
+// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
 
 fn readA(base: u32, m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return a[base + k * p.lda + m]; }
-  return a[base + m * p.lda + k];
+  if (TRANS_A) { return ldA(base + k * p.lda + m); }
+  return ldA(base + m * p.lda + k);
 }
 
 fn readB(base: u32, k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return b[base + n * p.ldb + k]; }
-  return b[base + k * p.ldb + n];
+  if (TRANS_B) { return ldB(base + n * p.ldb + k); }
+  return ldB(base + k * p.ldb + n);
 }
 
 

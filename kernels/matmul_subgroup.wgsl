@@ -35,8 +35,8 @@ struct Params {
   offB: u32, offC: u32, offBias: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
+// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
 
 
 
@@ -133,16 +133,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   for (var k = 0u; k < p.K; k += 4u) {
     var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
     if (TRANS_B) {
-      b0 = b[ib0]; b1 = b[ib1]; b2 = b[ib2]; b3 = b[ib3];
+      b0 = ldB(ib0); b1 = ldB(ib1); b2 = ldB(ib2); b3 = ldB(ib3);
       ib0 += 1u; ib1 += 1u; ib2 += 1u; ib3 += 1u;
     } else {
-      b0 = b[ib0]; b1 = b[ib0 + ldb4]; b2 = b[ib0 + 2u * ldb4]; b3 = b[ib0 + 3u * ldb4];
+      b0 = ldB(ib0); b1 = ldB(ib0 + ldb4); b2 = ldB(ib0 + 2u * ldb4); b3 = ldB(ib0 + 3u * ldb4);
       ib0 += 4u * ldb4;
     }
-    lo = step8(lo, a[ia0], b0, b1, b2, b3);
+    lo = step8(lo, ldA(ia0), b0, b1, b2, b3);
     ia0 += stepA;
     if (ROWS == 16u) {
-      hi = step8(hi, a[ia1], b0, b1, b2, b3);
+      hi = step8(hi, ldA(ia1), b0, b1, b2, b3);
       ia1 += stepA;
     }
   }

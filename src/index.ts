@@ -23,6 +23,7 @@ export { dropout } from './ops/dropout.js';
 export type { DropoutOptions } from './ops/dropout.js';
 export { reshape } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
+export { cast } from './ops/cast.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export { groupedMatmul } from './ops/grouped_matmul.js';
 export { lstmSequence } from './ops/lstm.js';

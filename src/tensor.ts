@@ -1,10 +1,16 @@
-// Tensor: a shape, a dtype (f32 or i32), a pooled GPU buffer, and for autograd the grad and
+// Tensor: a shape, a dtype (f32, i32, or f16 storage for matmul operands), a pooled GPU buffer, and for autograd the grad and
 // the node of the op that made it. Contiguous row-major storage.
 import { currentRuntime, rt } from './gpu/runtime.js';
 import type { BufferPool } from './gpu/pool.js';
 import type { GradNode } from './autograd.js';
+import { fromHalfBits } from './half.js';
 
-export type DType = 'f32' | 'i32';
+export type DType = 'f32' | 'i32' | 'f16';
+
+/** Bytes per element of a dtype. */
+export function dtypeBytes(dtype: DType): number {
+  return dtype === 'f16' ? 2 : 4;
+}
 export type Shape = readonly number[];
 
 export function shapeSize(shape: Shape): number {
@@ -80,7 +86,7 @@ export class Tensor {
   static empty(shape: Shape, dtype: DType = 'f32', origin?: string): Tensor {
     checkShape(shape);
     const what = () => `${origin ?? 'tensor'}: an ${dtype} tensor of shape ${fmtShape(shape)}`;
-    return new Tensor(shape, dtype, rt().pool.acquire(shapeSize(shape) * 4, what), { origin });
+    return new Tensor(shape, dtype, rt().pool.acquire(shapeSize(shape) * dtypeBytes(dtype), what), { origin });
   }
 
   get buffer(): GPUBuffer {
@@ -106,10 +112,15 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Copies the contents to the host. */
+  /** Copies the contents to the host (f16 as the f32 values they hold). */
   async data(): Promise<Float32Array | Int32Array> {
-    const bytes = await rt().read(this.buffer, this.size * 4);
-    return this.dtype === 'f32' ? new Float32Array(bytes) : new Int32Array(bytes);
+    const bytes = await rt().read(this.buffer, this.size * dtypeBytes(this.dtype));
+    if (this.dtype === 'i32') return new Int32Array(bytes);
+    if (this.dtype === 'f32') return new Float32Array(bytes);
+    const h = new Uint16Array(bytes);
+    const out = new Float32Array(this.size);
+    for (let i = 0; i < out.length; i++) out[i] = fromHalfBits(h[i]);
+    return out;
   }
 
   /** Nested arrays (for printing and small tests). */

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef, type MatmulRefOptions } from '../src/ref/matmul.js';
 import { vec4Eligible } from '../src/ops/matmul_kernel.js';
+import { nd } from '../src/ref/array.js';
+import { roundHalf } from '../src/half.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -19,7 +21,7 @@ function stored(M: number, K: number, N: number, tA: boolean, tB: boolean): [num
   return [tA ? [K, M] : [M, K], tB ? [N, K] : [K, N]];
 }
 
-async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions & { variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean }) {
+async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions & { variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean; f16A?: boolean; f16B?: boolean }) {
   const seed = freshSeed();
   const tA = !!o.transposeA;
   const tB = !!o.transposeB;
@@ -28,18 +30,24 @@ async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions 
     sa = [o.batch, ...sa];
     if (!o.sharedB) sb = [o.batch, ...sb];
   }
-  const a = f32(randomNd(sa, seed));
-  const b = f32(randomNd(sb, seed + 1));
+  let a = f32(randomNd(sa, seed));
+  let b = f32(randomNd(sb, seed + 1));
   const bias = o.bias ? f32(randomNd([N], seed + 2)) : undefined;
   const opts = { ...o, bias };
   const at = toTensor(a, true);
   const bt = toTensor(b, true);
   const biasT = bias ? toTensor(bias, true) : undefined;
-  const y = fl.matmul(at, bt, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
+  // f16 operands: the product reads the GPU's f16 copies, so the reference takes exactly
+  // those values; the gradients reach the f32 masters through the casts.
+  const a16 = o.f16A ? fl.cast(at, 'f16') : at;
+  const b16 = o.f16B ? fl.cast(bt, 'f16') : bt;
+  if (o.f16A) a = nd(await a16.data(), a.shape);
+  if (o.f16B) b = nd(await b16.data(), b.shape);
+  const y = fl.matmul(a16, b16, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
   const want = matmulRef(a, b, opts);
   const dy = f32(randomNd(want.shape, seed + 3));
   y.backward(toTensor(dy));
-  const tag = `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${tA} tB=${tB} batch=${o.batch ?? '-'} act=${o.activation ?? 'none'} seed=${seed}`;
+  const tag = `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${tA} tB=${tB} batch=${o.batch ?? '-'} act=${o.activation ?? 'none'}${o.f16A ? ' f16 A' : ''}${o.f16B ? ' f16 B' : ''} seed=${seed}`;
   const tol = { atol: 2e-5 * Math.sqrt(K + 1) + 1e-5, rtol: 1e-4 };
   expectClose(await y.data(), want, { ...tol, what: `matmul ${tag}`, shape: y.shape });
   const g = matmulBackwardRef(a, b, dy, opts);
@@ -69,6 +77,21 @@ describe('matmul forward and backward against the float64 reference', () => {
         if (aligned) await checkMatmul(12, 16, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
         else await checkMatmul(5, 33, 8, { transposeA: tA, transposeB: tB, batch: 4, sharedB: true, variant });
       }
+    });
+  }
+
+  for (const variant of ['scalar', 'shared', 'vec4', 'subgroup'] as const) {
+    it(`f16 operands (${variant}): A, B or both stored as f16, each transpose, batched; f32 accumulation and gradients`, async () => {
+      const aligned = variant === 'vec4' || variant === 'subgroup';
+      for (const [tA, tB] of TRANSPOSES) {
+        // Each combination compiles its own pipelines: one operand alone untransposed only.
+        for (const [f16A, f16B] of tA || tB ? [[true, true]] : [[true, false], [false, true], [true, true]]) {
+          const [M, K, N] = aligned ? raggedVec4(tA, tB) : [33, 37, 29];
+          await checkMatmul(M, K, N, { transposeA: tA, transposeB: tB, variant, f16A, f16B });
+        }
+      }
+      await checkMatmul(8, 12, 20, { batch: 3, variant, f16B: true });
+      await checkMatmul(12, 16, 8, { batch: 4, sharedB: true, variant, f16A: true, f16B: true, transposeB: true });
     });
   }
 

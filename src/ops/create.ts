@@ -3,6 +3,8 @@ import { rt } from '../gpu/runtime.js';
 import { Tensor, Storage, checkShape, fmtShape, shapeSize, type DType, type Shape } from '../tensor.js';
 import { rngFor } from '../random.js';
 import { fill } from './elementwise.js';
+import { requireF16 } from './dispatch.js';
+import { toHalfBits } from '../half.js';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
@@ -69,7 +71,8 @@ export function tensor(
       if (!Number.isInteger(flat[i])) throw new Error(`flstm: tensor(): i32 data must be integers, got ${flat[i]} at index ${i}`);
     }
   }
-  const host = dtype === 'f32' ? Float32Array.from(flat) : Int32Array.from(flat);
+  if (dtype === 'f16') requireF16('tensor()');
+  const host = dtype === 'f32' ? Float32Array.from(flat) : dtype === 'f16' ? Uint16Array.from(flat, toHalfBits) : Int32Array.from(flat);
   const t = Tensor.empty(shape, dtype, 'tensor');
   if (host.length > 0) rt().recorder.upload(t.buffer, host);
   if (host instanceof Int32Array) hostMirror.set(t.sharedStorage, host);
@@ -90,6 +93,7 @@ export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLi
   const host =
     t.dtype === 'f32'
       ? data instanceof Float32Array ? data : Float32Array.from(data)
+      : t.dtype === 'f16' ? Uint16Array.from(data, toHalfBits)
       : data instanceof Int32Array ? data : Int32Array.from(data);
   if (host.length > 0) rt().recorder.upload(t.buffer, host);
   // The host mirror of an i32 tensor follows its new values.
@@ -98,6 +102,7 @@ export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLi
 
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   checkShape(shape);
+  if (opts.dtype === 'f16') return tensor(new Float32Array(shapeSize(shape)).fill(value), shape, opts);
   const t = fill(shape, value);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;

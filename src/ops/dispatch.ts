@@ -1,5 +1,6 @@
 // Small helpers shared by the ops: grid folding, checks with clear messages, output allocation.
 import { Tensor, fmtShape, type DType, type Shape } from '../tensor.js';
+import { rt } from '../gpu/runtime.js';
 
 /** Workgroups for n invocations of `wg` each, folded into 2-D when over the per-dimension limit. */
 export function grid1d(n: number, wg = 256, maxPerDim = 65535): [number, number] {
@@ -24,4 +25,12 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 export function out(shape: Shape, dtype: DType, origin: string): Tensor {
   return Tensor.empty(shape, dtype, origin);
+}
+
+/** Throws unless the adapter can store f16 (the WebGPU feature shader-f16). */
+export function requireF16(op: string): void {
+  const info = rt().info;
+  if (!info.features.includes('shader-f16')) {
+    throw new Error(`flstm: ${op}: f16 storage needs the adapter feature shader-f16, which this adapter (${info.description || info.device || info.vendor}) lacks; use f32`);
+  }
 }

@@ -1,11 +1,13 @@
 // fl.matmul: 2-D and batched 3-D products with optional transposes and a fused epilogue
 // (bias add, activation). Backward: dA and dB as two more products of the same kernel.
+// A and B may be f16 (fl.cast); products accumulate and are stored in f32, and gradients
+// are f32.
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
-import { assertDType, assertTensor, out } from './dispatch.js';
+import { assertTensor, out, requireF16 } from './dispatch.js';
 import { unaryBackwardRaw } from './elementwise.js';
 import { reduceRaw } from './reduce.js';
-import { matmulRaw, type ActivationName, type MatmulVariant } from './matmul_kernel.js';
+import { matmulRaw, type ActivationName, type MatmulVariant, type OperandType } from './matmul_kernel.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -63,8 +65,10 @@ function dims(a: Tensor, b: Tensor, o: MatmulOptions): Dims {
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   assertTensor(a, 'matmul(a, b): a');
   assertTensor(b, 'matmul(a, b): b');
-  assertDType(a, 'f32', 'matmul', 'a');
-  assertDType(b, 'f32', 'matmul', 'b');
+  for (const [t, name] of [[a, 'a'], [b, 'b']] as const) {
+    if (t.dtype === 'f16') requireF16('matmul');
+    else if (t.dtype !== 'f32') throw new Error(`flstm: matmul: ${name} must be f32 or f16, got ${t.dtype} ${fmtShape(t.shape)}`);
+  }
   const d = dims(a, b, opts);
   const tA = !!opts.transposeA;
   const tB = !!opts.transposeB;
@@ -76,7 +80,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transA: tA, transB: tB,
     lda: tA ? d.M : d.K, ldb: tB ? d.K : d.N, ldc: d.N,
     strideA: d.M * d.K, strideB: d.bShared ? 0 : d.K * d.N, strideC: d.M * d.N,
-    strideBias: 0, activation: act, variant: opts.variant, strictVariant: true,
+    strideBias: 0, activation: act, variant: opts.variant, strictVariant: true, typeA: a.dtype as OperandType, typeB: b.dtype as OperandType,
   });
   const inputs = opts.bias ? [a, b, opts.bias] : [a, b];
   return record(c, 'matmul', inputs, (g) => {
@@ -91,6 +95,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 function matmulBackward(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, tB: boolean, variant?: MatmulVariant): (Tensor | null)[] {
   const { batch, M, N, K } = d;
+  const typeA = a.dtype as OperandType;
+  const typeB = b.dtype as OperandType;
   let da: Tensor | null = null;
   let db: Tensor | null = null;
   if (a.requiresGrad) {
@@ -98,10 +104,10 @@ function matmulBackward(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, 
     da = out(a.shape, 'f32', 'matmul.backward');
     const bSpec = { b: b.buffer, ldb: tB ? K : N, strideB: d.bShared ? 0 : K * N };
     if (!tA) {
-      matmulRaw({ a: dz.buffer, ...bSpec, c: da.buffer, M, N: K, K: N, batch, transA: false, transB: !tB, lda: N, ldc: K, strideA: M * N, strideC: M * K, variant });
+      matmulRaw({ a: dz.buffer, ...bSpec, c: da.buffer, M, N: K, K: N, batch, transA: false, transB: !tB, lda: N, ldc: K, strideA: M * N, strideC: M * K, variant, typeB });
     } else {
       // dA[k, m] = sum_n op(B)[k, n] dZ[m, n]: A-operand is op(B) (transposed store when tB).
-      matmulRaw({ a: b.buffer, lda: tB ? K : N, strideA: d.bShared ? 0 : K * N, b: dz.buffer, ldb: N, strideB: M * N, c: da.buffer, M: K, N: M, K: N, batch, transA: tB, transB: true, ldc: M, strideC: M * K, variant });
+      matmulRaw({ a: b.buffer, lda: tB ? K : N, strideA: d.bShared ? 0 : K * N, b: dz.buffer, ldb: N, strideB: M * N, c: da.buffer, M: K, N: M, K: N, batch, transA: tB, transB: true, ldc: M, strideC: M * K, variant, typeA: typeB });
     }
   }
   if (b.requiresGrad) {
@@ -110,9 +116,9 @@ function matmulBackward(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, 
     const target = d.bShared && batch > 1 ? out([batch, ...b.shape], 'f32', 'matmul.backward') : (db = out(b.shape, 'f32', 'matmul.backward'));
     const aSpec = { lda: tA ? M : K, strideA: M * K };
     if (!tB) {
-      matmulRaw({ a: a.buffer, ...aSpec, b: dz.buffer, ldb: N, strideB: M * N, c: target.buffer, M: K, N, K: M, batch, transA: !tA, transB: false, ldc: N, strideC: K * N, variant });
+      matmulRaw({ a: a.buffer, ...aSpec, b: dz.buffer, ldb: N, strideB: M * N, c: target.buffer, M: K, N, K: M, batch, transA: !tA, transB: false, ldc: N, strideC: K * N, variant, typeA });
     } else {
-      matmulRaw({ a: dz.buffer, lda: N, strideA: M * N, b: a.buffer, ldb: aSpec.lda, strideB: M * K, c: target.buffer, M: N, N: K, K: M, batch, transA: true, transB: tA, ldc: K, strideC: K * N, variant });
+      matmulRaw({ a: dz.buffer, lda: N, strideA: M * N, b: a.buffer, ldb: aSpec.lda, strideB: M * K, c: target.buffer, M: N, N: K, K: M, batch, transA: true, transB: tA, ldc: K, strideC: K * N, variant, typeB: typeA });
     }
     if (!db) {
       db = reduceRaw(target, 1, batch, K * N, 1, b.shape);

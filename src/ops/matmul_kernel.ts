@@ -17,16 +17,40 @@ export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
   shared: { name: 'matmul_shared', code: sharedSrc },
 };
 
+/** Element type of a matmul operand in memory: f32, or f16 (needs shader-f16; widened to f32 on load). */
+export type OperandType = 'f32' | 'f16';
+
 /**
- * A core with an epilogue appended (WGSL has no includes). `enable` directives must open
- * the module, so the core (which may hold one) goes first. Cached per (core, epilogue).
+ * Declares operand `name` at `binding` and its loader: the cores read A and B only through
+ * ldA/ldB, so one core serves f32 and f16 storage. Scalar cores load one element, vec4 cores
+ * four (index in units of 4 elements either way); products accumulate in f32.
+ */
+function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: OperandType): string {
+  const stored = vec4 ? (type === 'f16' ? 'vec4<f16>' : 'vec4f') : type;
+  const value = vec4 ? 'vec4f' : 'f32';
+  const load = type === 'f16' ? `${value}(${name}[i])` : `${name}[i]`;
+  return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${stored}>;\n` +
+    `fn ld${name.toUpperCase()}(i: u32) -> ${value} { return ${load}; }\n`;
+}
+
+/**
+ * A core with its operand prelude and an epilogue appended (WGSL has no includes).
+ * Directives must open the module: `enable f16` goes first, then the core (which may hold
+ * `enable subgroups`). Cached per (core, operand types, epilogue).
  */
 const composed = new Map<string, KernelSource>();
-export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource): KernelSource {
+export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32'): KernelSource {
   const core = MATMUL_CORES[variant];
-  const name = `${core.name}+${epilogue.name}`;
+  const types = typeA === 'f32' && typeB === 'f32' ? '' : `[${typeA},${typeB}]`;
+  const name = `${core.name}${types}+${epilogue.name}`;
   let k = composed.get(name);
-  if (!k) composed.set(name, (k = { name, code: `${core.code}\n// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}` }));
+  if (!k) {
+    const vec4 = variant === 'vec4' || variant === 'subgroup';
+    const code = (types ? 'enable f16;\n' : '') + core.code +
+      `\n// ---- operands: a ${typeA}, b ${typeB} ----\n` + operandPrelude('a', 1, vec4, typeA) + operandPrelude('b', 2, vec4, typeB) +
+      `// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}`;
+    composed.set(name, (k = { name, code }));
+  }
   return k;
 }
 
@@ -75,6 +99,9 @@ export interface MatmulSpec {
   variant?: MatmulVariant;
   /** With a forced variant: fail when it cannot run this product (else fall back to scalar). */
   strictVariant?: boolean;
+  /** Operands stored as f16 (the adapter must have shader-f16); C is always f32. */
+  typeA?: OperandType;
+  typeB?: OperandType;
 }
 
 const m4 = (x: number) => x % 4 === 0;
@@ -168,7 +195,7 @@ export function runMatmulCore(
     all.WG_X = wgX;
     all.ROWS = rows;
   }
-  rt().run(withEpilogue(variant, epilogue), {
+  rt().run(withEpilogue(variant, epilogue, s.typeA, s.typeB), {
     overrides: all,
     params: [
       s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB,
