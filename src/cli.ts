@@ -264,7 +264,7 @@ const COMMANDS: Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C saves a checkpoint and stops)',
-    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--steps N | --time LIMIT] [--out DIR] [--resume] [--seed S] [--log-every N] [--save-every N] [--eval-tokens N] [--vocab-size N | --min-count N | --vocab FILE] [--sample N] [--json]',
+    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--precision f32|f16] [--steps N | --time LIMIT] [--out DIR] [--resume] [--seed S] [--log-every N] [--save-every N] [--eval-tokens N] [--vocab-size N | --min-count N | --vocab FILE] [--sample N] [--json]',
     options: {
       ...DEVICE_OPTIONS,
       data: { type: 'string' }, cell: { type: 'string' }, factor: { type: 'string' }, groups: { type: 'string' },
@@ -274,6 +274,7 @@ const COMMANDS: Command[] = [
       time: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'save-every': { type: 'string' }, 'eval-tokens': { type: 'string' },
       'vocab-size': { type: 'string' }, 'min-count': { type: 'string' }, vocab: { type: 'string' }, sample: { type: 'string' },
+      precision: { type: 'string' },
     },
     optionHelp: [
       ['--data SPEC', `the corpus: ${fl.data.CORPUS_SPECS} (default brown)`],
@@ -291,6 +292,7 @@ const COMMANDS: Command[] = [
       ['--lr LR', 'learning rate (default 0.2; adam 0.002; sgd 1)'],
       ['--clip C', 'clip the LSTM weights\' gradients to this global norm (default 1.0; 0: none)'],
       ['--sampled S', 'sampled softmax with S samples (default 512; 0: full softmax)'],
+      ['--precision f32|f16', 'f16: the products read f16 copies of the weight matrices (f32 masters, gradients and optimizer; needs shader-f16; default f32)'],
       ['--steps N', 'train until step N (counting steps before a resume)'],
       ['--time LIMIT', 'train for this long: 90s, 10m, 2h (default 5m when --steps is not given)'],
       ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train, or runs/train-2... when taken)'],
@@ -511,6 +513,14 @@ function numOption(values: Values, cmd: string, name: string, def: number, check
   return v;
 }
 
+/** --precision: absent (f32) or f16; the configuration names it only when it is f16. */
+function precisionOption(values: Values): { precision?: 'f16' } {
+  const raw = values.precision as string | undefined;
+  if (raw === undefined || raw === 'f32') return {};
+  if (raw !== 'f16') throw new UsageError(`flstm train: --precision must be f32 or f16, got '${raw}'`);
+  return { precision: 'f16' };
+}
+
 /** The training configuration from `flstm train`'s options (defaults: a small G-LSTM on Brown). */
 function trainConfigFrom(values: Values): fl.train.TrainConfig {
   const v: Values = { cell: 'glstm', layers: '2', emb: '128', hidden: '512', proj: '128', ...values };
@@ -533,6 +543,7 @@ function trainConfigFrom(values: Values): fl.train.TrainConfig {
       cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
       factor: stack.factor, groups: stack.groups as number | number[] | undefined,
       dropout: numOption(values, 'train', 'dropout', 0.1, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+      ...precisionOption(values),
     },
     batch: intOption(values, 'train', 'batch') ?? 32,
     bptt: intOption(values, 'train', 'bptt') ?? 20,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
 import type { NDArray } from '../src/ref/array.js';
+import { roundHalf } from '../src/half.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -16,9 +17,12 @@ function f32Params(p: LstmRefParams): LstmRefParams {
   return q;
 }
 
-async function checkLayer(c: Case, variant?: fl.MatmulVariant) {
+async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   const seed = freshSeed();
   const ref = f32Params(randomLstmParams(c, seed, 0.4));
+  // f16 weights: the layer reads f16 copies of W, W1, W2, P; the reference takes their
+  // values, and the gradients reach the f32 masters through the casts.
+  if (f16) for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) ref[k] = { shape: ref[k]!.shape, data: ref[k]!.data.map(roundHalf) };
   const p = c.projSize;
   const x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
   const h0 = f32(randomNd([c.B, p], seed + 2, 0.5));
@@ -26,7 +30,11 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant) {
   const dy = f32(randomNd([c.T, c.B, p], seed + 4));
   const tensors: Record<string, fl.Tensor> = {};
   const weights: fl.LstmWeights = { b: (tensors.b = toTensor(ref.b, true)) };
-  for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) weights[k] = tensors[k] = toTensor(ref[k]!, true);
+  for (const k of ['W', 'W1', 'W2', 'P'] as const) {
+    if (!ref[k]) continue;
+    tensors[k] = toTensor(ref[k]!, true);
+    weights[k] = f16 ? fl.cast(tensors[k], 'f16') : tensors[k];
+  }
   const xt = toTensor(x, true);
   const h0t = toTensor(h0, true);
   const c0t = toTensor(c0, true);
@@ -34,7 +42,7 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant) {
   res.y.backward(toTensor(dy));
   const want = lstmForwardRef(ref, x, h0, c0);
   const g = lstmBackwardRef(ref, x, h0, c0, dy);
-  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.hasProj ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'} seed=${seed}`;
+  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.hasProj ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'}${f16 ? ' f16 weights' : ''} seed=${seed}`;
   const tol = { atol: 2e-5, rtol: 2e-4 };
   expectClose(await res.y.data(), want.y, { ...tol, what: `y ${tag}`, shape: res.y.shape });
   expectClose(await res.h.data(), want.h, { ...tol, what: `h_T ${tag}` });
@@ -78,6 +86,13 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
   for (const variant of [undefined, 'scalar', 'vec4', 'subgroup', 'shared'] as const) {
     it(`aligned sizes, every cell, ${variant ?? 'auto'} kernels`, async () => {
       for (const c of ALIGNED) await checkLayer(c, variant);
+    });
+  }
+
+  for (const variant of [undefined, 'scalar', 'shared'] as const) {
+    it(`f16 weight matrices (${variant ?? 'auto'} kernels): every cell against the reference on the f16 values`, async () => {
+      for (const c of ALIGNED) await checkLayer(c, variant, true);
+      await checkLayer(AWKWARD[0], variant, true);
     });
   }
 

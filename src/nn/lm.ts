@@ -17,7 +17,8 @@ import { sampleCandidates, sampledLogits } from '../ops/sampled_softmax.js';
 import { Module } from './module.js';
 import { uniform } from './init.js';
 import { zeros } from '../ops/create.js';
-import { LSTMStack, type LSTMState } from './lstm.js';
+import { LSTMStack, checkPrecision, type LSTMState, type Precision } from './lstm.js';
+import { cast } from '../ops/cast.js';
 import type { CellKind } from './params.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 
@@ -34,6 +35,8 @@ export interface LanguageModelOptions {
   dropout?: number;
   seed?: number;
   variant?: MatmulVariant;
+  /** 'f16': the LSTM weight matrices and the softmax weight are read as f16 copies (see nn.LSTM). */
+  precision?: Precision;
 }
 
 /** A table, the rows a batch touched, and the leaf holding those rows (its .grad after backward). */
@@ -57,6 +60,7 @@ export class LanguageModel extends Module {
   readonly softmaxW: Tensor;
   readonly softmaxB: Tensor;
   readonly dropoutRate: number;
+  readonly precision: Precision;
 
   constructor(o: LanguageModelOptions) {
     super();
@@ -64,10 +68,11 @@ export class LanguageModel extends Module {
     if (!(Number.isInteger(o.emb) && o.emb >= 1)) throw new Error(`flstm: LanguageModel: emb must be a positive integer, got ${o.emb}`);
     this.options = { ...o };
     this.dropoutRate = o.dropout ?? 0;
+    this.precision = checkPrecision(o.precision, 'LanguageModel');
     const seed = o.seed ?? 1;
     this.rnn = this.registerModule('rnn', new LSTMStack({
       layers: o.layers, inputSize: o.emb, hiddenSize: o.hidden, projSize: o.proj, cell: o.cell, factor: o.factor,
-      groups: o.groups, dropout: o.dropout, seed: seed + 1, variant: o.variant,
+      groups: o.groups, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision,
     }));
     const d = this.rnn.outputSize;
     this.embedding = this.registerParameter('embedding', uniform([o.vocabSize, o.emb], 0.05, seed + 2));
@@ -111,10 +116,10 @@ export class LanguageModel extends Module {
       const wRows = leafRows(this.softmaxW, cand.ids);
       const bRows = leafRows(noGrad(() => this.softmaxB.reshape([this.vocabSize, 1])), cand.ids);
       sparse.push({ table: this.softmaxW, ids: cand.ids, rows: wRows }, { table: this.softmaxB, ids: cand.ids, rows: bRows });
-      const logits = matmul(h, wRows, { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
+      const logits = matmul(h, this.stored(wRows), { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
       loss = softmaxCrossEntropy(sampledLogits(logits, cand), cand.targetCol);
     } else {
-      const logits = matmul(h, this.softmaxW, { transposeB: true, bias: this.softmaxB });
+      const logits = matmul(h, this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB });
       loss = softmaxCrossEntropy(logits, targets);
     }
     return { loss, state: next, sparse };
@@ -124,7 +129,7 @@ export class LanguageModel extends Module {
   logits(inputs: Int32Array, T: number, B: number, state?: LSTMState[]): { logits: Tensor; state: LSTMState[] } {
     return noGrad(() => {
       const { h, state: next } = this.hidden(this.embedding, inputs, T, B, state, 0);
-      return { logits: matmul(h, this.softmaxW, { transposeB: true, bias: this.softmaxB }), state: next };
+      return { logits: matmul(h, this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB }), state: next };
     });
   }
 
@@ -146,6 +151,11 @@ export class LanguageModel extends Module {
       const kept = embedding(logits, Int32Array.from(rows));
       return { loss: softmaxCrossEntropy(kept, Int32Array.from(rows, (i) => targets[i])), state: next, count: rows.length };
     });
+  }
+
+  /** A softmax weight as the products read it: itself, or its f16 copy. */
+  private stored(w: Tensor): Tensor {
+    return this.precision === 'f16' ? cast(w, 'f16') : w;
   }
 
   private checkBatch(inputs: Int32Array, targets: Int32Array, T: number, B: number): void {

@@ -19,6 +19,8 @@ import { Tensor } from '../tensor.js';
 import { zeros } from '../ops/create.js';
 import { dropout } from '../ops/dropout.js';
 import { lstmSequence, type LstmConfig, type LstmWeights } from '../ops/lstm.js';
+import { cast } from '../ops/cast.js';
+import { requireF16 } from '../ops/dispatch.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 import { Rng } from '../random.js';
 import { Module, ModuleList } from './module.js';
@@ -38,6 +40,22 @@ export interface LSTMOptions {
   seed?: number;
   /** Force one matmul kernel variant (tests, benches). */
   variant?: MatmulVariant;
+  /** Storage of the weight matrices in the products: see `Precision`. */
+  precision?: Precision;
+}
+
+/**
+ * 'f32' (the default), or 'f16': every forward casts the weight matrices to f16 copies that
+ * the products read (half the bytes; f32 accumulation). The parameters, their gradients and
+ * the optimizer stay f32. Needs the adapter feature shader-f16.
+ */
+export type Precision = 'f32' | 'f16';
+
+export function checkPrecision(p: unknown, who: string): Precision {
+  if (p === undefined || p === 'f32') return 'f32';
+  if (p !== 'f16') throw new Error(`flstm: ${who}: precision must be 'f32' or 'f16', got ${JSON.stringify(p)}`);
+  requireF16(`${who} with precision 'f16'`);
+  return p;
 }
 
 export interface LSTMState {
@@ -52,9 +70,11 @@ export class LSTM extends Module {
   readonly W2?: Tensor;
   readonly b: Tensor;
   readonly P?: Tensor;
+  readonly precision: Precision;
 
   constructor(o: LSTMOptions) {
     super();
+    this.precision = checkPrecision(o.precision, 'nn.LSTM');
     const cell = o.cell ?? 'lstm';
     const projSize = o.projSize ?? 0;
     checkLayerSizes({ cell, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize, factor: o.factor, groups: o.groups }, `nn.LSTM (${cell})`);
@@ -90,7 +110,8 @@ export class LSTM extends Module {
   forward(x: Tensor, state?: LSTMState): { y: Tensor; state: LSTMState } {
     const B = x.shape[1];
     const s = state ?? this.zeroState(B);
-    const w: LstmWeights = { W: this.W, W1: this.W1, W2: this.W2, b: this.b, P: this.P };
+    const m = (t: Tensor | undefined) => (t && this.precision === 'f16' ? cast(t, 'f16') : t);
+    const w: LstmWeights = { W: m(this.W), W1: m(this.W1), W2: m(this.W2), b: this.b, P: m(this.P) };
     const { y, h, c } = lstmSequence(x, s.h, s.c, w, this.config);
     // A zero state made here is an input of the recorded node (backward reads it); without
     // a node nothing will, so it can go now. Otherwise it goes with the enclosing fl.tidy.
@@ -115,6 +136,7 @@ export interface LSTMStackOptions {
   dropout?: number;
   seed?: number;
   variant?: MatmulVariant;
+  precision?: Precision;
 }
 
 /** Parses "4,8" or 4 or [4, 8] into what LSTMStack takes. */
@@ -143,7 +165,7 @@ export class LSTMStack extends Module {
     this.seedBase = rng.nextU32();
     this.layers = this.registerModule('layers', new ModuleList<LSTM>());
     for (const s of sizes) {
-      this.layers.push(new LSTM({ ...s, projSize: s.projSize, seed: rng.nextU32(), variant: o.variant }));
+      this.layers.push(new LSTM({ ...s, projSize: s.projSize, seed: rng.nextU32(), variant: o.variant, precision: o.precision }));
     }
   }
 

@@ -11,7 +11,7 @@ import type { TrainConfig } from './trainer.js';
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
   return {
     vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
-    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed,
+    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed, precision: c.model.precision,
   };
 }
 

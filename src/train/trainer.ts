@@ -34,6 +34,8 @@ export interface ModelConfig {
   factor?: number;
   groups?: number | number[];
   dropout: number;
+  /** 'f16': the products read f16 copies of the weight matrices (absent: f32). */
+  precision?: 'f32' | 'f16';
 }
 
 export interface TrainConfig {
@@ -199,7 +201,7 @@ const OPTION_NAMES: Record<string, string> = {
   data: '--data', batch: '--batch', bptt: '--bptt', optimizer: '--optimizer', lr: '--lr', clip: '--clip', sampled: '--sampled',
   seed: '--seed', maxVocab: '--vocab-size', minCount: '--min-count', vocabFile: '--vocab', 'model.cell': '--cell',
   'model.layers': '--layers', 'model.emb': '--emb', 'model.hidden': '--hidden', 'model.proj': '--proj',
-  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout',
+  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout', 'model.precision': '--precision',
 };
 
 /** The options that differ between two configurations, as "--lr 0.2 (checkpoint) vs 0.5 (now)". */
