@@ -75,6 +75,8 @@ export interface Summary {
   lmWordsPerSec: number | null;
   tfjsLmWordsPerSec: number | null;
   cells: { label: string; speedup: number; ideal: number; ofIdeal: number }[];
+  /** The LSTM step with f16 weight matrices over the f32 one (null: no shader-f16). */
+  f16Speedup: number | null;
 }
 
 export function summarize(kernels: KernelRow[], step: StepSuite | null, compare: LmCompare | null): Summary {
@@ -87,6 +89,7 @@ export function summarize(kernels: KernelRow[], step: StepSuite | null, compare:
     lmWordsPerSec: compare?.flstm?.wordsPerSec ?? null,
     tfjsLmWordsPerSec: compare?.tfjs?.wordsPerSec ?? null,
     cells: (step?.cells ?? []).filter((c) => c.speedup !== undefined && c.cell !== 'lstm').map((c) => ({ label: c.label, speedup: c.speedup!, ideal: c.ideal!, ofIdeal: c.ofIdeal! })),
+    f16Speedup: step?.cells.find((c) => c.precision === 'f16')?.speedup ?? null,
   };
 }
 
@@ -141,6 +144,7 @@ export function formatReport(r: SuiteResult): string {
   if (s.matmulGeomeanVsTfjs !== null) out.push(`  matmul, all shapes (geometric mean):            ${s.matmulGeomeanVsTfjs.toFixed(2)}x`);
   out.push(`  LM training step, flstm vs tfjs-layers words/s: ${s.lmStepVsTfjs === null ? '-' : `${s.lmStepVsTfjs.toFixed(2)}x (${s.lmWordsPerSec!.toFixed(0)} vs ${s.tfjsLmWordsPerSec!.toFixed(1)})`}   (target >= 10x)`);
   for (const c of s.cells) out.push(`  ${c.label.padEnd(14)} speed-up over LSTM ${c.speedup.toFixed(2)}x, ideal ${c.ideal.toFixed(2)}x: ${pct(c.ofIdeal)} of ideal   (target >= 80%)`);
+  if (s.f16Speedup !== null) out.push(`  LSTM step with f16 weight matrices:             ${s.f16Speedup.toFixed(2)}x the f32 step (opt-in: --precision f16)`);
   if (r.failures.length) out.push('', `FAILURES (${r.failures.length}):`, ...r.failures.map((f) => `  ${f}`));
   out.push('', `total ${r.totalSeconds.toFixed(0)} s`);
   return out.join('\n');

@@ -48,6 +48,8 @@ export interface CellSpec {
   cell: fl.CellKind;
   factor?: number;
   groups?: number;
+  /** 'f16': the products read f16 copies of the weight matrices. */
+  precision?: 'f16';
 }
 
 /** The cell comparison: the paper's setting in small (2 layers with projection, sampled softmax). */
@@ -58,6 +60,8 @@ export const STEP_CELLS: CellSpec[] = [
   { label: 'G-LSTM k=2', cell: 'glstm', groups: 2 },
   { label: 'G-LSTM k=4', cell: 'glstm', groups: 4 },
 ];
+/** Measured beside the cells where the adapter has shader-f16: the same LSTM with f16 weight matrices. */
+export const F16_CELL: CellSpec = { label: 'LSTM f16', cell: 'lstm', precision: 'f16' };
 /** The TensorFlow.js comparison: the issue's model (one LSTM layer of 512, no projection, full softmax). */
 export const COMPARE_MODEL: LmConfig = { vocab: 10000, emb: 256, layers: 1, hidden: 512, proj: 0, T: 20, B: 32, sampled: 0, optimizer: 'adagrad', lr: 0.2, clip: 0 };
 
@@ -66,6 +70,7 @@ export interface StepResult {
   cell: fl.CellKind;
   factor?: number;
   groups?: number;
+  precision?: 'f16';
   params: number;
   /** Matmul FLOPs of one step (forward + backward), and of its softmax alone. */
   gflop: number;
@@ -131,7 +136,7 @@ function batches(m: LmConfig, count: number, seed: number): { inputs: Int32Array
 function trainConfig(m: LmConfig, c: CellSpec): TrainConfig {
   return {
     data: 'synthetic', batch: m.B, bptt: m.T, optimizer: m.optimizer, lr: m.lr, clip: m.clip, sampled: m.sampled, seed: 1,
-    model: { cell: c.cell, layers: m.layers, emb: m.emb, hidden: m.hidden, proj: m.proj, factor: c.factor, groups: c.groups, dropout: 0 },
+    model: { cell: c.cell, layers: m.layers, emb: m.emb, hidden: m.hidden, proj: m.proj, factor: c.factor, groups: c.groups, dropout: 0, precision: c.precision },
   };
 }
 
@@ -161,6 +166,7 @@ class StepRunner {
     this.cfg = trainConfig(m, c);
     this.model = new LanguageModel({
       vocabSize: m.vocab, emb: m.emb, layers: m.layers, hidden: m.hidden, proj: m.proj, cell: c.cell, factor: c.factor, groups: c.groups, dropout: 0, seed: 1,
+      precision: c.precision,
     });
     this.opt = makeOptimizer(this.cfg, this.model);
     this.data = batches(m, count, 1000);
@@ -219,7 +225,7 @@ class StepRunner {
     const f = stepFlops(m, c, candidates);
     const ms = median(this.walls);
     return {
-      label: c.label, cell: c.cell, factor: c.factor, groups: c.groups, params: this.model.numParams(),
+      label: c.label, cell: c.cell, factor: c.factor, groups: c.groups, precision: c.precision, params: this.model.numParams(),
       gflop: f.total / 1e9, softmaxGflop: f.softmax / 1e9,
       ms, minMs: Math.min(...this.walls), encodeMs: median(this.encodes), gpuMs: this.gpuMs, topKernels: this.top,
       dispatches: this.dispatches / steps, submits: this.submits / steps,
@@ -267,7 +273,8 @@ export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
   const t0 = performance.now();
   let cells: StepResult[] = [];
   try {
-    cells = await measureSteps(ctx, STEP_MODEL, STEP_CELLS, steps);
+    const f16 = fl.info().features.includes('shader-f16') ? [F16_CELL] : [];
+    cells = await measureSteps(ctx, STEP_MODEL, [...STEP_CELLS, ...f16], steps);
     const base = cells[0];
     for (const r of cells) {
       if (!Number.isFinite(r.loss)) ctx.failures.push(`training step ${r.label}: the loss is ${r.loss}`);

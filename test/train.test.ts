@@ -154,6 +154,25 @@ describe('resume reproduces the uninterrupted run exactly', () => {
   });
 });
 
+describe('precision f16 (the products read f16 copies of the weight matrices)', () => {
+  it('tracks the f32 run step by step, is not identical to it, and resumes exactly', async () => {
+    const f16 = config({ model: { precision: 'f16' } });
+    expect(f16.model.precision).toBe('f16');
+    const { a: half, outA } = await resumeMatches(f16, 10, 5);
+    const ck = await loadCheckpoint<{ train: TrainConfig }>(join(outA, 'checkpoint'));
+    expect(ck.config.train.model.precision).toBe('f16');
+    const outF = runDir('f32');
+    await train(config(), { out: outF, steps: 10, logEvery: 1, evalTokens: 0 });
+    const full = trainRecords(outF);
+    let differ = 0;
+    for (let i = 0; i < 10; i++) {
+      expect(Math.abs(half[i].loss - full[i].loss) / full[i].loss, `step ${i + 1}: f16 ${half[i].loss} vs f32 ${full[i].loss}`).toBeLessThan(0.01);
+      if (half[i].loss !== full[i].loss) differ++;
+    }
+    expect(differ).toBeGreaterThan(0);
+  });
+});
+
 describe('One Billion Word format (lm1b:DIR)', () => {
   it('trains a few steps, resumes exactly (the stream is re-read and skipped), and evaluates every held-out token', async () => {
     const cfg = config({ data: `lm1b:${lm1bDir}`, model: { cell: 'lstm', groups: undefined, hidden: 16 }, sampled: 6, batch: 3, bptt: 4 });

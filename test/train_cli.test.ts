@@ -232,6 +232,7 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     expect(oneError(cli('train', '--bogus'), 2)).toMatch(/unknown option --bogus/);
     expect(oneError(cli('train', '--cell', 'bogus'), 2)).toMatch(/--cell must be one of lstm, flstm, glstm, got 'bogus'/);
     expect(oneError(cli('train', '--optimizer', 'x'), 2)).toMatch(/--optimizer must be adagrad, adam or sgd, got 'x'/);
+    expect(oneError(cli('train', '--precision', 'f8'), 2)).toMatch(/--precision must be f32 or f16, got 'f8'/);
     expect(oneError(cli('train', '--time', '5q'), 2)).toMatch(/--time must be a duration such as 90s, 10m, 2h or 1h30m, got '5q'/);
     expect(oneError(cli('train', '--dropout', '1.5'), 2)).toMatch(/--dropout must be a number in \[0, 1\), got '1.5'/);
     expect(oneError(cli('train', '--steps', '-3'), 2)).toMatch(/--steps/);
