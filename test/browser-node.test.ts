@@ -39,6 +39,10 @@ describe('kernel self-check cases', () => {
     for (const g of ['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'lstm']) {
       expect(results.some((r) => r.group === g && r.status === 'pass'), g).toBe(true);
     }
+    // lavapipe has shader-f16: the f16 operand cases run here.
+    const f16 = results.filter((r) => /f16/.test(r.name));
+    expect(f16.length).toBe(4);
+    for (const r of f16) expect(r.status, r.name).toBe('pass');
   });
 });
 

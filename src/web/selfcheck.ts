@@ -69,7 +69,7 @@ function close(got: ArrayLike<number>, want: NDArray | ArrayLike<number>, what: 
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
-async function checkMatmul(M: number, K: number, N: number, o: { tA?: boolean; tB?: boolean; variant?: MatmulVariant; batch?: number; sharedB?: boolean; bias?: boolean; activation?: 'none' | 'sigmoid' | 'tanh' | 'relu' }, seed: number) {
+async function checkMatmul(M: number, K: number, N: number, o: { tA?: boolean; tB?: boolean; variant?: MatmulVariant; batch?: number; sharedB?: boolean; bias?: boolean; activation?: 'none' | 'sigmoid' | 'tanh' | 'relu'; f16?: boolean }, seed: number) {
   const tA = !!o.tA;
   const tB = !!o.tB;
   let sa = tA ? [K, M] : [M, K];
@@ -78,14 +78,21 @@ async function checkMatmul(M: number, K: number, N: number, o: { tA?: boolean; t
     sa = [o.batch, ...sa];
     if (!o.sharedB) sb = [o.batch, ...sb];
   }
-  const a = randomNd(sa, seed);
-  const b = randomNd(sb, seed + 1);
+  let a = randomNd(sa, seed);
+  let b = randomNd(sb, seed + 1);
   const bias = o.bias ? randomNd([N], seed + 2) : undefined;
   const opts = { transposeA: tA, transposeB: tB, bias, activation: o.activation };
   const at = T(a, true);
   const bt = T(b, true);
   const biasT = bias ? T(bias, true) : undefined;
-  const y = fl.matmul(at, bt, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
+  // f16: both operands read as f16 copies; the reference takes the copies' values.
+  const a16 = o.f16 ? fl.cast(at, 'f16') : at;
+  const b16 = o.f16 ? fl.cast(bt, 'f16') : bt;
+  if (o.f16) {
+    a = { shape: a.shape, data: Float64Array.from(await a16.data()) };
+    b = { shape: b.shape, data: Float64Array.from(await b16.data()) };
+  }
+  const y = fl.matmul(a16, b16, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
   const want = matmulRef(a, b, opts);
   const dy = randomNd(want.shape, seed + 3);
   y.backward(T(dy));
@@ -149,6 +156,13 @@ export function selfCheckCases(): CheckCase[] {
         }
       }, variant === 'subgroup' ? noSubgroups : undefined);
     }
+  }
+  const noF16 = () => (fl.info().features.includes('shader-f16') ? null : 'the adapter has no shader-f16 (f16 storage is not available here)');
+  for (const variant of ['scalar', 'shared', 'vec4', 'subgroup'] as const) {
+    const aligned = variant === 'vec4' || variant === 'subgroup';
+    add('matmul', `${variant}, f16 A and B, each transpose`, async (seed) => {
+      for (const [tA, tB] of TRANSPOSES) await checkMatmul(aligned ? 36 : 33, aligned ? 40 : 37, aligned ? 68 : 29, { tA, tB, variant, f16: true }, seed + (tA ? 2 : 0) + (tB ? 1 : 0));
+    }, () => noF16() ?? (variant === 'subgroup' ? noSubgroups() : null));
   }
   add('matmul', 'batched 3-D, per-batch and shared B, each transpose', async (seed) => {
     for (const [tA, tB] of TRANSPOSES) {
