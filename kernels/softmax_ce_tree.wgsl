@@ -2,23 +2,20 @@
 // For row r of logits x [N, C] with target t = targets[r]:
 //   m = max_c x[r, c], s = sum_c exp(x[r, c] - m)
 //   loss[r] = log(s) + (m - x[r, t])                      (= logsumexp - x[r, t], stable)
-//   grad[r, c] = (exp(x[r, c] - m) / s - [c == t]) * invN (GRAD only; d mean-loss / d x)
 // Each invocation keeps an online (max, sum-exp) pair over columns lid, lid+256, ...; the 256
 // pairs are merged in a fixed order with three barriers (16 invocations merge 16 pairs each,
 // then one merges those 16): deterministic, and few barriers (slow on software drivers).
-// A target outside [0, C) gives loss NaN (bits from the uniform) and no one-hot term.
+// A target outside [0, C) gives loss NaN (bits from the uniform). The gradient is computed
+// in backward from these row losses (softmax_ce_grad.wgsl).
 // Bindings: 0 uniform {n = N, c = C, invN: f32, badBits = NaN bits}, 1 logits: array<f32>,
-//           2 targets: array<i32>, 3 loss: array<f32> [N], 4 grad: array<f32> [N, C].
+//           2 targets: array<i32>, 3 loss: array<f32> [N].
 // Dispatch: N workgroups of 256, folded into (x, y).
-// Reference: src/ref/softmax_ce.ts `softmaxCrossEntropyRef` (rows of `rowLosses`, grad).
-override GRAD: bool = true;
-
+// Reference: src/ref/softmax_ce.ts `softmaxCrossEntropyRef` (rows of `rowLosses`).
 struct Params { n: u32, c: u32, invN: f32, badBits: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> targets: array<i32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> grad: array<f32>;
 
 const LOWEST = -3.0e38; // a finite "minus infinity": exp(LOWEST - x) is 0, never NaN
 
@@ -82,12 +79,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       loss[row] = log(s) + (m - logits[base + t]);
     } else {
       loss[row] = bitcast<f32>(p.badBits);
-    }
-  }
-  if (GRAD) {
-    for (var c = lid; c < p.c; c += 256u) {
-      let q = exp(logits[base + c] - m) / s;
-      grad[base + c] = (q - select(0.0, 1.0, c == t)) * p.invN;
     }
   }
 }

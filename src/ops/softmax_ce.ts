@@ -1,20 +1,44 @@
-// Softmax cross-entropy, fused: one kernel computes each row's loss (a stable log-sum-exp)
-// and its gradient row (softmax - onehot) / N, saved for backward; the mean over rows is a
-// deterministic reduction. Backward scales the saved gradient by the upstream gradient,
-// read on the GPU (no host round-trip). Forward and backward side by side.
+// Softmax cross-entropy, fused: the forward computes each row's loss (a stable log-sum-exp)
+// and keeps the row losses; the mean over rows is a deterministic reduction. Backward
+// recomputes softmax - onehot from the row losses in one elementwise pass that also applies
+// the upstream gradient (read on the GPU, no host round-trip): no [N, C] gradient is held
+// from forward to backward, and no separate pass scales it. Forward and backward side by side.
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
 import { reduceRaw } from './reduce.js';
-import { mul } from './elementwise.js';
 import { checkRange, idsTensor, resolveIds, type Ids } from './embedding.js';
 import rowsSrc from '../../kernels/softmax_ce_rows.wgsl';
 import treeSrc from '../../kernels/softmax_ce_tree.wgsl';
+import gradSrc from '../../kernels/softmax_ce_grad.wgsl';
 
 const SOFTMAX_CE_ROWS: KernelSource = { name: 'softmax_ce_rows', code: rowsSrc };
 const SOFTMAX_CE_TREE: KernelSource = { name: 'softmax_ce_tree', code: treeSrc };
+
+/** The gradient kernel with its element prelude: rows read and written as vec4 when C % 4 == 0. */
+const gradKernel = (vec4: boolean): KernelSource => (vec4 ? GRAD_VEC4 : GRAD_SCALAR);
+const GRAD_SCALAR: KernelSource = {
+  name: 'softmax_ce_grad',
+  code: `@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
+const WIDTH = 1u;
+fn logitAt(i: u32) -> f32 { return logits[i]; }
+fn loadUnit(u: u32) -> vec4f { return vec4f(logits[u]); }
+fn storeUnit(u: u32, v: vec4f) { grad[u] = v.x; }
+${gradSrc}`,
+};
+const GRAD_VEC4: KernelSource = {
+  name: 'softmax_ce_grad_vec4',
+  code: `@group(0) @binding(1) var<storage, read> logits: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> grad: array<vec4f>;
+const WIDTH = 4u;
+fn logitAt(i: u32) -> f32 { return logits[i / 4u][i % 4u]; }
+fn loadUnit(u: u32) -> vec4f { return logits[u]; }
+fn storeUnit(u: u32, v: vec4f) { grad[u] = v; }
+${gradSrc}`,
+};
 
 /** Over this many classes a row gets a workgroup (tree merge); up to it, one invocation. */
 const TREE_MIN_CLASSES = 129;
@@ -51,19 +75,36 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Ids, opts: SoftmaxC
   const needGrad = isGradEnabled() && logits.requiresGrad;
 
   const rowLoss = out([N], 'f32', op);
-  const grad = needGrad ? out([N, C], 'f32', `${op}.grad`) : null;
   const { t: targetsT, temp } = idsTensor(r, `${op}.targets`);
   rt().run(tree ? SOFTMAX_CE_TREE : SOFTMAX_CE_ROWS, {
-    overrides: { GRAD: needGrad },
     params: [N, C, 1 / N, NAN_BITS],
     f32Mask: 0b100,
-    buffers: [logits.buffer, targetsT.buffer, rowLoss.buffer, grad ? grad.buffer : rt().dummy],
+    buffers: [logits.buffer, targetsT.buffer, rowLoss.buffer],
     workgroups: tree ? grid1d(N, 1) : grid1d(N, 64),
   });
-  if (temp) targetsT.dispose();
   const loss = reduceRaw(rowLoss, 1, N, 1, 1 / N, []);
-  rowLoss.dispose();
-  if (!grad) return loss;
-  // d loss / d logits = g * saved, with g the upstream scalar gradient (a [] or [1] tensor on the GPU).
-  return record(loss, op, [logits], (g) => [mul(grad, g)]);
+  const release = () => {
+    rowLoss.dispose();
+    if (temp) targetsT.dispose();
+  };
+  if (!needGrad) {
+    release();
+    return loss;
+  }
+  // d loss / d logits = g * (softmax - onehot) / N, with g the upstream scalar gradient.
+  const y = record(loss, op, [logits], (g) => {
+    const vec4 = C % 4 === 0;
+    const units = (N * C) / (vec4 ? 4 : 1);
+    const grad = out([N, C], 'f32', `${op}.grad`);
+    rt().run(gradKernel(vec4), {
+      params: [units, C, 1 / N, 0],
+      f32Mask: 0b100,
+      buffers: [logits.buffer, targetsT.buffer, rowLoss.buffer, g.buffer, grad.buffer],
+      workgroups: grid1d(units),
+    });
+    release();
+    return [grad];
+  });
+  if (!y.node) release(); // no backward will come (the tape is off)
+  return y;
 }
