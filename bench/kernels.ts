@@ -88,6 +88,42 @@ const matmulCase = (s: Shape, seed: number): Case => async (ctx, ceil) => {
 };
 
 // ---------------------------------------------------------------------------------------
+// matmul with f16 operands (shader-f16 adapters): the f32 product, B f16, A and B f16, by turns
+
+const matmulF16Case = (s: Shape, seed: number): Case => async (ctx, ceil) => {
+  const a = fl.tensor(randomData(s.M * s.K, seed), aShape(s)).keep();
+  const b = fl.tensor(randomData(s.K * s.N, seed + 1), bShape(s)).keep();
+  const a16 = fl.cast(a, 'f16').keep();
+  const b16 = fl.cast(b, 'f16').keep();
+  const opts = { transposeA: s.transposeA, transposeB: s.transposeB };
+  const pairs: [string, fl.Tensor, fl.Tensor][] = [['f32', a, b], ['B f16', a, b16], ['A, B f16', a16, b16]];
+  const outs: (fl.Tensor | null)[] = pairs.map(() => null);
+  const runs = pairs.map(([, x, y], i) => () => {
+    outs[i]?.dispose();
+    outs[i] = fl.matmul(x, y, opts).keep();
+  });
+  try {
+    // Each checked against float64 on the values it reads (the f16 copies where it reads them).
+    const errs: number[] = [];
+    for (const [i, [, x, y]] of pairs.entries()) {
+      runs[i]();
+      const ref = buildReference(s, await f32(x), await f32(y));
+      errs.push(checkMatmul(`flstm matmul (${pairs[i][0]})`, s, await f32(outs[i]!), ref));
+    }
+    const { timings } = await timeInterleaved(runs.map((run) => ({ run, sync: () => fl.sync() })), { targetMs: ctx.targetMs, warm: true });
+    const kernel = chooseVariant(specOf(s));
+    return pairs.slice(1).map(([label], j) => rowOf(ceil, {
+      group: 'matmul f16', name: `matmul ${s.name}, ${label}`, dims: dimsLabel(s), kernel, ms: timings[j + 1].medianMs, unit: 'GFLOP/s',
+      work: matmulFlops(s), reps: timings[j + 1].reps, vsF32: timings[0].medianMs / timings[j + 1].medianMs,
+      check: `vs float64 on the f16 values, max |err| ${errs[j + 1].toExponential(1)}; the f32 product ${fmtMs(timings[0].medianMs)} ms by turns`,
+    }));
+  } finally {
+    outs.forEach((o) => o?.dispose());
+    [a, b, a16, b16].forEach((t) => t.dispose());
+  }
+};
+
+// ---------------------------------------------------------------------------------------
 // grouped matmul
 
 const groupedCase = (k: number): Case => async (ctx, ceil) => {
@@ -368,10 +404,12 @@ const adagradCase: Case = async (ctx, ceil) => {
 
 // ---------------------------------------------------------------------------------------
 
-export function kernelCases(quick: boolean): [string, Case][] {
+/** `f16`: the adapter has shader-f16 (the f16-operand rows run). */
+export function kernelCases(quick: boolean, f16 = false): [string, Case][] {
   const mm: Shape[] = quick ? [sq(1024)] : [sq(1024), sq(1024, false, true), sq(1024, true, false), LSTM_FWD, LSTM_DX, LSTM_DW];
   return [
     ...mm.map((s, i): [string, Case] => [`matmul ${s.name}`, matmulCase(s, 11 + 2 * i)]),
+    ...(f16 ? (quick ? [sq(1024)] : [sq(1024), LSTM_FWD]).map((s, i): [string, Case] => [`matmul f16 ${s.name}`, matmulF16Case(s, 41 + 2 * i)]) : []),
     ...(quick ? [4] : [2, 4]).map((k): [string, Case] => [`grouped matmul k=${k}`, groupedCase(k)]),
     ['lstm layer', lstmLayerCase],
     ['embedding', embeddingCase],
@@ -382,7 +420,7 @@ export function kernelCases(quick: boolean): [string, Case][] {
 
 export async function runKernels(ctx: SuiteContext, ceil: Ceilings): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
-  for (const [name, run] of kernelCases(ctx.quick)) {
+  for (const [name, run] of kernelCases(ctx.quick, fl.info().features.includes('shader-f16'))) {
     const t0 = performance.now();
     try {
       const got = await run(ctx, ceil);

@@ -38,6 +38,8 @@ export interface KernelRow {
   ofPeak: number | null;
   /** What was checked against the float64 reference. */
   check: string;
+  /** f16-operand rows: the f32 product's time over this one's, timed by turns. */
+  vsF32?: number;
   reps: number;
   tfjs?: { ms: number; rate: number; ratio: number; reps: number };
 }
@@ -108,7 +110,7 @@ export function formatReport(r: SuiteResult): string {
     out.push(table(
       ['kernel', 'dims', 'ms', 'rate', 'unit', 'of peak', 'tfjs ms', 'tfjs rate', 'vs tfjs'],
       r.kernels.map((k) => [
-        k.name, k.dims, `${fmtMs(k.ms)}${k.timing === 'gpu' ? ' g' : ''}`, fmtG(k.rate), k.unit, pct(k.ofPeak),
+        k.vsF32 ? `${k.name} (${k.vsF32.toFixed(2)}x f32)` : k.name, k.dims, `${fmtMs(k.ms)}${k.timing === 'gpu' ? ' g' : ''}`, fmtG(k.rate), k.unit, pct(k.ofPeak),
         k.tfjs ? fmtMs(k.tfjs.ms) : '', k.tfjs ? fmtG(k.tfjs.rate) : '', k.tfjs ? `${k.tfjs.ratio.toFixed(2)}x` : '',
       ]),
       2,

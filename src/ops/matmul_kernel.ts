@@ -22,21 +22,24 @@ export type OperandType = 'f32' | 'f16';
 
 /**
  * Declares operand `name` at `binding` and its loader: the cores read A and B only through
- * ldA/ldB, so one core serves f32 and f16 storage. Scalar cores load one element, vec4 cores
- * four (index in units of 4 elements either way); products accumulate in f32.
+ * ldA/ldB, so one core serves f32 and f16 storage; products accumulate in f32. Scalar cores
+ * load one element, vec4 cores four (index in units of 4 elements either way).
+ * f16 operands are read as u32 words holding two halves each (unpack2x16float), not as f16
+ * values: the same bytes, but on a software driver every loaded component costs a bounds-
+ * checked load per SIMD lane, so two halves per component halve the cost of the loads.
  */
 function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: OperandType): string {
-  const stored = vec4 ? (type === 'f16' ? 'vec4<f16>' : 'vec4f') : type;
-  const value = vec4 ? 'vec4f' : 'f32';
-  const load = type === 'f16' ? `${value}(${name}[i])` : `${name}[i]`;
-  return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${stored}>;\n` +
-    `fn ld${name.toUpperCase()}(i: u32) -> ${value} { return ${load}; }\n`;
+  const decl = (stored: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${stored}>;\n`;
+  const fn = `fn ld${name.toUpperCase()}(i: u32)`;
+  if (type === 'f32') return decl(vec4 ? 'vec4f' : 'f32') + `${fn} -> ${vec4 ? 'vec4f' : 'f32'} { return ${name}[i]; }\n`;
+  if (vec4) return decl('vec2u') + `${fn} -> vec4f { let w = ${name}[i]; return vec4f(unpack2x16float(w.x), unpack2x16float(w.y)); }\n`;
+  return decl('u32') + `${fn} -> f32 { return unpack2x16float(${name}[i / 2u])[i % 2u]; }\n`;
 }
 
 /**
- * A core with its operand prelude and an epilogue appended (WGSL has no includes).
- * Directives must open the module: `enable f16` goes first, then the core (which may hold
- * `enable subgroups`). Cached per (core, operand types, epilogue).
+ * A core with its operand prelude and an epilogue appended (WGSL has no includes). The core
+ * goes first: it may open with a directive (`enable subgroups`). Cached per (core, operand
+ * types, epilogue).
  */
 const composed = new Map<string, KernelSource>();
 export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32'): KernelSource {
@@ -46,7 +49,7 @@ export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typ
   let k = composed.get(name);
   if (!k) {
     const vec4 = variant === 'vec4' || variant === 'subgroup';
-    const code = (types ? 'enable f16;\n' : '') + core.code +
+    const code = core.code +
       `\n// ---- operands: a ${typeA}, b ${typeB} ----\n` + operandPrelude('a', 1, vec4, typeA) + operandPrelude('b', 2, vec4, typeB) +
       `// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}`;
     composed.set(name, (k = { name, code }));
