@@ -1,7 +1,7 @@
-// bench/f16_ppl.ts: does training with f16 weight matrices reach the perplexity of f32?
+// bench/f16_ppl.ts: does training with f16 storage reach the perplexity of f32?
 // Trains the same model from the same seed twice, f32 then f16 (`--precision f16`: the
-// products read f16 copies of the LSTM and softmax weight matrices; masters, gradients and
-// the optimizer stay f32), and evaluates both on the validation split. f16 stays opt-in
+// matmuls read f16 copies of the LSTM and softmax weight matrices and of their inputs;
+// weights, recurrent state, gradients and the optimizer stay f32), and evaluates both on the validation split. f16 stays opt-in
 // until this ratio is 1.00 within noise on the corpora that matter.
 //
 //   npm run bench:f16                             # Brown, 300 steps each

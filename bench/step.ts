@@ -48,7 +48,7 @@ export interface CellSpec {
   cell: fl.CellKind;
   factor?: number;
   groups?: number;
-  /** 'f16': the products read f16 copies of the weight matrices. */
+  /** 'f16': the matmuls read f16 copies of the weight matrices and their inputs. */
   precision?: 'f16';
 }
 
@@ -60,7 +60,7 @@ export const STEP_CELLS: CellSpec[] = [
   { label: 'G-LSTM k=2', cell: 'glstm', groups: 2 },
   { label: 'G-LSTM k=4', cell: 'glstm', groups: 4 },
 ];
-/** Measured beside the cells where the adapter has shader-f16: the same LSTM with f16 weight matrices. */
+/** Measured beside the cells where the adapter has shader-f16: the same LSTM with --precision f16. */
 export const F16_CELL: CellSpec = { label: 'LSTM f16', cell: 'lstm', precision: 'f16' };
 /** The TensorFlow.js comparison: the model (one LSTM layer of 512, no projection, full softmax). */
 export const COMPARE_MODEL: LmConfig = { vocab: 10000, emb: 256, layers: 1, hidden: 512, proj: 0, T: 20, B: 32, sampled: 0, optimizer: 'adagrad', lr: 0.2, clip: 0 };

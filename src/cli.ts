@@ -292,7 +292,7 @@ const COMMANDS: Command[] = [
       ['--lr LR', 'learning rate (default 0.2; adam 0.002; sgd 1)'],
       ['--clip C', 'clip the LSTM weights\' gradients to this global norm (default 1.0; 0: none)'],
       ['--sampled S', 'sampled softmax with S samples (default 512; 0: full softmax)'],
-      ['--precision f32|f16', 'f16: the products read f16 copies of the weight matrices (f32 masters, gradients and optimizer; needs shader-f16; default f32)'],
+      ['--precision f32|f16', 'f16: the matmuls read f16 copies of the weight matrices and their inputs (f32 weights, gradients, optimizer and accumulation; needs shader-f16; default f32)'],
       ['--steps N', 'train until step N (counting steps before a resume)'],
       ['--time LIMIT', 'train for this long: 90s, 10m, 2h (default 5m when --steps is not given)'],
       ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train, or runs/train-2... when taken)'],

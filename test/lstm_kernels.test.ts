@@ -24,7 +24,7 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   // values, and the gradients reach the f32 masters through the casts.
   if (f16) for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) ref[k] = { shape: ref[k]!.shape, data: ref[k]!.data.map(roundHalf) };
   const p = c.projSize;
-  const x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
+  let x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
   const h0 = f32(randomNd([c.B, p], seed + 2, 0.5));
   const c0 = f32(randomNd([c.B, c.hiddenSize], seed + 3, 0.5));
   const dy = f32(randomNd([c.T, c.B, p], seed + 4));
@@ -38,7 +38,10 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   const xt = toTensor(x, true);
   const h0t = toTensor(h0, true);
   const c0t = toTensor(c0, true);
-  const res = fl.lstmSequence(xt, h0t, c0t, weights, { ...c, variant });
+  // f16: the input x is read as an f16 copy too (what nn.LSTM does with precision 'f16').
+  const x16 = f16 ? fl.cast(xt, 'f16') : xt;
+  if (f16) x = { shape: x.shape, data: Float64Array.from(await x16.data()) };
+  const res = fl.lstmSequence(x16, h0t, c0t, weights, { ...c, variant });
   res.y.backward(toTensor(dy));
   const want = lstmForwardRef(ref, x, h0, c0);
   const g = lstmBackwardRef(ref, x, h0, c0, dy);
@@ -90,7 +93,7 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
   }
 
   for (const variant of [undefined, 'scalar', 'shared'] as const) {
-    it(`f16 weight matrices (${variant ?? 'auto'} kernels): every cell against the reference on the f16 values`, async () => {
+    it(`f16 weight matrices and input (${variant ?? 'auto'} kernels): every cell against the reference on the f16 values`, async () => {
       for (const c of ALIGNED) await checkLayer(c, variant, true);
       await checkLayer(AWKWARD[0], variant, true);
     });

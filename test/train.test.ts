@@ -154,7 +154,7 @@ describe('resume reproduces the uninterrupted run exactly', () => {
   });
 });
 
-describe('precision f16 (the products read f16 copies of the weight matrices)', () => {
+describe('precision f16 (the matmuls read f16 copies of the weight matrices and their inputs)', () => {
   it('tracks the f32 run step by step, is not identical to it, and resumes exactly', async () => {
     const f16 = config({ model: { precision: 'f16' } });
     expect(f16.model.precision).toBe('f16');

@@ -35,7 +35,7 @@ export interface LanguageModelOptions {
   dropout?: number;
   seed?: number;
   variant?: MatmulVariant;
-  /** 'f16': the LSTM weight matrices and the softmax weight are read as f16 copies (see nn.LSTM). */
+  /** 'f16': the products read f16 copies of the weight matrices and of their inputs (see nn.LSTM). */
   precision?: Precision;
 }
 
@@ -116,10 +116,10 @@ export class LanguageModel extends Module {
       const wRows = leafRows(this.softmaxW, cand.ids);
       const bRows = leafRows(noGrad(() => this.softmaxB.reshape([this.vocabSize, 1])), cand.ids);
       sparse.push({ table: this.softmaxW, ids: cand.ids, rows: wRows }, { table: this.softmaxB, ids: cand.ids, rows: bRows });
-      const logits = matmul(h, this.stored(wRows), { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
+      const logits = matmul(this.stored(h), this.stored(wRows), { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
       loss = softmaxCrossEntropy(sampledLogits(logits, cand), cand.targetCol);
     } else {
-      const logits = matmul(h, this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB });
+      const logits = matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB });
       loss = softmaxCrossEntropy(logits, targets);
     }
     return { loss, state: next, sparse };
@@ -129,7 +129,7 @@ export class LanguageModel extends Module {
   logits(inputs: Int32Array, T: number, B: number, state?: LSTMState[]): { logits: Tensor; state: LSTMState[] } {
     return noGrad(() => {
       const { h, state: next } = this.hidden(this.embedding, inputs, T, B, state, 0);
-      return { logits: matmul(h, this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB }), state: next };
+      return { logits: matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB }), state: next };
     });
   }
 
@@ -153,7 +153,7 @@ export class LanguageModel extends Module {
     });
   }
 
-  /** A softmax weight as the products read it: itself, or its f16 copy. */
+  /** A softmax operand (the weight, or the LSTM output) as the products read it: itself, or its f16 copy. */
   private stored(w: Tensor): Tensor {
     return this.precision === 'f16' ? cast(w, 'f16') : w;
   }

@@ -45,9 +45,10 @@ export interface LSTMOptions {
 }
 
 /**
- * 'f32' (the default), or 'f16': every forward casts the weight matrices to f16 copies that
- * the products read (half the bytes; f32 accumulation). The parameters, their gradients and
- * the optimizer stay f32. Needs the adapter feature shader-f16.
+ * 'f32' (the default), or 'f16': every forward casts the weight matrices and the layer's
+ * input to f16 copies that the products read (half the bytes; f32 accumulation). The
+ * parameters, the recurrent state, every gradient and the optimizer stay f32. Needs the
+ * adapter feature shader-f16.
  */
 export type Precision = 'f32' | 'f16';
 
@@ -110,9 +111,9 @@ export class LSTM extends Module {
   forward(x: Tensor, state?: LSTMState): { y: Tensor; state: LSTMState } {
     const B = x.shape[1];
     const s = state ?? this.zeroState(B);
-    const m = (t: Tensor | undefined) => (t && this.precision === 'f16' ? cast(t, 'f16') : t);
+    const m = <T extends Tensor | undefined>(t: T): T => (t && this.precision === 'f16' ? cast(t, 'f16') as T : t);
     const w: LstmWeights = { W: m(this.W), W1: m(this.W1), W2: m(this.W2), b: this.b, P: m(this.P) };
-    const { y, h, c } = lstmSequence(x, s.h, s.c, w, this.config);
+    const { y, h, c } = lstmSequence(m(x), s.h, s.c, w, this.config);
     // A zero state made here is an input of the recorded node (backward reads it); without
     // a node nothing will, so it can go now. Otherwise it goes with the enclosing fl.tidy.
     if (!state && !y.node) {

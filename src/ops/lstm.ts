@@ -64,7 +64,9 @@ function expectShape(t: Tensor, shape: number[], what: string): void {
 
 export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, cfg: LstmConfig): LstmResult {
   assertTensor(x, 'lstm input x');
-  assertDType(x, 'f32', 'lstm', 'x');
+  // x may be an f16 copy (fl.cast): the products that read it (x·W, and X^T·dG for dW) read f16.
+  if (x.dtype === 'f16') requireF16('lstm');
+  else assertDType(x, 'f32', 'lstm', 'x');
   if (x.rank !== 3) throw new Error(`flstm: lstm: input must be [T, B, ${cfg.inputSize}], got ${fmtShape(x.shape)}`);
   const [T, B, pin] = x.shape;
   const { hiddenSize: n, projSize: p, hasProj } = cfg;
@@ -109,11 +111,11 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
   let Z: Tensor | null = null; // flstm: X·W1x, then += h·W1h per step: [T, B, r]
   if (cfg.cell === 'flstm') {
     Z = out([T, B, r], 'f32', 'lstm.z');
-    matmulRaw({ a: x.buffer, b: w.W1!.buffer, typeB: dt(w.W1!), c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
+    matmulRaw({ a: x.buffer, typeA: dt(x), b: w.W1!.buffer, typeB: dt(w.W1!), c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
       lda: pin, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, variant });
   } else {
     U = out([T, B, 4 * n], 'f32', 'lstm.u');
-    matmulRaw({ a: x.buffer, b: w.W!.buffer, typeB: dt(w.W!), c: U.buffer, bias: w.b.buffer, M: TB, N: G4, K: pkIn, batch: k,
+    matmulRaw({ a: x.buffer, typeA: dt(x), b: w.W!.buffer, typeB: dt(w.W!), c: U.buffer, bias: w.b.buffer, M: TB, N: G4, K: pkIn, batch: k,
       transA: false, transB: false, lda: pin, ldb: G4, ldc: 4 * n, strideA: pkIn, strideB: rows * G4, strideC: G4,
       strideBias: G4, variant });
   }
@@ -236,7 +238,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
       const xRows = dZ ? pin : pkIn;
       const hRows = dZ ? p : pk;
       const groupStride = dZ ? 0 : rows * G4;
-      matmulRaw({ a: x.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: xRows, N: cols, K: TB, batch: kk, transA: true, transB: false,
+      matmulRaw({ a: x.buffer, typeA: dt(x), b: dFirst.buffer, c: dFirstW.buffer, M: xRows, N: cols, K: TB, batch: kk, transA: true, transB: false,
         lda: pin, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pkIn, strideB: cols, strideC: groupStride, variant });
       matmulRaw({ a: h0.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: hRows, N: cols, K: B, batch: kk, transA: true, transB: false,
         lda: p, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pk, strideB: cols, strideC: groupStride, offC: xRows * cols, variant });

@@ -34,7 +34,7 @@ export interface ModelConfig {
   factor?: number;
   groups?: number | number[];
   dropout: number;
-  /** 'f16': the products read f16 copies of the weight matrices (absent: f32). */
+  /** 'f16': the matmuls read f16 copies of the weight matrices and their inputs (absent: f32). */
   precision?: 'f32' | 'f16';
 }
 
