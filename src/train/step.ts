@@ -15,6 +15,17 @@ export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOp
   };
 }
 
+/**
+ * The options of a saved model being loaded to evaluate, generate or train on in a new
+ * session: as saved, except that a model trained with f16 storage loads as f32 on an adapter
+ * without shader-f16 (its weights are f32; f16 only changes how the products read them).
+ */
+export function loadedModelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
+  const o = modelOptions(c, vocabSize);
+  if (o.precision === 'f16' && !fl.info().features.includes('shader-f16')) o.precision = 'f32';
+  return o;
+}
+
 export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
   // Clipping by global norm applies to the LSTM weights, as in the paper's code.
   const clip = c.clip > 0 ? { maxNorm: c.clip, params: (name: string) => name.startsWith('rnn.') } : null;

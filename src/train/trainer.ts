@@ -20,7 +20,7 @@ import { saveCheckpoint, loadCheckpoint, checkCompatible, type JsonValue } from 
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
 
 export { makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
 export type { StepBatch } from './step.js';
@@ -154,11 +154,11 @@ async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; confi
  * weights are checked first: a checkpoint of another shape is one message naming the tensor
  * and both shapes.
  */
-function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string): { model: LanguageModel; state?: LSTMState[] } {
+function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[] } {
   const weights: typeof ck.model = {};
   const stateEntries: typeof ck.model = {};
   for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
-  const model = new LanguageModel(modelOptions(train, config.vocabSize));
+  const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
     const expected: Record<string, { shape: number[] }> = {};
     for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
@@ -193,7 +193,7 @@ function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train:
 /** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const { ck, config, vocab } = await readLmCheckpoint(dir);
-  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir);
+  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true);
   return { model, config, vocab, state, optimizerState: ck.optimizer };
 }
 

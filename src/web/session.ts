@@ -14,7 +14,7 @@ import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
 import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
-import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from '../train/step.js';
+import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepSeed, trainStep } from '../train/step.js';
 
 export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
@@ -301,7 +301,7 @@ export class Session {
     const weights: ModelBundle['model'] = {};
     for (const [k, v] of Object.entries(bundle.model)) if (!k.startsWith('state.')) weights[k] = v;
     await this.exclusive(() => {
-      const model = new LanguageModel(modelOptions(config.train, config.vocabSize));
+      const model = new LanguageModel(loadedModelOptions(config.train, config.vocabSize));
       try {
         model.loadStateDict(weights);
       } catch (e) {
