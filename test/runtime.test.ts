@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { rt } from '../src/gpu/runtime.js';
 import { KernelCompileError } from '../src/gpu/pipelines.js';
+import { Uniform } from '../src/gpu/params.js';
+import { bindingKinds } from '../src/gpu/layouts.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
@@ -66,6 +68,35 @@ describe('WGSL compile errors', () => {
   it('a kernel that compiles passes the check', async () => {
     const code = '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; }';
     await expect(rt().pipelines.check({ name: 'fine', code })).resolves.toBeUndefined();
+  });
+});
+
+describe('kernel bindings (explicit layouts from the WGSL declarations)', () => {
+  const KERNEL = {
+    name: 'test_bindings',
+    code: `// @group(0) @binding(5) var<storage, read> commented: array<f32>;  (ignored)
+struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> q: P;
+@compute @workgroup_size(1) fn main() { y[0] = f32(p.a) + p.b; y[1] = f32(q.a) + q.b; }`,
+  };
+
+  it('reads both uniform blocks from the parameter ring and reports mismatched bindings clearly', async () => {
+    const y = fl.zeros([4]);
+    rt().run(KERNEL, { params: [7, 0.5], f32Mask: 0b10, buffers: [y.buffer, new Uniform([40, 0.25], 0b10)], workgroups: [1] });
+    expect(Array.from(await y.data()).slice(0, 2)).toEqual([7.5, 40.25]);
+    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings declares 3 bindings but 2 were given/);
+    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(/binding 2 is a uniform, but a storage buffer was given/);
+    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [new Uniform([1]), y.buffer], workgroups: [1] })).toThrow(/binding 1 is a storage buffer, but uniform parameters were given/);
+    y.dispose();
+  });
+
+  it('parses binding kinds, ignoring comments, and rejects gaps and duplicates', () => {
+    expect(bindingKinds('k', KERNEL.code)).toEqual(['u', 'w', 'u']);
+    expect(bindingKinds('k', '@group(0) @binding(0) var<storage> a: array<f32>;\n@group(0) @binding(1) var<storage, read> b: array<f32>;')).toEqual(['r', 'r']);
+    expect(() => bindingKinds('gap', '@group(0) @binding(1) var<storage, read> b: array<f32>;')).toThrow(/kernel gap skips @binding\(0\)/);
+    expect(() => bindingKinds('dup', '@group(0) @binding(0) var<uniform> p: vec4u;\n@group(0) @binding(0) var<uniform> q: vec4u;')).toThrow(/kernel dup declares @binding\(0\) twice/);
   });
 });
 

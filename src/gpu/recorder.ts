@@ -57,7 +57,7 @@ export class Recorder {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       if ((e instanceof Uniform) !== (layout.kinds[i] === 'u')) {
-        throw new Error(`flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters' : 'a storage buffer'} were given`);
+        throw new Error(`flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters were' : 'a storage buffer was'} given`);
       }
       key += e instanceof Uniform ? ',u' : ',' + bufferId(e);
     }

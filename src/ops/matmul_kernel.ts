@@ -17,7 +17,7 @@ export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
   shared: { name: 'matmul_shared', code: sharedSrc },
 };
 
-/** Element type of a matmul operand in memory: f32, or f16 (needs shader-f16; widened to f32 on load). */
+/** Element type of a matmul operand in memory: f32, or f16 (made by fl.cast; widened to f32 on load). */
 export type OperandType = 'f32' | 'f16';
 
 /**
