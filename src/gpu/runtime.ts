@@ -1,5 +1,5 @@
-// The engine's GPU runtime: one device, its limits, the buffer pool, the pipeline and
-// parameter caches and the command recorder. `fl.init()` makes it; ops use `rt()`.
+// The engine's GPU runtime: one device, its limits, the buffer pool, the pipeline cache,
+// the command recorder (with the parameter ring). `fl.init()` makes it; ops use `rt()`.
 import { findAdapter, type AdapterRequest } from './adapter.js';
 import { BufferPool } from './pool.js';
 import { Uniform } from './params.js';
