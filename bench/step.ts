@@ -242,8 +242,13 @@ class StepRunner {
   }
 }
 
-/** `warm` warm-up steps, then `steps` timed steps of each cell taken in turn, then one profiled step each. */
-export async function measureSteps(ctx: SuiteContext, m: LmConfig, cells: CellSpec[], steps: number, warm = ctx.quick ? 2 : 3): Promise<StepResult[]> {
+/**
+ * `warm` warm-up steps, then `steps` timed steps of each cell taken in turn, then one profiled
+ * step each. Models stepped by turns share the buffer pool: their first few steps settle
+ * which buffers each one's temporaries get (and make those bind groups); the full suite warms
+ * up past that, so the timed steps show the steady state.
+ */
+export async function measureSteps(ctx: SuiteContext, m: LmConfig, cells: CellSpec[], steps: number, warm = ctx.quick ? 2 : 5): Promise<StepResult[]> {
   const runners: StepRunner[] = [];
   try {
     for (const c of cells) {
