@@ -7,6 +7,8 @@
 // Bindings: 0 uniform {n, d, lr: f32, momentum: f32, clipped}, 1 w (read_write), 2 grad (read),
 //           3 vel (read_write; unused without MOMENTUM), 4 stats: Stats (read, from
 //           optim_norm_finalize.wgsl), 5 ids: array<i32> (read; unused when dense).
+// E (f32 or vec4f) and W (elements per invocation, 1 or 4) come from the prelude in
+// src/optim/width.ts; n counts invocations (elements / W); W = 4 needs n and d multiples of 4.
 // Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y).
 // Reference: src/ref/optim.ts `sgdRef`.
 override SPARSE: bool = false;
@@ -18,9 +20,9 @@ struct Stats {
   beta1Power: f32, beta2Power: f32, nonFinite: u32, attempts: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> w: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read_write> vel: array<f32>;
+@group(0) @binding(1) var<storage, read_write> w: array<E>;
+@group(0) @binding(2) var<storage, read> grad: array<E>;
+@group(0) @binding(3) var<storage, read_write> vel: array<E>;
 @group(0) @binding(4) var<storage, read> stats: Stats;
 @group(0) @binding(5) var<storage, read> ids: array<i32>;
 
@@ -29,7 +31,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.n || stats.finite == 0u) { return; }
   var j = i;
-  if (SPARSE) { j = u32(ids[i / p.d]) * p.d + i % p.d; }
+  if (SPARSE) { j = u32(ids[i * W / p.d]) * (p.d / W) + (i * W % p.d) / W; }
   var g = grad[i];
   if (p.clipped != 0u) { g *= stats.scale; }
   if (MOMENTUM) {

@@ -4,12 +4,14 @@
 // shared-memory tree, and writes partials[offset + w]. The chunk and the number of
 // workgroups depend on n only, so the order of additions is fixed: bit-for-bit reproducible,
 // no atomics.
-// Bindings: 0 uniform {n, chunk, offset}, 1 x: array<f32> (read), 2 partials: array<f32>.
+// E (f32 or vec4f), W (elements per invocation) and hsum come from the prelude in
+// src/optim/width.ts; n and chunk count E units.
+// Bindings: 0 uniform {n, chunk, offset}, 1 x: array<E> (read), 2 partials: array<f32>.
 // Dispatch: ceil(n / chunk) workgroups of 256 (at most 4096, 1-D).
 // Reference: src/ref/optim.ts `globalNormRef`.
 struct Params { n: u32, chunk: u32, offset: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<E>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 
 var<workgroup> part: array<f32, 256>;
@@ -21,7 +23,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var s = 0.0;
   for (var i = start + lid; i < end; i += 256u) {
     let v = x[i];
-    s += v * v;
+    s += hsum(v * v);
   }
   part[lid] = s;
   workgroupBarrier();

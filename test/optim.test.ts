@@ -297,6 +297,10 @@ describe('sparse row updates', () => {
     { kind: 'adam', opts: { lr: 0.01 }, V: 1000, D: 7, P: 33 },
     { kind: 'sgd', opts: { lr: 0.1, momentum: 0.9 }, V: 33, D: 7, P: 1 },
     { kind: 'sgd', opts: { lr: 0.1 }, V: 33, D: 7, P: 7 },
+    // Rows of a multiple of 4: the vec4 update kernels.
+    { kind: 'adagrad', opts: { lr: 0.2 }, V: 50, D: 8, P: 24 },
+    { kind: 'adam', opts: { lr: 0.01 }, V: 50, D: 12, P: 9 },
+    { kind: 'sgd', opts: { lr: 0.1, momentum: 0.9 }, V: 50, D: 4, P: 9 },
   ];
   for (const c of cases) {
     it(`${c.kind} ${JSON.stringify(c.opts)}, table [${c.V}, ${c.D}], ${c.P} ids with repeats: only those rows (and state rows) change`, async () => {

@@ -2,6 +2,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { grid1d } from '../ops/dispatch.js';
+import { useVec4, widthKernel } from './width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adagradSrc from '../../kernels/optim_adagrad.wgsl';
 
@@ -30,9 +31,11 @@ export class Adagrad extends Optimizer {
   }
 
   protected encodeUpdate(a: UpdateArgs): void {
-    const n = a.grad.size;
+    // n: invocations, one element each or four (see width.ts).
+    const vec4 = useVec4(a.grad.size, a.ids ? a.d : null);
+    const n = a.grad.size / (vec4 ? 4 : 1);
     const r = rt();
-    r.run(ADAGRAD, {
+    r.run(widthKernel(ADAGRAD, vec4), {
       overrides: { SPARSE: a.ids !== null },
       params: [n, a.d, this.lr, this.eps, a.clipped ? 1 : 0],
       f32Mask: 0b1100,

@@ -2,6 +2,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { grid1d } from '../ops/dispatch.js';
+import { useVec4, widthKernel } from './width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adamSrc from '../../kernels/optim_adam.wgsl';
 
@@ -35,9 +36,11 @@ export class Adam extends Optimizer {
   }
 
   protected encodeUpdate(a: UpdateArgs): void {
-    const n = a.grad.size;
+    // n: invocations, one element each or four (see width.ts).
+    const vec4 = useVec4(a.grad.size, a.ids ? a.d : null);
+    const n = a.grad.size / (vec4 ? 4 : 1);
     const r = rt();
-    r.run(ADAM, {
+    r.run(widthKernel(ADAM, vec4), {
       overrides: { SPARSE: a.ids !== null },
       params: [n, a.d, this.lr, this.beta1, this.beta2, 1 - this.beta1, 1 - this.beta2, this.eps, a.clipped ? 1 : 0],
       f32Mask: 0b11111100,

@@ -5,6 +5,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { Tensor } from '../tensor.js';
+import { useVec4, widthKernel } from './width.js';
 import sqnormSrc from '../../kernels/optim_sqnorm.wgsl';
 import finalizeSrc from '../../kernels/optim_norm_finalize.wgsl';
 
@@ -26,7 +27,7 @@ export function initialStats(): Float32Array {
   return f;
 }
 
-/** Elements per workgroup of the partial-sum pass: a function of n only (fixed summation order). */
+/** Units (elements or vec4s) per workgroup of the partial-sum pass: a function of the size only (fixed summation order). */
 const MIN_CHUNK = 16384;
 const MAX_GROUPS = 4096;
 function chunking(n: number): { groups: number; chunk: number } {
@@ -57,15 +58,17 @@ export function encodeNormPass(o: NormPassOptions): void {
   let total = 0;
   let nClip = 0;
   const plan = all.map((g, k) => {
-    const c = chunking(g.size);
+    const vec4 = useVec4(g.size, null);
+    const units = g.size / (vec4 ? 4 : 1);
+    const c = chunking(units);
     const offset = total;
     total += c.groups;
     if (k < nClipTensors) nClip = total;
-    return { g, offset, ...c };
+    return { g, offset, vec4, units, ...c };
   });
   const partials = total > 0 ? Tensor.empty([total], 'f32', 'optim.norm.partials') : null;
-  for (const { g, offset, groups, chunk } of plan) {
-    r.run(SQNORM, { params: [g.size, chunk, offset], buffers: [g.buffer, partials!.buffer], workgroups: [groups] });
+  for (const { g, offset, vec4, units, groups, chunk } of plan) {
+    r.run(widthKernel(SQNORM, vec4), { params: [units, chunk, offset], buffers: [g.buffer, partials!.buffer], workgroups: [groups] });
   }
   const clip = o.maxNorm !== null;
   r.run(FINALIZE, {

@@ -2,6 +2,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { grid1d } from '../ops/dispatch.js';
+import { useVec4, widthKernel } from './width.js';
 import { Tensor } from '../tensor.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import sgdSrc from '../../kernels/optim_sgd.wgsl';
@@ -30,10 +31,12 @@ export class SGD extends Optimizer {
   }
 
   protected encodeUpdate(a: UpdateArgs): void {
-    const n = a.grad.size;
+    // n: invocations, one element each or four (see width.ts).
+    const vec4 = useVec4(a.grad.size, a.ids ? a.d : null);
+    const n = a.grad.size / (vec4 ? 4 : 1);
     const r = rt();
     const m = this.momentum > 0;
-    r.run(SGD_KERNEL, {
+    r.run(widthKernel(SGD_KERNEL, vec4), {
       overrides: { SPARSE: a.ids !== null, MOMENTUM: m },
       params: [n, a.d, this.lr, this.momentum, a.clipped ? 1 : 0],
       f32Mask: 0b1100,
