@@ -18,7 +18,11 @@ export function reduceRaw(x: Tensor, outer: number, len: number, inner: number, 
   const y = out(shape, 'f32', 'sum');
   const outputs = outer * inner;
   // Few outputs over a long axis: a workgroup tree per output; otherwise a loop per output.
-  const tree = outputs < 2048 && len >= 64;
+  // "Few" is relative to the lanes the adapter runs at once: a GPU's thousands, or the 8 per
+  // core of a software driver, where a tree's barriers cost more than a loop (the sampled
+  // softmax's bias gradient, ~1000 outputs over 640 rows, went from ~15 to ~3 ms on lavapipe).
+  const fewOutputs = rt().info.software ? 16 : 2048;
+  const tree = outputs < fewOutputs && len >= 64;
   rt().run(tree ? REDUCE_TREE : REDUCE_ROWS, {
     params: [outer, len, inner, alpha],
     f32Mask: 0b1000,
