@@ -6,6 +6,7 @@ import { rt } from '../src/gpu/runtime.js';
 import { KernelCompileError } from '../src/gpu/pipelines.js';
 import { Uniform } from '../src/gpu/params.js';
 import { bindingKinds } from '../src/gpu/layouts.js';
+import { gpuWait } from '../src/gpu/wait.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
@@ -68,6 +69,22 @@ describe('WGSL compile errors', () => {
   it('a kernel that compiles passes the check', async () => {
     const code = '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; }';
     await expect(rt().pipelines.check({ name: 'fine', code })).resolves.toBeUndefined();
+  });
+});
+
+describe('gpuWait (waiting for the GPU without spinning the event loop)', () => {
+  it('resolves with the value, rejects with the error, and lets timers and the GPU finish', async () => {
+    expect(await gpuWait(Promise.resolve(5))).toBe(5);
+    await expect(gpuWait(Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    const late = new Promise<string>((r) => setTimeout(() => r('late'), 20));
+    expect(await gpuWait(late)).toBe('late');
+    const x = fl.randn([256, 256], { seed: 3 });
+    const y = fl.matmul(x, x);
+    rt().recorder.submit();
+    await gpuWait(rt().device.queue.onSubmittedWorkDone());
+    expect((await y.data()).every(Number.isFinite)).toBe(true);
+    x.dispose();
+    y.dispose();
   });
 });
 

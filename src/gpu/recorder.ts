@@ -9,6 +9,7 @@ import { bufferId } from './pool.js';
 import type { PipelineCache } from './pipelines.js';
 import { ParamRing, Uniform, UNIFORM_WINDOW } from './params.js';
 import type { Profiler } from './profiler.js';
+import { gpuWait } from './wait.js';
 
 /** Submit after this many dispatches even without a readback, to bound the encoder's size. */
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
@@ -151,7 +152,7 @@ export class Recorder {
     this.copy(src, srcOffset, staging, 0, size);
     this.submit();
     this.stats.readbacks++;
-    await staging.mapAsync(0x1 /* GPUMapMode.READ */);
+    await gpuWait(staging.mapAsync(0x1 /* GPUMapMode.READ */));
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
     let list = this.readbackPool.get(size);
@@ -164,6 +165,6 @@ export class Recorder {
   /** Waits until everything submitted so far has run (benchmarks). */
   async finish(): Promise<void> {
     this.submit();
-    await this.device.queue.onSubmittedWorkDone();
+    await gpuWait(this.device.queue.onSubmittedWorkDone());
   }
 }
