@@ -7,7 +7,7 @@
 // Bindings: 0 uniform {n, d, lr: f32, momentum: f32, clipped}, 1 w (read_write), 2 grad (read),
 //           3 vel (read_write; unused without MOMENTUM), 4 stats: Stats (read, from
 //           optim_norm_finalize.wgsl), 5 ids: array<i32> (read; unused when dense).
-// E (f32 or vec4f) and W (elements per invocation, 1 or 4) come from the prelude in
+// E (f32 or vec4f), W (elements per invocation, 1 or 4) and sparseIndex come from the prelude in
 // src/optim/width.ts; n counts invocations (elements / W); W = 4 needs n and d multiples of 4.
 // Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y).
 // Reference: src/ref/optim.ts `sgdRef`.
@@ -31,7 +31,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.n || stats.finite == 0u) { return; }
   var j = i;
-  if (SPARSE) { j = u32(ids[i * W / p.d]) * (p.d / W) + (i * W % p.d) / W; }
+  if (SPARSE) { j = sparseIndex(i, ids[i * W / p.d], p.d); }
   var g = grad[i];
   if (p.clipped != 0u) { g *= stats.scale; }
   if (MOMENTUM) {

@@ -15,7 +15,7 @@ import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out, requireF16 } from './dispatch.js';
 import { reduceRaw } from './reduce.js';
-import { matmulRaw, runMatmulCore, type MatmulVariant, type OperandType } from './matmul_kernel.js';
+import { matmulRaw, operandType, runMatmulCore, type MatmulVariant } from './matmul_kernel.js';
 import cellStoreSrc from '../../kernels/lstm_cell_store.wgsl';
 import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
 
@@ -53,8 +53,6 @@ export interface LstmResult {
   h: Tensor;
   c: Tensor;
 }
-
-const dt = (t: Tensor): OperandType => (t.dtype === 'f16' ? 'f16' : 'f32');
 
 function expectShape(t: Tensor, shape: number[], what: string): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -111,11 +109,11 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
   let Z: Tensor | null = null; // flstm: X·W1x, then += h·W1h per step: [T, B, r]
   if (cfg.cell === 'flstm') {
     Z = out([T, B, r], 'f32', 'lstm.z');
-    matmulRaw({ a: x.buffer, typeA: dt(x), b: w.W1!.buffer, typeB: dt(w.W1!), c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
+    matmulRaw({ a: x.buffer, typeA: operandType(x), b: w.W1!.buffer, typeB: operandType(w.W1!), c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
       lda: pin, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, variant });
   } else {
     U = out([T, B, 4 * n], 'f32', 'lstm.u');
-    matmulRaw({ a: x.buffer, typeA: dt(x), b: w.W!.buffer, typeB: dt(w.W!), c: U.buffer, bias: w.b.buffer, M: TB, N: G4, K: pkIn, batch: k,
+    matmulRaw({ a: x.buffer, typeA: operandType(x), b: w.W!.buffer, typeB: operandType(w.W!), c: U.buffer, bias: w.b.buffer, M: TB, N: G4, K: pkIn, batch: k,
       transA: false, transB: false, lda: pin, ldb: G4, ldc: 4 * n, strideA: pkIn, strideB: rows * G4, strideC: G4,
       strideBias: G4, variant });
   }
@@ -126,20 +124,20 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
       new Uniform([n, ldAdd, offAdd, t * B * n, t * B * 4 * n, (t + 1) * B * n, hasProj ? t * B * n : 0, 0]);
     if (cfg.cell === 'flstm') {
       // z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue.
-      matmulRaw({ a: hPrev, b: w.W1!.buffer, typeB: dt(w.W1!), c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
+      matmulRaw({ a: hPrev, b: w.W1!.buffer, typeB: operandType(w.W1!), c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
         lda: p, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: offH, offB: pin * r, offC: t * B * r,
         accumulate: true, variant });
-      runMatmulCore({ a: Z!.buffer, b: w.W2!.buffer, typeB: dt(w.W2!), M: B, N: 4 * n, K: r, batch: 1, transA: false, transB: false,
+      runMatmulCore({ a: Z!.buffer, b: w.W2!.buffer, typeB: operandType(w.W2!), M: B, N: 4 * n, K: r, batch: 1, transA: false, transB: false,
         lda: r, ldb: 4 * n, ldc: 4 * n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * r, variant },
         CELL_STORE, {}, [w.b.buffer, C.buffer, gates.buffer, M.buffer, cellParams(0, 0)]);
     } else {
       // gates = U_t + h_{t-1}·Wh per group, with the cell as epilogue.
-      runMatmulCore({ a: hPrev, b: w.W!.buffer, typeB: dt(w.W!), M: B, N: G4, K: pk, batch: k, transA: false, transB: false,
+      runMatmulCore({ a: hPrev, b: w.W!.buffer, typeB: operandType(w.W!), M: B, N: G4, K: pk, batch: k, transA: false, transB: false,
         lda: p, ldb: G4, ldc: 4 * n, strideA: pk, strideB: rows * G4, strideC: G4, offA: offH, offB: pkIn * G4, variant },
         CELL_STORE, {}, [U!.buffer, C.buffer, gates.buffer, M.buffer, cellParams(t * B * 4 * n, 4 * n)]);
     }
     if (hasProj) {
-      matmulRaw({ a: M.buffer, b: w.P!.buffer, typeB: dt(w.P!), c: y.buffer, M: B, N: p, K: n, batch: 1, transA: false, transB: false,
+      matmulRaw({ a: M.buffer, b: w.P!.buffer, typeB: operandType(w.P!), c: y.buffer, M: B, N: p, K: n, batch: 1, transA: false, transB: false,
         lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: t * B * n, offC: t * B * p, variant });
     } else r_.recorder.copy(M.buffer, 0, y.buffer, t * B * n * 4, B * n * 4);
   }
@@ -177,11 +175,11 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     /** dst (+)= (gradient of the gates at step s)·W_h^T: the gradient reaching h_{s-1}. */
     const recurrent = (s: number, dst: GPUBuffer, offDst: number, accumulate: boolean) => {
       if (cfg.cell === 'flstm') {
-        matmulRaw({ a: dZ!.buffer, b: Wrec.buffer, typeB: dt(Wrec), c: dst, M: B, N: p, K: r, batch: 1, transA: false, transB: true,
+        matmulRaw({ a: dZ!.buffer, b: Wrec.buffer, typeB: operandType(Wrec), c: dst, M: B, N: p, K: r, batch: 1, transA: false, transB: true,
           lda: r, ldb: r, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: s * B * r, offB: pin * r, offC: offDst,
           accumulate, variant });
       } else {
-        matmulRaw({ a: dG.buffer, b: Wrec.buffer, typeB: dt(Wrec), c: dst, M: B, N: pk, K: G4, batch: k, transA: false, transB: true,
+        matmulRaw({ a: dG.buffer, b: Wrec.buffer, typeB: operandType(Wrec), c: dst, M: B, N: pk, K: G4, batch: k, transA: false, transB: true,
           lda: 4 * n, ldb: G4, ldc: p, strideA: G4, strideB: rows * G4, strideC: pk, offA: s * B * 4 * n,
           offB: pkIn * G4, offC: offDst, accumulate, variant });
       }
@@ -190,7 +188,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     for (let t = T - 1; t >= 0; t--) {
       if (t < T - 1) recurrent(t + 1, dH.buffer, t * B * p, true);
       if (hasProj) {
-        matmulRaw({ a: dH.buffer, b: w.P!.buffer, typeB: dt(w.P!), c: dM!.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
+        matmulRaw({ a: dH.buffer, b: w.P!.buffer, typeB: operandType(w.P!), c: dM!.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
           lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant });
       }
       r_.run(CELL_BACKWARD, {
@@ -202,7 +200,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
       });
       [dcNext, dcPrev] = [dcPrev, dcNext];
       if (dZ) {
-        matmulRaw({ a: dG.buffer, b: w.W2!.buffer, typeB: dt(w.W2!), c: dZ.buffer, M: B, N: r, K: 4 * n, batch: 1, transA: false, transB: true,
+        matmulRaw({ a: dG.buffer, b: w.W2!.buffer, typeB: operandType(w.W2!), c: dZ.buffer, M: B, N: r, K: 4 * n, batch: 1, transA: false, transB: true,
           lda: 4 * n, ldb: 4 * n, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: t * B * 4 * n, offC: t * B * r, variant });
       }
     }
@@ -226,7 +224,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     if (x.requiresGrad) {
       dx = out(x.shape, 'f32', 'lstm.backward');
       // dX = dFirst · (x rows of the first weight)^T, per group.
-      matmulRaw({ a: dFirst.buffer, b: (dZ ? w.W1! : w.W!).buffer, typeB: dt((dZ ? w.W1! : w.W!)), c: dx.buffer, M: TB, N: dZ ? pin : pkIn, K: cols,
+      matmulRaw({ a: dFirst.buffer, b: (dZ ? w.W1! : w.W!).buffer, typeB: operandType((dZ ? w.W1! : w.W!)), c: dx.buffer, M: TB, N: dZ ? pin : pkIn, K: cols,
         batch: kk, transA: false, transB: true, lda: ldFirst, ldb: cols, ldc: pin, strideA: cols,
         strideB: dZ ? 0 : rows * G4, strideC: dZ ? 0 : pkIn, variant });
     }
@@ -238,7 +236,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
       const xRows = dZ ? pin : pkIn;
       const hRows = dZ ? p : pk;
       const groupStride = dZ ? 0 : rows * G4;
-      matmulRaw({ a: x.buffer, typeA: dt(x), b: dFirst.buffer, c: dFirstW.buffer, M: xRows, N: cols, K: TB, batch: kk, transA: true, transB: false,
+      matmulRaw({ a: x.buffer, typeA: operandType(x), b: dFirst.buffer, c: dFirstW.buffer, M: xRows, N: cols, K: TB, batch: kk, transA: true, transB: false,
         lda: pin, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pkIn, strideB: cols, strideC: groupStride, variant });
       matmulRaw({ a: h0.buffer, b: dFirst.buffer, c: dFirstW.buffer, M: hRows, N: cols, K: B, batch: kk, transA: true, transB: false,
         lda: p, ldb: ldFirst, ldc: cols, strideA: dZ ? 0 : pk, strideB: cols, strideC: groupStride, offC: xRows * cols, variant });

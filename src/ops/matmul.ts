@@ -7,7 +7,7 @@ import { Tensor, fmtShape } from '../tensor.js';
 import { assertTensor, out, requireF16 } from './dispatch.js';
 import { unaryBackwardRaw } from './elementwise.js';
 import { reduceRaw } from './reduce.js';
-import { matmulRaw, type ActivationName, type MatmulVariant, type OperandType } from './matmul_kernel.js';
+import { matmulRaw, operandType, type ActivationName, type MatmulVariant } from './matmul_kernel.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -80,7 +80,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transA: tA, transB: tB,
     lda: tA ? d.M : d.K, ldb: tB ? d.K : d.N, ldc: d.N,
     strideA: d.M * d.K, strideB: d.bShared ? 0 : d.K * d.N, strideC: d.M * d.N,
-    strideBias: 0, activation: act, variant: opts.variant, strictVariant: true, typeA: a.dtype as OperandType, typeB: b.dtype as OperandType,
+    strideBias: 0, activation: act, variant: opts.variant, strictVariant: true, typeA: operandType(a), typeB: operandType(b),
   });
   const inputs = opts.bias ? [a, b, opts.bias] : [a, b];
   return record(c, 'matmul', inputs, (g) => {
@@ -95,8 +95,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 function matmulBackward(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, tB: boolean, variant?: MatmulVariant): (Tensor | null)[] {
   const { batch, M, N, K } = d;
-  const typeA = a.dtype as OperandType;
-  const typeB = b.dtype as OperandType;
+  const typeA = operandType(a);
+  const typeB = operandType(b);
   let da: Tensor | null = null;
   let db: Tensor | null = null;
   if (a.requiresGrad) {

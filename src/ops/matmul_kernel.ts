@@ -20,6 +20,11 @@ export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
 /** Element type of a matmul operand in memory: f32, or f16 (made by fl.cast; widened to f32 on load). */
 export type OperandType = 'f32' | 'f16';
 
+/** How a product reads tensor `t` (f16 tensors as f16, everything else as f32). */
+export function operandType(t: { dtype: string }): OperandType {
+  return t.dtype === 'f16' ? 'f16' : 'f32';
+}
+
 /**
  * Declares operand `name` at `binding` and its loader: the cores read A and B only through
  * ldA/ldB, so one core serves f32 and f16 storage; products accumulate in f32. Scalar cores

@@ -2,7 +2,8 @@
 // a software driver cost per loaded component and per invocation, so four per invocation
 // roughly halve the time of a dense update; a GPU reads the same bytes either way.
 // The kernel files use `E` (f32 or vec4f) for their arrays, `W` (1 or 4) for the elements
-// per invocation and `hsum` (the sum of an E's components); this prelude defines them.
+// per invocation, `hsum` (the sum of an E's components) and `sparseIndex` (the E unit of the
+// table that unit i of a sparse gradient's rows updates); this prelude defines them.
 import type { KernelSource } from '../gpu/pipelines.js';
 
 /** Four per invocation when the gradient's size (and a sparse row's width) allows it. */
@@ -10,9 +11,12 @@ export function useVec4(size: number, sparseWidth: number | null): boolean {
   return size % 4 === 0 && (sparseWidth === null || sparseWidth % 4 === 0);
 }
 
+// Rows of width d (elements), row r of the gradient updating table row id: unit i lies in
+// gradient row i*W/d, at unit (i*W % d)/W of it; W divides d when W = 4 (see useVec4).
+const SPARSE_INDEX = 'fn sparseIndex(i: u32, id: i32, d: u32) -> u32 { return u32(id) * (d / W) + (i * W % d) / W; }\n';
 const PRELUDE = [
-  'alias E = f32;\nconst W = 1u;\nfn hsum(v: E) -> f32 { return v; }\n',
-  'alias E = vec4f;\nconst W = 4u;\nfn hsum(v: E) -> f32 { return v.x + v.y + v.z + v.w; }\n',
+  'alias E = f32;\nconst W = 1u;\nfn hsum(v: E) -> f32 { return v; }\n' + SPARSE_INDEX,
+  'alias E = vec4f;\nconst W = 4u;\nfn hsum(v: E) -> f32 { return v.x + v.y + v.z + v.w; }\n' + SPARSE_INDEX,
 ];
 
 const cache = new Map<string, KernelSource>();
