@@ -13,13 +13,16 @@
 //   gates[offGates + m*4n + gc ..] = (i, f, g, o);  cState[offC + m*n + u] = c;  mOut[offM + m*n + u] = m_t
 // c_{t-1} and c_t live in one buffer (slots t and t+1 of [T+1, B, n]): WebGPU forbids binding
 // one buffer both read-only and writable in a dispatch, so both go through one binding.
-// Bindings: 3 addend, 4 cState, 5 gates, 6 mOut, 7 uniform CellParams.
+// Bindings: 3 addend, 4 cState, 5 gates, 6 mOut, 7 uniform CellParams. addend and gates are
+// read and written as vec4s, one unit's four gates each: their offsets, ldAdd and gc are
+// multiples of 4 by construction (src/ops/lstm.ts), and one vec4 access costs a software
+// driver about what one scalar access does.
 // Reference: src/ref/lstm.ts `lstmForwardRef` (one step).
 
 struct CellParams { n: u32, ldAdd: u32, offAdd: u32, offCprev: u32, offGates: u32, offC: u32, offM: u32, pad: u32 }
-@group(0) @binding(3) var<storage, read> addend: array<f32>;
+@group(0) @binding(3) var<storage, read> addend: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> cState: array<f32>;
-@group(0) @binding(5) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gates: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> mOut: array<f32>;
 @group(0) @binding(7) var<uniform> q: CellParams;
 
@@ -30,18 +33,13 @@ fn tanh_safe(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
 fn mm_store(z: u32, m: u32, n0: u32, acc: vec4f) {
   let gc = z * p.strideC + n0;
   let u = gc / 4u;
-  let ai = q.offAdd + m * q.ldAdd + gc;
-  let pre = acc + vec4f(addend[ai], addend[ai + 1u], addend[ai + 2u], addend[ai + 3u]);
+  let pre = acc + addend[(q.offAdd + m * q.ldAdd + gc) / 4u];
   let i = sigm(pre.x);
   let f = sigm(pre.y + 1.0);
   let g = tanh_safe(pre.z);
   let o = sigm(pre.w);
   let c = f * cState[q.offCprev + m * q.n + u] + i * g;
-  let gi = q.offGates + m * 4u * q.n + gc;
-  gates[gi] = i;
-  gates[gi + 1u] = f;
-  gates[gi + 2u] = g;
-  gates[gi + 3u] = o;
+  gates[(q.offGates + m * 4u * q.n + gc) / 4u] = vec4f(i, f, g, o);
   cState[q.offC + m * q.n + u] = c;
   mOut[q.offM + m * q.n + u] = o * tanh_safe(c);
 }
