@@ -62,7 +62,37 @@ export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typ
   return k;
 }
 
-export const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: storeSrc };
+/** Bindings 3 (bias) and 4 (c) of the plain store, and its four-column accessors (see matmul_store.wgsl). */
+const STORE_SCALAR_PRELUDE = `@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+// Columns n0.. that exist (the last block of a row may be short); the rest read as 0.
+fn loadBias4(i: u32, n0: u32) -> vec4f {
+  var v = vec4f(0.0);
+  for (var j = 0u; j < min(4u, p.N - n0); j++) { v[j] = bias[i + j]; }
+  return v;
+}
+fn loadC4(i: u32, n0: u32) -> vec4f {
+  var v = vec4f(0.0);
+  for (var j = 0u; j < min(4u, p.N - n0); j++) { v[j] = c[i + j]; }
+  return v;
+}
+fn storeC4(i: u32, n0: u32, v: vec4f) {
+  for (var j = 0u; j < min(4u, p.N - n0); j++) { c[i + j] = v[j]; }
+}
+`;
+const STORE_VEC4_PRELUDE = `@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> c: array<vec4f>;
+fn loadBias4(i: u32, n0: u32) -> vec4f { return bias[i / 4u]; }
+fn loadC4(i: u32, n0: u32) -> vec4f { return c[i / 4u]; }
+fn storeC4(i: u32, n0: u32, v: vec4f) { c[i / 4u] = v; }
+`;
+export const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: STORE_SCALAR_PRELUDE + storeSrc };
+const MATMUL_STORE_VEC4: KernelSource = { name: 'matmul_store_vec4', code: STORE_VEC4_PRELUDE + storeSrc };
+
+/** Whether the store may read and write C (and the bias) four columns at a time. */
+function storeVec4(s: MatmulSpec): boolean {
+  return m4(s.N) && m4(s.ldc) && m4(s.strideC) && m4(s.offC ?? 0) && (!s.bias || (m4(s.offBias ?? 0) && m4(s.strideBias ?? 0)));
+}
 
 /**
  * scalar: barrier-free 4x4 register tile, scalar loads, any layout (the fallback).
@@ -171,7 +201,7 @@ const GEOMETRY: Record<MatmulVariant, { wg: [number, number]; tileM: number; til
 
 /** C = epilogue(A · B) with the plain store epilogue (alpha, bias, activation, accumulate). */
 export function matmulRaw(s: MatmulSpec): void {
-  runMatmulCore(s, MATMUL_STORE, {
+  runMatmulCore(s, storeVec4(s) ? MATMUL_STORE_VEC4 : MATMUL_STORE, {
     HAS_BIAS: !!s.bias,
     ACT: Activation[s.activation ?? 'none'],
     ACCUM: !!s.accumulate,
