@@ -5,9 +5,11 @@
 // Forward: the input half of every step's gates in one large product (U = X·Wx + b, or
 // Z = X·W1x for F-LSTM), then per step one fused dispatch (the recurrent product with the
 // cell as its epilogue, kernels/lstm_cell_store.wgsl) and the projection. Backward: per
-// step in reverse, the recurrent gradient, the projection's, and the fused cell backward
-// (kernels/lstm_cell_backward.wgsl); then every weight gradient as one large product over
-// all T·B rows. Everything is encoded into the current command encoder: no host round trip.
+// step in reverse, the recurrent gradient and the projection's, the cell backward as the
+// epilogue of the product that gives dm (kernels/lstm_cell_backward_store.wgsl; a kernel of
+// its own where that cannot apply, lstm_cell_backward.wgsl); then every weight gradient as
+// one large product over all T·B rows. Everything is encoded into the current command
+// encoder: no host round trip.
 import { rt } from '../gpu/runtime.js';
 import { Uniform } from '../gpu/params.js';
 import type { KernelSource } from '../gpu/pipelines.js';
@@ -17,10 +19,14 @@ import { assertDType, assertTensor, grid1d, out, requireF16 } from './dispatch.j
 import { reduceRaw } from './reduce.js';
 import { matmulRaw, operandType, runMatmulCore, type MatmulVariant } from './matmul_kernel.js';
 import cellStoreSrc from '../../kernels/lstm_cell_store.wgsl';
+import cellGradSrc from '../../kernels/lstm_cell_grad.wgsl';
 import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
+import cellBackwardStoreSrc from '../../kernels/lstm_cell_backward_store.wgsl';
 
 const CELL_STORE: KernelSource = { name: 'lstm_cell_store', code: cellStoreSrc };
-const CELL_BACKWARD: KernelSource = { name: 'lstm_cell_backward', code: cellBackwardSrc };
+// The cell backward's math (cellGrad) goes with both of its forms.
+const CELL_BACKWARD: KernelSource = { name: 'lstm_cell_backward', code: cellGradSrc + cellBackwardSrc };
+const CELL_BACKWARD_STORE: KernelSource = { name: 'lstm_cell_backward_store', code: cellGradSrc + cellBackwardStoreSrc };
 
 export type CellKind = 'lstm' | 'flstm' | 'glstm';
 
@@ -163,56 +169,77 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
 
   // ---- backward ------------------------------------------------------------------------
   function lstmBackward(dy: Tensor): (Tensor | null)[] {
-    const dH = out([T, B, p], 'f32', 'lstm.backward'); // dh_t: dy_t plus the recurrent part
-    r_.recorder.copy(dy.buffer, 0, dH.buffer, 0, TB * p * 4);
+    // The cell backward rides on the product that gives dm (its store epilogue) when the units
+    // can be taken four at a time: with projection dm = dh_t·P^T; without it, for F-LSTM,
+    // dm = dy_t + dZ_{t+1}·W1h^T. (LSTM and G-LSTM without projection would read dG_{t+1}
+    // and write dG_t in one dispatch: one buffer cannot be bound read-only and writable at once.)
+    const fused = n % 4 === 0 && (hasProj || cfg.cell === 'flstm');
+    // dh_t: dy_t plus the recurrent part. Not needed when the fused step adds dy_t itself.
+    const dH = hasProj || !fused ? out([T, B, p], 'f32', 'lstm.backward') : null;
+    if (dH) r_.recorder.copy(dy.buffer, 0, dH.buffer, 0, TB * p * 4);
     const dG = out([T, B, 4 * n], 'f32', 'lstm.backward'); // pre-activation gate gradients
     const dZ = cfg.cell === 'flstm' ? out([T, B, r], 'f32', 'lstm.backward') : null;
-    const dM = hasProj ? out([B, n], 'f32', 'lstm.backward') : null;
-    let dcNext = out([B, n], 'f32', 'lstm.backward');
-    let dcPrev = out([B, n], 'f32', 'lstm.backward');
+    const dM = hasProj && !fused ? out([B, n], 'f32', 'lstm.backward') : null;
+    // dc_{t+1} and dc_t: two slots of [B, n] the steps take in turn (step t writes slot t % 2).
+    const dcAll = out([2, B, n], 'f32', 'lstm.backward');
+    const dcSlot = (s: number) => (s % 2) * B * n;
     const Wrec = cfg.cell === 'flstm' ? w.W1! : w.W!;
 
-    /** dst (+)= (gradient of the gates at step s)·W_h^T: the gradient reaching h_{s-1}. */
-    const recurrent = (s: number, dst: GPUBuffer, offDst: number, accumulate: boolean) => {
-      if (cfg.cell === 'flstm') {
-        matmulRaw({ a: dZ!.buffer, b: Wrec.buffer, typeB: operandType(Wrec), c: dst, M: B, N: p, K: r, batch: 1, transA: false, transB: true,
-          lda: r, ldb: r, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: s * B * r, offB: pin * r, offC: offDst,
-          accumulate, variant });
-      } else {
-        matmulRaw({ a: dG.buffer, b: Wrec.buffer, typeB: operandType(Wrec), c: dst, M: B, N: pk, K: G4, batch: k, transA: false, transB: true,
-          lda: 4 * n, ldb: G4, ldc: p, strideA: G4, strideB: rows * G4, strideC: pk, offA: s * B * 4 * n,
-          offB: pkIn * G4, offC: offDst, accumulate, variant });
-      }
-    };
+    /** The product giving (the gradient of the gates at step s)·W_h^T, the gradient reaching h_{s-1}. */
+    const recurrentSpec = (s: number) =>
+      cfg.cell === 'flstm'
+        ? { a: dZ!.buffer, b: Wrec.buffer, typeB: operandType(Wrec), M: B, N: p, K: r, batch: 1, transA: false, transB: true,
+            lda: r, ldb: r, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: s * B * r, offB: pin * r, variant }
+        : { a: dG.buffer, b: Wrec.buffer, typeB: operandType(Wrec), M: B, N: pk, K: G4, batch: k, transA: false, transB: true,
+            lda: 4 * n, ldb: G4, ldc: p, strideA: G4, strideB: rows * G4, strideC: pk, offA: s * B * 4 * n, offB: pkIn * G4, variant };
+    /** dst (+)= the recurrent gradient of step s. */
+    const recurrent = (s: number, dst: GPUBuffer, offDst: number, accumulate: boolean) =>
+      matmulRaw({ ...recurrentSpec(s), c: dst, offC: offDst, accumulate });
+    /** The fused cell backward's buffers and parameters for step t (dy added when there is no projection). */
+    const cellEpilogue = (t: number) => [hasProj ? r_.dummy : dy.buffer, gates.buffer, C.buffer, dcAll.buffer, dG.buffer,
+      new Uniform([n, t * B * n, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t), 0])];
 
     for (let t = T - 1; t >= 0; t--) {
-      if (t < T - 1) recurrent(t + 1, dH.buffer, t * B * p, true);
-      if (hasProj) {
-        matmulRaw({ a: dH.buffer, b: w.P!.buffer, typeB: operandType(w.P!), c: dM!.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
-          lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant });
+      const hasNext = t < T - 1;
+      if (fused && hasProj) {
+        if (hasNext) recurrent(t + 1, dH!.buffer, t * B * p, true);
+        runMatmulCore({ a: dH!.buffer, b: w.P!.buffer, typeB: operandType(w.P!), M: B, N: n, K: p, batch: 1, transA: false, transB: true,
+          lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant },
+          CELL_BACKWARD_STORE, { ADD_DY: false, HAS_DC_NEXT: hasNext }, cellEpilogue(t));
+      } else if (fused && hasNext) {
+        runMatmulCore(recurrentSpec(t + 1), CELL_BACKWARD_STORE, { ADD_DY: true, HAS_DC_NEXT: true }, cellEpilogue(t));
+      } else {
+        // The standalone kernel: dm from dM (projection), dH, or dy (the last step of a fused layer).
+        if (hasNext) recurrent(t + 1, dH!.buffer, t * B * p, true);
+        if (hasProj) {
+          matmulRaw({ a: dH!.buffer, b: w.P!.buffer, typeB: operandType(w.P!), c: dM!.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
+            lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant });
+        }
+        r_.run(CELL_BACKWARD, {
+          overrides: { HAS_DC_NEXT: hasNext },
+          params: [B * n, n, hasProj ? 0 : t * B * p, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t)],
+          buffers: [(dM ?? dH ?? dy).buffer, gates.buffer, C.buffer, dcAll.buffer, dG.buffer],
+          workgroups: grid1d(B * n),
+        });
       }
-      r_.run(CELL_BACKWARD, {
-        overrides: { HAS_DC_NEXT: t < T - 1 },
-        params: [B * n, n, hasProj ? 0 : t * B * p, t * B * 4 * n, (t + 1) * B * n, t * B * n, t * B * 4 * n, 0],
-        buffers: [(hasProj ? dM! : dH).buffer, t < T - 1 ? dcNext.buffer : r_.dummy, gates.buffer, C.buffer,
-          dG.buffer, dcPrev.buffer],
-        workgroups: grid1d(B * n),
-      });
-      [dcNext, dcPrev] = [dcPrev, dcNext];
       if (dZ) {
         matmulRaw({ a: dG.buffer, b: w.W2!.buffer, typeB: operandType(w.W2!), c: dZ.buffer, M: B, N: r, K: 4 * n, batch: 1, transA: false, transB: true,
           lda: 4 * n, ldb: 4 * n, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: t * B * 4 * n, offC: t * B * r, variant });
       }
     }
-    // dcNext now holds dc_0 (the gradient reaching c0).
-    dcPrev.dispose();
     dM?.dispose();
     let dh0: Tensor | null = null;
     if (h0.requiresGrad) {
       dh0 = out([B, p], 'f32', 'lstm.backward');
       recurrent(0, dh0.buffer, 0, false);
     }
-    const dc0 = c0.requiresGrad ? dcNext : (dcNext.dispose(), null);
+    // Slot 0 holds dc_0, the gradient reaching c0.
+    let dc0: Tensor | null = null;
+    if (c0.requiresGrad) {
+      dc0 = out([B, n], 'f32', 'lstm.backward');
+      r_.recorder.copy(dcAll.buffer, 0, dc0.buffer, 0, B * n * 4);
+    }
+    dcAll.dispose();
 
     // Weight gradients: one large product each over all T·B rows.
     // The gradient at the gates' first product: dG (lstm/glstm) or dZ (flstm).
@@ -256,10 +283,10 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     let dP: Tensor | null = null;
     if (hasProj && w.P!.requiresGrad) {
       dP = out([n, p], 'f32', 'lstm.backward');
-      matmulRaw({ a: M.buffer, b: dH.buffer, c: dP.buffer, M: n, N: p, K: TB, batch: 1, transA: true, transB: false,
+      matmulRaw({ a: M.buffer, b: dH!.buffer, c: dP.buffer, M: n, N: p, K: TB, batch: 1, transA: true, transB: false,
         lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, variant });
     }
-    dH.dispose();
+    dH?.dispose();
     dG.dispose();
     dZ?.dispose();
     const weightGrads = dZ ? [dFirstW, dW2, db] : [dFirstW, db];
