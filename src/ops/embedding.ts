@@ -8,11 +8,14 @@ import { isGradEnabled, record } from '../autograd.js';
 import { Tensor, fmtShape, type Shape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
 import { hostValues } from './create.js';
+import { useVec4, widthKernel } from '../gpu/width.js';
 import embeddingSrc from '../../kernels/embedding.wgsl';
 import embeddingBackwardSrc from '../../kernels/embedding_backward.wgsl';
 
 const EMBEDDING: KernelSource = { name: 'embedding', code: embeddingSrc };
 const EMBEDDING_BACKWARD: KernelSource = { name: 'embedding_backward', code: embeddingBackwardSrc };
+/** Elements per invocation (src/gpu/width.ts): four when rows of width D hold whole vec4s. */
+const width = (D: number) => (useVec4(D, D) ? 4 : 1);
 
 /** Integer ids: an i32 tensor (made from host data, for ops that need the host values), or host ids. */
 export type Ids = Tensor | Int32Array | readonly number[];
@@ -134,11 +137,12 @@ function backwardRaw(plan: SortPlan, g: Tensor, D: number, dense: { V: number } 
     y = out([dense.V, D], 'f32', 'embedding.backward');
     rt().recorder.clear(y.buffer);
   } else y = out([U, D], 'f32', 'embeddingBackwardSparse');
-  rt().run(EMBEDDING_BACKWARD, {
+  const W = width(D);
+  rt().run(widthKernel(EMBEDDING_BACKWARD, W === 4), {
     overrides: { SCATTER: dense !== null },
-    params: [U * D, D, U],
+    params: [(U * D) / W, D, U],
     buffers: [idx.buffer, g.buffer, y.buffer],
-    workgroups: grid1d(U * D),
+    workgroups: grid1d((U * D) / W),
   });
   idx.dispose(); // safe: later uses of the recycled buffer are encoded after this dispatch
   return y;
@@ -169,10 +173,11 @@ export function embedding(table: Tensor, ids: Ids): Tensor {
   const host = r.host;
   const y = out([...r.shape, D], 'f32', 'embedding');
   const { t: idsT, temp } = idsTensor(r, 'embedding.ids');
-  rt().run(EMBEDDING, {
-    params: [r.size * D, D, V],
+  const W = width(D);
+  rt().run(widthKernel(EMBEDDING, W === 4), {
+    params: [(r.size * D) / W, D, V],
     buffers: [table.buffer, idsT.buffer, y.buffer],
-    workgroups: grid1d(r.size * D),
+    workgroups: grid1d((r.size * D) / W),
   });
   if (temp) idsT.dispose();
   let plan: SortPlan | undefined;

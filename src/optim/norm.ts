@@ -5,7 +5,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { Tensor } from '../tensor.js';
-import { useVec4, widthKernel } from './width.js';
+import { useVec4, widthKernel } from '../gpu/width.js';
 import sqnormSrc from '../../kernels/optim_sqnorm.wgsl';
 import finalizeSrc from '../../kernels/optim_norm_finalize.wgsl';
 

@@ -2,7 +2,7 @@
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { grid1d } from '../ops/dispatch.js';
-import { useVec4, widthKernel } from './width.js';
+import { useVec4, widthKernel } from '../gpu/width.js';
 import { Tensor } from '../tensor.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import sgdSrc from '../../kernels/optim_sgd.wgsl';

@@ -1,10 +1,11 @@
-// The update kernels run one element or four (a vec4) per invocation. Elementwise passes on
-// a software driver cost per loaded component and per invocation, so four per invocation
-// roughly halve the time of a dense update; a GPU reads the same bytes either way.
+// Elementwise kernels (the optimizer updates, the embedding gather and its gradient) run one
+// element or four (a vec4) per invocation. Elementwise passes on a software driver cost per
+// loaded component and per invocation, so four per invocation roughly halve the time of a
+// dense update; a GPU reads the same bytes either way.
 // The kernel files use `E` (f32 or vec4f) for their arrays, `W` (1 or 4) for the elements
 // per invocation, `hsum` (the sum of an E's components) and `sparseIndex` (the E unit of the
 // table that unit i of a sparse gradient's rows updates); this prelude defines them.
-import type { KernelSource } from '../gpu/pipelines.js';
+import type { KernelSource } from './pipelines.js';
 
 /** Four per invocation when the gradient's size (and a sparse row's width) allows it. */
 export function useVec4(size: number, sparseWidth: number | null): boolean {
