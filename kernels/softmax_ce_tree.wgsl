@@ -5,13 +5,14 @@
 // Each invocation keeps an online (max, sum-exp) pair over columns lid, lid+256, ...; the 256
 // pairs are merged in a fixed order with three barriers (16 invocations merge 16 pairs each,
 // then one merges those 16): deterministic, and few barriers (slow on software drivers).
+// Columns c in [lo, hi) with c != t are left out of the row (see softmax_ce_rows.wgsl).
 // A target outside [0, C) gives loss NaN (bits from the uniform). The gradient is computed
 // in backward from these row losses (softmax_ce_grad.wgsl).
-// Bindings: 0 uniform {n = N, c = C, invN: f32, badBits = NaN bits}, 1 logits: array<f32>,
-//           2 targets: array<i32>, 3 loss: array<f32> [N].
+// Bindings: 0 uniform {n = N, c = C, invN: f32, badBits = NaN bits, lo, hi}, 1 logits:
+//           array<f32>, 2 targets: array<i32>, 3 loss: array<f32> [N].
 // Dispatch: N workgroups of 256, folded into (x, y).
 // Reference: src/ref/softmax_ce.ts `softmaxCrossEntropyRef` (rows of `rowLosses`).
-struct Params { n: u32, c: u32, invN: f32, badBits: u32 }
+struct Params { n: u32, c: u32, invN: f32, badBits: u32, lo: u32, hi: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> targets: array<i32>;
@@ -28,10 +29,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let row = wid.x + wid.y * nwg.x;
   let valid = row < p.n;
   let base = row * p.c;
+  var t = 0u;
+  if (valid) { t = bitcast<u32>(targets[row]); } // negative targets become >= 2^31
   var m = LOWEST;
   var s = 0.0;
   if (valid) {
     for (var c = lid; c < p.c; c += 256u) {
+      if (c >= p.lo && c < p.hi && c != t) { continue; }
       let x = logits[base + c];
       if (x > m) {
         s = s * exp(m - x) + 1.0;
@@ -73,7 +77,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   m = pm[0];
   s = ps[0];
   if (!valid) { return; }
-  let t = bitcast<u32>(targets[row]); // negative targets become >= 2^31
   if (lid == 0u) {
     if (t < p.c) {
       loss[row] = log(s) + (m - logits[base + t]);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { logUniformProb, sampleCandidates, sampledLogits } from '../src/ops/sampled_softmax.js';
+import { logUniformProb, sampleCandidates, sampledSoftmaxLoss } from '../src/ops/sampled_softmax.js';
 import { sampledLogitsRef } from '../src/ref/sampled_softmax.js';
+import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
+import { nd } from '../src/ref/array.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -21,6 +23,7 @@ describe('log-uniform candidate sampler', () => {
     expect(new Set(c.ids).size).toBe(c.ids.length);
     for (let i = 0; i < targets.length; i++) expect(c.ids[c.targetCol[i]]).toBe(targets[i]);
     for (let j = 0; j < c.ids.length; j++) expect(c.inSample[j]).toBe(j < 50 || j >= 50 + added ? 1 : 0);
+    expect(c.targetOnly).toEqual([50, 50 + added]);
     // Same seed, same draw; another seed, another draw.
     expect(Array.from(sampleCandidates(targets, V, 50, seed).ids)).toEqual(Array.from(c.ids));
     expect(Array.from(sampleCandidates(targets, V, 50, seed + 1).ids)).not.toEqual(Array.from(c.ids));
@@ -42,23 +45,54 @@ describe('log-uniform candidate sampler', () => {
   });
 });
 
-describe('sampledLogits kernel', () => {
-  it('corrects by log Q, masks other rows\' unsampled targets, and passes gradients only where valid', async () => {
+describe('sampledSoftmaxLoss', () => {
+  it('is the softmax cross-entropy of the log-Q-corrected logits with other rows\' unsampled targets masked; gradients to h, the rows and the biases', async () => {
     const seed = freshSeed();
     const targets = Int32Array.from([3, 400, 3, 77, 999, 12, 5]);
     const cand = sampleCandidates(targets, 1000, 40, seed);
+    const N = targets.length;
     const U = cand.ids.length;
-    const logits = f32(randomNd([targets.length, U], seed + 1, 3));
-    const lt = toTensor(logits, true);
-    const y = sampledLogits(lt, cand);
-    const dy = f32(randomNd([targets.length, U], seed + 2));
-    y.backward(toTensor(dy));
-    const want = sampledLogitsRef(logits, cand);
-    expectClose(await y.data(), want, { what: `seed=${seed}`, atol: 1e-5 });
-    const g = await lt.grad!.data();
-    for (let i = 0; i < g.length; i++) expect(g[i]).toBe(want.data[i] === -1e30 ? 0 : Math.fround(dy.data[i]));
-    // The loss over them is finite even with masked columns.
-    const loss = await fl.softmaxCrossEntropy(y, cand.targetCol).data();
-    expect(Number.isFinite(loss[0])).toBe(true);
+    const d = 8;
+    const h = f32(randomNd([N, d], seed + 1, 1));
+    const w = f32(randomNd([U, d], seed + 2, 1));
+    const b = f32(randomNd([U], seed + 3, 1));
+    const [ht, wt, bt] = [toTensor(h, true), toTensor(w, true), toTensor(b, true)];
+    const loss = sampledSoftmaxLoss(ht, wt, bt, cand);
+    loss.backward();
+    // Reference: float64 logits, then the corrected and masked logits, then softmax CE.
+    const logits = new Float64Array(N * U);
+    for (let i = 0; i < N; i++) for (let j = 0; j < U; j++) {
+      let v = b.data[j];
+      for (let k = 0; k < d; k++) v += h.data[i * d + k] * w.data[j * d + k];
+      logits[i * U + j] = v;
+    }
+    const want = softmaxCrossEntropyRef(sampledLogitsRef(nd(logits, [N, U]), cand), cand.targetCol);
+    const what = `seed=${seed}`;
+    expectClose(await loss.data(), [want.loss], { what, atol: 1e-5, rtol: 1e-5 });
+    const dh = new Float64Array(N * d);
+    const dw = new Float64Array(U * d);
+    const db = new Float64Array(U);
+    for (let i = 0; i < N; i++) for (let j = 0; j < U; j++) {
+      const gl = want.grad.data[i * U + j];
+      db[j] += gl;
+      for (let k = 0; k < d; k++) {
+        dh[i * d + k] += gl * w.data[j * d + k];
+        dw[j * d + k] += gl * h.data[i * d + k];
+      }
+    }
+    const tol = { atol: 1e-6, rtol: 1e-4 };
+    expectClose(await ht.grad!.data(), dh, { ...tol, what: `dh ${what}` });
+    expectClose(await wt.grad!.data(), dw, { ...tol, what: `dw ${what}` });
+    expectClose(await bt.grad!.data(), db, { ...tol, what: `db ${what}` });
+    // The draw has target-only columns (400, 999 are rarely sampled), so the mask was exercised.
+    const [from, to] = cand.targetOnly;
+    expect(to).toBeGreaterThan(from);
+  });
+
+  it('rejects biases and hidden rows that do not match the candidates', () => {
+    const cand = sampleCandidates(Int32Array.from([1, 2]), 100, 10, 1);
+    const U = cand.ids.length;
+    expect(() => sampledSoftmaxLoss(fl.zeros([2, 4]), fl.zeros([U, 4]), fl.zeros([U + 1]), cand)).toThrow(new RegExp(`bRows must have shape \\[${U}\\]`));
+    expect(() => sampledSoftmaxLoss(fl.zeros([3, 4]), fl.zeros([U, 4]), fl.zeros([U]), cand)).toThrow(/h has 3 rows but the candidates were drawn for 2 targets/);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { Rng } from '../src/random.js';
 import { nd } from '../src/ref/array.js';
-import { rowLosses, softmaxCrossEntropyBackwardRef, softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
+import { excludeColumnsRef, rowLosses, softmaxCrossEntropyBackwardRef, softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { dot, numericGrad } from '../src/ref/gradcheck.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
@@ -67,8 +67,37 @@ describe('softmax cross-entropy on the GPU', () => {
     }
   }
 
+  it('exclude: columns [from, to) count only in the rows whose target they are (both kernels, vec4 and scalar gradients)', async () => {
+    for (const [N, C, from, to] of [[9, 12, 4, 9], [6, 301, 100, 250], [5, 130, 0, 130]] as const) {
+      for (const kernel of ['rows', 'tree'] as const) {
+        const seed = freshSeed();
+        const logits = f32(randomNd([N, C], seed, 4));
+        const targets = randomTargets(N, C, seed + 1);
+        for (let i = 0; i < N; i += 2) targets[i] = from + (i % (to - from)); // some targets among the excluded columns
+        const lt = toTensor(logits, true);
+        const loss = fl.softmaxCrossEntropy(lt, targets, { kernel, exclude: [from, to] });
+        loss.backward();
+        const masked = excludeColumnsRef(logits, targets, [from, to]);
+        const want = softmaxCrossEntropyRef(masked, targets);
+        const what = `[${N}, ${C}] exclude [${from}, ${to}) ${kernel} seed=${seed}`;
+        expectClose(await loss.data(), [want.loss], { what, atol: 1e-5, rtol: 1e-5 });
+        const grad = await lt.grad!.data();
+        expectClose(grad, want.grad, { what: `${what} (gradient)`, atol: 1e-7, rtol: 1e-4 });
+        for (let i = 0; i < grad.length; i++) if (masked.data[i] === -Infinity) expect(grad[i]).toBe(0);
+        // Different from the loss over every column.
+        expect(Math.abs((await loss.data())[0] - softmaxCrossEntropyRef(logits, targets).loss)).toBeGreaterThan(1e-3);
+      }
+    }
+  });
+
+  it('rejects an exclude range that is not a range of the columns', () => {
+    const lt = fl.zeros([2, 8]);
+    expect(() => fl.softmaxCrossEntropy(lt, [0, 1], { exclude: [3, 9] })).toThrow(/exclude must be a column range \[from, to\) with 0 <= from <= to <= 8, got \[3,9\]/);
+    expect(() => fl.softmaxCrossEntropy(lt, [0, 1], { exclude: [5, 2] })).toThrow(/exclude must be a column range/);
+  });
+
   it('picks a kernel by size and needs no gradient buffer without requiresGrad', async () => {
-    for (const [N, C] of [[33, 7], [5, 4000]] as const) {
+    for (const [N, C] of [[33, 7], [5, 4000], [100, 300]] as const) {
       const seed = freshSeed();
       const logits = f32(randomNd([N, C], seed, 2));
       const targets = Array.from(randomTargets(N, C, seed + 1));

@@ -13,7 +13,7 @@ import { embedding } from '../ops/embedding.js';
 import { dropout } from '../ops/dropout.js';
 import { matmul } from '../ops/matmul.js';
 import { softmaxCrossEntropy } from '../ops/softmax_ce.js';
-import { sampleCandidates, sampledLogits } from '../ops/sampled_softmax.js';
+import { sampleCandidates, sampledSoftmaxLoss } from '../ops/sampled_softmax.js';
 import { Module } from './module.js';
 import { uniform } from './init.js';
 import { zeros } from '../ops/create.js';
@@ -116,8 +116,7 @@ export class LanguageModel extends Module {
       const wRows = leafRows(this.softmaxW, cand.ids);
       const bRows = leafRows(noGrad(() => this.softmaxB.reshape([this.vocabSize, 1])), cand.ids);
       sparse.push({ table: this.softmaxW, ids: cand.ids, rows: wRows }, { table: this.softmaxB, ids: cand.ids, rows: bRows });
-      const logits = matmul(this.stored(h), this.stored(wRows), { transposeB: true, bias: bRows.reshape([cand.ids.length]) });
-      loss = softmaxCrossEntropy(sampledLogits(logits, cand), cand.targetCol);
+      loss = sampledSoftmaxLoss(this.stored(h), this.stored(wRows), bRows.reshape([cand.ids.length]), cand);
     } else {
       const logits = matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB });
       loss = softmaxCrossEntropy(logits, targets);

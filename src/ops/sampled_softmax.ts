@@ -1,17 +1,15 @@
 // Sampled softmax (Jean et al. 2015, as in the paper's code): a log-uniform (Zipfian)
-// candidate sampler, and the corrected, masked logits over the shared candidates.
-// The loss itself is softmaxCrossEntropy over these logits; the caller gathers the
-// candidates' rows of the softmax table (src/nn/lm.ts).
-import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
-import { record } from '../autograd.js';
-import { Rng } from '../random.js';
+// candidate sampler, and the loss over the shared candidates. The caller gathers the
+// candidates' rows of the softmax table (src/nn/lm.ts). No pass of its own: the log Q
+// correction rides on the bias of the logits product, and the masking of other rows'
+// unsampled targets on softmaxCrossEntropy (its `exclude` columns).
 import { Tensor, fmtShape } from '../tensor.js';
+import { Rng } from '../random.js';
 import { tensor } from './create.js';
-import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
-import sampledLogitsSrc from '../../kernels/sampled_logits.wgsl';
-
-const SAMPLED_LOGITS: KernelSource = { name: 'sampled_logits', code: sampledLogitsSrc };
+import { assertTensor } from './dispatch.js';
+import { sub } from './elementwise.js';
+import { matmul } from './matmul.js';
+import { softmaxCrossEntropy } from './softmax_ce.js';
 
 /** P(k) of the log-uniform sampler over ids 0..V-1 (ids sorted by falling frequency). */
 export function logUniformProb(k: number, V: number): number {
@@ -27,6 +25,8 @@ export interface CandidateSet {
   inSample: Uint32Array;
   /** For each target position, its candidate column. */
   targetCol: Int32Array;
+  /** The columns [from, to) of the targets that were not sampled (each counts only in its own rows). */
+  targetOnly: [number, number];
   samples: number;
 }
 
@@ -82,32 +82,23 @@ export function sampleCandidates(targets: Int32Array, V: number, S: number, seed
     logQ[j] = Math.log(-Math.expm1(tries * Math.log1p(-pk)));
     inSample[j] = j < inSampleCount || j >= extraFrom ? 1 : 0;
   }
-  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, samples: inSampleCount + ids.length - extraFrom };
+  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, targetOnly: [inSampleCount, extraFrom], samples: inSampleCount + ids.length - extraFrom };
 }
 
-function sampledLogitsRaw(src: Tensor, logQ: Tensor, inSample: Tensor, tcol: Tensor, backward: boolean): Tensor {
-  const [N, U] = src.shape;
-  const y = out([N, U], 'f32', backward ? 'sampledLogits.backward' : 'sampledLogits');
-  rt().run(SAMPLED_LOGITS, {
-    overrides: { BACKWARD: backward },
-    params: [N, U, 0, 0],
-    buffers: [src.buffer, logQ.buffer, inSample.buffer, tcol.buffer, y.buffer],
-    workgroups: grid1d(N * U),
-  });
-  return y;
-}
-
-/** logits [N, U] over the candidate columns -> corrected and masked logits (see the kernel). */
-export function sampledLogits(logits: Tensor, cand: CandidateSet): Tensor {
-  assertTensor(logits, 'sampledLogits(logits)');
-  assertDType(logits, 'f32', 'sampledLogits', 'logits');
-  const [N, U] = logits.shape;
-  if (logits.rank !== 2 || U !== cand.ids.length || N !== cand.targetCol.length) {
-    throw new Error(`flstm: sampledLogits: logits ${fmtShape(logits.shape)} do not match ${cand.targetCol.length} targets x ${cand.ids.length} candidates`);
+/**
+ * Mean sampled-softmax loss of hidden rows h [N, d] over the candidates, whose softmax rows
+ * are wRows [U, d] (h and wRows may be f16 copies) and biases bRows [U]:
+ *   logits[i, j] = h_i · w_j + b_j - log Q_j    (Q_j: the candidate's expected count)
+ * with other rows' unsampled targets left out of row i (accidental hits are the target's own
+ * column: `sampleCandidates` gives each id one column). Gradients reach h, wRows and bRows.
+ */
+export function sampledSoftmaxLoss(h: Tensor, wRows: Tensor, bRows: Tensor, cand: CandidateSet): Tensor {
+  assertTensor(bRows, 'sampledSoftmaxLoss(h, wRows, bRows, cand): bRows');
+  const U = cand.ids.length;
+  if (bRows.rank !== 1 || bRows.shape[0] !== U) throw new Error(`flstm: sampledSoftmaxLoss: bRows must have shape [${U}] (one per candidate), got ${fmtShape(bRows.shape)}`);
+  const logits = matmul(h, wRows, { transposeB: true, bias: sub(bRows, tensor(cand.logQ, [U])) });
+  if (logits.shape[0] !== cand.targetCol.length) {
+    throw new Error(`flstm: sampledSoftmaxLoss: h has ${logits.shape[0]} rows but the candidates were drawn for ${cand.targetCol.length} targets`);
   }
-  const logQ = tensor(cand.logQ, [U]);
-  const inSample = tensor(new Int32Array(cand.inSample.buffer, cand.inSample.byteOffset, U), [U]);
-  const tcol = tensor(cand.targetCol, [N]);
-  const y = sampledLogitsRaw(logits, logQ, inSample, tcol, false);
-  return record(y, 'sampledLogits', [logits], (g) => [sampledLogitsRaw(g, logQ, inSample, tcol, true)]);
+  return softmaxCrossEntropy(logits, cand.targetCol, { exclude: cand.targetOnly });
 }

@@ -1,4 +1,5 @@
-// Float64 reference of the sampled-softmax logits (kernels/sampled_logits.wgsl).
+// Float64 reference of the sampled-softmax logits: with softmaxCrossEntropyRef over them, the
+// reference of sampledSoftmaxLoss (src/ops/sampled_softmax.ts).
 import { nd, type NDArray } from './array.js';
 import type { CandidateSet } from '../ops/sampled_softmax.js';
 

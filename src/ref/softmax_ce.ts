@@ -38,3 +38,12 @@ export function softmaxCrossEntropyBackwardRef(logits: NDArray, targets: ArrayLi
   const { grad } = softmaxCrossEntropyRef(logits, targets);
   return nd(grad.data.map((v) => v * g), grad.shape);
 }
+
+/** logits with the columns [from, to) at -Infinity in every row whose target they are not
+ *  (softmaxCrossEntropy's `exclude` option: such a column is left out of those rows). */
+export function excludeColumnsRef(logits: NDArray, targets: ArrayLike<number>, [from, to]: [number, number]): NDArray {
+  const [N, C] = logits.shape;
+  const out = Float64Array.from(logits.data);
+  for (let r = 0; r < N; r++) for (let c = from; c < to; c++) if (c !== targets[r]) out[r * C + c] = -Infinity;
+  return nd(out, [N, C]);
+}
