@@ -10,7 +10,7 @@ import { nd, type NDArray } from '../ref/array.js';
 import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef } from '../ref/matmul.js';
 import { binaryBackwardRef, binaryRef, sumAxisBackwardRef, sumAxisRef, unaryBackwardRef, unaryRef, type UnaryRefOp } from '../ref/elementwise.js';
 import { embeddingBackwardRef, embeddingBackwardSparseRef, embeddingRef } from '../ref/embedding.js';
-import { softmaxCrossEntropyBackwardRef, softmaxCrossEntropyRef } from '../ref/softmax_ce.js';
+import { excludeColumnsRef, softmaxCrossEntropyBackwardRef, softmaxCrossEntropyRef } from '../ref/softmax_ce.js';
 import { dropoutBackwardRef, dropoutRef } from '../ref/dropout.js';
 import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../ref/lstm.js';
 import { subgroupCapable } from '../ops/matmul_kernel.js';
@@ -263,7 +263,8 @@ export function selfCheckCases(): CheckCase[] {
 
   // Embedding: gather, the dense table gradient, the sparse (sorted unique rows) gradient.
   add('embedding', 'forward, dense and sparse backward', async (seed) => {
-    for (const [V, D, S] of [[7, 33, [1000]], [1000, 7, [129]], [1, 1, [1]], [33, 129, [7, 11]]] as [number, number, number[]][]) {
+    // D = 8: four columns per invocation (D % 4 == 0); the others one.
+    for (const [V, D, S] of [[7, 33, [1000]], [1000, 7, [129]], [1, 1, [1]], [33, 129, [7, 11]], [50, 8, [6, 5]]] as [number, number, number[]][]) {
       const P = S.reduce((a, b) => a * b, 1);
       const table = randomNd([V, D], seed);
       const ids = randomIds(P, V, seed + 1);
@@ -282,19 +283,24 @@ export function selfCheckCases(): CheckCase[] {
     }
   });
 
-  // Softmax cross-entropy, both kernels.
+  // Softmax cross-entropy, both kernels, over every column and with excluded columns (the
+  // middle half: the sampled softmax's target-only columns).
   for (const kernel of ['rows', 'tree'] as const) {
     add('softmaxCrossEntropy', `${kernel} kernel`, async (seed) => {
-      for (const [N, C] of [[1, 1], [7, 7], [33, 129], [7, 1000], [3, 10000]]) {
-        const logits = randomNd([N, C], seed, 4);
-        const targets = randomIds(N, C, seed + 1);
-        const g = 0.5 + new Rng(seed + 2).uniform() * 2;
-        const lt = T(logits, true);
-        const loss = fl.softmaxCrossEntropy(lt, fl.tensor(targets), { kernel });
-        loss.backward(fl.tensor([g], []));
-        close(await loss.data(), [softmaxCrossEntropyRef(logits, targets).loss], `loss [${N}, ${C}]`, 1e-5, 1e-5);
-        close(await lt.grad!.data(), softmaxCrossEntropyBackwardRef(logits, targets, g), 'dlogits', 1e-7, 1e-4);
-        seed += 10;
+      for (const [N, C] of [[1, 1], [7, 7], [33, 129], [7, 1000], [3, 10000], [9, 12]]) {
+        for (const exclude of [undefined, [C >> 2, (3 * C) >> 2] as [number, number]]) {
+          const raw = randomNd([N, C], seed, 4);
+          const targets = randomIds(N, C, seed + 1);
+          const logits = exclude ? excludeColumnsRef(raw, targets, exclude) : raw;
+          const g = 0.5 + new Rng(seed + 2).uniform() * 2;
+          const lt = T(raw, true);
+          const loss = fl.softmaxCrossEntropy(lt, fl.tensor(targets), { kernel, exclude });
+          loss.backward(fl.tensor([g], []));
+          const what = `[${N}, ${C}]${exclude ? ` exclude [${exclude}]` : ''}`;
+          close(await loss.data(), [softmaxCrossEntropyRef(logits, targets).loss], `loss ${what}`, 1e-5, 1e-5);
+          close(await lt.grad!.data(), softmaxCrossEntropyBackwardRef(logits, targets, g), `dlogits ${what}`, 1e-7, 1e-4);
+          seed += 10;
+        }
       }
     });
   }
