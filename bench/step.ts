@@ -93,10 +93,16 @@ export interface StepResult {
   gflops: number;
   steps: number;
   loss: number;
-  /** vs the first cell (LSTM). */
+  /** Wall time of each timed step, in the order of the rounds the cells took in turn. */
+  walls: number[];
+  /** vs the first cell (LSTM): LSTM's fastest step over this cell's fastest (noise on a shared
+   *  machine only adds time, so the fastest of the synced steps is the steadiest figure). */
   speedup?: number;
+  /** The same from the median over rounds of LSTM's step time over this cell's. */
+  speedupMedian?: number;
   ideal?: number;
   ofIdeal?: number;
+  ofIdealMedian?: number;
 }
 
 /** Forward matmul FLOPs of one layer over T·B rows (bench/lstm.ts's count). */
@@ -230,7 +236,7 @@ class StepRunner {
       ms, minMs: Math.min(...this.walls), encodeMs: median(this.encodes), gpuMs: this.gpuMs, topKernels: this.top,
       dispatches: this.dispatches / steps, submits: this.submits / steps,
       bindGroupsCreated: this.bindGroups / steps, pipelinesCreated: this.pipelinesMade / steps,
-      wordsPerSec: (m.T * m.B) / (ms / 1e3), gflops: f.total / 1e9 / (ms / 1e3), steps, loss,
+      wordsPerSec: (m.T * m.B) / (ms / 1e3), gflops: f.total / 1e9 / (ms / 1e3), steps, loss, walls: [...this.walls],
     };
   }
 
@@ -274,7 +280,7 @@ export interface StepSuite {
 }
 
 export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
-  const steps = ctx.quick ? 2 : 5;
+  const steps = ctx.quick ? 2 : 9;
   const t0 = performance.now();
   let cells: StepResult[] = [];
   try {
@@ -283,9 +289,13 @@ export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
     const base = cells[0];
     for (const r of cells) {
       if (!Number.isFinite(r.loss)) ctx.failures.push(`training step ${r.label}: the loss is ${r.loss}`);
-      r.speedup = base.ms / r.ms;
+      r.speedup = base.minMs / r.minMs;
+      // Per round: the two steps ran close in time, so a shared machine's changing load
+      // partly cancels in their ratio; the median over rounds drops disturbed rounds.
+      r.speedupMedian = median(r.walls.map((w, i) => base.walls[i] / w));
       r.ideal = base.gflop / r.gflop;
       r.ofIdeal = r.speedup / r.ideal;
+      r.ofIdealMedian = r.speedupMedian / r.ideal;
       ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
     }
   } catch (e) {
