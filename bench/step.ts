@@ -296,7 +296,7 @@ export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
       r.ideal = base.gflop / r.gflop;
       r.ofIdeal = r.speedup / r.ideal;
       r.ofIdealMedian = r.speedupMedian / r.ideal;
-      ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
+      ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated.toFixed(1)} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
     }
   } catch (e) {
     ctx.failures.push(`training steps: ${(e as Error).message}`);
