@@ -353,10 +353,11 @@ const softmaxCase: Case = async (ctx, ceil) => {
     logits.grad?.dispose();
     logits.grad = null;
     const t = await timeIt(run, () => fl.sync(), { targetMs: ctx.targetMs, warm: true });
-    // Forward reads the logits and writes the gradient rows; backward reads and writes them once more.
+    // Forward reads the logits; backward reads them again and writes the gradient (rows or tree
+    // kernel by adapter and size, see src/ops/softmax_ce.ts).
     return [rowOf(ceil, {
-      group: 'softmax CE', name: 'softmax CE fwd+bwd', dims: `[${ROWS}x${V}]`, kernel: 'softmax_ce_tree + mul', ms: t.medianMs, unit: 'GB/s',
-      work: 4 * ROWS * V * 4, check: `loss and all grads vs float64, max |err| ${Math.max(errL, errG).toExponential(1)}`, reps: t.reps,
+      group: 'softmax CE', name: 'softmax CE fwd+bwd', dims: `[${ROWS}x${V}]`, kernel: 'softmax_ce_rows|tree + _grad', ms: t.medianMs, unit: 'GB/s',
+      work: 3 * ROWS * V * 4, check: `loss and all grads vs float64, max |err| ${Math.max(errL, errG).toExponential(1)}`, reps: t.reps,
     })];
   } finally {
     logits.dispose();
