@@ -93,6 +93,6 @@ describe('sampledSoftmaxLoss', () => {
     const cand = sampleCandidates(Int32Array.from([1, 2]), 100, 10, 1);
     const U = cand.ids.length;
     expect(() => sampledSoftmaxLoss(fl.zeros([2, 4]), fl.zeros([U, 4]), fl.zeros([U + 1]), cand)).toThrow(new RegExp(`bRows must have shape \\[${U}\\]`));
-    expect(() => sampledSoftmaxLoss(fl.zeros([3, 4]), fl.zeros([U, 4]), fl.zeros([U]), cand)).toThrow(/h has 3 rows but the candidates were drawn for 2 targets/);
+    expect(() => sampledSoftmaxLoss(fl.zeros([3, 4]), fl.zeros([U, 4]), fl.zeros([U]), cand)).toThrow(/h must have 2 rows \(the candidates were drawn for 2 targets\), got shape \[3, 4\]/);
   });
 });

@@ -93,12 +93,12 @@ export function sampleCandidates(targets: Int32Array, V: number, S: number, seed
  * column: `sampleCandidates` gives each id one column). Gradients reach h, wRows and bRows.
  */
 export function sampledSoftmaxLoss(h: Tensor, wRows: Tensor, bRows: Tensor, cand: CandidateSet): Tensor {
+  assertTensor(h, 'sampledSoftmaxLoss(h, wRows, bRows, cand): h');
   assertTensor(bRows, 'sampledSoftmaxLoss(h, wRows, bRows, cand): bRows');
   const U = cand.ids.length;
+  const N = cand.targetCol.length;
+  if (h.rank !== 2 || h.shape[0] !== N) throw new Error(`flstm: sampledSoftmaxLoss: h must have ${N} rows (the candidates were drawn for ${N} targets), got shape ${fmtShape(h.shape)}`);
   if (bRows.rank !== 1 || bRows.shape[0] !== U) throw new Error(`flstm: sampledSoftmaxLoss: bRows must have shape [${U}] (one per candidate), got ${fmtShape(bRows.shape)}`);
   const logits = matmul(h, wRows, { transposeB: true, bias: sub(bRows, tensor(cand.logQ, [U])) });
-  if (logits.shape[0] !== cand.targetCol.length) {
-    throw new Error(`flstm: sampledSoftmaxLoss: h has ${logits.shape[0]} rows but the candidates were drawn for ${cand.targetCol.length} targets`);
-  }
   return softmaxCrossEntropy(logits, cand.targetCol, { exclude: cand.targetOnly });
 }
