@@ -86,7 +86,7 @@ fn loadBias4(i: u32, n0: u32) -> vec4f { return bias[i / 4u]; }
 fn loadC4(i: u32, n0: u32) -> vec4f { return c[i / 4u]; }
 fn storeC4(i: u32, n0: u32, v: vec4f) { c[i / 4u] = v; }
 `;
-export const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: STORE_SCALAR_PRELUDE + storeSrc };
+const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: STORE_SCALAR_PRELUDE + storeSrc };
 const MATMUL_STORE_VEC4: KernelSource = { name: 'matmul_store_vec4', code: STORE_VEC4_PRELUDE + storeSrc };
 
 /** Whether the store may read and write C (and the bias) four columns at a time. */
