@@ -146,7 +146,7 @@ export function formatReport(r: SuiteResult): string {
   if (s.matmulGeomeanVsTfjs !== null) out.push(`  matmul, all shapes (geometric mean):            ${s.matmulGeomeanVsTfjs.toFixed(2)}x`);
   out.push(`  LM training step, flstm vs tfjs-layers words/s: ${s.lmStepVsTfjs === null ? '-' : `${s.lmStepVsTfjs.toFixed(2)}x (${s.lmWordsPerSec!.toFixed(0)} vs ${s.tfjsLmWordsPerSec!.toFixed(1)})`}   (target >= 10x)`);
   for (const c of s.cells) out.push(`  ${c.label.padEnd(14)} speed-up over LSTM ${c.speedup.toFixed(2)}x, ideal ${c.ideal.toFixed(2)}x: ${pct(c.ofIdeal)} of ideal   (target >= 80%; median of rounds ${pct(c.ofIdealMedian)})`);
-  if (s.f16Speedup !== null) out.push(`  LSTM step with f16 storage (--precision f16):  ${s.f16Speedup.toFixed(2)}x the f32 step (opt-in)`);
+  if (s.f16Speedup !== null) out.push(`  LSTM step with f16 storage (--precision f16):  ${s.f16Speedup.toFixed(2)}x the f32 step`);
   if (r.failures.length) out.push('', `FAILURES (${r.failures.length}):`, ...r.failures.map((f) => `  ${f}`));
   out.push('', `total ${r.totalSeconds.toFixed(0)} s`);
   return out.join('\n');

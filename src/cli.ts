@@ -264,7 +264,7 @@ const COMMANDS: Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C saves a checkpoint and stops)',
-    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--precision f32|f16] [--steps N | --time LIMIT] [--out DIR] [--resume] [--seed S] [--log-every N] [--save-every N] [--eval-tokens N] [--vocab-size N | --min-count N | --vocab FILE] [--sample N] [--json]',
+    usage: '[--data SPEC] [--cell C] [--factor R | --groups K[,K2]] [--layers L] [--emb E] [--hidden N] [--proj P] [--batch B] [--bptt T] [--dropout D] [--optimizer adagrad|adam|sgd] [--lr LR] [--clip C] [--sampled S] [--precision auto|f32|f16] [--steps N | --time LIMIT] [--out DIR] [--resume] [--seed S] [--log-every N] [--save-every N] [--eval-tokens N] [--vocab-size N | --min-count N | --vocab FILE] [--sample N] [--json]',
     options: {
       ...DEVICE_OPTIONS,
       data: { type: 'string' }, cell: { type: 'string' }, factor: { type: 'string' }, groups: { type: 'string' },
@@ -292,7 +292,7 @@ const COMMANDS: Command[] = [
       ['--lr LR', 'learning rate (default 0.2; adam 0.002; sgd 1)'],
       ['--clip C', 'clip the LSTM weights\' gradients to this global norm (default 1.0; 0: none)'],
       ['--sampled S', 'sampled softmax with S samples (default 512; 0: full softmax)'],
-      ['--precision f32|f16', 'f16: the matmuls read f16 copies of the weight matrices and their inputs (f32 weights, gradients, optimizer and accumulation; needs shader-f16; default f32)'],
+      ['--precision auto|f32|f16', 'f16: the matmuls read f16 copies of the weight matrices and their inputs (f32 weights, gradients, optimizer and accumulation; needs shader-f16); auto (default): f16 where the adapter has shader-f16, else f32, and with --resume the checkpoint\'s'],
       ['--steps N', 'train until step N (counting steps before a resume)'],
       ['--time LIMIT', 'train for this long: 90s, 10m, 2h (default 5m when --steps is not given)'],
       ['--out DIR', 'run folder: checkpoint, metrics.jsonl, chart.svg (default runs/train, or runs/train-2... when taken)'],
@@ -315,6 +315,8 @@ const COMMANDS: Command[] = [
       const json = !!values.json;
       const sampleWords = intOption(values, 'train', 'sample', { allowZero: true }) ?? 30;
       await initFrom(values);
+      const { precision } = await resolvePrecision(precisionChoice(values), values.resume ? out : null);
+      if (precision) cfg.model.precision = precision;
       let stop = false;
       const onSigint = () => {
         if (stop) process.exit(130);
@@ -332,7 +334,7 @@ const COMMANDS: Command[] = [
           onLog(e) {
             if (json) return console.log(JSON.stringify(e));
             if (e.type === 'start') {
-              console.log(`flstm train: ${cfg.model.cell} on ${cfg.data} (vocabulary ${e.vocab}), ${e.params} parameters (${e.rnnParams} in the LSTM layers), adapter ${e.adapter}${e.resumed ? `, resumed at step ${e.step}` : ''}`);
+              console.log(`flstm train: ${cfg.model.cell} on ${cfg.data} (vocabulary ${e.vocab}), ${e.params} parameters (${e.rnnParams} in the LSTM layers), ${e.precision} matmul operands, adapter ${e.adapter}${e.resumed ? `, resumed at step ${e.step}` : ''}`);
             } else if (e.type === 'progress') {
               if (tty) process.stderr.write(`\r${e.line}\x1b[K`);
               else console.log(e.line);
@@ -513,12 +515,31 @@ function numOption(values: Values, cmd: string, name: string, def: number, check
   return v;
 }
 
-/** --precision: absent (f32) or f16; the configuration names it only when it is f16. */
-function precisionOption(values: Values): { precision?: 'f16' } {
-  const raw = values.precision as string | undefined;
-  if (raw === undefined || raw === 'f32') return {};
-  if (raw !== 'f16') throw new UsageError(`flstm train: --precision must be f32 or f16, got '${raw}'`);
-  return { precision: 'f16' };
+/** --precision: auto (the default), f32 or f16. */
+function precisionChoice(values: Values): 'auto' | 'f32' | 'f16' {
+  const raw = (values.precision as string | undefined) ?? 'auto';
+  if (raw !== 'auto' && raw !== 'f32' && raw !== 'f16') throw new UsageError(`flstm train: --precision must be auto, f32 or f16, got '${raw}'`);
+  return raw;
+}
+
+/**
+ * The precision a run trains with; the configuration names it only when it is f16. auto: f16
+ * where the adapter has shader-f16 (the validation perplexity on Brown matches f32's: 1.0003
+ * after 3000 steps, `npm run bench:f16`), else f32; resuming, the checkpoint's. Needs fl.init().
+ */
+async function resolvePrecision(choice: 'auto' | 'f32' | 'f16', resumeDir: string | null): Promise<{ precision?: 'f16' }> {
+  if (choice === 'f16') return { precision: 'f16' };
+  if (choice === 'f32') return {};
+  if (resumeDir) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      const saved = JSON.parse(await readFile(`${resumeDir}/checkpoint/config.json`, 'utf8')) as { config?: { train?: fl.train.TrainConfig } };
+      return saved.config?.train?.model?.precision === 'f16' ? { precision: 'f16' } : {};
+    } catch {
+      return {}; // no readable checkpoint: the trainer says what is wrong with it
+    }
+  }
+  return fl.info().features.includes('shader-f16') ? { precision: 'f16' } : {};
 }
 
 /** The training configuration from `flstm train`'s options (defaults: a small G-LSTM on Brown). */
@@ -543,7 +564,7 @@ function trainConfigFrom(values: Values): fl.train.TrainConfig {
       cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
       factor: stack.factor, groups: stack.groups as number | number[] | undefined,
       dropout: numOption(values, 'train', 'dropout', 0.1, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
-      ...precisionOption(values),
+      ...(precisionChoice(values) === 'f16' ? { precision: 'f16' as const } : {}),
     },
     batch: intOption(values, 'train', 'batch') ?? 32,
     bptt: intOption(values, 'train', 'bptt') ?? 20,

@@ -101,6 +101,26 @@ describe('flstm train', () => {
     expect(readFileSync(join(tmp, 'json', 'chart.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
   });
 
+  it('--precision: auto (the default) is f16 where the adapter has shader-f16, else f32; resuming, the checkpoint\'s', () => {
+    const f16 = /^features .*\bshader-f16\b/m.test(cli('info').stdout);
+    const start = (r: ReturnType<typeof cli>) => {
+      expect(r.status, r.stderr).toBe(0);
+      return jsonLines(r.stdout)[0];
+    };
+    const saved = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoint', 'config.json'), 'utf8')).config.train.model.precision;
+    const auto = join(tmp, 'precision-auto');
+    expect(start(cli('train', '--data', data, ...TINY, '--steps', '2', '--eval-tokens', '0', '--out', auto, '--json'))).toMatchObject({ type: 'start', precision: f16 ? 'f16' : 'f32' });
+    expect(saved(auto)).toBe(f16 ? 'f16' : undefined);
+    // A run trained with f32 resumes without naming it again (auto takes the checkpoint's).
+    const f32 = join(tmp, 'precision-f32');
+    expect(start(cli('train', '--data', data, ...TINY, '--precision', 'f32', '--steps', '2', '--eval-tokens', '0', '--out', f32, '--json'))).toMatchObject({ precision: 'f32' });
+    expect(saved(f32)).toBe(undefined);
+    expect(start(cli('train', '--data', data, ...TINY, '--steps', '4', '--eval-tokens', '0', '--out', f32, '--resume', '--json'))).toMatchObject({ resumed: true, step: 2, precision: 'f32' });
+    if (f16) {
+      expect(oneError(cli('train', '--data', data, ...TINY, '--precision', 'f16', '--steps', '4', '--out', f32, '--resume'), 1)).toMatch(/--precision .* in the checkpoint, "f16" now/);
+    }
+  });
+
   it('package.json has the `train` script: no arguments train the default small G-LSTM on Brown (here 2 steps)', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.scripts.train).toBe('npm run build && node dist/cli.js train');
@@ -232,7 +252,7 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     expect(oneError(cli('train', '--bogus'), 2)).toMatch(/unknown option --bogus/);
     expect(oneError(cli('train', '--cell', 'bogus'), 2)).toMatch(/--cell must be one of lstm, flstm, glstm, got 'bogus'/);
     expect(oneError(cli('train', '--optimizer', 'x'), 2)).toMatch(/--optimizer must be adagrad, adam or sgd, got 'x'/);
-    expect(oneError(cli('train', '--precision', 'f8'), 2)).toMatch(/--precision must be f32 or f16, got 'f8'/);
+    expect(oneError(cli('train', '--precision', 'f8'), 2)).toMatch(/--precision must be auto, f32 or f16, got 'f8'/);
     expect(oneError(cli('train', '--time', '5q'), 2)).toMatch(/--time must be a duration such as 90s, 10m, 2h or 1h30m, got '5q'/);
     expect(oneError(cli('train', '--dropout', '1.5'), 2)).toMatch(/--dropout must be a number in \[0, 1\), got '1.5'/);
     expect(oneError(cli('train', '--steps', '-3'), 2)).toMatch(/--steps/);

@@ -79,7 +79,7 @@ export interface TrainOptions extends RunLimits {
 }
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; adapter: string; resumed: boolean }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16' }
   | { type: 'progress'; step: number; loss: number; ppl: number; wordsPerSec: number; elapsed: number; line: string }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number }
@@ -305,7 +305,7 @@ async function runTraining(cfg: TrainConfig, o: TrainOptions, own: Owned): Promi
   const trainSplit = corpus.splits.train;
   const batcher = makeBatcher(trainSplit, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true } as never);
   const rnnParams = model.rnn.numParams();
-  log({ type: 'start', step, params: model.numParams(), rnnParams, vocab: corpus.vocab.size, trainTokens: trainSplit.kind === 'array' ? trainSplit.tokens.length : NaN, adapter: fl.info().description, resumed });
+  log({ type: 'start', step, params: model.numParams(), rnnParams, vocab: corpus.vocab.size, trainTokens: trainSplit.kind === 'array' ? trainSplit.tokens.length : NaN, adapter: fl.info().description, resumed, precision: model.precision });
 
   const logEvery = o.logEvery ?? 20;
   const saveEvery = o.saveEvery ?? 500;
