@@ -94,24 +94,21 @@ fn step8(acc: Rows8, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> R
   return r;
 }
 
+// Row m of C, when it exists.
+fn storeRow(z: u32, m: u32, n0: u32, v: vec4f) {
+  if (m < p.M) { mm_store(z, m, n0, v); }
+}
+
+// Unrolled: an array indexed in a loop would live in memory on lavapipe.
 fn store8(z: u32, r0: u32, n0: u32, acc: Rows8) {
-  // Unrolled: an array indexed in a loop would live in memory on lavapipe.
-  if (r0 >= p.M) { return; }
-  mm_store(z, r0, n0, acc.r0);
-  if (r0 + 1u >= p.M) { return; }
-  mm_store(z, r0 + 1u, n0, acc.r1);
-  if (r0 + 2u >= p.M) { return; }
-  mm_store(z, r0 + 2u, n0, acc.r2);
-  if (r0 + 3u >= p.M) { return; }
-  mm_store(z, r0 + 3u, n0, acc.r3);
-  if (r0 + 4u >= p.M) { return; }
-  mm_store(z, r0 + 4u, n0, acc.r4);
-  if (r0 + 5u >= p.M) { return; }
-  mm_store(z, r0 + 5u, n0, acc.r5);
-  if (r0 + 6u >= p.M) { return; }
-  mm_store(z, r0 + 6u, n0, acc.r6);
-  if (r0 + 7u >= p.M) { return; }
-  mm_store(z, r0 + 7u, n0, acc.r7);
+  storeRow(z, r0, n0, acc.r0);
+  storeRow(z, r0 + 1u, n0, acc.r1);
+  storeRow(z, r0 + 2u, n0, acc.r2);
+  storeRow(z, r0 + 3u, n0, acc.r3);
+  storeRow(z, r0 + 4u, n0, acc.r4);
+  storeRow(z, r0 + 5u, n0, acc.r5);
+  storeRow(z, r0 + 6u, n0, acc.r6);
+  storeRow(z, r0 + 7u, n0, acc.r7);
 }
 
 @compute @workgroup_size(WG_X, 1, 1)

@@ -3,28 +3,20 @@
 // command should: one JSON line with --json, one-line errors, usage exit codes, and it ends
 // on its own (the device is destroyed).
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sourcesMtime } from './cli_helpers.js';
 
 const root = resolve(__dirname, '..');
 const TIMEOUT = 60_000;
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 /** `npm test` builds first; when run alone, build when dist/ is missing or older than the sources. */
 beforeAll(() => {
   const outputs = ['dist/index.js', 'dist/cli.js'].map((f) => join(root, f));
   const stale =
     outputs.some((f) => !existsSync(f)) ||
-    Math.min(...outputs.map((f) => statSync(f).mtimeMs)) < Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'kernels')));
+    Math.min(...outputs.map((f) => statSync(f).mtimeMs)) < sourcesMtime();
   if (stale) execSync('npm run build', { cwd: root, stdio: 'pipe' });
 }, 120_000);
 
