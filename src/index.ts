@@ -4,12 +4,11 @@ import { gradOps } from './autograd.js';
 import { add } from './ops/elementwise.js';
 import { ones } from './ops/create.js';
 import { init as initRuntime, dispose as disposeRuntime, rt, type InitOptions, type AdapterInfoSummary } from './gpu/runtime.js';
-import { Tensor, popScope, pushScope } from './tensor.js';
 
 gradOps.add = add;
 gradOps.onesLike = (t) => ones(t.shape);
 
-export { Tensor } from './tensor.js';
+export { Tensor, tidy } from './tensor.js';
 export type { DType, Shape } from './tensor.js';
 export { noGrad, backward } from './autograd.js';
 export { setSeed, Rng } from './random.js';
@@ -49,28 +48,6 @@ export function info(): AdapterInfoSummary {
 /** Destroys the device; a later fl.init() opens a new one. */
 export function dispose(): void {
   disposeRuntime();
-}
-
-/** Runs fn and disposes every tensor it made except those it returns (and grads, and kept ones). */
-export function tidy<T>(fn: () => T): T {
-  pushScope();
-  let result: T | undefined;
-  try {
-    result = fn();
-    if (result instanceof Promise) {
-      throw new Error('flstm: fl.tidy(fn) takes a synchronous function (its tensors are disposed when it returns); await outside it');
-    }
-    return result;
-  } finally {
-    const keep = new Set<Tensor>();
-    const collect = (v: unknown): void => {
-      if (v instanceof Tensor) keep.add(v);
-      else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object' && !(ArrayBuffer.isView(v))) Object.values(v).forEach(collect);
-    };
-    collect(result);
-    popScope(keep);
-  }
 }
 
 /** Waits for all submitted GPU work (benchmarks). */

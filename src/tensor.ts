@@ -47,6 +47,29 @@ export function popScope(keep: Set<Tensor>): void {
   }
 }
 
+/** Runs fn and disposes every tensor it made except those it returns (and grads, and kept ones). */
+export function tidy<T>(fn: () => T): T {
+  pushScope();
+  let result: T | undefined;
+  try {
+    result = fn();
+    if (result instanceof Promise) {
+      throw new Error('flstm: fl.tidy(fn) takes a synchronous function (its tensors are disposed when it returns); await outside it');
+    }
+    return result;
+  } finally {
+    const keep = new Set<Tensor>();
+    const collect = (v: unknown): void => {
+      if (v instanceof Tensor) keep.add(v);
+      else if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object' && !(ArrayBuffer.isView(v))) Object.values(v).forEach(collect);
+    };
+    collect(result);
+    popScope(keep);
+  }
+}
+
+
 let nextId = 1;
 
 export class Storage {

@@ -332,3 +332,31 @@ describe('sparse rows of LanguageModel.trainLoss equal the dense gradient of a f
     });
   }
 });
+
+describe('evaluation and generation hold no GPU memory from one batch to the next', () => {
+  it('evaluate() and LanguageModel.logits() leave the buffer pool where they found it', async () => {
+    const model = new LanguageModel({ vocabSize: 50, emb: 8, layers: 2, hidden: 16, proj: 8, cell: 'glstm', groups: 2, seed: 1 });
+    const split = { kind: 'array' as const, name: 'valid', tokens: Int32Array.from({ length: 2000 }, (_, i) => (i * 7) % 50) };
+    try {
+      await fl.train.evaluate(model, split, { batchSize: 4, bptt: 5 }); // the pool's first buffers
+      const before = fl.stats();
+      const r = await fl.train.evaluate(model, split, { batchSize: 4, bptt: 5 });
+      expect(r.tokens).toBeGreaterThan(1900); // ~100 batches
+      const after = fl.stats();
+      expect(after.poolInUseBytes).toBe(before.poolInUseBytes);
+      expect(after.bufferAllocations).toBe(before.bufferAllocations);
+      // Token by token, as generation runs: only the returned logits and state live on.
+      let state: ReturnType<LanguageModel['logits']>['state'] | undefined;
+      for (let i = 0; i < 30; i++) {
+        const o = model.logits(Int32Array.of(i % 50), 1, 1, state);
+        state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+        state = o.state;
+        o.logits.dispose();
+      }
+      state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+      expect(fl.stats().poolInUseBytes).toBe(before.poolInUseBytes);
+    } finally {
+      model.dispose();
+    }
+  });
+});

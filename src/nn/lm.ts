@@ -7,7 +7,7 @@
 // gathers those rows into small leaf tensors (under noGrad) and runs the step on them, so
 // their gradients come out as [rows, dim] blocks: `sparse` lists (table, ids, rows) for the
 // optimizer's sparse update (fl.optim ... stepSparse); the big tables get no dense gradient.
-import { Tensor } from '../tensor.js';
+import { Tensor, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
 import { dropout } from '../ops/dropout.js';
@@ -126,10 +126,12 @@ export class LanguageModel extends Module {
 
   /** Full-softmax logits [T*B, V] and the next state, without recording gradients. */
   logits(inputs: Int32Array, T: number, B: number, state?: LSTMState[]): { logits: Tensor; state: LSTMState[] } {
-    return noGrad(() => {
+    // Only the logits and the state outlive the call: a loop over batches or tokens holds no
+    // intermediates (each batch's [T*B, V] logits go back to the pool when disposed).
+    return tidy(() => noGrad(() => {
       const { h, state: next } = this.hidden(this.embedding, inputs, T, B, state, 0);
       return { logits: matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB }), state: next };
-    });
+    }));
   }
 
   /**
@@ -140,7 +142,8 @@ export class LanguageModel extends Module {
   evalLoss(inputs: Int32Array, targets: Int32Array, T: number, B: number, state?: LSTMState[], mask?: Uint8Array): { loss: Tensor; state: LSTMState[]; count: number } {
     this.checkBatch(inputs, targets, T, B);
     if (mask !== undefined && mask.length !== T * B) throw new Error(`flstm: LanguageModel: the mask has ${mask.length} entries for a batch of ${T * B}`);
-    return noGrad(() => {
+    // Only the loss and the state outlive the call (the logits and the rest are disposed).
+    return tidy(() => noGrad(() => {
       const { logits, state: next } = this.logits(inputs, T, B, state);
       if (!mask || mask.every((m) => m !== 0)) return { loss: softmaxCrossEntropy(logits, targets), state: next, count: T * B };
       const rows: number[] = [];
@@ -149,7 +152,7 @@ export class LanguageModel extends Module {
       // The real positions' logits rows (a row gather is an embedding lookup) and targets.
       const kept = embedding(logits, Int32Array.from(rows));
       return { loss: softmaxCrossEntropy(kept, Int32Array.from(rows, (i) => targets[i])), state: next, count: rows.length };
-    });
+    }));
   }
 
   /** A softmax operand (the weight, or the LSTM output) as the products read it: itself, or its f16 copy. */
