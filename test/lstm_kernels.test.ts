@@ -78,9 +78,12 @@ const ALIGNED: Case[] = [
   { cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true, factor: 8 },
   { cell: 'glstm', T: 5, B: 4, inputSize: 16, hiddenSize: 16, projSize: 8, hasProj: true, groups: 2 },
   { cell: 'glstm', T: 3, B: 9, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
-  // Without projection: F-LSTM fuses the cell backward into the recurrent product, LSTM does not.
+  // Without projection the cell backward rides on the recurrent product (LSTM and G-LSTM read
+  // dG_{t+1} and write dG_t through two ranges of one buffer); G-LSTM with 6 units per group
+  // falls back to the standalone kernel.
   { cell: 'flstm', T: 4, B: 3, inputSize: 8, hiddenSize: 8, projSize: 8, hasProj: false, factor: 4 },
   { cell: 'lstm', T: 2, B: 5, inputSize: 4, hiddenSize: 8, projSize: 8, hasProj: false },
+  { cell: 'glstm', T: 3, B: 3, inputSize: 8, hiddenSize: 24, projSize: 24, hasProj: false, groups: 4 },
   { cell: 'lstm', T: 1, B: 2, inputSize: 8, hiddenSize: 4, projSize: 4, hasProj: true },
 ];
 

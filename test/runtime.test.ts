@@ -170,47 +170,50 @@ describe('caches and memory', () => {
     b.dispose();
   });
 
-  it('a language-model training step makes no bind group, buffer or pipeline once its batches were seen (dropout seeds, sampled sizes, time indices change)', async () => {
-    // Every step draws a new dropout seed and new sampled candidates, and the batches differ
-    // in their unique ids: parameters that change per dispatch live in the parameter ring,
-    // and sizes that follow the data fall into the pool's size classes.
-    const model = new LanguageModel({ vocabSize: 300, emb: 16, layers: 2, hidden: 32, proj: 16, cell: 'glstm', groups: 2, dropout: 0.25, seed: 3 });
-    const cfg = { data: 'synthetic', batch: 4, bptt: 5, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 40, seed: 1,
-      model: { cell: 'glstm', layers: 2, emb: 16, hidden: 32, proj: 16, groups: 2, dropout: 0.25 } } as unknown as TrainConfig;
-    const opt = makeOptimizer(cfg, model);
-    const rng = new fl.Rng(9);
-    const batches = [0, 1, 2].map(() => {
-      const ids = () => Int32Array.from({ length: 20 }, () => Math.floor(rng.uniform() ** 2 * 300));
-      return { inputs: ids(), targets: ids(), steps: 5, batchSize: 4 };
-    });
-    let state: LSTMState[] | undefined;
-    const losses: number[] = [];
-    const step = async (i: number) => {
-      const prev = state;
-      const r = fl.tidy(() => {
-        const out = trainStep(model, opt, batches[i % 3], state, { optimizer: 'adagrad', sampled: 40, seed: stepSeed(1, i) });
-        state = out.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
-        return out.loss;
+  // G-LSTM with projection; LSTM without, whose backward binds two ranges of the gate gradients.
+  for (const m of [{ cell: 'glstm', proj: 16, groups: 2 }, { cell: 'lstm', proj: 0 }] as const) {
+    it(`a language-model training step makes no bind group, buffer or pipeline once its batches were seen (dropout seeds, sampled sizes, time indices change; ${m.cell}${m.proj ? '' : ' without projection'})`, async () => {
+      // Every step draws a new dropout seed and new sampled candidates, and the batches differ
+      // in their unique ids: parameters that change per dispatch live in the parameter ring,
+      // and sizes that follow the data fall into the pool's size classes.
+      const model = new LanguageModel({ vocabSize: 300, emb: 16, layers: 2, hidden: 32, ...m, dropout: 0.25, seed: 3 });
+      const cfg = { data: 'synthetic', batch: 4, bptt: 5, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 40, seed: 1,
+        model: { layers: 2, emb: 16, hidden: 32, ...m, dropout: 0.25 } } as unknown as TrainConfig;
+      const opt = makeOptimizer(cfg, model);
+      const rng = new fl.Rng(9);
+      const batches = [0, 1, 2].map(() => {
+        const ids = () => Int32Array.from({ length: 20 }, () => Math.floor(rng.uniform() ** 2 * 300));
+        return { inputs: ids(), targets: ids(), steps: 5, batchSize: 4 };
       });
-      prev?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
-      losses.push((await r.data())[0]);
-      r.dispose();
-    };
-    for (let i = 0; i < 6; i++) await step(i);
-    const s0 = fl.stats();
-    for (let i = 6; i < 12; i++) await step(i);
-    const s1 = fl.stats();
-    expect(s1.dispatches - s0.dispatches).toBeGreaterThan(6 * 50);
-    expect(s1.bindGroupsCreated - s0.bindGroupsCreated).toBe(0);
-    expect(s1.bufferAllocations - s0.bufferAllocations).toBe(0);
-    expect(s1.pipelines - s0.pipelines).toBe(0);
-    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
-    // The same batch at steps 0 and 9 (seeds differ): training moved the loss.
-    expect(losses[9]).not.toBe(losses[0]);
-    state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
-    model.dispose();
-    opt.dispose();
-  });
+      let state: LSTMState[] | undefined;
+      const losses: number[] = [];
+      const step = async (i: number) => {
+        const prev = state;
+        const r = fl.tidy(() => {
+          const out = trainStep(model, opt, batches[i % 3], state, { optimizer: 'adagrad', sampled: 40, seed: stepSeed(1, i) });
+          state = out.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+          return out.loss;
+        });
+        prev?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+        losses.push((await r.data())[0]);
+        r.dispose();
+      };
+      for (let i = 0; i < 6; i++) await step(i);
+      const s0 = fl.stats();
+      for (let i = 6; i < 12; i++) await step(i);
+      const s1 = fl.stats();
+      expect(s1.dispatches - s0.dispatches).toBeGreaterThan(6 * 50);
+      expect(s1.bindGroupsCreated - s0.bindGroupsCreated).toBe(0);
+      expect(s1.bufferAllocations - s0.bufferAllocations).toBe(0);
+      expect(s1.pipelines - s0.pipelines).toBe(0);
+      for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+      // The same batch at steps 0 and 9 (seeds differ): training moved the loss.
+      expect(losses[9]).not.toBe(losses[0]);
+      state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+      model.dispose();
+      opt.dispose();
+    });
+  }
 
   it('each of thousands of dispatches in one command buffer reads its own parameters (across the submit limit)', async () => {
     // x <- x * a_i for 5000 distinct a_i, encoded without a readback: a dispatch reading a

@@ -11,6 +11,19 @@ import { ParamRing, Uniform, UNIFORM_WINDOW } from './params.js';
 import type { Profiler } from './profiler.js';
 import { gpuWait } from './wait.js';
 
+/**
+ * A part of a storage buffer bound on its own: the byte range [offset, offset + size). Two
+ * ranges of one buffer that do not overlap may be bound in one dispatch, one read-only and
+ * one writable (the LSTM backward reads a step's gate gradients and writes the previous
+ * step's in one dispatch). `offset` is a multiple of minStorageBufferOffsetAlignment.
+ */
+export class BufferRange {
+  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly size: number) {}
+}
+
+/** What a dispatch binds: a whole storage buffer, a range of one, or uniform parameters. */
+export type Binding = GPUBuffer | BufferRange | Uniform;
+
 /** Submit after this many dispatches even without a readback, to bound the encoder's size. */
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
 const MAX_BIND_GROUPS = 16384;
@@ -48,8 +61,8 @@ export class Recorder {
     }
   }
 
-  /** The bind group for `entries` (storage buffers, and uniforms bound from the ring). */
-  bindGroup(pipeline: GPUComputePipeline, entries: (GPUBuffer | Uniform)[], label: string): GPUBindGroup {
+  /** The bind group for `entries` (storage buffers or ranges, and uniforms bound from the ring). */
+  bindGroup(pipeline: GPUComputePipeline, entries: Binding[], label: string): GPUBindGroup {
     const layout = this.pipelines.layout(pipeline);
     if (entries.length !== layout.kinds.length) {
       throw new Error(`flstm: kernel ${label} declares ${layout.kinds.length} bindings but ${entries.length} were given`);
@@ -60,7 +73,7 @@ export class Recorder {
       if ((e instanceof Uniform) !== (layout.kinds[i] === 'u')) {
         throw new Error(`flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters were' : 'a storage buffer was'} given`);
       }
-      key += e instanceof Uniform ? ',u' : ',' + bufferId(e);
+      key += e instanceof Uniform ? ',u' : e instanceof BufferRange ? `,${bufferId(e.buffer)}@${e.offset}+${e.size}` : ',' + bufferId(e);
     }
     let bg = this.bindGroups.get(key);
     if (!bg) {
@@ -69,7 +82,8 @@ export class Recorder {
         layout: layout.bindGroupLayout,
         entries: entries.map((e, binding) => ({
           binding,
-          resource: e instanceof Uniform ? { buffer: this.params.buffer, offset: 0, size: UNIFORM_WINDOW } : { buffer: e },
+          resource: e instanceof Uniform ? { buffer: this.params.buffer, offset: 0, size: UNIFORM_WINDOW }
+            : e instanceof BufferRange ? { buffer: e.buffer, offset: e.offset, size: e.size } : { buffer: e },
         })),
       });
       this.bindGroups.set(key, bg);
@@ -82,11 +96,11 @@ export class Recorder {
   forgetBuffer(b: GPUBuffer): void {
     const id = ',' + bufferId(b);
     for (const k of this.bindGroups.keys()) {
-      if ((k + ',').includes(id + ',')) this.bindGroups.delete(k);
+      if ((k + ',').includes(id + ',') || k.includes(id + '@')) this.bindGroups.delete(k);
     }
   }
 
-  dispatch(pipeline: GPUComputePipeline, entries: (GPUBuffer | Uniform)[], workgroups: [number, number?, number?], label = ''): void {
+  dispatch(pipeline: GPUComputePipeline, entries: Binding[], workgroups: [number, number?, number?], label = ''): void {
     const bg = this.bindGroup(pipeline, entries, label);
     let uniforms = 0;
     for (const e of entries) if (e instanceof Uniform) uniforms++;

@@ -4,7 +4,7 @@ import { findAdapter, type AdapterRequest } from './adapter.js';
 import { BufferPool } from './pool.js';
 import { Uniform } from './params.js';
 import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
-import { Recorder } from './recorder.js';
+import { Recorder, type Binding } from './recorder.js';
 import { isBrowser } from './platform.js';
 import { Profiler, type KernelTime } from './profiler.js';
 
@@ -42,6 +42,7 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
   'maxStorageBuffersPerShaderStage',
   'maxBindGroups',
+  'minStorageBufferOffsetAlignment',
 ] as const;
 
 const WANTED_FEATURES: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
@@ -96,13 +97,14 @@ export class Runtime {
 
   /**
    * Encodes one dispatch: `params` become the uniform at binding 0, then `buffers` from
-   * binding 1 (storage buffers, or a Uniform where the kernel declares another uniform).
+   * binding 1 (storage buffers or ranges of one, or a Uniform where the kernel declares
+   * another uniform).
    */
   run(kernel: KernelSource, opts: {
     overrides?: Overrides;
     params?: ArrayLike<number>;
     f32Mask?: number;
-    buffers: (GPUBuffer | Uniform)[];
+    buffers: Binding[];
     workgroups: [number, number?, number?];
   }): void {
     this.check();

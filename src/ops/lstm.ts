@@ -12,6 +12,7 @@
 // encoder: no host round trip.
 import { rt } from '../gpu/runtime.js';
 import { Uniform } from '../gpu/params.js';
+import { BufferRange } from '../gpu/recorder.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
@@ -170,10 +171,15 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
   // ---- backward ------------------------------------------------------------------------
   function lstmBackward(dy: Tensor): (Tensor | null)[] {
     // The cell backward rides on the product that gives dm (its store epilogue) when the units
-    // can be taken four at a time: with projection dm = dh_t·P^T; without it, for F-LSTM,
-    // dm = dy_t + dZ_{t+1}·W1h^T. (LSTM and G-LSTM without projection would read dG_{t+1}
-    // and write dG_t in one dispatch: one buffer cannot be bound read-only and writable at once.)
-    const fused = n % 4 === 0 && (hasProj || cfg.cell === 'flstm');
+    // can be taken four at a time: with projection dm = dh_t·P^T; without it dm = dy_t plus
+    // the recurrent product (per G-LSTM group: its h units are the group's own units). For
+    // LSTM and G-LSTM that product reads dG_{t+1} while the epilogue writes dG_t: one buffer
+    // cannot be bound read-only and writable in a dispatch, so the two steps' rows are bound
+    // as two writable ranges of it that do not overlap, which needs a step's bytes to be a
+    // multiple of the offset alignment.
+    const stepBytes = B * 4 * n * 4;
+    const rangesFit = stepBytes % r_.limits.minStorageBufferOffsetAlignment === 0;
+    const fused = n % 4 === 0 && (hasProj || (pk % 4 === 0 && (cfg.cell === 'flstm' || rangesFit)));
     // dh_t: dy_t plus the recurrent part. Not needed when the fused step adds dy_t itself.
     const dH = hasProj || !fused ? out([T, B, p], 'f32', 'lstm.backward') : null;
     if (dH) r_.recorder.copy(dy.buffer, 0, dH.buffer, 0, TB * p * 4);
@@ -195,9 +201,11 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     /** dst (+)= the recurrent gradient of step s. */
     const recurrent = (s: number, dst: GPUBuffer, offDst: number, accumulate: boolean) =>
       matmulRaw({ ...recurrentSpec(s), c: dst, offC: offDst, accumulate });
-    /** The fused cell backward's buffers and parameters for step t (dy added when there is no projection). */
-    const cellEpilogue = (t: number) => [hasProj ? r_.dummy : dy.buffer, gates.buffer, C.buffer, dcAll.buffer, dG.buffer,
-      new Uniform([n, t * B * n, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t), 0])];
+    /** The fused cell backward's buffers and parameters for step t (dy added when there is no
+     *  projection); dGt: where it writes dG_t, the whole buffer or step t's range of it. */
+    const cellEpilogue = (t: number, dGt: GPUBuffer | BufferRange) => [hasProj ? r_.dummy : dy.buffer, gates.buffer, C.buffer, dcAll.buffer, dGt,
+      new Uniform([n, t * B * n, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t), dGt instanceof BufferRange ? 0 : t * B * 4 * n])];
+    const stepRange = (s: number) => new BufferRange(dG.buffer, s * stepBytes, stepBytes);
 
     for (let t = T - 1; t >= 0; t--) {
       const hasNext = t < T - 1;
@@ -205,9 +213,12 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
         if (hasNext) recurrent(t + 1, dH!.buffer, t * B * p, true);
         runMatmulCore({ a: dH!.buffer, b: w.P!.buffer, typeB: operandType(w.P!), M: B, N: n, K: p, batch: 1, transA: false, transB: true,
           lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant },
-          CELL_BACKWARD_STORE, { ADD_DY: false, HAS_DC_NEXT: hasNext }, cellEpilogue(t));
+          CELL_BACKWARD_STORE, { ADD_DY: false, HAS_DC_NEXT: hasNext }, cellEpilogue(t, dG.buffer));
+      } else if (fused && hasNext && cfg.cell === 'flstm') {
+        runMatmulCore(recurrentSpec(t + 1), CELL_BACKWARD_STORE, { ADD_DY: true, HAS_DC_NEXT: true }, cellEpilogue(t, dG.buffer));
       } else if (fused && hasNext) {
-        runMatmulCore(recurrentSpec(t + 1), CELL_BACKWARD_STORE, { ADD_DY: true, HAS_DC_NEXT: true }, cellEpilogue(t));
+        // A: dG_{t+1}, step t+1's range; the epilogue writes dG_t into step t's.
+        runMatmulCore({ ...recurrentSpec(t + 1), a: stepRange(t + 1), offA: 0 }, CELL_BACKWARD_STORE, { ADD_DY: true, HAS_DC_NEXT: true }, cellEpilogue(t, stepRange(t)));
       } else {
         // The standalone kernel: dm from dM (projection), dH, or dy (the last step of a fused layer).
         if (hasNext) recurrent(t + 1, dH!.buffer, t * B * p, true);

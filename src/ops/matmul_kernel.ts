@@ -2,7 +2,7 @@
 // product C[z] = epilogue(A[z] · B[z]) and the choice of kernel variant per adapter.
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
-import type { Uniform } from '../gpu/params.js';
+import { BufferRange, type Binding } from '../gpu/recorder.js';
 import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
@@ -33,8 +33,8 @@ export function operandType(t: { dtype: string }): OperandType {
  * values: the same bytes, but on a software driver every loaded component costs a bounds-
  * checked load per SIMD lane, so two halves per component halve the cost of the loads.
  */
-function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: OperandType): string {
-  const decl = (stored: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${stored}>;\n`;
+function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: OperandType, writable = false): string {
+  const decl = (stored: string) => `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${stored}>;\n`;
   const fn = `fn ld${name.toUpperCase()}(i: u32)`;
   if (type === 'f32') return decl(vec4 ? 'vec4f' : 'f32') + `${fn} -> ${vec4 ? 'vec4f' : 'f32'} { return ${name}[i]; }\n`;
   if (vec4) return decl('vec2u') + `${fn} -> vec4f { let w = ${name}[i]; return vec4f(unpack2x16float(w.x), unpack2x16float(w.y)); }\n`;
@@ -44,18 +44,20 @@ function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: O
 /**
  * A core with its operand prelude and an epilogue appended (WGSL has no includes). The core
  * goes first: it may open with a directive (`enable subgroups`). Cached per (core, operand
- * types, epilogue).
+ * types, epilogue). `aWritable`: A is declared read_write, for a product whose epilogue
+ * writes another range of A's buffer (WebGPU allows one buffer in a dispatch either read-only
+ * everywhere, or writable in ranges that do not overlap).
  */
 const composed = new Map<string, KernelSource>();
-export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32'): KernelSource {
+export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource {
   const core = MATMUL_CORES[variant];
   const types = typeA === 'f32' && typeB === 'f32' ? '' : `[${typeA},${typeB}]`;
-  const name = `${core.name}${types}+${epilogue.name}`;
+  const name = `${core.name}${types}${aWritable ? '[a rw]' : ''}+${epilogue.name}`;
   let k = composed.get(name);
   if (!k) {
     const vec4 = variant === 'vec4' || variant === 'subgroup';
     const code = core.code +
-      `\n// ---- operands: a ${typeA}, b ${typeB} ----\n` + operandPrelude('a', 1, vec4, typeA) + operandPrelude('b', 2, vec4, typeB) +
+      `\n// ---- operands: a ${typeA}, b ${typeB} ----\n` + operandPrelude('a', 1, vec4, typeA, aWritable) + operandPrelude('b', 2, vec4, typeB) +
       `// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}`;
     composed.set(name, (k = { name, code }));
   }
@@ -108,7 +110,9 @@ export type ActivationName = keyof typeof Activation;
 
 /** Everything one strided batched product needs; element offsets and strides, not bytes. */
 export interface MatmulSpec {
-  a: GPUBuffer;
+  /** A range of a buffer binds only that range; offA then counts from its start. A range of
+   *  the buffer the epilogue writes is declared read_write (see withEpilogue). */
+  a: GPUBuffer | BufferRange;
   b: GPUBuffer;
   c: GPUBuffer;
   bias?: GPUBuffer;
@@ -216,7 +220,7 @@ export function runMatmulCore(
   s: Omit<MatmulSpec, 'c' | 'bias' | 'activation' | 'accumulate'>,
   epilogue: KernelSource,
   overrides: Record<string, number | boolean>,
-  buffers: (GPUBuffer | Uniform)[],
+  buffers: Binding[],
 ): void {
   const variant = chooseVariant(s as MatmulSpec);
   let g = GEOMETRY[variant];
@@ -233,7 +237,7 @@ export function runMatmulCore(
     all.WG_X = wgX;
     all.ROWS = rows;
   }
-  rt().run(withEpilogue(variant, epilogue, s.typeA, s.typeB), {
+  rt().run(withEpilogue(variant, epilogue, s.typeA, s.typeB, s.a instanceof BufferRange), {
     overrides: all,
     params: [
       s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB,
