@@ -62,7 +62,7 @@ export const STEP_CELLS: CellSpec[] = [
 ];
 /** Measured beside the cells where the adapter has shader-f16: the same LSTM with --precision f16. */
 export const F16_CELL: CellSpec = { label: 'LSTM f16', cell: 'lstm', precision: 'f16' };
-/** The TensorFlow.js comparison: the model (one LSTM layer of 512, no projection, full softmax). */
+/** The TensorFlow.js comparison: an LSTM language model of one layer of 512, no projection, full softmax. */
 export const COMPARE_MODEL: LmConfig = { vocab: 10000, emb: 256, layers: 1, hidden: 512, proj: 0, T: 20, B: 32, sampled: 0, optimizer: 'adagrad', lr: 0.2, clip: 0 };
 
 export interface StepResult {
