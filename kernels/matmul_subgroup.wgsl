@@ -94,21 +94,25 @@ fn step8(acc: Rows8, av: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> R
   return r;
 }
 
-// Row m of C, when it exists.
-fn storeRow(z: u32, m: u32, n0: u32, v: vec4f) {
-  if (m < p.M) { mm_store(z, m, n0, v); }
-}
-
-// Unrolled: an array indexed in a loop would live in memory on lavapipe.
+// One row of the block at a time, picked by a switch: one copy of the (inlined) store
+// epilogue instead of eight, and no array (an array indexed in a loop lives in memory on
+// lavapipe).
 fn store8(z: u32, r0: u32, n0: u32, acc: Rows8) {
-  storeRow(z, r0, n0, acc.r0);
-  storeRow(z, r0 + 1u, n0, acc.r1);
-  storeRow(z, r0 + 2u, n0, acc.r2);
-  storeRow(z, r0 + 3u, n0, acc.r3);
-  storeRow(z, r0 + 4u, n0, acc.r4);
-  storeRow(z, r0 + 5u, n0, acc.r5);
-  storeRow(z, r0 + 6u, n0, acc.r6);
-  storeRow(z, r0 + 7u, n0, acc.r7);
+  for (var i = 0u; i < 8u; i++) {
+    if (r0 + i >= p.M) { return; }
+    var v: vec4f;
+    switch i {
+      case 0u: { v = acc.r0; }
+      case 1u: { v = acc.r1; }
+      case 2u: { v = acc.r2; }
+      case 3u: { v = acc.r3; }
+      case 4u: { v = acc.r4; }
+      case 5u: { v = acc.r5; }
+      case 6u: { v = acc.r6; }
+      default: { v = acc.r7; }
+    }
+    mm_store(z, r0 + i, n0, v);
+  }
 }
 
 @compute @workgroup_size(WG_X, 1, 1)
