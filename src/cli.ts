@@ -531,13 +531,9 @@ async function resolvePrecision(choice: 'auto' | 'f32' | 'f16', resumeDir: strin
   if (choice === 'f16') return { precision: 'f16' };
   if (choice === 'f32') return {};
   if (resumeDir) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      const saved = JSON.parse(await readFile(`${resumeDir}/checkpoint/config.json`, 'utf8')) as { config?: { train?: fl.train.TrainConfig } };
-      return saved.config?.train?.model?.precision === 'f16' ? { precision: 'f16' } : {};
-    } catch {
-      return {}; // no readable checkpoint: the trainer says what is wrong with it
-    }
+    // No readable checkpoint: the trainer says what is wrong with it.
+    const saved = await fl.train.readCheckpointConfig<{ train?: fl.train.TrainConfig }>(`${resumeDir}/checkpoint`).catch(() => null);
+    return saved?.train?.model?.precision === 'f16' ? { precision: 'f16' } : {};
   }
   return fl.info().features.includes('shader-f16') ? { precision: 'f16' } : {};
 }

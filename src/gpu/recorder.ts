@@ -12,10 +12,10 @@ import type { Profiler } from './profiler.js';
 import { gpuWait } from './wait.js';
 
 /**
- * A part of a storage buffer bound on its own: the byte range [offset, offset + size). Two
- * ranges of one buffer that do not overlap may be bound in one dispatch, one read-only and
- * one writable (the LSTM backward reads a step's gate gradients and writes the previous
- * step's in one dispatch). `offset` is a multiple of minStorageBufferOffsetAlignment.
+ * A part of a storage buffer bound on its own: the byte range [offset, offset + size). WebGPU
+ * refuses one buffer bound read-only and writable in a dispatch, but takes writable ranges of
+ * it that do not overlap (the LSTM backward reads a step's gate gradients and writes the
+ * previous step's in one dispatch). `offset` is a multiple of minStorageBufferOffsetAlignment.
  */
 export class BufferRange {
   constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly size: number) {}

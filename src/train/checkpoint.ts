@@ -200,6 +200,12 @@ async function readManifest(dir: string): Promise<Record<string, unknown> | null
   return m as Record<string, unknown>;
 }
 
+/** The config saved with the checkpoint in `dir` (null when there is none), without reading its tensors. */
+export async function readCheckpointConfig<C = unknown>(dir: string): Promise<C | null> {
+  const m = await readManifest(dir);
+  return m ? (m.config as C) : null;
+}
+
 /**
  * Saves a checkpoint into `dir` (created if needed) as described at the top of this file.
  * Everything is encoded and checked before the first write; on failure the files of the new

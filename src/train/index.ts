@@ -4,7 +4,7 @@ export type { TrainConfig, ModelConfig, TrainOptions, TrainEvent, TrainSummary, 
 export { evaluate } from './evaluate.js';
 export type { EvalResult, EvalOptions } from './evaluate.js';
 export { generate } from './generate.js';
-export { saveCheckpoint, loadCheckpoint, checkCompatible } from './checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible } from './checkpoint.js';
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export { appendMetrics, readMetrics, formatProgress } from './metrics.js';
 export { renderChart, writeChart } from './chart.js';
