@@ -1,17 +1,21 @@
 // The browser demo's code, run in Node on Dawn (test/browser.test.ts runs it in Chromium):
 // the kernel self-check cases, the demo's training session, and the .safetensors interop
-// between the page and the CLI (self-contained model files, checkpoint folders).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// between the page and the CLI (self-contained model files, checkpoint folders; a CLI run
+// continued in the page with its optimizer state and carried LSTM state).
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { runSelfCheck } from '../src/web/selfcheck.js';
-import { Session, SIZES, modelOptions, readBundle, trainConfigFor } from '../src/web/session.js';
+import { Session, SIZES, modelOptions, readBundle, trainConfigFor, type NamedFile } from '../src/web/session.js';
 import { detokenize, encodeText, textCorpus } from '../src/web/text.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
+import { decodeOptimizerFile } from '../src/train/optimizer_file.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/train/safetensors.js';
+import { parseMetrics } from '../src/train/metrics.js';
+import type { CheckpointConfig, TrainConfig } from '../src/train/trainer.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import { brownExcerpt } from '../tools/build-web.mjs';
 import { useDevice } from './helpers.js';
@@ -124,6 +128,89 @@ describe('the demo session', () => {
     expect(() => readBundle([files[0]])).toThrow(/no \.safetensors/);
     expect(() => decodeModelBundle(encodeModelBundle({ model: {}, config: { format: 'x' } }))).not.toThrow();
     model.dispose();
+  });
+
+  it('continues a run of the CLI\'s trainer with its optimizer state and carried LSTM state; without the optimizer file the loss jumps', async () => {
+    const dir = await tempDir();
+    const trainFile = join(dir, 'train.txt');
+    await writeFile(trainFile, text);
+    const cfg: TrainConfig = {
+      data: `text:${trainFile}`, model: { cell: 'glstm', layers: 1, emb: 16, hidden: 32, proj: 16, groups: 2, dropout: 0 },
+      batch: 8, bptt: 20, optimizer: 'adagrad', lr: 0.2, clip: 0, sampled: 0, seed: 3, maxVocab: 1000,
+    };
+    // Unclipped, the LSTM's gradients fill Adagrad's accumulators within a few hundred steps
+    // (clipped to norm 1, they would take many thousand), so a fresh optimizer steps far too big.
+    const cliSteps = 400;
+    await fl.train.train(cfg, { out: join(dir, 'run'), steps: cliSteps, logEvery: 20, evalTokens: 0 });
+    const ck = join(dir, 'run', 'checkpoint');
+    const saved = await loadCheckpoint<CheckpointConfig>(ck);
+    const files: NamedFile[] = await Promise.all((await readdir(ck)).map(async (n) => ({ name: `checkpoint/${n}`, bytes: new Uint8Array(await readFile(join(ck, n))) })));
+    const optimizerFile = files.find((f) => f.name.endsWith(saved.files.optimizer!))!;
+    const modelFile = files.find((f) => f.name.endsWith(saved.files.model))!;
+    // The page's decoder reads the optimizer file as the CLI's loader does.
+    expect(decodeOptimizerFile(optimizerFile.bytes)).toEqual(saved.optimizer);
+    const trainRecords = parseMetrics(await readFile(join(dir, 'run', 'metrics.jsonl'), 'utf8')).records.filter((r) => r.split === 'train');
+    const cliLoss = trainRecords[trainRecords.length - 1].loss;
+
+    /** Loads `set` into a session and trains 6 steps on the same text: the per-step losses. */
+    const continueIn = async (s: Session, set: NamedFile[]): Promise<number[]> => {
+      await s.load(set);
+      expect(s.step).toBe(cliSteps);
+      s.setText(text, 'the same text');
+      const losses: number[] = [];
+      await s.train({ steps: cliSteps + 6, reportEvery: 1, onReport: (r) => losses.push(r.loss) });
+      expect(losses).toHaveLength(6);
+      return losses;
+    };
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+    // The whole folder: the optimizer continues from the file's state, exactly.
+    const whole = new Session();
+    await whole.load(files);
+    expect(whole.continuation).toEqual({ optimizerFrom: saved.files.optimizer, carriedState: true });
+    expect(whole.config).toEqual(saved.config.train);
+    const restored = await whole.optimizer!.stateDict();
+    expect(restored.scalars).toEqual(saved.optimizer!.scalars);
+    expect(Object.keys(restored.tensors).sort()).toEqual(Object.keys(saved.optimizer!.tensors).sort());
+    for (const [k, t] of Object.entries(saved.optimizer!.tensors)) expect(Array.from(restored.tensors[k].data), k).toEqual(Array.from(t.data));
+    // ... and the LSTM state carried across batches is the file's.
+    const carried = whole.carriedState!;
+    expect(carried).toHaveLength(1);
+    expect(Array.from(await carried[0].h.data())).toEqual(Array.from(saved.model['state.0.h'].data));
+    expect(Array.from(await carried[0].c.data())).toEqual(Array.from(saved.model['state.0.c'].data));
+    whole.dispose();
+    const continued = await continueIn(new Session(), files);
+
+    // The model file alone: the same weights, a fresh optimizer (Adagrad's accumulators at 1).
+    const alone = new Session();
+    await alone.load([modelFile]);
+    expect(alone.continuation).toEqual({ optimizerFrom: null, carriedState: true });
+    const fresh = await alone.optimizer!.stateDict();
+    const accumulators = (t: { data: ArrayLike<number> }) => mean(Array.from(t.data));
+    expect(accumulators(fresh.tensors['rnn.layers.0.W.acc'])).toBe(1);
+    expect(accumulators(saved.optimizer!.tensors['rnn.layers.0.W.acc'])).toBeGreaterThan(2);
+    alone.dispose();
+    const restarted = await continueIn(new Session(), [modelFile]);
+
+    const summary = `CLI ${cliLoss.toFixed(3)}; continued ${continued.map((l) => l.toFixed(3))}; fresh optimizer ${restarted.map((l) => l.toFixed(3))}`;
+    // The first step runs before any update: both start from the same weights and state.
+    expect(restarted[0], summary).toBe(continued[0]);
+    // Continued, the loss stays where the CLI's run left it.
+    expect(Math.abs(mean(continued) - cliLoss), summary).toBeLessThan(0.3);
+    expect(Math.max(...continued), summary).toBeLessThan(cliLoss + 0.3);
+    // With a fresh optimizer every later step is worse, and the loss jumps.
+    for (let i = 1; i < 6; i++) expect(restarted[i], `step ${i + 1}: ${summary}`).toBeGreaterThan(continued[i]);
+    expect(mean(restarted.slice(1)), summary).toBeGreaterThan(mean(continued.slice(1)) + 0.5);
+
+    // An optimizer file of another checkpoint is refused, naming both files.
+    const stray = { name: 'checkpoint/optimizer-99.safetensors', bytes: optimizerFile.bytes };
+    const others = files.filter((f) => f !== optimizerFile);
+    expect(() => readBundle([...others, stray])).toThrow(`optimizer-99.safetensors is not the optimizer file of ${saved.files.model} (config.json names ${saved.files.optimizer})`);
+    expect(() => readBundle([modelFile, stray])).toThrow(`optimizer-99.safetensors is not the optimizer file of ${saved.files.model}`);
+    // ... and so is the state of another step, under the right name.
+    const tensors = Object.fromEntries(Object.entries(saved.optimizer!.tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]));
+    const earlier = { name: optimizerFile.name, bytes: encodeSafetensors(tensors, { 'flstm.scalars': JSON.stringify({ ...saved.optimizer!.scalars, attempts: 7 }) }) };
+    await expect(new Session().load([...others, earlier])).rejects.toThrow(`${saved.files.optimizer} holds the optimizer state after 7 steps, but ${saved.files.model} is at step ${cliSteps}`);
   });
 
   it('refuses a file that is not a flstm language model, naming it', async () => {

@@ -5,7 +5,7 @@
 // second); the CLI checkpoint test uses dist/cli.js (npm run build).
 //
 // Artifacts: test-results/browser/demo.png, a screenshot of the page after training and
-// generating (test-results/ is gitignored).
+// generating, and phone.png, the page on a 390 px wide screen (test-results/ is gitignored).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -67,8 +67,9 @@ async function tempDir(): Promise<string> {
 }
 
 /** A page that records console errors and uncaught exceptions. */
-async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+async function openPage(path: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ deviceScaleFactor: 1 });
+  await page.setViewportSize(viewport);
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
@@ -147,6 +148,85 @@ describe('the demo page in Chromium', () => {
     });
   }
 
+  it('says what the steps field does: each Train runs that many more steps, and the hint names the step it reaches', async () => {
+    const { page, errors } = await openPage('?cell=lstm&size=tiny&steps=3');
+    await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
+    const hint = () => page.locator('#steps-hint').innerText();
+    expect(await page.locator('label:has(#steps)').innerText()).toMatch(/^More steps/);
+    expect(await page.locator('#steps').inputValue()).toBe('3');
+    expect(await hint()).toBe('Train runs 3 steps of a new model: step 0 → 3.');
+    await page.click('#train');
+    let d = await waitForRun(page);
+    expect(d.error).toBeUndefined();
+    expect(d.step).toBe(3);
+    expect(await hint()).toBe('Train runs 3 more steps: step 3 → 6.');
+    // Train again: three more steps, from where the model is.
+    await page.click('#train');
+    await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 6) || window.flstmDemo.state === 'error'");
+    d = await demoOf(page);
+    expect(d.error).toBeUndefined();
+    expect(d.history[d.history.length - 1].step).toBe(6);
+    expect(await hint()).toBe('Train runs 3 more steps: step 6 → 9.');
+    await page.fill('#steps', '250');
+    expect(await hint()).toBe('Train runs 250 more steps: step 6 → 256.');
+    // Another size makes a new model: its steps count from 0.
+    await page.selectOption('#size', 'small');
+    expect(await hint()).toBe('Train runs 250 steps of a new model: step 0 → 250.');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a 390 px wide screen: no horizontal scrolling, the stat tiles wrap, the chart is drawn at its width', async () => {
+    const W = 390;
+    const { page, errors } = await openPage('?cell=glstm&size=tiny&steps=4&autorun=1', { width: W, height: 844 });
+    const d = await waitForRun(page);
+    expect(d.error).toBeUndefined();
+    expect(d.step).toBe(4);
+    await page.waitForTimeout(200); // the chart's last frame
+    const layout = await page.evaluate(() => {
+      const box = (e: Element) => {
+        const r = e.getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width };
+      };
+      const chart = document.getElementById('chart')!;
+      const svg = chart.querySelector('svg')!;
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        bodyScrollWidth: document.body.scrollWidth,
+        tiles: Array.from(document.querySelectorAll('.stat'), (e) => ({ text: (e as HTMLElement).innerText.replace(/\s+/g, ' '), ...box(e) })),
+        // Text cut off inside a tile (an ellipsis, or a label running out of it).
+        clipped: Array.from(document.querySelectorAll('.stat .label, .stat .value'), (e) => e as HTMLElement).filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.innerText),
+        chart: box(chart),
+        svg: { ...box(svg), drawnWidth: Number(svg.getAttribute('width')) },
+        texts: Array.from(svg.querySelectorAll('text'), (t) => ({ text: t.textContent, ...box(t) })),
+        axisTitles: Array.from(svg.querySelectorAll('text[transform]'), (t) => box(t)),
+      };
+    });
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
+    expect(layout.scrollWidth, 'the page scrolls sideways').toBeLessThanOrEqual(W);
+    expect(layout.bodyScrollWidth).toBeLessThanOrEqual(W);
+    expect(layout.tiles).toHaveLength(5);
+    for (const t of [...layout.tiles, { text: 'the chart', ...layout.chart }]) {
+      expect(t.left, t.text).toBeGreaterThanOrEqual(0);
+      expect(t.right, t.text).toBeLessThanOrEqual(W);
+    }
+    // The tiles wrap rather than shrink their text away.
+    expect(new Set(layout.tiles.map((t) => Math.round(t.top))).size).toBeGreaterThan(1);
+    expect(layout.clipped).toEqual([]);
+    // The chart is drawn at the width it is shown at (its text is not scaled down), and every
+    // text of it lies inside it; the panels' axis titles do not overlap.
+    expect(Math.abs(layout.svg.width - layout.svg.drawnWidth)).toBeLessThanOrEqual(2);
+    for (const t of layout.texts) {
+      expect(t.left, t.text!).toBeGreaterThanOrEqual(layout.chart.left);
+      expect(t.right, t.text!).toBeLessThanOrEqual(layout.chart.right);
+    }
+    expect(layout.axisTitles.length).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < layout.axisTitles.length; i++) expect(layout.axisTitles[i - 1].bottom).toBeLessThanOrEqual(layout.axisTitles[i].top);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('loads a checkpoint written by `flstm train` and generates text', async () => {
     const dir = await tempDir();
     const textFile = join(dir, 'train.txt');
@@ -164,21 +244,40 @@ describe('the demo page in Chromium', () => {
     await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
     // 1. The model file alone (self-contained: config and vocabulary in its metadata).
     // 2. The folder's files, as an older checkpoint needs them.
+    //    The optimizer state comes with the folder only: the page says so.
     const sets = [[join(ck, manifest.files.model)], ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f))];
-    for (const files of sets) {
-      const before = (await demoOf(page)).checkpoint;
+    for (const [k, files] of sets.entries()) {
+      // The two loads differ in what they restore, so the page's record of the checkpoint changes.
+      const before = JSON.stringify((await demoOf(page)).checkpoint);
       await page.setInputFiles('#ck-file', files);
-      await page.waitForFunction((b) => window.flstmDemo.checkpoint !== b || window.flstmDemo.state === 'error', before, { timeout: 60_000 });
+      await page.waitForFunction((b) => JSON.stringify(window.flstmDemo.checkpoint) !== b || window.flstmDemo.state === 'error', before, { timeout: 60_000 });
       const d = await demoOf(page);
       expect(d.error).toBeUndefined();
-      expect(d.checkpoint).toMatchObject({ step: 3, cell: 'glstm', vocab: manifest.config.vocabSize, source: manifest.files.model });
+      const optimizer = k === 0 ? null : manifest.files.optimizer;
+      expect(d.checkpoint).toEqual({ step: 3, cell: 'glstm', vocab: manifest.config.vocabSize, source: manifest.files.model, optimizer, carriedState: true });
       expect(d.step).toBe(3);
+      const status = await page.locator('#ck-status').innerText();
+      if (optimizer === null) {
+        expect(status).toContain("The optimizer starts fresh (Adagrad's accumulators at their initial values)");
+        expect(status).toContain('give the whole checkpoint folder');
+      } else {
+        expect(status).toContain(`Training continues with its optimizer state (${optimizer}) and its carried LSTM state`);
+        expect(status).not.toContain('starts fresh');
+      }
+      expect(await page.locator('#steps-hint').innerText()).toBe('Train runs 300 more steps: step 3 → 303.');
       const text = await generateIn(page, 'The', 12);
       const words = text.split(' ');
       expect(words).toHaveLength(13);
       for (const w of words.slice(1)) expect(vocab, `generated word ${w}`).toContain(w);
     }
     expect(await page.locator('#ck-status').innerText()).toContain(`Loaded ${manifest.files.model}`);
+    // Training goes on from step 3 with the checkpoint's optimizer state.
+    await page.fill('#steps', '2');
+    await page.click('#train');
+    await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 5) || window.flstmDemo.state === 'error'");
+    const d = await demoOf(page);
+    expect(d.error).toBeUndefined();
+    expect(d.history.every((h) => h.step > 3 && Number.isFinite(h.loss))).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -148,15 +148,26 @@ describe('chart', () => {
     expectXmlish(svg);
     expect(vertices(svg, 'train-loss')).toBe(0);
     expect(vertices(svg, 'valid-ppl')).toBe(0);
-    expect(svg).toContain('no evaluations yet');
+    expect(svg).toContain('no data yet');
   });
 
-  it('one point of each', () => {
-    const svg = renderChart([rec(0), rec(0, 'valid')]);
+  it('one point of each: the single validation is a line of the summary, not a panel', () => {
+    const svg = renderChart([rec(0), rec(0, 'valid', 5)]);
     expectXmlish(svg);
     expect(vertices(svg, 'train-loss')).toBe(1);
-    expect(vertices(svg, 'valid-ppl')).toBe(1);
     expect(svg).toContain('<circle'); // a single point is still visible
+    expect(svg).not.toContain('class="panel valid-ppl"');
+    expect(svg).toContain(`validation ppl ${Math.exp(5).toFixed(1)} at step 0`);
+    // Two validations make the panel, with both points.
+    const two = renderChart([rec(0), rec(10), rec(0, 'valid', 5), rec(10, 'valid', 4)]);
+    expect(two).toContain('class="panel valid-ppl"');
+    expect(vertices(two, 'valid-ppl')).toBe(2);
+  });
+
+  it('labels a sampled-softmax training loss so', () => {
+    const sampled = renderChart([rec(1, 'train', 3, { objective: 'sampled-softmax' }), rec(2, 'train', 2.5, { objective: 'sampled-softmax' })]);
+    expect(sampled).toContain('training loss, sampled softmax (nats)');
+    expect(renderChart([rec(1), rec(2)])).toContain('training loss (nats)');
   });
 
   it('many points, one vertex per record, log or linear perplexity, any order', () => {

@@ -22,7 +22,12 @@ await build({ ...common, entryPoints: { 'bench/suite': 'bench/suite.ts', 'bench/
 
 // Type declarations for `import * as fl from 'flstm'` (package.json "types").
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 mkdirSync('dist/types', { recursive: true });
 copyFileSync('src/wgsl.d.ts', 'dist/types/wgsl.d.ts');
+// The declarations name WebGPU's types (GPUBuffer, GPUDevice, ...), which tsconfig's "types"
+// brings in here but a user's project does not: the entry point references them itself, so
+// they come with the `@webgpu/types` dependency.
+const entryTypes = 'dist/types/index.d.ts';
+writeFileSync(entryTypes, '/// <reference types="@webgpu/types" />\n' + readFileSync(entryTypes, 'utf8'));

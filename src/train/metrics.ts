@@ -168,7 +168,7 @@ export interface ProgressInfo {
   ppl?: number;
   wordsPerSec?: number;
   lr?: number;
-  /** The loss is a sampled-softmax loss (its exp is not the model's perplexity): label it so. */
+  /** The loss is a sampled-softmax loss (its exp is not the model's perplexity): named so, no ppl shown. */
   sampled?: boolean;
 }
 
@@ -184,11 +184,14 @@ export function estimateRemaining(p: ProgressInfo): number | null {
   return est.length ? Math.min(...est) : null;
 }
 
-/** "step 120/1000  loss 5.231  ppl 187.0  1,234 words/s  ETA 3m12s" */
+/**
+ * "step 120/1000  loss 5.231  ppl 187.0  1,234 words/s  ETA 3m12s". A sampled-softmax loss is
+ * named so and has no perplexity beside it: its exp is far below the model's perplexity.
+ */
 export function formatProgress(p: ProgressInfo): string {
   const parts = [p.totalSteps !== undefined ? `step ${p.step}/${p.totalSteps}` : `step ${p.step}`];
-  parts.push(`loss ${fmtFloat(p.loss, 3)}`);
-  parts.push(`${p.sampled ? 'sampled ppl' : 'ppl'} ${fmtPpl(p.ppl ?? Math.exp(p.loss))}`);
+  if (p.sampled) parts.push(`sampled-softmax loss ${fmtFloat(p.loss, 3)}`);
+  else parts.push(`loss ${fmtFloat(p.loss, 3)}`, `ppl ${fmtPpl(p.ppl ?? Math.exp(p.loss))}`);
   if (p.wordsPerSec !== undefined) parts.push(`${formatCount(p.wordsPerSec)} words/s`);
   if (p.lr !== undefined) parts.push(`lr ${Number(p.lr.toPrecision(3))}`);
   const eta = estimateRemaining(p);

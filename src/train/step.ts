@@ -6,7 +6,7 @@ import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './config.js';
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
   return {

@@ -1,10 +1,11 @@
-// The training loop: a corpus, a language model, an optimizer; progress, metrics, charts,
-// checkpoints, resume. One step is encoded without any host round trip: the loss is summed
-// on the GPU and read back every `logEvery` steps, the gradient norm and clipping live in
-// the optimizer's GPU buffers. A resumed run continues the uninterrupted one exactly: the
-// checkpoint holds the weights, the optimizer state, the carried LSTM state and the step,
-// and every random choice of a step (sampled-softmax candidates, dropout masks) is seeded
-// by the step number.
+// The training loop: a corpus, a language model, an optimizer; progress, validation during
+// training (the best checkpoint, a learning-rate decay on plateaus, early stopping), metrics,
+// charts, checkpoints, resume. A step is encoded without a host round trip: the loss is summed
+// on the GPU and read back every `logEvery` steps, the gradient norm and clipping live in the
+// optimizer's GPU buffers; the pacer keeps the host at most two steps ahead of the GPU. A
+// resumed run continues the uninterrupted one exactly: the checkpoint holds the weights, the
+// optimizer state, the carried LSTM state, the step and the validation schedule, and every
+// random choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { join } from 'node:path';
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import * as fl from '../index.js';
@@ -12,55 +13,33 @@ import { loadCorpus } from '../data/corpus.js';
 import { Batcher, makeBatcher, StreamBatcher } from '../data/batcher.js';
 import type { Batch } from '../data/batcher.js';
 import type { Corpus } from '../data/types.js';
-import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { saveCheckpoint, loadCheckpoint, checkCompatible, type JsonValue } from './checkpoint.js';
+import { saveCheckpoint, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
+import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
+import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
+import { noticeIfSlow, StepPacer } from './pace.js';
 
 export { makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
 export type { StepBatch } from './step.js';
-
-export interface ModelConfig {
-  cell: 'lstm' | 'flstm' | 'glstm';
-  layers: number;
-  emb: number;
-  hidden: number;
-  proj: number;
-  factor?: number;
-  groups?: number | number[];
-  dropout: number;
-  /** 'f16': the matmuls read f16 copies of the weight matrices and their inputs (absent: f32). */
-  precision?: 'f32' | 'f16';
-}
-
-export interface TrainConfig {
-  data: string;
-  model: ModelConfig;
-  batch: number;
-  bptt: number;
-  optimizer: 'adagrad' | 'adam' | 'sgd';
-  lr: number;
-  /** Global-norm clip of the LSTM weights (0: none). */
-  clip: number;
-  /** Sampled-softmax samples (0: full softmax). */
-  sampled: number;
-  seed: number;
-  maxVocab?: number;
-  minCount?: number;
-  /** text corpora: a vocabulary file (`word count` per line, with `<unk>` and `<eos>`). */
-  vocabFile?: string;
-}
+export { corpusOptions, configDifferences } from './config.js';
+export type { ModelConfig, TrainConfig, CheckpointConfig, ValidationConfig, ScheduleState } from './config.js';
+export { loadModel } from './load.js';
+export type { LoadedModel } from './load.js';
 
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
   steps?: number;
-  /** Stop after this many seconds of this process. */
+  /** Stop after this many seconds of training in this process (evaluation and saving excluded). */
   seconds?: number;
+  /** Stop once the run has trained this many seconds in all (across resumes). */
+  totalSeconds?: number;
 }
 
 export interface TrainOptions extends RunLimits {
@@ -71,51 +50,46 @@ export interface TrainOptions extends RunLimits {
   logEvery?: number;
   /** Checkpoint every this many steps (and at the end). */
   saveEvery?: number;
-  /** Validation tokens evaluated at the end (default: the whole split; 0: none). */
+  /** Tokens of the validation at the end (default: the config's validation tokens, else the whole split; 0: none). */
   evalTokens?: number;
+  /** The best checkpoint's folder when the config validates during training (default `out`/best). */
+  bestDir?: string;
+  /** The first step may take this long before a 'compiling' event says why (default 1500 ms). */
+  compileNoticeMs?: number;
   onLog?: (event: TrainEvent) => void;
   /** Set by a signal handler: the loop saves a checkpoint and stops. */
   stopRequested?: () => boolean;
 }
 
+/** 'sampled-softmax': the training loss is the sampled softmax's, lower than the model's full-softmax loss. */
+export type Objective = 'full-softmax' | 'sampled-softmax';
+
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16' }
-  | { type: 'progress'; step: number; loss: number; ppl: number; wordsPerSec: number; elapsed: number; line: string }
-  | { type: 'checkpoint'; step: number; dir: string }
-  | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective }
+  | { type: 'compiling'; step: number }
+  | { type: 'compiled'; step: number; seconds: number }
+  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
+  | { type: 'checkpoint'; step: number; dir: string; best: boolean }
+  | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
+  | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; best?: boolean }
+  | { type: 'lr'; step: number; lr: number; reason: string }
   | { type: 'stopped'; step: number; reason: string };
 
 export interface TrainSummary {
   step: number;
+  /** The last reported training loss (the sampled softmax's when `objective` says so). */
   trainLoss: number;
+  objective: Objective;
   valid?: EvalResult;
+  /** The best validation so far and where its checkpoint is (when the config validates during training). */
+  best?: { step: number; loss: number; ppl: number; dir: string };
   wordsPerSec: number;
   stopReason: string;
-}
-
-/** What config.json of a checkpoint holds. */
-export interface CheckpointConfig {
-  format: 'flstm-lm/1';
-  train: TrainConfig;
-  vocabSize: number;
-  step: number;
-  epoch: number;
-  batchIndex: number;
-  /** Shapes of the carried state tensors, stored in the model file under state.* names. */
-  stateLayers: number;
-  /** Seconds of training up to this checkpoint (across resumes). */
-  seconds?: number;
-}
-
-/** The loadCorpus options of a training configuration. */
-export function corpusOptions(c: TrainConfig): { maxVocab?: number; minCount?: number; vocabFile?: string } {
-  return { maxVocab: c.maxVocab, minCount: c.minCount, vocabFile: c.vocabFile };
-}
-
-/** A checkpoint to resume from must hold the optimizer's state (a resumed run continues it). */
-function requireOptimizerState(ck: RawCheckpoint, dir: string): NonNullable<RawCheckpoint['optimizer']> {
-  if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${dir} has no optimizer state, so the run cannot continue exactly`);
-  return ck.optimizer;
+  /** Seconds of training in this process (evaluation and saving excluded), and of validation. */
+  trainSeconds: number;
+  evalSeconds: number;
+  /** Seconds of training of the whole run (across resumes). */
+  totalTrainSeconds: number;
 }
 
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
@@ -129,355 +103,444 @@ async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
 
-export interface LoadedModel {
+/** Where a run is: its counters and the validation schedule (what a checkpoint restores). */
+interface Position {
+  step: number;
+  epoch: number;
+  batchIndex: number;
+  /** Training seconds and other (evaluation, saving) seconds before this process. */
+  seconds: number;
+  otherSeconds: number;
+  schedule: ScheduleState;
+}
+
+interface RunParts {
+  corpus: Corpus;
   model: LanguageModel;
-  config: CheckpointConfig;
-  vocab: Vocabulary;
+  opt: Optimizer;
   state?: LSTMState[];
-  optimizerState?: Awaited<ReturnType<typeof loadCheckpoint>>['optimizer'];
+  position: Position;
+  resumed: boolean;
 }
 
-type RawCheckpoint = Awaited<ReturnType<typeof loadCheckpoint<CheckpointConfig>>>;
-
-async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
-  const ck = await loadCheckpoint<CheckpointConfig>(dir);
-  const config = ck.config;
-  if (!config || config.format !== 'flstm-lm/1') throw new Error(`flstm: ${dir} is not an flstm language-model checkpoint (config.json format ${JSON.stringify(config?.format)})`);
-  if (ck.vocab === undefined) throw new Error(`flstm: checkpoint ${dir} has no vocabulary file`);
-  const vocab = Vocabulary.parse(ck.vocab, { source: `${dir} vocabulary` });
-  if (vocab.size !== config.vocabSize) throw new Error(`flstm: checkpoint ${dir}: vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
-  return { ck, config, vocab };
-}
-
-/**
- * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
- * weights are checked first: a checkpoint of another shape is one message naming the tensor
- * and both shapes.
- */
-function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[] } {
-  const weights: typeof ck.model = {};
-  const stateEntries: typeof ck.model = {};
-  for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
-  const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
+/** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
+async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string): Promise<RunParts> {
+  const { ck, config: saved, vocab } = await readLmCheckpoint(ckDir);
+  const diffs = configDifferences(saved.train, cfg, CHANGEABLE_ON_RESUME);
+  if (diffs.length) {
+    const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
+    throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
+  }
+  // The checkpoint's vocabulary gives the ids the model was trained with.
+  const corpus = await loadCorpus(cfg.data, { vocab });
+  const { model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir);
+  const opt = makeOptimizer(cfg, model);
   try {
-    const expected: Record<string, { shape: number[] }> = {};
-    for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
-    checkCompatible(weights, expected, `the checkpoint in ${dir}`);
-    // The trainer never saves a non-finite weight or state: one here means the file was damaged.
-    for (const [name, e] of Object.entries(ck.model)) {
-      const bad = e.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new Error(`flstm: the checkpoint in ${dir} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
-    }
-    model.loadStateDict(weights);
+    if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
+    opt.loadStateDict(ck.optimizer as Parameters<Optimizer['loadStateDict']>[0]);
   } catch (e) {
+    opt.dispose();
     model.dispose();
+    disposeState(state);
     throw e;
   }
-  let state: LSTMState[] | undefined;
-  if (config.stateLayers > 0) {
-    state = [];
-    for (let l = 0; l < config.stateLayers; l++) {
-      const h = stateEntries[`state.${l}.h`];
-      const c = stateEntries[`state.${l}.c`];
-      if (!h || !c) {
-        disposeState(state);
-        model.dispose();
-        throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
-      }
-      state.push({ h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() });
-    }
-  }
-  return { model, state };
+  const schedule = saved.schedule ?? initialSchedule(saved.train.lr);
+  // A learning rate given on resume replaces the (possibly decayed) one in use.
+  if (cfg.lr !== saved.train.lr) schedule.lr = cfg.lr;
+  opt.lr = schedule.lr;
+  await rewindMetrics(metricsFile, saved.step);
+  const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
+  return { corpus, model, opt, state, position, resumed: true };
 }
 
-/** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
-export async function loadModel(dir: string): Promise<LoadedModel> {
-  const { ck, config, vocab } = await readLmCheckpoint(dir);
-  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true);
-  return { model, config, vocab, state, optimizerState: ck.optimizer };
-}
-
-const OPTION_NAMES: Record<string, string> = {
-  data: '--data', batch: '--batch', bptt: '--bptt', optimizer: '--optimizer', lr: '--lr', clip: '--clip', sampled: '--sampled',
-  seed: '--seed', maxVocab: '--vocab-size', minCount: '--min-count', vocabFile: '--vocab', 'model.cell': '--cell',
-  'model.layers': '--layers', 'model.emb': '--emb', 'model.hidden': '--hidden', 'model.proj': '--proj',
-  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout', 'model.precision': '--precision',
-};
-
-/** The options that differ between two configurations, as "--lr 0.2 (checkpoint) vs 0.5 (now)". */
-export function configDifferences(saved: TrainConfig, now: TrainConfig): string[] {
-  const flat = (c: TrainConfig): Map<string, string> => {
-    const m = new Map<string, string>();
-    for (const [k, v] of Object.entries(c)) {
-      if (k === 'model' && v && typeof v === 'object') for (const [mk, mv] of Object.entries(v)) m.set(`model.${mk}`, JSON.stringify(mv));
-      else m.set(k, JSON.stringify(v));
-    }
-    return m;
-  };
-  const a = flat(saved);
-  const b = flat(now);
-  const out: string[] = [];
-  for (const k of new Set([...a.keys(), ...b.keys()])) {
-    if (a.get(k) === b.get(k)) continue;
-    out.push(`${OPTION_NAMES[k] ?? k} ${a.get(k) ?? '(not set)'} in the checkpoint, ${b.get(k) ?? '(not set)'} now`);
-  }
-  return out;
+async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
+  const corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
+  checkSampled(cfg, corpus.vocab.size);
+  const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
+  const opt = makeOptimizer(cfg, model);
+  await writeFile(metricsFile, '');
+  return { corpus, model, opt, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false };
 }
 
 /**
- * Trains as `cfg` says until a limit of `o` (steps, seconds, a stop request), saving checkpoints
- * in `o.out`/checkpoint; with `o.resume`, continues the run there. The model and optimizer are
- * disposed when it returns (load the checkpoint to use the model). Needs fl.init().
+ * Trains as `cfg` says until a limit of `o` (steps, seconds, a stop request, early stopping),
+ * saving checkpoints in `o.out`/checkpoint; with `o.resume`, continues the run there. The
+ * model and optimizer are disposed when it returns (load the checkpoint to use the model).
+ * Needs fl.init().
  */
 export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSummary> {
-  const own: Owned = {};
-  try {
-    return await runTraining(cfg, o, own);
-  } finally {
-    own.model?.dispose();
-    own.opt?.dispose();
-  }
-}
-
-interface Owned {
-  model?: LanguageModel;
-  opt?: Optimizer;
-}
-
-async function runTraining(cfg: TrainConfig, o: TrainOptions, own: Owned): Promise<TrainSummary> {
-  const log = o.onLog ?? (() => {});
-  await mkdir(o.out, { recursive: true });
-  const metricsFile = join(o.out, 'metrics.jsonl');
+  if (cfg.validation) checkValidationConfig(cfg.validation);
   const ckDir = join(o.out, 'checkpoint');
-
-  let corpus: Corpus;
-  let model: LanguageModel;
-  let opt: Optimizer;
-  let step = 0;
-  let epoch = 0;
-  let batchIndex = 0;
-  let state: LSTMState[] | undefined;
-  let resumedSeconds = 0;
-  const resumed = !!o.resume && (await exists(join(ckDir, 'config.json')));
-  if (o.resume && !resumed) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
-  if (!o.resume && !o.overwrite && (await exists(join(ckDir, 'config.json')))) {
+  const held = await exists(join(ckDir, 'config.json'));
+  if (o.resume && !held) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
+  if (!o.resume && !o.overwrite && held) {
     // Starting afresh would truncate the metrics and replace the checkpoint of another run.
     throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
   }
-  if (resumed) {
-    const { ck, config: saved, vocab: savedVocab } = await readLmCheckpoint(ckDir);
-    corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
-    const diffs = configDifferences(saved.train, cfg);
-    const shapeKeys = ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'];
-    if (corpus.vocab.size !== savedVocab.size) {
-      throw new Error(`flstm: --resume: the corpus ${cfg.data} gives a vocabulary of ${corpus.vocab.size} words, the checkpoint's (${ckDir}) has ${savedVocab.size}${diffs.length ? ` (${diffs.join('; ')})` : ''}`);
-    }
-    const moved = corpus.vocab.words.findIndex((w, i) => w !== savedVocab.words[i]);
-    if (moved >= 0) {
-      throw new Error(`flstm: --resume: the corpus ${cfg.data} gives another vocabulary than the checkpoint's (${ckDir}): id ${moved} is ${JSON.stringify(corpus.vocab.words[moved])}, in the checkpoint ${JSON.stringify(savedVocab.words[moved])}`);
-    }
-    // The model of the options given now: a checkpoint of another shape fails here, naming the tensor.
-    ({ model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir));
-    if (diffs.length) {
-      model.dispose();
-      disposeState(state);
-      const shape = diffs.some((d) => shapeKeys.includes(d.split(' ')[0])) ? ' (the weights fit, but the model differs)' : '';
-      throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape}: ${diffs.join('; ')}; resume with the same options`);
-    }
-    own.model = model;
-    opt = makeOptimizer(cfg, model);
-    own.opt = opt;
-    opt.loadStateDict(requireOptimizerState(ck, ckDir) as Parameters<Optimizer['loadStateDict']>[0]);
-    step = saved.step;
-    epoch = saved.epoch;
-    batchIndex = saved.batchIndex;
-    resumedSeconds = saved.seconds ?? 0;
-    await rewindMetrics(metricsFile, step);
-  } else {
-    corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
-    checkSampled(cfg, corpus.vocab.size);
-    model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
-    opt = makeOptimizer(cfg, model);
-    await writeFile(metricsFile, '');
+  await mkdir(o.out, { recursive: true });
+  const metricsFile = join(o.out, 'metrics.jsonl');
+  const parts = o.resume ? await resumeParts(cfg, ckDir, metricsFile) : await freshParts(cfg, metricsFile);
+  const run = new TrainingRun(cfg, o, parts, ckDir, metricsFile);
+  try {
+    return await run.loop();
+  } finally {
+    run.dispose();
   }
-  own.model = model;
-  own.opt = opt;
-  const trainSplit = corpus.splits.train;
-  const batcher = makeBatcher(trainSplit, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true } as never);
-  const rnnParams = model.rnn.numParams();
-  log({ type: 'start', step, params: model.numParams(), rnnParams, vocab: corpus.vocab.size, trainTokens: trainSplit.kind === 'array' ? trainSplit.tokens.length : NaN, adapter: fl.info().description, resumed, precision: model.precision });
+}
 
-  const logEvery = o.logEvery ?? 20;
-  const saveEvery = o.saveEvery ?? 500;
-  const t0 = performance.now();
-  const startStep = step;
-  let lossSum: fl.Tensor | null = null;
-  let lossCount = 0;
-  let wordsSince = 0;
-  let since = t0;
-  let lastLoss = NaN;
-  let totalWords = 0;
-  let stopReason = 'steps';
+class TrainingRun {
+  private readonly log: (e: TrainEvent) => void;
+  private readonly corpus: Corpus;
+  private readonly model: LanguageModel;
+  private readonly opt: Optimizer;
+  private state: LSTMState[] | undefined;
+  private readonly pos: Position;
+  private readonly objective: Objective;
+  private readonly pacer = new StepPacer();
+  private readonly t0 = performance.now();
+  /** Milliseconds of this process spent evaluating and saving (not training). */
+  private otherMs = 0;
+  private lossSum: fl.Tensor | null = null;
+  private lossCount = 0;
+  private wordsSinceReport = 0;
+  private trainMsAtReport = 0;
+  private totalWords = 0;
+  private lastLoss = NaN;
+  private readonly startStep: number;
+  private readonly resumed: boolean;
+  /** Milliseconds of this process spent validating. */
+  private evalMs = 0;
   /** The step of the checkpoint in ckDir (null: none yet). */
-  let savedStep: number | null = resumed ? step : null;
-  /** Training seconds before this process (a resumed run continues the clock). */
-  const timeBase = resumedSeconds;
-  const elapsedTotal = () => timeBase + (performance.now() - t0) / 1e3;
+  private savedStep: number | null;
+  /** The step of the last validation (null: none in this process). */
+  private validatedStep: number | null = null;
+  private lastValid: EvalResult | undefined;
+  private stopReason = 'steps';
 
-  const disposeLoss = () => {
-    (lossSum as fl.Tensor | null)?.dispose();
-    lossSum = null;
-    lossCount = 0;
-  };
+  constructor(
+    private readonly cfg: TrainConfig,
+    private readonly o: TrainOptions,
+    parts: RunParts,
+    private readonly ckDir: string,
+    private readonly metricsFile: string,
+  ) {
+    this.log = o.onLog ?? (() => {});
+    ({ corpus: this.corpus, model: this.model, opt: this.opt, state: this.state, position: this.pos } = parts);
+    this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
+    this.startStep = this.pos.step;
+    this.resumed = parts.resumed;
+    this.savedStep = parts.resumed ? this.pos.step : null;
+  }
+
+  private announce(): void {
+    const train = this.corpus.splits.train;
+    this.log({
+      type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
+      trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
+      adapter: fl.info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
+    });
+  }
+
+  dispose(): void {
+    this.lossSum?.dispose();
+    this.lossSum = null;
+    disposeState(this.state);
+    this.state = undefined;
+    this.model.dispose();
+    this.opt.dispose();
+  }
+
+  /** Seconds of training in this process. */
+  private trainSeconds(): number {
+    return (performance.now() - this.t0 - this.otherMs) / 1e3;
+  }
+
+  private totalTrainSeconds(): number {
+    return this.pos.seconds + this.trainSeconds();
+  }
+
+  /** Runs `fn` on the clock of evaluation and saving, which --time does not count. */
+  private async offTheClock<T>(fn: () => Promise<T>): Promise<T> {
+    const s = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.otherMs += performance.now() - s;
+    }
+  }
+
+  private limitReached(): string | null {
+    const o = this.o;
+    if (o.steps !== undefined && this.pos.step >= o.steps) return 'steps';
+    if (o.seconds !== undefined && this.trainSeconds() >= o.seconds) return 'time';
+    if (o.totalSeconds !== undefined && this.totalTrainSeconds() >= o.totalSeconds) return 'time';
+    if (o.stopRequested?.()) return 'interrupted';
+    return null;
+  }
+
+  async loop(): Promise<TrainSummary> {
+    this.announce();
+    const logEvery = this.o.logEvery ?? 20;
+    const saveEvery = this.o.saveEvery ?? 500;
+    const every = this.cfg.validation?.every;
+    const batches = new BatchSource(this.corpus, this.cfg, this.pos);
+    for (let first = true; ; first = false) {
+      const limit = this.limitReached();
+      if (limit) { this.stopReason = limit; break; }
+      const b = await batches.next(() => this.resetState());
+      this.encodeStep(b);
+      await this.pacer.stepEncoded();
+      if (first) await this.waitFirstStep();
+      const last = this.o.steps !== undefined && this.pos.step >= this.o.steps;
+      if (this.pos.step % logEvery === 0 || last) {
+        const why = await this.report();
+        if (why) return this.stopNonFinite(why);
+      }
+      if (every !== undefined && this.pos.step % every === 0) {
+        const outcome = await this.validate(this.cfg.validation!.tokens);
+        if (outcome === 'early-stop') { this.stopReason = 'early stop'; break; }
+      }
+      if (this.pos.step % saveEvery === 0) {
+        const why = await this.save();
+        if (why) return this.stopNonFinite(why);
+      }
+    }
+    return this.finish();
+  }
+
+  private resetState(): void {
+    disposeState(this.state);
+    this.state = undefined; // a new pass over the streams starts from the zero state
+  }
+
+  private encodeStep(b: Batch): void {
+    if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
+    const seed = stepSeed(this.cfg.seed, this.pos.step);
+    const prevState = this.state;
+    fl.tidy(() => {
+      const r = trainStep(this.model, this.opt, b, this.state, { optimizer: this.cfg.optimizer, sampled: this.cfg.sampled, seed });
+      const sum: fl.Tensor = this.lossSum ? fl.add(this.lossSum, r.loss) : fl.scale(r.loss, 1);
+      this.lossSum?.dispose();
+      this.lossSum = sum.keep();
+      this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+    });
+    disposeState(prevState);
+    this.lossCount++;
+    this.pos.step++;
+    this.pos.batchIndex = b.index + 1;
+    this.wordsSinceReport += b.inputs.length;
+    this.totalWords += b.inputs.length;
+  }
+
+  /** The first step of a model shape compiles its kernels (on a software driver, seconds): say so. */
+  private async waitFirstStep(): Promise<void> {
+    const t = performance.now();
+    let noticed = false;
+    await noticeIfSlow(this.pacer.drain(), this.o.compileNoticeMs ?? 1500, () => {
+      noticed = true;
+      this.log({ type: 'compiling', step: this.pos.step });
+    });
+    if (noticed) this.log({ type: 'compiled', step: this.pos.step, seconds: (performance.now() - t) / 1e3 });
+  }
 
   /**
    * Why the run cannot go on (a non-finite loss since the last report, a skipped non-finite
    * gradient, non-finite weights), or null. Reads the GPU: called at reports and saves only.
    */
-  const nonFinite = async (weights?: Record<string, { data: Float32Array }>, mean?: number): Promise<string | null> => {
-    if (lossSum && lossCount > 0) {
-      const pending = mean ?? (await (lossSum as fl.Tensor).data())[0] / lossCount;
-      if (!Number.isFinite(pending)) return `the training loss became ${pending} ${lossCount === 1 ? `at step ${step}` : `in steps ${step - lossCount + 1}..${step}`}`;
+  private async nonFinite(weights?: Record<string, { data: Float32Array }>, mean?: number): Promise<string | null> {
+    const step = this.pos.step;
+    if (this.lossSum && this.lossCount > 0) {
+      const pending = mean ?? (await this.lossSum.data())[0] / this.lossCount;
+      if (!Number.isFinite(pending)) return `the training loss became ${pending} ${this.lossCount === 1 ? `at step ${step}` : `in steps ${step - this.lossCount + 1}..${step}`}`;
     }
-    const skipped = await opt.nonFiniteSteps();
+    const skipped = await this.opt.nonFiniteSteps();
     if (skipped > 0) return `a gradient became NaN or infinite by step ${step} (${skipped} step${skipped > 1 ? 's' : ''} skipped)`;
     for (const [name, e] of Object.entries(weights ?? {})) {
-      const d = e.data;
-      for (let i = 0; i < d.length; i++) {
-        if (!Number.isFinite(d[i])) return `the weights became NaN or infinite by step ${step} (${name}[${i}] = ${d[i]})`;
-      }
+      const bad = e.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) return `the weights became NaN or infinite by step ${step} (${name}[${bad}] = ${e.data[bad]})`;
     }
     return null;
-  };
+  }
 
-  const stopNonFinite = (why: string, wps: number): TrainSummary => {
-    stopReason = 'non-finite loss';
-    const kept = savedStep !== null
-      ? `The last good checkpoint (step ${savedStep}) is kept in ${ckDir}.`
-      : 'No checkpoint was saved before it.';
-    log({ type: 'stopped', step, reason: `${why}; stopped. ${kept}` });
-    disposeLoss();
-    disposeState(state);
-    state = undefined;
-    return { step, trainLoss: lastLoss, wordsPerSec: wps, stopReason };
-  };
+  private disposeLoss(): void {
+    this.lossSum?.dispose();
+    this.lossSum = null;
+    this.lossCount = 0;
+  }
 
-  /** Saves a checkpoint of the current step; returns why not when something is non-finite. */
-  let saveSeconds = 0;
-  const save = async (): Promise<string | null> => {
-    const s0 = performance.now();
-    try {
-      return await saveNow();
-    } finally {
-      saveSeconds += (performance.now() - s0) / 1e3;
-    }
-  };
-  const saveNow = async (): Promise<string | null> => {
-    const modelState = await model.stateDict();
-    const why = await nonFinite(modelState);
+  /** Reads the mean loss since the last report, logs it; returns why not when it is not finite. */
+  private async report(): Promise<string | null> {
+    const mean = (await this.lossSum!.data())[0] / this.lossCount; // waits for the GPU
+    const trainMs = this.trainSeconds() * 1e3;
+    const wps = this.wordsSinceReport / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
+    const why = await this.nonFinite(undefined, mean);
     if (why) return why;
-    if (state) {
-      for (let l = 0; l < state.length; l++) {
-        modelState[`state.${l}.h`] = { shape: [...state[l].h.shape], data: (await state[l].h.data()) as Float32Array };
-        modelState[`state.${l}.c`] = { shape: [...state[l].c.shape], data: (await state[l].c.data()) as Float32Array };
-      }
-    }
-    const config: CheckpointConfig = {
-      format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step, epoch, batchIndex, stateLayers: state?.length ?? 0,
-      seconds: elapsedTotal(),
-    };
-    await saveCheckpoint(ckDir, {
-      model: modelState,
-      optimizer: (await opt.stateDict()) as never,
-      config: config as unknown as JsonValue,
-      vocab: corpus.vocab.toText(),
-    });
-    savedStep = step;
-    log({ type: 'checkpoint', step, dir: ckDir });
-    await writeChart(join(o.out, 'chart.svg'), await readMetrics(metricsFile), { title: `${cfg.model.cell} on ${cfg.data}` });
+    this.disposeLoss();
+    this.trainMsAtReport = trainMs;
+    this.wordsSinceReport = 0;
+    this.lastLoss = mean;
+    const step = this.pos.step;
+    const elapsed = trainMs / 1e3;
+    const lr = this.opt.lr;
+    const full = this.objective === 'full-softmax';
+    const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
+    await appendMetrics(this.metricsFile, rec);
+    const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.o.seconds, elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
+    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line });
     return null;
-  };
+  }
 
-  // Batches: the array batcher is random access (resume jumps to batchIndex); a stream batcher
-  // re-reads and skips.
-  const batchesFrom = (start: number): Iterator<Batch> | AsyncIterator<Batch> =>
-    batcher instanceof Batcher ? batcher.batches(start) : (batcher as StreamBatcher).batches(start)[Symbol.asyncIterator]();
-  let it = batchesFrom(batchIndex);
+  private checkpointConfig(): CheckpointConfig {
+    return {
+      format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
+      batchIndex: this.pos.batchIndex, stateLayers: this.state?.length ?? 0, seconds: this.totalTrainSeconds(),
+      otherSeconds: this.pos.otherSeconds + this.otherMs / 1e3, schedule: this.pos.schedule,
+    };
+  }
 
-  const timeUp = () => o.seconds !== undefined && (performance.now() - t0) / 1e3 >= o.seconds;
-  for (;;) {
-    if (o.steps !== undefined && step >= o.steps) { stopReason = 'steps'; break; }
-    if (timeUp()) { stopReason = 'time'; break; }
-    if (o.stopRequested?.()) { stopReason = 'interrupted'; break; }
-    let next = await it.next();
-    if (next.done) {
-      epoch++;
-      batchIndex = 0;
-      disposeState(state);
-      state = undefined; // a new pass over the streams starts from the zero state
-      it = batchesFrom(0);
-      next = await it.next();
-      if (next.done) throw new Error('flstm: the training split gives no batch');
-    }
-    const b = next.value;
-    if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
-    const seed = stepSeed(cfg.seed, step);
-    const prevState = state;
-    fl.tidy(() => {
-      const r = trainStep(model, opt, b, state, { optimizer: cfg.optimizer, sampled: cfg.sampled, seed });
-      const sum: fl.Tensor = lossSum ? fl.add(lossSum, r.loss) : fl.scale(r.loss, 1);
-      lossSum?.dispose();
-      lossSum = sum.keep();
-      state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+  /** Saves a checkpoint of the current step into `dir`; returns why not when something is non-finite. */
+  private save(dir = this.ckDir): Promise<string | null> {
+    return this.offTheClock(async () => {
+      const modelState = await this.model.stateDict();
+      const why = await this.nonFinite(modelState);
+      if (why) return why;
+      for (const [l, s] of (this.state ?? []).entries()) {
+        modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: (await s.h.data()) as Float32Array };
+        modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: (await s.c.data()) as Float32Array };
+      }
+      await saveCheckpoint(dir, {
+        model: modelState,
+        optimizer: (await this.opt.stateDict()) as never,
+        config: this.checkpointConfig() as unknown as JsonValue,
+        vocab: this.corpus.vocab.toText(),
+      });
+      const best = dir !== this.ckDir;
+      if (!best) this.savedStep = this.pos.step;
+      this.log({ type: 'checkpoint', step: this.pos.step, dir, best });
+      await this.writeChart();
+      return null;
     });
-    disposeState(prevState);
-    lossCount++;
-    step++;
-    batchIndex = b.index + 1;
-    wordsSince += b.inputs.length;
-    totalWords += b.inputs.length;
+  }
 
-    if (step % logEvery === 0 || (o.steps !== undefined && step >= o.steps)) {
-      const mean = (await lossSum!.data())[0] / lossCount; // waits for the GPU
-      const now = performance.now();
-      const wps = wordsSince / ((now - since) / 1e3);
-      const why = await nonFinite(undefined, mean);
-      if (why) return stopNonFinite(why, wps);
-      disposeLoss();
-      since = now;
-      wordsSince = 0;
-      lastLoss = mean;
-      const elapsed = (now - t0) / 1e3;
-      const rec: MetricsRecord = { step, time: timeBase + elapsed, split: 'train', loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, lr: cfg.lr };
-      await appendMetrics(metricsFile, rec);
-      const line = formatProgress({ step, totalSteps: o.steps, startStep, timeLimit: o.seconds, elapsed, loss: mean, wordsPerSec: wps, sampled: cfg.sampled > 0 });
-      log({ type: 'progress', step, loss: mean, ppl: Math.exp(mean), wordsPerSec: wps, elapsed, line });
+  private async writeChart(): Promise<void> {
+    await writeChart(join(this.o.out, 'chart.svg'), await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` });
+  }
+
+  private bestDir(): string {
+    return this.o.bestDir ?? join(this.o.out, 'best');
+  }
+
+  /**
+   * Validates on `tokens` tokens (all: undefined), records the result and applies the
+   * schedule: a better result is saved as the best checkpoint, a plateau may decay the
+   * learning rate or stop the run. Returns 'early-stop', 'interrupted' or 'done'.
+   */
+  private validate(tokens: number | undefined): Promise<'early-stop' | 'interrupted' | 'done'> {
+    return this.offTheClock(async () => {
+      const split = this.corpus.splits.valid;
+      if (!split) return 'done';
+      const step = this.pos.step;
+      const t = performance.now();
+      const r = await evaluate(this.model, split, {
+        batchSize: this.cfg.batch, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
+        shouldStop: this.o.stopRequested,
+        onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
+      });
+      this.evalMs += performance.now() - t;
+      if (r.interrupted) return 'interrupted';
+      this.validatedStep = step;
+      this.lastValid = r;
+      await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr });
+      const v = this.cfg.validation;
+      const outcome = v ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
+      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(outcome ? { best: outcome.improved } : {}) });
+      if (!outcome) return 'done';
+      this.pos.schedule = outcome.state;
+      if (outcome.improved) {
+        const why = await this.save(this.bestDir());
+        if (why) return 'done'; // the next report or save stops the run, naming why
+      } else await this.writeChart();
+      if (outcome.lrDecayed) {
+        this.opt.lr = outcome.state.lr;
+        this.log({ type: 'lr', step, lr: outcome.state.lr, reason: `validation perplexity ${r.ppl.toFixed(2)} did not improve on the best (${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step})` });
+      }
+      if (outcome.stop) {
+        this.log({ type: 'stopped', step, reason: `early stop at step ${step}: no improvement in ${v!.patience} validation${v!.patience! > 1 ? 's' : ''} (best perplexity ${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step}, kept in ${this.bestDir()})` });
+        return 'early-stop';
+      }
+      return 'done';
+    });
+  }
+
+  private stopNonFinite(why: string): TrainSummary {
+    this.stopReason = 'non-finite loss';
+    const kept = this.savedStep !== null ? `The last good checkpoint (step ${this.savedStep}) is kept in ${this.ckDir}.` : 'No checkpoint was saved before it.';
+    this.log({ type: 'stopped', step: this.pos.step, reason: `${why}; stopped. ${kept}` });
+    this.disposeLoss();
+    return this.summary();
+  }
+
+  /** The end of the loop: the last loss, the final validation, the last checkpoint. */
+  private async finish(): Promise<TrainSummary> {
+    if (this.lossSum && this.lossCount > 0) {
+      const pending = (await this.lossSum.data())[0] / this.lossCount; // waits for the GPU
+      if (Number.isFinite(pending)) this.lastLoss = pending;
     }
-    if (step % saveEvery === 0) {
-      const why = await save();
-      if (why) return stopNonFinite(why, totalWords / Math.max((performance.now() - t0) / 1e3 - saveSeconds, 1e-9));
+    const interrupted = this.stopReason === 'interrupted';
+    const tokens = this.o.evalTokens ?? this.cfg.validation?.tokens;
+    // The final validation comes before the save, so the checkpoint's schedule includes it.
+    if (!interrupted && tokens !== 0 && this.validatedStep !== this.pos.step) {
+      if ((await this.validate(tokens)) === 'interrupted') this.stopReason = 'interrupted';
     }
+    if (this.savedStep !== this.pos.step) {
+      const why = await this.save();
+      if (why) return this.stopNonFinite(why);
+    }
+    this.disposeLoss();
+    if (this.stopReason === 'interrupted') this.log({ type: 'stopped', step: this.pos.step, reason: `interrupted at step ${this.pos.step}: checkpoint saved in ${this.ckDir}` });
+    return this.summary();
   }
-  if (lossSum) {
-    const pending = (await (lossSum as fl.Tensor).data())[0] / lossCount; // waits for the GPU
-    if (Number.isFinite(pending)) lastLoss = pending;
+
+  private summary(): TrainSummary {
+    const trainSeconds = this.trainSeconds();
+    const b = this.pos.schedule.best;
+    return {
+      step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid,
+      ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
+      wordsPerSec: this.totalWords / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
+      trainSeconds, evalSeconds: this.evalMs / 1e3, totalTrainSeconds: this.totalTrainSeconds(),
+    };
   }
-  const wordsPerSec = totalWords / Math.max((performance.now() - t0) / 1e3 - saveSeconds, 1e-9);
-  if (savedStep !== step) {
-    const why = await save();
-    if (why) return stopNonFinite(why, wordsPerSec);
+}
+
+/**
+ * The training batches from the run's position on, around the corpus forever: the array
+ * batcher is random access (a resume jumps to batchIndex), a stream batcher re-reads and skips.
+ * At the end of a pass the epoch advances and `onEpoch` resets the carried state.
+ */
+class BatchSource {
+  private readonly batcher: Batcher | StreamBatcher;
+  private it: Iterator<Batch> | AsyncIterator<Batch>;
+
+  constructor(corpus: Corpus, cfg: TrainConfig, private readonly pos: Position) {
+    this.batcher = makeBatcher(corpus.splits.train, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true } as never);
+    this.it = this.from(pos.batchIndex);
   }
-  disposeLoss();
-  if (stopReason === 'interrupted') log({ type: 'stopped', step, reason: `interrupted at step ${step}: checkpoint saved in ${ckDir}` });
-  let valid: EvalResult | undefined;
-  const validSplit = corpus.splits.valid;
-  if (validSplit && o.evalTokens !== 0 && stopReason !== 'interrupted') {
-    valid = await evaluate(model, validSplit, { batchSize: cfg.batch, bptt: cfg.bptt, maxTokens: o.evalTokens });
-    const rec: MetricsRecord = { step, time: elapsedTotal(), split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens };
-    await appendMetrics(metricsFile, rec);
-    await writeChart(join(o.out, 'chart.svg'), await readMetrics(metricsFile), { title: `${cfg.model.cell} on ${cfg.data}` });
-    log({ type: 'eval', step, split: 'valid', loss: valid.loss, ppl: valid.ppl, tokens: valid.tokens });
+
+  private from(start: number): Iterator<Batch> | AsyncIterator<Batch> {
+    return this.batcher instanceof Batcher ? this.batcher.batches(start) : this.batcher.batches(start)[Symbol.asyncIterator]();
   }
-  disposeState(state);
-  return { step, trainLoss: lastLoss, valid, wordsPerSec, stopReason };
+
+  async next(onEpoch: () => void): Promise<Batch> {
+    let n = await this.it.next();
+    if (n.done) {
+      this.pos.epoch++;
+      this.pos.batchIndex = 0;
+      onEpoch();
+      this.it = this.from(0);
+      n = await this.it.next();
+      if (n.done) throw new Error('flstm: the training split gives no batch');
+    }
+    return n.value;
+  }
 }

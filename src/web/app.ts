@@ -2,8 +2,11 @@
 // chart, generate at any time, save and load .safetensors models. Published for automation:
 // window.flstmDemo = { state, step, loss, adapter, error?, ... }; URL parameters
 // ?cell=lstm|flstm|glstm&size=tiny|small|medium&steps=N&autorun=1 start a run without clicks.
+// The steps field (and ?steps=N) is how many more steps each Train runs: pressing Train again
+// trains on from where the model is, and the hint under it names the step it will reach.
 import * as fl from '../index.js';
 import { renderChart } from '../train/chart.js';
+import type { CheckpointConfig } from '../train/trainer.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
 import { detokenize } from './text.js';
 
@@ -22,8 +25,11 @@ export interface FlstmDemo {
   params: number;
   /** The last generated text (prompt included). */
   generated: string | null;
-  /** The model loaded from a file, if any: where from, its step and cell. */
-  checkpoint: { source: string; step: number; cell: string; vocab: number } | null;
+  /**
+   * The model loaded from a file, if any: where from, its step and cell, the optimizer file
+   * whose state it continues with (null: a fresh optimizer), whether it carries its LSTM state.
+   */
+  checkpoint: { source: string; step: number; cell: string; vocab: number; optimizer: string | null; carriedState: boolean } | null;
   /** Text of the last save (file name and size), if any. */
   saved: { name: string; bytes: number } | null;
 }
@@ -58,6 +64,7 @@ const els = {
   paste: $<HTMLTextAreaElement>('paste'),
   textHint: $('text-hint'),
   steps: $<HTMLInputElement>('steps'),
+  stepsHint: $('steps-hint'),
   train: $<HTMLButtonElement>('train'),
   stop: $<HTMLButtonElement>('stop'),
   reset: $<HTMLButtonElement>('reset'),
@@ -94,6 +101,8 @@ const ui = {
   ownText: null as { name: string; text: string } | null,
   /** The cell / size / text the current model was made for ('loaded' for a loaded model). */
   modelKey: null as string | null,
+  /** The step the current run trains to (null: not training). */
+  target: null as number | null,
   stopRequested: false,
   busy: false,
 };
@@ -177,6 +186,29 @@ function renderSetup(): void {
     ? `Loaded model: ${describeConfig()}. Change the cell or size to start a new one.`
     : sizeHint();
   els.ownText.hidden = ui.source !== 'own';
+  renderStepsHint();
+}
+
+/** Steps the next Train runs: the field's value, at least 1. */
+function moreSteps(): number {
+  return Math.max(1, Math.floor(Number(els.steps.value) || 1));
+}
+
+/** Whether the next Train starts a new model (none yet, or another cell, size or text picked). */
+function trainMakesNewModel(): boolean {
+  return !session.model || (ui.modelKey !== currentKey() && ui.modelKey !== 'loaded');
+}
+
+/** Under the steps field: the step the next Train starts from and the one it reaches. */
+function renderStepsHint(): void {
+  if (ui.target !== null) {
+    els.stepsHint.textContent = `Training to step ${fmtInt(ui.target)}.`;
+    return;
+  }
+  const n = moreSteps();
+  els.stepsHint.textContent = trainMakesNewModel()
+    ? `Train runs ${fmtInt(n)} steps of a new model: step 0 → ${fmtInt(n)}.`
+    : `Train runs ${fmtInt(n)} more steps: step ${fmtInt(session.step)} → ${fmtInt(session.step + n)}.`;
 }
 
 function describeConfig(): string {
@@ -195,11 +227,49 @@ function renderChartSoon(): void {
   });
 }
 
+/** Below this width the chart is fitted to it (fitNarrowChart). */
+const NARROW_CHART = 560;
+
 function renderChartNow(): void {
-  const width = Math.max(480, Math.round(els.chart.clientWidth || 760));
+  // Drawn at the width it is shown at, so that its text keeps its size on a narrow screen.
+  const width = Math.max(320, Math.round(els.chart.clientWidth || 760));
+  const narrow = width < NARROW_CHART;
+  // A narrow chart is taller than its width would make it, so each panel keeps room for its axis title.
+  const height = narrow ? 400 : Math.round(Math.min(440, Math.max(320, width * 0.52)));
   const cfg = session.config;
   const title = cfg ? `${CELL_NAMES[cfg.model.cell]} · ${session.corpus?.source ?? session.loadedFrom ?? ''}` : 'flstm training';
-  els.chart.innerHTML = renderChart(session.records, { width, height: Math.round(Math.min(440, Math.max(320, width * 0.52))), title });
+  els.chart.innerHTML = renderChart(session.records, { width, height, title });
+  const svg = els.chart.querySelector('svg');
+  if (svg && narrow) fitNarrowChart(svg, width);
+}
+
+/** Shorter axis titles for a narrow chart, whose panels are too short for the long ones. */
+const NARROW_AXIS_TITLES: [RegExp, string][] = [[/ \(nats\)$/, ''], [/, sampled softmax/, ' (sampled)'], [/^validation perplexity/, 'validation ppl']];
+
+/**
+ * The chart lays out its header for a wide chart: the legend at the top right, the title and
+ * the summary line after the y axis labels. On a narrow one they would overlap and run off the
+ * edge, so the legend goes (each panel's axis title names its series), the title and the
+ * summary start at the left edge and are cut to the width with an ellipsis, and the axis
+ * titles are shortened to fit their panels.
+ */
+function fitNarrowChart(svg: SVGSVGElement, width: number): void {
+  svg.querySelector('g.legend')?.remove();
+  const margin = 12;
+  for (const text of Array.from(svg.querySelectorAll('text'))) {
+    if (text.getAttribute('transform')?.startsWith('rotate(')) {
+      for (const [long, short] of NARROW_AXIS_TITLES) text.textContent = (text.textContent ?? '').replace(long, short);
+    } else if (text.parentNode === svg && ['24', '44'].includes(text.getAttribute('y') ?? '')) {
+      text.setAttribute('x', String(margin));
+      ellipsize(text, width - 2 * margin);
+    }
+  }
+}
+
+/** Cuts an SVG text to `max` pixels, ending it with an ellipsis. */
+function ellipsize(text: SVGTextElement, max: number): void {
+  const full = text.textContent ?? '';
+  for (let n = full.length; n > 1 && text.getComputedTextLength() > max; n--) text.textContent = `${full.slice(0, n - 1).trimEnd()}…`;
 }
 
 function renderStats(): void {
@@ -210,6 +280,7 @@ function renderStats(): void {
   els.sParams.textContent = session.model ? fmtCompact(session.params) : '–';
   demo.step = session.step;
   demo.params = session.params;
+  renderStepsHint();
 }
 
 function renderButtons(): void {
@@ -236,7 +307,7 @@ function renderAll(): void {
 
 async function train(): Promise<void> {
   if (demo.state === 'training') return;
-  const steps = Math.max(1, Math.floor(Number(els.steps.value) || 1));
+  const steps = moreSteps();
   ui.stopRequested = false;
   setState('training');
   renderButtons();
@@ -254,8 +325,9 @@ async function train(): Promise<void> {
     } else if (!session.corpus || session.corpus.source !== source) {
       await session.exclusive(() => session.setText(text, source));
     }
-    renderAll();
     const target = session.step + steps;
+    ui.target = target;
+    renderAll();
     const corpus = session.corpus!;
     const what = `${CELL_NAMES[session.config!.model.cell]} on ${corpus.source} (${fmtInt(corpus.tokens)} words, vocabulary ${fmtInt(session.vocab!.size)})`;
     setStatus(`Training ${what}: compiling the kernels…`, 'training');
@@ -285,6 +357,7 @@ async function train(): Promise<void> {
   } catch (e) {
     fail(e, 'Training failed');
   } finally {
+    ui.target = null;
     renderAll();
   }
 }
@@ -358,12 +431,15 @@ async function load(files: NamedFile[]): Promise<void> {
     const config = await session.load(files);
     ui.modelKey = 'loaded';
     ui.cell = config.train.model.cell;
-    demo.checkpoint = { source: session.loadedFrom!, step: config.step, cell: config.train.model.cell, vocab: config.vocabSize };
+    const { optimizerFrom, carriedState } = session.continuation!;
+    demo.checkpoint = {
+      source: session.loadedFrom!, step: config.step, cell: config.train.model.cell, vocab: config.vocabSize, optimizer: optimizerFrom, carriedState,
+    };
     demo.history = [];
     demo.loss = demo.ppl = demo.wordsPerSec = null;
     demo.step = session.step;
     setState('idle');
-    const msg = `Loaded ${session.loadedFrom}: ${describeConfig()}, trained ${fmtInt(config.step)} steps on ${config.train.data}.`;
+    const msg = `Loaded ${session.loadedFrom}: ${describeConfig()}, trained ${fmtInt(config.step)} steps on ${config.train.data}. ${continuationText(config)}`;
     els.ckStatus.textContent = msg;
     setStatus(`${msg} Generate text, or press Train to continue training on the selected text.`, 'done');
   } catch (e) {
@@ -373,6 +449,23 @@ async function load(files: NamedFile[]): Promise<void> {
     ui.busy = false;
     renderAll();
   }
+}
+
+/** The state an optimizer carries from step to step (plain SGD carries none). */
+const OPTIMIZER_STATE: Record<Exclude<CheckpointConfig['train']['optimizer'], 'sgd'>, string> = {
+  adagrad: "Adagrad's accumulators", adam: "Adam's moments",
+};
+
+/** What training continues with, and when the optimizer starts fresh, why and how to keep it. */
+function continuationText(config: CheckpointConfig): string {
+  const { optimizerFrom, carriedState } = session.continuation!;
+  const opt = config.train.optimizer;
+  if (optimizerFrom) {
+    return `Training continues with its optimizer state (${optimizerFrom})${carriedState ? ' and its carried LSTM state' : ''}, from where flstm train stopped.`;
+  }
+  if (opt === 'sgd') return 'Training continues with SGD, which keeps no state between steps.';
+  return `The optimizer starts fresh (${OPTIMIZER_STATE[opt]} at their initial values): no optimizer-<G>.safetensors was given, so the loss may rise for the first steps. ` +
+    'To keep the optimizer state of flstm train, give the whole checkpoint folder (its optimizer-<G>.safetensors with the model file); a model saved by this page holds weights only.';
 }
 
 // ---- files and drops ---------------------------------------------------------------------
@@ -465,7 +558,9 @@ function wire(): void {
   els.paste.addEventListener('input', () => {
     const words = els.paste.value.split(/\s+/).filter(Boolean).length;
     els.textHint.textContent = words ? `Pasted text: ${fmtInt(words)} words.` : 'Your own text: a novel, your notes, code…';
+    renderStepsHint();
   });
+  els.steps.addEventListener('input', renderStepsHint);
   els.train.addEventListener('click', () => void train());
   els.stop.addEventListener('click', () => {
     ui.stopRequested = true;

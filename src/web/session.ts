@@ -2,13 +2,17 @@
 // text, the training loop (the trainer's step: paper-scaled Adagrad, sparse embedding and
 // softmax rows, state carried across batches, the loss summed on the GPU and read back every
 // few steps), evaluation, generation, and self-contained .safetensors save / load (the
-// format of the CLI's model-<G>.safetensors, src/train/bundle.ts). Runs in Node too (tests).
+// format of the CLI's model-<G>.safetensors, src/train/bundle.ts). A CLI checkpoint folder
+// loads with its optimizer state and carried LSTM state, so its training goes on from the
+// state `flstm train --resume` would continue from. Runs in Node too (tests).
 import * as fl from '../index.js';
 import { Batcher } from '../data/batcher.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { OptimizerState } from '../train/checkpoint.js';
+import { decodeOptimizerFile, OPTIMIZER_FILE } from '../train/optimizer_file.js';
 import { generate } from '../train/generate.js';
 import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
@@ -62,6 +66,8 @@ export interface Report {
 export interface TrainRunOptions {
   /** Stop at this step (total, counting steps before). */
   steps: number;
+  /** Read the loss back every this many steps (default: about four times a second). */
+  reportEvery?: number;
   onReport?: (r: Report) => void;
   onEval?: (r: { step: number; loss: number; ppl: number; tokens: number }) => void;
   /** Checked between steps. */
@@ -92,6 +98,14 @@ export interface NamedFile {
   bytes: Uint8Array;
 }
 
+/** What a loaded model continues with. */
+export interface Continuation {
+  /** The optimizer file whose state was restored; null: the optimizer starts fresh. */
+  optimizerFrom: string | null;
+  /** Whether training starts from the checkpoint's carried LSTM state (else from zeros). */
+  carriedState: boolean;
+}
+
 export class Session {
   model: LanguageModel | null = null;
   vocab: Vocabulary | null = null;
@@ -106,6 +120,8 @@ export class Session {
   records: MetricsRecord[] = [];
   /** Where the model came from, when loaded. */
   loadedFrom: string | null = null;
+  /** What the loaded model continues with (null: not loaded). */
+  continuation: Continuation | null = null;
   private state: LSTMState[] | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private batcher: Batcher | null = null;
@@ -121,6 +137,11 @@ export class Session {
     return this.model?.numParams() ?? 0;
   }
 
+  /** The LSTM state carried into the next batch, per layer (undefined: zeros). */
+  get carriedState(): readonly LSTMState[] | undefined {
+    return this.state;
+  }
+
   /** A fresh model of `config` on `text` (the vocabulary is built from it). */
   create(config: TrainConfig, text: string, source: string): void {
     const corpus = textCorpus(text, source, { maxVocab: config.maxVocab, minCount: config.minCount });
@@ -129,28 +150,32 @@ export class Session {
     this.corpus = corpus;
   }
 
-  /** Uses `text` for further training of the current model (tokenized with its vocabulary). */
+  /**
+   * Uses `text` for further training of the current model (tokenized with its vocabulary),
+   * from its first batch. The carried LSTM state stays: it is the model's context so far, and
+   * the new text continues from it as the trainer's streams run on from one document into the
+   * next (a loaded checkpoint's state is kept this way too).
+   */
   setText(text: string, source: string): void {
     if (!this.vocab) throw new Error('flstm: no model yet');
     this.corpus = encodeText(text, this.vocab, source);
     this.batcher = null;
     this.batchIndex = 0;
-    disposeState(this.state);
-    this.state = undefined;
   }
 
-  private replace(model: LanguageModel, vocab: Vocabulary, config: TrainConfig): void {
+  private replace(model: LanguageModel, vocab: Vocabulary, config: TrainConfig, optimizer = makeOptimizer(config, model)): void {
     this.dispose();
     this.model = model;
     this.vocab = vocab;
     this.config = config;
-    this.optimizer = makeOptimizer(config, model);
+    this.optimizer = optimizer;
     this.step = 0;
     this.epoch = 0;
     this.batchIndex = 0;
     this.seconds = 0;
     this.records = [];
     this.loadedFrom = null;
+    this.continuation = null;
   }
 
   dispose(): void {
@@ -177,7 +202,7 @@ export class Session {
     model.train();
     let lossSum: fl.Tensor | null = null;
     let lossCount = 0;
-    let reportEvery = 1;
+    let reportEvery = o.reportEvery ?? 1;
     let words = 0;
     let since = performance.now();
     let lastLoss = NaN;
@@ -194,7 +219,7 @@ export class Session {
       const ms = now - since;
       const r: Report = { step: this.step, loss: mean, ppl: Math.exp(mean), wordsPerSec: words / Math.max(ms / 1e3, 1e-9), elapsed: this.seconds };
       // Read back about four times a second: every step when steps are slow, fewer when fast.
-      reportEvery = Math.max(1, Math.min(50, Math.round(250 / Math.max(ms / lossCount, 1e-3))));
+      reportEvery = o.reportEvery ?? Math.max(1, Math.min(50, Math.round(250 / Math.max(ms / lossCount, 1e-3))));
       lossCount = 0;
       words = 0;
       since = now;
@@ -286,7 +311,10 @@ export class Session {
   /**
    * Loads a model: one self-contained .safetensors (saved here, or a model-<G>.safetensors of
    * `flstm train`), or the files of a CLI checkpoint folder (config.json, model-<G>.safetensors,
-   * vocab-<G>.txt; other files are ignored). Training continues with a fresh optimizer.
+   * optimizer-<G>.safetensors, vocab-<G>.txt; other files are ignored). The optimizer is the
+   * checkpoint's (its kind, lr and clip); with the folder's optimizer file it continues from
+   * that state, else it starts fresh. The carried LSTM state and the step count are restored.
+   * `continuation` says what was restored.
    */
   async load(files: NamedFile[]): Promise<CheckpointConfig> {
     const bundle = readBundle(files);
@@ -298,43 +326,147 @@ export class Session {
     if (bundle.vocab === undefined) throw new Error(`flstm: ${what} has no vocabulary: also give the checkpoint folder's vocab-<G>.txt`);
     const vocab = Vocabulary.parse(bundle.vocab, { source: `${what} vocabulary` });
     if (vocab.size !== config.vocabSize) throw new Error(`flstm: ${what}: the vocabulary has ${vocab.size} words, the config says ${config.vocabSize}`);
+    checkOptimizerStep(bundle, config);
     const weights: ModelBundle['model'] = {};
-    for (const [k, v] of Object.entries(bundle.model)) if (!k.startsWith('state.')) weights[k] = v;
+    const stateEntries: ModelBundle['model'] = {};
+    for (const [k, v] of Object.entries(bundle.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
     await this.exclusive(() => {
       const model = new LanguageModel(loadedModelOptions(config.train, config.vocabSize));
+      let optimizer: Optimizer | null = null;
       try {
-        model.loadStateDict(weights);
+        withSource(what, () => model.loadStateDict(weights));
+        optimizer = makeOptimizer(config.train, model);
+        const state = bundle.optimizer;
+        if (state) withSource(bundle.optimizerSource!, () => optimizer!.loadStateDict(state as Parameters<Optimizer['loadStateDict']>[0]));
       } catch (e) {
+        optimizer?.dispose();
         model.dispose();
-        throw new Error(`${(e as Error).message} (loading ${what})`);
+        throw e;
       }
-      this.replace(model, vocab, config.train);
+      this.replace(model, vocab, config.train, optimizer);
+      this.state = carriedStateOf(stateEntries, config, model);
     });
     this.step = config.step ?? 0;
+    this.epoch = config.epoch ?? 0;
+    this.batchIndex = config.batchIndex ?? 0;
     this.seconds = config.seconds ?? 0;
     this.loadedFrom = what;
+    this.continuation = { optimizerFrom: bundle.optimizer ? bundle.optimizerSource! : null, carriedState: this.state !== undefined };
     return config;
   }
 }
 
-/** The bundle in a set of files: a self-contained .safetensors, or a checkpoint folder's files. */
-export function readBundle(files: NamedFile[]): ModelBundle & { source: string } {
-  const base = (n: string) => n.split(/[\\/]/).pop()!;
-  const st = files.filter((f) => f.name.endsWith('.safetensors') && !/^optimizer-\d+\.safetensors$/.test(base(f.name)));
-  const cfg = files.find((f) => base(f.name) === 'config.json');
-  const voc = files.find((f) => /\.txt$/.test(f.name) && /vocab/i.test(base(f.name)));
+/** Runs fn; an error it throws names the file being loaded. */
+function withSource(source: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (loading ${source})`);
+  }
+}
+
+/**
+ * The optimizer state must be the one saved with the model: its count of steps taken equals
+ * the model's step (the trainer steps the optimizer once per step), so files of two
+ * checkpoints are not mixed.
+ */
+function checkOptimizerStep(bundle: FileBundle, config: CheckpointConfig): void {
+  const attempts = bundle.optimizer?.scalars.attempts;
+  if (typeof attempts === 'number' && typeof config.step === 'number' && attempts !== config.step) {
+    throw new Error(
+      `flstm: ${bundle.optimizerSource} holds the optimizer state after ${attempts} steps, but ${bundle.source} is at step ${config.step}: ` +
+        'give the files of one checkpoint',
+    );
+  }
+}
+
+/**
+ * The checkpoint's carried LSTM state (`state.<l>.h` / `state.<l>.c`, as the trainer saves
+ * it) as tensors, when every layer's is there with the shape of this model's batches; else
+ * undefined, and training starts from the zero state as at the start of an epoch.
+ */
+function carriedStateOf(entries: ModelBundle['model'], config: CheckpointConfig, model: LanguageModel): LSTMState[] | undefined {
+  const layers = model.rnn.layers.length;
+  if (config.stateLayers !== layers) return undefined;
+  const B = config.train.batch;
+  const same = (e: { shape: number[] } | undefined, shape: number[]) => !!e && e.shape.length === shape.length && e.shape.every((d, i) => d === shape[i]);
+  for (let l = 0; l < layers; l++) {
+    const { projSize, hiddenSize } = model.rnn.layers.at(l).config;
+    if (!same(entries[`state.${l}.h`], [B, projSize]) || !same(entries[`state.${l}.c`], [B, hiddenSize])) return undefined;
+  }
+  return Array.from({ length: layers }, (_, l) => {
+    const h = entries[`state.${l}.h`]!;
+    const c = entries[`state.${l}.c`]!;
+    return { h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() };
+  });
+}
+
+/** A model bundle read from files, with the optimizer state of its checkpoint folder when given. */
+export interface FileBundle extends ModelBundle {
+  /** The model file's name. */
+  source: string;
+  /** The state in the folder's optimizer-<G>.safetensors, when that file was given. */
+  optimizer?: OptimizerState;
+  /** The optimizer file's name. */
+  optimizerSource?: string;
+}
+
+const baseName = (n: string) => n.split(/[\\/]/).pop()!;
+
+/**
+ * The bundle in a set of files: a self-contained .safetensors, or a checkpoint folder's
+ * files. An optimizer-<G>.safetensors among them must be the checkpoint's: the one its
+ * config.json names, or without config.json the one of the model file's generation.
+ */
+export function readBundle(files: NamedFile[]): FileBundle {
+  const st = files.filter((f) => f.name.endsWith('.safetensors') && !OPTIMIZER_FILE.test(baseName(f.name)));
+  const cfg = files.find((f) => baseName(f.name) === 'config.json');
+  const voc = files.find((f) => /\.txt$/.test(f.name) && /vocab/i.test(baseName(f.name)));
   if (st.length === 0) {
     throw new Error('flstm: no .safetensors among the files: give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder');
   }
-  if (st.length > 1) throw new Error(`flstm: several model files (${st.map((f) => base(f.name)).join(', ')}): give one`);
+  if (st.length > 1) throw new Error(`flstm: several model files (${st.map((f) => baseName(f.name)).join(', ')}): give one`);
   const model = st[0];
+  const source = baseName(model.name);
   const text = (f: NamedFile) => new TextDecoder().decode(f.bytes);
+  let out: FileBundle;
   if (cfg) {
-    const b = checkpointFromFiles({ configJson: text(cfg), model: model.bytes, vocab: voc ? text(voc) : undefined, modelName: base(model.name) });
-    return { ...b, source: base(model.name) };
+    const b = checkpointFromFiles({ configJson: text(cfg), model: model.bytes, vocab: voc ? text(voc) : undefined, modelName: source });
+    out = { ...b, source };
+  } else {
+    // A weights-only file (an older checkpoint's) is refused with a message naming the other files.
+    const b = decodeModelBundle(model.bytes, source);
+    if (voc && b.vocab === undefined) b.vocab = text(voc);
+    out = { ...b, source };
   }
-  // A weights-only file (an older checkpoint's) is refused with a message naming the other files.
-  const b = decodeModelBundle(model.bytes, base(model.name));
-  if (voc && b.vocab === undefined) b.vocab = text(voc);
-  return { ...b, source: base(model.name) };
+  const opt = optimizerFileOf(files, source, cfg ? text(cfg) : null);
+  if (opt) {
+    out.optimizer = decodeOptimizerFile(opt.bytes, baseName(opt.name));
+    out.optimizerSource = baseName(opt.name);
+  }
+  return out;
+}
+
+/** The checkpoint's optimizer file among `files` (null: none given); a stray one is refused. */
+function optimizerFileOf(files: NamedFile[], modelName: string, configJson: string | null): NamedFile | null {
+  const given = files.filter((f) => OPTIMIZER_FILE.test(baseName(f.name)));
+  if (given.length === 0) return null;
+  const { want, why } = configJson === null ? optimizerByGeneration(modelName) : optimizerByManifest(configJson);
+  const found = given.find((f) => baseName(f.name) === want);
+  if (found) return found;
+  const names = given.map((f) => baseName(f.name)).join(', ');
+  throw new Error(`flstm: ${names} is not the optimizer file of ${modelName} (${why}): give the files of one checkpoint folder`);
+}
+
+/** The optimizer file config.json names (checkpointFromFiles has checked it is a manifest). */
+function optimizerByManifest(configJson: string): { want: string | null; why: string } {
+  const named = (JSON.parse(configJson) as { files?: { optimizer?: unknown } }).files?.optimizer;
+  return typeof named === 'string' ? { want: named, why: `config.json names ${named}` } : { want: null, why: 'config.json names no optimizer file' };
+}
+
+/** The optimizer file of the model file's generation (model-<G> goes with optimizer-<G>). */
+function optimizerByGeneration(modelName: string): { want: string | null; why: string } {
+  const gen = /^model-(\d+)\.safetensors$/.exec(modelName)?.[1];
+  if (gen === undefined) return { want: null, why: `${modelName} is not the model file of a checkpoint folder (model-<G>.safetensors)` };
+  return { want: `optimizer-${gen}.safetensors`, why: `${modelName} goes with optimizer-${gen}.safetensors` };
 }

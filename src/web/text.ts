@@ -65,25 +65,4 @@ export function encodeText(text: string, vocab: Vocabulary, source: string, vali
   return { source, vocab, tokens: tokens.length, ...split(tokens, validFraction, source) };
 }
 
-/**
- * Words as text: `<eos>` becomes a line break, Brown's `` and '' become curly quotes, and
- * punctuation sticks to the word before it.
- */
-export function detokenize(words: readonly string[]): string {
-  let out = '';
-  let open = false; // inside a `` '' quote: the next word sticks to the opening mark
-  for (const w0 of words) {
-    if (w0 === EOS) {
-      out = out.trimEnd() + '\n';
-      continue;
-    }
-    let w = w0;
-    if (w === '``') w = '\u201c';
-    else if (w === "''") w = '\u201d';
-    const stick = /^[.,;:!?%)\]}\u201d]$|^'s$|^n't$|^'(ll|re|ve|d|m)$/i.test(w);
-    if (out !== '' && !out.endsWith('\n') && !stick && !open) out += ' ';
-    out += w;
-    open = w === '\u201c' || w === '(' || w === '$';
-  }
-  return out;
-}
+export { detokenize } from '../data/detokenize.js';

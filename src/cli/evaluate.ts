@@ -1,0 +1,96 @@
+// `flstm eval`: the full-softmax perplexity of a checkpoint on a split, the text encoded with
+// the checkpoint's own vocabulary (words it lacks count as its <unk>, and the output says how
+// many did), with progress while it runs.
+import * as fl from '../index.js';
+import { formatCount } from '../train/metrics.js';
+import { DEVICE_OPTIONS, intOption, stringOption, UsageError, type Values } from './args.js';
+import { initFrom, withStopSignals, type Command } from './command.js';
+import { TrainPrinter } from './train_printer.js';
+
+/** Above this share of <unk> targets, the output says the perplexity is not comparable. */
+const UNK_NOTE_SHARE = 0.05;
+
+/**
+ * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
+ * names the page's text ('web:...'); its Brown excerpt is evaluated on Brown, other text needs --data.
+ */
+export function corpusSpecFor(config: fl.train.CheckpointConfig, given: string | undefined, cmd: string): { spec: string; note?: string } {
+  if (given !== undefined) return { spec: given };
+  const data = config.train.data;
+  if (data === 'web:brown-excerpt') return { spec: 'brown', note: 'the model was trained in the demo page on a Brown excerpt: evaluating on the Brown corpus (--data chooses another)' };
+  if (data.startsWith('web:')) {
+    throw new UsageError(`flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${fl.data.CORPUS_SPECS})`);
+  }
+  return { spec: data };
+}
+
+/** Loads the corpus of `spec` in the vocabulary of the loaded model. */
+export async function corpusInVocabulary(spec: string, vocab: fl.data.Vocabulary, cmd: string): Promise<fl.data.Corpus> {
+  try {
+    return await fl.data.loadCorpus(spec, { vocab });
+  } catch (err) {
+    if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, `flstm ${cmd}: --data: `));
+    throw err;
+  }
+}
+
+/** "2,000 tokens, 621 of them <unk> (31.1%)" and, when that share is large, why it matters. */
+export function unkText(r: { tokens: number; unk: number }, vocabSize: number): { part: string; note?: string } {
+  const share = r.tokens > 0 ? r.unk / r.tokens : 0;
+  const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${(100 * share).toFixed(1)}%)`;
+  if (share <= UNK_NOTE_SHARE) return { part };
+  return { part, note: `${(100 * share).toFixed(1)}% of the tokens are words outside the model's ${formatCount(vocabSize)}-word vocabulary; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
+}
+
+function splitOption(values: Values): 'valid' | 'test' | 'train' {
+  const s = (values.split as string | undefined) ?? 'valid';
+  if (s !== 'valid' && s !== 'test' && s !== 'train') throw new UsageError(`flstm eval: --split must be valid, test or train, got '${s}'`);
+  return s;
+}
+
+export const evalCommand: Command = {
+  name: 'eval', gpu: true,
+  summary: "full-softmax perplexity of a checkpoint on a split (the text in the checkpoint's vocabulary)",
+  options: [
+    { name: 'checkpoint', value: 'DIR|FILE', required: true, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' },
+    { name: 'split', value: 'valid|test|train', help: 'the split (default valid)' },
+    { name: 'data', value: 'SPEC', help: `the corpus: ${fl.data.CORPUS_SPECS} (default: the checkpoint's; a page model's Brown excerpt: brown)` },
+    { name: 'batch', value: 'B', help: "streams (default: the checkpoint's)" },
+    { name: 'bptt', value: 'T', help: "steps per batch (default: the checkpoint's)" },
+    { name: 'max-tokens', value: 'N', help: 'stop after N tokens' },
+    ...DEVICE_OPTIONS,
+  ],
+  async run(values) {
+    const dir = stringOption(values, 'eval', 'checkpoint', { required: true, what: 'DIR' })!;
+    const splitName = splitOption(values);
+    const sizes = { batch: intOption(values, 'eval', 'batch'), bptt: intOption(values, 'eval', 'bptt'), maxTokens: intOption(values, 'eval', 'max-tokens') };
+    const given = stringOption(values, 'eval', 'data', { what: fl.data.CORPUS_SPECS });
+    await initFrom(values);
+    const loaded = await fl.train.loadModel(dir);
+    const printer = new TrainPrinter({ json: !!values.json });
+    const { spec, note } = corpusSpecFor(loaded.config, given, 'eval');
+    if (note && !values.json) printer.err(`flstm eval: ${note}`);
+    const corpus = await corpusInVocabulary(spec, loaded.vocab, 'eval');
+    const split = corpus.splits[splitName];
+    if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
+    const cfg = loaded.config.train;
+    await withStopSignals(() => {}, async (stop) => {
+      const r = await fl.train.evaluate(loaded.model, split, {
+        batchSize: sizes.batch ?? cfg.batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
+        shouldStop: stop.requested, onProgress: (p) => printer.evalProgress(splitName, p),
+      });
+      printer.close();
+      if (r.interrupted) {
+        process.exitCode = stop.exitCode() || 130;
+        throw new Error(`flstm eval: interrupted after ${formatCount(r.tokens)} tokens; no perplexity is given for part of the split`);
+      }
+      const unk = unkText(r, loaded.vocab.size);
+      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, ...r }));
+      else {
+        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}, ${r.seconds.toFixed(1)} s)`);
+        if (unk.note) printer.err(`flstm eval: note: ${unk.note}`);
+      }
+    });
+    loaded.model.dispose();
+  },
+};

@@ -1,0 +1,114 @@
+// The commands that describe rather than train: `flstm info` (the adapter), `flstm params`
+// (parameter counts by formula, no GPU) and `flstm data` (a corpus's splits, no GPU).
+import * as fl from '../index.js';
+import { lstmStackParamCounts } from '../nn/params.js';
+import { aligned, DEVICE_OPTIONS, HELP_OPTION, intOption, JSON_OPTION, stringOption, UsageError } from './args.js';
+import { initFrom, type Command } from './command.js';
+import { MODEL_OPTIONS, RECIPE_OPTIONS, stackFromOptions } from './train_options.js';
+
+function fmtBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return '';
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return ` (${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]})`;
+}
+
+function formatInfo(info: fl.AdapterInfoSummary): string {
+  const icd = info.icd ?? process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+  const rows: [string, string][] = [
+    ['backend', info.backend],
+    ['vendor', info.vendor || '-'],
+    ['architecture', info.architecture || '-'],
+    ['device', info.device || '-'],
+    ['description', info.description || '-'],
+    ['software adapter', info.software ? 'yes' : 'no'],
+    ['vulkan driver', icd ? icd : info.backend === 'node-dawn' ? "(the Vulkan loader's default)" : '-'],
+    ['kernel variant', info.variant],
+    ['features', info.features.join(', ') || '-'],
+  ];
+  const limits: [string, string][] = Object.entries(info.limits).map(([k, v]) => [k, `${v}${/Size$/.test(k) ? fmtBytes(v) : ''}`]);
+  return `${aligned(rows)}\nlimits\n${aligned(limits, '  ')}`;
+}
+
+export const infoCommand: Command = {
+  name: 'info', gpu: true,
+  summary: 'show the WebGPU adapter, its limits and features, and the kernel variant in use',
+  options: DEVICE_OPTIONS,
+  async run(values) {
+    const info = await initFrom(values);
+    console.log(values.json ? JSON.stringify(info) : formatInfo(info));
+  },
+};
+
+const fmtMillions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
+
+export const paramsCommand: Command = {
+  name: 'params',
+  summary: 'count the RNN parameters of an LSTM / F-LSTM / G-LSTM stack (no GPU needed)',
+  options: [...MODEL_OPTIONS.map((o) => (['cell', 'layers', 'hidden', 'emb'].includes(o.name) ? { ...o, required: true, help: o.help.replace(/ \(train: default [^)]*\)$/, '') } : { ...o, help: o.help.replace(/ \(train: default [^)]*\)$/, '') })), JSON_OPTION, HELP_OPTION],
+  async run(values) {
+    const stack = stackFromOptions(values);
+    const perLayer = lstmStackParamCounts(stack);
+    const total = perLayer.reduce((a, b) => a + b, 0);
+    if (values.json) {
+      console.log(JSON.stringify({ cell: stack.cell, layers: stack.layers, total, perLayer }));
+      return;
+    }
+    const groups = stack.groups === undefined ? undefined : Array.isArray(stack.groups) ? stack.groups.join(',') : String(stack.groups);
+    const cellText = stack.cell + (stack.factor !== undefined ? ` (factor r = ${stack.factor})` : '') + (groups !== undefined ? ` (groups k = ${groups})` : '');
+    const w = String(total).length;
+    const rows: [string, string][] = [
+      ['cell', cellText],
+      ['layers', String(stack.layers)],
+      ['embedding', String(stack.inputSize)],
+      ['hidden', String(stack.hiddenSize)],
+      ['projection', stack.projSize ? String(stack.projSize) : 'none'],
+      ...perLayer.map((c, l): [string, string] => [`layer ${l + 1}`, `${String(c).padStart(w)}  (${fmtMillions(c)})`]),
+      ['total', `${String(total).padStart(w)}  (${fmtMillions(total)})`],
+    ];
+    console.log(aligned(rows));
+  },
+};
+
+export const dataCommand: Command = {
+  name: 'data',
+  summary: 'load a corpus and count its tokens, unknown words and vocabulary per split (no GPU needed)',
+  options: [...RECIPE_OPTIONS.filter((o) => ['data', 'vocab-size', 'min-count', 'vocab'].includes(o.name)), JSON_OPTION, HELP_OPTION],
+  async run(values) {
+    const spec = (values.data as string | undefined) ?? 'brown';
+    let corpus: fl.data.Corpus;
+    try {
+      corpus = await fl.data.loadCorpus(spec, {
+        maxVocab: intOption(values, 'data', 'vocab-size'),
+        minCount: intOption(values, 'data', 'min-count'),
+        vocabFile: stringOption(values, 'data', 'vocab', { what: 'a file name' }),
+      });
+    } catch (err) {
+      if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm data: '));
+      throw err;
+    }
+    const splits = await fl.data.corpusStats(corpus);
+    if (values.json) {
+      console.log(JSON.stringify({ data: corpus.spec, vocab: corpus.vocab.size, splits }));
+      return;
+    }
+    const v = corpus.vocab;
+    const rows: [string, string][] = [
+      ['data', corpus.spec],
+      ['vocabulary', `${v.size}${v.unk !== undefined ? ` (${v.unk} id ${v.unkId})` : ''}${corpus.boundary ? `, sentence token ${corpus.boundary}` : ''}`],
+    ];
+    const entries = Object.entries(splits) as [string, fl.data.SplitStats][];
+    const w = Math.max(...entries.map(([, s]) => String(s.tokens).length));
+    for (const [name, s] of entries) {
+      const pct = s.tokens > 0 ? ((100 * s.unk) / s.tokens).toFixed(2) : '0.00';
+      const sent = s.sentences !== undefined ? `, ${s.sentences} sentences` : '';
+      rows.push([name, `${String(s.tokens).padStart(w)} tokens, ${s.unk} ${v.unk ?? '<unk>'} (${pct}%)${sent}`]);
+    }
+    console.log(aligned(rows));
+  },
+};

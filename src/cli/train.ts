@@ -1,0 +1,104 @@
+// `flstm train`: trains a language model as the options say (or continues one with --resume),
+// prints progress, validations, the summary and a sample.
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as fl from '../index.js';
+import { detokenize } from '../data/detokenize.js';
+import { formatCount, formatDuration } from '../train/metrics.js';
+import { DEVICE_OPTIONS, intOption, stringOption, UsageError, type OptionSpec, type Values } from './args.js';
+import { initFrom, withStopSignals, type Command } from './command.js';
+import { limitsFrom, MODEL_OPTIONS, precisionChoice, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import { TrainPrinter } from './train_printer.js';
+
+const SAMPLE_OPTION: OptionSpec = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (default 30; 0: none)' };
+
+/**
+ * The run folder when --out is not given: runs/train, or (a new run, when that one holds a
+ * checkpoint already) the first of runs/train-2, runs/train-3, ... that does not, so running
+ * the default twice never replaces an earlier run. --resume continues runs/train.
+ */
+async function defaultRunFolder(resume: boolean): Promise<string> {
+  const taken = (d: string) => access(`${d}/checkpoint/config.json`).then(() => true, () => false);
+  if (resume || !(await taken('runs/train'))) return 'runs/train';
+  for (let i = 2; ; i++) if (!(await taken(`runs/train-${i}`))) return `runs/train-${i}`;
+}
+
+/**
+ * The configuration of this run: the options, or with --resume the checkpoint's overlaid by
+ * them. Checked before the GPU opens; `--precision auto` of a new run is settled after
+ * (settlePrecision), by the adapter's features.
+ */
+export async function runConfig(values: Values, out: string, cmd = 'train'): Promise<fl.train.TrainConfig> {
+  if (!values.resume) return trainConfigFrom(values, cmd);
+  return trainConfigFrom(await resumeValues(values, join(out, 'checkpoint')), cmd);
+}
+
+/** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs fl.init(). */
+export function settlePrecision(cfg: fl.train.TrainConfig, values: Values, cmd = 'train'): void {
+  if (!values.resume) resolvePrecision(cfg, precisionChoice(values, cmd));
+}
+
+/** The TrainOptions of the cadence and validation options. */
+export function cadenceFrom(values: Values, cmd: string): Pick<fl.train.TrainOptions, 'logEvery' | 'saveEvery' | 'evalTokens' | 'bestDir'> {
+  return {
+    logEvery: intOption(values, cmd, 'log-every'),
+    saveEvery: intOption(values, cmd, 'save-every'),
+    evalTokens: intOption(values, cmd, 'eval-tokens', { allowZero: true }),
+    bestDir: stringOption(values, cmd, 'best', { what: 'a folder' }),
+  };
+}
+
+function printSummary(p: TrainPrinter, s: fl.train.TrainSummary, out: string): void {
+  const evalPart = s.evalSeconds > 0 ? `; validation took ${formatDuration(s.evalSeconds)}` : '';
+  p.out(`trained to step ${s.step} (${s.stopReason}), ${formatCount(s.wordsPerSec)} words/s over ${formatDuration(s.trainSeconds)} of training${evalPart}; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`);
+  if (s.valid) p.out(`validation perplexity ${s.valid.ppl.toFixed(2)} (${formatCount(s.valid.tokens)} tokens)`);
+  if (s.best) p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step}, kept in ${s.best.dir}`);
+}
+
+async function sampleText(out: string, words: number, seed: number): Promise<string> {
+  const loaded = await fl.train.loadModel(join(out, 'checkpoint'));
+  try {
+    const g = await fl.train.generate(loaded.model, loaded.vocab, 'The', { tokens: words, seed, temperature: 0.8 });
+    return detokenize([...g.prompt, ...g.words]);
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+export const trainCommand: Command = {
+  name: 'train', gpu: true,
+  summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
+  options: [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, ...DEVICE_OPTIONS],
+  async run(values) {
+    const out = stringOption(values, 'train', 'out', { what: 'a folder' }) ?? (await defaultRunFolder(!!values.resume));
+    const limits = limitsFrom(values, 'train');
+    const sampleWords = intOption(values, 'train', 'sample', { allowZero: true }) ?? 30;
+    const cadence = cadenceFrom(values, 'train');
+    const cfg = await runConfig(values, out);
+    await initFrom(values);
+    settlePrecision(cfg, values);
+    const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}` });
+    try {
+      await withStopSignals(
+        (signal) => { if (!values.json) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
+        async (stop) => {
+          const summary = await fl.train.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
+          printer.close();
+          const ended = summary.stopReason !== 'non-finite loss' && summary.stopReason !== 'interrupted';
+          const sample = sampleWords > 0 && ended ? await sampleText(out, sampleWords, cfg.seed) : undefined;
+          if (values.json) console.log(JSON.stringify({ type: 'summary', ...summary, validPpl: summary.valid?.ppl, sample }));
+          else {
+            printSummary(printer, summary, out);
+            if (sample) printer.out(`sample: ${sample}`);
+          }
+          // A diverged run failed; an interrupted one saved but did not finish (128 + the signal, as shells report it).
+          if (summary.stopReason === 'non-finite loss') process.exitCode = 1;
+          else if (summary.stopReason === 'interrupted') process.exitCode = stop.exitCode() || 130;
+        },
+      );
+    } catch (err) {
+      if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm train: '));
+      throw err;
+    }
+  },
+};

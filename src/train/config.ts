@@ -1,0 +1,124 @@
+// What a training run is made of, as the checkpoint stores it: the model, the corpus and the
+// recipe (TrainConfig), and the position of the run (CheckpointConfig). Pure: the page and
+// the CLI share these types.
+
+export interface ModelConfig {
+  cell: 'lstm' | 'flstm' | 'glstm';
+  layers: number;
+  emb: number;
+  hidden: number;
+  proj: number;
+  factor?: number;
+  groups?: number | number[];
+  dropout: number;
+  /** 'f16': the matmuls read f16 copies of the weight matrices and their inputs (absent: f32). */
+  precision?: 'f32' | 'f16';
+}
+
+export interface TrainConfig {
+  data: string;
+  model: ModelConfig;
+  batch: number;
+  bptt: number;
+  optimizer: 'adagrad' | 'adam' | 'sgd';
+  lr: number;
+  /** Global-norm clip of the LSTM weights (0: none). */
+  clip: number;
+  /** Sampled-softmax samples (0: full softmax). */
+  sampled: number;
+  seed: number;
+  maxVocab?: number;
+  minCount?: number;
+  /** text corpora: a vocabulary file (`word count` per line, with `<unk>` and `<eos>`). */
+  vocabFile?: string;
+  /** Validation during training: how often, and what it changes (absent: validation at the end only). */
+  validation?: ValidationConfig;
+}
+
+/**
+ * Validation every `every` steps on `tokens` tokens of the validation split. After each one,
+ * the best checkpoint is kept; optionally the learning rate is multiplied by `lrDecay` when
+ * the validation loss did not improve on the best, and training stops after `patience`
+ * validations in a row without improvement. Both are off by default (the paper's recipe).
+ */
+export interface ValidationConfig {
+  every: number;
+  /** Tokens per validation (absent: the whole split). */
+  tokens?: number;
+  patience?: number;
+  lrDecay?: number;
+}
+
+/** The state of the validation schedule, saved in the checkpoint so a resume continues it. */
+export interface ScheduleState {
+  /** The learning rate in use (the configured one, decayed on plateaus). */
+  lr: number;
+  /** The lowest validation loss so far and its step. */
+  best?: { loss: number; step: number };
+  /** Validations since the best one. */
+  sinceBest: number;
+}
+
+/** What config.json of a checkpoint holds. */
+export interface CheckpointConfig {
+  format: 'flstm-lm/1';
+  train: TrainConfig;
+  vocabSize: number;
+  step: number;
+  epoch: number;
+  batchIndex: number;
+  /** Shapes of the carried state tensors, stored in the model file under state.* names. */
+  stateLayers: number;
+  /** Seconds of training up to this checkpoint (across resumes; evaluation and saving excluded). */
+  seconds?: number;
+  /** Seconds of evaluation and saving up to this checkpoint (across resumes). */
+  otherSeconds?: number;
+  schedule?: ScheduleState;
+}
+
+/** The loadCorpus options of a training configuration. */
+export function corpusOptions(c: TrainConfig): { maxVocab?: number; minCount?: number; vocabFile?: string } {
+  return { maxVocab: c.maxVocab, minCount: c.minCount, vocabFile: c.vocabFile };
+}
+
+/** The CLI flag of each configuration field, for messages. */
+export const OPTION_NAMES: Record<string, string> = {
+  data: '--data', batch: '--batch', bptt: '--bptt', optimizer: '--optimizer', lr: '--lr', clip: '--clip', sampled: '--sampled',
+  seed: '--seed', maxVocab: '--vocab-size', minCount: '--min-count', vocabFile: '--vocab', 'model.cell': '--cell',
+  'model.layers': '--layers', 'model.emb': '--emb', 'model.hidden': '--hidden', 'model.proj': '--proj',
+  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout', 'model.precision': '--precision',
+  'validation.every': '--eval-every', 'validation.tokens': '--eval-tokens', 'validation.patience': '--patience',
+  'validation.lrDecay': '--lr-decay',
+};
+
+/**
+ * Fields a resumed run may change: the learning rate and the validation cadence. Everything
+ * else shapes the model, the data or the random choices of a step, which a resume continues.
+ */
+export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set(['lr', 'validation']);
+
+function flatten(c: TrainConfig): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    if ((k === 'model' || k === 'validation') && v && typeof v === 'object') {
+      for (const [mk, mv] of Object.entries(v)) if (mv !== undefined) m.set(`${k}.${mk}`, JSON.stringify(mv));
+    } else m.set(k, JSON.stringify(v));
+  }
+  return m;
+}
+
+/**
+ * The options that differ between two configurations, as "--lr 0.2 in the checkpoint, 0.5 now".
+ * `ignore` leaves out top-level fields (e.g. CHANGEABLE_ON_RESUME).
+ */
+export function configDifferences(saved: TrainConfig, now: TrainConfig, ignore: ReadonlySet<string> = new Set()): string[] {
+  const a = flatten(saved);
+  const b = flatten(now);
+  const out: string[] = [];
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    if (a.get(k) === b.get(k) || ignore.has(k.split('.')[0])) continue;
+    out.push(`${OPTION_NAMES[k] ?? k} ${a.get(k) ?? '(not set)'} in the checkpoint, ${b.get(k) ?? '(not set)'} now`);
+  }
+  return out;
+}

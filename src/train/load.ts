@@ -1,0 +1,81 @@
+// A language model from a checkpoint: a checkpoint folder (RUN/checkpoint) or one
+// self-contained .safetensors file (a folder's model-<G>.safetensors, or one the demo page
+// saved). Its vocabulary is the model's: evaluation, generation and a resumed run encode
+// text with it. Node only (reads files).
+import * as fl from '../index.js';
+import { Vocabulary } from '../data/vocab.js';
+import { LanguageModel } from '../nn/lm.js';
+import type { LSTMState } from '../nn/lstm.js';
+import { loadCheckpoint, checkCompatible } from './checkpoint.js';
+import type { CheckpointConfig, TrainConfig } from './config.js';
+import { disposeState, loadedModelOptions, modelOptions } from './step.js';
+
+export type RawCheckpoint = Awaited<ReturnType<typeof loadCheckpoint<CheckpointConfig>>>;
+
+export interface LoadedModel {
+  model: LanguageModel;
+  config: CheckpointConfig;
+  vocab: Vocabulary;
+  state?: LSTMState[];
+  optimizerState?: RawCheckpoint['optimizer'];
+}
+
+/** The checkpoint's files, its config checked to be a language model's, and its vocabulary. */
+export async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
+  const ck = await loadCheckpoint<CheckpointConfig>(dir);
+  const config = ck.config;
+  if (!config || config.format !== 'flstm-lm/1') throw new Error(`flstm: ${dir} is not an flstm language-model checkpoint (config.json format ${JSON.stringify(config?.format)})`);
+  if (ck.vocab === undefined) throw new Error(`flstm: checkpoint ${dir} has no vocabulary file`);
+  const vocab = Vocabulary.parse(ck.vocab, { source: `${dir} vocabulary` });
+  if (vocab.size !== config.vocabSize) throw new Error(`flstm: checkpoint ${dir}: vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
+  return { ck, config, vocab };
+}
+
+function carriedState(entries: RawCheckpoint['model'], layers: number, dir: string): LSTMState[] | undefined {
+  if (layers === 0) return undefined;
+  const state: LSTMState[] = [];
+  for (let l = 0; l < layers; l++) {
+    const h = entries[`state.${l}.h`];
+    const c = entries[`state.${l}.c`];
+    if (!h || !c) {
+      disposeState(state);
+      throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
+    }
+    state.push({ h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() });
+  }
+  return state;
+}
+
+/**
+ * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
+ * weights are checked first: a checkpoint of another shape is one message naming the tensor
+ * and both shapes.
+ */
+export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[] } {
+  const weights: RawCheckpoint['model'] = {};
+  const stateEntries: RawCheckpoint['model'] = {};
+  for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
+  const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
+  try {
+    const expected: Record<string, { shape: number[] }> = {};
+    for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
+    checkCompatible(weights, expected, `the checkpoint in ${dir}`);
+    // The trainer never saves a non-finite weight or state: one here means the file was damaged.
+    for (const [name, e] of Object.entries(ck.model)) {
+      const bad = e.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`flstm: the checkpoint in ${dir} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
+    }
+    model.loadStateDict(weights);
+    return { model, state: carriedState(stateEntries, config.stateLayers, dir) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const { ck, config, vocab } = await readLmCheckpoint(dir);
+  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true);
+  return { model, config, vocab, state, optimizerState: ck.optimizer };
+}
