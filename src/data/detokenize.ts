@@ -12,7 +12,7 @@ export function detokenize(words: readonly string[]): string {
   let open = false; // inside a `` '' quote: the next word sticks to the opening mark
   for (const w0 of words) {
     if (LINE_BREAKS.has(w0)) {
-      out = out.trimEnd() + '\n';
+      if (out !== '') out = out.trimEnd() + '\n';
       continue;
     }
     let w = w0;

@@ -19,6 +19,7 @@ export {
   LM1B_SENTENCE,
 } from './lm1b.js';
 export { loadText, EOS, TEXT_UNK } from './text.js';
+export { detokenize } from './detokenize.js';
 export type { TextOptions } from './text.js';
 export { Batcher, StreamBatcher, makeBatcher } from './batcher.js';
 export type { Batch, BatcherOptions, SplitBatcherOptions, SentenceSource } from './batcher.js';

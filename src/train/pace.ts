@@ -1,30 +1,49 @@
 // The host encodes training steps without waiting for the GPU; left alone it would run ahead
 // without bound (memory grows, a time limit or Ctrl-C is noticed late, the last steps still
-// run after the stop). The pacer submits every step and lets the host stay at most `ahead`
-// steps in front of the GPU, and yields to the event loop once per step so that signal
-// handlers run between steps. Node only (the trainer's).
+// run after the stop). The pacer yields to the event loop after every step, so that signal
+// handlers run between steps, and keeps the GPU's backlog near `targetSeconds` of work: every
+// `interval` steps it submits and waits for the previous such point, with `interval` chosen
+// from the measured step time. Waiting every step would be simpler, but a software driver runs
+// a few percent slower with many small waits than with a few long ones. Node only (the trainer's).
 import { rt } from '../gpu/runtime.js';
 import { gpuWait } from '../gpu/wait.js';
 
 export class StepPacer {
-  private inFlight: Promise<unknown>[] = [];
+  /** Completes when the GPU reaches the last sync point. */
+  private previous: Promise<unknown> | null = null;
+  private stepsSinceSync = 0;
+  private interval = 1;
+  private lastSync = performance.now();
 
-  constructor(private readonly ahead = 2) {}
+  constructor(private readonly targetSeconds = 1, private readonly maxInterval = 16) {}
 
-  /** Submits the step just encoded, waits until at most `ahead` steps are queued, then yields. */
+  /** After a step is encoded: a sync point every `interval` steps, then a turn of the event loop. */
   async stepEncoded(): Promise<void> {
+    if (++this.stepsSinceSync >= this.interval) await this.sync();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Submits, waits for the previous sync point (at most two intervals stay queued), re-plans. */
+  private async sync(): Promise<void> {
     const r = rt();
     r.recorder.submit();
     const done = r.device.queue.onSubmittedWorkDone();
     done.catch(() => {}); // a lost device is reported by the next op, not as an unhandled rejection
-    this.inFlight.push(done);
-    while (this.inFlight.length > this.ahead) await gpuWait(this.inFlight.shift()!);
-    await new Promise((resolve) => setImmediate(resolve));
+    if (this.previous) await gpuWait(this.previous);
+    this.previous = done;
+    const now = performance.now();
+    const stepSeconds = (now - this.lastSync) / 1e3 / this.stepsSinceSync;
+    this.interval = Math.max(1, Math.min(this.maxInterval, Math.round(this.targetSeconds / Math.max(stepSeconds, 1e-6))));
+    this.lastSync = now;
+    this.stepsSinceSync = 0;
   }
 
-  /** Waits until every submitted step has run. */
+  /** Waits until every encoded step has run. */
   async drain(): Promise<void> {
-    while (this.inFlight.length) await gpuWait(this.inFlight.shift()!);
+    await rt().recorder.finish();
+    this.previous = null;
+    this.stepsSinceSync = 0;
+    this.lastSync = performance.now();
   }
 }
 

@@ -198,8 +198,9 @@ class TrainingRun {
   private readonly objective: Objective;
   private readonly pacer = new StepPacer();
   private readonly t0 = performance.now();
-  /** Milliseconds of this process spent evaluating and saving (not training). */
+  /** Milliseconds of this process spent evaluating and saving (not training), and when the current such time began. */
   private otherMs = 0;
+  private offSince: number | null = null;
   private lossSum: fl.Tensor | null = null;
   private lossCount = 0;
   private wordsSinceReport = 0;
@@ -250,9 +251,14 @@ class TrainingRun {
     this.opt.dispose();
   }
 
-  /** Seconds of training in this process. */
+  /** Seconds of training in this process (the time off the clock so far, and now, left out). */
   private trainSeconds(): number {
-    return (performance.now() - this.t0 - this.otherMs) / 1e3;
+    return (performance.now() - this.t0) / 1e3 - this.offSeconds();
+  }
+
+  /** Seconds of this process off the clock (evaluating, saving), the current stretch included. */
+  private offSeconds(): number {
+    return (this.otherMs + (this.offSince !== null ? performance.now() - this.offSince : 0)) / 1e3;
   }
 
   private totalTrainSeconds(): number {
@@ -261,11 +267,13 @@ class TrainingRun {
 
   /** Runs `fn` on the clock of evaluation and saving, which --time does not count. */
   private async offTheClock<T>(fn: () => Promise<T>): Promise<T> {
-    const s = performance.now();
+    if (this.offSince !== null) return fn(); // already off (a best checkpoint saved by a validation)
+    this.offSince = performance.now();
     try {
       return await fn();
     } finally {
-      this.otherMs += performance.now() - s;
+      this.otherMs += performance.now() - this.offSince;
+      this.offSince = null;
     }
   }
 
@@ -394,7 +402,7 @@ class TrainingRun {
     return {
       format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
       batchIndex: this.pos.batchIndex, stateLayers: this.state?.length ?? 0, seconds: this.totalTrainSeconds(),
-      otherSeconds: this.pos.otherSeconds + this.otherMs / 1e3, schedule: this.pos.schedule,
+      otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
     };
   }
 
@@ -431,11 +439,13 @@ class TrainingRun {
   }
 
   /**
-   * Validates on `tokens` tokens (all: undefined), records the result and applies the
-   * schedule: a better result is saved as the best checkpoint, a plateau may decay the
-   * learning rate or stop the run. Returns 'early-stop', 'interrupted' or 'done'.
+   * Validates on `tokens` tokens (all: undefined) and records the result. A validation of the
+   * cadence applies the schedule: a better result is saved as the best checkpoint, a plateau
+   * may decay the learning rate or stop the run. The final validation of a run (`final`) is a
+   * measurement only, so that a run stopped and resumed decides as the uninterrupted one.
+   * Returns 'early-stop', 'interrupted' or 'done'.
    */
-  private validate(tokens: number | undefined): Promise<'early-stop' | 'interrupted' | 'done'> {
+  private validate(tokens: number | undefined, final = false): Promise<'early-stop' | 'interrupted' | 'done'> {
     return this.offTheClock(async () => {
       const split = this.corpus.splits.valid;
       if (!split) return 'done';
@@ -450,11 +460,14 @@ class TrainingRun {
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;
       this.lastValid = r;
-      await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr });
+      await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) });
       const v = this.cfg.validation;
-      const outcome = v ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
+      const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
       this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(outcome ? { best: outcome.improved } : {}) });
-      if (!outcome) return 'done';
+      if (!outcome) {
+        await this.writeChart();
+        return 'done';
+      }
       this.pos.schedule = outcome.state;
       if (outcome.improved) {
         const why = await this.save(this.bestDir());
@@ -488,9 +501,8 @@ class TrainingRun {
     }
     const interrupted = this.stopReason === 'interrupted';
     const tokens = this.o.evalTokens ?? this.cfg.validation?.tokens;
-    // The final validation comes before the save, so the checkpoint's schedule includes it.
     if (!interrupted && tokens !== 0 && this.validatedStep !== this.pos.step) {
-      if ((await this.validate(tokens)) === 'interrupted') this.stopReason = 'interrupted';
+      if ((await this.validate(tokens, true)) === 'interrupted') this.stopReason = 'interrupted';
     }
     if (this.savedStep !== this.pos.step) {
       const why = await this.save();
