@@ -95,7 +95,7 @@ describe('validation during training', () => {
     expect(s.best).toEqual({ step: state.best!.step, loss: state.best!.loss, ppl: Math.exp(state.best!.loss), dir: join(out, 'best') });
     const last = await loadCheckpoint<Record<string, any>>(join(out, 'checkpoint'));
     expect(last.config.step).toBe(stopAt);
-    expect(last.config.schedule).toEqual(state);
+    expect(last.config.schedule).toEqual({ ...state, kept: state.best });
     expect(events.find((e) => e.type === 'stopped')).toMatchObject({ reason: expect.stringMatching(/^early stop at step \d+: no improvement in 2 validations/) });
   });
 
@@ -117,9 +117,14 @@ describe('validation during training', () => {
     const cb = await loadCheckpoint<Record<string, any>>(join(b, 'checkpoint'));
     expect(cb.config.schedule).toEqual(ca.config.schedule);
     for (const [name, t] of Object.entries(ca.model)) expect(Buffer.from(cb.model[name]!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
-    const ba = await loadCheckpoint<Record<string, any>>(join(a, 'best'));
-    const bb = await loadCheckpoint<Record<string, any>>(join(b, 'best'));
-    expect(bb.config.step).toBe(ba.config.step);
+    // Each best checkpoint holds the lowest validation its run measured, a final one included.
+    for (const out of [a, b]) {
+      const all = records(out, 'valid');
+      const lowest = all.reduce((m, r) => (r.loss < m.loss ? r : m));
+      const best = await loadCheckpoint<Record<string, any>>(join(out, 'best'));
+      expect(best.config.step, out).toBe(lowest.step);
+      expect(best.config.schedule.kept).toEqual({ loss: lowest.loss, step: lowest.step });
+    }
   });
 });
 

@@ -278,7 +278,7 @@ export const compareCommand: Command = {
     await initFrom(values);
     await mkdir(outDir, { recursive: true });
     const budgetText = budget.steps !== undefined ? `${formatCount(budget.steps)} steps` : `${formatDuration(budget.seconds!)} of training`;
-    const title = `flstm compare: ${cells.map((c) => c.label).join(', ')}; ${budgetText} each`;
+    const title = `flstm compare on ${plan.options.data ?? 'brown'}: ${budgetText} each`;
     plan.rows = plan.rows.filter((r) => cells.some((c) => c.spec === r.cell) && sameBudget(r.budget, budget));
     await saveResults(outDir, plan, title);
     await withStopSignals(

@@ -57,6 +57,11 @@ export interface ScheduleState {
   best?: { loss: number; step: number };
   /** Validations since the best one. */
   sinceBest: number;
+  /**
+   * The validation whose weights the best checkpoint holds: the lowest loss measured, the
+   * run's final validations included (`best` leaves those out: they decide nothing).
+   */
+  kept?: { loss: number; step: number };
 }
 
 /** What config.json of a checkpoint holds. */

@@ -9,5 +9,7 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible }
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export { appendMetrics, readMetrics, formatProgress } from './metrics.js';
 export { renderChart, writeChart } from './chart.js';
+export { renderOverlayChart } from './overlay_chart.js';
+export type { OverlayRun, OverlayOptions } from './overlay_chart.js';
 export { encodeModelBundle, decodeModelBundle, checkpointFromFiles, bundleMetadata, BundleError } from './bundle.js';
 export type { ModelBundle } from './bundle.js';

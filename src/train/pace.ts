@@ -52,6 +52,11 @@ export class StepPacer {
  * runs (the first step of a model shape compiles its kernels on a software driver).
  */
 export async function noticeIfSlow<T>(work: Promise<T>, noticeMs: number, onSlow: () => void): Promise<T> {
+  // Already past the deadline (host-side encoding took that long): say so now, not after a race.
+  if (noticeMs <= 0) {
+    onSlow();
+    return work;
+  }
   const timer = setTimeout(onSlow, noticeMs);
   try {
     return await work;

@@ -58,7 +58,8 @@ export function linearAxis(values: number[], fallback: [number, number], pad: nu
   }
   const step = niceStep(hi - lo, 5);
   lo = Math.floor(lo / step + 1e-9) * step;
-  hi = Math.ceil(hi / step - 1e-9) * step;
+  // A value a hair past a tick (a time limit overshot by one step) does not open another interval.
+  hi = Math.ceil(hi / step - 0.01) * step;
   const ticks: number[] = [];
   for (let i = 0, v = lo; v <= hi + step * 1e-6 && i < 50; i++, v = lo + i * step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return { lo, hi, ticks, log: false, label: (v) => fmtNumber(v, step) };

@@ -145,6 +145,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
     throw e;
   }
   const schedule = saved.schedule ?? initialSchedule(saved.train.lr);
+  schedule.kept ??= schedule.best;
   // A learning rate given on resume replaces the (possibly decayed) one in use.
   if (cfg.lr !== saved.train.lr) schedule.lr = cfg.lr;
   opt.lr = schedule.lr;
@@ -277,6 +278,12 @@ class TrainingRun {
     }
   }
 
+  /** This process's training seconds until a time limit, the sooner of --time and totalSeconds. */
+  private timeLimit(): number | undefined {
+    const limits = [this.o.seconds, this.o.totalSeconds !== undefined ? this.o.totalSeconds - this.pos.seconds : undefined].filter((v): v is number => v !== undefined);
+    return limits.length ? Math.min(...limits) : undefined;
+  }
+
   private limitReached(): string | null {
     const o = this.o;
     if (o.steps !== undefined && this.pos.step >= o.steps) return 'steps';
@@ -296,9 +303,10 @@ class TrainingRun {
       const limit = this.limitReached();
       if (limit) { this.stopReason = limit; break; }
       const b = await batches.next(() => this.resetState());
+      const stepStart = performance.now();
       this.encodeStep(b);
       await this.pacer.stepEncoded();
-      if (first) await this.waitFirstStep();
+      if (first) await this.waitFirstStep(stepStart);
       const last = this.o.steps !== undefined && this.pos.step >= this.o.steps;
       if (this.pos.step % logEvery === 0 || last) {
         const why = await this.report();
@@ -341,14 +349,14 @@ class TrainingRun {
   }
 
   /** The first step of a model shape compiles its kernels (on a software driver, seconds): say so. */
-  private async waitFirstStep(): Promise<void> {
-    const t = performance.now();
+  private async waitFirstStep(stepStart: number): Promise<void> {
     let noticed = false;
-    await noticeIfSlow(this.pacer.drain(), this.o.compileNoticeMs ?? 1500, () => {
+    const noticeMs = (this.o.compileNoticeMs ?? 1500) - (performance.now() - stepStart);
+    await noticeIfSlow(this.pacer.drain(), noticeMs, () => {
       noticed = true;
       this.log({ type: 'compiling', step: this.pos.step });
     });
-    if (noticed) this.log({ type: 'compiled', step: this.pos.step, seconds: (performance.now() - t) / 1e3 });
+    if (noticed) this.log({ type: 'compiled', step: this.pos.step, seconds: (performance.now() - stepStart) / 1e3 });
   }
 
   /**
@@ -393,7 +401,7 @@ class TrainingRun {
     const full = this.objective === 'full-softmax';
     const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
     await appendMetrics(this.metricsFile, rec);
-    const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.o.seconds, elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
+    const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.timeLimit(), elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
     this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line });
     return null;
   }
@@ -439,11 +447,12 @@ class TrainingRun {
   }
 
   /**
-   * Validates on `tokens` tokens (all: undefined) and records the result. A validation of the
-   * cadence applies the schedule: a better result is saved as the best checkpoint, a plateau
-   * may decay the learning rate or stop the run. The final validation of a run (`final`) is a
-   * measurement only, so that a run stopped and resumed decides as the uninterrupted one.
-   * Returns 'early-stop', 'interrupted' or 'done'.
+   * Validates on `tokens` tokens (all: undefined) and records the result; the lowest loss
+   * measured is kept as the best checkpoint. A validation of the cadence also applies the
+   * schedule: a plateau may decay the learning rate or stop the run. The final validation of a
+   * run (`final`) changes no decision (its loss is not the schedule's best), so that a run
+   * stopped and resumed decides as the uninterrupted one. Returns 'early-stop', 'interrupted'
+   * or 'done'.
    */
   private validate(tokens: number | undefined, final = false): Promise<'early-stop' | 'interrupted' | 'done'> {
     return this.offTheClock(async () => {
@@ -463,22 +472,22 @@ class TrainingRun {
       await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) });
       const v = this.cfg.validation;
       const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
-      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(outcome ? { best: outcome.improved } : {}) });
-      if (!outcome) {
-        await this.writeChart();
-        return 'done';
-      }
-      this.pos.schedule = outcome.state;
-      if (outcome.improved) {
+      const kept = this.pos.schedule.kept;
+      const isBest = !!v && Number.isFinite(r.loss) && (!kept || r.loss < kept.loss);
+      if (outcome) this.pos.schedule = { ...outcome.state, ...(kept ? { kept } : {}) };
+      if (isBest) this.pos.schedule = { ...this.pos.schedule, kept: { loss: r.loss, step } };
+      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(v ? { best: isBest } : {}) });
+      if (isBest) {
         const why = await this.save(this.bestDir());
         if (why) return 'done'; // the next report or save stops the run, naming why
       } else await this.writeChart();
+      if (!outcome) return 'done';
       if (outcome.lrDecayed) {
         this.opt.lr = outcome.state.lr;
         this.log({ type: 'lr', step, lr: outcome.state.lr, reason: `validation perplexity ${r.ppl.toFixed(2)} did not improve on the best (${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step})` });
       }
       if (outcome.stop) {
-        this.log({ type: 'stopped', step, reason: `early stop at step ${step}: no improvement in ${v!.patience} validation${v!.patience! > 1 ? 's' : ''} (best perplexity ${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step}, kept in ${this.bestDir()})` });
+        this.log({ type: 'stopped', step, reason: `early stop at step ${step}: no improvement in ${v!.patience} validation${v!.patience! > 1 ? 's' : ''} (best perplexity ${Math.exp(this.pos.schedule.kept!.loss).toFixed(2)} at step ${this.pos.schedule.kept!.step}, kept in ${this.bestDir()})` });
         return 'early-stop';
       }
       return 'done';
@@ -515,7 +524,7 @@ class TrainingRun {
 
   private summary(): TrainSummary {
     const trainSeconds = this.trainSeconds();
-    const b = this.pos.schedule.best;
+    const b = this.pos.schedule.kept;
     return {
       step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid,
       ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
