@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { rt } from '../src/gpu/runtime.js';
 import { KernelCompileError } from '../src/gpu/pipelines.js';
+import { composeKernel, sourceLine } from '../src/gpu/compose.js';
+import { withEpilogue } from '../src/ops/matmul_kernel.js';
+import cellStoreSrc from '../kernels/lstm_cell_store.wgsl';
 import { Uniform } from '../src/gpu/params.js';
 import { bindingKinds } from '../src/gpu/layouts.js';
 import { gpuWait } from '../src/gpu/wait.js';
@@ -66,6 +69,34 @@ describe('WGSL compile errors', () => {
     expect(msg).toMatch(/>\s+4 \| +y\[id\.x\]/);
   });
 
+  it('in a composed kernel, name the file and line the error came from', async () => {
+    const core = { name: 'core_piece', code: '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1)\nfn main() { y[0] = twice(1.0); }' };
+    const epilogue = { name: 'epilogue_piece', code: 'fn twice(x: f32) -> f32 {\n  return x * missing_name;\n}\n' };
+    const kernel = composeKernel('core_piece+epilogue_piece', [core, { generated: 'a prelude', code: 'const K = 1u;\n' }, epilogue]);
+    let err: unknown;
+    try {
+      await rt().pipelines.check(kernel);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KernelCompileError);
+    const msg = (err as Error).message;
+    // Line 6 of the composed code: 3 of the core, 1 generated, then the epilogue's second line.
+    expect(msg).toMatch(/kernels\/epilogue_piece\.wgsl:2:\d+: error: .*missing_name.*\(line 6 of the composed kernel\)/);
+    expect(msg).toMatch(/>\s+6 \| +return x \* missing_name;/);
+  });
+
+  it("a composed matmul kernel's parts cover its code, in order, each from the file it names", () => {
+    const k = withEpilogue('vec4', { name: 'lstm_cell_store', code: cellStoreSrc }, 'f16', 'f32');
+    const lines = k.code.split('\n');
+    expect(k.parts!.map((p) => p.file)).toEqual(['kernels/matmul_reg_vec4.wgsl', '(generated: operands a f16, b f32)', 'kernels/lstm_cell_store.wgsl']);
+    expect(k.parts!.reduce((n, p) => n + p.lines, 0)).toBe(lines.length - 1); // the code ends with a newline
+    const firstOfEpilogue = k.parts![0].lines + k.parts![1].lines + 1;
+    expect(sourceLine(k, firstOfEpilogue)).toEqual({ file: 'kernels/lstm_cell_store.wgsl', line: 1 });
+    expect(lines[firstOfEpilogue - 1]).toBe(cellStoreSrc.split('\n')[0]);
+    expect(sourceLine(k, 1)).toEqual({ file: 'kernels/matmul_reg_vec4.wgsl', line: 1 });
+  });
+
   it('a kernel that compiles passes the check', async () => {
     const code = '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = 1.0; }';
     await expect(rt().pipelines.check({ name: 'fine', code })).resolves.toBeUndefined();
@@ -119,6 +150,26 @@ struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
 
 describe('caches and memory', () => {
   const x = () => fl.randn([37, 129], { seed: 3 });
+
+  it('pipelines are cached by their code: two kernels that share a name each run their own', async () => {
+    const fill = (value: number) => ({
+      name: 'fill_same_name',
+      code: `@group(0) @binding(0) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(1) fn main() { y[0] = ${value}.0; }`,
+    });
+    const before = rt().pipelines.size;
+    const read = async (value: number) => {
+      const y = fl.zeros([1]);
+      rt().run(fill(value), { buffers: [y.buffer], workgroups: [1] });
+      const v = (await y.data())[0];
+      y.dispose();
+      return v;
+    };
+    expect(await read(1)).toBe(1);
+    expect(await read(2)).toBe(2);
+    expect(await read(1)).toBe(1); // a new object with the first code: the first pipeline again
+    expect(rt().pipelines.size - before).toBe(2);
+  });
 
   it('the buffer pool reuses buffers across tidy-scoped steps', async () => {
     const a = x();

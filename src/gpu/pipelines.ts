@@ -1,12 +1,22 @@
-// Shader modules and compute pipelines, cached by kernel name and override constants.
+// Shader modules and compute pipelines, cached by the kernel's code (and entry point and
+// override constants): two sources that share a name never share a module.
 // Compile errors come back with the kernel's name and the offending source lines.
 import { bindingKinds, LayoutCache, type Layout } from './layouts.js';
+import { sourceLine } from './compose.js';
 
 export interface KernelSource {
-  /** Name used in errors and cache keys, e.g. "matmul_reg_vec4". */
+  /** Name used in errors and labels, e.g. "matmul_reg_vec4"; the cache goes by `code`. */
   name: string;
   code: string;
   entryPoint?: string;
+  /** For a composed kernel (gpu/compose.ts): the files its lines came from, in order. */
+  parts?: SourcePart[];
+}
+
+/** `lines` consecutive lines of a composed kernel's code that came from `file`. */
+export interface SourcePart {
+  file: string;
+  lines: number;
 }
 
 export type Overrides = Record<string, number | boolean>;
@@ -17,7 +27,9 @@ export function formatCompileMessages(kernel: KernelSource, messages: readonly G
   const out: string[] = [];
   for (const m of messages) {
     if (m.type !== 'error') continue;
-    out.push(`${kernel.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.type}: ${m.message}`);
+    const at = sourceLine(kernel, m.lineNum);
+    const composed = kernel.parts ? ` (line ${m.lineNum} of the composed kernel)` : '';
+    out.push(`${at.file}:${at.line}:${m.linePos}: ${m.type}: ${m.message}${composed}`);
     for (let l = Math.max(1, m.lineNum - 2); l <= Math.min(lines.length, m.lineNum + 1); l++) {
       out.push(`${l === m.lineNum ? '>' : ' '} ${String(l).padStart(4)} | ${lines[l - 1]}`);
       if (l === m.lineNum && m.linePos > 0) out.push(`       | ${' '.repeat(m.linePos - 1)}^`);
@@ -34,8 +46,10 @@ export class KernelCompileError extends Error {
 }
 
 export class PipelineCache {
+  // Keyed by the code itself: a Map hashes a string once per string object, so the key is
+  // exact (no collisions) and costs nothing for the constant sources used at every dispatch.
   private modules = new Map<string, GPUShaderModule>();
-  private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelines = new Map<string, Map<string, GPUComputePipeline>>();
   private layoutOfPipeline = new WeakMap<GPUComputePipeline, Layout>();
   private kernelKinds = new Map<string, ReturnType<typeof bindingKinds>>();
   readonly layouts: LayoutCache;
@@ -47,10 +61,10 @@ export class PipelineCache {
   }
 
   module(kernel: KernelSource): GPUShaderModule {
-    let m = this.modules.get(kernel.name);
+    let m = this.modules.get(kernel.code);
     if (m) return m;
     m = this.device.createShaderModule({ code: kernel.code, label: kernel.name });
-    this.modules.set(kernel.name, m);
+    this.modules.set(kernel.code, m);
     void m.getCompilationInfo().then((info) => {
       if (info.messages.some((x) => x.type === 'error')) {
         this.pendingErrors.push(new KernelCompileError(kernel.name, formatCompileMessages(kernel, info.messages)));
@@ -75,13 +89,16 @@ export class PipelineCache {
   }
 
   get(kernel: KernelSource, overrides: Overrides = {}): GPUComputePipeline {
-    const key = kernel.name + JSON.stringify(overrides);
-    let p = this.pipelines.get(key);
+    const variant = (kernel.entryPoint ?? 'main') + JSON.stringify(overrides);
+    let ofCode = this.pipelines.get(kernel.code);
+    if (!ofCode) this.pipelines.set(kernel.code, (ofCode = new Map()));
+    let p = ofCode.get(variant);
     if (p) return p;
+    const key = kernel.name + JSON.stringify(overrides);
     const constants: Record<string, number> = {};
     for (const [k, v] of Object.entries(overrides)) constants[k] = typeof v === 'boolean' ? Number(v) : v;
-    let kinds = this.kernelKinds.get(kernel.name);
-    if (!kinds) this.kernelKinds.set(kernel.name, (kinds = bindingKinds(kernel.name, kernel.code)));
+    let kinds = this.kernelKinds.get(kernel.code);
+    if (!kinds) this.kernelKinds.set(kernel.code, (kinds = bindingKinds(kernel.name, kernel.code)));
     const layout = this.layouts.get(kinds);
     this.device.pushErrorScope('validation');
     p = this.device.createComputePipeline({
@@ -92,7 +109,7 @@ export class PipelineCache {
     void this.device.popErrorScope().then((err) => {
       if (err) this.pendingErrors.push(new KernelCompileError(kernel.name, `pipeline ${key}: ${err.message}`));
     });
-    this.pipelines.set(key, p);
+    ofCode.set(variant, p);
     this.layoutOfPipeline.set(p, layout);
     return p;
   }
@@ -103,6 +120,8 @@ export class PipelineCache {
   }
 
   get size(): number {
-    return this.pipelines.size;
+    let n = 0;
+    for (const ofCode of this.pipelines.values()) n += ofCode.size;
+    return n;
   }
 }

@@ -6,6 +6,7 @@
 // per invocation, `hsum` (the sum of an E's components) and `sparseIndex` (the E unit of the
 // table that unit i of a sparse gradient's rows updates); this prelude defines them.
 import type { KernelSource } from './pipelines.js';
+import { composeKernel } from './compose.js';
 
 /** Four per invocation when the gradient's size (and a sparse row's width) allows it. */
 export function useVec4(size: number, sparseWidth: number | null): boolean {
@@ -24,6 +25,6 @@ const cache = new Map<string, KernelSource>();
 export function widthKernel(base: KernelSource, vec4: boolean): KernelSource {
   const name = vec4 ? `${base.name}_vec4` : base.name;
   let k = cache.get(name);
-  if (!k) cache.set(name, (k = { name, code: PRELUDE[vec4 ? 1 : 0] + base.code }));
+  if (!k) cache.set(name, (k = composeKernel(name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[vec4 ? 1 : 0] }, base])));
   return k;
 }

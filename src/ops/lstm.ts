@@ -14,6 +14,7 @@ import { rt } from '../gpu/runtime.js';
 import { Uniform } from '../gpu/params.js';
 import { BufferRange } from '../gpu/recorder.js';
 import type { KernelSource } from '../gpu/pipelines.js';
+import { composeKernel } from '../gpu/compose.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out, requireF16 } from './dispatch.js';
@@ -26,8 +27,9 @@ import cellBackwardStoreSrc from '../../kernels/lstm_cell_backward_store.wgsl';
 
 const CELL_STORE: KernelSource = { name: 'lstm_cell_store', code: cellStoreSrc };
 // The cell backward's math (cellGrad) goes with both of its forms.
-const CELL_BACKWARD: KernelSource = { name: 'lstm_cell_backward', code: cellGradSrc + cellBackwardSrc };
-const CELL_BACKWARD_STORE: KernelSource = { name: 'lstm_cell_backward_store', code: cellGradSrc + cellBackwardStoreSrc };
+const CELL_GRAD: KernelSource = { name: 'lstm_cell_grad', code: cellGradSrc };
+const CELL_BACKWARD = composeKernel('lstm_cell_backward', [CELL_GRAD, { name: 'lstm_cell_backward', code: cellBackwardSrc }]);
+const CELL_BACKWARD_STORE = composeKernel('lstm_cell_backward_store', [CELL_GRAD, { name: 'lstm_cell_backward_store', code: cellBackwardStoreSrc }]);
 
 export type CellKind = 'lstm' | 'flstm' | 'glstm';
 

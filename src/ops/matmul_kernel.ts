@@ -2,6 +2,7 @@
 // product C[z] = epilogue(A[z] · B[z]) and the choice of kernel variant per adapter.
 import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
+import { composeKernel } from '../gpu/compose.js';
 import { BufferRange, type Binding } from '../gpu/recorder.js';
 import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
@@ -56,10 +57,9 @@ export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typ
   let k = composed.get(name);
   if (!k) {
     const vec4 = variant === 'vec4' || variant === 'subgroup';
-    const code = core.code +
-      `\n// ---- operands: a ${typeA}, b ${typeB} ----\n` + operandPrelude('a', 1, vec4, typeA, aWritable) + operandPrelude('b', 2, vec4, typeB) +
-      `// ---- epilogue: ${epilogue.name}.wgsl ----\n${epilogue.code}`;
-    composed.set(name, (k = { name, code }));
+    const operands = operandPrelude('a', 1, vec4, typeA, aWritable) + operandPrelude('b', 2, vec4, typeB);
+    k = composeKernel(name, [core, { generated: `operands a ${typeA}, b ${typeB}`, code: operands }, epilogue]);
+    composed.set(name, k);
   }
   return k;
 }
@@ -88,8 +88,9 @@ fn loadBias4(i: u32, n0: u32) -> vec4f { return bias[i / 4u]; }
 fn loadC4(i: u32, n0: u32) -> vec4f { return c[i / 4u]; }
 fn storeC4(i: u32, n0: u32, v: vec4f) { c[i / 4u] = v; }
 `;
-const MATMUL_STORE: KernelSource = { name: 'matmul_store', code: STORE_SCALAR_PRELUDE + storeSrc };
-const MATMUL_STORE_VEC4: KernelSource = { name: 'matmul_store_vec4', code: STORE_VEC4_PRELUDE + storeSrc };
+const STORE: KernelSource = { name: 'matmul_store', code: storeSrc };
+const MATMUL_STORE = composeKernel('matmul_store', [{ generated: 'store prelude, scalar', code: STORE_SCALAR_PRELUDE }, STORE]);
+const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [{ generated: 'store prelude, vec4', code: STORE_VEC4_PRELUDE }, STORE]);
 
 /** Whether the store may read and write C (and the bias) four columns at a time. */
 function storeVec4(s: MatmulSpec): boolean {
