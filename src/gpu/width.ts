@@ -21,10 +21,11 @@ const PRELUDE = [
   'alias E = vec4f;\nconst W = 4u;\nfn hsum(v: E) -> f32 { return v.x + v.y + v.z + v.w; }\n' + SPARSE_INDEX,
 ];
 
-const cache = new Map<string, KernelSource>();
+// Per base kernel object (not its name: two bases that share a name keep their own code).
+const cache = new WeakMap<KernelSource, [KernelSource?, KernelSource?]>();
 export function widthKernel(base: KernelSource, vec4: boolean): KernelSource {
-  const name = vec4 ? `${base.name}_vec4` : base.name;
-  let k = cache.get(name);
-  if (!k) cache.set(name, (k = composeKernel(name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[vec4 ? 1 : 0] }, base])));
-  return k;
+  let forms = cache.get(base);
+  if (!forms) cache.set(base, (forms = []));
+  const w = vec4 ? 1 : 0;
+  return (forms[w] ??= composeKernel(vec4 ? `${base.name}_vec4` : base.name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[w] }, base]));
 }

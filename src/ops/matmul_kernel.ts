@@ -45,21 +45,23 @@ function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: O
 /**
  * A core with its operand prelude and an epilogue appended (WGSL has no includes). The core
  * goes first: it may open with a directive (`enable subgroups`). Cached per (core, operand
- * types, epilogue). `aWritable`: A is declared read_write, for a product whose epilogue
+ * types, epilogue object). `aWritable`: A is declared read_write, for a product whose epilogue
  * writes another range of A's buffer (WebGPU allows one buffer in a dispatch either read-only
  * everywhere, or writable in ranges that do not overlap).
  */
-const composed = new Map<string, KernelSource>();
+const composed = new WeakMap<KernelSource, Map<string, KernelSource>>();
 export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource {
   const core = MATMUL_CORES[variant];
   const types = typeA === 'f32' && typeB === 'f32' ? '' : `[${typeA},${typeB}]`;
   const name = `${core.name}${types}${aWritable ? '[a rw]' : ''}+${epilogue.name}`;
-  let k = composed.get(name);
+  let ofEpilogue = composed.get(epilogue);
+  if (!ofEpilogue) composed.set(epilogue, (ofEpilogue = new Map()));
+  let k = ofEpilogue.get(name);
   if (!k) {
     const vec4 = variant === 'vec4' || variant === 'subgroup';
     const operands = operandPrelude('a', 1, vec4, typeA, aWritable) + operandPrelude('b', 2, vec4, typeB);
     k = composeKernel(name, [core, { generated: `operands a ${typeA}, b ${typeB}`, code: operands }, epilogue]);
-    composed.set(name, k);
+    ofEpilogue.set(name, k);
   }
   return k;
 }

@@ -21,12 +21,12 @@ export function initialSchedule(lr: number): ScheduleState {
 /** The schedule after a validation of loss `loss` at `step`. */
 export function afterValidation(s: ScheduleState, loss: number, step: number, v: Pick<ValidationConfig, 'patience' | 'lrDecay'>): ValidationOutcome {
   const improved = Number.isFinite(loss) && (s.best === undefined || loss < s.best.loss);
-  if (improved) return { state: { lr: s.lr, best: { loss, step }, sinceBest: 0 }, improved, lrDecayed: false, stop: false };
+  if (improved) return { state: { ...s, best: { loss, step }, sinceBest: 0 }, improved, lrDecayed: false, stop: false };
   const sinceBest = s.sinceBest + 1;
   const lrDecayed = v.lrDecay !== undefined && v.lrDecay !== 1;
   const lr = lrDecayed ? s.lr * v.lrDecay! : s.lr;
   const stop = v.patience !== undefined && sinceBest >= v.patience;
-  return { state: { lr, best: s.best, sinceBest }, improved, lrDecayed, stop };
+  return { state: { ...s, lr, sinceBest }, improved, lrDecayed, stop };
 }
 
 /** Checks a validation configuration; one message names the field and what it takes. */

@@ -472,9 +472,9 @@ class TrainingRun {
       await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) });
       const v = this.cfg.validation;
       const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
+      if (outcome) this.pos.schedule = outcome.state;
       const kept = this.pos.schedule.kept;
       const isBest = !!v && Number.isFinite(r.loss) && (!kept || r.loss < kept.loss);
-      if (outcome) this.pos.schedule = { ...outcome.state, ...(kept ? { kept } : {}) };
       if (isBest) this.pos.schedule = { ...this.pos.schedule, kept: { loss: r.loss, step } };
       this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(v ? { best: isBest } : {}) });
       if (isBest) {
