@@ -47,8 +47,7 @@ export async function measureCeilings(ctx: SuiteContext): Promise<{ ceilings: Ce
   const out = fl.zeros([FMA_INVOCATIONS * 4]).keep();
   const runFma = () => r.run(PEAK_FMA, {
     overrides: { ITERS },
-    params: [FMA_INVOCATIONS, 0, mul, add],
-    f32Mask: 0b1100,
+    params: { n: FMA_INVOCATIONS, mul, add },
     buffers: [out.buffer],
     workgroups: grid1d(FMA_INVOCATIONS),
   });
@@ -80,7 +79,7 @@ export async function measureCeilings(ctx: SuiteContext): Promise<{ ceilings: Ce
   const n4 = COPY_BYTES / 16;
   const src = fl.rand([n4 * 4], { seed: 7 }).keep();
   const dst = fl.zeros([n4 * 4]).keep();
-  const runCopy = () => r.run(PEAK_COPY, { params: [n4, n4 / 4, 0, 0], buffers: [src.buffer, dst.buffer], workgroups: grid1d(n4 / 4) });
+  const runCopy = () => r.run(PEAK_COPY, { params: { n: n4, s: n4 / 4 }, buffers: [src.buffer, dst.buffer], workgroups: grid1d(n4 / 4) });
   runCopy();
   const [a, b] = [(await src.data()) as Float32Array, (await dst.data()) as Float32Array];
   let diff = 0;

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   for (const v of variants) {
     const run = () => rt().run(PROBE, {
       overrides: { LOAD_A: v.loadA, LOAD_B: v.loadB },
-      params: [n, n, n, 0],
+      params: { M: n, N: n, K: n },
       buffers: [a.buffer, b.buffer, c.buffer],
       workgroups: [n / 128, n / 16, 1],
     });

@@ -16,15 +16,8 @@ override TRANS_B: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-struct Params {
-  M: u32, N: u32, K: u32, lda: u32,
-  ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
-  offB: u32, offC: u32, offBias: u32, pad: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
-// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
+// Params (binding 0), the operand loaders ldA/ldB (bindings 1, 2) and the store hook:
+// kernels/matmul_contract.wgsl, composed with this core by src/ops/matmul_kernel.ts.
 
 
 

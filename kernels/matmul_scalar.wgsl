@@ -3,13 +3,8 @@
 // clamping indices at the edges (no branch in the inner loop). The generic fallback.
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
-// Epilogue: this file is a matmul *core*. It is compiled together with a store epilogue
-// that defines the rest of the bindings (3 and up) and
-//   fn mm_store(z: u32, m: u32, n0: u32, v: vec4f)
-// called once per row m < M of the invocation's block with the accumulated values of
-// columns n0 .. n0+3 (n0 % 4 == 0, n0 < N; columns at or past N must be masked by the store).
-// kernels/matmul_store.wgsl is the plain one (alpha, bias, activation, accumulate);
-// kernels/lstm_cell_store.wgsl is the fused LSTM cell.
+// Epilogue: this file is a matmul *core*, compiled with a store epilogue that defines
+// mm_store and bindings 3 and up (the contract: kernels/matmul_contract.wgsl).
 // Bindings: 0 uniform Params, 1 a, 2 b; 3.. the epilogue's.
 // Dispatch: (ceil(N / (4*WG_X)), ceil(M / (4*WG_Y)), batch).
 // Reference: src/ref/matmul.ts `matmulRef`.
@@ -18,15 +13,8 @@ override TRANS_B: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
-struct Params {
-  M: u32, N: u32, K: u32, lda: u32,
-  ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
-  offB: u32, offC: u32, offBias: u32, pad: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
-// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
+// Params (binding 0), the operand loaders ldA/ldB (bindings 1, 2) and the store hook:
+// kernels/matmul_contract.wgsl, composed with this core by src/ops/matmul_kernel.ts.
 
 fn readA(base: u32, m: u32, k: u32) -> f32 {
   if (TRANS_A) { return ldA(base + k * p.lda + m); }

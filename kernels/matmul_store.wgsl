@@ -1,14 +1,11 @@
-// matmul_store.wgsl: the plain store epilogue of the matmul cores (matmul_scalar,
-// matmul_reg_vec4, matmul_subgroup, matmul_shared), appended to one of them at pipeline
-// creation (src/ops/matmul_kernel.ts). For the columns n0..n0+3 of a row:
+// matmul_store.wgsl: the plain store epilogue of the matmul cores (the contract:
+// kernels/matmul_contract.wgsl). For the columns n0..n0+3 of a row:
 //   v = act(alpha*acc + bias[offBias + z*strideBias + n] if HAS_BIAS)
 //   C(m, n) = c[offC + z*strideC + m*ldc + n] = v, or += v if ACCUM
 // ACT: 0 none, 1 sigmoid, 2 tanh, 3 relu.
-// A prelude (src/ops/matmul_kernel.ts) declares bindings 3 bias (a dummy when !HAS_BIAS) and
-// 4 c and their four-column accessors: vec4 loads and stores where the host has checked that
-// N, ldc, strideC, offC, offBias and strideBias are multiples of 4 (on a software driver one
-// vec4 access costs about what one scalar access does), else one column at a time with the
-// row's last block cut at N.
+// Bindings 3 bias (a dummy when !HAS_BIAS) and 4 c and their four-column accessors
+// (loadBias4, loadC4, storeC4) come from matmul_store_io_vec4.wgsl where the host has checked
+// the vec4 alignment, else from matmul_store_io_scalar.wgsl.
 // Reference: src/ref/matmul.ts `matmulRef`.
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0u;

@@ -5,12 +5,12 @@
 // steps of k, each lane loads ROWS/8 vec4s of A and the lanes exchange them with
 // subgroupBroadcast (register moves), so A costs one load per lane instead of eight; B
 // costs four vec4 loads per lane. ROWS = 16 is 256 FMAs per 6 vec4 loads (8: 128 per 5;
-// matmul_reg_vec4: 64 per 8).
+// matmul_reg_vec4: 64 per 8), counted from the loop below.
 // Why loads dominate on lavapipe: a load whose address differs between lanes is compiled
 // to a loop over the 8 lanes with a bounds check per component (about 25 instructions
-// per vec4 per lane), so a vec4 load costs as much as ~100 multiply-adds. This loop runs at
-// ~27% of the adapter's FMA ceiling, and about twice as fast with its operands generated in
-// registers instead of loaded (`npm run bench:limits`, bench/probe_matmul_loads.wgsl).
+// per vec4 per lane), so a vec4 load costs as much as many multiply-adds; how far loads keep
+// this loop from the FMA ceiling is measured by `npm run bench:limits`
+// (bench/probe_matmul_loads.wgsl; figures in bench/README.md).
 // Layout and store hook (mm_store) as matmul_scalar.wgsl:
 //   A(m, k) = a[offA + z*strideA + (TRANS_A ? k*lda + m : m*lda + k)]
 //   B(k, n) = b[offB + z*strideB + (TRANS_B ? n*ldb + k : k*ldb + n)]
@@ -28,15 +28,8 @@ override WG_X: u32 = 32u;
 // Rows of C per workgroup: 8 or 16 (16 halves the B loads per FMA; 8 wastes less on short M).
 override ROWS: u32 = 16u;
 
-struct Params {
-  M: u32, N: u32, K: u32, lda: u32,
-  ldb: u32, ldc: u32, strideA: u32, strideB: u32,
-  strideC: u32, strideBias: u32, alpha: f32, offA: u32,
-  offB: u32, offC: u32, offBias: u32, pad: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-// Bindings 1 (a) and 2 (b) and their loaders ldA/ldB come from the operand prelude that
-// src/ops/matmul_kernel.ts appends: f32, or f16 widened to f32 where the adapter has shader-f16.
+// Params (binding 0), the operand loaders ldA/ldB (bindings 1, 2) and the store hook:
+// kernels/matmul_contract.wgsl, composed with this core by src/ops/matmul_kernel.ts.
 
 
 

@@ -16,10 +16,7 @@
 // Dispatch: 1 workgroup of 256.
 // Reference: src/ref/optim.ts `globalNormRef`, `clipScaleRef`, `RefOptimizer.step`.
 struct Params { nClip: u32, nTotal: u32, maxNorm: f32, mode: u32, beta1: f32, beta2: f32, pad0: u32, pad1: u32 }
-struct Stats {
-  norm: f32, scale: f32, finite: u32, step: u32,
-  beta1Power: f32, beta2Power: f32, nonFinite: u32, attempts: u32,
-}
+// struct Stats: kernels/optim_stats.wgsl (composed with this file by src/optim).
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> stats: Stats;

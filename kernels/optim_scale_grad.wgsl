@@ -5,10 +5,7 @@
 // Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y).
 // Reference: src/ref/optim.ts `clipScaleRef`.
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
-struct Stats {
-  norm: f32, scale: f32, finite: u32, step: u32,
-  beta1Power: f32, beta2Power: f32, nonFinite: u32, attempts: u32,
-}
+// struct Stats: kernels/optim_stats.wgsl (composed with this file by src/optim).
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> g: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: Stats;

@@ -15,10 +15,7 @@ override SPARSE: bool = false;
 override MOMENTUM: bool = false;
 
 struct Params { n: u32, d: u32, lr: f32, momentum: f32, clipped: u32, pad0: u32, pad1: u32, pad2: u32 }
-struct Stats {
-  norm: f32, scale: f32, finite: u32, step: u32,
-  beta1Power: f32, beta2Power: f32, nonFinite: u32, attempts: u32,
-}
+// struct Stats: kernels/optim_stats.wgsl (composed with this file by src/optim).
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> w: array<E>;
 @group(0) @binding(2) var<storage, read> grad: array<E>;

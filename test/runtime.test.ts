@@ -7,7 +7,7 @@ import { KernelCompileError } from '../src/gpu/pipelines.js';
 import { composeKernel, sourceLine } from '../src/gpu/compose.js';
 import { withEpilogue } from '../src/ops/matmul_kernel.js';
 import cellStoreSrc from '../kernels/lstm_cell_store.wgsl';
-import { Uniform } from '../src/gpu/params.js';
+import { structWords, uniform, uniformLayout } from '../src/gpu/uniforms.js';
 import { bindingKinds } from '../src/gpu/layouts.js';
 import { gpuWait } from '../src/gpu/wait.js';
 import { LanguageModel } from '../src/nn/lm.js';
@@ -89,9 +89,9 @@ describe('WGSL compile errors', () => {
   it("a composed matmul kernel's parts cover its code, in order, each from the file it names", () => {
     const k = withEpilogue('vec4', { name: 'lstm_cell_store', code: cellStoreSrc }, 'f16', 'f32');
     const lines = k.code.split('\n');
-    expect(k.parts!.map((p) => p.file)).toEqual(['kernels/matmul_reg_vec4.wgsl', '(generated: operands a f16, b f32)', 'kernels/lstm_cell_store.wgsl']);
+    expect(k.parts!.map((p) => p.file)).toEqual(['kernels/matmul_reg_vec4.wgsl', 'kernels/matmul_contract.wgsl', '(generated: operands a f16, b f32)', 'kernels/lstm_cell_store.wgsl']);
     expect(k.parts!.reduce((n, p) => n + p.lines, 0)).toBe(lines.length - 1); // the code ends with a newline
-    const firstOfEpilogue = k.parts![0].lines + k.parts![1].lines + 1;
+    const firstOfEpilogue = k.parts![0].lines + k.parts![1].lines + k.parts![2].lines + 1;
     expect(sourceLine(k, firstOfEpilogue)).toEqual({ file: 'kernels/lstm_cell_store.wgsl', line: 1 });
     expect(lines[firstOfEpilogue - 1]).toBe(cellStoreSrc.split('\n')[0]);
     expect(sourceLine(k, 1)).toEqual({ file: 'kernels/matmul_reg_vec4.wgsl', line: 1 });
@@ -132,12 +132,40 @@ struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
 
   it('reads both uniform blocks from the parameter ring and reports mismatched bindings clearly', async () => {
     const y = fl.zeros([4]);
-    rt().run(KERNEL, { params: [7, 0.5], f32Mask: 0b10, buffers: [y.buffer, new Uniform([40, 0.25], 0b10)], workgroups: [1] });
+    rt().run(KERNEL, { params: { b: 0.5, a: 7 }, buffers: [y.buffer, uniform({ a: 40, b: 0.25 })], workgroups: [1] });
     expect(Array.from(await y.data()).slice(0, 2)).toEqual([7.5, 40.25]);
-    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings declares 3 bindings but 2 were given/);
-    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(/binding 2 is a uniform, but a storage buffer was given/);
-    expect(() => rt().run(KERNEL, { params: [1, 0], buffers: [new Uniform([1]), y.buffer], workgroups: [1] })).toThrow(/binding 1 is a storage buffer, but uniform parameters were given/);
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings declares 3 bindings but 2 were given/);
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(/binding 2 is a uniform, but a storage buffer was given/);
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [uniform({ a: 1, b: 0 }), y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings has no uniform at binding 1/);
     y.dispose();
+  });
+
+  it('packs uniform fields by name from the struct the kernel declares, and refuses missing, extra and mistyped fields', async () => {
+    const y = fl.zeros([4]);
+    const run = (params: Record<string, number>, q: Record<string, number> = { a: 0, b: 0 }) =>
+      rt().run(KERNEL, { params, buffers: [y.buffer, uniform(q)], workgroups: [1] });
+    // u32 a and f32 b: b's bits as an f32, a's as an integer, whatever order the host names them in.
+    run({ b: 0.25, a: 3 }, { a: 1, b: 0.5 });
+    expect(Array.from(await y.data()).slice(0, 2)).toEqual([3.25, 1.5]);
+    expect(() => run({ a: 1 })).toThrow(/kernel test_bindings: P\.b is missing; expected a number \(f32\)/);
+    expect(() => run({ a: 1, b: 0, c: 2 })).toThrow(/kernel test_bindings: P has no field c \(fields: a, b\)/);
+    expect(() => run({ a: 1, b: 0, pad0: 0 })).toThrow(/P has no field pad0/);
+    expect(() => run({ a: -1, b: 0 })).toThrow(/P\.a = -1; expected an integer in \[0, 2\^32\) \(u32\)/);
+    expect(() => run({ a: 1.5, b: 0 })).toThrow(/P\.a = 1\.5; expected an integer/);
+    expect(() => run({ a: 1, b: 0 }, { a: 1, bb: 0 })).toThrow(/P has no field bb/);
+    y.dispose();
+  });
+
+  it('reads struct layouts from WGSL, comments ignored, and checks the words the host reads back', () => {
+    const layout = uniformLayout('k', '// struct P { x: f32 }\nstruct P { n: u32, lr: f32, k: i32, pad: u32 }', 'P');
+    expect(layout.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['n:u32', 'lr:f32', 'k:i32', 'pad:u32']);
+    expect(layout.given.map((f) => f.name)).toEqual(['n', 'lr', 'k']);
+    expect(layout.f32Mask).toBe(0b10);
+    expect(() => uniformLayout('k', 'struct P { v: vec4f }', 'P')).toThrow(/field P\.v is vec4f; uniform fields must be u32, i32 or f32/);
+    expect(() => uniformLayout('k', 'struct Q { v: u32 }', 'P')).toThrow(/kernel k declares no struct P/);
+    expect(structWords('s.wgsl', 'struct S { a: f32, b: u32 }', 'S', { b: 'u32', a: 'f32' })).toEqual({ a: 0, b: 1 });
+    expect(() => structWords('s.wgsl', 'struct S { a: f32, b: u32 }', 'S', { b: 'f32' })).toThrow(/s\.wgsl: struct S has b: u32; the host reads b: f32/);
+    expect(() => structWords('s.wgsl', 'struct S { a: f32 }', 'S', { c: 'u32' })).toThrow(/struct S has no field c/);
   });
 
   it('parses binding kinds, ignoring comments, and rejects gaps and duplicates', () => {

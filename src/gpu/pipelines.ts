@@ -3,6 +3,7 @@
 // Compile errors come back with the kernel's name and the offending source lines.
 import { bindingKinds, LayoutCache, type Layout } from './layouts.js';
 import { sourceLine } from './compose.js';
+import { uniformBindings, type UniformLayout } from './uniforms.js';
 
 export interface KernelSource {
   /** Name used in errors and labels, e.g. "matmul_reg_vec4"; the cache goes by `code`. */
@@ -52,6 +53,7 @@ export class PipelineCache {
   private pipelines = new Map<string, Map<string, GPUComputePipeline>>();
   private layoutOfPipeline = new WeakMap<GPUComputePipeline, Layout>();
   private kernelKinds = new Map<string, ReturnType<typeof bindingKinds>>();
+  private kernelUniforms = new Map<string, Map<number, UniformLayout>>();
   readonly layouts: LayoutCache;
   /** Errors found asynchronously (compilation info, validation) are reported at the next sync point. */
   pendingErrors: Error[] = [];
@@ -112,6 +114,13 @@ export class PipelineCache {
     ofCode.set(variant, p);
     this.layoutOfPipeline.set(p, layout);
     return p;
+  }
+
+  /** The layouts of a kernel's uniform structs, by binding (read once per code). */
+  uniforms(kernel: KernelSource): Map<number, UniformLayout> {
+    let u = this.kernelUniforms.get(kernel.code);
+    if (!u) this.kernelUniforms.set(kernel.code, (u = uniformBindings(kernel.name, kernel.code)));
+    return u;
   }
 
   /** The explicit layout a pipeline was made with (its bindings' kinds). */

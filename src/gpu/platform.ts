@@ -9,7 +9,7 @@ export const SOFTWARE_VULKAN_ICDS = [
   '/usr/share/vulkan/icd.d/lvp_icd.json',
   '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
   '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json',
-  // SwiftShader as Debian's chromium package ships it (about 4x slower than lavapipe).
+  // SwiftShader as Debian's chromium package ships it (slower than lavapipe: the last resort).
   '/usr/lib/chromium/vk_swiftshader_icd.json',
 ];
 

@@ -2,7 +2,7 @@
 // the command recorder (with the parameter ring). `fl.init()` makes it; ops use `rt()`.
 import { findAdapter, type AdapterRequest } from './adapter.js';
 import { BufferPool } from './pool.js';
-import { Uniform } from './params.js';
+import { packUniform, UniformFields, type UniformValues } from './uniforms.js';
 import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
 import { Recorder, type Binding } from './recorder.js';
 import { isBrowser } from './platform.js';
@@ -96,20 +96,19 @@ export class Runtime {
   }
 
   /**
-   * Encodes one dispatch: `params` become the uniform at binding 0, then `buffers` from
-   * binding 1 (storage buffers or ranges of one, or a Uniform where the kernel declares
-   * another uniform).
+   * Encodes one dispatch: `params` (named fields of the kernel's struct at binding 0) become
+   * the uniform at binding 0, then `buffers` from binding 1 (storage buffers or ranges of one,
+   * or `uniform({...})` where the kernel declares another uniform).
    */
   run(kernel: KernelSource, opts: {
     overrides?: Overrides;
-    params?: ArrayLike<number>;
-    f32Mask?: number;
-    buffers: Binding[];
+    params?: UniformValues;
+    buffers: (Binding | UniformFields)[];
     workgroups: [number, number?, number?];
   }): void {
     this.check();
     const pipeline = this.pipelines.get(kernel, opts.overrides);
-    const bufs = opts.params ? [new Uniform(opts.params, opts.f32Mask), ...opts.buffers] : opts.buffers;
+    const bufs = this.bindings(kernel, opts.params, opts.buffers);
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     for (const w of opts.workgroups) {
       if (w !== undefined && (w > maxWg || w < 0)) {
@@ -118,9 +117,21 @@ export class Runtime {
     }
     if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
     const label = this.profileDetail
-      ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Array.from(opts.params ?? []).slice(0, 4).join(',')} ${JSON.stringify(opts.overrides ?? {})}`
+      ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Object.values(opts.params ?? {}).slice(0, 4).join(',')} ${JSON.stringify(opts.overrides ?? {})}`
       : kernel.name;
     this.recorder.dispatch(pipeline, bufs, opts.workgroups, label);
+  }
+
+  /** The dispatch's bindings in order, each set of named uniform fields packed by its struct. */
+  private bindings(kernel: KernelSource, params: UniformValues | undefined, buffers: (Binding | UniformFields)[]): Binding[] {
+    const all = params ? [new UniformFields(params), ...buffers] : buffers;
+    const layouts = this.pipelines.uniforms(kernel);
+    return all.map((b, binding) => {
+      if (!(b instanceof UniformFields)) return b;
+      const layout = layouts.get(binding);
+      if (!layout) throw new Error(`flstm: kernel ${kernel.name} has no uniform at binding ${binding}, but uniform parameters were given there`);
+      return packUniform(kernel.name, layout, b.values);
+    });
   }
 
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {

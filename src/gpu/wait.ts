@@ -1,8 +1,7 @@
 // Waiting for the GPU without stealing its CPU. dawn.node resolves a pending GPU promise by
 // processing events from a setImmediate loop that runs until the promise settles: on a
-// software driver that loop kept one core busy (about 0.8 of a core measured) while the
-// driver's threads did the work on the same two cores: ten 1024^3 products took ~1000 ms
-// waited that way and ~555 ms waited this way (lavapipe). This wait lets that loop run freely for the first
+// software driver that loop keeps a core busy while the driver's threads do the work on the
+// same cores, which slows the GPU work itself. This wait lets that loop run freely for the first
 // milliseconds (short waits return at once), then blocks the main thread 1 ms at a time
 // between rounds, so the loop runs about once per millisecond instead of continuously.
 // Browsers resolve GPU promises from another process: there it is a plain await.

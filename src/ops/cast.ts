@@ -27,6 +27,6 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 export function castRaw(x: Tensor, dtype: 'f16' | 'f32'): Tensor {
   const y = out(x.shape, dtype, `cast.${dtype}`);
   const n4 = Math.ceil(x.size / 4);
-  rt().run(dtype === 'f16' ? TO_F16 : TO_F32, { params: [n4], buffers: [x.buffer, y.buffer], workgroups: grid1d(n4) });
+  rt().run(dtype === 'f16' ? TO_F16 : TO_F32, { params: { n4 }, buffers: [x.buffer, y.buffer], workgroups: grid1d(n4) });
   return y;
 }

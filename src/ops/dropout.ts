@@ -26,8 +26,7 @@ function threshold(rate: number): number {
 function dropoutRaw(x: Tensor, rate: number, seed: number, origin: string): Tensor {
   const y = out(x.shape, 'f32', origin);
   rt().run(DROPOUT, {
-    params: [x.size, seed, threshold(rate), 1 / (1 - rate)],
-    f32Mask: 0b1000, // word 3 (scale) is f32
+    params: { n: x.size, seed, threshold: threshold(rate), scale: 1 / (1 - rate) },
     buffers: [x.buffer, y.buffer],
     workgroups: grid1d(x.size),
   });

@@ -17,14 +17,11 @@ const BINARY: KernelSource = { name: 'binary', code: binarySrc };
 export const UnaryOp = { sigmoid: 0, tanh: 1, relu: 2, exp: 3, scale: 4, fill: 5 } as const;
 type UnaryName = keyof typeof UnaryOp;
 
-const F32_ALPHA_BETA = 0b110; // params words 1 and 2 are f32
-
 function unaryRaw(op: UnaryName, x: Tensor, alpha = 1, beta = 0): Tensor {
   const y = out(x.shape, 'f32', op);
   rt().run(UNARY, {
     overrides: { OP: UnaryOp[op] },
-    params: [x.size, alpha, beta],
-    f32Mask: F32_ALPHA_BETA,
+    params: { n: x.size, alpha, beta },
     buffers: [x.buffer, y.buffer],
     workgroups: grid1d(x.size),
   });
@@ -35,8 +32,7 @@ export function unaryBackwardRaw(op: UnaryName, dy: Tensor, saved: Tensor, alpha
   const dx = out(dy.shape, 'f32', `${op}.backward`);
   rt().run(UNARY_BACKWARD, {
     overrides: { OP: UnaryOp[op] },
-    params: [dy.size, alpha, 0],
-    f32Mask: F32_ALPHA_BETA,
+    params: { n: dy.size, alpha, beta: 0 },
     buffers: [dy.buffer, saved.buffer, dx.buffer],
     workgroups: grid1d(dy.size),
   });
@@ -74,8 +70,7 @@ export function fill(shape: readonly number[], value: number): Tensor {
   }
   rt().run(UNARY, {
     overrides: { OP: UnaryOp.fill },
-    params: [y.size, 0, value],
-    f32Mask: F32_ALPHA_BETA,
+    params: { n: y.size, alpha: 0, beta: value },
     buffers: [rt().dummy, y.buffer],
     workgroups: grid1d(y.size),
   });
@@ -102,7 +97,7 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor, shape: readonly number[
   const c = out(shape, 'f32', op);
   rt().run(BINARY, {
     overrides: { OP: BinaryOp[op] },
-    params: [c.size, a.size, b.size],
+    params: { n: c.size, na: a.size, nb: b.size },
     buffers: [a.buffer, b.buffer, c.buffer],
     workgroups: grid1d(c.size),
   });

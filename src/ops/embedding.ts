@@ -140,7 +140,7 @@ function backwardRaw(plan: SortPlan, g: Tensor, D: number, dense: { V: number } 
   const W = width(D);
   rt().run(widthKernel(EMBEDDING_BACKWARD, W === 4), {
     overrides: { SCATTER: dense !== null },
-    params: [(U * D) / W, D, U],
+    params: { n: (U * D) / W, d: D, u: U },
     buffers: [idx.buffer, g.buffer, y.buffer],
     workgroups: grid1d((U * D) / W),
   });
@@ -175,7 +175,7 @@ export function embedding(table: Tensor, ids: Ids): Tensor {
   const { t: idsT, temp } = idsTensor(r, 'embedding.ids');
   const W = width(D);
   rt().run(widthKernel(EMBEDDING, W === 4), {
-    params: [(r.size * D) / W, D, V],
+    params: { n: (r.size * D) / W, d: D, v: V },
     buffers: [table.buffer, idsT.buffer, y.buffer],
     workgroups: grid1d((r.size * D) / W),
   });

@@ -1,5 +1,5 @@
 // fl.lstmSequence: one LSTM layer over a whole sequence as one autograd node, run the way
-// cuDNN runs it (DESIGN.md section 4), for the three cells of the paper:
+// cuDNN runs it (docs/model.md), for the three cells of the paper:
 //   lstm  (LSTMP) and glstm (groups): one code path; an LSTM is a G-LSTM with k = 1.
 //   flstm: gates = W2·(W1·[x; h]) + b.
 // Forward: the input half of every step's gates in one large product (U = X·Wx + b, or
@@ -11,7 +11,7 @@
 // one large product over all T·B rows. Everything is encoded into the current command
 // encoder: no host round trip.
 import { rt } from '../gpu/runtime.js';
-import { Uniform } from '../gpu/params.js';
+import { uniform } from '../gpu/uniforms.js';
 import { BufferRange } from '../gpu/recorder.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { composeKernel } from '../gpu/compose.js';
@@ -130,7 +130,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     const hPrev = t === 0 ? h0.buffer : y.buffer;
     const offH = t === 0 ? 0 : (t - 1) * B * p;
     const cellParams = (offAdd: number, ldAdd: number) =>
-      new Uniform([n, ldAdd, offAdd, t * B * n, t * B * 4 * n, (t + 1) * B * n, hasProj ? t * B * n : 0, 0]);
+      uniform({ n, ldAdd, offAdd, offCprev: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offM: hasProj ? t * B * n : 0 });
     if (cfg.cell === 'flstm') {
       // z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue.
       matmulRaw({ a: hPrev, b: w.W1!.buffer, typeB: operandType(w.W1!), c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
@@ -206,7 +206,10 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     /** The fused cell backward's buffers and parameters for step t (dy added when there is no
      *  projection); dGt: where it writes dG_t, the whole buffer or step t's range of it. */
     const cellEpilogue = (t: number, dGt: GPUBuffer | BufferRange) => [hasProj ? r_.dummy : dy.buffer, gates.buffer, C.buffer, dcAll.buffer, dGt,
-      new Uniform([n, t * B * n, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t), dGt instanceof BufferRange ? 0 : t * B * 4 * n])];
+      uniform({
+        n, offDy: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offCprev: t * B * n,
+        offDcNext: dcSlot(t + 1), offDcPrev: dcSlot(t), offDG: dGt instanceof BufferRange ? 0 : t * B * 4 * n,
+      })];
     const stepRange = (s: number) => new BufferRange(dG.buffer, s * stepBytes, stepBytes);
 
     for (let t = T - 1; t >= 0; t--) {
@@ -230,7 +233,10 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
         }
         r_.run(CELL_BACKWARD, {
           overrides: { HAS_DC_NEXT: hasNext },
-          params: [B * n, n, hasProj ? 0 : t * B * p, t * B * 4 * n, (t + 1) * B * n, t * B * n, dcSlot(t + 1), dcSlot(t)],
+          params: {
+            count: B * n, n, offDm: hasProj ? 0 : t * B * p, offGates: t * B * 4 * n, offC: (t + 1) * B * n,
+            offCprev: t * B * n, offDcNext: dcSlot(t + 1), offDcPrev: dcSlot(t),
+          },
           buffers: [(dM ?? dH ?? dy).buffer, gates.buffer, C.buffer, dcAll.buffer, dG.buffer],
           workgroups: grid1d(B * n),
         });

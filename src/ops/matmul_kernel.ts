@@ -4,13 +4,17 @@ import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { composeKernel } from '../gpu/compose.js';
 import { BufferRange, type Binding } from '../gpu/recorder.js';
+import type { UniformFields } from '../gpu/uniforms.js';
 import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
 import subgroupSrc from '../../kernels/matmul_subgroup.wgsl';
 import storeSrc from '../../kernels/matmul_store.wgsl';
+import storeIoScalarSrc from '../../kernels/matmul_store_io_scalar.wgsl';
+import storeIoVec4Src from '../../kernels/matmul_store_io_vec4.wgsl';
+import contractSrc from '../../kernels/matmul_contract.wgsl';
 
-/** The matmul cores: each calls a store hook, mm_store, that an epilogue file defines. */
+/** The matmul cores: each calls a store hook, mm_store, that an epilogue file defines (kernels/matmul_contract.wgsl). */
 export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
   scalar: { name: 'matmul_scalar', code: scalarSrc },
   vec4: { name: 'matmul_reg_vec4', code: vec4Src },
@@ -43,12 +47,13 @@ function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: O
 }
 
 /**
- * A core with its operand prelude and an epilogue appended (WGSL has no includes). The core
- * goes first: it may open with a directive (`enable subgroups`). Cached per (core, operand
+ * A core with the contract (Params, binding 0), its operand loaders and an epilogue appended
+ * (WGSL has no includes). The core goes first: it may open with a directive (`enable subgroups`). Cached per (core, operand
  * types, epilogue object). `aWritable`: A is declared read_write, for a product whose epilogue
  * writes another range of A's buffer (WebGPU allows one buffer in a dispatch either read-only
  * everywhere, or writable in ranges that do not overlap).
  */
+const CONTRACT: KernelSource = { name: 'matmul_contract', code: contractSrc };
 const composed = new WeakMap<KernelSource, Map<string, KernelSource>>();
 export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource {
   const core = MATMUL_CORES[variant];
@@ -60,39 +65,15 @@ export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typ
   if (!k) {
     const vec4 = variant === 'vec4' || variant === 'subgroup';
     const operands = operandPrelude('a', 1, vec4, typeA, aWritable) + operandPrelude('b', 2, vec4, typeB);
-    k = composeKernel(name, [core, { generated: `operands a ${typeA}, b ${typeB}`, code: operands }, epilogue]);
+    k = composeKernel(name, [core, CONTRACT, { generated: `operands a ${typeA}, b ${typeB}`, code: operands }, epilogue]);
     ofEpilogue.set(name, k);
   }
   return k;
 }
 
-/** Bindings 3 (bias) and 4 (c) of the plain store, and its four-column accessors (see matmul_store.wgsl). */
-const STORE_SCALAR_PRELUDE = `@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-// Columns n0.. that exist (the last block of a row may be short); the rest read as 0.
-fn loadBias4(i: u32, n0: u32) -> vec4f {
-  var v = vec4f(0.0);
-  for (var j = 0u; j < min(4u, p.N - n0); j++) { v[j] = bias[i + j]; }
-  return v;
-}
-fn loadC4(i: u32, n0: u32) -> vec4f {
-  var v = vec4f(0.0);
-  for (var j = 0u; j < min(4u, p.N - n0); j++) { v[j] = c[i + j]; }
-  return v;
-}
-fn storeC4(i: u32, n0: u32, v: vec4f) {
-  for (var j = 0u; j < min(4u, p.N - n0); j++) { c[i + j] = v[j]; }
-}
-`;
-const STORE_VEC4_PRELUDE = `@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> c: array<vec4f>;
-fn loadBias4(i: u32, n0: u32) -> vec4f { return bias[i / 4u]; }
-fn loadC4(i: u32, n0: u32) -> vec4f { return c[i / 4u]; }
-fn storeC4(i: u32, n0: u32, v: vec4f) { c[i / 4u] = v; }
-`;
 const STORE: KernelSource = { name: 'matmul_store', code: storeSrc };
-const MATMUL_STORE = composeKernel('matmul_store', [{ generated: 'store prelude, scalar', code: STORE_SCALAR_PRELUDE }, STORE]);
-const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [{ generated: 'store prelude, vec4', code: STORE_VEC4_PRELUDE }, STORE]);
+const MATMUL_STORE = composeKernel('matmul_store', [{ name: 'matmul_store_io_scalar', code: storeIoScalarSrc }, STORE]);
+const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [{ name: 'matmul_store_io_vec4', code: storeIoVec4Src }, STORE]);
 
 /** Whether the store may read and write C (and the bias) four columns at a time. */
 function storeVec4(s: MatmulSpec): boolean {
@@ -191,8 +172,8 @@ function variantUnfit(v: MatmulVariant, s: MatmulSpec): string | null {
 /**
  * Rows of C per subgroup-kernel workgroup: 16 halves the B loads per multiply-add (the cost
  * that bounds this kernel on lavapipe), and is used whenever M is a multiple of 16 (the
- * per-step recurrent products with batch 32 went from 13.8 to 18.9 GFLOP/s) or large; 8 for
- * a short ragged M, where the last 16-row block could leave most of its rows idle.
+ * per-step recurrent products with batch 32) or large; 8 for a short ragged M, where the
+ * last 16-row block could leave most of its rows idle.
  */
 export function subgroupRows(M: number): 8 | 16 {
   return M % 16 === 0 || M > 64 ? 16 : 8;
@@ -223,7 +204,7 @@ export function runMatmulCore(
   s: Omit<MatmulSpec, 'c' | 'bias' | 'activation' | 'accumulate'>,
   epilogue: KernelSource,
   overrides: Record<string, number | boolean>,
-  buffers: Binding[],
+  buffers: (Binding | UniformFields)[],
 ): void {
   const variant = chooseVariant(s as MatmulSpec);
   let g = GEOMETRY[variant];
@@ -242,11 +223,11 @@ export function runMatmulCore(
   }
   rt().run(withEpilogue(variant, epilogue, s.typeA, s.typeB, s.a instanceof BufferRange), {
     overrides: all,
-    params: [
-      s.M, s.N, s.K, s.lda, s.ldb, s.ldc, s.strideA, s.strideB,
-      s.strideC, s.strideBias ?? 0, s.alpha ?? 1, s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, s.offBias ?? 0, 0,
-    ],
-    f32Mask: 1 << 10,
+    params: {
+      M: s.M, N: s.N, K: s.K, lda: s.lda, ldb: s.ldb, ldc: s.ldc,
+      strideA: s.strideA, strideB: s.strideB, strideC: s.strideC, strideBias: s.strideBias ?? 0,
+      alpha: s.alpha ?? 1, offA: s.offA ?? 0, offB: s.offB ?? 0, offC: s.offC ?? 0, offBias: s.offBias ?? 0,
+    },
     buffers: [s.a, s.b, ...buffers],
     workgroups: [Math.ceil(s.N / g.tileN), Math.ceil(s.M / g.tileM), s.batch],
   });

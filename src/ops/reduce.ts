@@ -20,12 +20,11 @@ export function reduceRaw(x: Tensor, outer: number, len: number, inner: number, 
   // Few outputs over a long axis: a workgroup tree per output; otherwise a loop per output.
   // "Few" is relative to the lanes the adapter runs at once: a GPU's thousands, or the 8 per
   // core of a software driver, where a tree's barriers cost more than a loop (the sampled
-  // softmax's bias gradient, ~1000 outputs over 640 rows, went from ~15 to ~3 ms on lavapipe).
+  // softmax's bias gradient, ~1000 outputs over 640 rows, is such a case).
   const fewOutputs = rt().info.software ? 16 : 2048;
   const tree = outputs < fewOutputs && len >= 64;
   rt().run(tree ? REDUCE_TREE : REDUCE_ROWS, {
-    params: [outer, len, inner, alpha],
-    f32Mask: 0b1000,
+    params: { outer, len, inner, alpha },
     buffers: [x.buffer, y.buffer],
     workgroups: tree ? grid1d(outputs, 1) : grid1d(outputs),
   });
@@ -36,8 +35,7 @@ export function reduceRaw(x: Tensor, outer: number, len: number, inner: number, 
 export function broadcastRaw(g: Tensor, outer: number, len: number, inner: number, alpha: number, shape: readonly number[]): Tensor {
   const y = out(shape, 'f32', 'sum.backward');
   rt().run(BROADCAST, {
-    params: [outer, len, inner, alpha],
-    f32Mask: 0b1000,
+    params: { outer, len, inner, alpha },
     buffers: [g.buffer, y.buffer],
     workgroups: grid1d(outer * len * inner),
   });

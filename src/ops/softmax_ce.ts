@@ -82,16 +82,15 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Ids, opts: SoftmaxC
   }
   const kernel = opts.kernel ?? 'auto';
   // A software driver runs 8 lanes per core, and its barriers are slow: there a row per
-  // invocation wins as soon as there are rows for the lanes (lavapipe, [640, 1220]: 1.0 vs
-  // 3.2 ms; [640, 10000]: 5.9 vs 11.6 ms; [64, 10000]: even).
+  // invocation wins as soon as there are rows for the lanes (timings: bench/README.md,
+  // `flstm bench --suite kernels`).
   const tree = kernel === 'tree' || (kernel === 'auto' && C >= TREE_MIN_CLASSES && (!rt().info.software || N < 64));
   const needGrad = isGradEnabled() && logits.requiresGrad;
 
   const rowLoss = out([N], 'f32', op);
   const { t: targetsT, temp } = idsTensor(r, `${op}.targets`);
   rt().run(tree ? SOFTMAX_CE_TREE : SOFTMAX_CE_ROWS, {
-    params: [N, C, 1 / N, NAN_BITS, lo, hi, 0, 0],
-    f32Mask: 0b100,
+    params: { n: N, c: C, invN: 1 / N, badBits: NAN_BITS, lo, hi },
     buffers: [logits.buffer, targetsT.buffer, rowLoss.buffer],
     workgroups: tree ? grid1d(N, 1) : grid1d(N, 64),
   });
@@ -110,8 +109,7 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Ids, opts: SoftmaxC
     const units = (N * C) / (vec4 ? 4 : 1);
     const grad = out([N, C], 'f32', `${op}.grad`);
     rt().run(gradKernel(vec4), {
-      params: [units, C, 1 / N, lo, hi, 0, 0, 0],
-      f32Mask: 0b100,
+      params: { units, c: C, invN: 1 / N, lo, hi },
       buffers: [logits.buffer, targetsT.buffer, rowLoss.buffer, g.buffer, grad.buffer],
       workgroups: grid1d(units),
     });

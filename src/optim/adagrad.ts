@@ -1,12 +1,12 @@
 // Adagrad as in the paper's code (TensorFlow's AdagradOptimizer): acc += g^2; w -= lr g / sqrt(acc).
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { withStats } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adagradSrc from '../../kernels/optim_adagrad.wgsl';
 
-const ADAGRAD: KernelSource = { name: 'optim_adagrad', code: adagradSrc };
+const ADAGRAD = withStats({ name: 'optim_adagrad', code: adagradSrc });
 
 export interface AdagradOptions extends OptimizerOptions {
   /** Default 0.2 (the paper's). */
@@ -37,8 +37,7 @@ export class Adagrad extends Optimizer {
     const r = rt();
     r.run(widthKernel(ADAGRAD, vec4), {
       overrides: { SPARSE: a.ids !== null },
-      params: [n, a.d, this.lr, this.eps, a.clipped ? 1 : 0],
-      f32Mask: 0b1100,
+      params: { n, d: a.d, lr: this.lr, eps: this.eps, clipped: a.clipped ? 1 : 0 },
       buffers: [a.entry.param.buffer, a.grad.buffer, a.entry.state[0].buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
       workgroups: grid1d(n),
     });

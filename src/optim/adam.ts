@@ -1,12 +1,12 @@
 // Adam with bias correction; t counts the finite steps and lives on the GPU.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { withStats } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adamSrc from '../../kernels/optim_adam.wgsl';
 
-const ADAM: KernelSource = { name: 'optim_adam', code: adamSrc };
+const ADAM = withStats({ name: 'optim_adam', code: adamSrc });
 
 export interface AdamOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -42,8 +42,10 @@ export class Adam extends Optimizer {
     const r = rt();
     r.run(widthKernel(ADAM, vec4), {
       overrides: { SPARSE: a.ids !== null },
-      params: [n, a.d, this.lr, this.beta1, this.beta2, 1 - this.beta1, 1 - this.beta2, this.eps, a.clipped ? 1 : 0],
-      f32Mask: 0b11111100,
+      params: {
+        n, d: a.d, lr: this.lr, beta1: this.beta1, beta2: this.beta2,
+        omb1: 1 - this.beta1, omb2: 1 - this.beta2, eps: this.eps, clipped: a.clipped ? 1 : 0,
+      },
       buffers: [a.entry.param.buffer, a.grad.buffer, a.entry.state[0].buffer, a.entry.state[1].buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
       workgroups: grid1d(n),
     });

@@ -1,14 +1,13 @@
 // fl.optim.clipGradNorm: global-norm clipping of gradients in place, on the GPU, without a
 // host round trip (the optimizers do the same fused into their update kernels).
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
 import { grid1d } from '../ops/dispatch.js';
 import { Tensor, fmtShape } from '../tensor.js';
-import { STATS_WORDS, encodeNormPass } from './norm.js';
+import { STATS_WORDS, encodeNormPass, withStats } from './norm.js';
 import { checkNumber, type ParamList } from './optimizer.js';
 import scaleSrc from '../../kernels/optim_scale_grad.wgsl';
 
-const SCALE_GRAD: KernelSource = { name: 'optim_scale_grad', code: scaleSrc };
+const SCALE_GRAD = withStats({ name: 'optim_scale_grad', code: scaleSrc });
 
 /**
  * Scales the gradients (.grad) of `params` in place by maxNorm / max(norm, maxNorm), where
@@ -38,7 +37,7 @@ export function clipGradNorm(params: ParamList, maxNorm: number): Tensor {
   for (const g of grads) {
     if (done.has(g.buffer) || g.size === 0) continue;
     done.add(g.buffer);
-    r.run(SCALE_GRAD, { params: [g.size], buffers: [g.buffer, stats.buffer], workgroups: grid1d(g.size) });
+    r.run(SCALE_GRAD, { params: { n: g.size }, buffers: [g.buffer, stats.buffer], workgroups: grid1d(g.size) });
   }
   stats.dispose();
   return normOut;

@@ -6,15 +6,28 @@ import { rt } from '../gpu/runtime.js';
 import type { KernelSource } from '../gpu/pipelines.js';
 import { Tensor } from '../tensor.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
+import { composeKernel } from '../gpu/compose.js';
+import { structFields, structWords } from '../gpu/uniforms.js';
 import sqnormSrc from '../../kernels/optim_sqnorm.wgsl';
 import finalizeSrc from '../../kernels/optim_norm_finalize.wgsl';
+import statsSrc from '../../kernels/optim_stats.wgsl';
+
+const STATS_FILE: KernelSource = { name: 'optim_stats', code: statsSrc };
+
+/** A kernel that reads or writes the stats buffer: its file with struct Stats appended. */
+export function withStats(kernel: KernelSource): KernelSource {
+  return composeKernel(kernel.name, [kernel, STATS_FILE]);
+}
 
 const SQNORM: KernelSource = { name: 'optim_sqnorm', code: sqnormSrc };
-const FINALIZE: KernelSource = { name: 'optim_norm_finalize', code: finalizeSrc };
+const FINALIZE = withStats({ name: 'optim_norm_finalize', code: finalizeSrc });
 
-/** Words of the stats buffer (struct Stats in the kernels). */
-export const STATS_WORDS = 8;
-export const Stat = { norm: 0, scale: 1, finite: 2, step: 3, beta1Power: 4, beta2Power: 5, nonFinite: 6, attempts: 7 } as const;
+/** Words of the stats buffer (struct Stats, kernels/optim_stats.wgsl). */
+export const STATS_WORDS = structFields(statsSrc).get('Stats')?.length ?? 0;
+/** The word of each field the host reads, from the struct itself (names and types checked). */
+export const Stat = structWords('kernels/optim_stats.wgsl', statsSrc, 'Stats', {
+  norm: 'f32', scale: 'f32', finite: 'u32', step: 'u32', beta1Power: 'f32', beta2Power: 'f32', nonFinite: 'u32', attempts: 'u32',
+});
 
 /** The bytes of a fresh stats buffer: norm 0, scale 1, finite, step 0, beta powers 1, counters 0. */
 export function initialStats(): Float32Array {
@@ -50,6 +63,10 @@ export interface NormPassOptions {
   normOut: Tensor;
 }
 
+/** Bits of the finalize kernel's `mode`: scale the clipped gradients; report their norm alone. */
+const CLIP = 0b01;
+const REPORT_CLIP = 0b10;
+
 /** Encodes the norm pass: one dispatch per non-empty gradient, then the finalize dispatch. */
 export function encodeNormPass(o: NormPassOptions): void {
   const r = rt();
@@ -68,12 +85,11 @@ export function encodeNormPass(o: NormPassOptions): void {
   });
   const partials = total > 0 ? Tensor.empty([total], 'f32', 'optim.norm.partials') : null;
   for (const { g, offset, vec4, units, groups, chunk } of plan) {
-    r.run(widthKernel(SQNORM, vec4), { params: [units, chunk, offset], buffers: [g.buffer, partials!.buffer], workgroups: [groups] });
+    r.run(widthKernel(SQNORM, vec4), { params: { n: units, chunk, offset }, buffers: [g.buffer, partials!.buffer], workgroups: [groups] });
   }
   const clip = o.maxNorm !== null;
   r.run(FINALIZE, {
-    params: [nClip, total, o.maxNorm ?? 0, clip ? 0b11 : 0, o.beta1 ?? 1, o.beta2 ?? 1],
-    f32Mask: 0b110100,
+    params: { nClip, nTotal: total, maxNorm: o.maxNorm ?? 0, mode: clip ? CLIP | REPORT_CLIP : 0, beta1: o.beta1 ?? 1, beta2: o.beta2 ?? 1 },
     buffers: [partials ? partials.buffer : r.dummy, o.stats.buffer, o.normOut.buffer],
     workgroups: [1],
   });

@@ -1,13 +1,13 @@
 // SGD, with optional momentum (PyTorch's form: vel = momentum vel + g; w -= lr vel).
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { withStats } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Tensor } from '../tensor.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import sgdSrc from '../../kernels/optim_sgd.wgsl';
 
-const SGD_KERNEL: KernelSource = { name: 'optim_sgd', code: sgdSrc };
+const SGD_KERNEL = withStats({ name: 'optim_sgd', code: sgdSrc });
 
 export interface SGDOptions extends OptimizerOptions {
   lr: number;
@@ -38,8 +38,7 @@ export class SGD extends Optimizer {
     const m = this.momentum > 0;
     r.run(widthKernel(SGD_KERNEL, vec4), {
       overrides: { SPARSE: a.ids !== null, MOMENTUM: m },
-      params: [n, a.d, this.lr, this.momentum, a.clipped ? 1 : 0],
-      f32Mask: 0b1100,
+      params: { n, d: a.d, lr: this.lr, momentum: this.momentum, clipped: a.clipped ? 1 : 0 },
       buffers: [a.entry.param.buffer, a.grad.buffer, m ? a.entry.state[0].buffer : this.noVelocity!.buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
       workgroups: grid1d(n),
     });

@@ -1,6 +1,6 @@
 // Float64 reference of one LSTM layer over a whole sequence (forward, and a hand-written
 // BPTT backward) for the three cells: LSTM(P), F-LSTM and G-LSTM. Tests and benches only;
-// the GPU layer (DESIGN.md section 4) follows exactly these conventions.
+// the GPU layer (docs/model.md) follows exactly these conventions.
 //
 // Shapes (row-major):
 //   x [T, B, p_in], h0 and every h_t [B, p], c0 and every c_t [B, n], y [T, B, p].
