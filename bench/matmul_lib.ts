@@ -43,7 +43,7 @@ export function specOf(s: Shape, variant?: MatmulVariant): MatmulSpec {
     a: none, b: none, c: none, M: s.M, N: s.N, K: s.K, batch: 1,
     transA: s.transposeA, transB: s.transposeB,
     lda: s.transposeA ? s.M : s.K, ldb: s.transposeB ? s.K : s.N, ldc: s.N,
-    strideA: s.M * s.K, strideB: s.K * s.N, strideC: s.M * s.N, variant, strictVariant: true,
+    strideA: s.M * s.K, strideB: s.K * s.N, strideC: s.M * s.N, variant,
   };
 }
 

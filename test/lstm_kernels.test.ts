@@ -5,6 +5,8 @@ import * as fl from '../src/index.js';
 import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
 import type { NDArray } from '../src/ref/array.js';
 import { roundHalf } from '../src/half.js';
+import { rt } from '../src/gpu/runtime.js';
+import { MATMUL_CORES } from '../src/ops/matmul_kernel.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -41,8 +43,13 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   // f16: the input x is read as an f16 copy too (what nn.LSTM does with precision 'f16').
   const x16 = f16 ? fl.cast(xt, 'f16') : xt;
   if (f16) x = { shape: x.shape, data: Float64Array.from(await x16.data()) };
+  rt().dispatchLog = [];
   const res = fl.lstmSequence(x16, h0t, c0t, weights, { ...c, variant });
   res.y.backward(toTensor(dy));
+  const ran = rt().dispatchLog!.filter((k) => k.startsWith('matmul_'));
+  rt().dispatchLog = null;
+  // A forced variant runs every product of the layer, forward and backward (or the call fails).
+  if (variant) expect(new Set(ran.map((k) => k.split(/[[+]/)[0]))).toEqual(new Set([MATMUL_CORES[variant].name]));
   const want = lstmForwardRef(ref, x, h0, c0);
   const g = lstmBackwardRef(ref, x, h0, c0, dy);
   const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.hasProj ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'}${f16 ? ' f16 weights' : ''} seed=${seed}`;
@@ -72,20 +79,22 @@ const AWKWARD: Case[] = [
   { cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 6, hasProj: false, groups: 2 },
   { cell: 'glstm', T: 2, B: 3, inputSize: 5, hiddenSize: 7, projSize: 3, hasProj: true, groups: 1 },
 ];
-// Sizes where every product meets the vec4 alignment, so the fast kernels run too.
+// Sizes where every product meets the vec4 alignment (B, T·B, the widths and each group's
+// widths are multiples of 4), so a forced vec4 or subgroup variant runs every product.
 const ALIGNED: Case[] = [
   { cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true },
   { cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true, factor: 8 },
   { cell: 'glstm', T: 5, B: 4, inputSize: 16, hiddenSize: 16, projSize: 8, hasProj: true, groups: 2 },
-  { cell: 'glstm', T: 3, B: 9, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
+  { cell: 'glstm', T: 3, B: 8, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
   // Without projection the cell backward rides on the recurrent product (LSTM and G-LSTM read
-  // dG_{t+1} and write dG_t through two ranges of one buffer); G-LSTM with 6 units per group
-  // falls back to the standalone kernel.
-  { cell: 'flstm', T: 4, B: 3, inputSize: 8, hiddenSize: 8, projSize: 8, hasProj: false, factor: 4 },
-  { cell: 'lstm', T: 2, B: 5, inputSize: 4, hiddenSize: 8, projSize: 8, hasProj: false },
-  { cell: 'glstm', T: 3, B: 3, inputSize: 8, hiddenSize: 24, projSize: 24, hasProj: false, groups: 4 },
-  { cell: 'lstm', T: 1, B: 2, inputSize: 8, hiddenSize: 4, projSize: 4, hasProj: true },
+  // dG_{t+1} and write dG_t through two ranges of one buffer).
+  { cell: 'flstm', T: 4, B: 4, inputSize: 8, hiddenSize: 8, projSize: 8, hasProj: false, factor: 4 },
+  { cell: 'lstm', T: 3, B: 4, inputSize: 4, hiddenSize: 8, projSize: 8, hasProj: false },
+  { cell: 'lstm', T: 1, B: 4, inputSize: 8, hiddenSize: 4, projSize: 4, hasProj: true },
 ];
+// G-LSTM with 6 units per group: the cell backward falls back to the standalone kernel, and
+// its per-group products (K = 2 or 6) are beyond the vec4 kernels, so forcing vec4 must fail.
+const GROUPS_OF_6: Case = { cell: 'glstm', T: 3, B: 3, inputSize: 8, hiddenSize: 24, projSize: 24, hasProj: false, groups: 4 };
 
 describe('LSTM layer kernels against the float64 reference (forward, state, all gradients)', () => {
   for (const c of AWKWARD) {
@@ -96,12 +105,18 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
   for (const variant of [undefined, 'scalar', 'vec4', 'subgroup', 'shared'] as const) {
     it(`aligned sizes, every cell, ${variant ?? 'auto'} kernels`, async () => {
       for (const c of ALIGNED) await checkLayer(c, variant);
+      if (variant !== 'vec4' && variant !== 'subgroup') await checkLayer(GROUPS_OF_6, variant);
     });
   }
 
+  it('a forced vec4 variant that cannot run a product fails, naming the product (no silent fallback)', async () => {
+    await expect(checkLayer(GROUPS_OF_6, 'vec4')).rejects.toThrow(/matmul variant vec4 needs K .* multiples of 4 \(M=\d+, N=\d+, K=\d+\)/);
+    rt().dispatchLog = null;
+  });
+
   for (const variant of [undefined, 'scalar', 'shared'] as const) {
     it(`f16 weight matrices and input (${variant ?? 'auto'} kernels): every cell against the reference on the f16 values`, async () => {
-      for (const c of ALIGNED) await checkLayer(c, variant, true);
+      for (const c of [...ALIGNED, GROUPS_OF_6]) await checkLayer(c, variant, true);
       await checkLayer(AWKWARD[0], variant, true);
     });
   }

@@ -21,7 +21,13 @@ function stored(M: number, K: number, N: number, tA: boolean, tB: boolean): [num
   return [tA ? [K, M] : [M, K], tB ? [N, K] : [K, N]];
 }
 
-async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions & { variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean; f16A?: boolean; f16B?: boolean }) {
+type CheckOptions = MatmulRefOptions & {
+  variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean; f16A?: boolean; f16B?: boolean;
+  /** false: the forward product only (a forced vec4 variant cannot run a ragged size's gradient products). */
+  gradients?: boolean;
+};
+
+async function checkMatmul(M: number, K: number, N: number, o: CheckOptions) {
   const seed = freshSeed();
   const tA = !!o.transposeA;
   const tB = !!o.transposeB;
@@ -34,9 +40,10 @@ async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions 
   let b = f32(randomNd(sb, seed + 1));
   const bias = o.bias ? f32(randomNd([N], seed + 2)) : undefined;
   const opts = { ...o, bias };
-  const at = toTensor(a, true);
-  const bt = toTensor(b, true);
-  const biasT = bias ? toTensor(bias, true) : undefined;
+  const grads = o.gradients ?? true;
+  const at = toTensor(a, grads);
+  const bt = toTensor(b, grads);
+  const biasT = bias ? toTensor(bias, grads) : undefined;
   // f16 operands: the product reads the GPU's f16 copies, so the reference takes exactly
   // those values; the gradients reach the f32 masters through the casts.
   const a16 = o.f16A ? fl.cast(at, 'f16') : at;
@@ -45,11 +52,12 @@ async function checkMatmul(M: number, K: number, N: number, o: MatmulRefOptions 
   if (o.f16B) b = nd(await b16.data(), b.shape);
   const y = fl.matmul(a16, b16, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
   const want = matmulRef(a, b, opts);
-  const dy = f32(randomNd(want.shape, seed + 3));
-  y.backward(toTensor(dy));
   const tag = `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${tA} tB=${tB} batch=${o.batch ?? '-'} act=${o.activation ?? 'none'}${o.f16A ? ' f16 A' : ''}${o.f16B ? ' f16 B' : ''} seed=${seed}`;
   const tol = { atol: 2e-5 * Math.sqrt(K + 1) + 1e-5, rtol: 1e-4 };
   expectClose(await y.data(), want, { ...tol, what: `matmul ${tag}`, shape: y.shape });
+  if (!grads) return;
+  const dy = f32(randomNd(want.shape, seed + 3));
+  y.backward(toTensor(dy));
   const g = matmulBackwardRef(a, b, dy, opts);
   const tolB = { atol: 2e-5 * Math.sqrt(Math.max(M, N) * (o.batch ?? 1)) + 1e-5, rtol: 1e-4 };
   expectClose(await at.grad!.data(), g.da, { ...tolB, what: `dA ${tag}` });
@@ -61,9 +69,11 @@ describe('matmul forward and backward against the float64 reference', () => {
   for (const variant of ['scalar', 'shared', 'vec4', 'subgroup'] as const) {
     for (const [tA, tB] of TRANSPOSES) {
       it(`${variant}, transposeA=${tA}, transposeB=${tB}`, async () => {
-        for (const [M, K, N] of variant === 'vec4' || variant === 'subgroup' ? [...VEC4_SIZES, raggedVec4(tA, tB)] : ANY_SIZES) {
+        const aligned = variant === 'vec4' || variant === 'subgroup';
+        for (const [M, K, N] of aligned ? VEC4_SIZES : ANY_SIZES) {
           await checkMatmul(M, K, N, { transposeA: tA, transposeB: tB, variant });
         }
+        if (aligned) await checkMatmul(...raggedVec4(tA, tB), { transposeA: tA, transposeB: tB, variant, gradients: false });
       });
     }
   }
@@ -86,8 +96,12 @@ describe('matmul forward and backward against the float64 reference', () => {
       for (const [tA, tB] of TRANSPOSES) {
         // Each combination compiles its own pipelines: one operand alone untransposed only.
         for (const [f16A, f16B] of tA || tB ? [[true, true]] : [[true, false], [false, true], [true, true]]) {
-          const [M, K, N] = aligned ? raggedVec4(tA, tB) : [33, 37, 29];
-          await checkMatmul(M, K, N, { transposeA: tA, transposeB: tB, variant, f16A, f16B });
+          const o = { transposeA: tA, transposeB: tB, variant, f16A, f16B };
+          if (!aligned) await checkMatmul(33, 37, 29, o);
+          else {
+            await checkMatmul(36, 40, 36, o);
+            await checkMatmul(...raggedVec4(tA, tB), { ...o, gradients: false });
+          }
         }
       }
       await checkMatmul(8, 12, 20, { batch: 3, variant, f16B: true });

@@ -58,6 +58,8 @@ export class Runtime {
   /** A 16-byte buffer bound where a kernel's binding is unused by the chosen variant. */
   readonly dummy: GPUBuffer;
   private uncaptured: Error[] = [];
+  /** When set, the name of every kernel dispatched is appended (tests check which variant ran). */
+  dispatchLog: string[] | null = null;
 
   /** `gpu` and `adapter` are held so the Dawn instance is not garbage-collected under the device. */
   constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter) {
@@ -116,6 +118,7 @@ export class Runtime {
       }
     }
     if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
+    this.dispatchLog?.push(kernel.name);
     const label = this.profileDetail
       ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Object.values(opts.params ?? {}).slice(0, 4).join(',')} ${JSON.stringify(opts.overrides ?? {})}`
       : kernel.name;

@@ -80,7 +80,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transA: tA, transB: tB,
     lda: tA ? d.M : d.K, ldb: tB ? d.K : d.N, ldc: d.N,
     strideA: d.M * d.K, strideB: d.bShared ? 0 : d.K * d.N, strideC: d.M * d.N,
-    strideBias: 0, activation: act, variant: opts.variant, strictVariant: true, typeA: operandType(a), typeB: operandType(b),
+    strideBias: 0, activation: act, variant: opts.variant, typeA: operandType(a), typeB: operandType(b),
   });
   const inputs = opts.bias ? [a, b, opts.bias] : [a, b];
   return record(c, 'matmul', inputs, (g) => {

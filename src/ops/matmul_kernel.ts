@@ -122,9 +122,8 @@ export interface MatmulSpec {
   activation?: ActivationName;
   /** C += result instead of C = result. */
   accumulate?: boolean;
+  /** Forces a kernel variant: it runs this product or the call fails (no silent fallback). */
   variant?: MatmulVariant;
-  /** With a forced variant: fail when it cannot run this product (else fall back to scalar). */
-  strictVariant?: boolean;
   /** Operands stored as f16 (the adapter must have shader-f16); C is always f32. */
   typeA?: OperandType;
   typeB?: OperandType;
@@ -146,15 +145,13 @@ export function subgroupCapable(): boolean {
   return info.features.includes('subgroups') && (info.subgroupMinSize ?? 0) >= 8;
 }
 
-/** The variant to run: the caller's choice when it is valid, else the adapter's family. */
+/** The variant to run: the caller's forced choice (which must fit), else the adapter's family. */
 export function chooseVariant(s: MatmulSpec): MatmulVariant {
   const v = s.variant;
   if (v) {
     const unfit = variantUnfit(v, s);
-    if (!unfit) return v;
-    // A forced variant that cannot run a backward product falls back to the generic kernel.
-    if (s.strictVariant) throw new Error(`flstm: matmul variant ${v} ${unfit}`);
-    return 'scalar';
+    if (unfit) throw new Error(`flstm: matmul variant ${v} ${unfit}`);
+    return v;
   }
   if (rt().info.variant === 'gpu') return 'shared';
   if (!vec4Eligible(s)) return 'scalar';
