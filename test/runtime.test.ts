@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { rt } from '../src/gpu/runtime.js';
-import { KernelCompileError } from '../src/gpu/pipelines.js';
+import { KernelCompileError, type KernelSource } from '../src/gpu/pipelines.js';
 import { composeKernel, sourceLine } from '../src/gpu/compose.js';
 import { withEpilogue } from '../src/ops/matmul_kernel.js';
 import cellStoreSrc from '../kernels/lstm_cell_store.wgsl';
@@ -120,7 +120,8 @@ describe('gpuWait (waiting for the GPU without spinning the event loop)', () => 
 });
 
 describe('kernel bindings (explicit layouts from the WGSL declarations)', () => {
-  const KERNEL = {
+  // Untyped (KernelSource's default): these tests reach the run-time checks behind the types.
+  const KERNEL: KernelSource = {
     name: 'test_bindings',
     code: `// @group(0) @binding(5) var<storage, read> commented: array<f32>;  (ignored)
 struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
@@ -132,18 +133,18 @@ struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
 
   it('reads both uniform blocks from the parameter ring and reports mismatched bindings clearly', async () => {
     const y = fl.zeros([4]);
-    rt().run(KERNEL, { params: { b: 0.5, a: 7 }, buffers: [y.buffer, uniform({ a: 40, b: 0.25 })], workgroups: [1] });
+    rt().run(KERNEL, { params: { b: 0.5, a: 7 }, buffers: [y.buffer, uniform(KERNEL, 2, { a: 40, b: 0.25 })], workgroups: [1] });
     expect(Array.from(await y.data()).slice(0, 2)).toEqual([7.5, 40.25]);
     expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings declares 3 bindings but 2 were given/);
     expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(/binding 2 is a uniform, but a storage buffer was given/);
-    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [uniform({ a: 1, b: 0 }), y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings has no uniform at binding 1/);
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [uniform(KERNEL, 1, { a: 1, b: 0 }), y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings has no uniform at binding 1/);
     y.dispose();
   });
 
   it('packs uniform fields by name from the struct the kernel declares, and refuses missing, extra and mistyped fields', async () => {
     const y = fl.zeros([4]);
     const run = (params: Record<string, number>, q: Record<string, number> = { a: 0, b: 0 }) =>
-      rt().run(KERNEL, { params, buffers: [y.buffer, uniform(q)], workgroups: [1] });
+      rt().run(KERNEL, { params, buffers: [y.buffer, uniform(KERNEL, 2, q)], workgroups: [1] });
     // u32 a and f32 b: b's bits as an f32, a's as an integer, whatever order the host names them in.
     run({ b: 0.25, a: 3 }, { a: 1, b: 0.5 });
     expect(Array.from(await y.data()).slice(0, 2)).toEqual([3.25, 1.5]);

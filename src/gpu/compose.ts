@@ -1,10 +1,15 @@
 // Kernels made of several pieces (WGSL has no includes): a core, a generated prelude, an
 // epilogue file. The composed source remembers which lines came from which file, so that a
 // compile error names the real file and line, not a line of a source that exists nowhere.
-import type { KernelSource, SourcePart } from './pipelines.js';
+import type { KernelSource, SourcePart, UniformSpec } from './pipelines.js';
 
 /** A piece of a composed kernel: a kernel file (itself perhaps composed) or generated code. */
-export type Piece = KernelSource | { generated: string; code: string };
+export type Piece = KernelSource<any> | { generated: string; code: string };
+
+/** The uniform bindings of all the pieces together (generated code declares none). */
+type UniformsOf<P> = P extends KernelSource<infer U> ? U : {};
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+export type ComposedUniforms<P extends readonly Piece[]> = Intersect<UniformsOf<P[number]>> & UniformSpec;
 
 function lineCount(code: string): number {
   let n = 0;
@@ -19,7 +24,7 @@ function partsOf(piece: Piece, code: string): SourcePart[] {
 }
 
 /** Concatenates `pieces` (each ended by a newline) into one kernel called `name`. */
-export function composeKernel(name: string, pieces: Piece[]): KernelSource {
+export function composeKernel<P extends readonly Piece[]>(name: string, pieces: P): KernelSource<ComposedUniforms<P>> {
   let code = '';
   const parts: SourcePart[] = [];
   for (const piece of pieces) {

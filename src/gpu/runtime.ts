@@ -3,10 +3,25 @@
 import { findAdapter, type AdapterRequest } from './adapter.js';
 import { BufferPool } from './pool.js';
 import { packUniform, UniformFields, type UniformValues } from './uniforms.js';
-import { PipelineCache, type KernelSource, type Overrides } from './pipelines.js';
+import { PipelineCache, type KernelSource, type Overrides, type UniformSpec } from './pipelines.js';
 import { Recorder, type Binding } from './recorder.js';
 import { isBrowser } from './platform.js';
 import { Profiler, type KernelTime } from './profiler.js';
+
+/**
+ * One dispatch: `params` are the fields of the kernel's uniform at binding 0 (required when it
+ * declares one, typed by its struct), `buffers` the bindings from 1 on.
+ */
+export type RunOptions<U extends UniformSpec> = {
+  overrides?: Overrides;
+  buffers: (Binding | UniformFields)[];
+  workgroups: [number, number?, number?];
+} & ParamsOption<U>;
+
+/** Untyped kernels (`KernelSource` with no uniform types) take any fields, checked at run time. */
+type ParamsOption<U extends UniformSpec> = number extends keyof U
+  ? { params?: UniformValues }
+  : 0 extends keyof U ? { params: U[0] } : { params?: undefined };
 
 export interface InitOptions extends AdapterRequest {
   /** Kernel variant family: 'auto' picks by adapter (software drivers: barrier-free register tiles). */
@@ -100,14 +115,9 @@ export class Runtime {
   /**
    * Encodes one dispatch: `params` (named fields of the kernel's struct at binding 0) become
    * the uniform at binding 0, then `buffers` from binding 1 (storage buffers or ranges of one,
-   * or `uniform({...})` where the kernel declares another uniform).
+   * or `uniform(kernel, binding, {...})` where the kernel declares another uniform).
    */
-  run(kernel: KernelSource, opts: {
-    overrides?: Overrides;
-    params?: UniformValues;
-    buffers: (Binding | UniformFields)[];
-    workgroups: [number, number?, number?];
-  }): void {
+  run<U extends UniformSpec>(kernel: KernelSource<U>, opts: RunOptions<U>): void {
     this.check();
     const pipeline = this.pipelines.get(kernel, opts.overrides);
     const bufs = this.bindings(kernel, opts.params, opts.buffers);
@@ -127,10 +137,13 @@ export class Runtime {
 
   /** The dispatch's bindings in order, each set of named uniform fields packed by its struct. */
   private bindings(kernel: KernelSource, params: UniformValues | undefined, buffers: (Binding | UniformFields)[]): Binding[] {
-    const all = params ? [new UniformFields(params), ...buffers] : buffers;
+    const all = params ? [new UniformFields(params, 0), ...buffers] : buffers;
     const layouts = this.pipelines.uniforms(kernel);
     return all.map((b, binding) => {
       if (!(b instanceof UniformFields)) return b;
+      if (b.binding !== binding) {
+        throw new Error(`flstm: kernel ${kernel.name}: the uniform for binding ${b.binding} was given at binding ${binding}`);
+      }
       const layout = layouts.get(binding);
       if (!layout) throw new Error(`flstm: kernel ${kernel.name} has no uniform at binding ${binding}, but uniform parameters were given there`);
       return packUniform(kernel.name, layout, b.values);

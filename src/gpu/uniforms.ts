@@ -4,6 +4,8 @@
 // the struct the kernel itself declares, u32 or f32 by the field's WGSL type. A field the
 // struct lacks, one it has that is not given, or a value its type cannot hold is an error
 // naming the kernel and the field, so host and kernel cannot drift apart word by word.
+// The same fields are types at the call sites (kernel_uniforms.ts, generated from the WGSL by
+// uniform_types.ts), so tsc refuses such a call site before it runs.
 import { Uniform } from './params.js';
 
 export type UniformFieldType = 'u32' | 'i32' | 'f32';
@@ -28,10 +30,20 @@ export type UniformValues = Record<string, number>;
 
 /** Parameters for a uniform bound after binding 0 (the call site names the fields). */
 export class UniformFields {
-  constructor(readonly values: UniformValues) {}
+  /** `binding`: where the kernel declares the struct (checked against the position it is bound at). */
+  constructor(readonly values: UniformValues, readonly binding: number) {}
 }
-export function uniform(values: UniformValues): UniformFields {
-  return new UniformFields(values);
+
+/**
+ * The fields of the uniform `kernel` declares at `binding`, for its `buffers` list: typed by
+ * the kernel's struct there (a missing, extra or misspelt field does not compile).
+ */
+export function uniform<U extends { [binding: number]: UniformValues }, B extends keyof U & number>(
+  _kernel: { readonly uniformTypes?: U },
+  binding: B,
+  values: U[B],
+): UniformFields {
+  return new UniformFields(values, binding);
 }
 
 /** Fields named pad, pad0, pad1, ... only round a struct up to 16 bytes; they are written 0. */

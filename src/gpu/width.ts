@@ -5,7 +5,7 @@
 // The kernel files use `E` (f32 or vec4f) for their arrays, `W` (1 or 4) for the elements
 // per invocation, `hsum` (the sum of an E's components) and `sparseIndex` (the E unit of the
 // table that unit i of a sparse gradient's rows updates); this prelude defines them.
-import type { KernelSource } from './pipelines.js';
+import type { KernelSource, UniformSpec } from './pipelines.js';
 import { composeKernel } from './compose.js';
 
 /** Four per invocation when the gradient's size (and a sparse row's width) allows it. */
@@ -22,10 +22,10 @@ const PRELUDE = [
 ];
 
 // Per base kernel object (not its name: two bases that share a name keep their own code).
-const cache = new WeakMap<KernelSource, [KernelSource?, KernelSource?]>();
-export function widthKernel(base: KernelSource, vec4: boolean): KernelSource {
+const cache = new WeakMap<KernelSource<any>, [KernelSource<any>?, KernelSource<any>?]>();
+export function widthKernel<U extends UniformSpec>(base: KernelSource<U>, vec4: boolean): KernelSource<U> {
   let forms = cache.get(base);
   if (!forms) cache.set(base, (forms = []));
   const w = vec4 ? 1 : 0;
-  return (forms[w] ??= composeKernel(vec4 ? `${base.name}_vec4` : base.name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[w] }, base]));
+  return (forms[w] ??= composeKernel(vec4 ? `${base.name}_vec4` : base.name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[w] }, base]) as KernelSource<U>);
 }

@@ -2,15 +2,15 @@
 // every other op computes in f32. The gradient passes through a cast unchanged, in f32, so
 // an f16 copy of a weight sends its gradient to the f32 master it was cast from.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { Tensor, type DType } from '../tensor.js';
 import { assertTensor, grid1d, out, requireF16 } from './dispatch.js';
 import toF16Src from '../../kernels/cast_to_f16.wgsl';
 import toF32Src from '../../kernels/cast_to_f32.wgsl';
 
-const TO_F16: KernelSource = { name: 'cast_to_f16', code: toF16Src };
-const TO_F32: KernelSource = { name: 'cast_to_f32', code: toF32Src };
+const TO_F16 = kernelFile('cast_to_f16', toF16Src);
+const TO_F32 = kernelFile('cast_to_f32', toF32Src);
 
 /** The values of x stored as `dtype` ('f16' or 'f32'); x itself when it already is. */
 export function cast(x: Tensor, dtype: DType): Tensor {

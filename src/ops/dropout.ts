@@ -2,14 +2,14 @@
 // [0, 1)), hashed in the kernel from the seed and the element index. No mask is stored: the
 // backward pass regenerates it from the same seed (dx = dy * keep / (1 - rate)).
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { rngFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
 import dropoutSrc from '../../kernels/dropout.wgsl';
 
-const DROPOUT: KernelSource = { name: 'dropout', code: dropoutSrc };
+const DROPOUT = kernelFile('dropout', dropoutSrc);
 
 export interface DropoutOptions {
   /** uint32 seed of the mask; drawn from the engine's seeded generator (fl.setSeed) when absent. */

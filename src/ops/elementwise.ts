@@ -1,7 +1,7 @@
 // Elementwise ops: add, sub, mul (with suffix broadcast: a row vector or a scalar), scale,
 // sigmoid, tanh, relu, exp. Forward and backward side by side.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out, sameShape } from './dispatch.js';
@@ -10,9 +10,9 @@ import unarySrc from '../../kernels/unary.wgsl';
 import unaryBackwardSrc from '../../kernels/unary_backward.wgsl';
 import binarySrc from '../../kernels/binary.wgsl';
 
-const UNARY: KernelSource = { name: 'unary', code: unarySrc };
-const UNARY_BACKWARD: KernelSource = { name: 'unary_backward', code: unaryBackwardSrc };
-const BINARY: KernelSource = { name: 'binary', code: binarySrc };
+const UNARY = kernelFile('unary', unarySrc);
+const UNARY_BACKWARD = kernelFile('unary_backward', unaryBackwardSrc);
+const BINARY = kernelFile('binary', binarySrc);
 
 export const UnaryOp = { sigmoid: 0, tanh: 1, relu: 2, exp: 3, scale: 4, fill: 5 } as const;
 type UnaryName = keyof typeof UnaryOp;

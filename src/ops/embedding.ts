@@ -3,7 +3,7 @@
 // sorted by id there and each touched row is summed on the GPU in a fixed order (no float
 // atomics). Forward and backward side by side.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { Tensor, fmtShape, type Shape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
@@ -12,8 +12,8 @@ import { useVec4, widthKernel } from '../gpu/width.js';
 import embeddingSrc from '../../kernels/embedding.wgsl';
 import embeddingBackwardSrc from '../../kernels/embedding_backward.wgsl';
 
-const EMBEDDING: KernelSource = { name: 'embedding', code: embeddingSrc };
-const EMBEDDING_BACKWARD: KernelSource = { name: 'embedding_backward', code: embeddingBackwardSrc };
+const EMBEDDING = kernelFile('embedding', embeddingSrc);
+const EMBEDDING_BACKWARD = kernelFile('embedding_backward', embeddingBackwardSrc);
 /** Elements per invocation (src/gpu/width.ts): four when rows of width D hold whole vec4s. */
 const width = (D: number) => (useVec4(D, D) ? 4 : 1);
 

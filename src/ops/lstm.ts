@@ -13,7 +13,7 @@
 import { rt } from '../gpu/runtime.js';
 import { uniform } from '../gpu/uniforms.js';
 import { BufferRange } from '../gpu/recorder.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { composeKernel } from '../gpu/compose.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
@@ -25,11 +25,11 @@ import cellGradSrc from '../../kernels/lstm_cell_grad.wgsl';
 import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
 import cellBackwardStoreSrc from '../../kernels/lstm_cell_backward_store.wgsl';
 
-const CELL_STORE: KernelSource = { name: 'lstm_cell_store', code: cellStoreSrc };
+const CELL_STORE = kernelFile('lstm_cell_store', cellStoreSrc);
 // The cell backward's math (cellGrad) goes with both of its forms.
-const CELL_GRAD: KernelSource = { name: 'lstm_cell_grad', code: cellGradSrc };
-const CELL_BACKWARD = composeKernel('lstm_cell_backward', [CELL_GRAD, { name: 'lstm_cell_backward', code: cellBackwardSrc }]);
-const CELL_BACKWARD_STORE = composeKernel('lstm_cell_backward_store', [CELL_GRAD, { name: 'lstm_cell_backward_store', code: cellBackwardStoreSrc }]);
+const CELL_GRAD = kernelFile('lstm_cell_grad', cellGradSrc);
+const CELL_BACKWARD = composeKernel('lstm_cell_backward', [CELL_GRAD, kernelFile('lstm_cell_backward', cellBackwardSrc)]);
+const CELL_BACKWARD_STORE = composeKernel('lstm_cell_backward_store', [CELL_GRAD, kernelFile('lstm_cell_backward_store', cellBackwardStoreSrc)]);
 
 export type CellKind = 'lstm' | 'flstm' | 'glstm';
 
@@ -130,7 +130,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     const hPrev = t === 0 ? h0.buffer : y.buffer;
     const offH = t === 0 ? 0 : (t - 1) * B * p;
     const cellParams = (offAdd: number, ldAdd: number) =>
-      uniform({ n, ldAdd, offAdd, offCprev: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offM: hasProj ? t * B * n : 0 });
+      uniform(CELL_STORE, 7, { n, ldAdd, offAdd, offCprev: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offM: hasProj ? t * B * n : 0 });
     if (cfg.cell === 'flstm') {
       // z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue.
       matmulRaw({ a: hPrev, b: w.W1!.buffer, typeB: operandType(w.W1!), c: Z!.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
@@ -206,7 +206,7 @@ export function lstmSequence(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, 
     /** The fused cell backward's buffers and parameters for step t (dy added when there is no
      *  projection); dGt: where it writes dG_t, the whole buffer or step t's range of it. */
     const cellEpilogue = (t: number, dGt: GPUBuffer | BufferRange) => [hasProj ? r_.dummy : dy.buffer, gates.buffer, C.buffer, dcAll.buffer, dGt,
-      uniform({
+      uniform(CELL_BACKWARD_STORE, 8, {
         n, offDy: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offCprev: t * B * n,
         offDcNext: dcSlot(t + 1), offDcPrev: dcSlot(t), offDG: dGt instanceof BufferRange ? 0 : t * B * 4 * n,
       })];

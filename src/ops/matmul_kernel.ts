@@ -1,7 +1,8 @@
 // The matmul kernel family behind fl.matmul and fl.groupedMatmul: one strided, batched
 // product C[z] = epilogue(A[z] · B[z]) and the choice of kernel variant per adapter.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile, type KernelSource, type UniformSpec } from '../gpu/pipelines.js';
+import type { KernelFileUniforms } from '../gpu/kernel_uniforms.js';
 import { composeKernel } from '../gpu/compose.js';
 import { BufferRange, type Binding } from '../gpu/recorder.js';
 import type { UniformFields } from '../gpu/uniforms.js';
@@ -15,11 +16,11 @@ import storeIoVec4Src from '../../kernels/matmul_store_io_vec4.wgsl';
 import contractSrc from '../../kernels/matmul_contract.wgsl';
 
 /** The matmul cores: each calls a store hook, mm_store, that an epilogue file defines (kernels/matmul_contract.wgsl). */
-export const MATMUL_CORES: Record<MatmulVariant, KernelSource> = {
-  scalar: { name: 'matmul_scalar', code: scalarSrc },
-  vec4: { name: 'matmul_reg_vec4', code: vec4Src },
-  subgroup: { name: 'matmul_subgroup', code: subgroupSrc },
-  shared: { name: 'matmul_shared', code: sharedSrc },
+export const MATMUL_CORES: Record<MatmulVariant, KernelSource<{}>> = {
+  scalar: kernelFile('matmul_scalar', scalarSrc),
+  vec4: kernelFile('matmul_reg_vec4', vec4Src),
+  subgroup: kernelFile('matmul_subgroup', subgroupSrc),
+  shared: kernelFile('matmul_shared', sharedSrc),
 };
 
 /** Element type of a matmul operand in memory: f32, or f16 (made by fl.cast; widened to f32 on load). */
@@ -53,9 +54,11 @@ function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: O
  * writes another range of A's buffer (WebGPU allows one buffer in a dispatch either read-only
  * everywhere, or writable in ranges that do not overlap).
  */
-const CONTRACT: KernelSource = { name: 'matmul_contract', code: contractSrc };
-const composed = new WeakMap<KernelSource, Map<string, KernelSource>>();
-export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource {
+const CONTRACT = kernelFile('matmul_contract', contractSrc);
+/** The uniforms of a matmul core with epilogue E: the contract's Params at 0, E's own after. */
+export type MatmulUniforms<E extends UniformSpec> = KernelFileUniforms['matmul_contract'] & E;
+const composed = new WeakMap<KernelSource<any>, Map<string, KernelSource<any>>>();
+export function withEpilogue<E extends UniformSpec>(variant: MatmulVariant, epilogue: KernelSource<E>, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource<MatmulUniforms<E>> {
   const core = MATMUL_CORES[variant];
   const types = typeA === 'f32' && typeB === 'f32' ? '' : `[${typeA},${typeB}]`;
   const name = `${core.name}${types}${aWritable ? '[a rw]' : ''}+${epilogue.name}`;
@@ -71,9 +74,9 @@ export function withEpilogue(variant: MatmulVariant, epilogue: KernelSource, typ
   return k;
 }
 
-const STORE: KernelSource = { name: 'matmul_store', code: storeSrc };
-const MATMUL_STORE = composeKernel('matmul_store', [{ name: 'matmul_store_io_scalar', code: storeIoScalarSrc }, STORE]);
-const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [{ name: 'matmul_store_io_vec4', code: storeIoVec4Src }, STORE]);
+const STORE = kernelFile('matmul_store', storeSrc);
+const MATMUL_STORE = composeKernel('matmul_store', [kernelFile('matmul_store_io_scalar', storeIoScalarSrc), STORE]);
+const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [kernelFile('matmul_store_io_vec4', storeIoVec4Src), STORE]);
 
 /** Whether the store may read and write C (and the bias) four columns at a time. */
 function storeVec4(s: MatmulSpec): boolean {
@@ -197,9 +200,9 @@ export function matmulRaw(s: MatmulSpec): void {
  * Dispatches a matmul core with any store epilogue: `buffers` are bound from binding 3 on
  * (storage buffers, or a uniform the epilogue declares), `overrides` are the epilogue's.
  */
-export function runMatmulCore(
+export function runMatmulCore<E extends UniformSpec>(
   s: Omit<MatmulSpec, 'c' | 'bias' | 'activation' | 'accumulate'>,
-  epilogue: KernelSource,
+  epilogue: KernelSource<E>,
   overrides: Record<string, number | boolean>,
   buffers: (Binding | UniformFields)[],
 ): void {

@@ -1,7 +1,7 @@
 // Reductions: sum (all, or one axis) and mean. Deterministic: each output is summed in a
 // fixed order (a loop, or a fixed tree), never with atomics.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
@@ -9,9 +9,9 @@ import reduceRowsSrc from '../../kernels/reduce_rows.wgsl';
 import reduceTreeSrc from '../../kernels/reduce_tree.wgsl';
 import broadcastSrc from '../../kernels/broadcast.wgsl';
 
-const REDUCE_ROWS: KernelSource = { name: 'reduce_rows', code: reduceRowsSrc };
-const REDUCE_TREE: KernelSource = { name: 'reduce_tree', code: reduceTreeSrc };
-const BROADCAST: KernelSource = { name: 'broadcast', code: broadcastSrc };
+const REDUCE_ROWS = kernelFile('reduce_rows', reduceRowsSrc);
+const REDUCE_TREE = kernelFile('reduce_tree', reduceTreeSrc);
+const BROADCAST = kernelFile('broadcast', broadcastSrc);
 
 /** out[o, j] = alpha * sum_r x[o, r, j], x viewed as [outer, len, inner]. */
 export function reduceRaw(x: Tensor, outer: number, len: number, inner: number, alpha: number, shape: readonly number[]): Tensor {

@@ -4,7 +4,8 @@
 // the upstream gradient (read on the GPU, no host round-trip): no [N, C] gradient is held
 // from forward to backward, and no separate pass scales it. Forward and backward side by side.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile } from '../gpu/pipelines.js';
+import { composeKernel } from '../gpu/compose.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out } from './dispatch.js';
@@ -14,31 +15,32 @@ import rowsSrc from '../../kernels/softmax_ce_rows.wgsl';
 import treeSrc from '../../kernels/softmax_ce_tree.wgsl';
 import gradSrc from '../../kernels/softmax_ce_grad.wgsl';
 
-const SOFTMAX_CE_ROWS: KernelSource = { name: 'softmax_ce_rows', code: rowsSrc };
-const SOFTMAX_CE_TREE: KernelSource = { name: 'softmax_ce_tree', code: treeSrc };
+const SOFTMAX_CE_ROWS = kernelFile('softmax_ce_rows', rowsSrc);
+const SOFTMAX_CE_TREE = kernelFile('softmax_ce_tree', treeSrc);
 
 /** The gradient kernel with its element prelude: rows read and written as vec4 when C % 4 == 0. */
-const gradKernel = (vec4: boolean): KernelSource => (vec4 ? GRAD_VEC4 : GRAD_SCALAR);
-const GRAD_SCALAR: KernelSource = {
-  name: 'softmax_ce_grad',
+const gradKernel = (vec4: boolean) => (vec4 ? GRAD_VEC4 : GRAD_SCALAR);
+const GRAD_FILE = kernelFile('softmax_ce_grad', gradSrc);
+const GRAD_SCALAR = composeKernel('softmax_ce_grad', [{
+  generated: 'softmax_ce_grad element access, scalar',
   code: `@group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 const WIDTH = 1u;
 fn logitAt(i: u32) -> f32 { return logits[i]; }
 fn loadUnit(u: u32) -> vec4f { return vec4f(logits[u]); }
 fn storeUnit(u: u32, v: vec4f) { grad[u] = v.x; }
-${gradSrc}`,
-};
-const GRAD_VEC4: KernelSource = {
-  name: 'softmax_ce_grad_vec4',
+`,
+}, GRAD_FILE]);
+const GRAD_VEC4 = composeKernel('softmax_ce_grad_vec4', [{
+  generated: 'softmax_ce_grad element access, vec4',
   code: `@group(0) @binding(1) var<storage, read> logits: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> grad: array<vec4f>;
 const WIDTH = 4u;
 fn logitAt(i: u32) -> f32 { return logits[i / 4u][i % 4u]; }
 fn loadUnit(u: u32) -> vec4f { return logits[u]; }
 fn storeUnit(u: u32, v: vec4f) { grad[u] = v; }
-${gradSrc}`,
-};
+`,
+}, GRAD_FILE]);
 
 /** Over this many classes a row gets a workgroup (tree merge); up to it, one invocation. */
 const TREE_MIN_CLASSES = 129;

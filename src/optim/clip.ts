@@ -1,5 +1,6 @@
 // fl.optim.clipGradNorm: global-norm clipping of gradients in place, on the GPU, without a
 // host round trip (the optimizers do the same fused into their update kernels).
+import { kernelFile } from '../gpu/pipelines.js';
 import { rt } from '../gpu/runtime.js';
 import { grid1d } from '../ops/dispatch.js';
 import { Tensor, fmtShape } from '../tensor.js';
@@ -7,7 +8,7 @@ import { STATS_WORDS, encodeNormPass, withStats } from './norm.js';
 import { checkNumber, type ParamList } from './optimizer.js';
 import scaleSrc from '../../kernels/optim_scale_grad.wgsl';
 
-const SCALE_GRAD = withStats({ name: 'optim_scale_grad', code: scaleSrc });
+const SCALE_GRAD = withStats(kernelFile('optim_scale_grad', scaleSrc));
 
 /**
  * Scales the gradients (.grad) of `params` in place by maxNorm / max(norm, maxNorm), where

@@ -3,7 +3,7 @@
 // that sums the partials in a fixed order and writes the norm, the clip scale, the finite
 // flag and the step counters into a small stats buffer that the update kernels read.
 import { rt } from '../gpu/runtime.js';
-import type { KernelSource } from '../gpu/pipelines.js';
+import { kernelFile, type KernelSource, type UniformSpec } from '../gpu/pipelines.js';
 import { Tensor } from '../tensor.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { composeKernel } from '../gpu/compose.js';
@@ -12,15 +12,15 @@ import sqnormSrc from '../../kernels/optim_sqnorm.wgsl';
 import finalizeSrc from '../../kernels/optim_norm_finalize.wgsl';
 import statsSrc from '../../kernels/optim_stats.wgsl';
 
-const STATS_FILE: KernelSource = { name: 'optim_stats', code: statsSrc };
+const STATS_FILE = kernelFile('optim_stats', statsSrc);
 
 /** A kernel that reads or writes the stats buffer: its file with struct Stats appended. */
-export function withStats(kernel: KernelSource): KernelSource {
-  return composeKernel(kernel.name, [kernel, STATS_FILE]);
+export function withStats<U extends UniformSpec>(kernel: KernelSource<U>): KernelSource<U> {
+  return composeKernel(kernel.name, [kernel, STATS_FILE]) as KernelSource<U>;
 }
 
-const SQNORM: KernelSource = { name: 'optim_sqnorm', code: sqnormSrc };
-const FINALIZE = withStats({ name: 'optim_norm_finalize', code: finalizeSrc });
+const SQNORM = kernelFile('optim_sqnorm', sqnormSrc);
+const FINALIZE = withStats(kernelFile('optim_norm_finalize', finalizeSrc));
 
 /** Words of the stats buffer (struct Stats, kernels/optim_stats.wgsl). */
 export const STATS_WORDS = structFields(statsSrc).get('Stats')?.length ?? 0;

@@ -1,4 +1,5 @@
 // SGD, with optional momentum (PyTorch's form: vel = momentum vel + g; w -= lr vel).
+import { kernelFile } from '../gpu/pipelines.js';
 import { rt } from '../gpu/runtime.js';
 import { withStats } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
@@ -7,7 +8,7 @@ import { Tensor } from '../tensor.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import sgdSrc from '../../kernels/optim_sgd.wgsl';
 
-const SGD_KERNEL = withStats({ name: 'optim_sgd', code: sgdSrc });
+const SGD_KERNEL = withStats(kernelFile('optim_sgd', sgdSrc));
 
 export interface SGDOptions extends OptimizerOptions {
   lr: number;
