@@ -217,6 +217,18 @@ export async function saveCheckpoint(
   ckpt: Checkpoint,
   opts: SaveOptions = {},
 ): Promise<{ generation: number; files: CheckpointFiles }> {
+  const encoded = encodeCheckpoint(ckpt);
+  await makeDirectory(dir);
+  const generation = (await lastGeneration(dir)) + 1;
+  const { files, writes } = generationFiles(generation, ckpt, encoded);
+  await writeGeneration(dir, writes, opts);
+  // Committed. Remove other generations and stale temporary files (best effort).
+  await removeOtherFiles(dir, files);
+  return { generation, files };
+}
+
+/** The checkpoint checked and encoded: nothing is written before this succeeds. */
+function encodeCheckpoint(ckpt: Checkpoint): { modelBytes: Uint8Array; optBytes: Uint8Array | null } {
   if (ckpt === null || typeof ckpt !== 'object') throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
   checkJson(ckpt.config, 'config');
   if (ckpt.optimizer) checkJson(ckpt.optimizer.scalars ?? {}, 'optimizer.scalars');
@@ -226,12 +238,19 @@ export async function saveCheckpoint(
   const optBytes = ckpt.optimizer
     ? encodeSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
     : null;
+  return { modelBytes, optBytes };
+}
 
+async function makeDirectory(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
     throw new CheckpointError(`flstm: cannot create the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** The highest generation in `dir`: of its generation files and of its config.json (0 for none). */
+async function lastGeneration(dir: string): Promise<number> {
   let generation = 0;
   for (const name of await readdir(dir)) {
     const m = GEN_FILE.exec(name);
@@ -243,8 +262,15 @@ export async function saveCheckpoint(
   } catch {
     /* a corrupt config.json is replaced by this save */
   }
-  generation += 1;
+  return generation;
+}
 
+/** The files of generation `generation` and their contents, config.json last. */
+function generationFiles(
+  generation: number,
+  ckpt: Checkpoint,
+  { modelBytes, optBytes }: { modelBytes: Uint8Array; optBytes: Uint8Array | null },
+): { files: CheckpointFiles; writes: [string, string | Uint8Array][] } {
   const files: CheckpointFiles = { model: `model-${generation}.safetensors` };
   const writes: [string, string | Uint8Array][] = [[files.model, modelBytes]];
   if (optBytes) {
@@ -264,7 +290,11 @@ export async function saveCheckpoint(
     config: ckpt.config,
   };
   writes.push([CONFIG, `${JSON.stringify(manifest, null, 2)}\n`]);
+  return { files, writes };
+}
 
+/** Writes each file atomically, in order; on failure removes what was written of the generation. */
+async function writeGeneration(dir: string, writes: [string, string | Uint8Array][], opts: SaveOptions): Promise<void> {
   const written: string[] = [];
   for (const [name, data] of writes) {
     const file = join(dir, name);
@@ -281,8 +311,10 @@ export async function saveCheckpoint(
       );
     }
   }
+}
 
-  // Committed. Remove other generations and stale temporary files (best effort).
+/** Removes the generation files and temporary files in `dir` that are not `files` (best effort). */
+async function removeOtherFiles(dir: string, files: CheckpointFiles): Promise<void> {
   const keep = new Set<string>([CONFIG, ...Object.values(files)]);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (keep.has(name)) continue;
@@ -290,7 +322,6 @@ export async function saveCheckpoint(
     const tmp = TMP_FILE.test(name) && (GEN_FILE.test(name.replace(TMP_FILE, '')) || name.startsWith(`${CONFIG}.tmp-`));
     if (gen || tmp) await unlink(join(dir, name)).catch(() => {});
   }
-  return { generation, files };
 }
 
 function fileName(dir: string, files: Record<string, unknown>, key: string, required: boolean): string | undefined {
@@ -322,85 +353,103 @@ async function readNamed(dir: string, name: string, generation: number): Promise
  * truncated .safetensors (the SafetensorsError names the file), non-F32 weights.
  */
 export async function loadCheckpoint<C = unknown>(dir: string): Promise<LoadedCheckpoint<C>> {
-  let s;
-  try {
-    s = await stat(dir);
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') throw new CheckpointError(`flstm: the checkpoint directory '${dir}' does not exist`);
-    throw new CheckpointError(`flstm: cannot read the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
-  }
-  if (!s.isDirectory()) {
-    // A self-contained model file (a model-<G>.safetensors, or one the browser demo saved).
-    if (dir.endsWith('.safetensors')) {
-      const b = decodeModelBundle<C>(await readFile(dir), dir);
-      const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: dir } };
-      if (b.vocab !== undefined) out.vocab = b.vocab;
-      return out;
-    }
-    throw new CheckpointError(`flstm: '${dir}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
-  }
-
+  if (!(await isDirectory(dir))) return loadModelFile<C>(dir);
   for (let attempt = 0; ; attempt++) {
-    const m = await readManifest(dir);
-    if (!m) {
-      throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
-    }
-    if (typeof m.version !== 'number' || m.version > VERSION) {
-      throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has version ${JSON.stringify(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
-    }
-    const generation = m.generation;
-    if (!Number.isSafeInteger(generation)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: generation must be an integer, got ${JSON.stringify(generation)}`);
-    const f = m.files;
-    if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has no "files" object`);
-    const fr = f as Record<string, unknown>;
-    const files: CheckpointFiles = { model: fileName(dir, fr, 'model', true)! };
-    const optName = fileName(dir, fr, 'optimizer', false);
-    const vocabName = fileName(dir, fr, 'vocab', false);
-    if (optName) files.optimizer = optName;
-    if (vocabName) files.vocab = vocabName;
     try {
-      const gen = generation as number;
-      const modelBytes = await readNamed(dir, files.model, gen);
-      const optBytes = optName ? await readNamed(dir, optName, gen) : null;
-      const vocab = vocabName ? (await readNamed(dir, vocabName, gen)).toString('utf8') : undefined;
-
-      const model: StateDict = {};
-      const decoded = decodeSafetensors(modelBytes, join(dir, files.model));
-      for (const [name, t] of Object.entries(decoded.tensors)) {
-        if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${join(dir, files.model)}: weight '${name}' is ${t.dtype}; weights must be F32`);
-        model[name] = { shape: t.shape, data: t.data as Float32Array };
-      }
-      const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation: gen, savedAt: String(m.savedAt ?? ''), files };
-      if (optBytes) {
-        const src = join(dir, optName!);
-        const o = decodeSafetensors(optBytes, src);
-        const tensors: OptimizerState['tensors'] = {};
-        for (const [name, t] of Object.entries(o.tensors)) {
-          if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${src}: optimizer tensor '${name}' is I64; expected F32 or I32`);
-          tensors[name] = { shape: t.shape, data: t.data as Float32Array | Int32Array };
-        }
-        let scalars: Record<string, JsonValue> = {};
-        const raw = o.metadata[SCALARS_KEY];
-        if (raw !== undefined) {
-          try {
-            scalars = JSON.parse(raw);
-          } catch (e) {
-            throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' is not valid JSON (${(e as Error).message})`);
-          }
-          if (scalars === null || typeof scalars !== 'object' || Array.isArray(scalars)) {
-            throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object`);
-          }
-        }
-        out.optimizer = { tensors, scalars };
-      }
-      if (vocab !== undefined) out.vocab = vocab;
-      return out;
+      return await loadGeneration<C>(dir);
     } catch (e) {
       if (e instanceof Moved && attempt < 3) continue;
       if (e instanceof Moved) throw new CheckpointError(`flstm: checkpoint '${dir}' kept changing while it was read (another process is saving into it)`);
       throw e;
     }
   }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') throw new CheckpointError(`flstm: the checkpoint directory '${dir}' does not exist`);
+    throw new CheckpointError(`flstm: cannot read the checkpoint directory '${dir}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** A self-contained model file (a model-<G>.safetensors, or one the browser demo saved). */
+async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
+  if (file.endsWith('.safetensors')) {
+    const b = decodeModelBundle<C>(await readFile(file), file);
+    const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
+    if (b.vocab !== undefined) out.vocab = b.vocab;
+    return out;
+  }
+  throw new CheckpointError(`flstm: '${file}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
+}
+
+/** The generation config.json names, read and decoded; throws Moved when a save replaced it meanwhile. */
+async function loadGeneration<C>(dir: string): Promise<LoadedCheckpoint<C>> {
+  const { manifest: m, generation, files } = await readCheckedManifest(dir);
+  const modelBytes = await readNamed(dir, files.model, generation);
+  const optBytes = files.optimizer ? await readNamed(dir, files.optimizer, generation) : null;
+  const vocab = files.vocab ? (await readNamed(dir, files.vocab, generation)).toString('utf8') : undefined;
+  const model = decodeModelWeights(modelBytes, join(dir, files.model));
+  const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
+  if (optBytes && files.optimizer) out.optimizer = decodeOptimizerState(optBytes, join(dir, files.optimizer));
+  if (vocab !== undefined) out.vocab = vocab;
+  return out;
+}
+
+/** config.json, checked: a version this flstm reads, an integer generation, safe file names. */
+async function readCheckedManifest(dir: string): Promise<{ manifest: Record<string, unknown>; generation: number; files: CheckpointFiles }> {
+  const m = await readManifest(dir);
+  if (!m) {
+    throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
+  }
+  if (typeof m.version !== 'number' || m.version > VERSION) {
+    throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has version ${JSON.stringify(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
+  }
+  const generation = m.generation;
+  if (!Number.isSafeInteger(generation)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: generation must be an integer, got ${JSON.stringify(generation)}`);
+  const f = m.files;
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has no "files" object`);
+  const fr = f as Record<string, unknown>;
+  const files: CheckpointFiles = { model: fileName(dir, fr, 'model', true) as string };
+  const optName = fileName(dir, fr, 'optimizer', false);
+  const vocabName = fileName(dir, fr, 'vocab', false);
+  if (optName) files.optimizer = optName;
+  if (vocabName) files.vocab = vocabName;
+  return { manifest: m, generation: generation as number, files };
+}
+
+function decodeModelWeights(bytes: Uint8Array, src: string): StateDict {
+  const model: StateDict = {};
+  const decoded = decodeSafetensors(bytes, src);
+  for (const [name, t] of Object.entries(decoded.tensors)) {
+    if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${src}: weight '${name}' is ${t.dtype}; weights must be F32`);
+    model[name] = { shape: t.shape, data: t.data as Float32Array };
+  }
+  return model;
+}
+
+function decodeOptimizerState(bytes: Uint8Array, src: string): OptimizerState {
+  const o = decodeSafetensors(bytes, src);
+  const tensors: OptimizerState['tensors'] = {};
+  for (const [name, t] of Object.entries(o.tensors)) {
+    if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${src}: optimizer tensor '${name}' is I64; expected F32 or I32`);
+    tensors[name] = { shape: t.shape, data: t.data as Float32Array | Int32Array };
+  }
+  let scalars: Record<string, JsonValue> = {};
+  const raw = o.metadata[SCALARS_KEY];
+  if (raw !== undefined) {
+    try {
+      scalars = JSON.parse(raw);
+    } catch (e) {
+      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' is not valid JSON (${(e as Error).message})`);
+    }
+    if (scalars === null || typeof scalars !== 'object' || Array.isArray(scalars)) {
+      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object`);
+    }
+  }
+  return { tensors, scalars };
 }
 
 /**

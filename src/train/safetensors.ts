@@ -190,6 +190,25 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   const fail = (msg: string): never => {
     throw new SafetensorsError(`flstm: ${source}: ${msg}`);
   };
+  const { header, dataStart } = readHeader(bytes, fail);
+  const { metadata, spans } = readEntries(header, bytes.length - dataStart, fail);
+  checkNoOverlap(spans, fail);
+  return { tensors: copyTensors(bytes, dataStart, spans), metadata };
+}
+
+type Fail = (msg: string) => never;
+
+/** Where one tensor's bytes lie in the data section, once its header entry is checked. */
+interface Span {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The 8-byte length, then the header: UTF-8 JSON of an object. */
+function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unknown>; dataStart: number } {
   if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length < 8) {
     fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length (empty or truncated)`);
@@ -219,47 +238,59 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail('the header is not a JSON object of tensors by name');
   }
-  const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
+  return { header: header as Record<string, unknown>, dataStart: 8 + n };
+}
 
+/** The header's __metadata__ and its tensors' spans, each checked against `dataLen` bytes of data. */
+function readEntries(header: Record<string, unknown>, dataLen: number, fail: Fail): { metadata: Record<string, string>; spans: Span[] } {
   let metadata: Record<string, string> = {};
-  const spans: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
-      }
-      metadata = { ...(raw as Record<string, string>) };
-      continue;
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${JSON.stringify(raw)}`);
-    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isDType(e.dtype)) {
-      fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; flstm reads F32, I32 and I64`);
-    }
-    const dtype = e.dtype as SafetensorsDType;
-    const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${JSON.stringify(e.shape)}; expected an array of non-negative integers`);
-    const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
-      return fail(`tensor '${name}' has data_offsets ${JSON.stringify(off)}; expected [begin, end], two non-negative integers`);
-    }
-    const [begin, end] = off as [number, number];
-    if (begin > end) fail(`tensor '${name}' has data_offsets [${begin}, ${end}]: begin is after end`);
-    if (end > dataLen) {
-      fail(
-        `tensor '${name}' has data_offsets [${begin}, ${end}], out of range: the data is ${dataLen} bytes ` +
-          '(the file is truncated or corrupt)',
-      );
-    }
-    const want = elementCount(shape) * DTYPE_BYTES[dtype];
-    if (end - begin !== want) {
-      fail(`tensor '${name}' (${dtype} ${fmtShape(shape)}) has ${end - begin} bytes of data, but its shape and dtype need ${want}`);
-    }
-    spans.push({ name, dtype, shape, begin, end });
+  const spans: Span[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') metadata = readMetadata(raw, fail);
+    else spans.push(readSpan(name, raw, dataLen, fail));
   }
+  return { metadata, spans };
+}
+
+function readMetadata(raw: unknown, fail: Fail): Record<string, string> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
+  }
+  return { ...(raw as Record<string, string>) };
+}
+
+function readSpan(name: string, raw: unknown, dataLen: number, fail: Fail): Span {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${JSON.stringify(raw)}`);
+  const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (!isDType(e.dtype)) {
+    fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; flstm reads F32, I32 and I64`);
+  }
+  const dtype = e.dtype as SafetensorsDType;
+  const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${JSON.stringify(e.shape)}; expected an array of non-negative integers`);
+  const off = e.data_offsets;
+  if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
+    return fail(`tensor '${name}' has data_offsets ${JSON.stringify(off)}; expected [begin, end], two non-negative integers`);
+  }
+  const [begin, end] = off as [number, number];
+  if (begin > end) fail(`tensor '${name}' has data_offsets [${begin}, ${end}]: begin is after end`);
+  if (end > dataLen) {
+    fail(
+      `tensor '${name}' has data_offsets [${begin}, ${end}], out of range: the data is ${dataLen} bytes ` +
+        '(the file is truncated or corrupt)',
+    );
+  }
+  const want = elementCount(shape) * DTYPE_BYTES[dtype];
+  if (end - begin !== want) {
+    fail(`tensor '${name}' (${dtype} ${fmtShape(shape)}) has ${end - begin} bytes of data, but its shape and dtype need ${want}`);
+  }
+  return { name, dtype, shape, begin, end };
+}
+
+/** Sorts `spans` by offset and fails on two non-empty ones that overlap. */
+function checkNoOverlap(spans: Span[], fail: Fail): void {
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let prev: (typeof spans)[number] | null = null;
+  let prev: Span | null = null;
   for (const s of spans) {
     if (s.begin === s.end) continue;
     if (prev && s.begin < prev.end) {
@@ -267,7 +298,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     }
     prev = s;
   }
+}
 
+/** Each tensor's data, copied out of the file (and into host byte order). */
+function copyTensors(bytes: Uint8Array, dataStart: number, spans: Span[]): Record<string, SafeTensor> {
   const tensors: Record<string, SafeTensor> = {};
   for (const s of spans) {
     const copy = new Uint8Array(s.end - s.begin);
@@ -275,5 +309,5 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     if (!LITTLE_ENDIAN) swapBytes(copy, DTYPE_BYTES[s.dtype]);
     setOwn(tensors, s.name, { dtype: s.dtype, shape: s.shape, data: typedFor(s.dtype, copy.buffer) });
   }
-  return { tensors, metadata };
+  return tensors;
 }
