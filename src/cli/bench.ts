@@ -1,30 +1,35 @@
 // `flstm bench`: the benchmark suite (kernels beside TensorFlow.js, training steps per cell),
 // a bundle of its own (dist/bench/suite.js, made by npm run build), loaded only here.
-import { ADAPTER_OPTION, HELP_OPTION, numOption, stringOption, UsageError } from './args.js';
+import { ADAPTER_OPTION, HELP_OPTION, UsageError } from './args.js';
+import { choice, number, readOption, text } from '../options/declare.js';
 import type { Command } from './command.js';
+
+const SUITE = { name: 'suite', reader: choice(['kernels', 'step', 'all'] as const), default: 'all' as const, help: 'kernels: ceilings and kernels (matmul beside tfjs); step: training steps per cell, and the LSTM LM beside tfjs-layers; all' };
+const JSON_FILE = { name: 'json', value: 'FILE', reader: text('a file name'), help: 'also write the results as JSON to FILE' };
+const OUT = { name: 'out', value: 'DIR', reader: text('a folder'), help: 'results folder', defaultText: 'bench/results' };
+const SECONDS = { name: 'seconds', value: 'S', reader: number((x) => x > 0, 'a positive number of seconds'), help: 'timing target per kernel', defaultText: '1.5; --quick 0.3' };
 
 export const benchCommand: Command = {
   name: 'bench', gpu: true,
   summary: 'benchmark the kernels and LSTM / F-LSTM / G-LSTM training steps, beside TensorFlow.js when installed',
   options: [
-    { name: 'suite', value: 'kernels|step|all', help: 'kernels: ceilings and kernels (matmul beside tfjs); step: training steps per cell, and the LSTM LM beside tfjs-layers; all (default)' },
+    SUITE,
     { name: 'quick', help: 'fewer shapes and steps, shorter timing (about 2 minutes on a software driver)' },
-    { name: 'json', value: 'FILE', help: 'also write the results as JSON to FILE' },
+    JSON_FILE,
     { name: 'save', help: 'write bench/results/<adapter>-<date>.json and .svg (default with the full suite)' },
     { name: 'no-save', help: 'do not write them' },
     { name: 'no-tfjs', help: 'do not run TensorFlow.js (an optional devDependency)' },
-    { name: 'out', value: 'DIR', help: 'results folder (default bench/results)' },
-    { name: 'seconds', value: 'S', help: 'timing target per kernel (default 1.5; --quick 0.3)' },
+    OUT,
+    SECONDS,
     ADAPTER_OPTION,
     HELP_OPTION,
   ],
   async run(values) {
-    const suite = (values.suite as string | undefined) ?? 'all';
-    if (!['kernels', 'step', 'all'].includes(suite)) throw new UsageError(`flstm bench: --suite must be kernels, step or all, got '${suite}'`);
+    const suite = readOption(values, 'bench', SUITE);
     if (values.save && values['no-save']) throw new UsageError('flstm bench: give --save or --no-save, not both');
-    const seconds = numOption(values, 'bench', 'seconds', undefined, (x) => x > 0, 'a positive number of seconds');
-    const json = stringOption(values, 'bench', 'json', { what: 'a file name' });
-    const adapter = stringOption(values, 'bench', 'adapter');
+    const seconds = readOption(values, 'bench', SECONDS);
+    const json = readOption(values, 'bench', JSON_FILE);
+    const adapter = readOption(values, 'bench', ADAPTER_OPTION) as string | undefined;
     const url = new URL('./bench/suite.js', import.meta.url);
     let mod: { runSuite(o: Record<string, unknown>): Promise<number> };
     try {
@@ -34,7 +39,7 @@ export const benchCommand: Command = {
     }
     process.exitCode = await mod.runSuite({
       suite, quick: !!values.quick, json, save: values.save ? true : values['no-save'] ? false : undefined,
-      tfjs: !values['no-tfjs'], out: values.out as string | undefined, seconds, adapter,
+      tfjs: !values['no-tfjs'], out: readOption(values, 'bench', OUT), seconds, adapter,
     });
   },
 };

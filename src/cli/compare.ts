@@ -12,12 +12,13 @@ import { writeFileAtomic } from '../train/checkpoint.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { writeSvg } from '../train/chart.js';
 import { renderOverlayChart } from '../train/overlay_chart.js';
-import { DEVICE_OPTIONS, intOption, parseDuration, stringOption, UsageError, type Values } from './args.js';
+import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
+import { readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
 import { corpusInVocabulary } from './evaluate.js';
 import { readRuns } from './chart.js';
 import { cadenceFrom, runConfig, settlePrecision } from './train.js';
-import { MODEL_OPTIONS, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import { limitsFrom, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
 
 export const DEFAULT_CELLS = 'lstm,flstm:64,glstm:2,glstm:4';
@@ -25,6 +26,7 @@ export const DEFAULT_CELLS = 'lstm,flstm:64,glstm:2,glstm:4';
 const DEFAULT_EVAL_EVERY = '250';
 const DEFAULT_EVAL_TOKENS = '20000';
 const FORMAT = 'flstm-compare/1';
+const CELLS = { name: 'cells', value: 'LIST', help: 'the cells: lstm, flstm:R, glstm:K, glstm:K1+K2, comma-separated', reader: text('a list of cells'), default: DEFAULT_CELLS };
 
 export interface CellSpec {
   /** As given: lstm, flstm:64, glstm:4, glstm:2+4. */
@@ -107,9 +109,7 @@ function sharedOptions(values: Values): Values {
 }
 
 function budgetOf(values: Values): Budget {
-  const steps = intOption(values, 'compare', 'steps');
-  let seconds = values.time !== undefined ? parseDuration(String(values.time), 'compare') : undefined;
-  if (steps === undefined && seconds === undefined) seconds = 300;
+  const { steps, seconds } = limitsFrom(values, 'compare');
   return { ...(steps !== undefined ? { steps } : {}), ...(seconds !== undefined ? { seconds } : {}) };
 }
 
@@ -140,7 +140,7 @@ async function comparePlan(values: Values, file: string): Promise<CompareFile> {
   const saved = await readCompareFile(file);
   if (!values.resume) {
     if (saved) throw new Error(`flstm compare: ${file} already holds a comparison: --resume continues it; to start afresh give another --out`);
-    return { format: FORMAT, cells: (values.cells as string | undefined) ?? DEFAULT_CELLS, options: sharedOptions(values), rows: [] };
+    return { format: FORMAT, cells: readOption(values, 'compare', CELLS), options: sharedOptions(values), rows: [] };
   }
   if (!saved) throw new Error(`flstm compare: --resume: no comparison in ${file}`);
   const given = sharedOptions(values);
@@ -256,19 +256,19 @@ export const compareCommand: Command = {
   name: 'compare', gpu: true,
   summary: "train several cells with the same options and budget and print the paper's Table 1 (parameters, words/s, perplexities, time)",
   options: [
-    { name: 'cells', value: 'LIST', help: `the cells: lstm, flstm:R, glstm:K, glstm:K1+K2, comma-separated (default ${DEFAULT_CELLS})` },
+    CELLS,
     ...MODEL_OPTIONS.filter((o) => !['cell', 'factor', 'groups'].includes(o.name)),
     ...RECIPE_OPTIONS,
     ...RUN_OPTIONS.map((o) => (o.name === 'steps' ? { ...o, help: 'equal steps: train each cell until step N' }
-      : o.name === 'time' ? { ...o, help: 'equal time: train each cell this long (training only, across resumes): 90s, 10m, 2h (default 5m when --steps is not given)' }
-        : o.name === 'out' ? { ...o, help: 'the comparison folder: one run folder per cell, compare.json, compare.svg (default runs/compare, or runs/compare-2... when taken)' }
+      : o.name === 'time' ? { ...o, help: 'equal time: train each cell this long (training only, across resumes): 90s, 10m, 2h' }
+        : o.name === 'out' ? { ...o, help: 'the comparison folder: one run folder per cell, compare.json, compare.svg', defaultText: 'runs/compare, or runs/compare-2... when taken' }
           : o.name === 'resume' ? { ...o, help: 'continue the comparison in --out: finished rows are kept, the other cells resume' } : o)),
-    ...VALIDATION_OPTIONS.filter((o) => o.name !== 'best').map((o) => (o.name === 'eval-every' ? { ...o, help: `validate every N steps for the curves and the best checkpoint (default ${DEFAULT_EVAL_EVERY})` }
-      : o.name === 'eval-tokens' ? { ...o, help: `tokens of each validation during training (default ${DEFAULT_EVAL_TOKENS}); the table's perplexities are on the whole splits` } : o)),
+    ...VALIDATION_OPTIONS.filter((o) => o.name !== 'best').map((o) => (o.name === 'eval-every' ? { ...o, help: 'validate every N steps for the curves and the best checkpoint', defaultText: DEFAULT_EVAL_EVERY }
+      : o.name === 'eval-tokens' ? { ...o, help: "tokens of each validation during training; the table's perplexities are on the whole splits", defaultText: DEFAULT_EVAL_TOKENS } : o)),
     ...DEVICE_OPTIONS.map((o) => (o.name === 'json' ? { ...o, help: 'print one JSON line per cell (its row), nothing else' } : o)),
   ],
   async run(values) {
-    const outDir = stringOption(values, 'compare', 'out', { what: 'a folder' }) ?? (await defaultCompareFolder(!!values.resume));
+    const outDir = readOption(values, 'compare', OUT) ?? (await defaultCompareFolder(!!values.resume));
     const file = join(outDir, 'compare.json');
     const plan = await comparePlan(values, file);
     const cells = parseCells(plan.cells);

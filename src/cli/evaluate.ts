@@ -3,7 +3,8 @@
 // many did), with progress while it runs.
 import * as fl from '../index.js';
 import { formatCount } from '../train/metrics.js';
-import { DEVICE_OPTIONS, intOption, stringOption, UsageError, type Values } from './args.js';
+import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
+import { choice, positiveInt, readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { TrainPrinter } from './train_printer.js';
 
@@ -42,29 +43,25 @@ export function unkText(r: { tokens: number; unk: number }, vocabSize: number): 
   return { part, note: `${(100 * share).toFixed(1)}% of the tokens are words outside the model's ${formatCount(vocabSize)}-word vocabulary; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
 }
 
-function splitOption(values: Values): 'valid' | 'test' | 'train' {
-  const s = (values.split as string | undefined) ?? 'valid';
-  if (s !== 'valid' && s !== 'test' && s !== 'train') throw new UsageError(`flstm eval: --split must be valid, test or train, got '${s}'`);
-  return s;
-}
+export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
+const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test', 'train'] as const), default: 'valid' as const };
+const DATA = { name: 'data', value: 'SPEC', reader: text(fl.data.CORPUS_SPECS), help: `the corpus: ${fl.data.CORPUS_SPECS}`, defaultText: "the checkpoint's; a page model's Brown excerpt: brown" };
+const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
+const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
+const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
 
 export const evalCommand: Command = {
   name: 'eval', gpu: true,
   summary: "full-softmax perplexity of a checkpoint on a split (the text in the checkpoint's vocabulary)",
   options: [
-    { name: 'checkpoint', value: 'DIR|FILE', required: true, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' },
-    { name: 'split', value: 'valid|test|train', help: 'the split (default valid)' },
-    { name: 'data', value: 'SPEC', help: `the corpus: ${fl.data.CORPUS_SPECS} (default: the checkpoint's; a page model's Brown excerpt: brown)` },
-    { name: 'batch', value: 'B', help: "streams (default: the checkpoint's)" },
-    { name: 'bptt', value: 'T', help: "steps per batch (default: the checkpoint's)" },
-    { name: 'max-tokens', value: 'N', help: 'stop after N tokens' },
+    CHECKPOINT, SPLIT, DATA, BATCH, BPTT, MAX_TOKENS,
     ...DEVICE_OPTIONS,
   ],
   async run(values) {
-    const dir = stringOption(values, 'eval', 'checkpoint', { required: true, what: 'DIR' })!;
-    const splitName = splitOption(values);
-    const sizes = { batch: intOption(values, 'eval', 'batch'), bptt: intOption(values, 'eval', 'bptt'), maxTokens: intOption(values, 'eval', 'max-tokens') };
-    const given = stringOption(values, 'eval', 'data', { what: fl.data.CORPUS_SPECS });
+    const dir = readOption(values, 'eval', CHECKPOINT)!;
+    const splitName = readOption(values, 'eval', SPLIT);
+    const sizes = { batch: readOption(values, 'eval', BATCH), bptt: readOption(values, 'eval', BPTT), maxTokens: readOption(values, 'eval', MAX_TOKENS) };
+    const given = readOption(values, 'eval', DATA);
     await initFrom(values);
     const loaded = await fl.train.loadModel(dir);
     const printer = new TrainPrinter({ json: !!values.json });

@@ -2,32 +2,36 @@
 // as a person reads it (punctuation joined to its word, sentence tokens as line breaks).
 import * as fl from '../index.js';
 import { detokenize } from '../data/detokenize.js';
-import { DEVICE_OPTIONS, intOption, numOption, stringOption } from './args.js';
+import { DEVICE_OPTIONS } from './args.js';
+import { anyText, count, number, positiveInt, readOption } from '../options/declare.js';
+import { CHECKPOINT } from './evaluate.js';
 import { initFrom, type Command } from './command.js';
+
+const PROMPT = { name: 'prompt', value: 'TEXT', reader: anyText, help: 'the words to continue', default: 'The' };
+const TOKENS = { name: 'tokens', value: 'N', reader: count, help: 'words to generate', default: 30 };
+const TEMPERATURE = { name: 'temperature', value: 'T', reader: number((x) => x >= 0, 'a number >= 0'), help: 'softmax temperature; 0 picks the most likely word', default: 1 };
+const TOP_K = { name: 'top-k', value: 'K', reader: positiveInt, help: 'sample among the K most likely words only', defaultText: 'all' };
+const TOP_P = { name: 'top-p', value: 'P', reader: number((x) => x > 0 && x <= 1, 'a number in (0, 1]'), help: 'sample among the most likely words whose probability sums to P (nucleus sampling)', defaultText: '1: all' };
+const SEED = { name: 'seed', value: 'S', reader: count, help: 'sampling seed', default: 1 };
 
 export const generateCommand: Command = {
   name: 'generate', gpu: true,
   summary: 'sample text from a checkpoint',
   options: [
-    { name: 'checkpoint', value: 'DIR|FILE', required: true, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file' },
-    { name: 'prompt', value: 'TEXT', help: 'the words to continue (default "The")' },
-    { name: 'tokens', value: 'N', help: 'words to generate (default 30)' },
-    { name: 'temperature', value: 'T', help: 'softmax temperature; 0 picks the most likely word (default 1)' },
-    { name: 'top-k', value: 'K', help: 'sample among the K most likely words only (default: all)' },
-    { name: 'top-p', value: 'P', help: 'sample among the most likely words whose probability sums to P (nucleus sampling; default 1: all)' },
-    { name: 'seed', value: 'S', help: 'sampling seed (default 1)' },
+    { ...CHECKPOINT, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file' },
+    PROMPT, TOKENS, TEMPERATURE, TOP_K, TOP_P, SEED,
     ...DEVICE_OPTIONS,
   ],
   async run(values) {
-    const dir = stringOption(values, 'generate', 'checkpoint', { required: true, what: 'DIR' })!;
+    const dir = readOption(values, 'generate', CHECKPOINT)!;
     const options: fl.train.GenerateOptions = {
-      tokens: intOption(values, 'generate', 'tokens', { allowZero: true }) ?? 30,
-      temperature: numOption(values, 'generate', 'temperature', 1, (x) => x >= 0, 'a number >= 0'),
-      topK: intOption(values, 'generate', 'top-k'),
-      topP: numOption(values, 'generate', 'top-p', undefined, (x) => x > 0 && x <= 1, 'a number in (0, 1]'),
-      seed: intOption(values, 'generate', 'seed', { allowZero: true }) ?? 1,
+      tokens: readOption(values, 'generate', TOKENS),
+      temperature: readOption(values, 'generate', TEMPERATURE),
+      topK: readOption(values, 'generate', TOP_K),
+      topP: readOption(values, 'generate', TOP_P),
+      seed: readOption(values, 'generate', SEED),
     };
-    const prompt = (values.prompt as string | undefined) ?? 'The';
+    const prompt = readOption(values, 'generate', PROMPT);
     await initFrom(values);
     const loaded = await fl.train.loadModel(dir);
     const g = await fl.train.generate(loaded.model, loaded.vocab, prompt, options);

@@ -2,9 +2,10 @@
 // (parameter counts by formula, no GPU) and `flstm data` (a corpus's splits, no GPU).
 import * as fl from '../index.js';
 import { lstmStackParamCounts } from '../nn/params.js';
-import { aligned, DEVICE_OPTIONS, HELP_OPTION, intOption, JSON_OPTION, stringOption, UsageError } from './args.js';
+import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from './args.js';
 import { initFrom, type Command } from './command.js';
-import { MODEL_OPTIONS, RECIPE_OPTIONS, stackFromOptions } from './train_options.js';
+import { readOption, withoutDefault } from '../options/declare.js';
+import { CELL, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
 
 function fmtBytes(n: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -50,9 +51,13 @@ const fmtMillions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 export const paramsCommand: Command = {
   name: 'params',
   summary: 'count the RNN parameters of an LSTM / F-LSTM / G-LSTM stack (no GPU needed)',
-  options: [...MODEL_OPTIONS.map((o) => (['cell', 'layers', 'hidden', 'emb'].includes(o.name) ? { ...o, required: true, help: o.help.replace(/ \(train: default [^)]*\)$/, '') } : { ...o, help: o.help.replace(/ \(train: default [^)]*\)$/, '') })), JSON_OPTION, HELP_OPTION],
+  // Every size stated: no defaults here, but no projection unless --proj gives one.
+  options: [
+    ...MODEL_OPTIONS.map((o) => (o === PROJ ? { ...withoutDefault(o), default: 0 } : withoutDefault(o, ([CELL, LAYERS, HIDDEN, EMB] as TrainOption<any>[]).includes(o)))),
+    JSON_OPTION, HELP_OPTION,
+  ],
   async run(values) {
-    const stack = stackFromOptions(values);
+    const stack = stackFromOptions(values, 'params', true);
     const perLayer = lstmStackParamCounts(stack);
     const total = perLayer.reduce((a, b) => a + b, 0);
     if (values.json) {
@@ -78,15 +83,15 @@ export const paramsCommand: Command = {
 export const dataCommand: Command = {
   name: 'data',
   summary: 'load a corpus and count its tokens, unknown words and vocabulary per split (no GPU needed)',
-  options: [...RECIPE_OPTIONS.filter((o) => ['data', 'vocab-size', 'min-count', 'vocab'].includes(o.name)), JSON_OPTION, HELP_OPTION],
+  options: [DATA, VOCAB_SIZE, MIN_COUNT, VOCAB_FILE, JSON_OPTION, HELP_OPTION],
   async run(values) {
-    const spec = (values.data as string | undefined) ?? 'brown';
+    const spec = readOption(values, 'data', DATA);
     let corpus: fl.data.Corpus;
     try {
       corpus = await fl.data.loadCorpus(spec, {
-        maxVocab: intOption(values, 'data', 'vocab-size'),
-        minCount: intOption(values, 'data', 'min-count'),
-        vocabFile: stringOption(values, 'data', 'vocab', { what: 'a file name' }),
+        maxVocab: readOption(values, 'data', VOCAB_SIZE),
+        minCount: readOption(values, 'data', MIN_COUNT),
+        vocabFile: readOption(values, 'data', VOCAB_FILE),
       });
     } catch (err) {
       if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm data: '));

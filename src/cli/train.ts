@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import * as fl from '../index.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
-import { DEVICE_OPTIONS, intOption, stringOption, UsageError, type OptionSpec, type Values } from './args.js';
+import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
+import { count, readOption, type OptionDecl } from '../options/declare.js';
+import { BEST, EVAL_TOKENS } from '../options/train.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
-import { limitsFrom, MODEL_OPTIONS, precisionChoice, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
 
-const SAMPLE_OPTION: OptionSpec = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (default 30; 0: none)' };
+const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;
 
 /**
  * The run folder when --out is not given: runs/train, or (a new run, when that one holds a
@@ -35,16 +37,16 @@ export async function runConfig(values: Values, out: string, cmd = 'train'): Pro
 
 /** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs fl.init(). */
 export function settlePrecision(cfg: fl.train.TrainConfig, values: Values, cmd = 'train'): void {
-  if (!values.resume) resolvePrecision(cfg, precisionChoice(values, cmd));
+  if (!values.resume) resolvePrecision(cfg, values, cmd);
 }
 
 /** The TrainOptions of the cadence and validation options. */
 export function cadenceFrom(values: Values, cmd: string): Pick<fl.train.TrainOptions, 'logEvery' | 'saveEvery' | 'evalTokens' | 'bestDir'> {
   return {
-    logEvery: intOption(values, cmd, 'log-every'),
-    saveEvery: intOption(values, cmd, 'save-every'),
-    evalTokens: intOption(values, cmd, 'eval-tokens', { allowZero: true }),
-    bestDir: stringOption(values, cmd, 'best', { what: 'a folder' }),
+    logEvery: readOption(values, cmd, LOG_EVERY),
+    saveEvery: readOption(values, cmd, SAVE_EVERY),
+    evalTokens: readOption(values, cmd, EVAL_TOKENS),
+    bestDir: readOption(values, cmd, BEST),
   };
 }
 
@@ -70,9 +72,9 @@ export const trainCommand: Command = {
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
   options: [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, ...DEVICE_OPTIONS],
   async run(values) {
-    const out = stringOption(values, 'train', 'out', { what: 'a folder' }) ?? (await defaultRunFolder(!!values.resume));
+    const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');
-    const sampleWords = intOption(values, 'train', 'sample', { allowZero: true }) ?? 30;
+    const sampleWords = readOption(values, 'train', SAMPLE_OPTION);
     const cadence = cadenceFrom(values, 'train');
     const cfg = await runConfig(values, out);
     await initFrom(values);

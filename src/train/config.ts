@@ -1,9 +1,12 @@
 // What a training run is made of, as the checkpoint stores it: the model, the corpus and the
 // recipe (TrainConfig), and the position of the run (CheckpointConfig). Pure: the page and
-// the CLI share these types.
+// the CLI share these types; the flag of each field comes from options/train.ts.
+
+import { OPTION_NAMES } from '../options/train.js';
+import type { CellKind } from '../nn/params.js';
 
 export interface ModelConfig {
-  cell: 'lstm' | 'flstm' | 'glstm';
+  cell: CellKind;
   layers: number;
   emb: number;
   hidden: number;
@@ -85,16 +88,6 @@ export interface CheckpointConfig {
 export function corpusOptions(c: TrainConfig): { maxVocab?: number; minCount?: number; vocabFile?: string } {
   return { maxVocab: c.maxVocab, minCount: c.minCount, vocabFile: c.vocabFile };
 }
-
-/** The CLI flag of each configuration field, for messages. */
-export const OPTION_NAMES: Record<string, string> = {
-  data: '--data', batch: '--batch', bptt: '--bptt', optimizer: '--optimizer', lr: '--lr', clip: '--clip', sampled: '--sampled',
-  seed: '--seed', maxVocab: '--vocab-size', minCount: '--min-count', vocabFile: '--vocab', 'model.cell': '--cell',
-  'model.layers': '--layers', 'model.emb': '--emb', 'model.hidden': '--hidden', 'model.proj': '--proj',
-  'model.factor': '--factor', 'model.groups': '--groups', 'model.dropout': '--dropout', 'model.precision': '--precision',
-  'validation.every': '--eval-every', 'validation.tokens': '--eval-tokens', 'validation.patience': '--patience',
-  'validation.lrDecay': '--lr-decay',
-};
 
 /**
  * Fields a resumed run may change: the learning rate and the validation cadence. Everything

@@ -1,0 +1,216 @@
+// The options of a training run, declared once: each gives the CLI its flag, placeholder,
+// help and default, and names the TrainConfig field its value is stored in (the checkpoint's
+// config.json), so `flstm train`, `flstm compare`, `flstm params`, a resume (the checkpoint's
+// configuration read back as options) and the demo page's presets all go by this table.
+import type { ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
+import { CELL_KINDS, lstmStackLayers, type CellKind, type LstmStackSizes } from '../nn/params.js';
+import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
+import { choice, count, number, positiveInt, readOption, text, UsageError, type OptionDecl, type Reader, type Values } from './declare.js';
+
+/** A training option and the TrainConfig field ('model.hidden', 'batch') that holds its value. */
+export interface TrainOption<T = unknown> extends OptionDecl<T> {
+  field?: string;
+}
+
+/** A positive integer, or one per layer ("4,8": hierarchical G-LSTM). */
+export const groupCounts: Reader<number | number[]> = {
+  read: (raw) => {
+    const ks = raw.split(',').map((p) => (/^\d+$/.test(p.trim()) ? Number(p.trim()) : NaN));
+    if (ks.some((k) => !Number.isSafeInteger(k) || k < 1)) return { expected: 'a positive integer or a comma-separated list of them (one per layer)' };
+    return ks.length === 1 ? ks[0] : ks;
+  },
+  text: (v) => (Array.isArray(v) ? v.join(',') : String(v)),
+};
+
+const OPTIMIZERS = ['adagrad', 'adam', 'sgd'] as const;
+/** The learning rate each optimizer starts from when --lr is not given (adagrad: the paper's). */
+export const DEFAULT_LR: Record<TrainConfig['optimizer'], number> = { adagrad: 0.2, adam: 0.002, sgd: 1 };
+
+export const CELL = { name: 'cell', help: 'the cell: LSTM(P), factorized F-LSTM or group G-LSTM', reader: choice(CELL_KINDS, `one of ${CELL_KINDS.join(', ')}`), default: 'glstm' as CellKind, field: 'model.cell' } satisfies TrainOption<CellKind>;
+export const FACTOR = { name: 'factor', value: 'R', help: 'flstm: the factorization size r (W = W2*W1, W1 has r columns)', reader: positiveInt, field: 'model.factor' } satisfies TrainOption<number>;
+export const GROUPS = { name: 'groups', value: 'K|K1,K2', help: 'glstm: groups, one for all layers or one per layer (hierarchical)', reader: groupCounts, default: 2 as number | number[], field: 'model.groups' } satisfies TrainOption<number | number[]>;
+export const LAYERS = { name: 'layers', value: 'L', help: 'LSTM layers', reader: positiveInt, default: 2, field: 'model.layers' } satisfies TrainOption<number>;
+export const EMB = { name: 'emb', value: 'E', help: 'embedding size: the input size of layer 1', reader: positiveInt, default: 128, field: 'model.emb' } satisfies TrainOption<number>;
+export const HIDDEN = { name: 'hidden', value: 'N', help: 'cell size n of every layer', reader: positiveInt, default: 512, field: 'model.hidden' } satisfies TrainOption<number>;
+export const PROJ = { name: 'proj', value: 'P', help: 'projection size p, the output of each layer; 0 for none', reader: count, default: 128, field: 'model.proj' } satisfies TrainOption<number>;
+export const DROPOUT = { name: 'dropout', value: 'D', help: 'dropout after the embedding and each layer', reader: number((x) => x >= 0 && x < 1, 'a number in [0, 1)'), default: 0.1, field: 'model.dropout' } satisfies TrainOption<number>;
+export const PRECISION = {
+  name: 'precision',
+  help: "f16: the matmuls read f16 copies of the weight matrices and their inputs (f32 weights, gradients, optimizer and accumulation; needs shader-f16); auto: f16 where the adapter has shader-f16, else f32; with --resume the checkpoint's",
+  reader: choice(['auto', 'f32', 'f16'] as const), default: 'auto' as 'auto' | 'f32' | 'f16', field: 'model.precision',
+} satisfies TrainOption<'auto' | 'f32' | 'f16'>;
+
+export const MODEL_OPTIONS: readonly TrainOption<any>[] = [CELL, FACTOR, GROUPS, LAYERS, EMB, HIDDEN, PROJ];
+
+export const DATA = { name: 'data', value: 'SPEC', help: `the corpus: ${CORPUS_SPECS}`, reader: text(CORPUS_SPECS), default: 'brown', field: 'data' } satisfies TrainOption<string>;
+export const OPTIMIZER = { name: 'optimizer', help: 'adagrad (the paper: lr 0.2, accumulator 1.0), adam or sgd', reader: choice(OPTIMIZERS), default: 'adagrad' as TrainConfig['optimizer'], field: 'optimizer' } satisfies TrainOption<TrainConfig['optimizer']>;
+export const LR = {
+  name: 'lr', value: 'LR', help: 'learning rate; may change on --resume', reader: number((x) => x > 0, 'a positive number'),
+  defaultText: `${DEFAULT_LR.adagrad}; adam ${DEFAULT_LR.adam}; sgd ${DEFAULT_LR.sgd}`, field: 'lr',
+} satisfies TrainOption<number>;
+
+export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: positiveInt, field: 'maxVocab' } satisfies TrainOption<number>;
+export const MIN_COUNT = { name: 'min-count', value: 'N', help: 'brown, text: keep words seen at least N times', defaultText: 'brown: 4, text: 1', reader: positiveInt, field: 'minCount' } satisfies TrainOption<number>;
+export const VOCAB_FILE = { name: 'vocab', value: 'FILE', help: "text: use this vocabulary ('word count' per line, with <unk> and <eos>)", reader: text('a file name'), field: 'vocabFile' } satisfies TrainOption<string>;
+
+/** The recipe and corpus: what a run's TrainConfig holds besides the model's sizes. */
+export const RECIPE_OPTIONS: readonly TrainOption<any>[] = [
+  DATA,
+  { name: 'batch', value: 'B', help: 'independent streams', reader: positiveInt, default: 32, field: 'batch' },
+  { name: 'bptt', value: 'T', help: 'steps per batch', reader: positiveInt, default: 20, field: 'bptt' },
+  DROPOUT,
+  OPTIMIZER,
+  LR,
+  { name: 'clip', value: 'C', help: "clip the LSTM weights' gradients to this global norm (0: none)", reader: number((x) => x >= 0, 'a number >= 0'), default: 1.0, field: 'clip' },
+  { name: 'sampled', value: 'S', help: 'sampled softmax with S samples (0: full softmax)', reader: count, default: 512, field: 'sampled' },
+  PRECISION,
+  { name: 'seed', value: 'S', help: 'seed of the weights, samples and dropout masks', reader: count, default: 1, field: 'seed' },
+  VOCAB_SIZE,
+  MIN_COUNT,
+  VOCAB_FILE,
+];
+
+export const EVAL_EVERY = { name: 'eval-every', value: 'N', help: 'validate every N steps: metrics.jsonl, the chart, and the best checkpoint kept in RUN/best', defaultText: 'only at the end', reader: positiveInt, field: 'validation.every' } satisfies TrainOption<number>;
+export const EVAL_TOKENS = { name: 'eval-tokens', value: 'N', help: 'validation tokens of each validation, during training and at the end (0: no validation at the end)', defaultText: 'the whole split', reader: count, field: 'validation.tokens' } satisfies TrainOption<number>;
+export const PATIENCE = { name: 'patience', value: 'K', help: 'with --eval-every: stop after K validations in a row without a new best', defaultText: 'never', reader: positiveInt, field: 'validation.patience' } satisfies TrainOption<number>;
+export const LR_DECAY = { name: 'lr-decay', value: 'F', help: 'with --eval-every: multiply the learning rate by F after a validation without a new best', defaultText: 'never', reader: number((x) => x > 0 && x < 1, 'a number in (0, 1)'), field: 'validation.lrDecay' } satisfies TrainOption<number>;
+export const BEST = { name: 'best', value: 'DIR', help: 'with --eval-every: the folder of the best checkpoint', defaultText: 'RUN/best', reader: text('a folder') } satisfies TrainOption<string>;
+
+export const VALIDATION_OPTIONS: readonly TrainOption<any>[] = [EVAL_EVERY, EVAL_TOKENS, PATIENCE, LR_DECAY, BEST];
+
+/** Every option stored in a TrainConfig. */
+export const CONFIG_OPTIONS: readonly TrainOption<any>[] = [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...VALIDATION_OPTIONS].filter((o) => o.field);
+
+/** The flag of each configuration field ('model.hidden' -> '--hidden'), for messages. */
+export const OPTION_NAMES: Readonly<Record<string, string>> = Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.field!, `--${o.name}`]));
+
+function rethrowAs(cmd: string, err: unknown, prefix = ''): never {
+  throw new UsageError((err as Error).message.replace(/^flstm: /, `flstm ${cmd}: ${prefix}`));
+}
+
+/** --factor and --groups: each belongs to one cell; a glstm takes the default groups. */
+function cellSizes(values: Values, cmd: string, stack: LstmStackSizes, glstmGroups: OptionDecl<number | number[]>): void {
+  if (stack.cell === 'flstm') {
+    if (values.groups !== undefined) throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm (flstm takes --factor)`);
+    stack.factor = readOption(values, cmd, { ...FACTOR, required: true });
+  } else if (values.factor !== undefined) {
+    throw new UsageError(`flstm ${cmd}: --factor applies only to --cell flstm, not ${stack.cell}`);
+  }
+  if (stack.cell !== 'glstm') {
+    if (values.groups !== undefined) throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm, not ${stack.cell}`);
+    return;
+  }
+  const ks = readOption(values, cmd, glstmGroups);
+  if (ks === undefined) throw new UsageError(`flstm ${cmd}: --cell glstm needs --groups K (or one K per layer, e.g. 4,8)`);
+  if (Array.isArray(ks) && ks.length !== stack.layers) {
+    throw new UsageError(`flstm ${cmd}: --groups ${values.groups} gives ${ks.length} group counts for ${stack.layers} layers (give one, or one per layer)`);
+  }
+  stack.groups = ks;
+}
+
+/**
+ * The model's sizes from the options, checked (usage errors name the layer and values).
+ * `required`: the sizes have no defaults (`flstm params` states every one).
+ */
+export function stackFromOptions(values: Values, cmd: string, required = false): LstmStackSizes {
+  const need = <T>(o: OptionDecl<T> & { default: T }): OptionDecl<T> => (required ? { ...o, default: undefined, required: true } : o);
+  const stack: LstmStackSizes = {
+    cell: readOption(values, cmd, need(CELL))!,
+    layers: readOption(values, cmd, need(LAYERS))!,
+    hiddenSize: readOption(values, cmd, need(HIDDEN))!,
+    inputSize: readOption(values, cmd, need(EMB))!,
+    projSize: readOption(values, cmd, required ? { ...PROJ, default: 0 } : PROJ),
+  };
+  cellSizes(values, cmd, stack, required ? { ...GROUPS, default: undefined } : GROUPS);
+  try {
+    lstmStackLayers(stack);
+  } catch (err) {
+    rethrowAs(cmd, err);
+  }
+  return stack;
+}
+
+function validationFrom(values: Values, cmd: string): ValidationConfig | undefined {
+  const every = readOption(values, cmd, EVAL_EVERY);
+  if (every === undefined) {
+    for (const o of [PATIENCE, LR_DECAY, BEST]) if (values[o.name] !== undefined) throw new UsageError(`flstm ${cmd}: --${o.name} needs --eval-every N (validation during training)`);
+    return undefined;
+  }
+  const tokens = readOption(values, cmd, EVAL_TOKENS);
+  if (tokens === 0) throw new UsageError(`flstm ${cmd}: --eval-tokens 0 leaves nothing to validate every ${every} steps: give a positive count with --eval-every`);
+  const v: ValidationConfig = { every };
+  if (tokens !== undefined) v.tokens = tokens;
+  const patience = readOption(values, cmd, PATIENCE);
+  if (patience !== undefined) v.patience = patience;
+  const lrDecay = readOption(values, cmd, LR_DECAY);
+  if (lrDecay !== undefined) v.lrDecay = lrDecay;
+  return v;
+}
+
+function modelFrom(values: Values, cmd: string): ModelConfig {
+  const stack = stackFromOptions(values, cmd);
+  const model: ModelConfig = {
+    cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
+    factor: stack.factor, groups: stack.groups as number | number[] | undefined, dropout: readOption(values, cmd, DROPOUT),
+  };
+  // auto is settled against the adapter once it is open (the configuration names f16 only).
+  if (readOption(values, cmd, PRECISION) === 'f16') model.precision = 'f16';
+  return model;
+}
+
+/** Sets the configuration field `field` ('model.hidden') of `cfg` to `v` (undefined: left out). */
+function setField(cfg: Record<string, any>, field: string, v: unknown): void {
+  if (v === undefined) return;
+  const [head, tail] = field.split('.');
+  if (tail === undefined) cfg[head] = v;
+  else (cfg[head] ??= {})[tail] = v;
+}
+
+function getField(cfg: Record<string, any>, field: string): unknown {
+  const [head, tail] = field.split('.');
+  return tail === undefined ? cfg[head] : cfg[head]?.[tail];
+}
+
+/** The training configuration from the options (the defaults: a small G-LSTM on Brown). */
+export function trainConfigFrom(values: Values, cmd = 'train'): TrainConfig {
+  const data = readOption(values, cmd, DATA);
+  try {
+    parseCorpusSpec(data);
+  } catch (err) {
+    rethrowAs(cmd, err, '--data: ');
+  }
+  const cfg = { data, model: modelFrom(values, cmd) } as TrainConfig;
+  for (const o of RECIPE_OPTIONS) {
+    if (o === DATA || o === DROPOUT || o === PRECISION) continue; // in the model, or read above
+    // The learning rate's default is the optimizer's (read before it: the table's order).
+    const decl = o === LR ? { ...LR, default: DEFAULT_LR[cfg.optimizer] } : o;
+    setField(cfg, o.field!, readOption(values, cmd, decl));
+  }
+  const validation = validationFrom(values, cmd);
+  if (validation) cfg.validation = validation;
+  return cfg;
+}
+
+/**
+ * The option values that give `cfg` back through trainConfigFrom: a checkpoint's configuration
+ * as the options a resume starts from.
+ */
+export function valuesFromConfig(cfg: TrainConfig): Values {
+  const v: Values = {};
+  for (const o of CONFIG_OPTIONS) {
+    const value = getField(cfg, o.field!);
+    if (value !== undefined) v[o.name] = o.reader!.text(value);
+  }
+  v.precision = cfg.model.precision ?? 'f32'; // absent in the configuration: f32 (auto settled)
+  return v;
+}
+
+/** The configuration the options give with none set, overlaid by `fields` (the page's presets). */
+export function defaultTrainConfig(overrides: { model?: Partial<ModelConfig> } & Partial<Omit<TrainConfig, 'model'>> = {}): TrainConfig {
+  const base = trainConfigFrom({}, 'config');
+  const model = { ...base.model, ...overrides.model };
+  if (model.cell !== 'flstm') delete model.factor;
+  if (model.cell !== 'glstm') delete model.groups;
+  const lr = overrides.lr ?? DEFAULT_LR[overrides.optimizer ?? base.optimizer];
+  return { ...base, ...overrides, model, lr };
+}
