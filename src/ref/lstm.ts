@@ -219,93 +219,104 @@ interface GateMap {
   backward(x: Float64Array, h: Float64Array, aux: Float64Array | undefined, dpre: Float64Array, B: number): { dx: Float64Array; dh: Float64Array };
 }
 
-function gateMap(p: LstmRefParams, grads: { dW?: Float64Array; dW1?: Float64Array; dW2?: Float64Array }): GateMap {
+type WeightGrads = { dW?: Float64Array; dW1?: Float64Array; dW2?: Float64Array };
+
+function gateMap(p: LstmRefParams, grads: WeightGrads): GateMap {
+  if (p.cell === 'lstm') return denseGateMap(p, p.W!.data, grads.dW!);
+  if (p.cell === 'flstm') return factoredGateMap(p, p.W1!.data, p.W2!.data, grads.dW1!, grads.dW2!);
+  return groupedGateMap(p, p.W!.data, grads.dW!);
+}
+
+/** The value of row `row` of [x; h] for batch row b. */
+function zRow(p: LstmRefParams, x: Float64Array, h: Float64Array, b: number, row: number): number {
+  return row < p.inputSize ? x[b * p.inputSize + row] : h[b * p.projSize + row - p.inputSize];
+}
+
+/** lstm: pre = [x; h]·W. */
+function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
   const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize, K = pin + ps;
-  // z row value: [x; h]
-  const zAt = (x: Float64Array, h: Float64Array, b: number, row: number) => (row < pin ? x[b * pin + row] : h[b * ps + row - pin]);
-  if (p.cell === 'lstm') {
-    const W = p.W!.data;
-    const dW = grads.dW!;
-    return {
-      forward(x, h, B) {
-        const pre = new Float64Array(B * N);
-        for (let b = 0; b < B; b++)
-          for (let row = 0; row < K; row++) {
-            const z = zAt(x, h, b, row);
-            for (let col = 0; col < N; col++) pre[b * N + col] += z * W[row * N + col];
+  return {
+    forward(x, h, B) {
+      const pre = new Float64Array(B * N);
+      for (let b = 0; b < B; b++)
+        for (let row = 0; row < K; row++) {
+          const z = zRow(p, x, h, b, row);
+          for (let col = 0; col < N; col++) pre[b * N + col] += z * W[row * N + col];
+        }
+      return { pre };
+    },
+    backward(x, h, _aux, dpre, B) {
+      const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
+      for (let b = 0; b < B; b++)
+        for (let row = 0; row < K; row++) {
+          const z = zRow(p, x, h, b, row);
+          let s = 0;
+          for (let col = 0; col < N; col++) {
+            const d = dpre[b * N + col];
+            s += d * W[row * N + col];
+            dW[row * N + col] += d * z;
           }
-        return { pre };
-      },
-      backward(x, h, _aux, dpre, B) {
-        const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
-        for (let b = 0; b < B; b++)
-          for (let row = 0; row < K; row++) {
-            const z = zAt(x, h, b, row);
-            let s = 0;
-            for (let col = 0; col < N; col++) {
-              const d = dpre[b * N + col];
-              s += d * W[row * N + col];
-              dW[row * N + col] += d * z;
-            }
-            if (row < pin) dx[b * pin + row] = s;
-            else dh[b * ps + row - pin] = s;
+          if (row < pin) dx[b * pin + row] = s;
+          else dh[b * ps + row - pin] = s;
+        }
+      return { dx, dh };
+    },
+  };
+}
+
+/** flstm: aux = [x; h]·W1, pre = aux·W2. */
+function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, dW1: Float64Array, dW2: Float64Array): GateMap {
+  const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize, K = pin + ps;
+  const r = p.factor!;
+  return {
+    forward(x, h, B) {
+      const aux = new Float64Array(B * r);
+      for (let b = 0; b < B; b++)
+        for (let row = 0; row < K; row++) {
+          const z = zRow(p, x, h, b, row);
+          for (let a = 0; a < r; a++) aux[b * r + a] += z * W1[row * r + a];
+        }
+      const pre = new Float64Array(B * N);
+      for (let b = 0; b < B; b++)
+        for (let a = 0; a < r; a++)
+          for (let col = 0; col < N; col++) pre[b * N + col] += aux[b * r + a] * W2[a * N + col];
+      return { pre, aux };
+    },
+    backward(x, h, aux, dpre, B) {
+      const daux = new Float64Array(B * r);
+      for (let b = 0; b < B; b++)
+        for (let a = 0; a < r; a++) {
+          let s = 0;
+          for (let col = 0; col < N; col++) {
+            const d = dpre[b * N + col];
+            s += d * W2[a * N + col];
+            dW2[a * N + col] += d * aux![b * r + a];
           }
-        return { dx, dh };
-      },
-    };
-  }
-  if (p.cell === 'flstm') {
-    const r = p.factor!;
-    const W1 = p.W1!.data, W2 = p.W2!.data;
-    const dW1 = grads.dW1!, dW2 = grads.dW2!;
-    return {
-      forward(x, h, B) {
-        const aux = new Float64Array(B * r);
-        for (let b = 0; b < B; b++)
-          for (let row = 0; row < K; row++) {
-            const z = zAt(x, h, b, row);
-            for (let a = 0; a < r; a++) aux[b * r + a] += z * W1[row * r + a];
-          }
-        const pre = new Float64Array(B * N);
-        for (let b = 0; b < B; b++)
-          for (let a = 0; a < r; a++)
-            for (let col = 0; col < N; col++) pre[b * N + col] += aux[b * r + a] * W2[a * N + col];
-        return { pre, aux };
-      },
-      backward(x, h, aux, dpre, B) {
-        const daux = new Float64Array(B * r);
-        for (let b = 0; b < B; b++)
+          daux[b * r + a] = s;
+        }
+      const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
+      for (let b = 0; b < B; b++)
+        for (let row = 0; row < K; row++) {
+          const z = zRow(p, x, h, b, row);
+          let s = 0;
           for (let a = 0; a < r; a++) {
-            let s = 0;
-            for (let col = 0; col < N; col++) {
-              const d = dpre[b * N + col];
-              s += d * W2[a * N + col];
-              dW2[a * N + col] += d * aux![b * r + a];
-            }
-            daux[b * r + a] = s;
+            const d = daux[b * r + a];
+            s += d * W1[row * r + a];
+            dW1[row * r + a] += d * z;
           }
-        const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
-        for (let b = 0; b < B; b++)
-          for (let row = 0; row < K; row++) {
-            const z = zAt(x, h, b, row);
-            let s = 0;
-            for (let a = 0; a < r; a++) {
-              const d = daux[b * r + a];
-              s += d * W1[row * r + a];
-              dW1[row * r + a] += d * z;
-            }
-            if (row < pin) dx[b * pin + row] = s;
-            else dh[b * ps + row - pin] = s;
-          }
-        return { dx, dh };
-      },
-    };
-  }
-  // glstm
+          if (row < pin) dx[b * pin + row] = s;
+          else dh[b * ps + row - pin] = s;
+        }
+      return { dx, dh };
+    },
+  };
+}
+
+/** glstm: pre = [x^j; h^j]·W[j] into the gate columns of group j. */
+function groupedGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
+  const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize;
   const k = p.groups!;
   const kx = pin / k, kh = ps / k, kin = kx + kh, kout = N / k;
-  const W = p.W!.data;
-  const dW = grads.dW!;
   // value of row r of group j for batch row b
   const zg = (x: Float64Array, h: Float64Array, b: number, j: number, r: number) =>
     r < kx ? x[b * pin + j * kx + r] : h[b * ps + j * kh + (r - kx)];
@@ -412,6 +423,44 @@ export function lstmForwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: ND
   return { y: nd(y, [T, B, p.projSize]), h: nd(h, [B, p.projSize]), c: nd(c, [B, p.hiddenSize]) };
 }
 
+/** dm = dh·P^T for one step; accumulates dP += m^T·dh. */
+function projectionBackward(m: Float64Array, dh: Float64Array, P: Float64Array, dP: Float64Array, B: number, n: number, ps: number): Float64Array {
+  const dm = new Float64Array(B * n);
+  for (let b = 0; b < B; b++)
+    for (let u = 0; u < n; u++) {
+      let acc = 0;
+      const mv = m[b * n + u];
+      for (let q = 0; q < ps; q++) {
+        acc += dh[b * ps + q] * P[u * ps + q];
+        dP[u * ps + q] += mv * dh[b * ps + q];
+      }
+      dm[b * n + u] = acc;
+    }
+  return dm;
+}
+
+/** One step's cell backward: the pre-activation gate gradients and dc_{t-1}, from dm and dc_t. */
+function cellBackward(s: StepSave, dm: Float64Array, dcNext: Float64Array, B: number, n: number): { dpre: Float64Array; dcPrev: Float64Array } {
+  const N = 4 * n;
+  const dpre = new Float64Array(B * N);
+  const dcPrev = new Float64Array(B * n);
+  for (let b = 0; b < B; b++)
+    for (let u = 0; u < n; u++) {
+      const o4 = b * N + 4 * u;
+      const gi = s.gates[o4], gf = s.gates[o4 + 1], gg = s.gates[o4 + 2], go = s.gates[o4 + 3];
+      const tc = Math.tanh(s.c[b * n + u]);
+      const dmv = dm[b * n + u];
+      const dc = dcNext[b * n + u] + dmv * go * (1 - tc * tc);
+      const di = dc * gg, df = dc * s.cPrev[b * n + u], dg = dc * gi, dO = dmv * tc;
+      dpre[o4] = di * gi * (1 - gi);
+      dpre[o4 + 1] = df * gf * (1 - gf);
+      dpre[o4 + 2] = dg * (1 - gg * gg);
+      dpre[o4 + 3] = dO * go * (1 - go);
+      dcPrev[b * n + u] = dc * gf;
+    }
+  return { dpre, dcPrev };
+}
+
 /**
  * Gradients of sum(dy*y) + sum(dhT*h_T) + sum(dcT*c_T) (the last two only when given)
  * by backpropagation through time.
@@ -436,36 +485,8 @@ export function lstmBackwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: N
     const s = saves[t];
     const dh = new Float64Array(B * ps);
     for (let i = 0; i < dh.length; i++) dh[i] = dy.data[t * B * ps + i] + dhNext[i];
-    let dm: Float64Array;
-    if (P) {
-      dm = new Float64Array(B * n);
-      for (let b = 0; b < B; b++)
-        for (let u = 0; u < n; u++) {
-          let acc = 0;
-          const mv = s.m[b * n + u];
-          for (let q = 0; q < ps; q++) {
-            acc += dh[b * ps + q] * P[u * ps + q];
-            dP![u * ps + q] += mv * dh[b * ps + q];
-          }
-          dm[b * n + u] = acc;
-        }
-    } else dm = dh;
-    const dpre = new Float64Array(B * N);
-    const dcPrev = new Float64Array(B * n);
-    for (let b = 0; b < B; b++)
-      for (let u = 0; u < n; u++) {
-        const o4 = b * N + 4 * u;
-        const gi = s.gates[o4], gf = s.gates[o4 + 1], gg = s.gates[o4 + 2], go = s.gates[o4 + 3];
-        const tc = Math.tanh(s.c[b * n + u]);
-        const dmv = dm[b * n + u];
-        const dc = dcNext[b * n + u] + dmv * go * (1 - tc * tc);
-        const di = dc * gg, df = dc * s.cPrev[b * n + u], dg = dc * gi, dO = dmv * tc;
-        dpre[o4] = di * gi * (1 - gi);
-        dpre[o4 + 1] = df * gf * (1 - gf);
-        dpre[o4 + 2] = dg * (1 - gg * gg);
-        dpre[o4 + 3] = dO * go * (1 - go);
-        dcPrev[b * n + u] = dc * gf;
-      }
+    const dm = P && dP ? projectionBackward(s.m, dh, P, dP, B, n, ps) : dh;
+    const { dpre, dcPrev } = cellBackward(s, dm, dcNext, B, n);
     for (let b = 0; b < B; b++) for (let col = 0; col < N; col++) db[col] += dpre[b * N + col];
     const back = map.backward(s.x, s.hPrev, s.aux, dpre, B);
     dx.set(back.dx, t * B * pin);
