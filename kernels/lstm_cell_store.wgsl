@@ -8,7 +8,7 @@
 // group), unit u = gc/4:
 //   pre = acc + addend[offAdd + m*ldAdd + gc .. +3]   (the input half U_t = x_t·Wx + b, or
 //                                                     the bias alone when ldAdd = 0)
-//   i = sigmoid(pre.x), f = sigmoid(pre.y + 1) (forget bias), g = tanh(pre.z), o = sigmoid(pre.w)
+//   i = sigmoid(pre.x), f = sigmoid(pre.y + FORGET_BIAS), g = tanh(pre.z), o = sigmoid(pre.w)
 //   c = f * cState[offCprev + m*n + u] + i*g;  m_t = o * tanh(c)
 //   gates[offGates + m*4n + gc ..] = (i, f, g, o);  cState[offC + m*n + u] = c;  mOut[offM + m*n + u] = m_t
 // c_{t-1} and c_t live in one buffer (slots t and t+1 of [T+1, B, n]): WebGPU forbids binding
@@ -17,6 +17,8 @@
 // read and written as vec4s, one unit's four gates each: their offsets, ldAdd and gc are
 // multiples of 4 by construction (src/ops/lstm.ts), and one vec4 access costs a software
 // driver about what one scalar access does.
+// sigmoid and tanh_clamped come from math.wgsl; FORGET_BIAS (f32, the forget gate's +1) is
+// declared by src/ops/lstm_kernels.ts from src/ref/lstm_convention.ts, both composed in front.
 // Reference: src/ref/lstm.ts `lstmForwardRef` (one step).
 
 struct CellParams { n: u32, ldAdd: u32, offAdd: u32, offCprev: u32, offGates: u32, offC: u32, offM: u32, pad: u32 }
@@ -26,20 +28,16 @@ struct CellParams { n: u32, ldAdd: u32, offAdd: u32, offCprev: u32, offGates: u3
 @group(0) @binding(6) var<storage, read_write> mOut: array<f32>;
 @group(0) @binding(7) var<uniform> q: CellParams;
 
-fn sigm(v: f32) -> f32 { return 1.0 / (1.0 + exp(-v)); }
-// tanh of a large argument can come out NaN on some drivers (inf / inf); tanh(15) is 1 in f32.
-fn tanh_safe(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
-
 fn mm_store(z: u32, m: u32, n0: u32, acc: vec4f) {
   let gc = z * p.strideC + n0;
   let u = gc / 4u;
   let pre = acc + addend[(q.offAdd + m * q.ldAdd + gc) / 4u];
-  let i = sigm(pre.x);
-  let f = sigm(pre.y + 1.0);
-  let g = tanh_safe(pre.z);
-  let o = sigm(pre.w);
+  let i = sigmoid(pre.x);
+  let f = sigmoid(pre.y + FORGET_BIAS);
+  let g = tanh_clamped(pre.z);
+  let o = sigmoid(pre.w);
   let c = f * cState[q.offCprev + m * q.n + u] + i * g;
   gates[(q.offGates + m * 4u * q.n + gc) / 4u] = vec4f(i, f, g, o);
   cState[q.offC + m * q.n + u] = c;
-  mOut[q.offM + m * q.n + u] = o * tanh_safe(c);
+  mOut[q.offM + m * q.n + u] = o * tanh_clamped(c);
 }

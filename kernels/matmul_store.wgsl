@@ -2,7 +2,7 @@
 // kernels/matmul_contract.wgsl). For the columns n0..n0+3 of a row:
 //   v = act(alpha*acc + bias[offBias + z*strideBias + n] if HAS_BIAS)
 //   C(m, n) = c[offC + z*strideC + m*ldc + n] = v, or += v if ACCUM
-// ACT: 0 none, 1 sigmoid, 2 tanh, 3 relu.
+// ACT: 0 none, 1 sigmoid, 2 tanh, 3 relu (sigmoid4 and tanh_clamped4 from math.wgsl, composed in front).
 // Bindings 3 bias (a dummy when !HAS_BIAS) and 4 c and their four-column accessors
 // (loadBias4, loadC4, storeC4) come from matmul_store_io_vec4.wgsl where the host has checked
 // the vec4 alignment, else from matmul_store_io_scalar.wgsl.
@@ -13,8 +13,8 @@ override ACCUM: bool = false;
 
 fn activate(v: vec4f) -> vec4f {
   switch ACT {
-    case 1u: { return 1.0 / (1.0 + exp(-v)); }
-    case 2u: { return tanh(clamp(v, vec4f(-15.0), vec4f(15.0))); }
+    case 1u: { return sigmoid4(v); }
+    case 2u: { return tanh_clamped4(v); }
     case 3u: { return max(v, vec4f(0.0)); }
     default: { return v; }
   }

@@ -1,5 +1,6 @@
 // unary.wgsl: y = f(x) elementwise. f is the override OP:
-//   0 sigmoid, 1 tanh, 2 relu, 3 exp, 4 y = alpha*x + beta (scale), 5 fill (y = beta).
+//   0 sigmoid, 1 tanh, 2 relu, 3 exp, 4 y = alpha*x + beta (scale), 5 fill (y = beta);
+// sigmoid and tanh_clamped from math.wgsl, composed in front.
 // Bindings: 0 uniform {n, alpha: f32, beta: f32}, 1 x: array<f32> (read), 2 y: array<f32>.
 // Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y) when over 65535 in x.
 // Reference: src/ref/elementwise.ts `unaryRef`.
@@ -12,8 +13,8 @@ struct Params { n: u32, alpha: f32, beta: f32, pad: u32 }
 
 fn f(v: f32) -> f32 {
   switch OP {
-    case 0u: { return 1.0 / (1.0 + exp(-v)); }
-    case 1u: { return tanh(clamp(v, -15.0, 15.0)); }
+    case 0u: { return sigmoid(v); }
+    case 1u: { return tanh_clamped(v); }
     case 2u: { return max(v, 0.0); }
     case 3u: { return exp(v); }
     case 4u: { return p.alpha * v + p.beta; }

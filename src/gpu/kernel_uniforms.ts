@@ -16,6 +16,7 @@ export interface KernelFileUniforms {
   lstm_cell_backward_store: { 8: { n: number; offDy: number; offGates: number; offC: number; offCprev: number; offDcNext: number; offDcPrev: number; offDG: number } };
   lstm_cell_grad: {};
   lstm_cell_store: { 7: { n: number; ldAdd: number; offAdd: number; offCprev: number; offGates: number; offC: number; offM: number } };
+  math: {};
   matmul_contract: { 0: { M: number; N: number; K: number; lda: number; ldb: number; ldc: number; strideA: number; strideB: number; strideC: number; strideBias: number; alpha: number; offA: number; offB: number; offC: number; offBias: number } };
   matmul_reg_vec4: {};
   matmul_scalar: {};

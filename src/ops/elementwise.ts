@@ -2,15 +2,17 @@
 // sigmoid, tanh, relu, exp. Forward and backward side by side.
 import { rt } from '../gpu/runtime.js';
 import { kernelFile } from '../gpu/pipelines.js';
+import { composeKernel } from '../gpu/compose.js';
 import { record } from '../autograd.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, grid1d, out, sameShape } from './dispatch.js';
 import { sumTo } from './reduce.js';
+import mathSrc from '../../kernels/math.wgsl';
 import unarySrc from '../../kernels/unary.wgsl';
 import unaryBackwardSrc from '../../kernels/unary_backward.wgsl';
 import binarySrc from '../../kernels/binary.wgsl';
 
-const UNARY = kernelFile('unary', unarySrc);
+const UNARY = composeKernel('unary', [kernelFile('math', mathSrc), kernelFile('unary', unarySrc)]);
 const UNARY_BACKWARD = kernelFile('unary_backward', unaryBackwardSrc);
 const BINARY = kernelFile('binary', binarySrc);
 

@@ -10,6 +10,7 @@ import scalarSrc from '../../kernels/matmul_scalar.wgsl';
 import vec4Src from '../../kernels/matmul_reg_vec4.wgsl';
 import sharedSrc from '../../kernels/matmul_shared.wgsl';
 import subgroupSrc from '../../kernels/matmul_subgroup.wgsl';
+import mathSrc from '../../kernels/math.wgsl';
 import storeSrc from '../../kernels/matmul_store.wgsl';
 import storeIoScalarSrc from '../../kernels/matmul_store_io_scalar.wgsl';
 import storeIoVec4Src from '../../kernels/matmul_store_io_vec4.wgsl';
@@ -74,9 +75,10 @@ export function withEpilogue<E extends UniformSpec>(variant: MatmulVariant, epil
   return k;
 }
 
+const MATH = kernelFile('math', mathSrc);
 const STORE = kernelFile('matmul_store', storeSrc);
-const MATMUL_STORE = composeKernel('matmul_store', [kernelFile('matmul_store_io_scalar', storeIoScalarSrc), STORE]);
-const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [kernelFile('matmul_store_io_vec4', storeIoVec4Src), STORE]);
+const MATMUL_STORE = composeKernel('matmul_store', [kernelFile('matmul_store_io_scalar', storeIoScalarSrc), MATH, STORE]);
+const MATMUL_STORE_VEC4 = composeKernel('matmul_store_vec4', [kernelFile('matmul_store_io_vec4', storeIoVec4Src), MATH, STORE]);
 
 /** Whether the store may read and write C (and the bias) four columns at a time. */
 function storeVec4(s: MatmulSpec): boolean {

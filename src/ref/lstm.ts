@@ -21,7 +21,7 @@
 //
 // Gate columns are interleaved per cell unit: column 4u + q belongs to unit u, with
 //   q = 0: i  input gate,  sigmoid(pre)
-//   q = 1: f  forget gate, sigmoid(pre + 1)   (forget bias +1 inside the sigmoid)
+//   q = 1: f  forget gate, sigmoid(pre + FORGET_BIAS)   (+1 inside the sigmoid: lstm_convention.ts)
 //   q = 2: g  candidate,   tanh(pre)
 //   q = 3: o  output gate, sigmoid(pre)
 //
@@ -37,6 +37,7 @@
 //   glstm (p_in + p)·4n/k + 4n + (hasProj ? n·p : 0)
 import { Rng } from '../random.js';
 import { nd, zerosNd, type NDArray } from './array.js';
+import { FORGET_BIAS } from './lstm_convention.js';
 
 export type CellKind = 'lstm' | 'flstm' | 'glstm';
 
@@ -393,7 +394,7 @@ function run(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, grads: Para
       for (let u = 0; u < n; u++) {
         const o4 = b * N + 4 * u;
         const gi = sigmoid(pre[o4] + bias[4 * u]);
-        const gf = sigmoid(pre[o4 + 1] + bias[4 * u + 1] + 1);
+        const gf = sigmoid(pre[o4 + 1] + bias[4 * u + 1] + FORGET_BIAS);
         const gg = Math.tanh(pre[o4 + 2] + bias[4 * u + 2]);
         const go = sigmoid(pre[o4 + 3] + bias[4 * u + 3]);
         gates[o4] = gi; gates[o4 + 1] = gf; gates[o4 + 2] = gg; gates[o4 + 3] = go;
