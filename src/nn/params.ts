@@ -10,9 +10,9 @@
 //   plus the projection P [n, p] (no bias) when there is one: n·p.
 // Layer 1 reads the embedding (p_in = emb); later layers read the previous layer's p.
 
-export type CellKind = 'lstm' | 'flstm' | 'glstm';
-
-export const CELL_KINDS: readonly CellKind[] = ['lstm', 'flstm', 'glstm'];
+/** The cells, declared here once (the ops, the models, the options and the page import them). */
+export const CELL_KINDS = ['lstm', 'flstm', 'glstm'] as const;
+export type CellKind = (typeof CELL_KINDS)[number];
 
 export interface LstmStackSizes {
   cell: CellKind;
