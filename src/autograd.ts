@@ -1,7 +1,11 @@
 // The tape. Each op that has an input requiring grad attaches a GradNode to its output:
 // the inputs and a closure that maps the output's gradient to the inputs' gradients.
 // backward() walks the nodes in reverse topological order, summing gradients that meet.
-import { Tensor, fmtShape, registerBackward } from './tensor.js';
+// tensor.ts imports this module (Tensor.backward, Tensor.reshape's node) and this one the ops
+// that sum gradients; no module of the cycle uses another's exports at load time.
+import { Tensor, fmtShape } from './tensor.js';
+import { add } from './ops/elementwise.js';
+import { ones } from './ops/create.js';
 
 export interface GradNode {
   op: string;
@@ -35,12 +39,6 @@ export function record(out: Tensor, op: string, inputs: Tensor[], backward: Grad
   }
   return out;
 }
-
-// Set by ops (add and fill) to avoid an import cycle.
-export const gradOps = {
-  add: null as unknown as (a: Tensor, b: Tensor) => Tensor,
-  onesLike: null as unknown as (t: Tensor) => Tensor,
-};
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -82,7 +80,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
     // Every gradient in this map is owned by backward (a fresh tensor or a view that holds a
     // reference to shared storage), so each can be disposed once it has been passed on.
     const grads = new Map<Tensor, Tensor>();
-    grads.set(root, grad ? grad.reshape(root.shape) : gradOps.onesLike(root));
+    grads.set(root, grad ? grad.reshape(root.shape) : ones(root.shape));
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       const g = grads.get(t);
@@ -91,7 +89,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
       if (!t.node) {
         // A leaf: accumulate into .grad, as repeated backward calls do in PyTorch.
         if (t.grad) {
-          const sum = gradOps.add(t.grad, g);
+          const sum = add(t.grad, g);
           t.grad.dispose();
           g.dispose();
           t.grad = sum.keep();
@@ -119,7 +117,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
         }
         const prev = grads.get(x);
         if (prev) {
-          grads.set(x, gradOps.add(prev, gx));
+          grads.set(x, add(prev, gx));
           prev.dispose();
           gx.dispose();
         } else grads.set(x, gx);
@@ -130,4 +128,3 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
   });
 }
 
-registerBackward(backward);

@@ -2,7 +2,7 @@
 // run function). Errors print one message (no stack trace): exit code 2 for usage errors, 1 for
 // everything else.
 import { parseArgs } from 'node:util';
-import * as fl from './index.js';
+import { dispose } from './engine.js';
 import { aligned, helpRows, parserOptions, usageLine, UsageError, type Values } from './cli/args.js';
 import type { Command } from './cli/command.js';
 import { benchCommand } from './cli/bench.js';
@@ -112,7 +112,7 @@ main(process.argv.slice(2))
   .finally(() => {
     // A live Dawn device keeps Node running: destroy it so the process ends on its own.
     try {
-      fl.dispose();
+      dispose();
     } catch {
       // Nothing more to report: the command's own result or error is already printed.
     }

@@ -1,13 +1,5 @@
 // The public surface: `import * as fl from 'flstm'`.
-import './ops/shape.js';
-import { gradOps } from './autograd.js';
-import { add } from './ops/elementwise.js';
-import { ones } from './ops/create.js';
-import { init as initRuntime, dispose as disposeRuntime, rt, type InitOptions, type AdapterInfoSummary } from './gpu/runtime.js';
-
-gradOps.add = add;
-gradOps.onesLike = (t) => ones(t.shape);
-
+// It only re-exports: every module imports what it uses from the module that defines it.
 export { Tensor, tidy } from './tensor.js';
 export type { DType, Shape } from './tensor.js';
 export { noGrad, backward } from './autograd.js';
@@ -35,45 +27,5 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 
-/** Finds an adapter and opens the device. Safe to call more than once. */
-export async function init(opts: InitOptions = {}): Promise<AdapterInfoSummary> {
-  return (await initRuntime(opts)).info;
-}
-
-/** Backend, adapter vendor / architecture / description, software or not, limits, features. */
-export function info(): AdapterInfoSummary {
-  return rt().info;
-}
-
-/** Destroys the device; a later fl.init() opens a new one. */
-export function dispose(): void {
-  disposeRuntime();
-}
-
-/** Waits for all submitted GPU work (benchmarks). */
-export async function sync(): Promise<void> {
-  await rt().recorder.finish();
-}
-
-/** Engine counters: dispatches, submits, bind groups, pool bytes, pipelines. */
-export function stats() {
-  const r = rt();
-  return {
-    ...r.recorder.stats,
-    pipelines: r.pipelines.size,
-    poolInUseBytes: r.pool.inUseBytes,
-    poolFreeBytes: r.pool.freeBytes,
-    bufferAllocations: r.pool.allocations,
-  };
-}
+export { init, info, dispose, sync, stats, startProfiling, stopProfiling } from './engine.js';
 export * as train from './train/index.js';
-
-/** Times every dispatch on the GPU by kernel until stopProfiling() (adapter feature timestamp-query). */
-export function startProfiling(opts: { detail?: boolean } = {}): void {
-  rt().startProfiling(opts);
-}
-
-/** GPU milliseconds and calls per kernel since startProfiling(), largest first. */
-export async function stopProfiling() {
-  return rt().stopProfiling();
-}

@@ -2,7 +2,7 @@
 // the node of the op that made it. Contiguous row-major storage.
 import { currentRuntime, rt } from './gpu/runtime.js';
 import type { BufferPool } from './gpu/pool.js';
-import type { GradNode } from './autograd.js';
+import { backward as backwardOf, record, type GradNode } from './autograd.js';
 import { fromHalfBits } from './half.js';
 
 export type DType = 'f32' | 'i32' | 'f16';
@@ -188,30 +188,16 @@ export class Tensor {
     if (shapeSize(s) !== this.size) {
       throw new Error(`flstm: cannot reshape ${fmtShape(this.shape)} (${this.size} elements) to ${fmtShape(shape)}`);
     }
-    return reshapeImpl(this, s);
+    const v = new Tensor(s, this.dtype, this.sharedStorage, { origin: 'reshape' });
+    return record(v, 'reshape', [this], (g) => [g.reshape(this.shape)]);
   }
 
   /** Backpropagates from this tensor (a scalar, or pass the output gradient). */
   backward(grad?: Tensor, opts?: { retainGraph?: boolean }): void {
-    backwardImpl(this, grad, opts);
+    backwardOf(this, grad, opts);
   }
 
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-// Set by ops/shape.ts (reshape needs autograd; kept there to avoid an import cycle).
-let reshapeImpl: (t: Tensor, shape: number[]) => Tensor = () => {
-  throw new Error('flstm: reshape not registered');
-};
-export function registerReshape(fn: typeof reshapeImpl): void {
-  reshapeImpl = fn;
-}
-
-let backwardImpl: (t: Tensor, grad?: Tensor, opts?: { retainGraph?: boolean }) => void = () => {
-  throw new Error('flstm: autograd not registered');
-};
-export function registerBackward(fn: typeof backwardImpl): void {
-  backwardImpl = fn;
 }

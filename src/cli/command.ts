@@ -1,6 +1,7 @@
 // What a `flstm` command is: its name, a one-line summary, its options (declared once, see
 // args.ts) and what it does with their values.
-import * as fl from '../index.js';
+import { type AdapterInfoSummary } from '../gpu/runtime.js';
+import { init } from '../engine.js';
 import { UsageError, type OptionSpec, type Values } from './args.js';
 
 export interface Command {
@@ -14,11 +15,11 @@ export interface Command {
   gpu?: boolean;
 }
 
-/** fl.init() with the --adapter option. */
-export async function initFrom(values: Values): Promise<fl.AdapterInfoSummary> {
+/** init() with the --adapter option. */
+export async function initFrom(values: Values): Promise<AdapterInfoSummary> {
   const adapter = values.adapter as string | undefined;
   if (adapter !== undefined && adapter.trim() === '') throw new UsageError('flstm: --adapter needs a non-empty value');
-  return fl.init(adapter ? { adapter } : {});
+  return init(adapter ? { adapter } : {});
 }
 
 export interface StopSignal {

@@ -7,7 +7,7 @@
 // continues the rest) and OUT/compare.svg overlays every run's validation perplexity against time.
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
 import { writeFileAtomic } from '../train/checkpoint.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { writeSvg } from '../train/chart.js';
@@ -168,7 +168,7 @@ async function exists(p: string): Promise<boolean> {
 async function evaluateRun(runDir: string, splits: ('valid' | 'test')[], printer: TrainPrinter, stop: StopSignal) {
   const best = join(runDir, 'best');
   const which: 'best' | 'last' = (await exists(join(best, 'config.json'))) ? 'best' : 'last';
-  const loaded = await fl.train.loadModel(which === 'best' ? best : join(runDir, 'checkpoint'));
+  const loaded = await training.loadModel(which === 'best' ? best : join(runDir, 'checkpoint'));
   try {
     const cfg = loaded.config.train;
     const corpus = await corpusInVocabulary(cfg.data, loaded.vocab, 'compare');
@@ -177,7 +177,7 @@ async function evaluateRun(runDir: string, splits: ('valid' | 'test')[], printer
     for (const name of splits) {
       const split = corpus.splits[name];
       if (!split) continue;
-      const r = await fl.train.evaluate(loaded.model, split, {
+      const r = await training.evaluate(loaded.model, split, {
         batchSize: cfg.batch, bptt: cfg.bptt, unkId: loaded.vocab.unkId, shouldStop: stop.requested,
         onProgress: (p) => printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step})`),
       });
@@ -202,7 +202,7 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   const printer = new TrainPrinter({ json: false, quiet: json, prefix: `[${cell.label}] `, what: `${cell.label} on ${cfg.data}` });
   let params = 0;
   let rnnParams = 0;
-  const summary = await fl.train.train(cfg, {
+  const summary = await training.train(cfg, {
     out: runDir, resume, steps: budget.steps, totalSeconds: budget.seconds, ...cadenceFrom(values, 'compare'),
     stopRequested: stop.requested,
     onLog: (e) => {
@@ -212,7 +212,7 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   });
   printer.close();
   if (summary.stopReason === 'interrupted') return null;
-  const ck = await fl.train.readCheckpointConfig<fl.train.CheckpointConfig>(join(runDir, 'checkpoint'));
+  const ck = await training.readCheckpointConfig<training.CheckpointConfig>(join(runDir, 'checkpoint'));
   const ev = summary.stopReason === 'non-finite loss' ? null : await evaluateRun(runDir, ['valid', 'test'], printer, stop);
   if (summary.stopReason !== 'non-finite loss' && !ev) return null;
   const trainSeconds = ck?.seconds ?? summary.totalTrainSeconds;

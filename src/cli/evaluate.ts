@@ -1,7 +1,8 @@
 // `flstm eval`: the full-softmax perplexity of a checkpoint on a split, the text encoded with
 // the checkpoint's own vocabulary (words it lacks count as its <unk>, and the output says how
 // many did), with progress while it runs.
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
+import * as corpora from '../data/index.js';
 import { formatCount } from '../train/metrics.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
@@ -15,22 +16,22 @@ const UNK_NOTE_SHARE = 0.05;
  * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
  * names the page's text ('web:...'); its Brown excerpt is evaluated on Brown, other text needs --data.
  */
-export function corpusSpecFor(config: fl.train.CheckpointConfig, given: string | undefined, cmd: string): { spec: string; note?: string } {
+export function corpusSpecFor(config: training.CheckpointConfig, given: string | undefined, cmd: string): { spec: string; note?: string } {
   if (given !== undefined) return { spec: given };
   const data = config.train.data;
   if (data === 'web:brown-excerpt') return { spec: 'brown', note: 'the model was trained in the demo page on a Brown excerpt: evaluating on the Brown corpus (--data chooses another)' };
   if (data.startsWith('web:')) {
-    throw new UsageError(`flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${fl.data.CORPUS_SPECS})`);
+    throw new UsageError(`flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${corpora.CORPUS_SPECS})`);
   }
   return { spec: data };
 }
 
 /** Loads the corpus of `spec` in the vocabulary of the loaded model. */
-export async function corpusInVocabulary(spec: string, vocab: fl.data.Vocabulary, cmd: string): Promise<fl.data.Corpus> {
+export async function corpusInVocabulary(spec: string, vocab: corpora.Vocabulary, cmd: string): Promise<corpora.Corpus> {
   try {
-    return await fl.data.loadCorpus(spec, { vocab });
+    return await corpora.loadCorpus(spec, { vocab });
   } catch (err) {
-    if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, `flstm ${cmd}: --data: `));
+    if (err instanceof corpora.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, `flstm ${cmd}: --data: `));
     throw err;
   }
 }
@@ -45,7 +46,7 @@ export function unkText(r: { tokens: number; unk: number }, vocabSize: number): 
 
 export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
 const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test', 'train'] as const), default: 'valid' as const };
-const DATA = { name: 'data', value: 'SPEC', reader: text(fl.data.CORPUS_SPECS), help: `the corpus: ${fl.data.CORPUS_SPECS}`, defaultText: "the checkpoint's; a page model's Brown excerpt: brown" };
+const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's; a page model's Brown excerpt: brown" };
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
 const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
@@ -63,7 +64,7 @@ export const evalCommand: Command = {
     const sizes = { batch: readOption(values, 'eval', BATCH), bptt: readOption(values, 'eval', BPTT), maxTokens: readOption(values, 'eval', MAX_TOKENS) };
     const given = readOption(values, 'eval', DATA);
     await initFrom(values);
-    const loaded = await fl.train.loadModel(dir);
+    const loaded = await training.loadModel(dir);
     const printer = new TrainPrinter({ json: !!values.json });
     const { spec, note } = corpusSpecFor(loaded.config, given, 'eval');
     if (note && !values.json) printer.err(`flstm eval: ${note}`);
@@ -72,7 +73,7 @@ export const evalCommand: Command = {
     if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
     const cfg = loaded.config.train;
     await withStopSignals(() => {}, async (stop) => {
-      const r = await fl.train.evaluate(loaded.model, split, {
+      const r = await training.evaluate(loaded.model, split, {
         batchSize: sizes.batch ?? cfg.batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
         shouldStop: stop.requested, onProgress: (p) => printer.evalProgress(splitName, p),
       });

@@ -1,6 +1,6 @@
 // `flstm generate`: text from a checkpoint, sampled with temperature, top-k and top-p, printed
 // as a person reads it (punctuation joined to its word, sentence tokens as line breaks).
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
 import { detokenize } from '../data/detokenize.js';
 import { DEVICE_OPTIONS } from './args.js';
 import { anyText, count, number, positiveInt, readOption } from '../options/declare.js';
@@ -24,7 +24,7 @@ export const generateCommand: Command = {
   ],
   async run(values) {
     const dir = readOption(values, 'generate', CHECKPOINT)!;
-    const options: fl.train.GenerateOptions = {
+    const options: training.GenerateOptions = {
       tokens: readOption(values, 'generate', TOKENS),
       temperature: readOption(values, 'generate', TEMPERATURE),
       topK: readOption(values, 'generate', TOP_K),
@@ -33,8 +33,8 @@ export const generateCommand: Command = {
     };
     const prompt = readOption(values, 'generate', PROMPT);
     await initFrom(values);
-    const loaded = await fl.train.loadModel(dir);
-    const g = await fl.train.generate(loaded.model, loaded.vocab, prompt, options);
+    const loaded = await training.loadModel(dir);
+    const g = await training.generate(loaded.model, loaded.vocab, prompt, options);
     loaded.model.dispose();
     const text = detokenize([...g.prompt, ...g.words]);
     if (values.json) {

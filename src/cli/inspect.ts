@@ -1,6 +1,7 @@
 // The commands that describe rather than train: `flstm info` (the adapter), `flstm params`
 // (parameter counts by formula, no GPU) and `flstm data` (a corpus's splits, no GPU).
-import * as fl from '../index.js';
+import * as corpora from '../data/index.js';
+import { type AdapterInfoSummary } from '../gpu/runtime.js';
 import { lstmStackParamCounts } from '../nn/params.js';
 import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from './args.js';
 import { initFrom, type Command } from './command.js';
@@ -19,7 +20,7 @@ function fmtBytes(n: number): string {
   return ` (${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]})`;
 }
 
-function formatInfo(info: fl.AdapterInfoSummary): string {
+function formatInfo(info: AdapterInfoSummary): string {
   const icd = info.icd ?? process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   const rows: [string, string][] = [
     ['backend', info.backend],
@@ -86,18 +87,18 @@ export const dataCommand: Command = {
   options: [DATA, VOCAB_SIZE, MIN_COUNT, VOCAB_FILE, JSON_OPTION, HELP_OPTION],
   async run(values) {
     const spec = readOption(values, 'data', DATA);
-    let corpus: fl.data.Corpus;
+    let corpus: corpora.Corpus;
     try {
-      corpus = await fl.data.loadCorpus(spec, {
+      corpus = await corpora.loadCorpus(spec, {
         maxVocab: readOption(values, 'data', VOCAB_SIZE),
         minCount: readOption(values, 'data', MIN_COUNT),
         vocabFile: readOption(values, 'data', VOCAB_FILE),
       });
     } catch (err) {
-      if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm data: '));
+      if (err instanceof corpora.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm data: '));
       throw err;
     }
-    const splits = await fl.data.corpusStats(corpus);
+    const splits = await corpora.corpusStats(corpus);
     if (values.json) {
       console.log(JSON.stringify({ data: corpus.spec, vocab: corpus.vocab.size, splits }));
       return;
@@ -107,7 +108,7 @@ export const dataCommand: Command = {
       ['data', corpus.spec],
       ['vocabulary', `${v.size}${v.unk !== undefined ? ` (${v.unk} id ${v.unkId})` : ''}${corpus.boundary ? `, sentence token ${corpus.boundary}` : ''}`],
     ];
-    const entries = Object.entries(splits) as [string, fl.data.SplitStats][];
+    const entries = Object.entries(splits) as [string, corpora.SplitStats][];
     const w = Math.max(...entries.map(([, s]) => String(s.tokens).length));
     for (const [name, s] of entries) {
       const pct = s.tokens > 0 ? ((100 * s.unk) / s.tokens).toFixed(2) : '0.00';

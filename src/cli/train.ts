@@ -2,7 +2,9 @@
 // prints progress, validations, the summary and a sample.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
+import * as corpora from '../data/index.js';
+import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
@@ -30,18 +32,18 @@ async function defaultRunFolder(resume: boolean): Promise<string> {
  * them. Checked before the GPU opens; `--precision auto` of a new run is settled after
  * (settlePrecision), by the adapter's features.
  */
-export async function runConfig(values: Values, out: string, cmd = 'train'): Promise<fl.train.TrainConfig> {
+export async function runConfig(values: Values, out: string, cmd = 'train'): Promise<training.TrainConfig> {
   if (!values.resume) return trainConfigFrom(values, cmd);
   return trainConfigFrom(await resumeValues(values, join(out, 'checkpoint')), cmd);
 }
 
-/** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs fl.init(). */
-export function settlePrecision(cfg: fl.train.TrainConfig, values: Values, cmd = 'train'): void {
+/** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs init(). */
+export function settlePrecision(cfg: training.TrainConfig, values: Values, cmd = 'train'): void {
   if (!values.resume) resolvePrecision(cfg, values, cmd);
 }
 
 /** The TrainOptions of the cadence and validation options. */
-export function cadenceFrom(values: Values, cmd: string): Pick<fl.train.TrainOptions, 'logEvery' | 'saveEvery' | 'evalTokens' | 'bestDir'> {
+export function cadenceFrom(values: Values, cmd: string): Pick<training.TrainOptions, 'logEvery' | 'saveEvery' | 'evalTokens' | 'bestDir'> {
   return {
     logEvery: readOption(values, cmd, LOG_EVERY),
     saveEvery: readOption(values, cmd, SAVE_EVERY),
@@ -50,7 +52,7 @@ export function cadenceFrom(values: Values, cmd: string): Pick<fl.train.TrainOpt
   };
 }
 
-function printSummary(p: TrainPrinter, s: fl.train.TrainSummary, out: string): void {
+function printSummary(p: TrainPrinter, s: training.TrainSummary, out: string): void {
   const evalPart = s.evalSeconds > 0 ? `; validation took ${formatDuration(s.evalSeconds)}` : '';
   p.out(`trained to step ${s.step} (${s.stopReason}), ${formatCount(s.wordsPerSec)} words/s over ${formatDuration(s.trainSeconds)} of training${evalPart}; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`);
   if (s.valid) p.out(`validation perplexity ${s.valid.ppl.toFixed(2)} (${formatCount(s.valid.tokens)} tokens)`);
@@ -58,9 +60,9 @@ function printSummary(p: TrainPrinter, s: fl.train.TrainSummary, out: string): v
 }
 
 async function sampleText(out: string, words: number, seed: number): Promise<string> {
-  const loaded = await fl.train.loadModel(join(out, 'checkpoint'));
+  const loaded = await training.loadModel(join(out, 'checkpoint'));
   try {
-    const g = await fl.train.generate(loaded.model, loaded.vocab, 'The', { tokens: words, seed, temperature: 0.8 });
+    const g = await training.generate(loaded.model, loaded.vocab, 'The', { tokens: words, seed, temperature: 0.8 });
     return detokenize([...g.prompt, ...g.words]);
   } finally {
     loaded.model.dispose();
@@ -84,7 +86,7 @@ export const trainCommand: Command = {
       await withStopSignals(
         (signal) => { if (!values.json) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
         async (stop) => {
-          const summary = await fl.train.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
+          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
           printer.close();
           const ended = summary.stopReason !== 'non-finite loss' && summary.stopReason !== 'interrupted';
           const sample = sampleWords > 0 && ended ? await sampleText(out, sampleWords, cfg.seed) : undefined;
@@ -99,7 +101,7 @@ export const trainCommand: Command = {
         },
       );
     } catch (err) {
-      if (err instanceof fl.data.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm train: '));
+      if (err instanceof corpora.CorpusSpecError) throw new UsageError(err.message.replace(/^flstm: /, 'flstm train: '));
       throw err;
     }
   },

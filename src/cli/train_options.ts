@@ -2,7 +2,8 @@
 // the corpus and the recipe (declared in options/train.ts) become a TrainConfig; the run's
 // limits and cadences, declared here, become TrainOptions. With --resume the checkpoint's
 // configuration supplies every option not given, so `--resume --out DIR` alone continues the run.
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
+import { info, init } from '../engine.js';
 import { duration, positiveInt, readOption, text, type OptionDecl, type Values } from '../options/declare.js';
 import { PRECISION, valuesFromConfig } from '../options/train.js';
 
@@ -22,7 +23,7 @@ export const RUN_OPTIONS: OptionDecl<any>[] = [STEPS, TIME, OUT, RESUME, LOG_EVE
  * that contradicts the checkpoint is refused later, by the trainer, naming each one.
  */
 export async function resumeValues(values: Values, ckDir: string): Promise<Values> {
-  const saved = await fl.train.readCheckpointConfig<{ train?: fl.train.TrainConfig }>(ckDir);
+  const saved = await training.readCheckpointConfig<{ train?: training.TrainConfig }>(ckDir);
   if (!saved?.train?.model) return values; // no checkpoint: the trainer says so
   const base = valuesFromConfig(saved.train);
   // --precision auto means "the checkpoint's" on a resume; another --cell comes without the
@@ -38,10 +39,10 @@ export async function resumeValues(values: Values, ckDir: string): Promise<Value
 
 /**
  * The precision a new run trains with; the configuration names it only when it is f16. auto:
- * f16 where the adapter has shader-f16, else f32. Needs fl.init().
+ * f16 where the adapter has shader-f16, else f32. Needs init().
  */
-export function resolvePrecision(cfg: fl.train.TrainConfig, values: Values, cmd: string): void {
-  if (readOption(values, cmd, PRECISION) === 'auto' && fl.info().features.includes('shader-f16')) cfg.model.precision = 'f16';
+export function resolvePrecision(cfg: training.TrainConfig, values: Values, cmd: string): void {
+  if (readOption(values, cmd, PRECISION) === 'auto' && info().features.includes('shader-f16')) cfg.model.precision = 'f16';
 }
 
 /** The run's limits: --steps and/or --time (default 5 minutes when neither is given). */

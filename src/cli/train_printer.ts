@@ -2,7 +2,7 @@
 // one JSON line on stdout; on a terminal the progress line rewrites itself on stderr and the
 // results are lines of their own; in a log (no terminal) progress lines are plain lines and
 // evaluation progress is a line every few seconds, so nothing waits in silence.
-import * as fl from '../index.js';
+import * as training from '../train/index.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 
 export interface PrinterOptions {
@@ -77,7 +77,7 @@ export class TrainPrinter {
     this.progress(`evaluating ${split}${at}: ${formatCount(p.tokens)}${total} tokens${eta}`, true);
   }
 
-  event(e: fl.train.TrainEvent): void {
+  event(e: training.TrainEvent): void {
     if (this.o.quiet) return;
     if (this.o.json) {
       console.log(JSON.stringify(e));
@@ -106,7 +106,7 @@ export class TrainPrinter {
   }
 }
 
-function startLine(e: Extract<fl.train.TrainEvent, { type: 'start' }>, what = 'a model'): string {
+function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a model'): string {
   const unk = Number.isFinite(e.trainUnk) && e.trainTokens > 0 ? `, ${(100 * e.trainUnk / e.trainTokens).toFixed(1)}% of its ${formatCount(e.trainTokens)} training tokens <unk>` : '';
   const objective = e.objective === 'sampled-softmax'
     ? '; the training loss is the sampled softmax\'s (below the full-softmax loss: validation gives the perplexity)'

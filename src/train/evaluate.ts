@@ -1,7 +1,7 @@
 // Evaluation: full-softmax perplexity of a split, the state carried across batches, dropout
 // off. Batches are read back in groups so the GPU is not drained after every batch; each group
 // reports progress (tokens done, the total when it is known, an estimate of the time left).
-import * as fl from '../index.js';
+import { Tensor } from '../tensor.js';
 import { Batcher, makeBatcher } from '../data/batcher.js';
 import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
@@ -66,7 +66,7 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   let tokens = 0;
   let unk = 0;
   let interrupted = false;
-  let pending: { loss: fl.Tensor; n: number }[] = [];
+  let pending: { loss: Tensor; n: number }[] = [];
   const drain = async () => {
     for (const p of pending) {
       sum += (await p.loss.data())[0] * p.n;

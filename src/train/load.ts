@@ -2,7 +2,7 @@
 // self-contained .safetensors file (a folder's model-<G>.safetensors, or one the demo page
 // saved). Its vocabulary is the model's: evaluation, generation and a resumed run encode
 // text with it. Node only (reads files).
-import * as fl from '../index.js';
+import { tensor } from '../ops/create.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -41,7 +41,7 @@ function carriedState(entries: RawCheckpoint['model'], layers: number, dir: stri
       disposeState(state);
       throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
     }
-    state.push({ h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() });
+    state.push({ h: tensor(h.data, h.shape).keep(), c: tensor(c.data, c.shape).keep() });
   }
   return state;
 }

@@ -1,7 +1,10 @@
 // One training step and the pieces the trainer and the browser demo share: the model and
 // optimizer a configuration makes, and the per-step seed. Node-free (the trainer around it
 // reads and writes files; the page imports this module directly).
-import * as fl from '../index.js';
+import { Tensor, tidy } from '../tensor.js';
+import { full } from '../ops/create.js';
+import { info } from '../engine.js';
+import { scale } from '../ops/elementwise.js';
 import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { Adagrad, Adam, SGD } from '../optim/index.js';
@@ -22,7 +25,7 @@ export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOp
  */
 export function loadedModelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
   const o = modelOptions(c, vocabSize);
-  if (o.precision === 'f16' && !fl.info().features.includes('shader-f16')) o.precision = 'f32';
+  if (o.precision === 'f16' && !info().features.includes('shader-f16')) o.precision = 'f32';
   return o;
 }
 
@@ -57,18 +60,18 @@ export interface StepBatch {
 /**
  * One training step, encoded only (no host round trip): forward, backward, the optimizer's
  * update (the embedding's and the sampled softmax's rows as sparse updates), gradients
- * cleared. Call it inside fl.tidy and keep what you carry: it returns the loss and the next
+ * cleared. Call it inside tidy and keep what you carry: it returns the loss and the next
  * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
  * Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over time,
  * averaged over streams), the embedding's rows further multiplied by B.
  */
-export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: fl.Tensor; state: LSTMState[] } {
+export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: Tensor; state: LSTMState[] } {
   const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
   const paper = o.optimizer === 'adagrad';
-  r.loss.backward(paper ? fl.full([], b.steps) : undefined);
+  r.loss.backward(paper ? full([], b.steps) : undefined);
   const sparse = r.sparse.map((s) => ({
     param: s.table, ids: s.ids,
-    rows: paper && s.table === model.embedding ? fl.scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
+    rows: paper && s.table === model.embedding ? scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
   }));
   opt.step({ sparse });
   r.sparse.forEach((s) => s.rows.grad?.dispose());

@@ -8,7 +8,9 @@
 // random choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { join } from 'node:path';
 import { mkdir, writeFile, access } from 'node:fs/promises';
-import * as fl from '../index.js';
+import { Tensor, tidy } from '../tensor.js';
+import { add, scale } from '../ops/elementwise.js';
+import { info } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
 import { Batcher, makeBatcher, StreamBatcher } from '../data/batcher.js';
 import type { Batch } from '../data/batcher.js';
@@ -202,7 +204,7 @@ class TrainingRun {
   /** Milliseconds of this process spent evaluating and saving (not training), and when the current such time began. */
   private otherMs = 0;
   private offSince: number | null = null;
-  private lossSum: fl.Tensor | null = null;
+  private lossSum: Tensor | null = null;
   private lossCount = 0;
   private wordsSinceReport = 0;
   private trainMsAtReport = 0;
@@ -239,7 +241,7 @@ class TrainingRun {
     this.log({
       type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
-      adapter: fl.info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
+      adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
     });
   }
 
@@ -333,9 +335,9 @@ class TrainingRun {
     if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
     const seed = stepSeed(this.cfg.seed, this.pos.step);
     const prevState = this.state;
-    fl.tidy(() => {
+    tidy(() => {
       const r = trainStep(this.model, this.opt, b, this.state, { optimizer: this.cfg.optimizer, sampled: this.cfg.sampled, seed });
-      const sum: fl.Tensor = this.lossSum ? fl.add(this.lossSum, r.loss) : fl.scale(r.loss, 1);
+      const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();
       this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));

@@ -4,7 +4,7 @@
 // ?cell=lstm|flstm|glstm&size=tiny|small|medium&steps=N&autorun=1 start a run without clicks.
 // The steps field (and ?steps=N) is how many more steps each Train runs: pressing Train again
 // trains on from where the model is, and the hint under it names the step it will reach.
-import * as fl from '../index.js';
+import { init } from '../engine.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/trainer.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
@@ -625,7 +625,7 @@ async function start(): Promise<void> {
     return;
   }
   try {
-    const info = await fl.init();
+    const info = await init();
     const parts = [info.vendor, info.architecture, info.description].filter((s) => s && s.trim() !== '');
     demo.adapter = `${parts.join(' · ') || 'WebGPU adapter'}${info.software ? ' (software)' : ''}`;
     els.adapter.dataset.state = 'ok';

@@ -1,7 +1,7 @@
 // The kernel self-check page (dist/web/selfcheck.html): runs src/web/selfcheck.ts in this
 // browser and lists pass / fail per case. Published for automation:
 // window.flstmSelfCheck = { done, results, adapter, error? }. ?filter=REGEX runs some cases.
-import * as fl from '../index.js';
+import { init } from '../engine.js';
 import { runSelfCheck, type CheckResult } from './selfcheck.js';
 
 interface SelfCheckState {
@@ -62,7 +62,7 @@ function addRow(r: CheckResult): void {
 
 async function main(): Promise<void> {
   if (!navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is undefined): see the demo page for how to enable it');
-  const info = await fl.init();
+  const info = await init();
   state.adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' · ') + (info.software ? ' (software)' : '');
   adapterEl.dataset.state = 'ok';
   adapterText.textContent = state.adapter;

@@ -5,7 +5,9 @@
 // format of the CLI's model-<G>.safetensors, src/train/bundle.ts). A CLI checkpoint folder
 // loads with its optimizer state and carried LSTM state, so its training goes on from the
 // state `flstm train --resume` would continue from. Runs in Node too (tests).
-import * as fl from '../index.js';
+import { Tensor, tidy } from '../tensor.js';
+import { add, scale } from '../ops/elementwise.js';
+import { tensor } from '../ops/create.js';
 import { Batcher } from '../data/batcher.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
@@ -200,7 +202,7 @@ export class Session {
     this.batcher ??= new Batcher(corpus.train, { batchSize: cfg.batch, bptt: cfg.bptt });
     const batcher = this.batcher;
     model.train();
-    let lossSum: fl.Tensor | null = null;
+    let lossSum: Tensor | null = null;
     let lossCount = 0;
     let reportEvery = o.reportEvery ?? 1;
     let words = 0;
@@ -241,9 +243,9 @@ export class Session {
           const b = batcher.batch(this.batchIndex);
           const seed = stepSeed(cfg.seed, this.step);
           const prev = this.state;
-          fl.tidy(() => {
+          tidy(() => {
             const r = trainStep(model, opt, b, this.state, { optimizer: cfg.optimizer, sampled: cfg.sampled, seed });
-            const sum: fl.Tensor = lossSum ? fl.add(lossSum, r.loss) : fl.scale(r.loss, 1);
+            const sum: Tensor = lossSum ? add(lossSum, r.loss) : scale(r.loss, 1);
             lossSum?.dispose();
             lossSum = sum.keep();
             this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
@@ -261,7 +263,7 @@ export class Session {
       }
       if (lossCount > 0) await this.exclusive(report);
     } finally {
-      (lossSum as fl.Tensor | null)?.dispose();
+      (lossSum as Tensor | null)?.dispose();
     }
     if (!Number.isFinite(lastLoss) || this.records.length === 0) return lastLoss;
     await this.validate(o);
@@ -397,7 +399,7 @@ function carriedStateOf(entries: ModelBundle['model'], config: CheckpointConfig,
   return Array.from({ length: layers }, (_, l) => {
     const h = entries[`state.${l}.h`]!;
     const c = entries[`state.${l}.c`]!;
-    return { h: fl.tensor(h.data, h.shape).keep(), c: fl.tensor(c.data, c.shape).keep() };
+    return { h: tensor(h.data, h.shape).keep(), c: tensor(c.data, c.shape).keep() };
   });
 }
 
