@@ -19,7 +19,7 @@ import * as fl from '../src/index.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { sampleCandidates } from '../src/ops/sampled_softmax.js';
-import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
+import { makeOptimizer, stepOptions, stepSeed, trainStep } from '../src/train/step.js';
 import type { TrainConfig } from '../src/train/trainer.js';
 import type { KernelTime } from '../src/gpu/profiler.js';
 import { fmtMs, median, zipfIds } from './util.js';
@@ -184,7 +184,7 @@ class StepRunner {
     const b = this.data[this.i % this.data.length];
     const seed = stepSeed(this.cfg.seed, this.i++);
     fl.tidy(() => {
-      const r = trainStep(this.model, this.opt, b, this.state, { optimizer: this.cfg.optimizer, sampled: this.cfg.sampled, seed });
+      const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
       this.lossT?.dispose();
       this.lossT = r.loss.keep();
       this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));

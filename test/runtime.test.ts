@@ -12,7 +12,7 @@ import { bindingKinds } from '../src/gpu/layouts.js';
 import { gpuWait } from '../src/gpu/wait.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
-import { makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
+import { GRADIENT_SCALE, makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
 import type { TrainConfig } from '../src/train/trainer.js';
 import { useDevice } from './helpers.js';
 
@@ -270,7 +270,7 @@ describe('caches and memory', () => {
       const step = async (i: number) => {
         const prev = state;
         const r = fl.tidy(() => {
-          const out = trainStep(model, opt, batches[i % 3], state, { optimizer: 'adagrad', sampled: 40, seed: stepSeed(1, i) });
+          const out = trainStep(model, opt, batches[i % 3], state, { gradientScale: GRADIENT_SCALE.adagrad, sampled: 40, seed: stepSeed(1, i) });
           state = out.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
           return out.loss;
         });

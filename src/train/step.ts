@@ -58,16 +58,31 @@ export interface StepBatch {
 }
 
 /**
+ * How a step scales the gradient before the update, a part of the recipe. 'paper': what the
+ * paper's code feeds Adagrad, the gradient of loss·T (the per-sequence sum over time, averaged
+ * over streams) with the embedding's rows further multiplied by B. 'mean': the gradient of the
+ * mean loss per token.
+ */
+export type GradientScale = 'paper' | 'mean';
+
+/** Each optimizer's gradient scale: Adagrad's learning rate (0.2) is the paper's, for its scale. */
+export const GRADIENT_SCALE: Record<TrainConfig['optimizer'], GradientScale> = { adagrad: 'paper', adam: 'mean', sgd: 'mean' };
+
+/** The step options of a run's configuration. */
+export function stepOptions(c: TrainConfig, seed: number): { gradientScale: GradientScale; sampled: number; seed: number } {
+  return { gradientScale: GRADIENT_SCALE[c.optimizer], sampled: c.sampled, seed };
+}
+
+/**
  * One training step, encoded only (no host round trip): forward, backward, the optimizer's
  * update (the embedding's and the sampled softmax's rows as sparse updates), gradients
  * cleared. Call it inside tidy and keep what you carry: it returns the loss and the next
  * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
- * Adagrad follows the paper's code: the gradient of loss·T (the per-sequence sum over time,
- * averaged over streams), the embedding's rows further multiplied by B.
+ * `gradientScale` says how the gradient is scaled (see GradientScale).
  */
-export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { optimizer: TrainConfig['optimizer']; sampled: number; seed: number }): { loss: Tensor; state: LSTMState[] } {
+export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { gradientScale: GradientScale; sampled: number; seed: number }): { loss: Tensor; state: LSTMState[] } {
   const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
-  const paper = o.optimizer === 'adagrad';
+  const paper = o.gradientScale === 'paper';
   r.loss.backward(paper ? full([], b.steps) : undefined);
   const sparse = r.sparse.map((s) => ({
     param: s.table, ids: s.ids,

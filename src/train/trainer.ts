@@ -22,7 +22,7 @@ import { saveCheckpoint, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
+import { disposeState, makeOptimizer, modelOptions, stepOptions, stepSeed, trainStep } from './step.js';
 import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
@@ -336,7 +336,7 @@ class TrainingRun {
     const seed = stepSeed(this.cfg.seed, this.pos.step);
     const prevState = this.state;
     tidy(() => {
-      const r = trainStep(this.model, this.opt, b, this.state, { optimizer: this.cfg.optimizer, sampled: this.cfg.sampled, seed });
+      const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
       const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();

@@ -20,12 +20,14 @@ import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
 import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
-import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepSeed, trainStep } from '../train/step.js';
+import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepOptions, stepSeed, trainStep } from '../train/step.js';
 
 export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
 
-export type CellKind = ModelConfig['cell'];
+export type { CellKind } from '../nn/params.js';
+import type { CellKind } from '../nn/params.js';
+import { defaultTrainConfig } from '../options/train.js';
 
 /** Model sizes the page offers. */
 export interface SizePreset {
@@ -49,12 +51,15 @@ export const SIZES: Record<string, SizePreset> = {
 
 export const CELL_NAMES: Record<CellKind, string> = { lstm: 'LSTM', flstm: 'F-LSTM', glstm: 'G-LSTM' };
 
-/** The training configuration of a cell and size, in the CLI's TrainConfig form. */
+/**
+ * The training configuration of a cell and size: the options' defaults (options/train.ts, as
+ * `flstm train` takes them) with the preset's sizes, no dropout and the full softmax.
+ */
 export function trainConfigFor(cell: CellKind, size: SizePreset, data: string, seed = 1): TrainConfig {
-  const model: ModelConfig = { cell, layers: size.layers, emb: size.emb, hidden: size.hidden, proj: size.proj, dropout: 0 };
+  const model: Partial<ModelConfig> = { cell, layers: size.layers, emb: size.emb, hidden: size.hidden, proj: size.proj, dropout: 0 };
   if (cell === 'flstm') model.factor = size.factor;
   if (cell === 'glstm') model.groups = size.groups;
-  return { data, model, batch: size.batch, bptt: size.bptt, optimizer: 'adagrad', lr: 0.2, clip: 1.0, sampled: 0, seed, maxVocab: size.maxVocab };
+  return defaultTrainConfig({ data, model, batch: size.batch, bptt: size.bptt, sampled: 0, seed, maxVocab: size.maxVocab });
 }
 
 export interface Report {
@@ -244,7 +249,7 @@ export class Session {
           const seed = stepSeed(cfg.seed, this.step);
           const prev = this.state;
           tidy(() => {
-            const r = trainStep(model, opt, b, this.state, { optimizer: cfg.optimizer, sampled: cfg.sampled, seed });
+            const r = trainStep(model, opt, b, this.state, stepOptions(cfg, seed));
             const sum: Tensor = lossSum ? add(lossSum, r.loss) : scale(r.loss, 1);
             lossSum?.dispose();
             lossSum = sum.keep();
