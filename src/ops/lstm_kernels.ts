@@ -13,7 +13,7 @@ import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
 import cellBackwardStoreSrc from '../../kernels/lstm_cell_backward_store.wgsl';
 
 const MATH = kernelFile('math', mathSrc);
-const FORGET_BIAS_WGSL = { generated: 'FORGET_BIAS of src/ref/lstm_convention.ts', code: `const FORGET_BIAS: f32 = ${FORGET_BIAS.toFixed(1)};\n` };
+const FORGET_BIAS_WGSL = { generated: 'FORGET_BIAS of src/ref/lstm_convention.ts', code: `const FORGET_BIAS: f32 = ${Number.isInteger(FORGET_BIAS) ? FORGET_BIAS.toFixed(1) : FORGET_BIAS};\n` };
 
 /** The cell forward: the store epilogue of a step's recurrent product. */
 export const CELL_STORE = composeKernel('lstm_cell_store', [MATH, FORGET_BIAS_WGSL, kernelFile('lstm_cell_store', cellStoreSrc)]);

@@ -246,23 +246,30 @@ function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): Gate
         }
       return { pre };
     },
-    backward(x, h, _aux, dpre, B) {
-      const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
-      for (let b = 0; b < B; b++)
-        for (let row = 0; row < K; row++) {
-          const z = zRow(p, x, h, b, row);
-          let s = 0;
-          for (let col = 0; col < N; col++) {
-            const d = dpre[b * N + col];
-            s += d * W[row * N + col];
-            dW[row * N + col] += d * z;
-          }
-          if (row < pin) dx[b * pin + row] = s;
-          else dh[b * ps + row - pin] = s;
-        }
-      return { dx, dh };
-    },
+    backward: (x, h, _aux, dpre, B) => zRowsBackward(p, x, h, W, dW, dpre, N, B),
   };
+}
+
+/**
+ * The backward of out = [x; h]·W (W [pin + p, cols], rows of [x; h] by zRow): dW += [x; h]ᵀ·dOut,
+ * and d[x; h] = dOut·Wᵀ split into dx and dh.
+ */
+function zRowsBackward(p: LstmRefParams, x: Float64Array, h: Float64Array, W: Float64Array, dW: Float64Array, dOut: Float64Array, cols: number, B: number) {
+  const pin = p.inputSize, ps = p.projSize, K = pin + ps;
+  const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
+  for (let b = 0; b < B; b++)
+    for (let row = 0; row < K; row++) {
+      const z = zRow(p, x, h, b, row);
+      let s = 0;
+      for (let col = 0; col < cols; col++) {
+        const d = dOut[b * cols + col];
+        s += d * W[row * cols + col];
+        dW[row * cols + col] += d * z;
+      }
+      if (row < pin) dx[b * pin + row] = s;
+      else dh[b * ps + row - pin] = s;
+    }
+  return { dx, dh };
 }
 
 /** flstm: aux = [x; h]·W1, pre = aux·W2. */
@@ -295,20 +302,7 @@ function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, d
           }
           daux[b * r + a] = s;
         }
-      const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
-      for (let b = 0; b < B; b++)
-        for (let row = 0; row < K; row++) {
-          const z = zRow(p, x, h, b, row);
-          let s = 0;
-          for (let a = 0; a < r; a++) {
-            const d = daux[b * r + a];
-            s += d * W1[row * r + a];
-            dW1[row * r + a] += d * z;
-          }
-          if (row < pin) dx[b * pin + row] = s;
-          else dh[b * ps + row - pin] = s;
-        }
-      return { dx, dh };
+      return zRowsBackward(p, x, h, W1, dW1, daux, r, B);
     },
   };
 }
