@@ -21,6 +21,8 @@ export interface UniformLayout {
   fields: UniformField[];
   /** Fields the host gives (the struct's fields less its padding). */
   given: UniformField[];
+  /** Per field: padding (written 0), read once here rather than at every dispatch. */
+  padding: boolean[];
   /** Bit i set: word i is an f32. */
   f32Mask: number;
 }
@@ -80,7 +82,8 @@ export function uniformLayout(kernelName: string, code: string, struct: string):
     if (f.type === 'f32') f32Mask |= 1 << i;
     return { name: f.name, type: f.type as UniformFieldType };
   });
-  return { struct, fields: typed, given: typed.filter((f) => !PADDING.test(f.name)), f32Mask };
+  const padding = typed.map((f) => PADDING.test(f.name));
+  return { struct, fields: typed, given: typed.filter((_, i) => !padding[i]), padding, f32Mask };
 }
 
 const UNIFORM_DECL = /@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*uniform\s*>\s*\w+\s*:\s*(\w+)\s*;/g;
@@ -114,7 +117,7 @@ export function packUniform(kernelName: string, layout: UniformLayout, values: U
   const words = new Array<number>(layout.fields.length);
   for (let i = 0; i < layout.fields.length; i++) {
     const f = layout.fields[i];
-    if (PADDING.test(f.name)) {
+    if (layout.padding[i]) {
       words[i] = 0;
       continue;
     }
