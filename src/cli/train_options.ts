@@ -3,6 +3,7 @@
 // limits and cadences, declared here, become TrainOptions. With --resume the checkpoint's
 // configuration supplies every option not given, so `--resume --out DIR` alone continues the run.
 import * as training from '../train/index.js';
+import { DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from '../train/trainer.js';
 import { info, init } from '../engine.js';
 import { duration, positiveInt, readOption, text, type OptionDecl, type Values } from '../options/declare.js';
 import { PRECISION, valuesFromConfig } from '../options/train.js';
@@ -13,8 +14,8 @@ export const STEPS = { name: 'steps', value: 'N', help: 'train until step N (cou
 export const TIME = { name: 'time', value: 'LIMIT', help: 'train for this long, evaluation and saving not counted: 90s, 10m, 2h', defaultText: '5m when --steps is not given', reader: duration } satisfies OptionDecl<number>;
 export const OUT = { name: 'out', value: 'DIR', help: 'run folder: checkpoint, metrics.jsonl, chart.svg', defaultText: 'runs/train, or runs/train-2... when taken', reader: text('a folder') } satisfies OptionDecl<string>;
 export const RESUME = { name: 'resume', help: "continue the run in --out from its checkpoint; options not given are the checkpoint's" } satisfies OptionDecl<boolean>;
-export const LOG_EVERY = { name: 'log-every', value: 'N', help: 'steps between progress lines', defaultText: '20', reader: positiveInt } satisfies OptionDecl<number>;
-export const SAVE_EVERY = { name: 'save-every', value: 'N', help: 'steps between checkpoints', defaultText: '500', reader: positiveInt } satisfies OptionDecl<number>;
+export const LOG_EVERY = { name: 'log-every', value: 'N', help: 'steps between progress lines', defaultText: String(DEFAULT_LOG_EVERY), reader: positiveInt } satisfies OptionDecl<number>;
+export const SAVE_EVERY = { name: 'save-every', value: 'N', help: 'steps between checkpoints', defaultText: String(DEFAULT_SAVE_EVERY), reader: positiveInt } satisfies OptionDecl<number>;
 
 export const RUN_OPTIONS: OptionDecl<any>[] = [STEPS, TIME, OUT, RESUME, LOG_EVERY, SAVE_EVERY];
 

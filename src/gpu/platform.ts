@@ -42,6 +42,22 @@ export async function gpuEntry(): Promise<GPU | null> {
   return m.create([]);
 }
 
+/**
+ * A turn of the event loop: Node's setImmediate (signal handlers run in it), else a message
+ * (a browser clamps nested timers to 4 ms or more).
+ */
+export function nextTurn(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(0);
+  });
+}
+
 export function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env?.[name] : undefined;
 }

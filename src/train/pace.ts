@@ -4,9 +4,11 @@
 // handlers run between steps, and keeps the GPU's backlog near `targetSeconds` of work: every
 // `interval` steps it submits and waits for the previous such point, with `interval` chosen
 // from the measured step time. Waiting every step would be simpler, but a software driver runs
-// a few percent slower with many small waits than with a few long ones. Node only (the trainer's).
+// a few percent slower with many small waits than with a few long ones. Used by the training
+// loop in Node and in the page.
 import { rt } from '../gpu/runtime.js';
 import { gpuWait } from '../gpu/wait.js';
+import { nextTurn } from '../gpu/platform.js';
 
 export class StepPacer {
   /** Completes when the GPU reaches the last sync point. */
@@ -20,7 +22,7 @@ export class StepPacer {
   /** After a step is encoded: a sync point every `interval` steps, then a turn of the event loop. */
   async stepEncoded(): Promise<void> {
     if (++this.stepsSinceSync >= this.interval) await this.sync();
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 
   /** Submits, waits for the previous sync point (at most two intervals stay queued), re-plans. */

@@ -1,19 +1,14 @@
-// The training loop: a corpus, a language model, an optimizer; progress, validation during
-// training (the best checkpoint, a learning-rate decay on plateaus, early stopping), metrics,
-// charts, checkpoints, resume. A step is encoded without a host round trip: the loss is summed
-// on the GPU and read back every `logEvery` steps, the gradient norm and clipping live in the
-// optimizer's GPU buffers; the pacer keeps the host at most two steps ahead of the GPU. A
-// resumed run continues the uninterrupted one exactly: the checkpoint holds the weights, the
-// optimizer state, the carried LSTM state, the step and the validation schedule, and every
-// random choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
+// `flstm train`: a corpus, a language model, an optimizer, and around the shared training loop
+// (train/loop.ts: batches, seeded steps, carried state, the loss read back every `logEvery`
+// steps) progress lines, validation during training (the best checkpoint, a learning-rate
+// decay on plateaus, early stopping), metrics, charts, checkpoints, resume. A resumed run
+// continues the uninterrupted one exactly: the checkpoint holds the weights, the optimizer
+// state, the carried LSTM state, the step and the validation schedule, and every random
+// choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { join } from 'node:path';
 import { mkdir, writeFile, access } from 'node:fs/promises';
-import { Tensor, tidy } from '../tensor.js';
-import { add, scale } from '../ops/elementwise.js';
 import { info } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
-import { Batcher, makeBatcher, StreamBatcher } from '../data/batcher.js';
-import type { Batch } from '../data/batcher.js';
 import type { Corpus } from '../data/types.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -22,11 +17,12 @@ import { saveCheckpoint, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, makeOptimizer, modelOptions, stepOptions, stepSeed, trainStep } from './step.js';
+import { disposeState, makeOptimizer, modelOptions } from './step.js';
+import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
 import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
-import { noticeIfSlow, StepPacer } from './pace.js';
+import { noticeIfSlow } from './pace.js';
 
 export { makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
 export type { StepBatch } from './step.js';
@@ -49,8 +45,9 @@ export interface TrainOptions extends RunLimits {
   resume?: boolean;
   /** Start afresh in `out` even though it holds a checkpoint (it is replaced). Default: refuse. */
   overwrite?: boolean;
+  /** Progress every this many steps (default DEFAULT_LOG_EVERY). */
   logEvery?: number;
-  /** Checkpoint every this many steps (and at the end). */
+  /** Checkpoint every this many steps and at the end (default DEFAULT_SAVE_EVERY). */
   saveEvery?: number;
   /** Tokens of the validation at the end (default: the config's validation tokens, else the whole split; 0: none). */
   evalTokens?: number;
@@ -94,6 +91,10 @@ export interface TrainSummary {
   totalTrainSeconds: number;
 }
 
+/** The default steps between progress lines and between checkpoints. */
+export const DEFAULT_LOG_EVERY = 20;
+export const DEFAULT_SAVE_EVERY = 500;
+
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
 function checkSampled(cfg: TrainConfig, vocabSize: number): void {
   if (cfg.sampled > 0 && cfg.sampled >= vocabSize) {
@@ -106,10 +107,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** Where a run is: its counters and the validation schedule (what a checkpoint restores). */
-interface Position {
-  step: number;
-  epoch: number;
-  batchIndex: number;
+interface Position extends LoopPosition {
   /** Training seconds and other (evaluation, saving) seconds before this process. */
   seconds: number;
   otherSeconds: number;
@@ -196,20 +194,17 @@ class TrainingRun {
   private readonly corpus: Corpus;
   private readonly model: LanguageModel;
   private readonly opt: Optimizer;
-  private state: LSTMState[] | undefined;
+  private readonly steps: TrainingLoop;
   private readonly pos: Position;
   private readonly objective: Objective;
-  private readonly pacer = new StepPacer();
   private readonly t0 = performance.now();
   /** Milliseconds of this process spent evaluating and saving (not training), and when the current such time began. */
   private otherMs = 0;
   private offSince: number | null = null;
-  private lossSum: Tensor | null = null;
-  private lossCount = 0;
-  private wordsSinceReport = 0;
   private trainMsAtReport = 0;
-  private totalWords = 0;
   private lastLoss = NaN;
+  /** Why the run cannot go on, when a loss, gradient or weight became non-finite. */
+  private nonFiniteWhy: string | null = null;
   private readonly startStep: number;
   private readonly resumed: boolean;
   /** Milliseconds of this process spent validating. */
@@ -229,7 +224,8 @@ class TrainingRun {
     private readonly metricsFile: string,
   ) {
     this.log = o.onLog ?? (() => {});
-    ({ corpus: this.corpus, model: this.model, opt: this.opt, state: this.state, position: this.pos } = parts);
+    ({ corpus: this.corpus, model: this.model, opt: this.opt, position: this.pos } = parts);
+    this.steps = new TrainingLoop(this.model, this.opt, cfg, this.corpus.splits.train, this.pos, parts.state);
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
@@ -246,10 +242,7 @@ class TrainingRun {
   }
 
   dispose(): void {
-    this.lossSum?.dispose();
-    this.lossSum = null;
-    disposeState(this.state);
-    this.state = undefined;
+    this.steps.dispose();
     this.model.dispose();
     this.opt.dispose();
   }
@@ -297,64 +290,31 @@ class TrainingRun {
 
   async loop(): Promise<TrainSummary> {
     this.announce();
-    const logEvery = this.o.logEvery ?? 20;
-    const saveEvery = this.o.saveEvery ?? 500;
+    const saveEvery = this.o.saveEvery ?? DEFAULT_SAVE_EVERY;
     const every = this.cfg.validation?.every;
-    const batches = new BatchSource(this.corpus, this.cfg, this.pos);
-    for (let first = true; ; first = false) {
-      const limit = this.limitReached();
-      if (limit) { this.stopReason = limit; break; }
-      const b = await batches.next(() => this.resetState());
-      const stepStart = performance.now();
-      this.encodeStep(b);
-      await this.pacer.stepEncoded();
-      if (first) await this.waitFirstStep(stepStart);
-      const last = this.o.steps !== undefined && this.pos.step >= this.o.steps;
-      if (this.pos.step % logEvery === 0 || last) {
-        const why = await this.report();
-        if (why) return this.stopNonFinite(why);
-      }
-      if (every !== undefined && this.pos.step % every === 0) {
-        const outcome = await this.validate(this.cfg.validation!.tokens);
-        if (outcome === 'early-stop') { this.stopReason = 'early stop'; break; }
-      }
-      if (this.pos.step % saveEvery === 0) {
-        const why = await this.save();
-        if (why) return this.stopNonFinite(why);
-      }
-    }
-    return this.finish();
-  }
-
-  private resetState(): void {
-    disposeState(this.state);
-    this.state = undefined; // a new pass over the streams starts from the zero state
-  }
-
-  private encodeStep(b: Batch): void {
-    if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
-    const seed = stepSeed(this.cfg.seed, this.pos.step);
-    const prevState = this.state;
-    tidy(() => {
-      const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
-      const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
-      this.lossSum?.dispose();
-      this.lossSum = sum.keep();
-      this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
+    this.stopReason = await this.steps.run({
+      stopReason: () => this.limitReached(),
+      lastStep: this.o.steps,
+      cadence: everySteps(this.o.logEvery ?? DEFAULT_LOG_EVERY),
+      firstStep: (encodeStart) => this.waitFirstStep(encodeStart),
+      onLoss: (r) => this.report(r),
+      afterStep: async () => {
+        if (every !== undefined && this.pos.step % every === 0) {
+          const outcome = await this.validate(this.cfg.validation!.tokens);
+          if (outcome === 'early-stop') return 'early stop';
+          if (outcome === 'non-finite') return 'non-finite loss';
+        }
+        return this.pos.step % saveEvery === 0 ? this.save() : null;
+      },
     });
-    disposeState(prevState);
-    this.lossCount++;
-    this.pos.step++;
-    this.pos.batchIndex = b.index + 1;
-    this.wordsSinceReport += b.inputs.length;
-    this.totalWords += b.inputs.length;
+    return this.nonFiniteWhy ? this.stopNonFinite(this.nonFiniteWhy) : this.finish();
   }
 
   /** The first step of a model shape compiles its kernels (on a software driver, seconds): say so. */
   private async waitFirstStep(stepStart: number): Promise<void> {
     let noticed = false;
     const noticeMs = (this.o.compileNoticeMs ?? 1500) - (performance.now() - stepStart);
-    await noticeIfSlow(this.pacer.drain(), noticeMs, () => {
+    await noticeIfSlow(this.steps.drain(), noticeMs, () => {
       noticed = true;
       this.log({ type: 'compiling', step: this.pos.step });
     });
@@ -365,12 +325,11 @@ class TrainingRun {
    * Why the run cannot go on (a non-finite loss since the last report, a skipped non-finite
    * gradient, non-finite weights), or null. Reads the GPU: called at reports and saves only.
    */
-  private async nonFinite(weights?: Record<string, { data: Float32Array }>, mean?: number): Promise<string | null> {
+  private async nonFinite(weights?: Record<string, { data: Float32Array }>, read?: LossReading): Promise<string | null> {
     const step = this.pos.step;
-    if (this.lossSum && this.lossCount > 0) {
-      const pending = mean ?? (await this.lossSum.data())[0] / this.lossCount;
-      if (!Number.isFinite(pending)) return `the training loss became ${pending} ${this.lossCount === 1 ? `at step ${step}` : `in steps ${step - this.lossCount + 1}..${step}`}`;
-    }
+    const steps = read?.steps ?? this.steps.pendingSteps;
+    const mean = read?.mean ?? (await this.steps.pendingMean());
+    if (mean !== null && !Number.isFinite(mean)) return `the training loss became ${mean} ${steps === 1 ? `at step ${step}` : `in steps ${step - steps + 1}..${step}`}`;
     const skipped = await this.opt.nonFiniteSteps();
     if (skipped > 0) return `a gradient became NaN or infinite by step ${step} (${skipped} step${skipped > 1 ? 's' : ''} skipped)`;
     for (const [name, e] of Object.entries(weights ?? {})) {
@@ -380,22 +339,19 @@ class TrainingRun {
     return null;
   }
 
-  private disposeLoss(): void {
-    this.lossSum?.dispose();
-    this.lossSum = null;
-    this.lossCount = 0;
+  /** Why the run stops on a non-finite value (kept for stopNonFinite), or null. */
+  private stopsOn(why: string | null): string | null {
+    if (why) this.nonFiniteWhy = why;
+    return why && 'non-finite loss';
   }
 
-  /** Reads the mean loss since the last report, logs it; returns why not when it is not finite. */
-  private async report(): Promise<string | null> {
-    const mean = (await this.lossSum!.data())[0] / this.lossCount; // waits for the GPU
+  /** Logs the mean loss since the last report; stops the run when something became non-finite. */
+  private async report(read: LossReading): Promise<string | null> {
+    const mean = read.mean;
     const trainMs = this.trainSeconds() * 1e3;
-    const wps = this.wordsSinceReport / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
-    const why = await this.nonFinite(undefined, mean);
-    if (why) return why;
-    this.disposeLoss();
+    const wps = read.words / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
+    if (this.stopsOn(await this.nonFinite(undefined, read))) return 'non-finite loss';
     this.trainMsAtReport = trainMs;
-    this.wordsSinceReport = 0;
     this.lastLoss = mean;
     const step = this.pos.step;
     const elapsed = trainMs / 1e3;
@@ -411,18 +367,17 @@ class TrainingRun {
   private checkpointConfig(): CheckpointConfig {
     return {
       format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
-      batchIndex: this.pos.batchIndex, stateLayers: this.state?.length ?? 0, seconds: this.totalTrainSeconds(),
+      batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
       otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
     };
   }
 
-  /** Saves a checkpoint of the current step into `dir`; returns why not when something is non-finite. */
+  /** Saves a checkpoint of the current step into `dir`; stops the run when something is non-finite. */
   private save(dir = this.ckDir): Promise<string | null> {
     return this.offTheClock(async () => {
       const modelState = await this.model.stateDict();
-      const why = await this.nonFinite(modelState);
-      if (why) return why;
-      for (const [l, s] of (this.state ?? []).entries()) {
+      if (this.stopsOn(await this.nonFinite(modelState))) return 'non-finite loss';
+      for (const [l, s] of (this.steps.state ?? []).entries()) {
         modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: (await s.h.data()) as Float32Array };
         modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: (await s.c.data()) as Float32Array };
       }
@@ -453,10 +408,10 @@ class TrainingRun {
    * measured is kept as the best checkpoint. A validation of the cadence also applies the
    * schedule: a plateau may decay the learning rate or stop the run. The final validation of a
    * run (`final`) changes no decision (its loss is not the schedule's best), so that a run
-   * stopped and resumed decides as the uninterrupted one. Returns 'early-stop', 'interrupted'
-   * or 'done'.
+   * stopped and resumed decides as the uninterrupted one. Returns 'early-stop', 'interrupted',
+   * 'non-finite' (a best checkpoint found a non-finite value) or 'done'.
    */
-  private validate(tokens: number | undefined, final = false): Promise<'early-stop' | 'interrupted' | 'done'> {
+  private validate(tokens: number | undefined, final = false): Promise<'early-stop' | 'interrupted' | 'non-finite' | 'done'> {
     return this.offTheClock(async () => {
       const split = this.corpus.splits.valid;
       if (!split) return 'done';
@@ -480,8 +435,7 @@ class TrainingRun {
       if (isBest) this.pos.schedule = { ...this.pos.schedule, kept: { loss: r.loss, step } };
       this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(v ? { best: isBest } : {}) });
       if (isBest) {
-        const why = await this.save(this.bestDir());
-        if (why) return 'done'; // the next report or save stops the run, naming why
+        if (await this.save(this.bestDir())) return 'non-finite';
       } else await this.writeChart();
       if (!outcome) return 'done';
       if (outcome.lrDecayed) {
@@ -500,26 +454,21 @@ class TrainingRun {
     this.stopReason = 'non-finite loss';
     const kept = this.savedStep !== null ? `The last good checkpoint (step ${this.savedStep}) is kept in ${this.ckDir}.` : 'No checkpoint was saved before it.';
     this.log({ type: 'stopped', step: this.pos.step, reason: `${why}; stopped. ${kept}` });
-    this.disposeLoss();
+    this.steps.dropLoss();
     return this.summary();
   }
 
   /** The end of the loop: the last loss, the final validation, the last checkpoint. */
   private async finish(): Promise<TrainSummary> {
-    if (this.lossSum && this.lossCount > 0) {
-      const pending = (await this.lossSum.data())[0] / this.lossCount; // waits for the GPU
-      if (Number.isFinite(pending)) this.lastLoss = pending;
-    }
+    const pending = await this.steps.pendingMean(); // waits for the GPU
+    if (pending !== null && Number.isFinite(pending)) this.lastLoss = pending;
     const interrupted = this.stopReason === 'interrupted';
     const tokens = this.o.evalTokens ?? this.cfg.validation?.tokens;
     if (!interrupted && tokens !== 0 && this.validatedStep !== this.pos.step) {
       if ((await this.validate(tokens, true)) === 'interrupted') this.stopReason = 'interrupted';
     }
-    if (this.savedStep !== this.pos.step) {
-      const why = await this.save();
-      if (why) return this.stopNonFinite(why);
-    }
-    this.disposeLoss();
+    if (this.savedStep !== this.pos.step && (await this.save())) return this.stopNonFinite(this.nonFiniteWhy!);
+    this.steps.dropLoss();
     if (this.stopReason === 'interrupted') this.log({ type: 'stopped', step: this.pos.step, reason: `interrupted at step ${this.pos.step}: checkpoint saved in ${this.ckDir}` });
     return this.summary();
   }
@@ -530,40 +479,8 @@ class TrainingRun {
     return {
       step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid,
       ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
-      wordsPerSec: this.totalWords / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
+      wordsPerSec: this.steps.totalWords / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
       trainSeconds, evalSeconds: this.evalMs / 1e3, totalTrainSeconds: this.totalTrainSeconds(),
     };
-  }
-}
-
-/**
- * The training batches from the run's position on, around the corpus forever: the array
- * batcher is random access (a resume jumps to batchIndex), a stream batcher re-reads and skips.
- * At the end of a pass the epoch advances and `onEpoch` resets the carried state.
- */
-class BatchSource {
-  private readonly batcher: Batcher | StreamBatcher;
-  private it: Iterator<Batch> | AsyncIterator<Batch>;
-
-  constructor(corpus: Corpus, cfg: TrainConfig, private readonly pos: Position) {
-    this.batcher = makeBatcher(corpus.splits.train, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true } as never);
-    this.it = this.from(pos.batchIndex);
-  }
-
-  private from(start: number): Iterator<Batch> | AsyncIterator<Batch> {
-    return this.batcher instanceof Batcher ? this.batcher.batches(start) : this.batcher.batches(start)[Symbol.asyncIterator]();
-  }
-
-  async next(onEpoch: () => void): Promise<Batch> {
-    let n = await this.it.next();
-    if (n.done) {
-      this.pos.epoch++;
-      this.pos.batchIndex = 0;
-      onEpoch();
-      this.it = this.from(0);
-      n = await this.it.next();
-      if (n.done) throw new Error('flstm: the training split gives no batch');
-    }
-    return n.value;
   }
 }

@@ -1,14 +1,11 @@
 // The browser demo's model session, without the DOM: a language model, its vocabulary and
-// text, the training loop (the trainer's step: paper-scaled Adagrad, sparse embedding and
-// softmax rows, state carried across batches, the loss summed on the GPU and read back every
-// few steps), evaluation, generation, and self-contained .safetensors save / load (the
-// format of the CLI's model-<G>.safetensors, src/train/bundle.ts). A CLI checkpoint folder
-// loads with its optimizer state and carried LSTM state, so its training goes on from the
-// state `flstm train --resume` would continue from. Runs in Node too (tests).
-import { Tensor, tidy } from '../tensor.js';
-import { add, scale } from '../ops/elementwise.js';
+// text, training (the loop `flstm train` runs, src/train/loop.ts, with the loss read back about
+// four times a second and recorded for the chart), evaluation, generation, and self-contained
+// .safetensors save / load (the format of the CLI's model-<G>.safetensors, src/train/bundle.ts).
+// A CLI checkpoint folder loads with its optimizer state and carried LSTM state, so its
+// training goes on from the state `flstm train --resume` would continue from. Runs in Node
+// too (tests).
 import { tensor } from '../ops/create.js';
-import { Batcher } from '../data/batcher.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -20,7 +17,8 @@ import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
 import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
-import { disposeState, loadedModelOptions, makeOptimizer, modelOptions, stepOptions, stepSeed, trainStep } from '../train/step.js';
+import { disposeState, loadedModelOptions, makeOptimizer, modelOptions } from '../train/step.js';
+import { aboutEvery, everySteps, TrainingLoop, type LossReading } from '../train/loop.js';
 
 export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
@@ -85,20 +83,6 @@ export interface TrainRunOptions {
   evalTokens?: number;
 }
 
-/** Yields to the event loop (a message, not a clamped timer). */
-function yieldToEventLoop(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(0);
-  });
-}
-
-
 /** A file handed to load(): its name and bytes. */
 export interface NamedFile {
   name: string;
@@ -131,7 +115,6 @@ export class Session {
   continuation: Continuation | null = null;
   private state: LSTMState[] | undefined;
   private lock: Promise<unknown> = Promise.resolve();
-  private batcher: Batcher | null = null;
 
   /** Runs fn after anything queued before it (training steps, generation, saving never interleave). */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -144,7 +127,7 @@ export class Session {
     return this.model?.numParams() ?? 0;
   }
 
-  /** The LSTM state carried into the next batch, per layer (undefined: zeros). */
+  /** The LSTM state carried into the next batch, per layer (undefined: zeros), between train() calls. */
   get carriedState(): readonly LSTMState[] | undefined {
     return this.state;
   }
@@ -166,7 +149,6 @@ export class Session {
   setText(text: string, source: string): void {
     if (!this.vocab) throw new Error('flstm: no model yet');
     this.corpus = encodeText(text, this.vocab, source);
-    this.batcher = null;
     this.batchIndex = 0;
   }
 
@@ -192,87 +174,59 @@ export class Session {
     this.optimizer = null;
     this.model?.dispose();
     this.model = null;
-    this.batcher = null;
     this.corpus = null;
   }
 
   /** Trains until `o.steps`, a stop request, or an error. Resolves with the last mean loss. */
   async train(o: TrainRunOptions): Promise<number> {
-    const model = this.model;
-    const cfg = this.config;
-    const corpus = this.corpus;
-    if (!model || !cfg || !this.optimizer) throw new Error('flstm: no model to train');
+    const { model, config: cfg, corpus, optimizer: opt } = this;
+    if (!model || !cfg || !opt) throw new Error('flstm: no model to train');
     if (!corpus) throw new Error('flstm: no text to train on');
-    const opt = this.optimizer;
-    this.batcher ??= new Batcher(corpus.train, { batchSize: cfg.batch, bptt: cfg.bptt });
-    const batcher = this.batcher;
-    model.train();
-    let lossSum: Tensor | null = null;
-    let lossCount = 0;
-    let reportEvery = o.reportEvery ?? 1;
-    let words = 0;
-    let since = performance.now();
+    // The session is the loop's position: its step, epoch and batchIndex advance with the loop.
+    const loop = new TrainingLoop(model, opt, cfg, { kind: 'array', name: 'train', tokens: corpus.train }, this, this.state);
+    this.state = undefined; // the loop carries it now, and hands it back below
+    const clock = this.trainingClock();
     let lastLoss = NaN;
     const evalEvery = o.evalEvery ?? 0;
-    const runStart = performance.now();
-    const secondsBefore = this.seconds;
-
-    const report = async () => {
-      const sum = lossSum!;
-      const mean = (await sum.data())[0] / lossCount;
-      sum.dispose();
-      lossSum = null;
-      const now = performance.now();
-      const ms = now - since;
-      const r: Report = { step: this.step, loss: mean, ppl: Math.exp(mean), wordsPerSec: words / Math.max(ms / 1e3, 1e-9), elapsed: this.seconds };
-      // Read back about four times a second: every step when steps are slow, fewer when fast.
-      reportEvery = o.reportEvery ?? Math.max(1, Math.min(50, Math.round(250 / Math.max(ms / lossCount, 1e-3))));
-      lossCount = 0;
-      words = 0;
-      since = now;
-      lastLoss = mean;
-      if (!Number.isFinite(mean)) throw new Error(`flstm: the training loss became ${mean} at step ${this.step}`);
-      this.records.push({ step: r.step, time: r.elapsed, split: 'train', loss: mean, ppl: r.ppl, wordsPerSec: r.wordsPerSec, lr: cfg.lr });
-      o.onReport?.(r);
-    };
-
     try {
-      while (this.step < o.steps && !o.shouldStop?.()) {
-        await this.exclusive(() => {
-          if (this.batchIndex >= batcher.length) {
-            this.epoch++;
-            this.batchIndex = 0;
-            disposeState(this.state);
-            this.state = undefined;
-          }
-          const b = batcher.batch(this.batchIndex);
-          const seed = stepSeed(cfg.seed, this.step);
-          const prev = this.state;
-          tidy(() => {
-            const r = trainStep(model, opt, b, this.state, stepOptions(cfg, seed));
-            const sum: Tensor = lossSum ? add(lossSum, r.loss) : scale(r.loss, 1);
-            lossSum?.dispose();
-            lossSum = sum.keep();
-            this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
-          });
-          disposeState(prev);
-          this.step++;
-          this.batchIndex++;
-          lossCount++;
-          words += b.inputs.length;
-          this.seconds = secondsBefore + (performance.now() - runStart) / 1e3;
-        });
-        if (lossCount >= reportEvery || this.step >= o.steps) await this.exclusive(report);
-        if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < o.steps) await this.validate(o);
-        await yieldToEventLoop();
-      }
-      if (lossCount > 0) await this.exclusive(report);
+      await loop.run({
+        stopReason: () => (this.step >= o.steps || o.shouldStop?.() ? 'stopped' : null),
+        lastStep: o.steps,
+        // Read back about four times a second: every step when steps are slow, fewer when fast.
+        cadence: o.reportEvery ? everySteps(o.reportEvery) : aboutEvery(250),
+        exclusive: (fn) => this.exclusive(fn),
+        onLoss: async (r) => { clock(); lastLoss = this.report(r, cfg, o); return null; },
+        afterStep: async () => {
+          clock();
+          if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < o.steps) await this.validate(o);
+          return null;
+        },
+      });
+      const rest = await this.exclusive(() => loop.takeLoss());
+      if (rest) lastLoss = this.report(rest, cfg, o);
     } finally {
-      (lossSum as Tensor | null)?.dispose();
+      this.state = loop.state;
+      loop.dropLoss();
     }
     if (!Number.isFinite(lastLoss) || this.records.length === 0) return lastLoss;
     await this.validate(o);
     return lastLoss;
+  }
+
+  /** A function that sets `seconds` to the training time so far, counting from now. */
+  private trainingClock(): () => void {
+    const start = performance.now();
+    const before = this.seconds;
+    return () => { this.seconds = before + (performance.now() - start) / 1e3; };
+  }
+
+  /** A readback during train(): recorded for the chart and reported; a non-finite loss ends training. */
+  private report(r: LossReading, cfg: TrainConfig, o: TrainRunOptions): number {
+    if (!Number.isFinite(r.mean)) throw new Error(`flstm: the training loss became ${r.mean} at step ${this.step}`);
+    const report: Report = { step: this.step, loss: r.mean, ppl: Math.exp(r.mean), wordsPerSec: r.words / Math.max(r.ms / 1e3, 1e-9), elapsed: this.seconds };
+    this.records.push({ step: report.step, time: report.elapsed, split: 'train', loss: r.mean, ppl: report.ppl, wordsPerSec: report.wordsPerSec, lr: cfg.lr });
+    o.onReport?.(report);
+    return r.mean;
   }
 
   /** Full-softmax loss on (the start of) the held-out text; recorded for the chart. */
