@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as fl from '../src/index.js';
-import type { TrainConfig, TrainSummary } from '../src/train/trainer.js';
+import type { TrainSummary } from '../src/train/trainer.js';
+import type { TrainConfig } from '../src/train/config.js';
 import { describe } from './util.js';
 
 const USAGE = `usage: node dist/bench/f16_ppl.js [--steps N] [--data SPEC] [--eval-tokens N] [--json FILE]

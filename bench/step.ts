@@ -20,7 +20,7 @@ import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { sampleCandidates } from '../src/ops/sampled_softmax.js';
 import { makeOptimizer, stepOptions, stepSeed, trainStep } from '../src/train/step.js';
-import type { TrainConfig } from '../src/train/trainer.js';
+import type { TrainConfig } from '../src/train/config.js';
 import type { KernelTime } from '../src/gpu/profiler.js';
 import { fmtMs, median, zipfIds } from './util.js';
 import { loadLayers } from './tfjs.js';

@@ -1,31 +1,5 @@
-// The public surface: `import * as fl from 'flstm'`.
-// It only re-exports: every module imports what it uses from the module that defines it.
-export { Tensor, tidy } from './tensor.js';
-export type { DType, Shape } from './tensor.js';
-export { noGrad, backward } from './autograd.js';
-export { setSeed, Rng } from './random.js';
-export { tensor, zeros, ones, full, randn, rand } from './ops/create.js';
-export type { TensorOptions, RandomOptions } from './ops/create.js';
-export { add, sub, mul, scale, sigmoid, tanh, relu, exp } from './ops/elementwise.js';
-export { sum, mean } from './ops/reduce.js';
-export { embedding, embeddingBackwardSparse } from './ops/embedding.js';
-export { softmaxCrossEntropy } from './ops/softmax_ce.js';
-export { dropout } from './ops/dropout.js';
-export type { DropoutOptions } from './ops/dropout.js';
-export { reshape } from './ops/shape.js';
-export { matmul } from './ops/matmul.js';
-export { cast } from './ops/cast.js';
-export type { MatmulOptions } from './ops/matmul.js';
-export { groupedMatmul } from './ops/grouped_matmul.js';
-export { lstmSequence } from './ops/lstm.js';
-export type { LstmConfig, LstmWeights, LstmResult, CellKind } from './ops/lstm.js';
-export type { MatmulVariant, ActivationName } from './ops/matmul_kernel.js';
-export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
-export { NO_ADAPTER_HELP } from './gpu/adapter.js';
-export { KernelCompileError } from './gpu/pipelines.js';
-export * as nn from './nn/index.js';
-export * as optim from './optim/index.js';
-export * as data from './data/index.js';
-
-export { init, info, dispose, sync, stats, startProfiling, stopProfiling } from './engine.js';
+// The public surface in Node: `import * as fl from 'flstm'`. It only re-exports; every module
+// imports what it uses from the module that defines it. fl.train here has the trainer and the
+// checkpoint folders (node:fs); the browser's entry point (src/browser.ts) has the rest.
+export * from './surface.js';
 export * as train from './train/index.js';

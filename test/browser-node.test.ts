@@ -15,7 +15,7 @@ import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { decodeOptimizerFile } from '../src/train/optimizer_file.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/train/safetensors.js';
 import { parseMetrics } from '../src/train/metrics.js';
-import type { CheckpointConfig, TrainConfig } from '../src/train/trainer.js';
+import type { CheckpointConfig, TrainConfig } from '../src/train/config.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import { brownExcerpt } from '../tools/build-web.mjs';
 import { useDevice } from './helpers.js';

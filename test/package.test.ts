@@ -63,6 +63,28 @@ describe('the package', () => {
     expect(out.data).toEqual([3, -4, 6]);
     expect(out.backend).toBe('node-dawn');
   });
+
+  it('the browser entry point ("browser" in "exports") is the Node surface, but fl.train without the parts that read and write files', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.exports['.'].browser).toEqual({ types: './dist/types/browser.d.ts', default: './dist/browser.js' });
+    expect(Object.keys(pkg.exports['.'])[0]).toBe('browser'); // conditions match in order
+    const script = `
+      const node = await import('./dist/index.js');
+      const browser = await import('./dist/browser.js');
+      const names = (m) => Object.keys(m).sort();
+      console.log(JSON.stringify({ node: names(node), browser: names(browser), nodeTrain: names(node.train), browserTrain: names(browser.train) }));
+    `;
+    const r = node(['--input-type=module', '-e', script]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.browser).toEqual(out.node);
+    const fileBased = ['DEFAULT_LOG_EVERY', 'DEFAULT_SAVE_EVERY', 'appendMetrics', 'checkCompatible', 'loadCheckpoint', 'loadModel', 'readCheckpointConfig', 'readMetrics', 'saveCheckpoint', 'train', 'writeChart'];
+    expect(out.nodeTrain.filter((n: string) => !out.browserTrain.includes(n))).toEqual(fileBased);
+    expect(out.browserTrain.filter((n: string) => !out.nodeTrain.includes(n))).toEqual([]);
+    expect(out.browserTrain).toEqual(expect.arrayContaining(['TrainingLoop', 'trainStep', 'evaluate', 'generate', 'encodeModelBundle', 'renderChart']));
+    // The browser's bundle loads no Node module (a lazy import() of one is only reached when reading files).
+    expect(readFileSync(join(root, 'dist/browser.js'), 'utf8')).not.toMatch(/^import[^\n]*["']node:/m);
+  });
 });
 
 // The packed tarball in a project of its own, installed by npm from the cache only: `npm ci`

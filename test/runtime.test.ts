@@ -13,7 +13,7 @@ import { gpuWait } from '../src/gpu/wait.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { LSTMState } from '../src/nn/lstm.js';
 import { GRADIENT_SCALE, makeOptimizer, stepSeed, trainStep } from '../src/train/step.js';
-import type { TrainConfig } from '../src/train/trainer.js';
+import type { TrainConfig } from '../src/train/config.js';
 import { useDevice } from './helpers.js';
 
 useDevice();

@@ -1,14 +1,15 @@
-// The browser build (called by tools/build.mjs; `node tools/build-web.mjs` alone rebuilds
-// dist/web only): the demo page and the kernel self-check page in dist/web.
+// The browser builds (called by tools/build.mjs; `node tools/build-web.mjs` alone rebuilds
+// these only): the library for browsers, the demo page and the kernel self-check page.
 //
+//   dist/browser.js                                               src/browser.ts, platform browser, ESM
 //   dist/web/index.html, selfcheck.html, style.css, favicon.svg   copied from web/
 //   dist/web/app.js, selfcheck.js (+ chunks/)                      esbuild, platform browser, ESM
 //   dist/web/brown-excerpt.txt                                     30 Brown corpus texts, detagged
 //
-// No Node module may load in the browser. src/index.ts's `fl.train` (the trainer and the
-// checkpoint folders, which import node:fs and node:path) resolves to src/web/train-browser.ts
-// here; lazy `import('node:...')` calls (reading corpus files, which the page never does) stay
-// as they are; a static import of a node: module anywhere in the bundle fails this build.
+// No Node module may load in the browser: the page and src/browser.ts import platform-free
+// modules only (the trainer and the checkpoint folders, which import node:fs, are Node's
+// entry point's). Lazy `import('node:...')` calls (reading corpus files, which a page never
+// does) stay as they are; a static import of a node: module anywhere fails this build.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,15 +18,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/web');
-
-/** `./train/index.js` imported by src/index.ts -> the browser's fl.train. */
-const browserTrain = {
-  name: 'flstm-browser-train',
-  setup(b) {
-    const index = join(root, 'src/index.ts');
-    b.onResolve({ filter: /^\.\/train\/index\.js$/ }, (args) => (args.importer === index ? { path: join(root, 'src/web/train-browser.ts') } : undefined));
-  },
-};
 
 /** Texts of the Brown corpus, tags stripped, one sentence per line: the first two of each genre. */
 export function brownExcerpt(perGenre = 2) {
@@ -53,36 +45,49 @@ export function brownExcerpt(perGenre = 2) {
   return `${lines.join('\n')}\n`;
 }
 
-export async function buildWeb() {
-  mkdirSync(out, { recursive: true });
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: { app: 'src/web/app.ts', selfcheck: 'src/web/selfcheck-page.ts' }, // (the same two below)
-    outdir: out,
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    target: ['chrome113', 'firefox141', 'safari26'],
-    minify: true,
-    keepNames: true, // class names appear in error messages
-    sourcemap: true,
-    loader: { '.wgsl': 'text' },
-    external: ['node:*'],
-    plugins: [browserTrain],
-    metafile: true,
-    logLevel: 'warning',
-  });
-  // What a page loads: the entry files and the chunks they import statically (a chunk behind a
-  // dynamic import, such as writeChart's lazy checkpoint.js, loads only when called).
+const browserOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome113', 'firefox141', 'safari26'],
+  keepNames: true, // class names appear in error messages
+  sourcemap: true,
+  loader: { '.wgsl': 'text' },
+  external: ['node:*'],
+  metafile: true,
+  logLevel: 'warning',
+};
+
+/**
+ * Fails when what a page loads of `result` (the files of the entry points `entries` and the
+ * chunks they import statically; a chunk behind a dynamic import, such as writeChart's lazy
+ * checkpoint.js, loads only when called) imports a Node module.
+ */
+function checkNoNodeModules(result, entries) {
   const outputs = result.metafile.outputs;
-  const entries = new Set(['src/web/app.ts', 'src/web/selfcheck-page.ts']);
-  const loaded = new Set(Object.keys(outputs).filter((f) => entries.has(outputs[f].entryPoint)));
+  const loaded = new Set(Object.keys(outputs).filter((f) => entries.includes(outputs[f].entryPoint)));
   for (const f of loaded) for (const imp of outputs[f].imports) if (!imp.external && imp.kind === 'import-statement') loaded.add(imp.path);
   const bad = [];
   for (const f of loaded) for (const imp of outputs[f].imports) if (imp.external && imp.kind !== 'dynamic-import') bad.push(`${f} imports ${imp.path}`);
   if (bad.length) throw new Error(`build: the browser bundle must not load Node modules:\n  ${bad.join('\n  ')}`);
+}
+
+export async function buildWeb() {
+  // The library for browsers: package.json "exports" gives it to bundlers under "browser".
+  const library = { browser: 'src/browser.ts' };
+  checkNoNodeModules(await build({ ...browserOptions, entryPoints: library, outdir: join(root, 'dist') }), Object.values(library));
+  mkdirSync(out, { recursive: true });
+  const pages = { app: 'src/web/app.ts', selfcheck: 'src/web/selfcheck-page.ts' };
+  const built = await build({
+    ...browserOptions,
+    entryPoints: pages,
+    outdir: out,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    minify: true,
+  });
+  checkNoNodeModules(built, Object.values(pages));
   for (const f of ['index.html', 'selfcheck.html', 'style.css', 'favicon.svg']) copyFileSync(join(root, 'web', f), join(out, f));
   writeFileSync(join(out, 'brown-excerpt.txt'), brownExcerpt());
 }

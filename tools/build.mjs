@@ -29,5 +29,6 @@ copyFileSync('src/wgsl.d.ts', 'dist/types/wgsl.d.ts');
 // The declarations name WebGPU's types (GPUBuffer, GPUDevice, ...), which tsconfig's "types"
 // brings in here but a user's project does not: the entry point references them itself, so
 // they come with the `@webgpu/types` dependency.
-const entryTypes = 'dist/types/index.d.ts';
-writeFileSync(entryTypes, '/// <reference types="@webgpu/types" />\n' + readFileSync(entryTypes, 'utf8'));
+for (const entryTypes of ['dist/types/index.d.ts', 'dist/types/browser.d.ts']) {
+  writeFileSync(entryTypes, '/// <reference types="@webgpu/types" />\n' + readFileSync(entryTypes, 'utf8'));
+}

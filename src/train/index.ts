@@ -1,15 +1,10 @@
-// fl.train: the training loop, evaluation, generation, checkpoints, metrics and charts.
-export { train, loadModel, modelOptions, corpusOptions, configDifferences, makeOptimizer, stepSeed } from './trainer.js';
-export type { TrainConfig, ModelConfig, ValidationConfig, ScheduleState, TrainOptions, TrainEvent, TrainSummary, CheckpointConfig, LoadedModel, Objective } from './trainer.js';
-export { evaluate } from './evaluate.js';
-export type { EvalResult, EvalOptions, EvalProgress } from './evaluate.js';
-export { generate, sampleWord } from './generate.js';
-export type { GenerateOptions, Generated } from './generate.js';
+// fl.train in Node: what the browser has (src/train/portable.ts) and the parts that read and
+// write files: the trainer and its run folders, checkpoint folders, metrics files and charts.
+export * from './portable.js';
+export { train, DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from './trainer.js';
+export type { TrainOptions, RunLimits, TrainEvent, TrainSummary, Objective } from './trainer.js';
+export { loadModel } from './load.js';
+export type { LoadedModel } from './load.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible } from './checkpoint.js';
-export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
-export { appendMetrics, readMetrics, formatProgress } from './metrics.js';
-export { renderChart, writeChart } from './chart.js';
-export { renderOverlayChart } from './overlay_chart.js';
-export type { OverlayRun, OverlayOptions } from './overlay_chart.js';
-export { encodeModelBundle, decodeModelBundle, checkpointFromFiles, bundleMetadata, BundleError } from './bundle.js';
-export type { ModelBundle } from './bundle.js';
+export { appendMetrics, readMetrics } from './metrics.js';
+export { writeChart } from './chart.js';

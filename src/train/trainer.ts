@@ -24,13 +24,6 @@ import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
 
-export { makeOptimizer, modelOptions, stepSeed, trainStep } from './step.js';
-export type { StepBatch } from './step.js';
-export { corpusOptions, configDifferences } from './config.js';
-export type { ModelConfig, TrainConfig, CheckpointConfig, ValidationConfig, ScheduleState } from './config.js';
-export { loadModel } from './load.js';
-export type { LoadedModel } from './load.js';
-
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
   steps?: number;

@@ -6,7 +6,7 @@
 // trains on from where the model is, and the hint under it names the step it will reach.
 import { init } from '../engine.js';
 import { renderChart } from '../train/chart.js';
-import type { CheckpointConfig } from '../train/trainer.js';
+import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
 import { detokenize } from './text.js';
 

@@ -16,7 +16,7 @@ import { generate } from '../train/generate.js';
 import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
-import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/trainer.js';
+import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/config.js';
 import { disposeState, loadedModelOptions, makeOptimizer, modelOptions } from '../train/step.js';
 import { aboutEvery, everySteps, TrainingLoop, type LossReading } from '../train/loop.js';
 
