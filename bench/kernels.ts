@@ -197,8 +197,8 @@ const clearGrads = (t: LayerT) => [t.x, t.h0, t.c0, t.W, t.b].forEach((x) => { x
 
 const lstmLayerCase: Case = async (ctx, ceil) => {
   const { pin, n, B } = LAYER;
-  const cfg: fl.LstmConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: n, hasProj: false };
-  const refCfg: LstmRefConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: n, hasProj: false };
+  const cfg: fl.LstmConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: 0 };
+  const refCfg: LstmRefConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: 0 };
   // Check at T = 2: forward outputs and every gradient.
   {
     const T = 2;

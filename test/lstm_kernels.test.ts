@@ -2,7 +2,7 @@
 // paper's equations (src/ref/lstm.ts): outputs, carried state and every gradient.
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
+import { lstmBackwardRef, lstmForwardRef, randomLstmParams, lstmRefOutputSize, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
 import type { NDArray } from '../src/ref/array.js';
 import { roundHalf } from '../src/half.js';
 import { rt } from '../src/gpu/runtime.js';
@@ -25,7 +25,7 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   // f16 weights: the layer reads f16 copies of W, W1, W2, P; the reference takes their
   // values, and the gradients reach the f32 masters through the casts.
   if (f16) for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) ref[k] = { shape: ref[k]!.shape, data: ref[k]!.data.map(roundHalf) };
-  const p = c.projSize;
+  const p = lstmRefOutputSize(c);
   let x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
   const h0 = f32(randomNd([c.B, p], seed + 2, 0.5));
   const c0 = f32(randomNd([c.B, c.hiddenSize], seed + 3, 0.5));
@@ -52,7 +52,7 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
   if (variant) expect(new Set(ran.map((k) => k.split(/[[+]/)[0]))).toEqual(new Set([MATMUL_CORES[variant].name]));
   const want = lstmForwardRef(ref, x, h0, c0);
   const g = lstmBackwardRef(ref, x, h0, c0, dy);
-  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.hasProj ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'}${f16 ? ' f16 weights' : ''} seed=${seed}`;
+  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.projSize ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'}${f16 ? ' f16 weights' : ''} seed=${seed}`;
   const tol = { atol: 2e-5, rtol: 2e-4 };
   expectClose(await res.y.data(), want.y, { ...tol, what: `y ${tag}`, shape: res.y.shape });
   expectClose(await res.h.data(), want.h, { ...tol, what: `h_T ${tag}` });
@@ -70,35 +70,35 @@ async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
 }
 
 const AWKWARD: Case[] = [
-  { cell: 'lstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true },
-  { cell: 'lstm', T: 4, B: 3, inputSize: 5, hiddenSize: 7, projSize: 7, hasProj: false },
-  { cell: 'lstm', T: 1, B: 1, inputSize: 1, hiddenSize: 1, projSize: 1, hasProj: false },
-  { cell: 'flstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true, factor: 3 },
-  { cell: 'flstm', T: 2, B: 3, inputSize: 6, hiddenSize: 5, projSize: 5, hasProj: false, factor: 2 },
-  { cell: 'glstm', T: 3, B: 5, inputSize: 6, hiddenSize: 9, projSize: 6, hasProj: true, groups: 3 },
-  { cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 6, hasProj: false, groups: 2 },
-  { cell: 'glstm', T: 2, B: 3, inputSize: 5, hiddenSize: 7, projSize: 3, hasProj: true, groups: 1 },
+  { cell: 'lstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5 },
+  { cell: 'lstm', T: 4, B: 3, inputSize: 5, hiddenSize: 7, projSize: 0 },
+  { cell: 'lstm', T: 1, B: 1, inputSize: 1, hiddenSize: 1, projSize: 0 },
+  { cell: 'flstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, factor: 3 },
+  { cell: 'flstm', T: 2, B: 3, inputSize: 6, hiddenSize: 5, projSize: 0, factor: 2 },
+  { cell: 'glstm', T: 3, B: 5, inputSize: 6, hiddenSize: 9, projSize: 6, groups: 3 },
+  { cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 0, groups: 2 },
+  { cell: 'glstm', T: 2, B: 3, inputSize: 5, hiddenSize: 7, projSize: 3, groups: 1 },
 ];
 // Sizes where every product meets the vec4 alignment (B, T·B, the widths and each group's
 // widths are multiples of 4), so a forced vec4 or subgroup variant runs every product.
 const ALIGNED: Case[] = [
-  { cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true },
-  { cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true, factor: 8 },
-  { cell: 'glstm', T: 5, B: 4, inputSize: 16, hiddenSize: 16, projSize: 8, hasProj: true, groups: 2 },
-  { cell: 'glstm', T: 3, B: 8, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
+  { cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8 },
+  { cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, factor: 8 },
+  { cell: 'glstm', T: 5, B: 4, inputSize: 16, hiddenSize: 16, projSize: 8, groups: 2 },
+  { cell: 'glstm', T: 3, B: 8, inputSize: 32, hiddenSize: 32, projSize: 0, groups: 4 },
   // Without projection the cell backward rides on the recurrent product (LSTM and G-LSTM read
   // dG_{t+1} and write dG_t through two ranges of one buffer).
-  { cell: 'flstm', T: 4, B: 4, inputSize: 8, hiddenSize: 8, projSize: 8, hasProj: false, factor: 4 },
-  { cell: 'lstm', T: 3, B: 4, inputSize: 4, hiddenSize: 8, projSize: 8, hasProj: false },
-  { cell: 'lstm', T: 1, B: 4, inputSize: 8, hiddenSize: 4, projSize: 4, hasProj: true },
+  { cell: 'flstm', T: 4, B: 4, inputSize: 8, hiddenSize: 8, projSize: 0, factor: 4 },
+  { cell: 'lstm', T: 3, B: 4, inputSize: 4, hiddenSize: 8, projSize: 0 },
+  { cell: 'lstm', T: 1, B: 4, inputSize: 8, hiddenSize: 4, projSize: 4 },
 ];
 // G-LSTM with 6 units per group: the cell backward falls back to the standalone kernel, and
 // its per-group products (K = 2 or 6) are beyond the vec4 kernels, so forcing vec4 must fail.
-const GROUPS_OF_6: Case = { cell: 'glstm', T: 3, B: 3, inputSize: 8, hiddenSize: 24, projSize: 24, hasProj: false, groups: 4 };
+const GROUPS_OF_6: Case = { cell: 'glstm', T: 3, B: 3, inputSize: 8, hiddenSize: 24, projSize: 0, groups: 4 };
 
 describe('LSTM layer kernels against the float64 reference (forward, state, all gradients)', () => {
   for (const c of AWKWARD) {
-    it(`${c.cell} ${c.hasProj ? 'with' : 'without'} projection, awkward sizes (T=${c.T}, B=${c.B}, in=${c.inputSize}, n=${c.hiddenSize}, p=${c.projSize})`, async () => {
+    it(`${c.cell} ${c.projSize ? 'with' : 'without'} projection, awkward sizes (T=${c.T}, B=${c.B}, in=${c.inputSize}, n=${c.hiddenSize}, p=${c.projSize})`, async () => {
       await checkLayer(c);
     });
   }
@@ -122,7 +122,7 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
   }
 
   it('rejects a wrong input width, a state of the wrong shape, an empty sequence', () => {
-    const cfg = { cell: 'lstm' as const, inputSize: 4, hiddenSize: 3, projSize: 3, hasProj: false };
+    const cfg = { cell: 'lstm' as const, inputSize: 4, hiddenSize: 3, projSize: 0 };
     const w = { W: fl.zeros([7, 12]), b: fl.zeros([12]) };
     expect(() => fl.lstmSequence(fl.zeros([2, 2, 5]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/input has width 5 .*expected inputSize 4/);
     expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([3, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/state h has shape \[3, 3\], expected \[2, 3\]/);

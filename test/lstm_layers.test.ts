@@ -134,7 +134,7 @@ describe('nn.LSTMStack', () => {
     for (let l = 0; l < 2; l++) {
       const g = [2, 4][l];
       const ref: LstmRefParams = {
-        cell: 'glstm', inputSize: 8, hiddenSize: 16, projSize: 8, hasProj: true, groups: g,
+        cell: 'glstm', inputSize: 8, hiddenSize: 16, projSize: 8, groups: g,
         W: nd(sd[`layers.${l}.W`].data, sd[`layers.${l}.W`].shape), b: nd(sd[`layers.${l}.b`].data, [64]), P: nd(sd[`layers.${l}.P`].data, [16, 8]),
       };
       h = lstmForwardRef(ref, h, nd(new Float64Array(24), [3, 8]), nd(new Float64Array(48), [3, 16])).y;

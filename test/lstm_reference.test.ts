@@ -11,6 +11,7 @@ import {
   lstmParamCount,
   lstmStackParamCount,
   randomLstmParams,
+  lstmRefOutputSize,
   type LstmRefConfig,
   type LstmRefParams,
 } from '../src/ref/lstm.js';
@@ -30,22 +31,22 @@ const T = 3;
 const B = 2;
 
 const configs: [string, LstmRefConfig][] = [
-  ['lstm with projection', { cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true }],
-  ['lstm without projection', { cell: 'lstm', inputSize: 4, hiddenSize: 3, projSize: 3, hasProj: false }],
-  ['flstm r=2 with projection', { cell: 'flstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true, factor: 2 }],
-  ['flstm r=2 without projection', { cell: 'flstm', inputSize: 4, hiddenSize: 5, projSize: 5, hasProj: false, factor: 2 }],
-  ['glstm k=2', { cell: 'glstm', inputSize: 4, hiddenSize: 6, projSize: 4, hasProj: true, groups: 2 }],
-  ['glstm k=3', { cell: 'glstm', inputSize: 6, hiddenSize: 6, projSize: 3, hasProj: true, groups: 3 }],
-  ['glstm k=3 without projection', { cell: 'glstm', inputSize: 6, hiddenSize: 3, projSize: 3, hasProj: false, groups: 3 }],
+  ['lstm with projection', { cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3 }],
+  ['lstm without projection', { cell: 'lstm', inputSize: 4, hiddenSize: 3, projSize: 0 }],
+  ['flstm r=2 with projection', { cell: 'flstm', inputSize: 5, hiddenSize: 4, projSize: 3, factor: 2 }],
+  ['flstm r=2 without projection', { cell: 'flstm', inputSize: 4, hiddenSize: 5, projSize: 0, factor: 2 }],
+  ['glstm k=2', { cell: 'glstm', inputSize: 4, hiddenSize: 6, projSize: 4, groups: 2 }],
+  ['glstm k=3', { cell: 'glstm', inputSize: 6, hiddenSize: 6, projSize: 3, groups: 3 }],
+  ['glstm k=3 without projection', { cell: 'glstm', inputSize: 6, hiddenSize: 3, projSize: 0, groups: 3 }],
 ];
 
 function inputs(c: LstmRefConfig, seed: number) {
   return {
     x: randomNd([T, B, c.inputSize], seed + 1),
-    h0: randomNd([B, c.projSize], seed + 2, 0.5),
+    h0: randomNd([B, lstmRefOutputSize(c)], seed + 2, 0.5),
     c0: randomNd([B, c.hiddenSize], seed + 3),
-    dy: randomNd([T, B, c.projSize], seed + 4),
-    dhT: randomNd([B, c.projSize], seed + 5),
+    dy: randomNd([T, B, lstmRefOutputSize(c)], seed + 4),
+    dhT: randomNd([B, lstmRefOutputSize(c)], seed + 5),
     dcT: randomNd([B, c.hiddenSize], seed + 6),
   };
 }
@@ -102,7 +103,7 @@ describe('lstm layer reference: structure', () => {
   it('gate order, forget bias and projection on one hand-computed step', () => {
     // p_in = 1, n = 1, no projection: W rows [x; h], columns i f g o.
     const p: LstmRefParams = {
-      cell: 'lstm', inputSize: 1, hiddenSize: 1, projSize: 1, hasProj: false,
+      cell: 'lstm', inputSize: 1, hiddenSize: 1, projSize: 0,
       W: nd([0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 0.8], [2, 4]),
       b: nd([0.01, -0.02, 0.03, -0.04], [4]),
     };
@@ -121,7 +122,7 @@ describe('lstm layer reference: structure', () => {
 
   it('glstm with k = 1 equals lstm with the same W reshaped', () => {
     const seed = freshSeed();
-    const cfg: LstmRefConfig = { cell: 'glstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true, groups: 1 };
+    const cfg: LstmRefConfig = { cell: 'glstm', inputSize: 5, hiddenSize: 4, projSize: 3, groups: 1 };
     const pg = randomLstmParams(cfg, seed);
     const pl: LstmRefParams = { ...pg, cell: 'lstm', groups: undefined, W: nd(pg.W!.data, [8, 16]) };
     const { x, h0, c0, dy } = inputs(cfg, seed);
@@ -162,7 +163,7 @@ describe('lstm layer reference: structure', () => {
       for (let col = 0; col < 16; col++)
         for (let a = 0; a < 2; a++) W.data[row * 16 + col] += pf.W1!.data[row * 2 + a] * pf.W2!.data[a * 16 + col];
     expectClose(lstmEquivalentDenseW(pf).data, W, { atol: 1e-15, rtol: 1e-12, what: 'lstmEquivalentDenseW(flstm)' });
-    const pl: LstmRefParams = { cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true, W, b: pf.b, P: pf.P };
+    const pl: LstmRefParams = { cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3, W, b: pf.b, P: pf.P };
     const { x, h0, c0, dy } = inputs(cfg, seed);
     const a = lstmForwardRef(pf, x, h0, c0);
     const b = lstmForwardRef(pl, x, h0, c0);
@@ -191,7 +192,7 @@ describe('lstm layer reference: structure', () => {
       const p = randomLstmParams(cfg, seed);
       const T2 = 5;
       const x = randomNd([T2, B, cfg.inputSize], seed + 1);
-      const h0 = randomNd([B, cfg.projSize], seed + 2);
+      const h0 = randomNd([B, lstmRefOutputSize(cfg)], seed + 2);
       const c0 = randomNd([B, cfg.hiddenSize], seed + 3);
       const whole = lstmForwardRef(p, x, h0, c0);
       const cut = 2 * B * cfg.inputSize;
@@ -202,7 +203,7 @@ describe('lstm layer reference: structure', () => {
       expectClose(y, whole.y, { atol: 0, rtol: 0, what: `y ${tag}` });
       expectClose(second.h.data, whole.h, { atol: 0, rtol: 0, what: `h ${tag}` });
       expectClose(second.c.data, whole.c, { atol: 0, rtol: 0, what: `c ${tag}` });
-      expect(whole.h.data).toEqual(whole.y.data.slice((T2 - 1) * B * cfg.projSize));
+      expect(whole.h.data).toEqual(whole.y.data.slice((T2 - 1) * B * lstmRefOutputSize(cfg)));
     }
   });
 
@@ -213,17 +214,17 @@ describe('lstm layer reference: structure', () => {
     expect(() => lstmForwardRef(p, x, randomNd([B, 4], 1), c0)).toThrow(/h0 has shape \[2, 4\], expected \[2, 3\]/);
     expect(() => lstmForwardRef({ ...p, W: randomNd([8, 15], 1) }, x, h0, c0)).toThrow(/W has shape \[8, 15\], expected \[8, 16\]/);
     expect(() => randomLstmParams({ ...configs[4][1], groups: 3 }, 1)).toThrow(/groups k=3 must divide/);
-    expect(() => randomLstmParams({ ...cfg, hasProj: false }, 1)).toThrow(/projSize must equal hiddenSize/);
+    expect(() => randomLstmParams({ ...cfg, projSize: -1 }, 1)).toThrow(/projSize must be a positive integer \(or 0 for none\), got -1/);
     expect(() => randomLstmParams({ ...cfg, cell: 'flstm' }, 1)).toThrow(/factor/);
   });
 });
 
 describe('parameter counts', () => {
   it('per layer, by the formulas', () => {
-    expect(lstmParamCount({ cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true })).toBe(8 * 16 + 16 + 12);
-    expect(lstmParamCount({ cell: 'lstm', inputSize: 4, hiddenSize: 3, projSize: 3, hasProj: false })).toBe(7 * 12 + 12);
-    expect(lstmParamCount({ cell: 'flstm', inputSize: 5, hiddenSize: 4, projSize: 3, hasProj: true, factor: 2 })).toBe(2 * 8 + 16 * 2 + 16 + 12);
-    expect(lstmParamCount({ cell: 'glstm', inputSize: 6, hiddenSize: 6, projSize: 3, hasProj: true, groups: 3 })).toBe((9 * 24) / 3 + 24 + 18);
+    expect(lstmParamCount({ cell: 'lstm', inputSize: 5, hiddenSize: 4, projSize: 3 })).toBe(8 * 16 + 16 + 12);
+    expect(lstmParamCount({ cell: 'lstm', inputSize: 4, hiddenSize: 3, projSize: 0 })).toBe(7 * 12 + 12);
+    expect(lstmParamCount({ cell: 'flstm', inputSize: 5, hiddenSize: 4, projSize: 3, factor: 2 })).toBe(2 * 8 + 16 * 2 + 16 + 12);
+    expect(lstmParamCount({ cell: 'glstm', inputSize: 6, hiddenSize: 6, projSize: 3, groups: 3 })).toBe((9 * 24) / 3 + 24 + 18);
     for (const [, cfg] of configs) {
       const p = randomLstmParams(cfg, 7);
       const held = [p.W, p.W1, p.W2, p.b, p.P].reduce((a, t) => a + (t ? t.data.length : 0), 0);

@@ -224,7 +224,7 @@ function referenceModel(
   const bias = nd(sd.softmax_b.data, sd.softmax_b.shape);
   const params: LstmRefParams[] = o.layers.map((l, i) => {
     const g = (k: string) => (sd[`rnn.layers.${i}.${k}`] ? nd(sd[`rnn.layers.${i}.${k}`].data, sd[`rnn.layers.${i}.${k}`].shape) : undefined);
-    return { cell: l.cell, inputSize: l.pin, hiddenSize: l.n, projSize: l.p, hasProj: true, groups: l.groups, factor: l.factor, W: g('W'), W1: g('W1'), W2: g('W2'), b: g('b')!, P: g('P') };
+    return { cell: l.cell, inputSize: l.pin, hiddenSize: l.n, projSize: l.p, groups: l.groups, factor: l.factor, W: g('W'), W1: g('W1'), W2: g('W2'), b: g('b')!, P: g('P') };
   });
   // Forward.
   const xs: NDArray[] = [embeddingRef(E, inputs, [T, B])];

@@ -19,6 +19,7 @@ import { Tensor } from '../tensor.js';
 import { zeros } from '../ops/create.js';
 import { dropout } from '../ops/dropout.js';
 import { lstmSequence, type LstmConfig, type LstmWeights } from '../ops/lstm.js';
+import { lstmOutputSize } from '../ops/lstm_plan.js';
 import { cast } from '../ops/cast.js';
 import { requireF16 } from '../ops/dispatch.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
@@ -80,9 +81,9 @@ export class LSTM extends Module {
     const projSize = o.projSize ?? 0;
     checkLayerSizes({ cell, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize, factor: o.factor, groups: o.groups }, `nn.LSTM (${cell})`);
     const n = o.hiddenSize;
-    const p = projSize || n;
+    const p = lstmOutputSize({ hiddenSize: n, projSize });
     const pin = o.inputSize;
-    this.config = { cell, inputSize: pin, hiddenSize: n, projSize: p, hasProj: projSize > 0, factor: o.factor, groups: o.groups, variant: o.variant };
+    this.config = { cell, inputSize: pin, hiddenSize: n, projSize, factor: o.factor, groups: o.groups, variant: o.variant };
     const rng = new Rng(o.seed ?? 0x15f3);
     const seed = () => rng.nextU32();
     if (cell === 'flstm') {
@@ -101,7 +102,7 @@ export class LSTM extends Module {
 
   /** The zero state for a batch of B streams. */
   zeroState(B: number): LSTMState {
-    return { h: zeros([B, this.config.projSize]), c: zeros([B, this.config.hiddenSize]) };
+    return { h: zeros([B, lstmOutputSize(this.config)]), c: zeros([B, this.config.hiddenSize]) };
   }
 
   /**
@@ -171,7 +172,7 @@ export class LSTMStack extends Module {
   }
 
   get outputSize(): number {
-    return this.layers.at(this.layers.length - 1).config.projSize;
+    return lstmOutputSize(this.layers.at(this.layers.length - 1).config);
   }
 
   zeroState(B: number): LSTMState[] {

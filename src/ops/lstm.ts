@@ -22,7 +22,7 @@ import { planLayer, type LstmConfig, type LstmResult, type LstmWeights } from '.
 import { carriedState, lstmForward, type LayerForward } from './lstm_forward.js';
 import { lstmBackward } from './lstm_backward.js';
 
-export type { CellKind, LstmConfig, LstmResult, LstmWeights } from './lstm_plan.js';
+export type { LstmConfig, LstmResult, LstmWeights } from './lstm_plan.js';
 
 /** The layer's parameters in the order of its autograd inputs (after x, h0, c0). */
 function parameters(w: LstmWeights, f: LayerForward): Tensor[] {

@@ -5,20 +5,26 @@ import { rt } from '../gpu/runtime.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, requireF16 } from './dispatch.js';
 import type { MatmulVariant } from './matmul_kernel.js';
+import type { CellKind } from '../nn/params.js';
 
-export type CellKind = 'lstm' | 'flstm' | 'glstm';
+export type { CellKind };
 
 /** Sizes of one layer. Gate order, interleaving and forget bias: see src/ref/lstm.ts. */
 export interface LstmConfig {
   cell: CellKind;
   inputSize: number; // p_in
   hiddenSize: number; // n
-  projSize: number; // p (= n without projection)
-  hasProj: boolean;
+  /** p, the projection size; omitted or 0: no projection (the output is m, of width n). */
+  projSize?: number;
   factor?: number; // r, flstm
   groups?: number; // k, glstm (lstm: 1)
   /** Force a matmul kernel variant for every product (tests, benches). */
   variant?: MatmulVariant;
+}
+
+/** The width of a layer's output y and recurrent state h: p, or n without projection. */
+export function lstmOutputSize(c: { hiddenSize: number; projSize?: number }): number {
+  return c.projSize || c.hiddenSize;
 }
 
 /** lstm/glstm: W [k, (p_in+p)/k, 4n/k] (lstm: [(p_in+p), 4n]); flstm: W1 [(p_in+p), r], W2 [r, 4n]. */
@@ -118,14 +124,15 @@ function checkInputs(x: Tensor, h0: Tensor, c0: Tensor, cfg: LstmConfig): { T: n
   const [T, B, pin] = x.shape;
   if (pin !== cfg.inputSize) throw new Error(`flstm: lstm: input has width ${pin} (shape ${fmtShape(x.shape)}), expected inputSize ${cfg.inputSize}`);
   if (T === 0) throw new Error(`flstm: lstm: the sequence is empty (shape ${fmtShape(x.shape)})`);
-  expectShape(h0, [B, cfg.projSize], 'state h');
+  expectShape(h0, [B, lstmOutputSize(cfg)], 'state h');
   expectShape(c0, [B, cfg.hiddenSize], 'state c');
   return { T, B };
 }
 
 /** The gate product's weights, their shapes checked. */
 function gateProduct(w: LstmWeights, cfg: LstmConfig): GateProduct {
-  const { inputSize: pin, hiddenSize: n, projSize: p, cell } = cfg;
+  const { inputSize: pin, hiddenSize: n, cell } = cfg;
+  const p = lstmOutputSize(cfg);
   if (cell === 'flstm') {
     const factor = cfg.factor ?? 0;
     const W1 = weight(w.W1, 'W1', cell);
@@ -153,7 +160,7 @@ function checkWeights(w: LstmWeights, cfg: LstmConfig): Tensor | null {
     if (t?.dtype === 'f16') requireF16('lstm');
     else if (t && t.dtype !== 'f32') throw new Error(`flstm: lstm: ${name} must be f32 or f16, got ${t.dtype} ${fmtShape(t.shape)}`);
   }
-  if (!cfg.hasProj) return null;
+  if (!cfg.projSize) return null;
   const P = weight(w.P, 'P', cfg.cell);
   expectShape(P, [cfg.hiddenSize, cfg.projSize], 'P');
   return P;
@@ -169,7 +176,8 @@ function placeCellBackward(plan: Omit<LstmPlan, 'cellBackward'>): CellBackwardPl
 /** Checks the call's tensors against `cfg` and plans the layer. */
 export function planLayer(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, cfg: LstmConfig): LstmPlan {
   const { T, B } = checkInputs(x, h0, c0, cfg);
-  const { hiddenSize: n, projSize: p } = cfg;
+  const n = cfg.hiddenSize;
+  const p = lstmOutputSize(cfg);
   const gates = gateProduct(w, cfg);
   const P = checkWeights(w, cfg);
   const hPerGroup = gates.kind === 'grouped' ? gates.hPerGroup : p;

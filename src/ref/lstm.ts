@@ -17,7 +17,7 @@
 //          j·4n/k .. (j+1)·4n/k, i.e. cell units j·n/k .. (j+1)·n/k. k must divide p_in,
 //          p and n. No shuffle between groups; P mixes them.
 //   b [4n]: one bias per gate column (for every cell).
-//   P [n, p]: dense projection, no bias (only when hasProj).
+//   P [n, p]: dense projection, no bias (only with a projection: projSize > 0).
 //
 // Gate columns are interleaved per cell unit: column 4u + q belongs to unit u, with
 //   q = 0: i  input gate,  sigmoid(pre)
@@ -32,9 +32,9 @@
 // to x, h0, c0 and every parameter.
 //
 // Parameter count per layer:
-//   lstm  (p_in + p)·4n + 4n + (hasProj ? n·p : 0)
-//   flstm r(p_in + p) + 4nr + 4n + (hasProj ? n·p : 0)
-//   glstm (p_in + p)·4n/k + 4n + (hasProj ? n·p : 0)
+//   lstm  (p_in + p)·4n + 4n + (projection ? n·p : 0)
+//   flstm r(p_in + p) + 4nr + 4n + (projection ? n·p : 0)
+//   glstm (p_in + p)·4n/k + 4n + (projection ? n·p : 0)
 import { Rng } from '../random.js';
 import { nd, zerosNd, type NDArray } from './array.js';
 import { FORGET_BIAS } from './lstm_convention.js';
@@ -46,8 +46,7 @@ export interface LstmRefConfig {
   cell: CellKind;
   inputSize: number; // p_in
   hiddenSize: number; // n, cell size
-  projSize: number; // p, output size; when hasProj is false, p === n and h = m
-  hasProj: boolean;
+  projSize?: number; // p; omitted or 0: no projection, the output is m (width n)
   factor?: number; // r (flstm)
   groups?: number; // k (glstm)
 }
@@ -57,7 +56,7 @@ export interface LstmRefParams extends LstmRefConfig {
   W1?: NDArray; // flstm: [(p_in + p), r]
   W2?: NDArray; // flstm: [r, 4n]
   b: NDArray; // [4n]
-  P?: NDArray; // [n, p] when hasProj
+  P?: NDArray; // [n, p] with a projection
 }
 
 export interface LstmRefGrads {
@@ -71,6 +70,9 @@ export interface LstmRefGrads {
   dP?: NDArray;
 }
 
+/** The width of h and y: p, or n without projection. */
+export const lstmRefOutputSize = (c: LstmRefConfig): number => c.projSize || c.hiddenSize;
+const width = lstmRefOutputSize;
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -83,10 +85,12 @@ function checkShape(a: NDArray | undefined, want: number[], name: string): NDArr
 }
 
 function checkConfig(c: LstmRefConfig): void {
-  const { inputSize: pin, hiddenSize: n, projSize: p } = c;
-  for (const [k, v] of [['inputSize', pin], ['hiddenSize', n], ['projSize', p]] as const)
+  const { inputSize: pin, hiddenSize: n } = c;
+  for (const [k, v] of [['inputSize', pin], ['hiddenSize', n]] as const)
     if (!Number.isInteger(v) || v < 1) throw new Error(`lstm reference: ${k} must be a positive integer, got ${v}`);
-  if (!c.hasProj && p !== n) throw new Error(`lstm reference: without projection projSize must equal hiddenSize (${n}), got ${p}`);
+  const proj = c.projSize ?? 0;
+  if (!Number.isInteger(proj) || proj < 0) throw new Error(`lstm reference: projSize must be a positive integer (or 0 for none), got ${proj}`);
+  const p = width(c);
   if (c.cell === 'flstm' && !(Number.isInteger(c.factor) && c.factor! >= 1))
     throw new Error(`lstm reference: flstm needs a positive integer factor r, got ${c.factor}`);
   if (c.cell === 'glstm') {
@@ -101,7 +105,8 @@ function checkConfig(c: LstmRefConfig): void {
 /** The weight shapes of a layer, by name. */
 export function lstmParamShapes(c: LstmRefConfig): Record<'W' | 'W1' | 'W2' | 'b' | 'P', number[] | undefined> {
   checkConfig(c);
-  const { inputSize: pin, hiddenSize: n, projSize: p } = c;
+  const { inputSize: pin, hiddenSize: n } = c;
+  const p = width(c);
   const k = c.groups ?? 1;
   const r = c.factor ?? 0;
   return {
@@ -109,7 +114,7 @@ export function lstmParamShapes(c: LstmRefConfig): Record<'W' | 'W1' | 'W2' | 'b
     W1: c.cell === 'flstm' ? [pin + p, r] : undefined,
     W2: c.cell === 'flstm' ? [r, 4 * n] : undefined,
     b: [4 * n],
-    P: c.hasProj ? [n, p] : undefined,
+    P: c.projSize ? [n, p] : undefined,
   };
 }
 
@@ -132,8 +137,7 @@ export interface LstmStackConfig {
   layers: number;
   inputSize: number; // embedding size: the input of layer 1; later layers read p
   hiddenSize: number;
-  projSize: number;
-  hasProj?: boolean; // default true (as in the paper)
+  projSize?: number; // omitted or 0: no projection
   factor?: number;
   groups?: number | number[]; // one k for all layers, or one per layer (hierarchical G-LSTM)
 }
@@ -147,10 +151,9 @@ export function lstmStackParamCount(s: LstmStackConfig): number {
   for (let l = 0; l < s.layers; l++) {
     total += lstmParamCount({
       cell: s.cell,
-      inputSize: l === 0 ? s.inputSize : s.projSize,
+      inputSize: l === 0 ? s.inputSize : s.projSize || s.hiddenSize,
       hiddenSize: s.hiddenSize,
       projSize: s.projSize,
-      hasProj: s.hasProj ?? true,
       factor: s.factor,
       groups: Array.isArray(s.groups) ? s.groups[l] : s.groups,
     });
@@ -187,7 +190,8 @@ export function randomLstmParams(c: LstmRefConfig, seed: number, scale = 0.5): L
  */
 export function lstmEquivalentDenseW(p: LstmRefParams): NDArray {
   checkParams(p);
-  const { inputSize: pin, hiddenSize: n, projSize: ps } = p;
+  const { inputSize: pin, hiddenSize: n } = p;
+  const ps = width(p);
   const N = 4 * n;
   const K = pin + ps;
   const out = zerosNd([K, N]);
@@ -230,12 +234,12 @@ function gateMap(p: LstmRefParams, grads: WeightGrads): GateMap {
 
 /** The value of row `row` of [x; h] for batch row b. */
 function zRow(p: LstmRefParams, x: Float64Array, h: Float64Array, b: number, row: number): number {
-  return row < p.inputSize ? x[b * p.inputSize + row] : h[b * p.projSize + row - p.inputSize];
+  return row < p.inputSize ? x[b * p.inputSize + row] : h[b * width(p) + row - p.inputSize];
 }
 
 /** lstm: pre = [x; h]·W. */
 function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
-  const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize, K = pin + ps;
+  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize, K = pin + ps;
   return {
     forward(x, h, B) {
       const pre = new Float64Array(B * N);
@@ -255,7 +259,7 @@ function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): Gate
  * and d[x; h] = dOut·Wᵀ split into dx and dh.
  */
 function zRowsBackward(p: LstmRefParams, x: Float64Array, h: Float64Array, W: Float64Array, dW: Float64Array, dOut: Float64Array, cols: number, B: number) {
-  const pin = p.inputSize, ps = p.projSize, K = pin + ps;
+  const pin = p.inputSize, ps = width(p), K = pin + ps;
   const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
   for (let b = 0; b < B; b++)
     for (let row = 0; row < K; row++) {
@@ -274,7 +278,7 @@ function zRowsBackward(p: LstmRefParams, x: Float64Array, h: Float64Array, W: Fl
 
 /** flstm: aux = [x; h]·W1, pre = aux·W2. */
 function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, dW1: Float64Array, dW2: Float64Array): GateMap {
-  const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize, K = pin + ps;
+  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize, K = pin + ps;
   const r = p.factor!;
   return {
     forward(x, h, B) {
@@ -309,7 +313,7 @@ function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, d
 
 /** glstm: pre = [x^j; h^j]·W[j] into the gate columns of group j. */
 function groupedGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
-  const pin = p.inputSize, ps = p.projSize, N = 4 * p.hiddenSize;
+  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize;
   const k = p.groups!;
   const kx = pin / k, kh = ps / k, kin = kx + kh, kout = N / k;
   // value of row r of group j for batch row b
@@ -363,14 +367,14 @@ function checkInputs(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray): { 
   if (x.shape.length !== 3) throw new Error(`lstm reference: x has shape [${x.shape.join(', ')}], expected [T, B, ${p.inputSize}]`);
   const [T, B] = x.shape;
   checkShape(x, [T, B, p.inputSize], 'x');
-  checkShape(h0, [B, p.projSize], 'h0');
+  checkShape(h0, [B, width(p)], 'h0');
   checkShape(c0, [B, p.hiddenSize], 'c0');
   return { T, B };
 }
 
 function run(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, grads: Parameters<typeof gateMap>[1]) {
   const { T, B } = checkInputs(p, x, h0, c0);
-  const pin = p.inputSize, n = p.hiddenSize, ps = p.projSize, N = 4 * n;
+  const pin = p.inputSize, n = p.hiddenSize, ps = width(p), N = 4 * n;
   const map = gateMap(p, grads);
   const bias = p.b.data;
   const P = p.P?.data;
@@ -415,7 +419,7 @@ function run(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, grads: Para
 
 export function lstmForwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray): { y: NDArray; h: NDArray; c: NDArray } {
   const { T, B, y, h, c } = run(p, x, h0, c0, {});
-  return { y: nd(y, [T, B, p.projSize]), h: nd(h, [B, p.projSize]), c: nd(c, [B, p.hiddenSize]) };
+  return { y: nd(y, [T, B, width(p)]), h: nd(h, [B, width(p)]), c: nd(c, [B, p.hiddenSize]) };
 }
 
 /** dm = dh·P^T for one step; accumulates dP += m^T·dh. */
@@ -468,7 +472,7 @@ export function lstmBackwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: N
     dW2: shapes.W2 ? new Float64Array(prod(shapes.W2)) : undefined,
   };
   const { T, B, saves, map } = run(p, x, h0, c0, grads);
-  const pin = p.inputSize, n = p.hiddenSize, ps = p.projSize, N = 4 * n;
+  const pin = p.inputSize, n = p.hiddenSize, ps = width(p), N = 4 * n;
   checkShape(dy, [T, B, ps], 'dy');
   const P = p.P?.data;
   const dP = P ? new Float64Array(n * ps) : undefined;

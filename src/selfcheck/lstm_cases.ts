@@ -4,20 +4,20 @@ import { lstmSequence, type LstmWeights } from '../ops/lstm.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 import type { Tensor } from '../tensor.js';
 import { nd, type NDArray } from '../ref/array.js';
-import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig, type LstmRefParams } from '../ref/lstm.js';
+import { lstmBackwardRef, lstmForwardRef, randomLstmParams, lstmRefOutputSize, type LstmRefConfig, type LstmRefParams } from '../ref/lstm.js';
 import { close, randomNd, T, type CheckCase } from './check.js';
 
 type LstmCase = LstmRefConfig & { T: number; B: number; label: string };
 
 const LSTM_CASES: LstmCase[] = [
-  { label: 'LSTM with projection', cell: 'lstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true },
-  { label: 'LSTM without projection', cell: 'lstm', T: 4, B: 3, inputSize: 5, hiddenSize: 7, projSize: 7, hasProj: false },
-  { label: 'LSTM, aligned sizes', cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true },
-  { label: 'F-LSTM with projection', cell: 'flstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, hasProj: true, factor: 3 },
-  { label: 'F-LSTM, aligned sizes', cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, hasProj: true, factor: 8 },
-  { label: 'G-LSTM, 3 groups', cell: 'glstm', T: 3, B: 5, inputSize: 6, hiddenSize: 9, projSize: 6, hasProj: true, groups: 3 },
-  { label: 'G-LSTM without projection', cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 6, hasProj: false, groups: 2 },
-  { label: 'G-LSTM, aligned sizes', cell: 'glstm', T: 3, B: 9, inputSize: 32, hiddenSize: 32, projSize: 32, hasProj: false, groups: 4 },
+  { label: 'LSTM with projection', cell: 'lstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5 },
+  { label: 'LSTM without projection', cell: 'lstm', T: 4, B: 3, inputSize: 5, hiddenSize: 7, projSize: 0 },
+  { label: 'LSTM, aligned sizes', cell: 'lstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8 },
+  { label: 'F-LSTM with projection', cell: 'flstm', T: 3, B: 5, inputSize: 7, hiddenSize: 9, projSize: 5, factor: 3 },
+  { label: 'F-LSTM, aligned sizes', cell: 'flstm', T: 5, B: 4, inputSize: 16, hiddenSize: 12, projSize: 8, factor: 8 },
+  { label: 'G-LSTM, 3 groups', cell: 'glstm', T: 3, B: 5, inputSize: 6, hiddenSize: 9, projSize: 6, groups: 3 },
+  { label: 'G-LSTM without projection', cell: 'glstm', T: 3, B: 2, inputSize: 4, hiddenSize: 6, projSize: 0, groups: 2 },
+  { label: 'G-LSTM, aligned sizes', cell: 'glstm', T: 3, B: 9, inputSize: 32, hiddenSize: 32, projSize: 0, groups: 4 },
 ];
 
 const WEIGHT_NAMES = ['W', 'W1', 'W2', 'P'] as const;
@@ -33,9 +33,9 @@ function f32Params(c: LstmRefConfig, seed: number): LstmRefParams {
 async function checkLstm(c: LstmCase, seed: number, variant?: MatmulVariant): Promise<void> {
   const ref = f32Params(c, seed);
   const x = randomNd([c.T, c.B, c.inputSize], seed + 1);
-  const h0 = randomNd([c.B, c.projSize], seed + 2, 0.5);
+  const h0 = randomNd([c.B, lstmRefOutputSize(c)], seed + 2, 0.5);
   const c0 = randomNd([c.B, c.hiddenSize], seed + 3, 0.5);
-  const dy = randomNd([c.T, c.B, c.projSize], seed + 4);
+  const dy = randomNd([c.T, c.B, lstmRefOutputSize(c)], seed + 4);
   const tensors: Record<string, Tensor> = {};
   const weights: LstmWeights = { b: (tensors.b = T(ref.b, true)) };
   for (const k of WEIGHT_NAMES) if (ref[k]) weights[k] = tensors[k] = T(ref[k]!, true);

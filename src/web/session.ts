@@ -8,6 +8,7 @@
 import { tensor } from '../ops/create.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
+import { lstmOutputSize } from '../ops/lstm_plan.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { OptimizerState } from '../train/checkpoint.js';
@@ -352,8 +353,8 @@ function carriedStateOf(entries: ModelBundle['model'], config: CheckpointConfig,
   const B = config.train.batch;
   const same = (e: { shape: number[] } | undefined, shape: number[]) => !!e && e.shape.length === shape.length && e.shape.every((d, i) => d === shape[i]);
   for (let l = 0; l < layers; l++) {
-    const { projSize, hiddenSize } = model.rnn.layers.at(l).config;
-    if (!same(entries[`state.${l}.h`], [B, projSize]) || !same(entries[`state.${l}.c`], [B, hiddenSize])) return undefined;
+    const layer = model.rnn.layers.at(l).config;
+    if (!same(entries[`state.${l}.h`], [B, lstmOutputSize(layer)]) || !same(entries[`state.${l}.c`], [B, layer.hiddenSize])) return undefined;
   }
   return Array.from({ length: layers }, (_, l) => {
     const h = entries[`state.${l}.h`]!;
