@@ -3,20 +3,15 @@
 // the CLI share these types; the flag of each field comes from options/train.ts.
 
 import { OPTION_NAMES } from '../options/train.js';
-import type { CellKind } from '../nn/params.js';
+import type { LanguageModelOptions } from '../nn/lm.js';
 
-export interface ModelConfig {
-  cell: CellKind;
-  layers: number;
-  emb: number;
-  hidden: number;
-  proj: number;
-  factor?: number;
-  groups?: number | number[];
-  dropout: number;
-  /** 'f16': the matmuls read f16 copies of the weight matrices and their inputs (absent: f32). */
-  precision?: 'f32' | 'f16';
-}
+/**
+ * The model of a run: LanguageModel's options (their meanings are documented there) as a
+ * checkpoint stores them, every size given and the groups as numbers; the vocabulary size and
+ * the seed are the run's.
+ */
+export type ModelConfig = Required<Pick<LanguageModelOptions, 'cell' | 'layers' | 'emb' | 'hidden' | 'proj' | 'dropout'>> &
+  Pick<LanguageModelOptions, 'factor' | 'precision'> & { groups?: number | number[] };
 
 export interface TrainConfig {
   data: string;
