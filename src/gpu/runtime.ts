@@ -7,6 +7,7 @@ import { PipelineCache, type KernelSource, type Overrides, type UniformSpec } fr
 import { Recorder, type Binding } from './recorder.js';
 import { isBrowser } from './platform.js';
 import { Profiler, type KernelTime } from './profiler.js';
+import { requestedBindingCap } from './binding_cap.js';
 
 /**
  * One dispatch: `params` are the fields of the kernel's uniform at binding 0 (required when it
@@ -26,6 +27,12 @@ type ParamsOption<U extends UniformSpec> = number extends keyof U
 export interface InitOptions extends AdapterRequest {
   /** Kernel variant family: 'auto' picks by adapter (software drivers: barrier-free register tiles). */
   variant?: 'auto' | 'software' | 'gpu';
+  /**
+   * Plan as if one storage binding held at most this many bytes (below the adapter's limit):
+   * larger tables are stored as row shards. Default: the environment variable
+   * FLSTM_MAX_BINDING_BYTES, else the adapter's limit.
+   */
+  maxBindingBytes?: number;
 }
 
 export interface AdapterInfoSummary {
@@ -42,6 +49,10 @@ export interface AdapterInfoSummary {
   subgroupMinSize?: number;
   subgroupMaxSize?: number;
   limits: Record<string, number>;
+  /** The bytes one binding may hold as flstm plans: the adapter's limit, or a lower cap asked for. */
+  maxBindingBytes: number;
+  /** Set when maxBindingBytes is a cap below the adapter's limit. */
+  bindingCapped: boolean;
   features: string[];
 }
 
@@ -77,15 +88,16 @@ export class Runtime {
   dispatchLog: string[] | null = null;
 
   /** `gpu` and `adapter` are held so the Dawn instance is not garbage-collected under the device. */
-  constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter) {
+  constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter, bindingCap?: number) {
     for (const k of WANTED_LIMITS) this.limits[k] = Number((device.limits as unknown as Record<string, number>)[k]);
     info.limits = this.limits;
     const bindingBound = this.limits.maxStorageBufferBindingSize <= this.limits.maxBufferSize;
-    this.pool = new BufferPool(
-      device,
-      bindingBound ? this.limits.maxStorageBufferBindingSize : this.limits.maxBufferSize,
-      bindingBound ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
-    );
+    const adapterMax = bindingBound ? this.limits.maxStorageBufferBindingSize : this.limits.maxBufferSize;
+    const capped = bindingCap !== undefined && bindingCap < adapterMax;
+    info.maxBindingBytes = capped ? bindingCap : adapterMax;
+    info.bindingCapped = capped;
+    const limitName = capped ? 'binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))' : bindingBound ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+    this.pool = new BufferPool(device, info.maxBindingBytes, limitName);
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pipelines);
     this.dummy = device.createBuffer({ size: 16, usage: 0x80 | 0x8 });
@@ -214,6 +226,7 @@ export async function init(opts: InitOptions = {}): Promise<Runtime> {
   if (current && !current.lost) return current;
   if (pending) return pending;
   pending = (async () => {
+    const bindingCap = requestedBindingCap(opts.maxBindingBytes);
     const { gpu, adapter, icd } = await findAdapter(opts);
     const ai = adapter.info;
     if (opts.adapter && !opts.adapter.endsWith('.json')) {
@@ -243,9 +256,11 @@ export async function init(opts: InitOptions = {}): Promise<Runtime> {
       subgroupMinSize: (ai as unknown as { subgroupMinSize?: number }).subgroupMinSize,
       subgroupMaxSize: (ai as unknown as { subgroupMaxSize?: number }).subgroupMaxSize,
       limits: {},
+      maxBindingBytes: 0,
+      bindingCapped: false,
       features: [...device.features].sort(),
     };
-    current = new Runtime(device, info, gpu, adapter);
+    current = new Runtime(device, info, gpu, adapter, bindingCap);
     return current;
   })();
   try {
