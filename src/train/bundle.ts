@@ -14,7 +14,7 @@
 // loadCheckpoint(FILE)) reads a bundle the page saved. A model file of an older checkpoint
 // (no metadata) is read together with the folder's config.json and vocab-<G>.txt
 // (checkpointFromFiles).
-import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafeTensorInput } from './safetensors.js';
 
 export const BUNDLE_CONFIG_KEY = 'flstm.config';
 export const BUNDLE_VOCAB_KEY = 'flstm.vocab';
@@ -51,9 +51,9 @@ export function encodeModelBundle(b: ModelBundle): Uint8Array {
   return encodeSafetensors(tensors, bundleMetadata(b.config, b.vocab));
 }
 
-/** The F32 weights of a decoded .safetensors file (an error names any other dtype). */
-function weightsOf(bytes: Uint8Array, source: string): { model: BundleTensors; metadata: Record<string, string> } {
-  const d = decodeSafetensors(bytes, source);
+/** The F32 weights of a .safetensors file, its bytes or decoded (an error names any other dtype). */
+function weightsOf(file: Uint8Array | DecodedSafetensors, source: string): { model: BundleTensors; metadata: Record<string, string> } {
+  const d = file instanceof Uint8Array ? decodeSafetensors(file, source) : file;
   const model: BundleTensors = {};
   for (const [name, t] of Object.entries(d.tensors)) {
     if (t.dtype !== 'F32') throw new BundleError(`${source}: weight '${name}' is ${t.dtype}; weights must be F32`);
@@ -71,8 +71,8 @@ export function isModelBundle(metadata: Record<string, string>): boolean {
  * Decodes a bundle. A plain weights file (no flstm.config metadata) is refused with a message
  * that says which other files to give; `source` (a file name) prefixes every message.
  */
-export function decodeModelBundle<C = unknown>(bytes: Uint8Array, source = 'model file'): ModelBundle<C> {
-  const { model, metadata } = weightsOf(bytes, source);
+export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafetensors, source = 'model file'): ModelBundle<C> {
+  const { model, metadata } = weightsOf(file, source);
   if (!isModelBundle(metadata)) {
     throw new BundleError(
       `${source} holds weights only (no ${BUNDLE_CONFIG_KEY} metadata): it is the model file of an older checkpoint folder; ` +

@@ -24,7 +24,8 @@
 import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StateDict } from '../nn/module.js';
-import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from './safetensors.js';
+import { layoutSafetensors, safetensorsChunks, type DecodedSafetensors, type SafeTensorInput, type SafetensorsLayout } from './safetensors.js';
+import { readSafetensorsFile, writeChunks } from './safetensors_file.js';
 import { bundleMetadata, decodeModelBundle } from './bundle.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -101,13 +102,16 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** A file's content: text, bytes, or a .safetensors file laid out (written in chunks, of any size). */
+export type FileData = string | Uint8Array | SafetensorsLayout;
+
 /**
  * Writes `data` to `file` atomically: a temporary file in the same directory, fsynced, then
  * renamed over `file`. A crash leaves either the old content or the new, never a mix.
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: FileData,
   opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean } = {},
 ): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`;
@@ -117,7 +121,8 @@ export async function writeFileAtomic(
     const h = await open(tmp, 'w');
     created = true;
     try {
-      await h.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await h.writeFile(data);
+      else await writeChunks(h, safetensorsChunks(data));
       await h.sync();
     } finally {
       await h.close();
@@ -228,17 +233,17 @@ export async function saveCheckpoint(
 }
 
 /** The checkpoint checked and encoded: nothing is written before this succeeds. */
-function encodeCheckpoint(ckpt: Checkpoint): { modelBytes: Uint8Array; optBytes: Uint8Array | null } {
+function encodeCheckpoint(ckpt: Checkpoint): { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null } {
   if (ckpt === null || typeof ckpt !== 'object') throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
   checkJson(ckpt.config, 'config');
   if (ckpt.optimizer) checkJson(ckpt.optimizer.scalars ?? {}, 'optimizer.scalars');
   if (ckpt.vocab !== undefined && typeof ckpt.vocab !== 'string') throw new CheckpointError('flstm: saveCheckpoint: vocab must be a string');
   // The model file carries the config and vocabulary too, so it opens alone (see bundle.ts).
-  const modelBytes = encodeSafetensors(modelTensors(ckpt.model), bundleMetadata(ckpt.config, ckpt.vocab));
-  const optBytes = ckpt.optimizer
-    ? encodeSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
+  const modelFile = layoutSafetensors(modelTensors(ckpt.model), bundleMetadata(ckpt.config, ckpt.vocab));
+  const optFile = ckpt.optimizer
+    ? layoutSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
     : null;
-  return { modelBytes, optBytes };
+  return { modelFile, optFile };
 }
 
 async function makeDirectory(dir: string): Promise<void> {
@@ -269,13 +274,13 @@ async function lastGeneration(dir: string): Promise<number> {
 function generationFiles(
   generation: number,
   ckpt: Checkpoint,
-  { modelBytes, optBytes }: { modelBytes: Uint8Array; optBytes: Uint8Array | null },
-): { files: CheckpointFiles; writes: [string, string | Uint8Array][] } {
+  { modelFile, optFile }: { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null },
+): { files: CheckpointFiles; writes: [string, FileData][] } {
   const files: CheckpointFiles = { model: `model-${generation}.safetensors` };
-  const writes: [string, string | Uint8Array][] = [[files.model, modelBytes]];
-  if (optBytes) {
+  const writes: [string, FileData][] = [[files.model, modelFile]];
+  if (optFile) {
     files.optimizer = `optimizer-${generation}.safetensors`;
-    writes.push([files.optimizer, optBytes]);
+    writes.push([files.optimizer, optFile]);
   }
   if (ckpt.vocab !== undefined) {
     files.vocab = `vocab-${generation}.txt`;
@@ -294,7 +299,7 @@ function generationFiles(
 }
 
 /** Writes each file atomically, in order; on failure removes what was written of the generation. */
-async function writeGeneration(dir: string, writes: [string, string | Uint8Array][], opts: SaveOptions): Promise<void> {
+async function writeGeneration(dir: string, writes: [string, FileData][], opts: SaveOptions): Promise<void> {
   const written: string[] = [];
   for (const [name, data] of writes) {
     const file = join(dir, name);
@@ -335,9 +340,9 @@ function fileName(dir: string, files: Record<string, unknown>, key: string, requ
 
 class Moved extends Error {}
 
-async function readNamed(dir: string, name: string, generation: number): Promise<Buffer> {
+async function readNamed<T>(dir: string, name: string, generation: number, read: (file: string) => Promise<T>): Promise<T> {
   try {
-    return await readFile(join(dir, name));
+    return await read(join(dir, name));
   } catch (e) {
     if (errCode(e) !== 'ENOENT') throw e;
     // A save may have replaced the generation between reading config.json and this file.
@@ -377,7 +382,7 @@ async function isDirectory(dir: string): Promise<boolean> {
 /** A self-contained model file (a model-<G>.safetensors, or one the browser demo saved). */
 async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
   if (file.endsWith('.safetensors')) {
-    const b = decodeModelBundle<C>(await readFile(file), file);
+    const b = decodeModelBundle<C>(await readSafetensorsFile(file), file);
     const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
     if (b.vocab !== undefined) out.vocab = b.vocab;
     return out;
@@ -388,12 +393,13 @@ async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
 /** The generation config.json names, read and decoded; throws Moved when a save replaced it meanwhile. */
 async function loadGeneration<C>(dir: string): Promise<LoadedCheckpoint<C>> {
   const { manifest: m, generation, files } = await readCheckedManifest(dir);
-  const modelBytes = await readNamed(dir, files.model, generation);
-  const optBytes = files.optimizer ? await readNamed(dir, files.optimizer, generation) : null;
-  const vocab = files.vocab ? (await readNamed(dir, files.vocab, generation)).toString('utf8') : undefined;
-  const model = decodeModelWeights(modelBytes, join(dir, files.model));
+  const safetensors = (file: string) => readSafetensorsFile(file);
+  const modelFile = await readNamed(dir, files.model, generation, safetensors);
+  const optFile = files.optimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
+  const vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
+  const model = decodeModelWeights(modelFile, join(dir, files.model));
   const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
-  if (optBytes && files.optimizer) out.optimizer = decodeOptimizerState(optBytes, join(dir, files.optimizer));
+  if (optFile && files.optimizer) out.optimizer = decodeOptimizerState(optFile, join(dir, files.optimizer));
   if (vocab !== undefined) out.vocab = vocab;
   return out;
 }
@@ -420,9 +426,8 @@ async function readCheckedManifest(dir: string): Promise<{ manifest: Record<stri
   return { manifest: m, generation: generation as number, files };
 }
 
-function decodeModelWeights(bytes: Uint8Array, src: string): StateDict {
+function decodeModelWeights(decoded: DecodedSafetensors, src: string): StateDict {
   const model: StateDict = {};
-  const decoded = decodeSafetensors(bytes, src);
   for (const [name, t] of Object.entries(decoded.tensors)) {
     if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${src}: weight '${name}' is ${t.dtype}; weights must be F32`);
     model[name] = { shape: t.shape, data: t.data as Float32Array };
@@ -430,8 +435,7 @@ function decodeModelWeights(bytes: Uint8Array, src: string): StateDict {
   return model;
 }
 
-function decodeOptimizerState(bytes: Uint8Array, src: string): OptimizerState {
-  const o = decodeSafetensors(bytes, src);
+function decodeOptimizerState(o: DecodedSafetensors, src: string): OptimizerState {
   const tensors: OptimizerState['tensors'] = {};
   for (const [name, t] of Object.entries(o.tensors)) {
     if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${src}: optimizer tensor '${name}' is I64; expected F32 or I32`);

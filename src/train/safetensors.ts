@@ -1,5 +1,6 @@
 // The .safetensors format (https://github.com/huggingface/safetensors), pure functions over
-// Uint8Array so that the browser can use them too:
+// Uint8Array so that the browser can use them too (files of any size are written and read in
+// chunks by safetensors_file.ts, with the layout and header checks of this module):
 //
 //   8 bytes   N, the header length, unsigned little-endian
 //   N bytes   UTF-8 JSON: { "name": { "dtype": "F32", "shape": [..], "data_offsets": [begin, end] },
@@ -133,10 +134,36 @@ export function encodeSafetensors(
   tensors: Record<string, SafeTensorInput>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  const layout = layoutSafetensors(tensors, metadata);
+  const out = new Uint8Array(layout.header.length + layout.dataBytes);
+  let at = 0;
+  for (const chunk of safetensorsChunks(layout)) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+interface LayoutEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  data: SafetensorsData;
+}
+
+/** A file to write: its first bytes (the length and the header), then its tensors' data in order. */
+export interface SafetensorsLayout {
+  header: Uint8Array;
+  entries: readonly LayoutEntry[];
+  dataBytes: number;
+}
+
+/** Checks the tensors and metadata and lays the file out; nothing is copied yet. */
+export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, metadata?: Record<string, string>): SafetensorsLayout {
   if (tensors === null || typeof tensors !== 'object') {
     throw new SafetensorsError(`safetensors: expected an object of tensors by name, got ${tensors === null ? 'null' : typeof tensors}`);
   }
-  const entries: { name: string; dtype: SafetensorsDType; shape: number[]; data: SafetensorsData }[] = [];
+  const entries: LayoutEntry[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '' || name === '__metadata__') throw new SafetensorsError(`safetensors: ${JSON.stringify(name)} cannot be a tensor name`);
     if (t === null || typeof t !== 'object') throw new SafetensorsError(`safetensors: tensor '${name}' must be { dtype, shape, data }`);
@@ -166,18 +193,31 @@ export function encodeSafetensors(
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const n = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + n + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + n);
-  let at = 8 + n;
-  for (const e of entries) {
+  const head = new Uint8Array(8 + n);
+  new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length, 8 + n);
+  return { header: head, entries, dataBytes: offset };
+}
+
+/**
+ * The bytes of a laid-out file in order, at most `chunkBytes` at a time: the header, then
+ * each tensor's data (views of it on a little-endian host, byte-swapped copies otherwise).
+ */
+export function* safetensorsChunks(layout: SafetensorsLayout, chunkBytes = 1 << 26): Generator<Uint8Array> {
+  yield layout.header;
+  for (const e of layout.entries) {
     const raw = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-    out.set(raw, at);
-    if (!LITTLE_ENDIAN) swapBytes(out.subarray(at, at + raw.length), DTYPE_BYTES[e.dtype]);
-    at += raw.length;
+    for (let at = 0; at < raw.length; at += chunkBytes) {
+      const part = raw.subarray(at, Math.min(raw.length, at + chunkBytes));
+      if (LITTLE_ENDIAN) yield part;
+      else {
+        const copy = part.slice();
+        swapBytes(copy, DTYPE_BYTES[e.dtype]);
+        yield copy;
+      }
+    }
   }
-  return out;
 }
 
 /**
@@ -190,10 +230,61 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   const fail = (msg: string): never => {
     throw new SafetensorsError(`flstm: ${source}: ${msg}`);
   };
-  const { header, dataStart } = readHeader(bytes, fail);
-  const { metadata, spans } = readEntries(header, bytes.length - dataStart, fail);
-  checkNoOverlap(spans, fail);
+  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
+  const { metadata, spans, dataStart } = parseSafetensorsHeader(bytes, bytes.length, source);
   return { tensors: copyTensors(bytes, dataStart, spans), metadata };
+}
+
+/**
+ * The header length of a file of `fileSize` bytes from its first 8 bytes, checked (within
+ * the file, within the size limit); a reader then reads that many more bytes.
+ */
+export function safetensorsHeaderLength(first: Uint8Array, fileSize: number, source: string): number {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`flstm: ${source}: ${msg}`);
+  };
+  if (fileSize < 8 || first.length < 8) {
+    fail(`the file is ${fileSize} bytes, shorter than the 8-byte header length (empty or truncated)`);
+  }
+  const big = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (big > BigInt(fileSize - 8)) {
+    fail(`the header length ${big} goes beyond the end of the file (${fileSize} bytes): the file is truncated or not a .safetensors file`);
+  }
+  const n = Number(big);
+  if (n > MAX_HEADER) fail(`the header length ${n} is above the ${MAX_HEADER}-byte limit`);
+  if (n < 2) fail(`the header length is ${n}; a header is at least "{}"`);
+  return n;
+}
+
+/** Where a tensor's bytes lie in a file, relative to the data section (dataStart). */
+export type SafetensorsSpan = Span;
+
+/**
+ * The header of a file of `fileSize` bytes, from its first bytes (at least 8 + the header
+ * length): the metadata and the tensors' spans, each checked against the data section and
+ * against each other, in file order.
+ */
+export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, source: string): { metadata: Record<string, string>; spans: Span[]; dataStart: number } {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`flstm: ${source}: ${msg}`);
+  };
+  const n = safetensorsHeaderLength(prefix, fileSize, source);
+  const header = readHeader(prefix.subarray(8, 8 + n), fail);
+  const dataStart = 8 + n;
+  const { metadata, spans } = readEntries(header, fileSize - dataStart, fail);
+  checkNoOverlap(spans, fail);
+  return { metadata, spans, dataStart };
+}
+
+/** An empty tensor for `span`, and the bytes a reader fills (then calls toHostOrder). */
+export function tensorForSpan(span: Span): { tensor: SafeTensor; bytes: Uint8Array } {
+  const buf = new ArrayBuffer(span.end - span.begin);
+  return { tensor: { dtype: span.dtype, shape: span.shape, data: typedFor(span.dtype, buf) }, bytes: new Uint8Array(buf) };
+}
+
+/** Puts a tensor's file bytes (little-endian) in this host's byte order. */
+export function toHostOrder(bytes: Uint8Array, dtype: SafetensorsDType): void {
+  if (!LITTLE_ENDIAN) swapBytes(bytes, DTYPE_BYTES[dtype]);
 }
 
 type Fail = (msg: string) => never;
@@ -207,25 +298,11 @@ interface Span {
   end: number;
 }
 
-/** The 8-byte length, then the header: UTF-8 JSON of an object. */
-function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unknown>; dataStart: number } {
-  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
-  if (bytes.length < 8) {
-    fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length (empty or truncated)`);
-  }
-  const big = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (big > BigInt(bytes.length - 8)) {
-    fail(
-      `the header length ${big} goes beyond the end of the file (${bytes.length} bytes): ` +
-        'the file is truncated or not a .safetensors file',
-    );
-  }
-  const n = Number(big);
-  if (n > MAX_HEADER) fail(`the header length ${n} is above the ${MAX_HEADER}-byte limit`);
-  if (n < 2) fail(`the header length is ${n}; a header is at least "{}"`);
+/** The header's bytes: UTF-8 JSON of an object. */
+function readHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     return fail('the header is not valid UTF-8 (corrupt, or not a .safetensors file)');
   }
@@ -238,7 +315,7 @@ function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unk
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail('the header is not a JSON object of tensors by name');
   }
-  return { header: header as Record<string, unknown>, dataStart: 8 + n };
+  return header as Record<string, unknown>;
 }
 
 /** The header's __metadata__ and its tensors' spans, each checked against `dataLen` bytes of data. */
