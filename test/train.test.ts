@@ -303,7 +303,7 @@ describe('sparse rows of LanguageModel.trainLoss equal the dense gradient of a f
       const what = `seed=${seed} S=${S}`;
       expectClose(await r.loss.data(), [ref.loss], { atol: 1e-5, rtol: 1e-5, what: `loss ${what}` });
 
-      expect(r.sparse.map((x) => x.table)).toEqual(S > 0 ? [model.embedding, model.softmaxW, model.softmaxB] : [model.embedding]);
+      expect(r.sparse.map((x) => x.table)).toEqual(S > 0 ? [model.embeddingTable, model.softmaxTable, model.biasTable] : [model.embeddingTable]);
       // Embedding: the unique input ids, their summed gradient rows; no other row has any.
       const emb = r.sparse[0];
       expect(Array.from(emb.ids)).toEqual(Array.from(uniqueSorted(inputs)));

@@ -7,6 +7,12 @@
 // gathers those rows into small leaf tensors (under noGrad) and runs the step on them, so
 // their gradients come out as [rows, dim] blocks: `sparse` lists (table, ids, rows) for the
 // optimizer's sparse update (fl.optim ... stepSparse); the big tables get no dense gradient.
+//
+// Tables past one binding. Each table is a Table (nn/table.ts): one parameter when it fits a
+// storage binding, else row shards `<name>_shard<i>`. Gathered rows and sparse updates work
+// across shards; the full softmax's logits are each shard's product written into its columns,
+// a batch's rows at a time so that no logits block passes a binding. The state dict holds
+// each table as one logical tensor whatever the shard count.
 import { Tensor, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
@@ -14,8 +20,13 @@ import { dropout } from '../ops/dropout.js';
 import { matmul } from '../ops/matmul.js';
 import { softmaxCrossEntropy } from '../ops/softmax_ce.js';
 import { sampleCandidates, sampledSoftmaxLoss } from '../ops/sampled_softmax.js';
-import { Module } from './module.js';
-import { uniform } from './init.js';
+import { Module, type StateDict } from './module.js';
+import { mergeShards, splitShards, Table } from './table.js';
+import { sliceRows } from '../ops/rows.js';
+import { add, scale } from '../ops/elementwise.js';
+import { matmulRaw } from '../ops/matmul_kernel.js';
+import { out } from '../ops/dispatch.js';
+import { rt } from '../gpu/runtime.js';
 import { zeros } from '../ops/create.js';
 import { LSTMStack, checkPrecision, type LSTMState, type Precision } from './lstm.js';
 import { cast } from '../ops/cast.js';
@@ -48,7 +59,7 @@ export interface LanguageModelOptions {
 
 /** A table, the rows a batch touched, and the leaf holding those rows (its .grad after backward). */
 export interface SparseRows {
-  table: Tensor;
+  table: Table;
   ids: Int32Array;
   rows: Tensor;
 }
@@ -62,10 +73,10 @@ export interface StepOptions {
 
 export class LanguageModel extends Module {
   readonly options: LanguageModelOptions;
-  readonly embedding: Tensor;
+  readonly embeddingTable: Table;
   readonly rnn: LSTMStack;
-  readonly softmaxW: Tensor;
-  readonly softmaxB: Tensor;
+  readonly softmaxTable: Table;
+  readonly biasTable: Table;
   readonly dropoutRate: number;
   readonly precision: Precision;
 
@@ -82,9 +93,54 @@ export class LanguageModel extends Module {
       groups: o.groups, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision,
     }));
     const d = this.rnn.outputSize;
-    this.embedding = this.registerParameter('embedding', uniform([o.vocabSize, o.emb], 0.05, seed + 2));
-    this.softmaxW = this.registerParameter('softmax_w', uniform([o.vocabSize, d], 1 / Math.sqrt(d), seed + 3));
-    this.softmaxB = this.registerParameter('softmax_b', zeros([o.vocabSize]));
+    this.embeddingTable = this.registerTable(Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2));
+    this.softmaxTable = this.registerTable(Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3));
+    this.biasTable = this.registerTable(Table.zeros('softmax_b', [o.vocabSize], this.softmaxTable));
+  }
+
+  private registerTable(t: Table): Table {
+    for (const [name, param] of t.namedShards()) this.registerParameter(name, param);
+    return t;
+  }
+
+  /** The tables (embedding, softmax weights, softmax bias). */
+  get tables(): Table[] {
+    return [this.embeddingTable, this.softmaxTable, this.biasTable];
+  }
+
+  /** The embedding [V, emb] of an unsharded model (a sharded one: embeddingTable). */
+  get embedding(): Tensor {
+    return this.embeddingTable.single;
+  }
+
+  get softmaxW(): Tensor {
+    return this.softmaxTable.single;
+  }
+
+  get softmaxB(): Tensor {
+    return this.biasTable.single;
+  }
+
+  /** The shape of each entry of stateDict(), in parameter order (each table as one logical tensor). */
+  stateShapes(): Record<string, { shape: number[] }> {
+    const tableOf = new Map(this.tables.flatMap((t) => t.shards.map((s, i) => [s.param, { t, first: i === 0 }] as const)));
+    const out: Record<string, { shape: number[] }> = {};
+    for (const [name, p] of this.parameters()) {
+      const table = tableOf.get(p);
+      if (!table) out[name] = { shape: [...p.shape] };
+      else if (table.first) out[table.t.name] = { shape: [...table.t.shape] };
+    }
+    return out;
+  }
+
+  /** The parameters' values, each table as one logical tensor (whatever its shard count). */
+  override async stateDict(): Promise<StateDict> {
+    return mergeShards(await super.stateDict(), this.tables);
+  }
+
+  /** Loads a state dict whose tables are logical tensors (of any model's shard count). */
+  override loadStateDict(dict: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
+    super.loadStateDict(splitShards(dict, this.tables));
   }
 
   get vocabSize(): number {
@@ -95,9 +151,9 @@ export class LanguageModel extends Module {
     return this.rnn.zeroState(B);
   }
 
-  /** Hidden outputs [T*B, d] for time-major ids [T*B]; the embedding rows come from `table`. */
-  private hidden(table: Tensor, ids: Int32Array, T: number, B: number, state: LSTMState[] | undefined, seed: number) {
-    let x = embedding(table, ids).reshape([T, B, this.options.emb]);
+  /** Hidden outputs [T*B, d] of the embedded inputs `x` [T*B, emb]. */
+  private hidden(x2: Tensor, T: number, B: number, state: LSTMState[] | undefined, seed: number) {
+    let x = x2.reshape([T, B, this.options.emb]);
     if (this.training && this.dropoutRate > 0) x = dropout(x, this.dropoutRate, { seed: (seed * 2654435761) >>> 0 });
     const { y, state: next } = this.rnn.forward(x, state, { dropoutSeed: seed });
     return { h: y.reshape([T * B, y.shape[2]]), state: next };
@@ -113,22 +169,51 @@ export class LanguageModel extends Module {
     const sparse: SparseRows[] = [];
     // Embedding rows of this batch as a small leaf.
     const inIds = uniqueSorted(inputs);
-    const embRows = leafRows(this.embedding, inIds);
-    sparse.push({ table: this.embedding, ids: inIds, rows: embRows });
-    const { h, state: next } = this.hidden(embRows, remap(inputs, inIds), T, B, state, o.seed);
+    const embRows = leafRows(this.embeddingTable, inIds);
+    sparse.push({ table: this.embeddingTable, ids: inIds, rows: embRows });
+    const { h, state: next } = this.hidden(embedding(embRows, remap(inputs, inIds)), T, B, state, o.seed);
     const S = o.sampled ?? 0;
     let loss: Tensor;
     if (S > 0) {
       const cand = sampleCandidates(targets, this.vocabSize, S, (o.seed * 40503 + 17) >>> 0);
-      const wRows = leafRows(this.softmaxW, cand.ids);
-      const bRows = leafRows(noGrad(() => this.softmaxB.reshape([this.vocabSize, 1])), cand.ids);
-      sparse.push({ table: this.softmaxW, ids: cand.ids, rows: wRows }, { table: this.softmaxB, ids: cand.ids, rows: bRows });
-      loss = sampledSoftmaxLoss(this.stored(h), this.stored(wRows), bRows.reshape([cand.ids.length]), cand);
+      const wRows = leafRows(this.softmaxTable, cand.ids);
+      const bRows = leafRows(this.biasTable, cand.ids);
+      sparse.push({ table: this.softmaxTable, ids: cand.ids, rows: wRows }, { table: this.biasTable, ids: cand.ids, rows: bRows });
+      loss = sampledSoftmaxLoss(this.stored(h), this.stored(wRows), bRows, cand);
     } else {
+      if (this.softmaxTable.shards.length > 1) {
+        throw new Error(
+          `flstm: LanguageModel: the full softmax trains a softmax table of one binding; this one (${this.vocabSize} x ${this.rnn.outputSize}) ` +
+            `is stored in ${this.softmaxTable.shards.length} shards: train with the sampled softmax (--sampled N)`,
+        );
+      }
       const logits = matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB });
       loss = softmaxCrossEntropy(logits, targets);
     }
     return { loss, state: next, sparse };
+  }
+
+  /** Full-softmax logits [rows, V] of hidden outputs `h` [rows, d]: each shard's product in its columns. */
+  private fullLogits(h: Tensor): Tensor {
+    const [W, b] = [this.softmaxTable, this.biasTable];
+    if (W.shards.length === 1) return matmul(this.stored(h), this.stored(W.single), { transposeB: true, bias: b.single });
+    const [rows, d] = h.shape;
+    const a = this.stored(h);
+    const logits = out([rows, this.vocabSize], 'f32', 'LanguageModel.logits');
+    W.shards.forEach((s, i) => {
+      const w = this.stored(s.param);
+      matmulRaw({
+        a: a.buffer, b: w.buffer, c: logits.buffer, bias: b.shards[i].param.buffer, M: rows, N: s.rows, K: d, batch: 1,
+        transA: false, transB: true, lda: d, ldb: d, ldc: this.vocabSize, strideA: 0, strideB: 0, strideC: 0, strideBias: 0,
+        offC: s.start, typeA: a.dtype === 'f16' ? 'f16' : 'f32', typeB: w.dtype === 'f16' ? 'f16' : 'f32',
+      });
+    });
+    return logits;
+  }
+
+  /** Rows of hidden outputs whose [rows, V] logits fit one binding. */
+  private logitRowsPerBlock(): number {
+    return Math.max(1, Math.floor(rt().info.maxBindingBytes / (this.vocabSize * 4)));
   }
 
   /** Full-softmax logits [T*B, V] and the next state, without recording gradients. */
@@ -136,8 +221,8 @@ export class LanguageModel extends Module {
     // Only the logits and the state outlive the call: a loop over batches or tokens holds no
     // intermediates (each batch's [T*B, V] logits go back to the pool when disposed).
     return tidy(() => noGrad(() => {
-      const { h, state: next } = this.hidden(this.embedding, inputs, T, B, state, 0);
-      return { logits: matmul(this.stored(h), this.stored(this.softmaxW), { transposeB: true, bias: this.softmaxB }), state: next };
+      const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
+      return { logits: this.fullLogits(h), state: next };
     }));
   }
 
@@ -151,15 +236,34 @@ export class LanguageModel extends Module {
     if (mask !== undefined && mask.length !== T * B) throw new Error(`flstm: LanguageModel: the mask has ${mask.length} entries for a batch of ${T * B}`);
     // Only the loss and the state outlive the call (the logits and the rest are disposed).
     return tidy(() => noGrad(() => {
-      const { logits, state: next } = this.logits(inputs, T, B, state);
-      if (!mask || mask.every((m) => m !== 0)) return { loss: softmaxCrossEntropy(logits, targets), state: next, count: T * B };
-      const rows: number[] = [];
-      mask.forEach((m, i) => { if (m !== 0) rows.push(i); });
-      if (rows.length === 0) return { loss: zeros([]), state: next, count: 0 };
-      // The real positions' logits rows (a row gather is an embedding lookup) and targets.
-      const kept = embedding(logits, Int32Array.from(rows));
-      return { loss: softmaxCrossEntropy(kept, Int32Array.from(rows, (i) => targets[i])), state: next, count: rows.length };
+      const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
+      const kept: number[] = [];
+      for (let i = 0; i < T * B; i++) if (!mask || mask[i] !== 0) kept.push(i);
+      if (kept.length === 0) return { loss: zeros([]), state: next, count: 0 };
+      // Blocks of rows whose logits fit a binding (one block unless the vocabulary is large):
+      // the loss is the blocks' mean losses weighted by their counted positions.
+      const per = this.logitRowsPerBlock();
+      let loss: Tensor | null = null;
+      for (let from = 0; from < T * B; from += per) {
+        const to = Math.min(T * B, from + per);
+        const part = this.blockLoss(h, from, to, kept.filter((i) => i >= from && i < to), targets);
+        if (!part) continue;
+        const weighted = part.rows === kept.length ? part.loss : scale(part.loss, part.rows / kept.length);
+        loss = loss ? add(loss, weighted) : weighted;
+      }
+      return { loss: loss!, state: next, count: kept.length };
     }));
+  }
+
+  /** The mean full-softmax loss of the counted positions `kept` of rows from .. to - 1 of `h` (null: none). */
+  private blockLoss(h: Tensor, from: number, to: number, kept: number[], targets: Int32Array): { loss: Tensor; rows: number } | null {
+    if (kept.length === 0) return null;
+    const block = from === 0 && to === h.shape[0] ? h : sliceRows(h, from, to);
+    const logits = this.fullLogits(block);
+    if (kept.length === to - from) return { loss: softmaxCrossEntropy(logits, targets.subarray(from, to)), rows: kept.length };
+    // The counted positions' logits rows (a row gather is an embedding lookup) and targets.
+    const rows = embedding(logits, Int32Array.from(kept, (i) => i - from));
+    return { loss: softmaxCrossEntropy(rows, Int32Array.from(kept, (i) => targets[i])), rows: kept.length };
   }
 
   /** A softmax operand (the weight, or the LSTM output) as the products read it: itself, or its f16 copy. */
@@ -187,8 +291,8 @@ function remap(ids: Int32Array, uniq: Int32Array): Int32Array {
 }
 
 /** The rows `ids` of `table` as a fresh leaf that requires grad. */
-function leafRows(table: Tensor, ids: Int32Array): Tensor {
-  const rows = noGrad(() => embedding(table, ids));
+function leafRows(table: Table, ids: Int32Array): Tensor {
+  const rows = table.gatherRows(ids);
   rows.requiresGrad = true;
   return rows;
 }

@@ -57,9 +57,7 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
   for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
   const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
-    const expected: Record<string, { shape: number[] }> = {};
-    for (const [name, t] of model.parameters()) expected[name] = { shape: [...t.shape] };
-    checkCompatible(weights, expected, `the checkpoint in ${dir}`);
+    checkCompatible(weights, model.stateShapes(), `the checkpoint in ${dir}`);
     // The trainer never saves a non-finite weight or state: one here means the file was damaged.
     for (const [name, e] of Object.entries(ck.model)) {
       const bad = e.data.findIndex((v) => !Number.isFinite(v));

@@ -8,7 +8,8 @@ import { scale } from '../ops/elementwise.js';
 import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { Adagrad, Adam, SGD } from '../optim/index.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerStateDict, OptimizerStateInput } from '../optim/optimizer.js';
+import { mergeShards, splitShards } from '../nn/table.js';
 import type { TrainConfig } from './config.js';
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
@@ -36,6 +37,17 @@ export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
   if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
   if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
   return new SGD(params, { lr: c.lr, clip });
+}
+
+/** The optimizer's state for a checkpoint, each table's shards joined into one logical tensor per slot. */
+export async function optimizerStateOf(model: LanguageModel, opt: Optimizer): Promise<OptimizerStateDict> {
+  const d = await opt.stateDict();
+  return { tensors: mergeShards(d.tensors, model.tables), scalars: d.scalars };
+}
+
+/** Restores a checkpoint's optimizer state (logical tables) into this model's shards. */
+export function loadOptimizerState(model: LanguageModel, opt: Optimizer, state: OptimizerStateInput): void {
+  opt.loadStateDict({ tensors: splitShards(state.tensors, model.tables), scalars: state.scalars });
 }
 
 export function disposeState(s?: LSTMState[]): void {
@@ -84,10 +96,9 @@ export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, st
   const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
   const paper = o.gradientScale === 'paper';
   r.loss.backward(paper ? full([], b.steps) : undefined);
-  const sparse = r.sparse.map((s) => ({
-    param: s.table, ids: s.ids,
-    rows: paper && s.table === model.embedding ? scale(s.rows.grad!, b.batchSize) : s.rows.grad!,
-  }));
+  const sparse = r.sparse.flatMap((s) =>
+    s.table.sparseUpdates(s.ids, paper && s.table === model.embeddingTable ? scale(s.rows.grad!, b.batchSize) : s.rows.grad!),
+  );
   opt.step({ sparse });
   r.sparse.forEach((s) => s.rows.grad?.dispose());
   model.zeroGrad();

@@ -12,12 +12,12 @@ import { loadCorpus } from '../data/corpus.js';
 import type { Corpus } from '../data/types.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
 import { saveCheckpoint, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, makeOptimizer, modelOptions } from './step.js';
+import { disposeState, loadOptimizerState, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
 import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
@@ -130,7 +130,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   const opt = makeOptimizer(cfg, model);
   try {
     if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
-    opt.loadStateDict(ck.optimizer as Parameters<Optimizer['loadStateDict']>[0]);
+    loadOptimizerState(model, opt, ck.optimizer as OptimizerStateInput);
   } catch (e) {
     opt.dispose();
     model.dispose();
@@ -376,7 +376,7 @@ class TrainingRun {
       }
       await saveCheckpoint(dir, {
         model: modelState,
-        optimizer: (await this.opt.stateDict()) as never,
+        optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
         config: this.checkpointConfig() as unknown as JsonValue,
         vocab: this.corpus.vocab.toText(),
       });

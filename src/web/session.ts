@@ -10,7 +10,7 @@ import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import { lstmOutputSize } from '../ops/lstm_plan.js';
 import type { LSTMState } from '../nn/lstm.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
 import type { OptimizerState } from '../train/checkpoint.js';
 import { decodeOptimizerFile, OPTIMIZER_FILE } from '../train/optimizer_file.js';
 import { generate } from '../train/generate.js';
@@ -18,7 +18,7 @@ import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
 import type { CheckpointConfig, ModelConfig, TrainConfig } from '../train/config.js';
-import { disposeState, loadedModelOptions, makeOptimizer, modelOptions } from '../train/step.js';
+import { disposeState, loadedModelOptions, loadOptimizerState, makeOptimizer, modelOptions } from '../train/step.js';
 import { aboutEvery, everySteps, TrainingLoop, type LossReading } from '../train/loop.js';
 
 export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
@@ -299,7 +299,7 @@ export class Session {
         withSource(what, () => model.loadStateDict(weights));
         optimizer = makeOptimizer(config.train, model);
         const state = bundle.optimizer;
-        if (state) withSource(bundle.optimizerSource!, () => optimizer!.loadStateDict(state as Parameters<Optimizer['loadStateDict']>[0]));
+        if (state) withSource(bundle.optimizerSource!, () => loadOptimizerState(model, optimizer!, state as OptimizerStateInput));
       } catch (e) {
         optimizer?.dispose();
         model.dispose();

@@ -1,0 +1,194 @@
+// A table parameter (an embedding or softmax matrix [V, D], or a bias [V]) stored as row
+// shards, each small enough for one storage binding (the adapter's limit, or the cap of
+// fl.init({ maxBindingBytes })), as the paper's code shards its embedding and softmax. A
+// table that fits is one shard, the parameter itself. Rows are always reached by id lists
+// (distinct): gathered from the shards that hold them into one block in their order, and a
+// block's gradient split back into one sparse update per shard, so every shard count computes
+// the same values. Checkpoints hold the table as one logical tensor (mergeShards / splitShards).
+import { Tensor, fmtShape, shapeSize } from '../tensor.js';
+import { rt } from '../gpu/runtime.js';
+import { noGrad } from '../autograd.js';
+import { embedding } from '../ops/embedding.js';
+import { tensor } from '../ops/create.js';
+import { concatRows } from '../ops/rows.js';
+import { rngFor } from '../random.js';
+
+export interface TableShard {
+  /** The parameter holding rows start .. start + rows - 1. */
+  param: Tensor;
+  start: number;
+  rows: number;
+}
+
+/** A shard's parameter name: the table's own when it is one shard. */
+export function shardName(table: string, shard: number, shards: number): string {
+  return shards === 1 ? table : `${table}_shard${shard}`;
+}
+
+/** Rows per shard of a table whose rows hold `rowValues` f32 values, within `maxBytes` per binding. */
+export function rowsPerShard(name: string, rows: number, rowValues: number, maxBytes: number): number {
+  const rowBytes = rowValues * 4;
+  if (rowBytes > maxBytes) throw new Error(`flstm: ${name}: one row is ${rowBytes} bytes, over the ${maxBytes}-byte binding: no shard can hold it`);
+  return Math.min(rows, Math.floor(maxBytes / rowBytes));
+}
+
+export class Table {
+  readonly shards: TableShard[];
+
+  /**
+   * `values(start, rows)` gives the f32 values of rows start .. start + rows - 1, row-major.
+   * `maxRowsPerShard` aligns the shards with another table's (the softmax bias with its weights).
+   */
+  constructor(readonly name: string, readonly shape: readonly number[], values: (start: number, rows: number) => Float32Array, maxRowsPerShard = Infinity) {
+    const V = shape[0];
+    const rowValues = shapeSize(shape.slice(1));
+    const per = Math.min(maxRowsPerShard, rowsPerShard(name, V, rowValues, rt().info.maxBindingBytes));
+    this.shards = [];
+    for (let start = 0; start < V; start += per) {
+      const rows = Math.min(per, V - start);
+      const param = tensor(values(start, rows), [rows, ...shape.slice(1)]);
+      this.shards.push({ param, start, rows });
+    }
+  }
+
+  /** Uniform values in [-scale, scale), the stream of nn.init.uniform(shape, scale, seed) whatever the shard count. */
+  static uniform(name: string, shape: readonly number[], scale: number, seed: number): Table {
+    const rng = rngFor(seed);
+    const rowValues = shapeSize(shape.slice(1));
+    // Shards are made in order, so one generator continues from shard to shard.
+    return new Table(name, shape, (_start, rows) => Float32Array.from({ length: rows * rowValues }, () => scale * (2 * rng.uniform() - 1)));
+  }
+
+  /** Zeros; with `like`, in the row shards of that table (which must hold as many rows). */
+  static zeros(name: string, shape: readonly number[], like?: Table): Table {
+    const rowValues = shapeSize(shape.slice(1));
+    return new Table(name, shape, (_start, rows) => new Float32Array(rows * rowValues), like?.shards[0].rows);
+  }
+
+  get rows(): number {
+    return this.shape[0];
+  }
+
+  /** The parameters by name, as the module registers them. */
+  namedShards(): [string, Tensor][] {
+    return this.shards.map((s, i) => [shardName(this.name, i, this.shards.length), s.param]);
+  }
+
+  /** The one parameter of an unsharded table (a sharded one has several: use `shards`). */
+  get single(): Tensor {
+    if (this.shards.length !== 1) throw new Error(`flstm: ${this.name} is stored in ${this.shards.length} shards; reach it through its shards`);
+    return this.shards[0].param;
+  }
+
+  /** The rows of any `ids` (a batch's inputs), [ids.length, ...], recorded by no tape. */
+  lookup(ids: Int32Array): Tensor {
+    if (this.shards.length === 1) return noGrad(() => embedding(asRows(this.single), ids));
+    const uniq = Int32Array.from(new Set(ids)).sort();
+    const pos = new Map<number, number>();
+    uniq.forEach((v, i) => pos.set(v, i));
+    return noGrad(() => embedding(this.gatherRows(uniq), ids.map((v) => pos.get(v)!)));
+  }
+
+  /** For each shard that holds some of the distinct `ids`: their positions in `ids` and their rows in the shard. */
+  private groups(ids: Int32Array): { shard: TableShard; positions: Int32Array; local: Int32Array }[] {
+    const per = this.shards[0].rows; // every shard but the last holds this many rows
+    const positions: number[][] = this.shards.map(() => []);
+    ids.forEach((id, i) => {
+      if (!(Number.isInteger(id) && id >= 0 && id < this.rows)) throw new Error(`flstm: ${this.name}: id ${id} at position ${i} is out of range [0, ${this.rows})`);
+      positions[Math.floor(id / per)].push(i);
+    });
+    return this.shards.flatMap((shard, s) => positions[s].length === 0 ? [] : [{
+      shard, positions: Int32Array.from(positions[s]), local: Int32Array.from(positions[s], (i) => ids[i] - shard.start),
+    }]);
+  }
+
+  /** The rows `ids` (distinct) as one block [ids.length, ...] in their order, recorded by no tape. */
+  gatherRows(ids: Int32Array): Tensor {
+    return noGrad(() => {
+      if (this.shards.length === 1) return reshapeRows(embedding(asRows(this.single), ids), ids.length, this.shape);
+      const groups = this.groups(ids);
+      const parts = groups.map((g) => embedding(asRows(g.shard.param), g.local));
+      const byShard = parts.length === 1 ? parts[0] : concatRows(parts);
+      // Row k of byShard is ids[order[k]]: put each row back at its position.
+      const order = Int32Array.from(groups.flatMap((g) => Array.from(g.positions)));
+      const back = new Int32Array(ids.length);
+      order.forEach((pos, k) => { back[pos] = k; });
+      const block = embedding(byShard, back);
+      return reshapeRows(block, ids.length, this.shape);
+    });
+  }
+
+  /** The gradient `rows` of the block gathered for `ids`, as one sparse update per shard. */
+  sparseUpdates(ids: Int32Array, rows: Tensor): { param: Tensor; ids: Int32Array; rows: Tensor }[] {
+    if (this.shards.length === 1) return [{ param: this.single, ids, rows }];
+    const block = asRows(rows);
+    return this.groups(ids).map((g) => ({ param: g.shard.param, ids: g.local, rows: reshapeRows(noGrad(() => embedding(block, g.positions)), g.local.length, this.shape) }));
+  }
+
+  dispose(): void {
+    for (const s of this.shards) s.param.dispose();
+  }
+}
+
+/** A shard as a 2-D table of rows (a bias [rows] as [rows, 1]). */
+function asRows(t: Tensor): Tensor {
+  return t.rank === 2 ? t : t.reshape([t.shape[0], shapeSize(t.shape.slice(1))]);
+}
+
+/** A gathered block in the table's row shape ([n] for a bias). */
+function reshapeRows(block: Tensor, n: number, shape: readonly number[]): Tensor {
+  const want = [n, ...shape.slice(1)];
+  return block.rank === want.length ? block : block.reshape(want);
+}
+
+/** Entries of a state dict keyed `<name>` or `<name>.<slot>`, for one table's shards. */
+function shardKeys(table: Table, key: string): string[] | null {
+  const names = table.namedShards().map(([n]) => n);
+  const slot = key === table.name ? '' : key.startsWith(`${table.name}.`) ? key.slice(table.name.length) : null;
+  return slot === null ? null : names.map((n) => n + slot);
+}
+
+/**
+ * The state dict `dict` (a model's, or an optimizer's with `<param>.<slot>` keys) with each
+ * sharded table's shard entries joined into one logical entry per table (and slot).
+ */
+export function mergeShards<E extends { shape: number[]; data: Float32Array | Int32Array }>(dict: Record<string, E>, tables: readonly Table[]): Record<string, E> {
+  const out: Record<string, E> = { ...dict };
+  for (const table of tables.filter((t) => t.shards.length > 1)) {
+    const first = `${table.name}_shard0`;
+    for (const key of Object.keys(dict).filter((k) => k === first || k.startsWith(`${first}.`))) {
+      const logical = table.name + key.slice(first.length);
+      const parts = shardKeys(table, logical)!.map((k) => dict[k]);
+      if (parts.some((p) => !p)) throw new Error(`flstm: ${table.name}: a shard of '${logical}' is missing from the state`);
+      const data = new (parts[0].data.constructor as Float32ArrayConstructor)(parts.reduce((a, p) => a + p.data.length, 0));
+      let at = 0;
+      for (const p of parts) { data.set(p.data, at); at += p.data.length; }
+      shardKeys(table, logical)!.forEach((k) => delete out[k]);
+      out[logical] = { ...parts[0], shape: [table.rows, ...parts[0].shape.slice(1)], data } as E;
+    }
+  }
+  return out;
+}
+
+/** The inverse of mergeShards: each logical table entry cut into this model's shards. */
+export function splitShards<E extends { shape: readonly number[]; data: ArrayLike<number> }>(dict: Record<string, E>, tables: readonly Table[]): Record<string, E> {
+  const out: Record<string, E> = { ...dict };
+  for (const table of tables.filter((t) => t.shards.length > 1)) {
+    for (const key of Object.keys(dict)) {
+      const names = shardKeys(table, key);
+      if (!names) continue;
+      const e = dict[key];
+      if (!e || !Array.isArray(e.shape) || e.shape[0] !== table.rows) {
+        throw new Error(`flstm: ${table.name}: '${key}' has shape ${e && Array.isArray(e.shape) ? fmtShape(e.shape) : JSON.stringify(e)}, expected ${table.rows} rows`);
+      }
+      const rowValues = shapeSize(e.shape.slice(1));
+      delete out[key];
+      const part = (from: number, to: number) =>
+        ArrayBuffer.isView(e.data) ? (e.data as unknown as Float32Array).subarray(from, to) : Float32Array.from(Array.prototype.slice.call(e.data, from, to) as number[]);
+      table.shards.forEach((s, i) => {
+        out[names[i]] = { ...e, shape: [s.rows, ...e.shape.slice(1)], data: part(s.start * rowValues, (s.start + s.rows) * rowValues) } as unknown as E;
+      });
+    }
+  }
+  return out;
+}
