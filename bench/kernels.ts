@@ -14,7 +14,12 @@
 //   embedding       gather [10000, 256] by 640 ids, and its sparse backward
 //   softmax CE      [640, 10000] logits: the fused loss + gradient rows, and backward
 //   optimizer       Adagrad step over the LM's dense parameters (norm pass + fused update)
+//   sharded table   a training step's row work on a [10000, 256] softmax table, unsharded and
+//                   in 4 row shards (fl.nn.Table): candidate rows gathered, the sampled
+//                   softmax forward and backward, the sparse Adagrad update; checked by
+//                   both giving the same weights, timed by turns
 import * as fl from '../src/index.js';
+import { sampleCandidates, sampledSoftmaxLoss } from '../src/ops/sampled_softmax.js';
 import { chooseVariant } from '../src/ops/matmul_kernel.js';
 import { nd } from '../src/ref/array.js';
 import { lstmBackwardRef, lstmForwardRef, randomLstmParams, type LstmRefConfig } from '../src/ref/lstm.js';
@@ -22,7 +27,7 @@ import { embeddingBackwardSparseRef, embeddingRef } from '../src/ref/embedding.j
 import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { adagradRef } from '../src/ref/optim.js';
 import { aShape, bShape, buildReference, checkMatmul, dimsLabel, matmulFlops, specOf, sq, LSTM_DW, LSTM_DX, LSTM_FWD, type Shape } from './matmul_lib.js';
-import { checkClose, fmtG, fmtMs, median, randomData, timeInterleaved, timeIt, warmUp, zipfIds, type Timed } from './util.js';
+import { checkClose, fmtG, fmtMs, median, randomData, timeInterleaved, timeIt, warmUp, zipfIds, type Timed, type Timing } from './util.js';
 import type { Ceilings } from './ceilings.js';
 import type { KernelRow, SuiteContext } from './report.js';
 import type { TF } from './tfjs.js';
@@ -403,6 +408,68 @@ const adagradCase: Case = async (ctx, ceil) => {
   }
 };
 
+/** A table [V, E] (in `shards` row shards), its bias, and their Adagrad. */
+function shardedSoftmax(shards: number, data: Float32Array) {
+  const per = Math.ceil(V / shards);
+  const w = new fl.nn.Table('softmax_w', [V, E], (start, rows) => data.slice(start * E, (start + rows) * E), per);
+  const b = fl.nn.Table.zeros('softmax_b', [V], w);
+  const params = [...w.namedShards(), ...b.namedShards()];
+  return { w, b, opt: new fl.optim.Adagrad(params, { lr: 0.2, initialAccumulator: 1.0 }), dispose: () => { w.dispose(); b.dispose(); } };
+}
+
+/** One step's row work: gather the candidates' rows, sampled softmax forward and backward, sparse Adagrad. */
+function tableStep(t: ReturnType<typeof shardedSoftmax>, h: fl.Tensor, cand: ReturnType<typeof sampleCandidates>): void {
+  fl.tidy(() => {
+    const wRows = t.w.gatherRows(cand.ids);
+    const bRows = t.b.gatherRows(cand.ids);
+    wRows.requiresGrad = bRows.requiresGrad = true;
+    sampledSoftmaxLoss(h, wRows, bRows, cand).backward();
+    t.opt.step({ sparse: [...t.w.sparseUpdates(cand.ids, wRows.grad!), ...t.b.sparseUpdates(cand.ids, bRows.grad!)], dense: false }).dispose();
+  });
+}
+
+const shardedTableCase: Case = async (ctx, ceil) => {
+  const S = 512;
+  const targets = zipfIds(ROWS, V, 122);
+  const cand = sampleCandidates(targets, V, S, 123);
+  const h = fl.tensor(randomData(ROWS * E, 124), [ROWS, E]).keep();
+  const data = Float32Array.from(randomData(V * E, 121));
+  const one = shardedSoftmax(1, data);
+  const four = shardedSoftmax(4, data);
+  try {
+    tableStep(one, h, cand);
+    tableStep(four, h, cand);
+    const same = await sameWeights(one, four);
+    if (!same) throw new Error('sharded table: 4 shards updated the table differently from 1');
+    const runs = [() => tableStep(one, h, cand), () => tableStep(four, h, cand)];
+    const { timings: [t1, t4] } = await timeInterleaved(runs.map((run) => ({ run, sync: () => fl.sync() })), { targetMs: ctx.targetMs, warm: true });
+    const U = cand.ids.length;
+    const work = 2 * ROWS * U * E * 3; // the logits product and its two gradient products
+    const row = (t: Timing, shards: number): KernelRow => rowOf(ceil, {
+      group: 'sharded table', name: `table rows, ${shards} shard${shards > 1 ? 's' : ''}`, dims: `[${V}x${E}], ${U} candidates, ${ROWS} rows`,
+      kernel: 'embedding + sampled softmax + optim_adagrad (sparse)', ms: t.medianMs, unit: 'GFLOP/s', work,
+      check: shards === 1 ? 'weights after a step: 1 and 4 shards identical' : `${(t.medianMs / t1.medianMs).toFixed(2)}x the unsharded time`, reps: t.reps,
+    });
+    return [row(t1, 1), row(t4, 4)];
+  } finally {
+    h.dispose();
+    one.opt.dispose();
+    four.opt.dispose();
+    one.dispose();
+    four.dispose();
+  }
+};
+
+/** Whether two tables hold the same weights and biases (their logical tensors compared). */
+async function sameWeights(x: ReturnType<typeof shardedSoftmax>, y: ReturnType<typeof shardedSoftmax>): Promise<boolean> {
+  const logical = async (t: ReturnType<typeof shardedSoftmax>) => {
+    const parts = await Promise.all([...t.w.shards, ...t.b.shards].map((s) => s.param.data()));
+    return Float32Array.from(parts.flatMap((p) => Array.from(p as Float32Array)));
+  };
+  const [a, b] = [await logical(x), await logical(y)];
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
 // ---------------------------------------------------------------------------------------
 
 /** `f16`: the adapter has shader-f16 (the f16-operand rows run). */
@@ -416,6 +483,7 @@ export function kernelCases(quick: boolean, f16 = false): [string, Case][] {
     ['embedding', embeddingCase],
     ['softmax cross-entropy', softmaxCase],
     ['Adagrad', adagradCase],
+    ['sharded table', shardedTableCase],
   ];
 }
 

@@ -8,3 +8,5 @@ export { LSTM, LSTMStack, parseGroups } from './lstm.js';
 export type { LSTMOptions, LSTMState, LSTMStackOptions } from './lstm.js';
 export { LanguageModel } from './lm.js';
 export type { LanguageModelOptions, SparseRows, StepOptions } from './lm.js';
+export { Table, mergeShards, splitShards, rowsPerShard } from './table.js';
+export type { TableShard } from './table.js';
