@@ -7,12 +7,24 @@ import * as corpora from '../data/index.js';
 import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
+import { formatMemoryPlan } from '../train/memory_plan.js';
+import { checkedMemoryPlan } from '../train/trainer.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
+
+const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
+
+/** --dry-run: the plan of the run these options would start (or continue), printed; nothing is trained. */
+async function printPlan(cfg: training.TrainConfig, values: Values, out: string): Promise<void> {
+  const saved = values.resume ? await training.readCheckpointConfig<training.CheckpointConfig>(join(out, 'checkpoint')) : null;
+  const vocabSize = saved?.vocabSize ?? (await corpora.loadCorpus(cfg.data, training.corpusOptions(cfg))).vocab.size;
+  const plan = checkedMemoryPlan(cfg, vocabSize);
+  console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan }) : `${formatMemoryPlan(plan)}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+}
 
 const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;
 
@@ -72,7 +84,7 @@ async function sampleText(out: string, words: number, seed: number): Promise<str
 export const trainCommand: Command = {
   name: 'train', gpu: true,
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
-  options: [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, ...DEVICE_OPTIONS],
+  options: [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, ...DEVICE_OPTIONS],
   async run(values) {
     const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');
@@ -81,6 +93,7 @@ export const trainCommand: Command = {
     const cfg = await runConfig(values, out);
     await initFrom(values);
     settlePrecision(cfg, values);
+    if (values['dry-run']) return printPlan(cfg, values, out);
     const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}` });
     try {
       await withStopSignals(

@@ -3,6 +3,7 @@
 // results are lines of their own; in a log (no terminal) progress lines are plain lines and
 // evaluation progress is a line every few seconds, so nothing waits in silence.
 import * as training from '../train/index.js';
+import { formatBytes } from '../train/memory_plan.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 
 export interface PrinterOptions {
@@ -111,5 +112,7 @@ function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a
   const objective = e.objective === 'sampled-softmax'
     ? '; the training loss is the sampled softmax\'s (below the full-softmax loss: validation gives the perplexity)'
     : '';
-  return `flstm train: ${what} (vocabulary ${formatCount(e.vocab)}${unk}), ${formatCount(e.params)} parameters (${formatCount(e.rnnParams)} in the LSTM layers), ${e.precision} matmul operands, adapter ${e.adapter}${e.resumed ? `, resumed at step ${e.step}` : ''}${objective}`;
+  const sharded = e.memory.tables.filter((t) => t.shards > 1).map((t) => `${t.name} in ${t.shards} shards`);
+  const memory = `, memory plan ${formatBytes(e.memory.total)}${sharded.length ? ` (${sharded.join(', ')})` : ''}`;
+  return `flstm train: ${what} (vocabulary ${formatCount(e.vocab)}${unk}), ${formatCount(e.params)} parameters (${formatCount(e.rnnParams)} in the LSTM layers), ${e.precision} matmul operands, adapter ${e.adapter}${memory}${e.resumed ? `, resumed at step ${e.step}` : ''}${objective}`;
 }

@@ -6,6 +6,7 @@
 // state, the carried LSTM state, the step and the validation schedule, and every random
 // choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { join } from 'node:path';
+import { totalmem } from 'node:os';
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { info } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
@@ -23,6 +24,7 @@ import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type Checkpoint
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
+import { formatBytes, formatMemoryPlan, memoryPlan, type MemoryPlan } from './memory_plan.js';
 
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
@@ -57,7 +59,7 @@ export interface TrainOptions extends RunLimits {
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
@@ -87,6 +89,26 @@ export interface TrainSummary {
 /** The default steps between progress lines and between checkpoints. */
 export const DEFAULT_LOG_EVERY = 20;
 export const DEFAULT_SAVE_EVERY = 500;
+
+/**
+ * The run's memory plan, refused before anything is allocated when it passes this machine's
+ * memory (a software driver's GPU memory is the host's; a GPU's own is not reported to WebGPU).
+ */
+export function checkedMemoryPlan(cfg: TrainConfig, vocabSize: number): MemoryPlan {
+  const plan = memoryPlan(cfg, vocabSize, info().maxBindingBytes);
+  const softmax = plan.tables.find((t) => t.name === 'softmax_w')!;
+  if (cfg.sampled === 0 && softmax.shards > 1) {
+    throw new Error(
+      `flstm: the full softmax trains a softmax table of one binding; this one ([${softmax.shape.join(', ')}], ${formatBytes(softmax.bytes)}) ` +
+        `would be stored in ${softmax.shards} shards: train with the sampled softmax (--sampled N)`,
+    );
+  }
+  const host = totalmem();
+  if (plan.total > host) {
+    throw new Error(`flstm: the model needs about ${formatBytes(plan.total)}, more than this machine's ${formatBytes(host)} of memory:\n${formatMemoryPlan(plan)}`);
+  }
+  return plan;
+}
 
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
 function checkSampled(cfg: TrainConfig, vocabSize: number): void {
@@ -126,6 +148,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   }
   // The checkpoint's vocabulary gives the ids the model was trained with.
   const corpus = await loadCorpus(cfg.data, { vocab });
+  checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
   try {
@@ -150,6 +173,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
 async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
   const corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
   checkSampled(cfg, corpus.vocab.size);
+  checkedMemoryPlan(cfg, corpus.vocab.size);
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   await writeFile(metricsFile, '');
@@ -231,6 +255,7 @@ class TrainingRun {
       type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
+      memory: memoryPlan(this.cfg, this.corpus.vocab.size, info().maxBindingBytes),
     });
   }
 

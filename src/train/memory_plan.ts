@@ -1,0 +1,101 @@
+// The memory a training run will hold, computed from its configuration before anything is
+// allocated: each table's shard layout (rows per shard under the binding limit) and bytes, the
+// LSTM weights, their dense gradients, the optimizer's state (Adagrad one slot per parameter,
+// Adam two, SGD with momentum one), f16 copies, and an estimate of one step's activations and
+// temporaries (the LSTM layer's saved gates, cell states and outputs and its backward's
+// buffers, dropout outputs, the softmax's logits and their gradient). Weights, gradients,
+// state and copies are exact; activations are an estimate from the layer's buffers, labelled
+// so. `flstm train --dry-run` prints it; every run's start line gives its total.
+import { lstmStackLayers, lstmStackParamCounts, type LstmLayerSizes } from '../nn/params.js';
+import { rowsPerShard } from '../nn/table.js';
+import { parseGroups } from '../nn/lstm.js';
+import type { TrainConfig } from './config.js';
+
+export interface TablePlan {
+  name: string;
+  shape: number[];
+  bytes: number;
+  shards: number;
+  rowsPerShard: number;
+}
+
+export interface MemoryPlan {
+  tables: TablePlan[];
+  /** Bytes by what they hold. */
+  weights: number;
+  gradients: number;
+  optimizer: number;
+  f16Copies: number;
+  /** One step's activations and temporaries: an estimate. */
+  activations: number;
+  total: number;
+  maxBindingBytes: number;
+}
+
+const SLOTS: Record<TrainConfig['optimizer'], number> = { adagrad: 1, adam: 2, sgd: 0 };
+
+function tablePlan(name: string, shape: number[], maxBindingBytes: number, alignRows?: number): TablePlan {
+  const rowValues = shape.slice(1).reduce((a, b) => a * b, 1);
+  const per = Math.min(alignRows ?? Infinity, rowsPerShard(name, shape[0], rowValues, maxBindingBytes));
+  return { name, shape, bytes: shape[0] * rowValues * 4, shards: Math.ceil(shape[0] / per), rowsPerShard: per };
+}
+
+/** Bytes of one layer's forward buffers and backward temporaries for a batch of T·B. */
+function layerActivationBytes(l: LstmLayerSizes, TB: number, dropout: boolean): number {
+  const n = l.hiddenSize;
+  const p = l.projSize || n;
+  const r = l.cell === 'flstm' ? l.factor ?? 0 : 0;
+  // gates, the input's product (x·W_x [4n], or F-LSTM's x·W1_x [r]), c, y, m with a projection
+  const forward = 4 * n + (l.cell === 'flstm' ? r : 4 * n) + n + p + (l.projSize ? n : 0);
+  const backward = p + 4 * n + r; // dH, dG, dZ
+  return 4 * TB * (forward + backward + (dropout ? p : 0));
+}
+
+/** The memory plan of a run of `cfg` on a vocabulary of `vocabSize` words, bindings of `maxBindingBytes`. */
+export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes: number): MemoryPlan {
+  const m = cfg.model;
+  const stack = { cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: parseGroups(m.groups) };
+  const layers = lstmStackLayers(stack);
+  const d = m.proj || m.hidden;
+  const softmax = tablePlan('softmax_w', [vocabSize, d], maxBindingBytes);
+  const tables = [tablePlan('embedding', [vocabSize, m.emb], maxBindingBytes), softmax, tablePlan('softmax_b', [vocabSize], maxBindingBytes, softmax.rowsPerShard)];
+  const tableBytes = tables.reduce((a, t) => a + t.bytes, 0);
+  const lstmBytes = 4 * lstmStackParamCounts(stack).reduce((a, b) => a + b, 0);
+  const TB = cfg.batch * cfg.bptt;
+  const U = cfg.sampled > 0 ? Math.min(vocabSize, cfg.sampled + TB) : vocabSize;
+  // Rows gathered per step and their gradients: the embedding's inputs, the softmax's candidates.
+  const rowGrads = cfg.sampled > 0 ? 4 * (2 * TB * m.emb + 2 * U * (d + 1)) : 4 * 2 * TB * m.emb + tables[1].bytes + tables[2].bytes;
+  const f16 = m.precision === 'f16';
+  const f16Copies = f16 ? lstmBytes / 2 + 2 * TB * (m.emb + layers.reduce((a, l) => a + (l.projSize || l.hiddenSize), 0)) + (cfg.sampled > 0 ? 2 * U * d : tables[1].bytes / 2) : 0;
+  const softmaxActivations = 4 * 2 * TB * U; // logits and their gradient
+  const activations = 4 * TB * m.emb * (m.dropout > 0 ? 2 : 1) + layers.reduce((a, l) => a + layerActivationBytes(l, TB, m.dropout > 0), 0) + softmaxActivations;
+  const weights = tableBytes + lstmBytes;
+  const gradients = lstmBytes + rowGrads;
+  const optimizer = SLOTS[cfg.optimizer] * weights;
+  return { tables, weights, gradients, optimizer, f16Copies, activations, total: weights + gradients + optimizer + f16Copies + activations, maxBindingBytes };
+}
+
+/** 1.23 GB, 45.6 MB, 512 kB. */
+export function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e3).toFixed(0)} kB`;
+}
+
+/** The plan as the lines `flstm train --dry-run` prints. */
+export function formatMemoryPlan(p: MemoryPlan): string {
+  const rows: [string, string][] = p.tables.map((t) => [
+    `${t.name} [${t.shape.join(', ')}]`,
+    `${formatBytes(t.bytes)}${t.shards > 1 ? ` in ${t.shards} shards of ${t.rowsPerShard} rows` : ', one binding'}`,
+  ]);
+  rows.push(
+    ['weights', formatBytes(p.weights)],
+    ['gradients', `${formatBytes(p.gradients)} (the LSTM's dense, the tables' rows of a step)`],
+    ['optimizer state', formatBytes(p.optimizer)],
+    ['f16 copies', p.f16Copies ? formatBytes(p.f16Copies) : 'none'],
+    ['activations', `${formatBytes(p.activations)} (an estimate for one step)`],
+    ['total', formatBytes(p.total)],
+  );
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return [`memory plan (bindings of up to ${formatBytes(p.maxBindingBytes)})`, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+}

@@ -1,0 +1,98 @@
+// The memory plan: exact for the weights, the optimizer state and the tables' shard layout (as
+// the model then builds them), an estimate for the activations that stays near what a real
+// step holds, and `flstm train --dry-run` prints it without training or writing anything.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { memoryPlan } from '../src/train/memory_plan.js';
+import { LanguageModel } from '../src/nn/lm.js';
+import type { TrainConfig } from '../src/train/config.js';
+import { makeOptimizer, modelOptions, stepOptions, trainStep } from '../src/train/step.js';
+import type { LSTMState } from '../src/nn/lstm.js';
+import { runCli, useBuiltCli } from './cli_helpers.js';
+import { useDevice } from './helpers.js';
+
+const CAP = 256 * 1024;
+useDevice({ maxBindingBytes: CAP });
+useBuiltCli();
+
+const tmp = mkdtempSync(join(tmpdir(), 'flstm-plan-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const base: TrainConfig = {
+  data: 'x', model: { cell: 'lstm', layers: 2, emb: 64, hidden: 128, proj: 64, dropout: 0.1 },
+  batch: 8, bptt: 10, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 64, seed: 1,
+};
+const configs: TrainConfig[] = [
+  base,
+  { ...base, model: { ...base.model, cell: 'glstm', groups: 2, proj: 0 }, optimizer: 'adam' },
+  { ...base, model: { ...base.model, cell: 'flstm', factor: 16, layers: 1 }, optimizer: 'sgd' },
+];
+const V = 3001;
+
+/** Three training steps of `cfg`; the bytes the buffer pool holds for them (in use and cached). */
+async function poolBytesOfSteps(cfg: TrainConfig): Promise<{ model: LanguageModel; held: number }> {
+  const before = fl.stats();
+  const model = new LanguageModel(modelOptions(cfg, V));
+  const opt = makeOptimizer(cfg, model);
+  let state: LSTMState[] | undefined;
+  for (let s = 0; s < 3; s++) {
+    const ids = (k: number) => Int32Array.from({ length: cfg.batch * cfg.bptt }, (_, i) => (i * k + s) % V);
+    fl.tidy(() => {
+      const r = trainStep(model, opt, { inputs: ids(7919), targets: ids(104729), steps: cfg.bptt, batchSize: cfg.batch }, state, stepOptions(cfg, s));
+      state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+      state = r.state.map((x) => ({ h: x.h.keep(), c: x.c.keep() }));
+    });
+  }
+  await fl.sync();
+  const after = fl.stats();
+  state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+  opt.dispose();
+  return { model, held: after.poolInUseBytes + after.poolFreeBytes - before.poolInUseBytes - before.poolFreeBytes };
+}
+
+describe('the memory plan', () => {
+  for (const cfg of configs) {
+    it(`${cfg.model.cell} with ${cfg.optimizer}: the weights, state and shards exactly (and, on a fresh pool, the total near a real step's)`, async () => {
+      const plan = memoryPlan(cfg, V, fl.info().maxBindingBytes);
+      const { model, held } = await poolBytesOfSteps(cfg);
+      try {
+        expect(plan.weights).toBe(4 * model.numParams());
+        expect(plan.optimizer).toBe({ adagrad: 1, adam: 2, sgd: 0 }[cfg.optimizer] * plan.weights);
+        expect(plan.tables.map((t) => [t.name, t.shards, t.rowsPerShard])).toEqual(model.tables.map((t) => [t.name, t.shards.length, t.shards[0].rows]));
+        expect(plan.tables.some((t) => t.shards > 1), 'the cap shards the softmax').toBe(true);
+        // The pool's bytes measure a step only while it is fresh (later cases reuse its cached buffers).
+        if (cfg === configs[0]) {
+          const ratio = plan.total / held;
+          expect(ratio, `plan ${plan.total} bytes, the pool held ${held}`).toBeGreaterThan(0.8);
+          expect(ratio, `plan ${plan.total} bytes, the pool held ${held}`).toBeLessThan(1.6);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('train --dry-run prints the plan with the shards and trains nothing', () => {
+    const text = Array.from({ length: 400 }, (_, i) => Array.from({ length: 12 }, (_, j) => `w${(i * 31 + j * 17) % 2500}`).join(' ')).join('\n');
+    writeFileSync(join(tmp, 'train.txt'), text);
+    const out = join(tmp, 'run');
+    process.env.FLSTM_MAX_BINDING_BYTES = '256KiB';
+    let r;
+    try {
+      r = runCli(['train', '--data', `text:${join(tmp, 'train.txt')}`, '--emb', '64', '--hidden', '128', '--proj', '64', '--layers', '1', '--dry-run', '--out', out], 120_000);
+    } finally {
+      delete process.env.FLSTM_MAX_BINDING_BYTES;
+    }
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^memory plan \(bindings of up to 262 kB\)$/m);
+    // 262144 bytes hold 1024 rows of 64 floats.
+    expect(r.stdout).toMatch(/^ {2}embedding \[(\d+), 64\] +\d+ kB in 2 shards of 1024 rows$/m);
+    expect(r.stdout).toMatch(/^ {2}softmax_b \[\d+\] +\d+ kB in 2 shards of 1024 rows$/m);
+    expect(r.stdout).toMatch(/^ {2}total +\d/m);
+    expect(r.stdout).toMatch(/nothing was trained/);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+});
