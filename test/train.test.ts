@@ -12,7 +12,8 @@ import { train, type TrainEvent, type TrainOptions } from '../src/train/trainer.
 import { type TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { parseMetrics, type MetricsRecord } from '../src/train/metrics.js';
-import { LanguageModel, uniqueSorted } from '../src/nn/lm.js';
+import { LanguageModel } from '../src/nn/lm.js';
+import { uniqueSorted } from '../src/nn/table.js';
 import { sampleCandidates } from '../src/ops/sampled_softmax.js';
 import { nd, type NDArray } from '../src/ref/array.js';
 import { embeddingBackwardRef, embeddingRef } from '../src/ref/embedding.js';

@@ -21,7 +21,7 @@ import { matmul } from '../ops/matmul.js';
 import { softmaxCrossEntropy } from '../ops/softmax_ce.js';
 import { sampleCandidates, sampledSoftmaxLoss } from '../ops/sampled_softmax.js';
 import { Module, type StateDict } from './module.js';
-import { mergeShards, splitShards, Table } from './table.js';
+import { mergeShards, positionsIn, splitShards, Table, uniqueSorted } from './table.js';
 import { sliceRows } from '../ops/rows.js';
 import { add, scale } from '../ops/elementwise.js';
 import { matmulRaw } from '../ops/matmul_kernel.js';
@@ -171,7 +171,7 @@ export class LanguageModel extends Module {
     const inIds = uniqueSorted(inputs);
     const embRows = leafRows(this.embeddingTable, inIds);
     sparse.push({ table: this.embeddingTable, ids: inIds, rows: embRows });
-    const { h, state: next } = this.hidden(embedding(embRows, remap(inputs, inIds)), T, B, state, o.seed);
+    const { h, state: next } = this.hidden(embedding(embRows, positionsIn(inputs, inIds)), T, B, state, o.seed);
     const S = o.sampled ?? 0;
     let loss: Tensor;
     if (S > 0) {
@@ -276,18 +276,6 @@ export class LanguageModel extends Module {
       throw new Error(`flstm: LanguageModel: a batch of T=${T} x B=${B} needs ${T * B} inputs and targets, got ${inputs.length} and ${targets.length}`);
     }
   }
-}
-
-/** Distinct ids in ascending order. */
-export function uniqueSorted(ids: Int32Array): Int32Array {
-  return Int32Array.from(new Set(ids)).sort();
-}
-
-/** Positions of `ids` in the sorted unique list `uniq`. */
-function remap(ids: Int32Array, uniq: Int32Array): Int32Array {
-  const pos = new Map<number, number>();
-  uniq.forEach((v, i) => pos.set(v, i));
-  return ids.map((v) => pos.get(v)!);
 }
 
 /** The rows `ids` of `table` as a fresh leaf that requires grad. */

@@ -83,10 +83,8 @@ export class Table {
   /** The rows of any `ids` (a batch's inputs), [ids.length, ...], recorded by no tape. */
   lookup(ids: Int32Array): Tensor {
     if (this.shards.length === 1) return noGrad(() => embedding(asRows(this.single), ids));
-    const uniq = Int32Array.from(new Set(ids)).sort();
-    const pos = new Map<number, number>();
-    uniq.forEach((v, i) => pos.set(v, i));
-    return noGrad(() => embedding(this.gatherRows(uniq), ids.map((v) => pos.get(v)!)));
+    const uniq = uniqueSorted(ids);
+    return noGrad(() => embedding(this.gatherRows(uniq), positionsIn(ids, uniq)));
   }
 
   /** For each shard that holds some of the distinct `ids`: their positions in `ids` and their rows in the shard. */
@@ -108,6 +106,7 @@ export class Table {
       if (this.shards.length === 1) return reshapeRows(embedding(asRows(this.single), ids), ids.length, this.shape);
       const groups = this.groups(ids);
       const parts = groups.map((g) => embedding(asRows(g.shard.param), g.local));
+      if (parts.length === 1) return reshapeRows(parts[0], ids.length, this.shape); // all in one shard, in order
       const byShard = parts.length === 1 ? parts[0] : concatRows(parts);
       // Row k of byShard is ids[order[k]]: put each row back at its position.
       const order = Int32Array.from(groups.flatMap((g) => Array.from(g.positions)));
@@ -121,13 +120,27 @@ export class Table {
   /** The gradient `rows` of the block gathered for `ids`, as one sparse update per shard. */
   sparseUpdates(ids: Int32Array, rows: Tensor): { param: Tensor; ids: Int32Array; rows: Tensor }[] {
     if (this.shards.length === 1) return [{ param: this.single, ids, rows }];
+    const groups = this.groups(ids);
+    if (groups.length === 1) return [{ param: groups[0].shard.param, ids: groups[0].local, rows }];
     const block = asRows(rows);
-    return this.groups(ids).map((g) => ({ param: g.shard.param, ids: g.local, rows: reshapeRows(noGrad(() => embedding(block, g.positions)), g.local.length, this.shape) }));
+    return groups.map((g) => ({ param: g.shard.param, ids: g.local, rows: reshapeRows(noGrad(() => embedding(block, g.positions)), g.local.length, this.shape) }));
   }
 
   dispose(): void {
     for (const s of this.shards) s.param.dispose();
   }
+}
+
+/** Distinct ids in ascending order. */
+export function uniqueSorted(ids: Int32Array): Int32Array {
+  return Int32Array.from(new Set(ids)).sort();
+}
+
+/** The position of each of `ids` in the sorted distinct list `uniq`. */
+export function positionsIn(ids: Int32Array, uniq: Int32Array): Int32Array {
+  const pos = new Map<number, number>();
+  uniq.forEach((v, i) => pos.set(v, i));
+  return ids.map((v) => pos.get(v)!);
 }
 
 /** A shard as a 2-D table of rows (a bias [rows] as [rows, 1]). */

@@ -136,6 +136,7 @@ interface RunParts {
   state?: LSTMState[];
   position: Position;
   resumed: boolean;
+  memory: MemoryPlan;
 }
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
@@ -148,7 +149,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   }
   // The checkpoint's vocabulary gives the ids the model was trained with.
   const corpus = await loadCorpus(cfg.data, { vocab });
-  checkedMemoryPlan(cfg, saved.vocabSize);
+  const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
   try {
@@ -167,17 +168,17 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   opt.lr = schedule.lr;
   await rewindMetrics(metricsFile, saved.step);
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { corpus, model, opt, state, position, resumed: true };
+  return { corpus, model, opt, state, position, resumed: true, memory };
 }
 
 async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
   const corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
   checkSampled(cfg, corpus.vocab.size);
-  checkedMemoryPlan(cfg, corpus.vocab.size);
+  const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   await writeFile(metricsFile, '');
-  return { corpus, model, opt, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false };
+  return { corpus, model, opt, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
 }
 
 /**
@@ -224,6 +225,7 @@ class TrainingRun {
   private nonFiniteWhy: string | null = null;
   private readonly startStep: number;
   private readonly resumed: boolean;
+  private readonly memory: MemoryPlan;
   /** Milliseconds of this process spent validating. */
   private evalMs = 0;
   /** The step of the checkpoint in ckDir (null: none yet). */
@@ -246,6 +248,7 @@ class TrainingRun {
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
+    this.memory = parts.memory;
     this.savedStep = parts.resumed ? this.pos.step : null;
   }
 
@@ -255,7 +258,7 @@ class TrainingRun {
       type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
-      memory: memoryPlan(this.cfg, this.corpus.vocab.size, info().maxBindingBytes),
+      memory: this.memory,
     });
   }
 
