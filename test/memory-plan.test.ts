@@ -63,6 +63,11 @@ describe('the memory plan', () => {
         expect(plan.optimizer).toBe({ adagrad: 1, adam: 2, sgd: 0 }[cfg.optimizer] * plan.weights);
         expect(plan.tables.map((t) => [t.name, t.shards, t.rowsPerShard])).toEqual(model.tables.map((t) => [t.name, t.shards.length, t.shards[0].rows]));
         expect(plan.tables.some((t) => t.shards > 1), 'the cap shards the softmax').toBe(true);
+        // --ema: the LSTM's averages and the weights set aside while validating.
+        const withAverage = memoryPlan({ ...cfg, ema: 0.999 }, V, fl.info().maxBindingBytes);
+        expect(plan.averages).toBe(0);
+        expect(withAverage.averages).toBe(2 * 4 * model.rnn.numParams());
+        expect(withAverage.total - plan.total).toBe(withAverage.averages);
         // The pool's bytes measure a step only while it is fresh (later cases reuse its cached buffers).
         if (cfg === configs[0]) {
           const ratio = plan.total / held;

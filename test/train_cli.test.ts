@@ -213,7 +213,7 @@ describe('flstm eval and generate on a trained checkpoint', () => {
       expect(progress.length).toBeGreaterThan(0);
       expect(lines.slice(0, -1)).toEqual(progress);
       const e = lines[lines.length - 1];
-      expect(Object.keys(e).sort()).toEqual(['checkpoint', 'data', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens', 'type', 'unk']);
+      expect(Object.keys(e).sort()).toEqual(['averaged', 'checkpoint', 'data', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens', 'type', 'unk']);
       expect(e).toMatchObject({ type: 'eval', checkpoint: join(base, 'checkpoint'), split, step: 8, data });
       expect(progress[progress.length - 1]).toMatchObject({ tokens: e.tokens, total: e.tokens, eta: 0 });
       expect(e.ppl).toBeCloseTo(Math.exp(e.loss), 6);

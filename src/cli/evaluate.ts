@@ -83,9 +83,10 @@ export const evalCommand: Command = {
         throw new Error(`flstm eval: interrupted after ${formatCount(r.tokens)} tokens; no perplexity is given for part of the split`);
       }
       const unk = unkText(r, loaded.vocab.size);
-      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, ...r }));
+      const weights = loaded.averaged ? `, the LSTM's moving average (decay ${cfg.ema})` : '';
+      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, averaged: loaded.averaged, ...r }));
       else {
-        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}, ${r.seconds.toFixed(1)} s)`);
+        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}${weights}, ${r.seconds.toFixed(1)} s)`);
         if (unk.note) printer.err(`flstm eval: note: ${unk.note}`);
       }
     });

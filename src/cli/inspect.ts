@@ -6,6 +6,7 @@ import { lstmStackParamCounts } from '../nn/params.js';
 import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from './args.js';
 import { initFrom, type Command } from './command.js';
 import { readOption, withoutDefault } from '../options/declare.js';
+import { PRESET, PRESETS, withPreset, type Preset } from '../options/presets.js';
 import { CELL, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
 
 function fmtBytes(n: number): string {
@@ -47,6 +48,9 @@ export const infoCommand: Command = {
   },
 };
 
+/** The options a preset gives, as flags. */
+const presetFlags = (p: Preset) => Object.entries(p.values).map(([k, v]) => `--${k} ${v}`).join(' ');
+
 const fmtMillions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 
 export const paramsCommand: Command = {
@@ -54,21 +58,24 @@ export const paramsCommand: Command = {
   summary: 'count the RNN parameters of an LSTM / F-LSTM / G-LSTM stack (no GPU needed)',
   // Every size stated: no defaults here, but no projection unless --proj gives one.
   options: [
+    { ...PRESET, help: `count a named configuration's (${PRESETS.map((p) => p.name).join(', ')}); options given override it` },
     ...MODEL_OPTIONS.map((o) => (o === PROJ ? { ...withoutDefault(o), default: 0 } : withoutDefault(o, ([CELL, LAYERS, HIDDEN, EMB] as TrainOption<any>[]).includes(o)))),
     JSON_OPTION, HELP_OPTION,
   ],
   async run(values) {
-    const stack = stackFromOptions(values, 'params', true);
+    const preset = PRESETS.find((p) => p.name === readOption(values, 'params', PRESET));
+    const stack = stackFromOptions(withPreset(values, 'params'), 'params', true);
     const perLayer = lstmStackParamCounts(stack);
     const total = perLayer.reduce((a, b) => a + b, 0);
     if (values.json) {
-      console.log(JSON.stringify({ cell: stack.cell, layers: stack.layers, total, perLayer }));
+      console.log(JSON.stringify({ ...(preset ? { preset: preset.name } : {}), cell: stack.cell, layers: stack.layers, total, perLayer }));
       return;
     }
     const groups = stack.groups === undefined ? undefined : Array.isArray(stack.groups) ? stack.groups.join(',') : String(stack.groups);
     const cellText = stack.cell + (stack.factor !== undefined ? ` (factor r = ${stack.factor})` : '') + (groups !== undefined ? ` (groups k = ${groups})` : '');
     const w = String(total).length;
     const rows: [string, string][] = [
+      ...(preset ? ([['preset', `${preset.name}: ${preset.summary}`], ['sets', presetFlags(preset)]] as [string, string][]) : []),
       ['cell', cellText],
       ['layers', String(stack.layers)],
       ['embedding', String(stack.inputSize)],

@@ -12,6 +12,7 @@ import { checkedMemoryPlan } from '../train/trainer.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
+import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
@@ -45,8 +46,10 @@ async function defaultRunFolder(resume: boolean): Promise<string> {
  * (settlePrecision), by the adapter's features.
  */
 export async function runConfig(values: Values, out: string, cmd = 'train'): Promise<training.TrainConfig> {
-  if (!values.resume) return trainConfigFrom(values, cmd);
-  return trainConfigFrom(await resumeValues(values, join(out, 'checkpoint')), cmd);
+  // A preset is expanded first: on a resume its options are given ones, checked against the checkpoint's.
+  const given = withPreset(values, cmd);
+  if (!values.resume) return trainConfigFrom(given, cmd);
+  return trainConfigFrom(await resumeValues(given, join(out, 'checkpoint')), cmd);
 }
 
 /** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs init(). */
@@ -84,7 +87,7 @@ async function sampleText(out: string, words: number, seed: number): Promise<str
 export const trainCommand: Command = {
   name: 'train', gpu: true,
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
-  options: [...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, ...DEVICE_OPTIONS],
+  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, ...DEVICE_OPTIONS],
   async run(values) {
     const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');

@@ -5,6 +5,7 @@
 import type { ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
 import { CELL_KINDS, lstmStackLayers, type CellKind, type LstmStackSizes } from '../nn/params.js';
 import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
+import { withPreset } from './presets.js';
 import { choice, count, number, positiveInt, readOption, text, UsageError, type OptionDecl, type Reader, type Values } from './declare.js';
 
 /** A training option and the TrainConfig field ('model.hidden', 'batch') that holds its value. */
@@ -49,6 +50,12 @@ export const LR = {
   defaultText: `${DEFAULT_LR.adagrad}; adam ${DEFAULT_LR.adam}; sgd ${DEFAULT_LR.sgd}`, field: 'lr',
 } satisfies TrainOption<number>;
 
+export const EMA = {
+  name: 'ema', value: 'D',
+  help: "keep a moving average of the LSTM weights, avg = D avg + (1 - D) w after every step (f-lm: 0.999), saved in the checkpoint; validation, evaluate and generate use it (0: none)",
+  reader: number((x) => x >= 0 && x < 1, 'a number in [0, 1)'), defaultText: '0', field: 'ema',
+} satisfies TrainOption<number>;
+
 export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: positiveInt, field: 'maxVocab' } satisfies TrainOption<number>;
 export const MIN_COUNT = { name: 'min-count', value: 'N', help: 'brown, text: keep words seen at least N times', defaultText: 'brown: 4, text: 1', reader: positiveInt, field: 'minCount' } satisfies TrainOption<number>;
 export const VOCAB_FILE = { name: 'vocab', value: 'FILE', help: "text: use this vocabulary ('word count' per line, with <unk> and <eos>)", reader: text('a file name'), field: 'vocabFile' } satisfies TrainOption<string>;
@@ -63,6 +70,7 @@ export const RECIPE_OPTIONS: readonly TrainOption<any>[] = [
   LR,
   { name: 'clip', value: 'C', help: "clip the LSTM weights' gradients to this global norm (0: none)", reader: number((x) => x >= 0, 'a number >= 0'), default: 1.0, field: 'clip' },
   { name: 'sampled', value: 'S', help: 'sampled softmax with S samples (0: full softmax)', reader: count, default: 512, field: 'sampled' },
+  EMA,
   PRECISION,
   { name: 'seed', value: 'S', help: 'seed of the weights, samples and dropout masks', reader: count, default: 1, field: 'seed' },
   VOCAB_SIZE,
@@ -172,7 +180,8 @@ function getField(cfg: Record<string, any>, field: string): unknown {
 }
 
 /** The training configuration from the options (the defaults: a small G-LSTM on Brown). */
-export function trainConfigFrom(values: Values, cmd = 'train'): TrainConfig {
+export function trainConfigFrom(given: Values, cmd = 'train'): TrainConfig {
+  const values = withPreset(given, cmd);
   const data = readOption(values, cmd, DATA);
   try {
     parseCorpusSpec(data);
@@ -186,6 +195,7 @@ export function trainConfigFrom(values: Values, cmd = 'train'): TrainConfig {
     const decl = o === LR ? { ...LR, default: DEFAULT_LR[cfg.optimizer] } : o;
     setField(cfg, o.field!, readOption(values, cmd, decl));
   }
+  if (cfg.ema === 0) delete cfg.ema; // no average: as a configuration without the field
   const validation = validationFrom(values, cmd);
   if (validation) cfg.validation = validation;
   return cfg;

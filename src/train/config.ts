@@ -24,6 +24,8 @@ export interface TrainConfig {
   clip: number;
   /** Sampled-softmax samples (0: full softmax). */
   sampled: number;
+  /** Decay of the moving average of the LSTM weights used for evaluation (absent: none). */
+  ema?: number;
   seed: number;
   maxVocab?: number;
   minCount?: number;

@@ -9,6 +9,7 @@ import type { LSTMState } from '../nn/lstm.js';
 import { loadCheckpoint, checkCompatible } from './checkpoint.js';
 import type { CheckpointConfig, TrainConfig } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
+import { AVERAGE_PREFIX } from '../optim/moving_average.js';
 
 export type RawCheckpoint = Awaited<ReturnType<typeof loadCheckpoint<CheckpointConfig>>>;
 
@@ -18,6 +19,8 @@ export interface LoadedModel {
   vocab: Vocabulary;
   state?: LSTMState[];
   optimizerState?: RawCheckpoint['optimizer'];
+  /** The LSTM weights are the run's moving averages (a run with --ema), not the last step's. */
+  averaged: boolean;
 }
 
 /** The checkpoint's files, its config checked to be a language model's, and its vocabulary. */
@@ -46,15 +49,30 @@ function carriedState(entries: RawCheckpoint['model'], layers: number, dir: stri
   return state;
 }
 
+/** A model file's entries: the weights, the carried state (`state.*`) and the moving averages (`ema.*`). */
+export function modelFileParts(entries: RawCheckpoint['model']): { weights: RawCheckpoint['model']; state: RawCheckpoint['model']; averages: RawCheckpoint['model'] } {
+  const parts = { weights: {}, state: {}, averages: {} } as ReturnType<typeof modelFileParts>;
+  for (const [k, v] of Object.entries(entries)) (k.startsWith('state.') ? parts.state : k.startsWith(AVERAGE_PREFIX) ? parts.averages : parts.weights)[k] = v;
+  return parts;
+}
+
+/** The weights a model is used with: the trained ones, each averaged one replaced by its average. */
+function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoint['model']): RawCheckpoint['model'] {
+  const out = { ...weights };
+  for (const [k, v] of Object.entries(averages)) out[k.slice(AVERAGE_PREFIX.length)] = v;
+  return out;
+}
+
 /**
  * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
  * weights are checked first: a checkpoint of another shape is one message naming the tensor
- * and both shapes.
+ * and both shapes. `loadOnly` (evaluation, generation): the LSTM's moving averages, when the
+ * checkpoint has them, are the weights (as f-lm evaluates); otherwise the trained weights,
+ * and `averages` holds the averages for the run to continue.
  */
-export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[] } {
-  const weights: RawCheckpoint['model'] = {};
-  const stateEntries: RawCheckpoint['model'] = {};
-  for (const [k, v] of Object.entries(ck.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
+export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
+  const parts = modelFileParts(ck.model);
+  const weights = loadOnly ? averagedWeights(parts.weights, parts.averages) : parts.weights;
   const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
     checkCompatible(weights, model.stateShapes(), `the checkpoint in ${dir}`);
@@ -64,7 +82,7 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
       if (bad >= 0) throw new Error(`flstm: the checkpoint in ${dir} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
     }
     model.loadStateDict(weights);
-    return { model, state: carriedState(stateEntries, config.stateLayers, dir) };
+    return { model, state: carriedState(parts.state, config.stateLayers, dir), averages: parts.averages };
   } catch (e) {
     model.dispose();
     throw e;
@@ -74,6 +92,6 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
 /** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const { ck, config, vocab } = await readLmCheckpoint(dir);
-  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true);
-  return { model, config, vocab, state, optimizerState: ck.optimizer };
+  const { model, state, averages } = modelFromCheckpoint(ck, config, config.train, dir, true);
+  return { model, config, vocab, state, optimizerState: ck.optimizer, averaged: Object.keys(averages).length > 0 };
 }

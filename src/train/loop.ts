@@ -11,6 +11,7 @@ import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { MovingAverage } from '../optim/moving_average.js';
 import type { TrainConfig } from './config.js';
 import { disposeState, stepOptions, stepSeed, trainStep } from './step.js';
 import { StepPacer } from './pace.js';
@@ -89,6 +90,7 @@ export class TrainingLoop {
     split: Split,
     readonly pos: LoopPosition,
     state?: LSTMState[],
+    private readonly average?: MovingAverage,
   ) {
     this.state = state;
     this.batches = new BatchSource(split, cfg, pos);
@@ -176,6 +178,7 @@ export class TrainingLoop {
     const prevState = this.state;
     tidy(() => {
       const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
+      this.average?.update();
       const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();

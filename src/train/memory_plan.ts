@@ -1,7 +1,7 @@
 // The memory a training run will hold, computed from its configuration before anything is
 // allocated: each table's shard layout (rows per shard under the binding limit) and bytes, the
 // LSTM weights, their dense gradients, the optimizer's state (Adagrad one slot per parameter,
-// Adam two, SGD with momentum one), f16 copies, and an estimate of one step's activations and
+// Adam two, SGD with momentum one), f16 copies, the LSTM's moving average (--ema), and an estimate of one step's activations and
 // temporaries (the LSTM layer's saved gates, cell states and outputs and its backward's
 // buffers, dropout outputs, the softmax's logits and their gradient). Weights, gradients,
 // state and copies are exact; activations are an estimate from the layer's buffers, labelled
@@ -26,6 +26,8 @@ export interface MemoryPlan {
   gradients: number;
   optimizer: number;
   f16Copies: number;
+  /** The moving average of the LSTM weights (--ema) and the copy of the trained ones a validation keeps aside. */
+  averages: number;
   /** One step's activations and temporaries: an estimate. */
   activations: number;
   total: number;
@@ -72,7 +74,8 @@ export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes:
   const weights = tableBytes + lstmBytes;
   const gradients = lstmBytes + rowGrads;
   const optimizer = SLOTS[cfg.optimizer] * weights;
-  return { tables, weights, gradients, optimizer, f16Copies, activations, total: weights + gradients + optimizer + f16Copies + activations, maxBindingBytes };
+  const averages = cfg.ema ? 2 * lstmBytes : 0;
+  return { tables, weights, gradients, optimizer, f16Copies, averages, activations, total: weights + gradients + optimizer + f16Copies + averages + activations, maxBindingBytes };
 }
 
 /** 1.23 GB, 45.6 MB, 512 kB. */
@@ -93,6 +96,7 @@ export function formatMemoryPlan(p: MemoryPlan): string {
     ['gradients', `${formatBytes(p.gradients)} (the LSTM's dense, the tables' rows of a step)`],
     ['optimizer state', formatBytes(p.optimizer)],
     ['f16 copies', p.f16Copies ? formatBytes(p.f16Copies) : 'none'],
+    ['moving average', p.averages ? `${formatBytes(p.averages)} (the LSTM's averages, and its weights set aside while validating)` : 'none'],
     ['activations', `${formatBytes(p.activations)} (an estimate for one step)`],
     ['total', formatBytes(p.total)],
   );

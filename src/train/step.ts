@@ -10,6 +10,7 @@ import type { LSTMState } from '../nn/lstm.js';
 import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer, OptimizerStateDict, OptimizerStateInput } from '../optim/optimizer.js';
 import { mergeShards, splitShards } from '../nn/table.js';
+import { MovingAverage } from '../optim/moving_average.js';
 import type { TrainConfig } from './config.js';
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
@@ -37,6 +38,11 @@ export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
   if (c.optimizer === 'adagrad') return new Adagrad(params, { lr: c.lr, initialAccumulator: 1.0, clip });
   if (c.optimizer === 'adam') return new Adam(params, { lr: c.lr, clip });
   return new SGD(params, { lr: c.lr, clip });
+}
+
+/** The run's moving average of the LSTM weights (f-lm's, for evaluation), when its configuration keeps one. */
+export function makeMovingAverage(c: TrainConfig, model: LanguageModel): MovingAverage | undefined {
+  return c.ema ? new MovingAverage(model.parameters().filter(([name]) => name.startsWith('rnn.')), c.ema) : undefined;
 }
 
 /** The optimizer's state for a checkpoint, each table's shards joined into one logical tensor per slot. */

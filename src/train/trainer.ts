@@ -18,7 +18,8 @@ import { saveCheckpoint, type JsonValue } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, loadOptimizerState, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
+import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
+import type { MovingAverage } from '../optim/moving_average.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
 import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
@@ -137,6 +138,7 @@ interface RunParts {
   position: Position;
   resumed: boolean;
   memory: MemoryPlan;
+  average?: MovingAverage;
 }
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
@@ -150,12 +152,15 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   // The checkpoint's vocabulary gives the ids the model was trained with.
   const corpus = await loadCorpus(cfg.data, { vocab });
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
-  const { model, state } = modelFromCheckpoint(ck, saved, cfg, ckDir);
+  const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
+  const average = makeMovingAverage(cfg, model);
   try {
     if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
     loadOptimizerState(model, opt, ck.optimizer as OptimizerStateInput);
+    average?.loadStateDict(averages, `the checkpoint in ${ckDir}`);
   } catch (e) {
+    average?.dispose();
     opt.dispose();
     model.dispose();
     disposeState(state);
@@ -168,7 +173,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   opt.lr = schedule.lr;
   await rewindMetrics(metricsFile, saved.step);
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { corpus, model, opt, state, position, resumed: true, memory };
+  return { corpus, model, opt, state, position, resumed: true, memory, average };
 }
 
 async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
@@ -177,8 +182,9 @@ async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunPar
   const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
+  const average = makeMovingAverage(cfg, model);
   await writeFile(metricsFile, '');
-  return { corpus, model, opt, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
+  return { corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
 }
 
 /**
@@ -212,6 +218,8 @@ class TrainingRun {
   private readonly corpus: Corpus;
   private readonly model: LanguageModel;
   private readonly opt: Optimizer;
+  /** The moving average of the LSTM weights that validation uses (--ema), or none. */
+  private readonly average?: MovingAverage;
   private readonly steps: TrainingLoop;
   private readonly pos: Position;
   private readonly objective: Objective;
@@ -243,8 +251,8 @@ class TrainingRun {
     private readonly metricsFile: string,
   ) {
     this.log = o.onLog ?? (() => {});
-    ({ corpus: this.corpus, model: this.model, opt: this.opt, position: this.pos } = parts);
-    this.steps = new TrainingLoop(this.model, this.opt, cfg, this.corpus.splits.train, this.pos, parts.state);
+    ({ corpus: this.corpus, model: this.model, opt: this.opt, position: this.pos, average: this.average } = parts);
+    this.steps = new TrainingLoop(this.model, this.opt, cfg, this.corpus.splits.train, this.pos, parts.state, this.average);
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
@@ -264,6 +272,7 @@ class TrainingRun {
 
   dispose(): void {
     this.steps.dispose();
+    this.average?.dispose();
     this.model.dispose();
     this.opt.dispose();
   }
@@ -398,6 +407,7 @@ class TrainingRun {
     return this.offTheClock(async () => {
       const modelState = await this.model.stateDict();
       if (this.stopsOn(await this.nonFinite(modelState))) return 'non-finite loss';
+      if (this.average) Object.assign(modelState, await this.average.stateDict());
       for (const [l, s] of (this.steps.state ?? []).entries()) {
         modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: (await s.h.data()) as Float32Array };
         modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: (await s.c.data()) as Float32Array };
@@ -438,11 +448,12 @@ class TrainingRun {
       if (!split) return 'done';
       const step = this.pos.step;
       const t = performance.now();
-      const r = await evaluate(this.model, split, {
+      const run = () => evaluate(this.model, split, {
         batchSize: this.cfg.batch, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
         shouldStop: this.o.stopRequested,
         onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
       });
+      const r = this.average ? await this.average.withAverages(run) : await run();
       this.evalMs += performance.now() - t;
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;

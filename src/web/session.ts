@@ -27,6 +27,7 @@ import { encodeText, textCorpus, type TextCorpus } from './text.js';
 export type { CellKind } from '../nn/params.js';
 import type { CellKind } from '../nn/params.js';
 import { defaultTrainConfig } from '../options/train.js';
+import { AVERAGE_PREFIX } from '../optim/moving_average.js';
 
 /** Model sizes the page offers. */
 export interface SizePreset {
@@ -291,7 +292,8 @@ export class Session {
     checkOptimizerStep(bundle, config);
     const weights: ModelBundle['model'] = {};
     const stateEntries: ModelBundle['model'] = {};
-    for (const [k, v] of Object.entries(bundle.model)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
+    // A moving average (a CLI run's --ema) is left out: the page trains on from the trained weights.
+    for (const [k, v] of Object.entries(bundle.model)) if (!k.startsWith(AVERAGE_PREFIX)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
     await this.exclusive(() => {
       const model = new LanguageModel(loadedModelOptions(config.train, config.vocabSize));
       let optimizer: Optimizer | null = null;
