@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { BINDING_CAP_ENV, parseBindingCap, requestedBindingCap } from '../src/gpu/binding_cap.js';
 import { useDevice } from './helpers.js';
+import { root, runCli, useBuiltCli } from './cli_helpers.js';
+import { spawnSync } from 'node:child_process';
 
 const CAP = 64 * 1024;
 useDevice({ maxBindingBytes: CAP });
@@ -44,5 +46,17 @@ describe('the binding cap', () => {
     expect((await fits.data()).length).toBe(CAP / 4);
     fits.dispose();
     expect(() => fl.zeros([CAP / 4 + 1])).toThrow(`needs ${CAP + 4} bytes, over this adapter's binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes })) (${CAP} bytes)`);
+  });
+});
+
+describe('flstm info', () => {
+  useBuiltCli();
+  it("prints the binding size flstm plans with, and says when it is a cap below the adapter's", () => {
+    const plain = runCli(['info']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^binding size +\d+ \([\d.]+ [KMG]iB\): larger tables are stored in row shards$/m);
+    const capped = spawnSync(process.execPath, ['dist/cli.js', 'info'], { cwd: root, encoding: 'utf8', env: { ...process.env, [BINDING_CAP_ENV]: '1MiB' } });
+    expect(capped.status, capped.stderr).toBe(0);
+    expect(capped.stdout).toMatch(/^binding size +1048576 \(1 MiB\), a cap below the adapter's \(FLSTM_MAX_BINDING_BYTES/m);
   });
 });

@@ -126,9 +126,12 @@ describe("a checkpoint's own vocabulary", () => {
       writeFileSync(f, encodeModelBundle({ model: weights, config: { ...bundle.config, stateLayers: 0, train: { ...bundle.config.train, data: dataName } }, vocab: bundle.vocab }));
       return f;
     };
-    const brown = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '400', '--json');
+    const brown = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '410', '--json');
     ok(brown);
     const e = jsonLines(brown.stdout).find((l) => l.type === 'eval')!;
+    // Whole batches of 4 x 5: 410 tokens asked end inside the 21st, so 420 are read, and the progress says 420 of 420.
+    expect(e.tokens).toBe(420);
+    expect(jsonLines(brown.stdout).filter((l) => l.type === 'eval-progress').at(-1)).toMatchObject({ tokens: 420, total: 420, eta: 0 });
     expect(e).toMatchObject({ data: 'brown', split: 'valid', step: 6 });
     expect(e.unk / e.tokens).toBeGreaterThan(0.5); // Brown words the tiny model never saw
     const readable = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '400');

@@ -32,6 +32,7 @@ function formatInfo(info: AdapterInfoSummary): string {
     ['software adapter', info.software ? 'yes' : 'no'],
     ['vulkan driver', icd ? icd : info.backend === 'node-dawn' ? "(the Vulkan loader's default)" : '-'],
     ['kernel variant', info.variant],
+    ['binding size', `${info.maxBindingBytes}${fmtBytes(info.maxBindingBytes)}${info.bindingCapped ? ', a cap below the adapter\'s (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))' : ''}: larger tables are stored in row shards`],
     ['features', info.features.join(', ') || '-'],
   ];
   const limits: [string, string][] = Object.entries(info.limits).map(([k, v]) => [k, `${v}${/Size$/.test(k) ? fmtBytes(v) : ''}`]);

@@ -41,11 +41,16 @@ export interface EvalOptions {
   unkId?: number;
 }
 
-/** The tokens an evaluation of `batcher` covers, when they are known in advance. */
+/**
+ * The tokens an evaluation of `batcher` covers, when they are known in advance. It reads whole
+ * batches, so a maxTokens that ends inside one covers that batch too.
+ */
 function plannedTokens(batcher: ReturnType<typeof makeBatcher>, maxTokens?: number): number | undefined {
   const all = batcher instanceof Batcher ? batcher.batchSize * (batcher.streamLength - 1) : undefined;
-  if (all === undefined) return maxTokens;
-  return maxTokens === undefined ? all : Math.min(all, maxTokens);
+  if (maxTokens === undefined) return all;
+  const perBatch = batcher.batchSize * batcher.bptt;
+  const whole = Math.ceil(maxTokens / perBatch) * perBatch;
+  return all === undefined ? whole : Math.min(all, whole);
 }
 
 function countUnk(targets: Int32Array, unkId: number | undefined, mask?: Uint8Array): number {
