@@ -34,12 +34,22 @@ async function loadNodeWebGPU(): Promise<NodeWebGPU> {
   return nodeModule;
 }
 
+/**
+ * Dawn toggles every Node instance gets: on NVIDIA's Vulkan driver Dawn hides shader-f16
+ * unless vulkan_enable_f16_on_nvidia is on (other drivers ignore it). FLSTM_DAWN_FEATURES adds
+ * more (comma-separated Dawn toggle names).
+ */
+export function dawnToggles(env: Record<string, string | undefined> = typeof process !== 'undefined' ? process.env : {}): string[] {
+  const extra = (env.FLSTM_DAWN_FEATURES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return [...new Set(['vulkan_enable_f16_on_nvidia', ...extra])];
+}
+
 /** A fresh GPU entry point. In Node each call makes a new Dawn instance, which re-reads the
  * Vulkan loader's environment (so a changed VK_ICD_FILENAMES takes effect). */
 export async function gpuEntry(): Promise<GPU | null> {
   if (isBrowser) return (navigator as Navigator).gpu ?? null;
   const m = await loadNodeWebGPU();
-  return m.create([]);
+  return m.create([`enable-dawn-features=${dawnToggles().join(',')}`]);
 }
 
 /**
