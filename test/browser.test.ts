@@ -282,6 +282,45 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('with ?maxBindingBytes the page stores a CLI model\'s tables in row shards, generates, and trains on as unsharded', async () => {
+    const dir = await tempDir();
+    const textFile = join(dir, 'train.txt');
+    await writeFile(textFile, brownExcerpt(1).split('\n').slice(0, 400).join('\n'));
+    const run = join(dir, 'run');
+    execFileSync(process.execPath, [
+      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '16', '--hidden', '32',
+      '--proj', '16', '--batch', '4', '--bptt', '5', '--steps', '3', '--sampled', '8', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ck = join(run, 'checkpoint');
+    const manifest = JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8'));
+    const V = manifest.config.vocabSize as number;
+    const files = ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f));
+    const losses: number[][] = [];
+    for (const query of ['', '?maxBindingBytes=16KiB']) {
+      const { page, errors } = await openPage(query);
+      await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
+      await page.setInputFiles('#ck-file', files);
+      await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, { timeout: 60_000 });
+      const d = await demoOf(page);
+      expect(d.error).toBeUndefined();
+      // 16 KiB hold 256 rows of 16 floats: the embedding and softmax in ceil(V / 256) shards.
+      const shards = query ? Math.ceil(V / 256) : 1;
+      expect(d.tableShards).toEqual([shards, shards, shards]);
+      expect((await generateIn(page, 'The', 12)).split(' ')).toHaveLength(13);
+      await page.fill('#steps', '2');
+      await page.click('#train');
+      await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 5) || window.flstmDemo.state === 'error'");
+      const after = await demoOf(page);
+      expect(after.error).toBeUndefined();
+      losses.push(after.history.map((h) => h.loss));
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+    expect(V).toBeGreaterThan(512); // three shards or more
+    expect(losses[1].length).toBe(losses[0].length);
+    losses[1].forEach((l, i) => expect(l).toBeCloseTo(losses[0][i], 5));
+  });
+
   it('says plainly when the browser has no WebGPU, and how to enable it', async () => {
     const page = await browser.newPage();
     await page.addInitScript(() => {

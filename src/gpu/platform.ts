@@ -39,8 +39,8 @@ async function loadNodeWebGPU(): Promise<NodeWebGPU> {
  * unless vulkan_enable_f16_on_nvidia is on (other drivers ignore it). FLSTM_DAWN_FEATURES adds
  * more (comma-separated Dawn toggle names).
  */
-export function dawnToggles(env: Record<string, string | undefined> = typeof process !== 'undefined' ? process.env : {}): string[] {
-  const extra = (env.FLSTM_DAWN_FEATURES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+export function dawnToggles(): string[] {
+  const extra = (env('FLSTM_DAWN_FEATURES') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   return [...new Set(['vulkan_enable_f16_on_nvidia', ...extra])];
 }
 

@@ -1,10 +1,12 @@
 // The demo page (dist/web/index.html): pick a cell, a size and a text, train with a live
 // chart, generate at any time, save and load .safetensors models. Published for automation:
 // window.flstmDemo = { state, step, loss, adapter, error?, ... }; URL parameters
-// ?cell=lstm|flstm|glstm&size=tiny|small|medium&steps=N&autorun=1 start a run without clicks.
+// ?cell=lstm|flstm|glstm&size=tiny|small|medium&steps=N&autorun=1 start a run without clicks;
+// ?maxBindingBytes=64KiB plans bindings that small (the tables are then stored in row shards).
 // The steps field (and ?steps=N) is how many more steps each Train runs: pressing Train again
 // trains on from where the model is, and the hint under it names the step it will reach.
 import { init } from '../engine.js';
+import { parseBindingCap } from '../gpu/binding_cap.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
@@ -23,6 +25,8 @@ export interface FlstmDemo {
   ppl: number | null;
   wordsPerSec: number | null;
   params: number;
+  /** The row shards of the model's tables (embedding, softmax weights, bias). */
+  tableShards: number[];
   /** The last generated text (prompt included). */
   generated: string | null;
   /**
@@ -41,7 +45,7 @@ declare global {
 }
 
 const demo: FlstmDemo = {
-  state: 'idle', step: 0, loss: null, adapter: null, history: [], ppl: null, wordsPerSec: null, params: 0,
+  state: 'idle', step: 0, loss: null, adapter: null, history: [], ppl: null, wordsPerSec: null, params: 0, tableShards: [],
   generated: null, checkpoint: null, saved: null,
 };
 window.flstmDemo = demo;
@@ -280,6 +284,7 @@ function renderStats(): void {
   els.sParams.textContent = session.model ? fmtCompact(session.params) : '–';
   demo.step = session.step;
   demo.params = session.params;
+  demo.tableShards = session.model?.tables.map((t) => t.shards.length) ?? [];
   renderStepsHint();
 }
 
@@ -519,8 +524,10 @@ async function useTextFile(file: File): Promise<void> {
 
 // ---- start -------------------------------------------------------------------------------
 
-function readParams(): { autorun: boolean; steps?: number } {
+function readParams(): { autorun: boolean; maxBindingBytes?: number } {
   const q = new URLSearchParams(location.search);
+  // As FLSTM_MAX_BINDING_BYTES for the CLI: bindings planned this small, so tables are sharded.
+  const cap = q.get('maxBindingBytes');
   const cell = q.get('cell');
   if (cell && cell in CELL_NAMES) ui.cell = cell as CellKind;
   const size = q.get('size');
@@ -528,7 +535,7 @@ function readParams(): { autorun: boolean; steps?: number } {
   const steps = q.get('steps');
   if (steps && Number(steps) > 0) els.steps.value = String(Math.floor(Number(steps)));
   if (q.get('prompt')) els.prompt.value = q.get('prompt')!;
-  return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true' };
+  return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true', maxBindingBytes: cap ? parseBindingCap(cap, '?maxBindingBytes') : undefined };
 }
 
 function wire(): void {
@@ -611,7 +618,7 @@ function noWebGPU(title: string, text: string): void {
 }
 
 async function start(): Promise<void> {
-  const { autorun } = readParams();
+  const { autorun, maxBindingBytes } = readParams();
   wire();
   els.textHint.textContent = brownHint;
   renderAll();
@@ -625,7 +632,7 @@ async function start(): Promise<void> {
     return;
   }
   try {
-    const info = await init();
+    const info = await init({ maxBindingBytes });
     const parts = [info.vendor, info.architecture, info.description].filter((s) => s && s.trim() !== '');
     demo.adapter = `${parts.join(' · ') || 'WebGPU adapter'}${info.software ? ' (software)' : ''}`;
     els.adapter.dataset.state = 'ok';
