@@ -18,6 +18,19 @@ export {
   LM1B_HELDOUT_FILE,
   LM1B_SENTENCE,
 } from './lm1b.js';
+export {
+  writeSyntheticLm1b,
+  writeSyntheticLm1bShard,
+  resolveSyntheticOptions,
+  syntheticWord,
+  lm1bTrainShardName,
+  lm1bHeldoutShardName,
+  LM1B_VOCAB_SIZE,
+  LM1B_TRAIN_SHARDS,
+  LM1B_HELDOUT_SHARDS,
+  LM1B_RESERVED,
+} from './lm1b_synthetic.js';
+export type { SyntheticLm1bOptions, SyntheticLm1bInfo, SyntheticShardInfo, SyntheticSplit } from './lm1b_synthetic.js';
 export { loadText, EOS, TEXT_UNK } from './text.js';
 export { detokenize } from './detokenize.js';
 export type { TextOptions } from './text.js';
