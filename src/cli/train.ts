@@ -8,7 +8,7 @@ import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { formatMemoryPlan } from '../train/memory_plan.js';
-import { checkedMemoryPlan } from '../train/trainer.js';
+import { checkedMemoryPlan } from '../train/memory_plan.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';

@@ -6,7 +6,6 @@
 // state, the carried LSTM state, the step and the validation schedule, and every random
 // choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { join } from 'node:path';
-import { totalmem } from 'node:os';
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { info } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
@@ -25,7 +24,7 @@ import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type Checkpoint
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
-import { formatBytes, formatMemoryPlan, memoryPlan, type MemoryPlan } from './memory_plan.js';
+import { checkedMemoryPlan, type MemoryPlan } from './memory_plan.js';
 
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
@@ -90,26 +89,6 @@ export interface TrainSummary {
 /** The default steps between progress lines and between checkpoints. */
 export const DEFAULT_LOG_EVERY = 20;
 export const DEFAULT_SAVE_EVERY = 500;
-
-/**
- * The run's memory plan, refused before anything is allocated when it passes this machine's
- * memory (a software driver's GPU memory is the host's; a GPU's own is not reported to WebGPU).
- */
-export function checkedMemoryPlan(cfg: TrainConfig, vocabSize: number): MemoryPlan {
-  const plan = memoryPlan(cfg, vocabSize, info().maxBindingBytes);
-  const softmax = plan.tables.find((t) => t.name === 'softmax_w')!;
-  if (cfg.sampled === 0 && softmax.shards > 1) {
-    throw new Error(
-      `flstm: the full softmax trains a softmax table of one binding; this one ([${softmax.shape.join(', ')}], ${formatBytes(softmax.bytes)}) ` +
-        `would be stored in ${softmax.shards} shards: train with the sampled softmax (--sampled N)`,
-    );
-  }
-  const host = totalmem();
-  if (plan.total > host) {
-    throw new Error(`flstm: the model needs about ${formatBytes(plan.total)}, more than this machine's ${formatBytes(host)} of memory:\n${formatMemoryPlan(plan)}`);
-  }
-  return plan;
-}
 
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
 function checkSampled(cfg: TrainConfig, vocabSize: number): void {
