@@ -22,6 +22,16 @@ export async function sync(): Promise<void> {
   await rt().recorder.finish();
 }
 
+/**
+ * Waits for the GPU, then frees the buffers the pool keeps for reuse (poolFreeBytes goes to 0).
+ * For the end of a phase whose buffers the next will not reuse: an evaluation's blocks of
+ * logits, a model that was disposed.
+ */
+export async function releaseFreeBuffers(): Promise<void> {
+  await rt().recorder.finish();
+  rt().pool.trim();
+}
+
 /** Engine counters: dispatches, submits, bind groups, pool bytes, pipelines. */
 export function stats() {
   const r = rt();

@@ -87,7 +87,7 @@ describe('the memory plan', () => {
     process.env.FLSTM_MAX_BINDING_BYTES = '256KiB';
     let r;
     try {
-      r = runCli(['train', '--data', `text:${join(tmp, 'train.txt')}`, '--emb', '64', '--hidden', '128', '--proj', '64', '--layers', '1', '--dry-run', '--out', out], 120_000);
+      r = runCli(['train', '--data', `text:${join(tmp, 'train.txt')}`, '--emb', '64', '--hidden', '128', '--proj', '64', '--layers', '1', '--batch', '4', '--bptt', '5', '--sampled', '64', '--dry-run', '--out', out], 120_000);
     } finally {
       delete process.env.FLSTM_MAX_BINDING_BYTES;
     }
@@ -99,5 +99,14 @@ describe('the memory plan', () => {
     expect(r.stdout).toMatch(/^ {2}total +\d/m);
     expect(r.stdout).toMatch(/nothing was trained/);
     expect(existsSync(out)).toBe(false);
+  }, 120_000);
+
+  it('refuses, before anything is allocated, a tensor that is not sharded and does not fit a binding, naming it', () => {
+    const text = 'a b c d e f g h\n'.repeat(50);
+    writeFileSync(join(tmp, 'small.txt'), text);
+    const r = runCli(['train', '--data', `text:${join(tmp, 'small.txt')}`, '--cell', 'lstm', '--hidden', '100000', '--proj', '0', '--layers', '1', '--emb', '8', '--sampled', '0', '--dry-run'], 120_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/rnn\.layers\.0\.W \[100008, 400000\] needs 160\.01 GB.*over this adapter's 134\.2 MB binding \(only the embedding and softmax tables are stored in shards\)/);
+    expect(r.stderr).not.toMatch(/Invalid typed array length|at \w+ \(/);
   }, 120_000);
 });

@@ -193,15 +193,23 @@ export class LanguageModel extends Module {
     return { loss, state: next, sparse };
   }
 
-  /** Full-softmax logits [rows, V] of hidden outputs `h` [rows, d]: each shard's product in its columns. */
-  private fullLogits(h: Tensor): Tensor {
+  /** The softmax weight's shards as the products read them (f16 copies with f16 precision). */
+  private storedSoftmax(): Tensor[] {
+    return this.softmaxTable.shards.map((s) => this.stored(s.param));
+  }
+
+  /**
+   * Full-softmax logits [rows, V] of hidden outputs `h` [rows, d]: each shard's product in its
+   * columns. `weights`: storedSoftmax(), made once when several blocks of rows use it.
+   */
+  private fullLogits(h: Tensor, weights: Tensor[] = this.storedSoftmax()): Tensor {
     const [W, b] = [this.softmaxTable, this.biasTable];
-    if (W.shards.length === 1) return matmul(this.stored(h), this.stored(W.single), { transposeB: true, bias: b.single });
+    if (W.shards.length === 1) return matmul(this.stored(h), weights[0], { transposeB: true, bias: b.single });
     const [rows, d] = h.shape;
     const a = this.stored(h);
     const logits = out([rows, this.vocabSize], 'f32', 'LanguageModel.logits');
     W.shards.forEach((s, i) => {
-      const w = this.stored(s.param);
+      const w = weights[i];
       matmulRaw({
         a: a.buffer, b: w.buffer, c: logits.buffer, bias: b.shards[i].param.buffer, M: rows, N: s.rows, K: d, batch: 1,
         transA: false, transB: true, lda: d, ldb: d, ldc: this.vocabSize, strideA: 0, strideB: 0, strideC: 0, strideBias: 0,
@@ -243,23 +251,29 @@ export class LanguageModel extends Module {
       // Blocks of rows whose logits fit a binding (one block unless the vocabulary is large):
       // the loss is the blocks' mean losses weighted by their counted positions.
       const per = this.logitRowsPerBlock();
+      const weights = this.storedSoftmax();
       let loss: Tensor | null = null;
       for (let from = 0; from < T * B; from += per) {
         const to = Math.min(T * B, from + per);
-        const part = this.blockLoss(h, from, to, kept.filter((i) => i >= from && i < to), targets);
-        if (!part) continue;
-        const weighted = part.rows === kept.length ? part.loss : scale(part.loss, part.rows / kept.length);
-        loss = loss ? add(loss, weighted) : weighted;
+        // Each block's logits are freed as soon as its loss is encoded, so a batch holds one
+        // block of logits at a time however large the vocabulary.
+        const prev: Tensor | null = loss;
+        loss = tidy((): Tensor | null => {
+          const part = this.blockLoss(h, weights, from, to, kept.filter((i) => i >= from && i < to), targets);
+          if (!part) return prev;
+          const weighted = part.rows === kept.length ? part.loss : scale(part.loss, part.rows / kept.length);
+          return prev ? add(prev, weighted) : weighted;
+        });
       }
       return { loss: loss!, state: next, count: kept.length };
     }));
   }
 
   /** The mean full-softmax loss of the counted positions `kept` of rows from .. to - 1 of `h` (null: none). */
-  private blockLoss(h: Tensor, from: number, to: number, kept: number[], targets: Int32Array): { loss: Tensor; rows: number } | null {
+  private blockLoss(h: Tensor, weights: Tensor[], from: number, to: number, kept: number[], targets: Int32Array): { loss: Tensor; rows: number } | null {
     if (kept.length === 0) return null;
     const block = from === 0 && to === h.shape[0] ? h : sliceRows(h, from, to);
-    const logits = this.fullLogits(block);
+    const logits = this.fullLogits(block, weights);
     if (kept.length === to - from) return { loss: softmaxCrossEntropy(logits, targets.subarray(from, to)), rows: kept.length };
     // The counted positions' logits rows (a row gather is an embedding lookup) and targets.
     const rows = embedding(logits, Int32Array.from(kept, (i) => i - from));

@@ -2,6 +2,7 @@
 // off. Batches are read back in groups so the GPU is not drained after every batch; each group
 // reports progress (tokens done, the total when it is known, an estimate of the time left).
 import { Tensor } from '../tensor.js';
+import { releaseFreeBuffers } from '../engine.js';
 import { Batcher, makeBatcher } from '../data/batcher.js';
 import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
@@ -103,6 +104,9 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
     if (state) for (const s of state) { s.h.dispose(); s.c.dispose(); }
     model.train(wasTraining);
   }
+  // Blocks of logits are sized for evaluation only: training and the next validation would
+  // otherwise keep them (gigabytes at a large vocabulary) in the pool.
+  await releaseFreeBuffers();
   const loss = sum / Math.max(1, tokens);
   return { loss, ppl: Math.exp(loss), tokens, unk, seconds: (performance.now() - t0) / 1e3, ...(interrupted ? { interrupted } : {}) };
 }

@@ -80,6 +80,42 @@ export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes:
   return { tables, weights, gradients, optimizer, f16Copies, averages, activations, total: weights + gradients + optimizer + f16Copies + averages + activations, maxBindingBytes };
 }
 
+/** A tensor the run allocates whole (not sharded): its name, shape and bytes. */
+export interface WholeTensor {
+  name: string;
+  shape: number[];
+  bytes: number;
+}
+
+/** The weights of one layer, each stored as one tensor (only the tables are sharded). */
+function layerWeights(l: LstmLayerSizes, i: number): WholeTensor[] {
+  const n = l.hiddenSize;
+  const p = l.projSize || n;
+  const rows = l.inputSize + p;
+  const at = `rnn.layers.${i}`;
+  const t = (name: string, shape: number[]): WholeTensor => ({ name: `${at}.${name}`, shape, bytes: 4 * shape.reduce((a, b) => a * b, 1) });
+  const weights = l.cell === 'flstm' ? [t('W1', [rows, l.factor!]), t('W2', [l.factor!, 4 * n])]
+    : l.cell === 'glstm' ? [t('W', [l.groups!, rows / l.groups!, (4 * n) / l.groups!])] : [t('W', [rows, 4 * n])];
+  return [...weights, ...(l.projSize ? [t('P', [n, p])] : [])];
+}
+
+/**
+ * The largest tensors a step allocates whole: each layer's weights, its gates for the batch
+ * ([T·B, 4n]) and the sampled softmax's logits ([T·B, S + T·B]). Each must fit one binding.
+ */
+export function wholeTensors(cfg: TrainConfig, vocabSize: number): WholeTensor[] {
+  const m = cfg.model;
+  const layers = lstmStackLayers({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: parseGroups(m.groups) });
+  const TB = cfg.batch * cfg.bptt;
+  const out = layers.flatMap(layerWeights);
+  out.push({ name: 'a layer\'s gates', shape: [TB, 4 * m.hidden], bytes: 4 * TB * 4 * m.hidden });
+  if (cfg.sampled > 0) {
+    const U = Math.min(vocabSize, cfg.sampled + TB);
+    out.push({ name: 'the sampled softmax\'s logits', shape: [TB, U], bytes: 4 * TB * U });
+  }
+  return out;
+}
+
 /** 1.23 GB, 45.6 MB, 512 kB. */
 export function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
@@ -117,6 +153,14 @@ export function checkedMemoryPlan(cfg: TrainConfig, vocabSize: number): MemoryPl
     throw new Error(
       `flstm: the full softmax trains a softmax table of one binding; this one ([${softmax.shape.join(', ')}], ${formatBytes(softmax.bytes)}) ` +
         `would be stored in ${softmax.shards} shards: train with the sampled softmax (--sampled N)`,
+    );
+  }
+  const over = wholeTensors(cfg, vocabSize).filter((t) => t.bytes > plan.maxBindingBytes);
+  if (over.length) {
+    const what = over.map((t) => `${t.name} [${t.shape.join(', ')}] needs ${formatBytes(t.bytes)}`).join('; ');
+    throw new Error(
+      `flstm: ${what}: over this adapter's ${formatBytes(plan.maxBindingBytes)} binding (only the embedding and softmax tables are stored in shards): ` +
+        'use a smaller --hidden, --proj, --emb, --batch or --bptt, or an adapter with larger bindings',
     );
   }
   const host = totalmem();
