@@ -325,3 +325,17 @@ describe('flstm data', () => {
     expect(flag.stderr.trim()).toBe("flstm data: --vocab-size must be a positive integer, got 'x'");
   });
 });
+
+describe('files that are not UTF-8 text', () => {
+  it('a binary file or one in another encoding is refused, naming the file and the line', async () => {
+    const bin = join(tmp, 'binary.txt');
+    writeFileSync(bin, Buffer.concat([Buffer.from('the cat sat\nthe dog\n'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x0a])]));
+    await expect(loadCorpus(`text:${bin}`)).rejects.toThrow(`${bin} is not a text file: line 3 holds a NUL byte`);
+    const latin1 = join(tmp, 'latin1.txt');
+    writeFileSync(latin1, Buffer.from('a caf\xe9 here\n', 'latin1'));
+    await expect(loadCorpus(`text:${latin1}`)).rejects.toThrow(DataError);
+    await expect(loadCorpus(`text:${latin1}`)).rejects.toThrow(`${latin1} is not UTF-8: line 1 has bytes that do not decode (near character 6)`);
+    const good = write('utf8.txt', 'a café here\nnaïve text\n');
+    expect((await loadCorpus(`text:${good}`)).vocab.has('café')).toBe(true);
+  });
+});

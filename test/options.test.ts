@@ -59,4 +59,11 @@ describe('option readers', () => {
     expect(() => read({ name: 'c', help: '', reader: choice(['a', 'b']), required: true }, undefined)).toThrow(/--c is required \(a, b\)/);
     expect(() => read({ name: 'n', help: '', reader: positiveInt }, 'x')).toThrow(UsageError);
   });
+
+  it('refuses an F-LSTM factor that gives more parameters than the LSTM it factors, with the counts', () => {
+    expect(() => trainConfigFrom({ cell: 'flstm', factor: '1000' })).toThrow(UsageError);
+    expect(() => trainConfigFrom({ cell: 'flstm', factor: '1000' })).toThrow(/--factor 1000 gives the F-LSTM layers 4\.74M parameters, 4\.0x the 1\.18M of an LSTM of these sizes/);
+    // Below the break-even point (about 102 for these sizes) it trains.
+    expect(trainConfigFrom({ cell: 'flstm', factor: '100' }).model.factor).toBe(100);
+  });
 });

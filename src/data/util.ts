@@ -84,14 +84,32 @@ export async function requirePath(path: string, kind: 'file' | 'directory', what
 }
 
 /** The lines of a text file, streamed (readline over a read stream), never loaded whole. */
+/**
+ * Refuses what is not UTF-8 text: a NUL byte (a binary file), or bytes that do not decode
+ * (decoded as U+FFFD, they would become words no one wrote).
+ */
+function checkTextLine(line: string, path: string, n: number): void {
+  if (line.includes('\u0000')) throw new DataError(`${path} is not a text file: line ${n} holds a NUL byte (give UTF-8 text, one sentence a line)`);
+  const bad = line.indexOf('\uFFFD');
+  if (bad >= 0) {
+    throw new DataError(`${path} is not UTF-8: line ${n} has bytes that do not decode (near character ${bad + 1}); convert it first, e.g. iconv -f latin1 -t utf-8`);
+  }
+}
+
 export async function* readLines(path: string): AsyncGenerator<string> {
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
   const input = createReadStream(path, { encoding: 'utf8' });
   const rl = createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
   try {
-    for await (const line of rl) yield line;
+    for await (const line of rl) {
+      n++;
+      checkTextLine(line, path, n);
+      yield line;
+    }
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw new DataError(`cannot read ${path}: ${(err as Error).message}`);
   } finally {
     rl.close();

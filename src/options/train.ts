@@ -3,7 +3,7 @@
 // config.json), so `flstm train`, `flstm compare`, `flstm params`, a resume (the checkpoint's
 // configuration read back as options) and the demo page's presets all go by this table.
 import type { ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
-import { CELL_KINDS, lstmStackLayers, type CellKind, type LstmStackSizes } from '../nn/params.js';
+import { CELL_KINDS, lstmStackLayers, lstmStackParamCounts, type CellKind, type LstmStackSizes } from '../nn/params.js';
 import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
 import { withPreset } from './presets.js';
 import { choice, count, number, positiveInt, readOption, text, UsageError, type OptionDecl, type Reader, type Values } from './declare.js';
@@ -155,8 +155,26 @@ function validationFrom(values: Values, cmd: string): ValidationConfig | undefin
   return v;
 }
 
+/**
+ * An F-LSTM factor past the break-even point gives more parameters than the LSTM it factors
+ * (the paper's point is fewer): refused for training, with the counts (`flstm params` still counts it).
+ */
+function checkFactorSaves(stack: LstmStackSizes, cmd: string): void {
+  if (stack.cell !== 'flstm') return;
+  const count = (s: LstmStackSizes) => lstmStackParamCounts(s).reduce((a, b) => a + b, 0);
+  const f = count(stack);
+  const plain = count({ ...stack, cell: 'lstm', factor: undefined });
+  if (f <= plain) return;
+  const m = (n: number) => `${(n / 1e6).toFixed(2)}M`;
+  throw new UsageError(
+    `flstm ${cmd}: --factor ${stack.factor} gives the F-LSTM layers ${m(f)} parameters, ${(f / plain).toFixed(1)}x the ${m(plain)} of an LSTM of these sizes: ` +
+      'a factorization saves parameters only for a smaller factor (see flstm params)',
+  );
+}
+
 function modelFrom(values: Values, cmd: string): ModelConfig {
   const stack = stackFromOptions(values, cmd);
+  checkFactorSaves(stack, cmd);
   const model: ModelConfig = {
     cell: stack.cell, layers: stack.layers, emb: stack.inputSize, hidden: stack.hiddenSize, proj: stack.projSize ?? 0,
     factor: stack.factor, groups: stack.groups as number | number[] | undefined, dropout: readOption(values, cmd, DROPOUT),
