@@ -6,7 +6,7 @@
 //
 // Artifacts: test-results/browser/demo.png, a screenshot of the page after training and
 // generating, and phone.png, the page on a 390 px wide screen (test-results/ is gitignored).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,14 @@ function cli(): string {
   const f = join(ROOT, 'dist/cli.js');
   if (!existsSync(f)) throw new Error('dist/cli.js is missing: run `npm run build` first');
   return f;
+}
+
+/** A valid .safetensors file of another tool: one tensor, no flstm metadata. */
+function foreignSafetensors(): Buffer {
+  const header = Buffer.from(JSON.stringify({ weight: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([length, header, Buffer.alloc(8)]);
 }
 
 async function tempDir(): Promise<string> {
@@ -319,6 +327,59 @@ describe('the demo page in Chromium', () => {
     expect(V).toBeGreaterThan(512); // three shards or more
     expect(losses[1].length).toBe(losses[0].length);
     losses[1].forEach((l, i) => expect(l).toBeCloseTo(losses[0][i], 5));
+  });
+
+  it('a corrupt, truncated or foreign file gets the message the CLI gives, and the page keeps its model', async () => {
+    const dir = await tempDir();
+    const textFile = join(dir, 'train.txt');
+    await writeFile(textFile, brownExcerpt(1).split('\n').slice(0, 300).join('\n'));
+    const run = join(dir, 'run');
+    execFileSync(process.execPath, [
+      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16',
+      '--proj', '8', '--batch', '4', '--bptt', '5', '--steps', '2', '--sampled', '8', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ck = join(run, 'checkpoint');
+    const good = join(ck, JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8')).files.model);
+    const bytes = readFileSync(good);
+    const header = 8 + Number(bytes.readBigUInt64LE(0));
+    const bad: [string, Buffer][] = [
+      ['truncated.safetensors', bytes.subarray(0, Math.floor(bytes.length / 2))],
+      ['header-cut.safetensors', bytes.subarray(0, header - 10)],
+      ['random.safetensors', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))],
+      ['foreign.safetensors', foreignSafetensors()],
+      ['notes.txt', Buffer.from('just some text\n')],
+    ];
+    const { page, errors } = await openPage('');
+    await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
+    await page.setInputFiles('#ck-file', [good]);
+    await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, { timeout: 60_000 });
+    const loaded = (await demoOf(page)).checkpoint;
+    expect(loaded?.step).toBe(2);
+    for (const [name, content] of bad) {
+      const file = join(dir, name);
+      await writeFile(file, content);
+      await page.setInputFiles('#ck-file', [file]);
+      await page.waitForFunction(() => window.flstmDemo.state === 'error', null, { timeout: 60_000 });
+      const d = await demoOf(page);
+      expect(d.error, name).toMatch(new RegExp(`^flstm: .*${name.replace('.', '\\.')}`));
+      expect(d.error, name).not.toMatch(/Cannot read|undefined|is not a function|Invalid typed array|Unexpected token|RangeError|TypeError/);
+      expect(d.checkpoint, `${name}: the page keeps the model it had`).toEqual(loaded);
+      if (!name.endsWith('.safetensors')) continue; // the CLI takes no such file for a checkpoint
+      // The CLI says the same of the same file (its path where the page has the file's name).
+      const r = spawnSync(process.execPath, [cli(), 'eval', '--checkpoint', file], { encoding: 'utf8' });
+      expect(r.status, name).not.toBe(0);
+      const cliMessage = r.stderr.trim().split('\n').pop()!.replace(file, name).replace(/^flstm eval: /, 'flstm: ');
+      expect(d.error, name).toBe(cliMessage);
+    }
+    expect(await page.locator('#ck-status').innerText()).toMatch(/^Not loaded: flstm: .*The model in use is unchanged\.$/);
+    // It still generates with the model it had.
+    await page.fill('#prompt', 'The');
+    await page.fill('#gen-tokens', '5');
+    await page.click('#generate');
+    await page.waitForFunction(() => window.flstmDemo.generated !== null, null, { timeout: 60_000 });
+    expect((await demoOf(page)).generated!.split(' ')).toHaveLength(6);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it('says plainly when the browser has no WebGPU, and how to enable it', async () => {

@@ -448,8 +448,9 @@ async function load(files: NamedFile[]): Promise<void> {
     els.ckStatus.textContent = msg;
     setStatus(`${msg} Generate text, or press Train to continue training on the selected text.`, 'done');
   } catch (e) {
-    els.ckStatus.textContent = '';
     fail(e, 'Loading failed');
+    // The model in use (session.load replaces it only on success) stays usable: say so.
+    els.ckStatus.textContent = session.model ? `Not loaded: ${(e as Error).message}. The model in use is unchanged.` : '';
   } finally {
     ui.busy = false;
     renderAll();

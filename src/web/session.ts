@@ -387,7 +387,7 @@ export function readBundle(files: NamedFile[]): FileBundle {
   const cfg = files.find((f) => baseName(f.name) === 'config.json');
   const voc = files.find((f) => /\.txt$/.test(f.name) && /vocab/i.test(baseName(f.name)));
   if (st.length === 0) {
-    throw new Error('flstm: no .safetensors among the files: give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder');
+    throw new Error(`flstm: no .safetensors among the files (${files.map((f) => f.name).join(', ')}): give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder`);
   }
   if (st.length > 1) throw new Error(`flstm: several model files (${st.map((f) => baseName(f.name)).join(', ')}): give one`);
   const model = st[0];
