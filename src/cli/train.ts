@@ -7,8 +7,7 @@ import * as corpora from '../data/index.js';
 import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
-import { formatMemoryPlan } from '../train/memory_plan.js';
-import { checkedMemoryPlan } from '../train/memory_plan.js';
+import { checkedMemoryPlan, formatMemoryPlan } from '../train/memory_plan.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
@@ -16,6 +15,7 @@ import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
+import { checkNotFile } from '../train/trainer.js';
 
 const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
 
@@ -93,6 +93,7 @@ export const trainCommand: Command = {
     const limits = limitsFrom(values, 'train');
     const sampleWords = readOption(values, 'train', SAMPLE_OPTION);
     const cadence = cadenceFrom(values, 'train');
+    await checkNotFile(out); // before --resume reads the checkpoint's options from it
     const cfg = await runConfig(values, out);
     await initFrom(values);
     settlePrecision(cfg, values);

@@ -5,15 +5,15 @@
 // continues the uninterrupted one exactly: the checkpoint holds the weights, the optimizer
 // state, the carried LSTM state, the step and the validation schedule, and every random
 // choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
-import { join } from 'node:path';
-import { mkdir, writeFile, access } from 'node:fs/promises';
-import { info } from '../engine.js';
+import { basename, join } from 'node:path';
+import { mkdir, writeFile, access, stat } from 'node:fs/promises';
+import { info, releaseFreeBuffers } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
 import type { Corpus } from '../data/types.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
-import { saveCheckpoint, type JsonValue } from './checkpoint.js';
+import { CheckpointError, saveCheckpoint, type JsonValue, type SaveStep } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
@@ -25,6 +25,9 @@ import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
 import { checkedMemoryPlan, type MemoryPlan } from './memory_plan.js';
+import { acquireRunLock, LOCK_FILE, RunLockedError, type RunLock } from './run_lock.js';
+import { plainCause } from './os_errors.js';
+import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
 
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
@@ -101,6 +104,45 @@ async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
 
+/** Runs `fn`, which writes `file`; a file-system error becomes one message in plain words. */
+async function writing<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const cause = plainCause(e);
+    if (!cause || e instanceof CheckpointError) throw e;
+    throw new Error(`flstm: could not write ${file}: ${cause}`, { cause: e });
+  }
+}
+
+/** A run folder that is a file is said so (not as "no checkpoint" or mkdir's EEXIST). */
+export async function checkNotFile(out: string): Promise<void> {
+  const st = await stat(out).catch(() => null);
+  if (st && !st.isDirectory()) throw new Error(`flstm: the run folder ${out} (--out) is a file, not a folder: give a new folder or one that holds a run`);
+}
+
+/** Creates the run folder (and its parents); a failure in plain words. */
+async function makeRunFolder(out: string): Promise<void> {
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (e) {
+    const cause = plainCause(e);
+    if (!cause) throw e;
+    throw new Error(`flstm: could not create the run folder ${out} (--out): ${cause}`, { cause: e });
+  }
+}
+
+/** Locks the run folder (run_lock.ts): another trainer in it is refused; a folder this user cannot write, said so. */
+async function lockRunFolder(out: string): Promise<RunLock> {
+  try {
+    return await acquireRunLock(out);
+  } catch (e) {
+    const cause = plainCause(e);
+    if (e instanceof RunLockedError || !cause) throw e;
+    throw new Error(`flstm: could not write in the run folder ${out} (--out): ${cause} creating ${LOCK_FILE}`, { cause: e });
+  }
+}
+
 /** Where a run is: its counters and the validation schedule (what a checkpoint restores). */
 interface Position extends LoopPosition {
   /** Training seconds and other (evaluation, saving) seconds before this process. */
@@ -150,7 +192,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   // A learning rate given on resume replaces the (possibly decayed) one in use.
   if (cfg.lr !== saved.train.lr) schedule.lr = cfg.lr;
   opt.lr = schedule.lr;
-  await rewindMetrics(metricsFile, saved.step);
+  await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
   return { corpus, model, opt, state, position, resumed: true, memory, average };
 }
@@ -162,7 +204,7 @@ async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunPar
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
-  await writeFile(metricsFile, '');
+  await writing(metricsFile, () => writeFile(metricsFile, ''));
   return { corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
 }
 
@@ -170,25 +212,42 @@ async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunPar
  * Trains as `cfg` says until a limit of `o` (steps, seconds, a stop request, early stopping),
  * saving checkpoints in `o.out`/checkpoint; with `o.resume`, continues the run there. The
  * model and optimizer are disposed when it returns (load the checkpoint to use the model).
- * Needs fl.init().
+ * The run folder is locked while it trains (run_lock.ts: another train() in it is refused,
+ * naming this one), and a file that cannot be written ends the run with a message in plain
+ * words (os_errors.ts) that names the file and what is kept. Needs fl.init().
  */
 export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSummary> {
   if (cfg.validation) checkValidationConfig(cfg.validation);
+  const faults = saveFaultsFromEnv();
   const ckDir = join(o.out, 'checkpoint');
-  const held = await exists(join(ckDir, 'config.json'));
-  if (o.resume && !held) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
-  if (!o.resume && !o.overwrite && held) {
+  await checkNotFile(o.out);
+  if (o.resume && !(await exists(join(ckDir, 'config.json')))) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
+  await makeRunFolder(o.out);
+  // Taken before the metrics or the checkpoint are touched, so a run already here is not disturbed.
+  const lock = await lockRunFolder(o.out);
+  try {
+    return await trainLocked(cfg, o, ckDir, faults);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** train() once the run folder is locked. */
+async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, faults: SaveFaults | null): Promise<TrainSummary> {
+  if (!o.resume && !o.overwrite && (await exists(join(ckDir, 'config.json')))) {
     // Starting afresh would truncate the metrics and replace the checkpoint of another run.
     throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
   }
-  await mkdir(o.out, { recursive: true });
   const metricsFile = join(o.out, 'metrics.jsonl');
   const parts = o.resume ? await resumeParts(cfg, ckDir, metricsFile) : await freshParts(cfg, metricsFile);
-  const run = new TrainingRun(cfg, o, parts, ckDir, metricsFile);
+  const run = new TrainingRun(cfg, o, parts, ckDir, metricsFile, faults);
   try {
     return await run.loop();
   } finally {
     run.dispose();
+    // The run's buffers would stay in the pool for reuse; what comes next (the CLI's sample,
+    // another run) loads its own model, which at a large vocabulary is gigabytes more.
+    await releaseFreeBuffers().catch(() => {});
   }
 }
 
@@ -221,6 +280,8 @@ class TrainingRun {
   private validatedStep: number | null = null;
   private lastValid: EvalResult | undefined;
   private stopReason = 'steps';
+  /** Saves begun by this process (the test hooks of save_faults.ts count them). */
+  private saves = 0;
 
   constructor(
     private readonly cfg: TrainConfig,
@@ -228,6 +289,7 @@ class TrainingRun {
     parts: RunParts,
     private readonly ckDir: string,
     private readonly metricsFile: string,
+    private readonly faults: SaveFaults | null = null,
   ) {
     this.log = o.onLog ?? (() => {});
     ({ corpus: this.corpus, model: this.model, opt: this.opt, position: this.pos, average: this.average } = parts);
@@ -367,7 +429,7 @@ class TrainingRun {
     const lr = this.opt.lr;
     const full = this.objective === 'full-softmax';
     const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
-    await appendMetrics(this.metricsFile, rec);
+    await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
     const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.timeLimit(), elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
     this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line });
     return null;
@@ -391,7 +453,7 @@ class TrainingRun {
         modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: (await s.h.data()) as Float32Array };
         modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: (await s.c.data()) as Float32Array };
       }
-      await saveCheckpoint(dir, {
+      await this.saveFiles(dir, {
         model: modelState,
         optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
         config: this.checkpointConfig() as unknown as JsonValue,
@@ -405,8 +467,29 @@ class TrainingRun {
     });
   }
 
+  /** saveCheckpoint with the test hooks, if any; a failed write becomes one message in plain words. */
+  private async saveFiles(dir: string, ckpt: Parameters<typeof saveCheckpoint>[1]): Promise<void> {
+    const hook = this.faults ? faultHook(this.faults, ++this.saves) : null;
+    let file: string | undefined;
+    const beforeStep = async (s: SaveStep) => {
+      file = s.file;
+      await hook?.(s);
+    };
+    try {
+      await saveCheckpoint(dir, ckpt, { beforeStep });
+    } catch (e) {
+      const cause = plainCause(e);
+      if (!cause) throw e;
+      const what = file ? `writing ${basename(file)}` : 'creating the folder';
+      const kept = dir !== this.ckDir ? 'the best checkpoint there before, if any, is kept'
+        : this.savedStep !== null ? `the previous checkpoint (step ${this.savedStep}) is kept, and train --resume continues from it` : 'no checkpoint had been saved yet';
+      throw new Error(`flstm: could not save the checkpoint in ${dir}: ${cause} ${what}; ${kept}`, { cause: e });
+    }
+  }
+
   private async writeChart(): Promise<void> {
-    await writeChart(join(this.o.out, 'chart.svg'), await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` });
+    const chart = join(this.o.out, 'chart.svg');
+    await writing(chart, async () => writeChart(chart, await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` }));
   }
 
   private bestDir(): string {
@@ -437,7 +520,8 @@ class TrainingRun {
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;
       this.lastValid = r;
-      await appendMetrics(this.metricsFile, { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) });
+      const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) };
+      await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
       const v = this.cfg.validation;
       const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
       if (outcome) this.pos.schedule = outcome.state;
