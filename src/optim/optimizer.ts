@@ -408,6 +408,8 @@ export abstract class Optimizer {
         if (!same || !t.data || t.data.length !== e.param.size) {
           throw new Error(`flstm: ${who}: state tensor '${key}' has shape ${fmtShape(t.shape ?? [])} and ${t.data?.length} values, expected ${fmtShape(e.param.shape)}`);
         }
+        const bad = impossibleState(this.slots[s], t.data);
+        if (bad) throw new Error(`flstm: ${who}: state tensor '${key}' must hold ${bad}`);
         writes.push([e.state[s], t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)]);
       }
     }
@@ -441,6 +443,22 @@ export abstract class Optimizer {
   }
 
   protected extraDispose(): void {}
+}
+
+/**
+ * Slots whose values are never negative: Adagrad's sum of squared gradients, Adam's second
+ * moment. A negative one would make the next step's sqrt NaN and poison every weight.
+ */
+const NON_NEGATIVE_SLOTS = new Set(['acc', 'v']);
+
+/** Why a loaded state tensor cannot be the optimizer's (NaN, Inf, a negative sum of squares), or null. */
+function impossibleState(slot: string, data: ArrayLike<number>): string | null {
+  const nonNegative = NON_NEGATIVE_SLOTS.has(slot);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v) || (nonNegative && v < 0)) return `finite${nonNegative ? ', non-negative' : ''} values, got ${v} at index ${i}`;
+  }
+  return null;
 }
 
 export function checkNumber(who: string, what: string, v: unknown, min: number, exclusive = false, max?: number, maxExclusive = false): number {

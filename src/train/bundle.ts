@@ -14,7 +14,7 @@
 // loadCheckpoint(FILE)) reads a bundle the page saved. A model file of an older checkpoint
 // (no metadata) is read together with the folder's config.json and vocab-<G>.txt
 // (checkpointFromFiles).
-import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafeTensorInput } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, jsonProblem, type DecodedSafetensors, type SafeTensorInput } from './safetensors.js';
 
 export const BUNDLE_CONFIG_KEY = 'flstm.config';
 export const BUNDLE_VOCAB_KEY = 'flstm.vocab';
@@ -83,7 +83,7 @@ export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafeten
   try {
     config = JSON.parse(metadata[BUNDLE_CONFIG_KEY]!) as C;
   } catch (e) {
-    throw new BundleError(`${source}: metadata ${BUNDLE_CONFIG_KEY} is not valid JSON (${(e as Error).message})`);
+    throw new BundleError(`${source}: metadata ${BUNDLE_CONFIG_KEY} is not valid JSON (${jsonProblem(e)})`);
   }
   const out: ModelBundle<C> = { model, config };
   if (typeof metadata[BUNDLE_VOCAB_KEY] === 'string') out.vocab = metadata[BUNDLE_VOCAB_KEY];
@@ -100,7 +100,7 @@ export function checkpointFromFiles<C = unknown>(files: { configJson: string; mo
   try {
     manifest = JSON.parse(files.configJson);
   } catch (e) {
-    throw new BundleError(`config.json is not valid JSON (${(e as Error).message})`);
+    throw new BundleError(`config.json is not valid JSON (${jsonProblem(e)})`);
   }
   const m = manifest as { format?: unknown; config?: unknown; files?: { model?: unknown; vocab?: unknown } };
   if (m === null || typeof m !== 'object' || m.format !== 'flstm-checkpoint' || m.config === undefined) {

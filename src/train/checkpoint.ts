@@ -26,7 +26,12 @@ import { dirname, join } from 'node:path';
 import type { StateDict } from '../nn/module.js';
 import { layoutSafetensors, safetensorsChunks, type DecodedSafetensors, type SafeTensorInput, type SafetensorsLayout } from './safetensors.js';
 import { readSafetensorsFile, writeChunks } from './safetensors_file.js';
-import { bundleMetadata, decodeModelBundle } from './bundle.js';
+import { bundleMetadata, decodeModelBundle, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
+import {
+  checkInt, checkLmConfig, checkModelTensors, checkOptimizerScalars, checkOptimizerTensors, checkVocabulary, isObject, jsonProblem,
+  lmTensorShapes, parseJson, sameJson, schemaFail, shown,
+} from './checkpoint_schema.js';
+import type { Vocabulary } from '../data/vocab.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -83,6 +88,21 @@ const SCALARS_KEY = 'flstm.scalars';
 const GEN_FILE = /^(model|optimizer|vocab)-(\d+)\.(safetensors|txt)$/;
 const TMP_FILE = /\.tmp-\d+-[0-9a-f]+$/;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** config.json is a few kB; a larger one is not flstm's (and is not read whole into memory). */
+const MAX_MANIFEST_BYTES = 64 << 20;
+
+/**
+ * The generation of a file flstm wrote (`model-<G>.safetensors`...), or null for any other
+ * name: one that does not match, or whose G is not written as flstm writes it (no leading
+ * zeros) or is not a safe integer. Only such files count as generations, and only they are
+ * ever removed: `vocab-99999999999999999999.txt` is someone else's file.
+ */
+export function fileGeneration(name: string): number | null {
+  const m = GEN_FILE.exec(name);
+  if (!m) return null;
+  const g = Number(m[2]);
+  return Number.isSafeInteger(g) && g < Number.MAX_SAFE_INTEGER && String(g) === m[2] ? g : null;
+}
 
 function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
@@ -186,9 +206,12 @@ function optimizerTensors(opt: OptimizerState): Record<string, SafeTensorInput> 
 }
 
 async function readManifest(dir: string): Promise<Record<string, unknown> | null> {
+  const file = join(dir, CONFIG);
   let text: string;
   try {
-    text = await readFile(join(dir, CONFIG), 'utf8');
+    const size = (await stat(file)).size;
+    if (size > MAX_MANIFEST_BYTES) throw new CheckpointError(`flstm: ${file}: the file must be at most ${MAX_MANIFEST_BYTES} bytes (a checkpoint manifest), got ${size} bytes`);
+    text = await readFile(file, 'utf8');
   } catch (e) {
     if (errCode(e) === 'ENOENT') return null;
     throw e;
@@ -197,7 +220,7 @@ async function readManifest(dir: string): Promise<Record<string, unknown> | null
   try {
     m = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError(`flstm: ${join(dir, CONFIG)} is not valid JSON (${(e as Error).message}): the checkpoint is corrupt`);
+    throw new CheckpointError(`flstm: ${file} is not valid JSON (${jsonProblem(e)}): the checkpoint is corrupt`);
   }
   if (m === null || typeof m !== 'object' || Array.isArray(m) || (m as { format?: unknown }).format !== FORMAT) {
     throw new CheckpointError(`flstm: ${join(dir, CONFIG)} is not a flstm checkpoint config (it has no "format": "${FORMAT}")`);
@@ -257,13 +280,11 @@ async function makeDirectory(dir: string): Promise<void> {
 /** The highest generation in `dir`: of its generation files and of its config.json (0 for none). */
 async function lastGeneration(dir: string): Promise<number> {
   let generation = 0;
-  for (const name of await readdir(dir)) {
-    const m = GEN_FILE.exec(name);
-    if (m) generation = Math.max(generation, Number(m[2]));
-  }
+  for (const name of await readdir(dir)) generation = Math.max(generation, fileGeneration(name) ?? 0);
   try {
     const current = await readManifest(dir);
-    if (current && Number.isSafeInteger(current.generation)) generation = Math.max(generation, current.generation as number);
+    const g = current?.generation;
+    if (typeof g === 'number' && Number.isSafeInteger(g) && g < Number.MAX_SAFE_INTEGER) generation = Math.max(generation, g);
   } catch {
     /* a corrupt config.json is replaced by this save */
   }
@@ -318,13 +339,18 @@ async function writeGeneration(dir: string, writes: [string, FileData][], opts: 
   }
 }
 
-/** Removes the generation files and temporary files in `dir` that are not `files` (best effort). */
+/**
+ * Removes the generation files and temporary files in `dir` that are not `files` (best
+ * effort). Called only once the new config.json is renamed into place (committed), so the
+ * generation a crash would fall back to is never removed before the new one is complete;
+ * only names flstm writes are touched (fileGeneration).
+ */
 async function removeOtherFiles(dir: string, files: CheckpointFiles): Promise<void> {
   const keep = new Set<string>([CONFIG, ...Object.values(files)]);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (keep.has(name)) continue;
-    const gen = GEN_FILE.exec(name);
-    const tmp = TMP_FILE.test(name) && (GEN_FILE.test(name.replace(TMP_FILE, '')) || name.startsWith(`${CONFIG}.tmp-`));
+    const gen = fileGeneration(name) !== null;
+    const tmp = TMP_FILE.test(name) && (fileGeneration(name.replace(TMP_FILE, '')) !== null || name.startsWith(`${CONFIG}.tmp-`));
     if (gen || tmp) await unlink(join(dir, name)).catch(() => {});
   }
 }
@@ -333,7 +359,7 @@ function fileName(dir: string, files: Record<string, unknown>, key: string, requ
   const v = files[key];
   if (v === undefined && !required) return undefined;
   if (typeof v !== 'string' || !SAFE_NAME.test(v)) {
-    throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: files.${key} must be a file name in the checkpoint directory, got ${JSON.stringify(v)}`);
+    throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: files.${key} must be a file name in the checkpoint directory, got ${shown(v)}`);
   }
   return v;
 }
@@ -385,6 +411,7 @@ async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
     const b = decodeModelBundle<C>(await readSafetensorsFile(file), file);
     const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
     if (b.vocab !== undefined) out.vocab = b.vocab;
+    checkLanguageModel(out, { config: `${file} metadata flstm.config`, model: file, vocab: `${file} metadata flstm.vocab` });
     return out;
   }
   throw new CheckpointError(`flstm: '${file}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
@@ -396,34 +423,122 @@ async function loadGeneration<C>(dir: string): Promise<LoadedCheckpoint<C>> {
   const safetensors = (file: string) => readSafetensorsFile(file);
   const modelFile = await readNamed(dir, files.model, generation, safetensors);
   const optFile = files.optimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
-  const vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
-  const model = decodeModelWeights(modelFile, join(dir, files.model));
+  let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
+  const paths = { config: join(dir, CONFIG), model: join(dir, files.model), vocab: files.vocab && join(dir, files.vocab), optimizer: files.optimizer && join(dir, files.optimizer) };
+  // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
+  const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
+  if (vocab === undefined && copy !== undefined) vocab = copy;
+  const model = decodeModelWeights(modelFile, paths.model);
   const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
-  if (optFile && files.optimizer) out.optimizer = decodeOptimizerState(optFile, join(dir, files.optimizer));
+  if (optFile && paths.optimizer) out.optimizer = decodeOptimizerState(optFile, paths.optimizer);
   if (vocab !== undefined) out.vocab = vocab;
+  // Each file's own schema first (its message is the more precise), then the copies agree.
+  checkLanguageModel(out, { ...paths, vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`) });
+  checkCopies(modelFile.metadata, m.config, files.vocab ? vocab : undefined, paths);
   return out;
+}
+
+interface Paths {
+  config: string;
+  model: string;
+  vocab?: string;
+  optimizer?: string;
+}
+
+/**
+ * The model file's copies of the configuration and vocabulary (its metadata, which makes it
+ * self-contained) must be those of config.json and the vocabulary file: a difference means
+ * files of two saves were mixed or one was edited, and either could be the wrong one.
+ */
+function checkCopies(metadata: Record<string, string>, config: unknown, vocab: string | undefined, p: Paths): void {
+  const raw = metadata[BUNDLE_CONFIG_KEY];
+  if (raw !== undefined) {
+    const copy = parseJson(p.model, `metadata ${BUNDLE_CONFIG_KEY}`, raw);
+    const where = firstDifference(copy, config, 'config');
+    if (where !== null) {
+      throw new CheckpointError(
+        `flstm: ${p.model}: metadata ${BUNDLE_CONFIG_KEY} must be the configuration ${p.config} holds, got a different one ` +
+          `(${where}): the two files are not of one save`,
+      );
+    }
+  }
+  const copy = metadata[BUNDLE_VOCAB_KEY];
+  if (copy !== undefined && vocab !== undefined && copy !== vocab) {
+    const line = firstLineDifference(copy, vocab);
+    throw new CheckpointError(`flstm: ${p.model}: metadata ${BUNDLE_VOCAB_KEY} must be the vocabulary ${p.vocab} holds, got a different one (line ${line} differs): the two files are not of one save`);
+  }
+}
+
+/** Where two JSON values first differ ("config.train.lr: 0.3 against 0.2"), or null. */
+function firstDifference(a: unknown, b: unknown, at: string): string | null {
+  if (sameJson(a, b)) return null;
+  if (isObject(a) && isObject(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference(a[k], b[k], `${at}.${k}`);
+      if (d !== null) return d;
+    }
+  }
+  return `${at}: ${shown(a)} against ${shown(b)}`;
+}
+
+function firstLineDifference(a: string, b: string): number {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  let i = 0;
+  while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
+  return i + 1;
+}
+
+/** The vocabulary each checked language-model checkpoint was read with (readLmCheckpoint reuses it). */
+const vocabularies = new WeakMap<object, Vocabulary>();
+
+/** The parsed vocabulary of a checkpoint loadCheckpoint checked, when it has one. */
+export function checkedVocabulary(ck: LoadedCheckpoint<unknown>): Vocabulary | undefined {
+  return vocabularies.get(ck);
+}
+
+/**
+ * A language model's checkpoint (its config says "format": "flstm-lm/...") checked whole:
+ * the configuration's schema, the tensors it implies, the vocabulary and the optimizer state.
+ * Other checkpoints (any JSON config) are the caller's to check.
+ */
+function checkLanguageModel(ck: LoadedCheckpoint<unknown>, p: Paths): void {
+  const c = ck.config;
+  if (!isObject(c) || typeof c.format !== 'string' || !c.format.startsWith('flstm-lm')) return;
+  const config = checkLmConfig(p.config, 'config', c);
+  checkModelTensors(p.model, ck.model, config, p.config);
+  if (ck.vocab !== undefined) vocabularies.set(ck, checkVocabulary(p.vocab ?? p.model, ck.vocab, config.vocabSize, p.config));
+  if (!ck.optimizer || !p.optimizer) return;
+  const weights = new Map([...lmTensorShapes(config)].filter(([k]) => !k.startsWith('state.') && !k.startsWith('ema.')));
+  checkOptimizerScalars(p.optimizer, ck.optimizer.scalars, config.train.optimizer);
+  checkOptimizerTensors(p.optimizer, ck.optimizer.tensors, config.train.optimizer, weights);
 }
 
 /** config.json, checked: a version this flstm reads, an integer generation, safe file names. */
 async function readCheckedManifest(dir: string): Promise<{ manifest: Record<string, unknown>; generation: number; files: CheckpointFiles }> {
   const m = await readManifest(dir);
+  const file = join(dir, CONFIG);
   if (!m) {
     throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
   }
-  if (typeof m.version !== 'number' || m.version > VERSION) {
-    throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has version ${JSON.stringify(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
+  if (typeof m.version === 'number' && m.version > VERSION) {
+    throw new CheckpointError(`flstm: ${file} has version ${shown(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
   }
-  const generation = m.generation;
-  if (!Number.isSafeInteger(generation)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)}: generation must be an integer, got ${JSON.stringify(generation)}`);
+  checkInt(file, 'version', m.version, 1, VERSION);
+  const generation = checkInt(file, 'generation', m.generation, 0);
+  if (m.savedAt !== undefined && typeof m.savedAt !== 'string') schemaFail(file, 'savedAt', 'a date (a string)', m.savedAt);
+  if (m.config === undefined) schemaFail(file, 'config', 'the configuration of the run', m.config);
   const f = m.files;
-  if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new CheckpointError(`flstm: ${join(dir, CONFIG)} has no "files" object`);
-  const fr = f as Record<string, unknown>;
-  const files: CheckpointFiles = { model: fileName(dir, fr, 'model', true) as string };
-  const optName = fileName(dir, fr, 'optimizer', false);
-  const vocabName = fileName(dir, fr, 'vocab', false);
+  if (!isObject(f)) schemaFail(file, 'files', 'an object naming the files ({ model, optimizer?, vocab? })', f);
+  // A key of another name is a damaged one ("optimizer" with a bit flipped): refused, rather
+  // than a checkpoint read without the file it meant to name.
+  for (const k of Object.keys(f)) if (!['model', 'optimizer', 'vocab'].includes(k)) schemaFail(file, `files.${k}`, 'absent (files names model, optimizer and vocab)', f[k]);
+  const files: CheckpointFiles = { model: fileName(dir, f, 'model', true) as string };
+  const optName = fileName(dir, f, 'optimizer', false);
+  const vocabName = fileName(dir, f, 'vocab', false);
   if (optName) files.optimizer = optName;
   if (vocabName) files.vocab = vocabName;
-  return { manifest: m, generation: generation as number, files };
+  return { manifest: m, generation, files };
 }
 
 function decodeModelWeights(decoded: DecodedSafetensors, src: string): StateDict {
@@ -447,10 +562,10 @@ function decodeOptimizerState(o: DecodedSafetensors, src: string): OptimizerStat
     try {
       scalars = JSON.parse(raw);
     } catch (e) {
-      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' is not valid JSON (${(e as Error).message})`);
+      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' is not valid JSON (${jsonProblem(e)})`);
     }
-    if (scalars === null || typeof scalars !== 'object' || Array.isArray(scalars)) {
-      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object`);
+    if (!isObject(scalars)) {
+      throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object, got ${shown(scalars)}`);
     }
   }
   return { tensors, scalars };

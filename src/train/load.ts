@@ -6,7 +6,9 @@ import { tensor } from '../ops/create.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
-import { loadCheckpoint, checkCompatible } from './checkpoint.js';
+import { join } from 'node:path';
+import { loadCheckpoint, checkCompatible, checkedVocabulary } from './checkpoint.js';
+import { checkVocabulary, isObject, schemaFail } from './checkpoint_schema.js';
 import type { CheckpointConfig, TrainConfig } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
@@ -23,18 +25,33 @@ export interface LoadedModel {
   averaged: boolean;
 }
 
-/** The checkpoint's files, its config checked to be a language model's, and its vocabulary. */
-export async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
-  const ck = await loadCheckpoint<CheckpointConfig>(dir);
-  const config = ck.config;
-  if (!config || config.format !== 'flstm-lm/1') throw new Error(`flstm: ${dir} is not an flstm language-model checkpoint (config.json format ${JSON.stringify(config?.format)})`);
-  if (ck.vocab === undefined) throw new Error(`flstm: checkpoint ${dir} has no vocabulary file`);
-  const vocab = Vocabulary.parse(ck.vocab, { source: `${dir} vocabulary` });
-  if (vocab.size !== config.vocabSize) throw new Error(`flstm: checkpoint ${dir}: vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
-  return { ck, config, vocab };
+/** The files a checkpoint was read from, for messages: a folder's, or one self-contained model file. */
+export function checkpointFiles(ck: RawCheckpoint, dir: string): { config: string; model: string; vocab: string } {
+  if (ck.files.model === dir) return { config: `${dir} metadata flstm.config`, model: dir, vocab: `${dir} metadata flstm.vocab` };
+  const model = join(dir, ck.files.model);
+  return { config: join(dir, 'config.json'), model, vocab: ck.files.vocab ? join(dir, ck.files.vocab) : `${model} metadata flstm.vocab` };
 }
 
-function carriedState(entries: RawCheckpoint['model'], layers: number, dir: string): LSTMState[] | undefined {
+/**
+ * The checkpoint's files, its config checked to be a language model's, and its vocabulary.
+ * loadCheckpoint has checked a language model's files against each other (checkpoint_schema.ts).
+ */
+export async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
+  const ck = await loadCheckpoint<CheckpointConfig>(dir);
+  const files = checkpointFiles(ck, dir);
+  const config = ck.config as unknown;
+  if (!isObject(config) || config.format !== 'flstm-lm/1') {
+    schemaFail(files.config, 'config.format', '"flstm-lm/1" (the checkpoint of an flstm language model)', isObject(config) ? config.format : config);
+  }
+  if (ck.vocab === undefined) {
+    if (ck.files.model === dir) schemaFail(dir, 'metadata flstm.vocab', 'the vocabulary (a language model needs one)', undefined);
+    schemaFail(files.config, 'files.vocab', 'the vocabulary file (a language model needs one)', undefined);
+  }
+  const vocab = checkedVocabulary(ck) ?? checkVocabulary(files.vocab, ck.vocab, ck.config.vocabSize, files.config);
+  return { ck, config: ck.config, vocab };
+}
+
+function carriedState(entries: RawCheckpoint['model'], layers: number, file: string): LSTMState[] | undefined {
   if (layers === 0) return undefined;
   const state: LSTMState[] = [];
   for (let l = 0; l < layers; l++) {
@@ -42,7 +59,7 @@ function carriedState(entries: RawCheckpoint['model'], layers: number, dir: stri
     const c = entries[`state.${l}.c`];
     if (!h || !c) {
       disposeState(state);
-      throw new Error(`flstm: checkpoint ${dir}: the carried state of layer ${l} is missing`);
+      throw new Error(`flstm: ${file}: the carried state of layer ${l} is missing`);
     }
     state.push({ h: tensor(h.data, h.shape).keep(), c: tensor(c.data, c.shape).keep() });
   }
@@ -73,16 +90,17 @@ function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoin
 export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
   const parts = modelFileParts(ck.model);
   const weights = loadOnly ? averagedWeights(parts.weights, parts.averages) : parts.weights;
+  const file = checkpointFiles(ck, dir).model;
   const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
-    checkCompatible(weights, model.stateShapes(), `the checkpoint in ${dir}`);
+    checkCompatible(weights, model.stateShapes(), file);
     // The trainer never saves a non-finite weight or state: one here means the file was damaged.
     for (const [name, e] of Object.entries(ck.model)) {
       const bad = e.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new Error(`flstm: the checkpoint in ${dir} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
+      if (bad >= 0) throw new Error(`flstm: ${file} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
     }
     model.loadStateDict(weights);
-    return { model, state: carriedState(parts.state, config.stateLayers, dir), averages: parts.averages };
+    return { model, state: carriedState(parts.state, config.stateLayers, file), averages: parts.averages };
   } catch (e) {
     model.dispose();
     throw e;

@@ -272,7 +272,7 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, sou
   const header = readHeader(prefix.subarray(8, 8 + n), fail);
   const dataStart = 8 + n;
   const { metadata, spans } = readEntries(header, fileSize - dataStart, fail);
-  checkNoOverlap(spans, fail);
+  checkNoOverlap(spans, fileSize - dataStart, fail);
   return { metadata, spans, dataStart };
 }
 
@@ -298,6 +298,22 @@ interface Span {
   end: number;
 }
 
+/** Why a JSON.parse failed, in words that do not read as a raw JS error ("Unexpected token"). */
+export function jsonProblem(e: unknown): string {
+  const m = String((e as Error | null)?.message ?? '');
+  const pos = /position (\d+)/.exec(m);
+  if (pos) return `a syntax error at character ${pos[1]}`;
+  if (/end of (JSON )?input/i.test(m)) return 'it ends too early';
+  return 'a syntax error';
+}
+
+/** A header field for a message, shortened; a missing one says so (never "undefined"). */
+function fieldText(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
+  const t = JSON.stringify(v);
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
 /** The header's bytes: UTF-8 JSON of an object. */
 function readHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown> {
   let text: string;
@@ -310,7 +326,7 @@ function readHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown
   try {
     header = JSON.parse(text);
   } catch (e) {
-    return fail(`the header is not valid JSON (${(e as Error).message}); the file is corrupt or not a .safetensors file`);
+    return fail(`the header is not valid JSON (${jsonProblem(e)}); the file is corrupt or not a .safetensors file`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail('the header is not a JSON object of tensors by name');
@@ -332,22 +348,22 @@ function readEntries(header: Record<string, unknown>, dataLen: number, fail: Fai
 function readMetadata(raw: unknown, fail: Fail): Record<string, string> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') fail(`__metadata__ '${k}' must be a string, got ${fieldText(v)}`);
   }
   return { ...(raw as Record<string, string>) };
 }
 
 function readSpan(name: string, raw: unknown, dataLen: number, fail: Fail): Span {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${JSON.stringify(raw)}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${fieldText(raw)}`);
   const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (!isDType(e.dtype)) {
-    fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; flstm reads F32, I32 and I64`);
+    fail(`tensor '${name}' has dtype ${fieldText(e.dtype)}; flstm reads F32, I32 and I64`);
   }
   const dtype = e.dtype as SafetensorsDType;
-  const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${JSON.stringify(e.shape)}; expected an array of non-negative integers`);
+  const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${fieldText(e.shape)}; expected an array of non-negative integers`);
   const off = e.data_offsets;
   if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
-    return fail(`tensor '${name}' has data_offsets ${JSON.stringify(off)}; expected [begin, end], two non-negative integers`);
+    return fail(`tensor '${name}' has data_offsets ${fieldText(off)}; expected [begin, end], two non-negative integers`);
   }
   const [begin, end] = off as [number, number];
   if (begin > end) fail(`tensor '${name}' has data_offsets [${begin}, ${end}]: begin is after end`);
@@ -364,16 +380,27 @@ function readSpan(name: string, raw: unknown, dataLen: number, fail: Fail): Span
   return { name, dtype, shape, begin, end };
 }
 
-/** Sorts `spans` by offset and fails on two non-empty ones that overlap. */
-function checkNoOverlap(spans: Span[], fail: Fail): void {
+/**
+ * Sorts `spans` by offset and fails on two non-empty ones that overlap, on a gap between
+ * them, and on data left after the last: as the reference reader, the tensors must cover
+ * the data section exactly. A header length off by a few bytes (its JSON padded with
+ * spaces) would otherwise read every tensor shifted, as plausible numbers.
+ */
+function checkNoOverlap(spans: Span[], dataLen: number, fail: Fail): void {
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let prev: Span | null = null;
+  let covered = 0;
   for (const s of spans) {
     if (s.begin === s.end) continue;
     if (prev && s.begin < prev.end) {
       fail(`tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${s.name}' [${s.begin}, ${s.end}] have overlapping data_offsets`);
     }
+    if (s.begin !== covered) fail(`tensor '${s.name}' has data_offsets [${s.begin}, ${s.end}], leaving bytes [${covered}, ${s.begin}) of the data unused (the header is corrupt)`);
+    covered = s.end;
     prev = s;
+  }
+  if (covered !== dataLen) {
+    fail(`the tensors cover ${covered} bytes of data but the file holds ${dataLen} after the header (a wrong header length, or bytes appended)`);
   }
 }
 
