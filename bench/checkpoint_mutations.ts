@@ -374,12 +374,12 @@ export const LOADERS: Record<string, Loader> = {
     const { ck } = await readLmCheckpoint(dir);
     return { model: ck.model, optimizer: ck.optimizer?.tensors, vocab: ck.vocab, config: ck.config };
   },
-  /** The model built on the GPU (needs fl.init()): its weights read back. */
+  /** The model built on the GPU (needs fl.init()): its weights read back (it reads no optimizer file). */
   loadModel: async (dir) => {
     const m = await loadModel(dir);
     try {
       const weights = await m.model.stateDict();
-      return { model: weights, optimizer: m.optimizerState?.tensors, vocab: m.vocab.toText(), config: m.config };
+      return { model: weights, vocab: m.vocab.toText(), config: m.config };
     } finally {
       m.model.dispose();
       for (const s of m.state ?? []) (s.h.dispose(), s.c.dispose());

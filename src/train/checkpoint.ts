@@ -378,16 +378,21 @@ async function readNamed<T>(dir: string, name: string, generation: number, read:
   }
 }
 
+export interface LoadOptions {
+  /** Read the optimizer file (default true); false: a model to use, not to train on (half the bytes). */
+  optimizer?: boolean;
+}
+
 /**
  * Loads the checkpoint in `dir`. Clear errors: a missing directory or config.json, a config
  * that is not valid JSON or not a flstm checkpoint, a missing data file, a corrupt or
  * truncated .safetensors (the SafetensorsError names the file), non-F32 weights.
  */
-export async function loadCheckpoint<C = unknown>(dir: string): Promise<LoadedCheckpoint<C>> {
+export async function loadCheckpoint<C = unknown>(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint<C>> {
   if (!(await isDirectory(dir))) return loadModelFile<C>(dir);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await loadGeneration<C>(dir);
+      return await loadGeneration<C>(dir, opts.optimizer !== false);
     } catch (e) {
       if (e instanceof Moved && attempt < 3) continue;
       if (e instanceof Moved) throw new CheckpointError(`flstm: checkpoint '${dir}' kept changing while it was read (another process is saving into it)`);
@@ -418,13 +423,13 @@ async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
 }
 
 /** The generation config.json names, read and decoded; throws Moved when a save replaced it meanwhile. */
-async function loadGeneration<C>(dir: string): Promise<LoadedCheckpoint<C>> {
+async function loadGeneration<C>(dir: string, withOptimizer: boolean): Promise<LoadedCheckpoint<C>> {
   const { manifest: m, generation, files } = await readCheckedManifest(dir);
   const safetensors = (file: string) => readSafetensorsFile(file);
   const modelFile = await readNamed(dir, files.model, generation, safetensors);
-  const optFile = files.optimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
+  const optFile = files.optimizer && withOptimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
   let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
-  const paths = { config: join(dir, CONFIG), model: join(dir, files.model), vocab: files.vocab && join(dir, files.vocab), optimizer: files.optimizer && join(dir, files.optimizer) };
+  const paths = { config: join(dir, CONFIG), model: join(dir, files.model), vocab: files.vocab && join(dir, files.vocab), optimizer: optFile ? join(dir, files.optimizer!) : undefined };
   // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
   const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
   if (vocab === undefined && copy !== undefined) vocab = copy;

@@ -7,7 +7,7 @@ import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { join } from 'node:path';
-import { loadCheckpoint, checkCompatible, checkedVocabulary } from './checkpoint.js';
+import { loadCheckpoint, checkCompatible, checkedVocabulary, type LoadOptions } from './checkpoint.js';
 import { checkVocabulary, isObject, schemaFail } from './checkpoint_schema.js';
 import type { CheckpointConfig, TrainConfig } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
@@ -20,7 +20,6 @@ export interface LoadedModel {
   config: CheckpointConfig;
   vocab: Vocabulary;
   state?: LSTMState[];
-  optimizerState?: RawCheckpoint['optimizer'];
   /** The LSTM weights are the run's moving averages (a run with --ema), not the last step's. */
   averaged: boolean;
 }
@@ -36,8 +35,8 @@ export function checkpointFiles(ck: RawCheckpoint, dir: string): { config: strin
  * The checkpoint's files, its config checked to be a language model's, and its vocabulary.
  * loadCheckpoint has checked a language model's files against each other (checkpoint_schema.ts).
  */
-export async function readLmCheckpoint(dir: string): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
-  const ck = await loadCheckpoint<CheckpointConfig>(dir);
+export async function readLmCheckpoint(dir: string, opts: LoadOptions = {}): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
+  const ck = await loadCheckpoint<CheckpointConfig>(dir, opts);
   const files = checkpointFiles(ck, dir);
   const config = ck.config as unknown;
   if (!isObject(config) || config.format !== 'flstm-lm/1') {
@@ -109,7 +108,8 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
 
 /** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
 export async function loadModel(dir: string): Promise<LoadedModel> {
-  const { ck, config, vocab } = await readLmCheckpoint(dir);
+  // A model to evaluate or generate with: the optimizer file (as large as the weights) stays unread.
+  const { ck, config, vocab } = await readLmCheckpoint(dir, { optimizer: false });
   const { model, state, averages } = modelFromCheckpoint(ck, config, config.train, dir, true);
-  return { model, config, vocab, state, optimizerState: ck.optimizer, averaged: Object.keys(averages).length > 0 };
+  return { model, config, vocab, state, averaged: Object.keys(averages).length > 0 };
 }
