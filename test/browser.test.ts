@@ -60,6 +60,20 @@ function cli(): string {
   return f;
 }
 
+/** The model file `bytes` with its metadata's copy of the configuration changed by `edit`. */
+function withConfig(bytes: Buffer, edit: (config: Record<string, any>) => void): Buffer {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  const config = JSON.parse(header.__metadata__['flstm.config']);
+  edit(config);
+  header.__metadata__['flstm.config'] = JSON.stringify(config);
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - (text.length % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(text)));
+  return Buffer.concat([length, Buffer.from(text), bytes.subarray(8 + n)]);
+}
+
 /** A valid .safetensors file of another tool: one tensor, no flstm metadata. */
 function foreignSafetensors(): Buffer {
   const header = Buffer.from(JSON.stringify({ weight: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }));
@@ -347,6 +361,8 @@ describe('the demo page in Chromium', () => {
       ['header-cut.safetensors', bytes.subarray(0, header - 10)],
       ['random.safetensors', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))],
       ['foreign.safetensors', foreignSafetensors()],
+      ['negative-step.safetensors', withConfig(bytes, (c) => { c.step = -5; })],
+      ['no-model-section.safetensors', withConfig(bytes, (c) => { delete (c.train as Record<string, unknown>).model; })],
       ['notes.txt', Buffer.from('just some text\n')],
     ];
     const { page, errors } = await openPage('');

@@ -28,6 +28,7 @@ export type { CellKind } from '../nn/params.js';
 import type { CellKind } from '../nn/params.js';
 import { defaultTrainConfig } from '../options/train.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
+import { checkLmConfig, checkModelTensors, checkVocabulary } from '../train/checkpoint_schema.js';
 
 /** Model sizes the page offers. */
 export interface SizePreset {
@@ -283,12 +284,15 @@ export class Session {
     const bundle = readBundle(files);
     const config = bundle.config as CheckpointConfig;
     const what = bundle.source;
-    if (!config || typeof config !== 'object' || config.format !== 'flstm-lm/1' || !config.train?.model) {
+    if (!config || typeof config !== 'object' || config.format !== 'flstm-lm/1') {
       throw new Error(`flstm: ${what} is not a flstm language model (its config has format ${JSON.stringify((config as { format?: unknown })?.format)}, expected "flstm-lm/1")`);
     }
     if (bundle.vocab === undefined) throw new Error(`flstm: ${what} has no vocabulary: also give the checkpoint folder's vocab-<G>.txt`);
-    const vocab = Vocabulary.parse(bundle.vocab, { source: `${what} vocabulary` });
-    if (vocab.size !== config.vocabSize) throw new Error(`flstm: ${what}: the vocabulary has ${vocab.size} words, the config says ${config.vocabSize}`);
+    // The schema the CLI checks a checkpoint against (train/checkpoint_schema.ts), so a bad
+    // file gets the same message here.
+    checkLmConfig(bundle.configSource, 'config', config);
+    checkModelTensors(what, bundle.model, config, bundle.configSource);
+    const vocab = checkVocabulary(bundle.vocabSource, bundle.vocab, config.vocabSize, bundle.configSource);
     checkOptimizerStep(bundle, config);
     const weights: ModelBundle['model'] = {};
     const stateEntries: ModelBundle['model'] = {};
@@ -369,6 +373,9 @@ function carriedStateOf(entries: ModelBundle['model'], config: CheckpointConfig,
 export interface FileBundle extends ModelBundle {
   /** The model file's name. */
   source: string;
+  /** Where the configuration and vocabulary came from, for messages: the files, or the model file's metadata. */
+  configSource: string;
+  vocabSource: string;
   /** The state in the folder's optimizer-<G>.safetensors, when that file was given. */
   optimizer?: OptimizerState;
   /** The optimizer file's name. */
@@ -396,12 +403,13 @@ export function readBundle(files: NamedFile[]): FileBundle {
   let out: FileBundle;
   if (cfg) {
     const b = checkpointFromFiles({ configJson: text(cfg), model: model.bytes, vocab: voc ? text(voc) : undefined, modelName: source });
-    out = { ...b, source };
+    out = { ...b, source, configSource: baseName(cfg.name), vocabSource: voc ? baseName(voc.name) : `${source} metadata flstm.vocab` };
   } else {
     // A weights-only file (an older checkpoint's) is refused with a message naming the other files.
     const b = decodeModelBundle(model.bytes, source);
-    if (voc && b.vocab === undefined) b.vocab = text(voc);
-    out = { ...b, source };
+    const vocabFromFile = voc !== undefined && b.vocab === undefined;
+    if (vocabFromFile) b.vocab = text(voc!);
+    out = { ...b, source, configSource: `${source} metadata flstm.config`, vocabSource: vocabFromFile ? baseName(voc!.name) : `${source} metadata flstm.vocab` };
   }
   const opt = optimizerFileOf(files, source, cfg ? text(cfg) : null);
   if (opt) {
