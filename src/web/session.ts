@@ -311,7 +311,9 @@ export class Session {
         model.dispose();
         throw e;
       }
-      this.replace(model, vocab, config.train, optimizer);
+      // The page keeps no moving average: what it saves says so, so a CLI resume of it does not look for one.
+      const { ema: _average, ...train } = config.train;
+      this.replace(model, vocab, train, optimizer);
       this.state = carriedStateOf(stateEntries, config, model);
     });
     this.step = config.step ?? 0;
