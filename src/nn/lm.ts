@@ -13,7 +13,7 @@
 // across shards; the full softmax's logits are each shard's product written into its columns,
 // a batch's rows at a time so that no logits block passes a binding. The state dict holds
 // each table as one logical tensor whatever the shard count.
-import { Tensor, tidy } from '../tensor.js';
+import { Tensor, shapeSize, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
 import { dropout } from '../ops/dropout.js';
@@ -21,7 +21,7 @@ import { matmul } from '../ops/matmul.js';
 import { softmaxCrossEntropy } from '../ops/softmax_ce.js';
 import { sampleCandidates, sampledSoftmaxLoss } from '../ops/sampled_softmax.js';
 import { Module, type StateDict } from './module.js';
-import { mergeShards, positionsIn, splitShards, Table, uniqueSorted } from './table.js';
+import { positionsIn, splitShards, Table, uniqueSorted } from './table.js';
 import { sliceRows } from '../ops/rows.js';
 import { add, scale } from '../ops/elementwise.js';
 import { matmulRaw } from '../ops/matmul_kernel.js';
@@ -133,9 +133,20 @@ export class LanguageModel extends Module {
     return out;
   }
 
-  /** The parameters' values, each table as one logical tensor (whatever its shard count). */
+  /**
+   * The parameters' values, each table as one logical tensor (whatever its shard count), in
+   * stateShapes()'s order. A sharded table's shards are read one at a time into its tensor,
+   * so the host holds each value once (a large vocabulary's table is gigabytes).
+   */
   override async stateDict(): Promise<StateDict> {
-    return mergeShards(await super.stateDict(), this.tables);
+    const tableOf = new Map(this.tables.flatMap((t) => t.shards.map((s, i) => [s.param, { t, i }] as const)));
+    const out: StateDict = {};
+    for (const [name, p] of this.parameters()) {
+      const table = tableOf.get(p);
+      if (!table || table.t.shards.length === 1) out[table ? table.t.name : name] = { shape: [...p.shape], data: (await p.data()) as Float32Array };
+      else if (table.i === 0) out[table.t.name] = await readShards(table.t);
+    }
+    return out;
   }
 
   /** Loads a state dict whose tables are logical tensors (of any model's shard count). */
@@ -299,3 +310,10 @@ function leafRows(table: Table, ids: Int32Array): Tensor {
   return rows;
 }
 
+/** A sharded table's values as one tensor, read shard by shard. */
+async function readShards(t: Table): Promise<{ shape: number[]; data: Float32Array }> {
+  const rowValues = shapeSize(t.shape.slice(1));
+  const data = new Float32Array(t.rows * rowValues);
+  for (const s of t.shards) data.set((await s.param.data()) as Float32Array, s.start * rowValues);
+  return { shape: [...t.shape], data };
+}
