@@ -13,7 +13,7 @@
 // across shards; the full softmax's logits are each shard's product written into its columns,
 // a batch's rows at a time so that no logits block passes a binding. The state dict holds
 // each table as one logical tensor whatever the shard count.
-import { Tensor, shapeSize, tidy } from '../tensor.js';
+import { Tensor, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
 import { dropout } from '../ops/dropout.js';
@@ -121,31 +121,34 @@ export class LanguageModel extends Module {
     return this.biasTable.single;
   }
 
-  /** The shape of each entry of stateDict(), in parameter order (each table as one logical tensor). */
-  stateShapes(): Record<string, { shape: number[] }> {
+  /**
+   * The entries of stateDict() in parameter order: each parameter outside a table by its name,
+   * each table once (at its first shard) by the table's name.
+   */
+  private logicalEntries(): [string, Tensor | Table][] {
     const tableOf = new Map(this.tables.flatMap((t) => t.shards.map((s, i) => [s.param, { t, first: i === 0 }] as const)));
-    const out: Record<string, { shape: number[] }> = {};
+    const out: [string, Tensor | Table][] = [];
     for (const [name, p] of this.parameters()) {
       const table = tableOf.get(p);
-      if (!table) out[name] = { shape: [...p.shape] };
-      else if (table.first) out[table.t.name] = { shape: [...table.t.shape] };
+      if (!table) out.push([name, p]);
+      else if (table.first) out.push([table.t.name, table.t]);
     }
     return out;
   }
 
+  /** The shape of each entry of stateDict(), in parameter order (each table as one logical tensor). */
+  stateShapes(): Record<string, { shape: number[] }> {
+    return Object.fromEntries(this.logicalEntries().map(([name, v]) => [name, { shape: [...v.shape] }]));
+  }
+
   /**
    * The parameters' values, each table as one logical tensor (whatever its shard count), in
-   * stateShapes()'s order. A sharded table's shards are read one at a time into its tensor,
-   * so the host holds each value once (a large vocabulary's table is gigabytes).
+   * stateShapes()'s order. A sharded table is read shard by shard into its tensor, so the host
+   * holds each value once (a large vocabulary's table is gigabytes).
    */
   override async stateDict(): Promise<StateDict> {
-    const tableOf = new Map(this.tables.flatMap((t) => t.shards.map((s, i) => [s.param, { t, i }] as const)));
     const out: StateDict = {};
-    for (const [name, p] of this.parameters()) {
-      const table = tableOf.get(p);
-      if (!table || table.t.shards.length === 1) out[table ? table.t.name : name] = { shape: [...p.shape], data: (await p.data()) as Float32Array };
-      else if (table.i === 0) out[table.t.name] = await readShards(table.t);
-    }
+    for (const [name, v] of this.logicalEntries()) out[name] = v instanceof Table ? await v.read() : { shape: [...v.shape], data: (await v.data()) as Float32Array };
     return out;
   }
 
@@ -308,12 +311,4 @@ function leafRows(table: Table, ids: Int32Array): Tensor {
   const rows = table.gatherRows(ids);
   rows.requiresGrad = true;
   return rows;
-}
-
-/** A sharded table's values as one tensor, read shard by shard. */
-async function readShards(t: Table): Promise<{ shape: number[]; data: Float32Array }> {
-  const rowValues = shapeSize(t.shape.slice(1));
-  const data = new Float32Array(t.rows * rowValues);
-  for (const s of t.shards) data.set((await s.param.data()) as Float32Array, s.start * rowValues);
-  return { shape: [...t.shape], data };
 }

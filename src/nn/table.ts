@@ -74,6 +74,14 @@ export class Table {
     return this.shards.map((s, i) => [shardName(this.name, i, this.shards.length), s.param]);
   }
 
+  /** The values as one logical tensor, read shard by shard into it (the host holds each value once). */
+  async read(): Promise<{ shape: number[]; data: Float32Array }> {
+    const rowValues = shapeSize(this.shape.slice(1));
+    const data = new Float32Array(this.rows * rowValues);
+    for (const s of this.shards) data.set((await s.param.data()) as Float32Array, s.start * rowValues);
+    return { shape: [...this.shape], data };
+  }
+
   /** The one parameter of an unsharded table (a sharded one has several: use `shards`). */
   get single(): Tensor {
     if (this.shards.length !== 1) throw new Error(`flstm: ${this.name} is stored in ${this.shards.length} shards; reach it through its shards`);

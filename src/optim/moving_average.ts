@@ -34,11 +34,18 @@ export class MovingAverage {
     this.averages = params.map(([name, w]) => [name, w, copyOf(w)]);
   }
 
-  /** avg = decay·avg + (1 − decay)·w for every parameter; encoded only. Call after each update. */
+  /**
+   * avg = decay·avg + (1 − decay)·w for every parameter; encoded only. Call after each update.
+   * The new average takes the old one's place (no copy); the old goes back to the pool.
+   */
   update(): void {
-    noGrad(() => tidy(() => {
-      for (const [, w, avg] of this.averages) copyInto(avg, add(scale(avg, this.decay), scale(w, 1 - this.decay)));
-    }));
+    noGrad(() => {
+      for (const entry of this.averages) {
+        const [, w, avg] = entry;
+        entry[2] = tidy(() => add(scale(avg, this.decay), scale(w, 1 - this.decay))).keep();
+        avg.dispose();
+      }
+    });
   }
 
   /** Runs `fn` with the averages in the parameters' place; the trained weights come back after. */

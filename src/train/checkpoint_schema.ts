@@ -11,6 +11,7 @@ import type { Reader } from '../options/declare.js';
 import { lstmStackLayers, type LstmLayerSizes } from '../nn/params.js';
 import { Vocabulary } from '../data/vocab.js';
 import { jsonProblem } from './safetensors.js';
+import { AVERAGE_PREFIX } from '../optim/moving_average.js';
 
 /** A checkpoint file whose content is not what flstm wrote. */
 export class CheckpointSchemaError extends Error {
@@ -197,7 +198,7 @@ export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
   const out = new Map<string, number[]>([['embedding', [V, m.emb]], ['softmax_w', [V, p]], ['softmax_b', [V]]]);
   const layers = lstmStackLayers({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
   layers.forEach((s, l) => layerShapes(l, s, out));
-  if (c.train.ema) for (const [k, v] of [...out]) if (k.startsWith('rnn.')) out.set(`ema.${k}`, v);
+  if (c.train.ema) for (const [k, v] of [...out]) if (k.startsWith('rnn.')) out.set(`${AVERAGE_PREFIX}${k}`, v);
   for (let l = 0; l < c.stateLayers; l++) {
     out.set(`state.${l}.h`, [c.train.batch, p]);
     out.set(`state.${l}.c`, [c.train.batch, m.hidden]);
@@ -208,6 +209,13 @@ export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** The model file's tensors are exactly those the configuration implies, each of its shape. */
+/** A model file's entries: the weights, the carried state (`state.*`) and the moving averages (`ema.*`). */
+export function modelFileParts<E>(entries: Record<string, E>): { weights: Record<string, E>; state: Record<string, E>; averages: Record<string, E> } {
+  const parts = { weights: {} as Record<string, E>, state: {} as Record<string, E>, averages: {} as Record<string, E> };
+  for (const [k, v] of Object.entries(entries)) (k.startsWith('state.') ? parts.state : k.startsWith(AVERAGE_PREFIX) ? parts.averages : parts.weights)[k] = v;
+  return parts;
+}
+
 export function checkModelTensors(file: string, tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, config: CheckpointConfig, configFile: string): void {
   const want = lmTensorShapes(config);
   for (const [name, shape] of want) {

@@ -8,7 +8,7 @@ import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { join } from 'node:path';
 import { loadCheckpoint, checkCompatible, checkedVocabulary, type LoadOptions } from './checkpoint.js';
-import { checkVocabulary, isObject, schemaFail } from './checkpoint_schema.js';
+import { checkVocabulary, isObject, modelFileParts, schemaFail } from './checkpoint_schema.js';
 import type { CheckpointConfig, TrainConfig } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
@@ -65,13 +65,6 @@ function carriedState(entries: RawCheckpoint['model'], layers: number, file: str
   return state;
 }
 
-/** A model file's entries: the weights, the carried state (`state.*`) and the moving averages (`ema.*`). */
-export function modelFileParts(entries: RawCheckpoint['model']): { weights: RawCheckpoint['model']; state: RawCheckpoint['model']; averages: RawCheckpoint['model'] } {
-  const parts = { weights: {}, state: {}, averages: {} } as ReturnType<typeof modelFileParts>;
-  for (const [k, v] of Object.entries(entries)) (k.startsWith('state.') ? parts.state : k.startsWith(AVERAGE_PREFIX) ? parts.averages : parts.weights)[k] = v;
-  return parts;
-}
-
 /** The weights a model is used with: the trained ones, each averaged one replaced by its average. */
 function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoint['model']): RawCheckpoint['model'] {
   const out = { ...weights };
@@ -92,12 +85,8 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
   const file = checkpointFiles(ck, dir).model;
   const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
+    // loadCheckpoint has checked every value is finite (checkpoint_schema.ts checkModelTensors).
     checkCompatible(weights, model.stateShapes(), file);
-    // The trainer never saves a non-finite weight or state: one here means the file was damaged.
-    for (const [name, e] of Object.entries(ck.model)) {
-      const bad = e.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new Error(`flstm: ${file} is corrupt: '${name}' holds ${e.data[bad]} at index ${bad}`);
-    }
     model.loadStateDict(weights);
     return { model, state: carriedState(parts.state, config.stateLayers, file), averages: parts.averages };
   } catch (e) {

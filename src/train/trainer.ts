@@ -104,15 +104,23 @@ async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
 
-/** Runs `fn`, which writes `file`; a file-system error becomes one message in plain words. */
-async function writing<T>(file: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn`; a file-system error (os_errors.ts) becomes one message in plain words, `say(cause)`.
+ * Errors that already say what happened (`passes`) and others go through as they are.
+ */
+async function inPlainWords<T>(fn: () => Promise<T>, say: (cause: string) => string, passes: (e: unknown) => boolean = () => false): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     const cause = plainCause(e);
-    if (!cause || e instanceof CheckpointError) throw e;
-    throw new Error(`flstm: could not write ${file}: ${cause}`, { cause: e });
+    if (!cause || passes(e)) throw e;
+    throw new Error(say(cause), { cause: e });
   }
+}
+
+/** Runs `fn`, which writes `file`, in plain words. */
+function writing<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  return inPlainWords(fn, (cause) => `flstm: could not write ${file}: ${cause}`, (e) => e instanceof CheckpointError);
 }
 
 /** A run folder that is a file is said so (not as "no checkpoint" or mkdir's EEXIST). */
@@ -123,24 +131,12 @@ export async function checkNotFile(out: string): Promise<void> {
 
 /** Creates the run folder (and its parents); a failure in plain words. */
 async function makeRunFolder(out: string): Promise<void> {
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (e) {
-    const cause = plainCause(e);
-    if (!cause) throw e;
-    throw new Error(`flstm: could not create the run folder ${out} (--out): ${cause}`, { cause: e });
-  }
+  await inPlainWords(() => mkdir(out, { recursive: true }), (cause) => `flstm: could not create the run folder ${out} (--out): ${cause}`);
 }
 
 /** Locks the run folder (run_lock.ts): another trainer in it is refused; a folder this user cannot write, said so. */
-async function lockRunFolder(out: string): Promise<RunLock> {
-  try {
-    return await acquireRunLock(out);
-  } catch (e) {
-    const cause = plainCause(e);
-    if (e instanceof RunLockedError || !cause) throw e;
-    throw new Error(`flstm: could not write in the run folder ${out} (--out): ${cause} creating ${LOCK_FILE}`, { cause: e });
-  }
+function lockRunFolder(out: string): Promise<RunLock> {
+  return inPlainWords(() => acquireRunLock(out), (cause) => `flstm: could not write in the run folder ${out} (--out): ${cause} creating ${LOCK_FILE}`, (e) => e instanceof RunLockedError);
 }
 
 /** Where a run is: its counters and the validation schedule (what a checkpoint restores). */
@@ -475,16 +471,12 @@ class TrainingRun {
       file = s.file;
       await hook?.(s);
     };
-    try {
-      await saveCheckpoint(dir, ckpt, { beforeStep });
-    } catch (e) {
-      const cause = plainCause(e);
-      if (!cause) throw e;
+    await inPlainWords(() => saveCheckpoint(dir, ckpt, { beforeStep }), (cause) => {
       const what = file ? `writing ${basename(file)}` : 'creating the folder';
       const kept = dir !== this.ckDir ? 'the best checkpoint there before, if any, is kept'
         : this.savedStep !== null ? `the previous checkpoint (step ${this.savedStep}) is kept, and train --resume continues from it` : 'no checkpoint had been saved yet';
-      throw new Error(`flstm: could not save the checkpoint in ${dir}: ${cause} ${what}; ${kept}`, { cause: e });
-    }
+      return `flstm: could not save the checkpoint in ${dir}: ${cause} ${what}; ${kept}`;
+    });
   }
 
   private async writeChart(): Promise<void> {

@@ -27,8 +27,7 @@ import { encodeText, textCorpus, type TextCorpus } from './text.js';
 export type { CellKind } from '../nn/params.js';
 import type { CellKind } from '../nn/params.js';
 import { defaultTrainConfig } from '../options/train.js';
-import { AVERAGE_PREFIX } from '../optim/moving_average.js';
-import { checkLmConfig, checkModelTensors, checkVocabulary } from '../train/checkpoint_schema.js';
+import { checkLmConfig, checkModelTensors, checkVocabulary, modelFileParts } from '../train/checkpoint_schema.js';
 
 /** Model sizes the page offers. */
 export interface SizePreset {
@@ -294,10 +293,8 @@ export class Session {
     checkModelTensors(what, bundle.model, config, bundle.configSource);
     const vocab = checkVocabulary(bundle.vocabSource, bundle.vocab, config.vocabSize, bundle.configSource);
     checkOptimizerStep(bundle, config);
-    const weights: ModelBundle['model'] = {};
-    const stateEntries: ModelBundle['model'] = {};
     // A moving average (a CLI run's --ema) is left out: the page trains on from the trained weights.
-    for (const [k, v] of Object.entries(bundle.model)) if (!k.startsWith(AVERAGE_PREFIX)) (k.startsWith('state.') ? stateEntries : weights)[k] = v;
+    const { weights, state: stateEntries } = modelFileParts(bundle.model);
     await this.exclusive(() => {
       const model = new LanguageModel(loadedModelOptions(config.train, config.vocabSize));
       let optimizer: Optimizer | null = null;
