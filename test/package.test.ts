@@ -66,7 +66,7 @@ describe('the package', () => {
 
   it('the browser entry point ("browser" in "exports") is the Node surface, but fl.train without the parts that read and write files', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(pkg.exports['.'].browser).toEqual({ types: './dist/types/browser.d.ts', default: './dist/browser.js' });
+    expect(pkg.exports['.'].browser).toEqual({ 'types@<6': './dist/types/browser.webgpu-types.d.ts', types: './dist/types/browser.d.ts', default: './dist/browser.js' });
     expect(Object.keys(pkg.exports['.'])[0]).toBe('browser'); // conditions match in order
     const script = `
       const node = await import('./dist/index.js');
@@ -95,13 +95,15 @@ describe('the package', () => {
 // `npm install --offline <tarball>` then adds flstm from the tarball.
 
 const TSC = join(root, 'node_modules/typescript/bin/tsc');
+/** The newest TypeScript (what `npm install typescript` gives a user), whose DOM lib declares WebGPU's types itself. */
+const TSC_NEWEST = join(root, 'node_modules/typescript-7/bin/tsc');
 /** What a user of a Node ESM package sets; skipLibCheck stays off, so flstm's declarations are checked too. */
 const USER_TSC = ['--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', 'false'];
 /** @types/node from this repository, for the README's examples: a Node project would have it. */
 const WITH_NODE_TYPES = ['--typeRoots', join(root, 'node_modules/@types'), '--types', 'node'];
 const TRAIN_TIMEOUT = 120_000;
 
-type LockEntry = { version: string; dependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean };
+type LockEntry = { version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean };
 
 /** Where Node would find `name` from the package at lockfile location `from` ('' is the root). */
 function lockedLocation(packages: Record<string, LockEntry>, from: string, name: string): string {
@@ -125,7 +127,9 @@ function lockedDependencies(): Record<string, LockEntry> {
       delete entry.dev;
       delete entry.devOptional;
       found[location] = entry;
-      visit(location, entry.dependencies);
+      // Optional ones too (koffi's binaries per platform): npm skips those of other platforms by
+      // their lockfile entries, and would ask the registry for a package whose entries are missing.
+      visit(location, { ...entry.dependencies, ...entry.optionalDependencies });
     }
   };
   visit('', packages[''].dependencies);
@@ -241,7 +245,10 @@ describe('the packed tarball, installed in a new project', () => {
     // The declarations reference @webgpu/types: flstm must depend on it, not find it through webgpu by chance.
     expect(Object.keys(installed.dependencies)).toContain('@webgpu/types');
     expect(existsSync(inProject('node_modules/@webgpu/types/package.json'))).toBe(true);
-    expect(readFileSync(inProject('node_modules/flstm/dist/types/index.d.ts'), 'utf8').split('\n')[0]).toBe('/// <reference types="@webgpu/types" />');
+    // TypeScript before 6 gets the entry point that references them; 6 and later have them in the DOM lib.
+    const firstLine = (file: string) => readFileSync(inProject(`node_modules/flstm/dist/types/${file}`), 'utf8').split('\n')[0];
+    expect(firstLine('index.webgpu-types.d.ts')).toBe('/// <reference types="@webgpu/types" />');
+    expect(firstLine('index.d.ts')).not.toContain('@webgpu/types');
     // No @types/node in the project: the check below shows flstm's types do without it.
     expect(existsSync(inProject('node_modules/@types'))).toBe(false);
   });
@@ -249,6 +256,15 @@ describe('the packed tarball, installed in a new project', () => {
   it('its types check under tsc --strict (NodeNext, no skipLibCheck, no @types/node): tensors, nn.LSTM, fl.train', () => {
     writeFileSync(inProject('types.ts'), TYPES_TS);
     const r = runIn(project, process.execPath, [TSC, ...USER_TSC, '--noEmit', 'types.ts']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('its types check under the newest TypeScript too, whose DOM lib has WebGPU\'s types (no duplicate declarations)', () => {
+    writeFileSync(inProject('types.ts'), TYPES_TS);
+    const version = runIn(project, process.execPath, [TSC_NEWEST, '--version']);
+    expect(version.stdout).toMatch(/Version [7-9]\./);
+    const r = runIn(project, process.execPath, [TSC_NEWEST, ...USER_TSC, '--noEmit', 'types.ts']);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

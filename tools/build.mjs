@@ -22,13 +22,15 @@ await build({ ...common, entryPoints: { 'bench/suite': 'bench/suite.ts', 'bench/
 
 // Type declarations for `import * as fl from 'flstm'` (package.json "types").
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 mkdirSync('dist/types', { recursive: true });
 copyFileSync('src/wgsl.d.ts', 'dist/types/wgsl.d.ts');
-// The declarations name WebGPU's types (GPUBuffer, GPUDevice, ...), which tsconfig's "types"
-// brings in here but a user's project does not: the entry point references them itself, so
-// they come with the `@webgpu/types` dependency.
-for (const entryTypes of ['dist/types/index.d.ts', 'dist/types/browser.d.ts']) {
-  writeFileSync(entryTypes, '/// <reference types="@webgpu/types" />\n' + readFileSync(entryTypes, 'utf8'));
+// The declarations name WebGPU's types (GPUBuffer, GPUDevice, ...). TypeScript 6 and later
+// have them in the DOM lib; older versions need `@webgpu/types`, which conflicts with the DOM
+// lib's where both are present. So each entry point has a twin that references
+// `@webgpu/types` and re-exports it, and package.json's "exports" gives the twin to
+// TypeScript before 6 only (the "types@<6" condition).
+for (const entry of ['index', 'browser']) {
+  writeFileSync(`dist/types/${entry}.webgpu-types.d.ts`, `/// <reference types="@webgpu/types" />\nexport * from './${entry}.js';\n`);
 }
