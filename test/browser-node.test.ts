@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { runSelfCheck } from '../src/web/selfcheck.js';
 import { Session, SIZES, modelOptions, readBundle, trainConfigFor, type NamedFile } from '../src/web/session.js';
-import { detokenize, encodeText, textCorpus } from '../src/web/text.js';
+import { detokenize, encodeText, textCorpus, wordCount } from '../src/web/text.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { decodeOptimizerFile } from '../src/train/optimizer_file.js';
@@ -57,6 +57,10 @@ describe('the demo session', () => {
     expect(c.vocab.decode(c.train)).toEqual(['the', 'cat', 'sat', '.', '<eos>', 'the', 'dog', 'sat', '.', '<eos>']);
     const e = encodeText('the bird sat', c.vocab, 'other', 0);
     expect(e.vocab.decode(e.train)).toEqual(['the', '<unk>', 'sat', '<eos>']);
+    // Words, as the page shows them: whitespace-separated, the line ends' <eos> not counted.
+    expect([c.words, c.tokens, e.words, e.tokens]).toEqual([8, 10, 3, 4]);
+    expect(wordCount('the cat sat .\n\nthe dog sat .\n')).toBe(8);
+    expect(wordCount('  one\ttwo  \r\n three \n\n')).toBe(3);
     expect(detokenize(['He', 'said', ',', '``', 'no', "''", '.', '<eos>', 'It', "'s", 'done'])).toBe('He said, \u201cno\u201d.\nIt\'s done');
   });
 

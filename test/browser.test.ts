@@ -112,6 +112,23 @@ async function waitForRun(page: Page): Promise<FlstmDemo> {
   return demoOf(page);
 }
 
+/** From now on, every text the status line shows; the function returns those so far. */
+async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { statuses: string[] };
+    w.statuses = [];
+    const status = document.getElementById('status')!;
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of Array.from(r.addedNodes)) w.statuses.push(n.textContent ?? '');
+    }).observe(status, { childList: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+}
+
+/** Words as a person counts them: whitespace-separated. */
+const wordsIn = (text: string) => text.split(/\s+/).filter(Boolean).length;
+const fmt = (n: number) => n.toLocaleString('en-US');
+
 async function generateIn(page: Page, prompt: string, words: number): Promise<string> {
   const before = (await demoOf(page)).generated;
   await page.fill('#prompt', prompt);
@@ -394,6 +411,23 @@ describe('the demo page in Chromium', () => {
     await page.click('#generate');
     await page.waitForFunction(() => window.flstmDemo.generated !== null, null, { timeout: 60_000 });
     expect((await demoOf(page)).generated!.split(' ')).toHaveLength(6);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the Text card and the status line give one word count for the Brown excerpt: its words', async () => {
+    const words = wordsIn(readFileSync(join(ROOT, 'dist/web/brown-excerpt.txt'), 'utf8'));
+    const { page, errors } = await openPage('?cell=lstm&size=tiny&steps=2');
+    await waitFor(page, "/ words, /.test(document.getElementById('text-hint').textContent) || window.flstmDemo.state === 'error'");
+    expect(await page.locator('#text-hint').innerText()).toContain(` ${fmt(words)} words, `);
+    const statuses = await recordStatuses(page);
+    await page.click('#train');
+    const d = await waitForRun(page);
+    expect(d.error).toBeUndefined();
+    const training = (await statuses()).filter((t) => t.startsWith('Training LSTM on'));
+    expect(training.length).toBeGreaterThan(0);
+    for (const t of training) expect(t).toContain(`on the Brown corpus excerpt (${fmt(words)} words, vocabulary `);
+    expect(await page.locator('#status').innerText()).toMatch(/validation perplexity [\d.]+ on [\d,]+ held-out tokens\./);
     expect(errors).toEqual([]);
     await page.close();
   });
