@@ -11,6 +11,7 @@ import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
 import { detokenize, wordCount } from './text.js';
+import { UnknownWordsError } from './known_words.js';
 
 type DemoStateName = 'idle' | 'training' | 'done' | 'error';
 
@@ -360,11 +361,18 @@ async function train(): Promise<void> {
       'done',
     );
   } catch (e) {
-    fail(e, 'Training failed');
+    if (e instanceof UnknownWordsError) askForModelText(e.trainedOn);
+    fail(e, e instanceof UnknownWordsError ? 'Not trained' : 'Training failed');
   } finally {
     ui.target = null;
     renderAll();
   }
+}
+
+/** After a text was refused for its unknown words: the Text card opens on "Your text" and asks for the model's. */
+function askForModelText(trainedOn: string): void {
+  ui.source = 'own';
+  els.textHint.textContent = `The model was trained on ${trainedOn}: drop or paste that text here, then press Train.`;
 }
 
 async function generateText(): Promise<void> {
