@@ -4,13 +4,11 @@
 import * as training from '../train/index.js';
 import * as corpora from '../data/index.js';
 import { formatCount } from '../train/metrics.js';
+import { outsideVocabulary, percent, UNK_SHARE_LIMIT } from '../train/unknown_words.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { TrainPrinter } from './train_printer.js';
-
-/** Above this share of <unk> targets, the output says the perplexity is not comparable. */
-const UNK_NOTE_SHARE = 0.05;
 
 /**
  * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
@@ -39,9 +37,9 @@ export async function corpusInVocabulary(spec: string, vocab: corpora.Vocabulary
 /** "2,000 tokens, 621 of them <unk> (31.1%)" and, when that share is large, why it matters. */
 export function unkText(r: { tokens: number; unk: number }, vocabSize: number): { part: string; note?: string } {
   const share = r.tokens > 0 ? r.unk / r.tokens : 0;
-  const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${(100 * share).toFixed(1)}%)`;
-  if (share <= UNK_NOTE_SHARE) return { part };
-  return { part, note: `${(100 * share).toFixed(1)}% of the tokens are words outside the model's ${formatCount(vocabSize)}-word vocabulary; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
+  const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${percent(share)})`;
+  if (share <= UNK_SHARE_LIMIT) return { part };
+  return { part, note: `${outsideVocabulary(share, vocabSize)}; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
 }
 
 export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
