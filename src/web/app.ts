@@ -7,6 +7,7 @@
 // trains on from where the model is, and the hint under it names the step it will reach.
 import { init } from '../engine.js';
 import { parseBindingCap } from '../gpu/binding_cap.js';
+import { formatBytes } from '../train/bytes.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
@@ -422,7 +423,7 @@ async function save(): Promise<void> {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
     demo.saved = { name, bytes: bytes.length };
-    els.ckStatus.textContent = `Saved ${name} (${(bytes.length / 1e6).toFixed(2)} MB).`;
+    els.ckStatus.textContent = `Saved ${name} (${formatBytes(bytes.length)}).`;
   } catch (e) {
     fail(e, 'Saving failed');
   } finally {
