@@ -9,6 +9,7 @@ import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { TrainPrinter } from './train_printer.js';
+import { checkSplitFitsBatch } from '../train/split_sizes.js';
 
 /**
  * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
@@ -70,9 +71,11 @@ export const evalCommand: Command = {
     const split = corpus.splits[splitName];
     if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
     const cfg = loaded.config.train;
+    const batch = sizes.batch ?? cfg.batch;
+    checkSplitFitsBatch(corpus, splitName, batch, `--batch ${batch}${sizes.batch === undefined ? " (the checkpoint's)" : ''}`);
     await withStopSignals(() => {}, async (stop) => {
       const r = await training.evaluate(loaded.model, split, {
-        batchSize: sizes.batch ?? cfg.batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
+        batchSize: batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
         shouldStop: stop.requested, onProgress: (p) => printer.evalProgress(splitName, p),
       });
       printer.close();
