@@ -273,7 +273,11 @@ export const compareCommand: Command = {
     const plan = await comparePlan(values, file);
     const cells = parseCells(plan.cells);
     const budget = budgetOf(plan.options);
-    for (const c of cells) trainConfigFrom(cellValues(plan, c), 'compare'); // every cell's options checked before anything trains
+    // Every cell's options checked before anything trains (the cadences are read per cell later).
+    for (const c of cells) {
+      trainConfigFrom(cellValues(plan, c), 'compare');
+      cadenceFrom(cellValues(plan, c), 'compare');
+    }
     const json = !!values.json;
     await initFrom(values);
     await mkdir(outDir, { recursive: true });

@@ -56,7 +56,18 @@ export const EMA = {
   reader: number((x) => x >= 0 && x < 1, 'a number in [0, 1)'), defaultText: '0', field: 'ema',
 } satisfies TrainOption<number>;
 
-export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: positiveInt, field: 'maxVocab' } satisfies TrainOption<number>;
+/** The words every built vocabulary reserves: --vocab-size leaves room for them and one word more. */
+const RESERVED_WORDS = { brown: ['<unk>'], text: ['<unk>', '<eos>'] } as const;
+
+const vocabSizeReader: Reader<number> = {
+  read: (raw) => {
+    const v = positiveInt.read(raw);
+    return typeof v === 'number' && v > RESERVED_WORDS.brown.length ? v : { expected: `an integer of at least ${RESERVED_WORDS.brown.length + 1} (<unk> and one word)` };
+  },
+  text: String,
+};
+
+export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: vocabSizeReader, field: 'maxVocab' } satisfies TrainOption<number>;
 export const MIN_COUNT = { name: 'min-count', value: 'N', help: 'brown, text: keep words seen at least N times', defaultText: 'brown: 4, text: 1', reader: positiveInt, field: 'minCount' } satisfies TrainOption<number>;
 export const VOCAB_FILE = { name: 'vocab', value: 'FILE', help: "text: use this vocabulary ('word count' per line, with <unk> and <eos>)", reader: text('a file name'), field: 'vocabFile' } satisfies TrainOption<string>;
 
@@ -197,6 +208,14 @@ function getField(cfg: Record<string, any>, field: string): unknown {
   return tail === undefined ? cfg[head] : cfg[head]?.[tail];
 }
 
+/** --vocab-size against the corpus: a text corpus reserves <eos> too (the vocabulary's own check would name no option). */
+export function checkVocabSize(data: string, maxVocab: number | undefined, cmd: string): void {
+  if (maxVocab === undefined || parseCorpusSpec(data).kind !== 'text') return;
+  const reserved = RESERVED_WORDS.text;
+  if (maxVocab > reserved.length) return;
+  throw new UsageError(`flstm ${cmd}: --vocab-size must be at least ${reserved.length + 1} for a text: corpus (${reserved.join(', ')} and one word), got ${maxVocab}`);
+}
+
 /** The training configuration from the options (the defaults: a small G-LSTM on Brown). */
 export function trainConfigFrom(given: Values, cmd = 'train'): TrainConfig {
   const values = withPreset(given, cmd);
@@ -213,6 +232,7 @@ export function trainConfigFrom(given: Values, cmd = 'train'): TrainConfig {
     const decl = o === LR ? { ...LR, default: DEFAULT_LR[cfg.optimizer] } : o;
     setField(cfg, o.field!, readOption(values, cmd, decl));
   }
+  checkVocabSize(data, cfg.maxVocab, cmd);
   if (cfg.ema === 0) delete cfg.ema; // no average: as a configuration without the field
   const validation = validationFrom(values, cmd);
   if (validation) cfg.validation = validation;
