@@ -178,7 +178,7 @@ export class TrainingLoop {
     const prevState = this.state;
     tidy(() => {
       const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
-      this.average?.update();
+      this.average?.update(this.pos.step + 1); // the step this update ends (pos.step counts those before it)
       const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();
