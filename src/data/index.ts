@@ -16,6 +16,7 @@ export {
   LM1B_TRAIN_PREFIX,
   LM1B_HELDOUT_DIR,
   LM1B_HELDOUT_FILE,
+  LM1B_VALID_FILE,
   LM1B_SENTENCE,
 } from './lm1b.js';
 export {
