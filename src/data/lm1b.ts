@@ -104,7 +104,7 @@ async function trainShards(dir: string): Promise<{ files: string[]; bytes: numbe
 
 /** Loads the vocabulary and finds the shards; the shards themselves are read when streamed. */
 export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): Promise<Corpus> {
-  const { join } = await import('node:path');
+  const { join, resolve } = await import('node:path');
   await requirePath(dir, 'directory', 'One Billion Word directory');
   const vocabPath = join(dir, LM1B_VOCAB_FILE);
   if (!opts.vocab) await requirePath(vocabPath, 'file', 'One Billion Word vocabulary');
@@ -123,5 +123,6 @@ export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): 
     vocab,
     boundary: LM1B_SENTENCE,
     splits: { train: sentenceSplit('train', train.files, vocab, sId), valid: sentenceSplit('valid', [valid], vocab, sId), test: sentenceSplit('test', [test], vocab, sId) },
+    identity: { kind: 'lm1b', dir: resolve(dir), trainShards: train.files.length, trainBytes: train.bytes },
   };
 }

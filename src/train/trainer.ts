@@ -8,8 +8,10 @@
 import { basename, join } from 'node:path';
 import { mkdir, writeFile, access, stat } from 'node:fs/promises';
 import { info, releaseFreeBuffers } from '../engine.js';
-import { loadCorpus } from '../data/corpus.js';
+import { loadCorpus, locateCorpus, parseCorpusSpec } from '../data/corpus.js';
+import { corpusChanges, specMismatch } from '../data/identity.js';
 import type { Corpus } from '../data/types.js';
+import type { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
@@ -158,16 +160,38 @@ interface RunParts {
   average?: MovingAverage;
 }
 
-/** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
-async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string): Promise<RunParts> {
-  const { ck, config: saved, vocab } = await readLmCheckpoint(ckDir);
-  const diffs = configDifferences(saved.train, cfg, CHANGEABLE_ON_RESUME);
+/** The fields a resume may not change; --data only by the corpus's record, when the checkpoint has one. */
+function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: string): void {
+  const ignored = saved.corpus ? new Set([...CHANGEABLE_ON_RESUME, 'data']) : CHANGEABLE_ON_RESUME;
+  const diffs = configDifferences(saved.train, cfg, ignored);
   if (diffs.length) {
     const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
     throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
   }
-  // The checkpoint's vocabulary gives the ids the model was trained with.
-  const corpus = await loadCorpus(cfg.data, { vocab });
+}
+
+/**
+ * The corpus a resumed run continues on, in the checkpoint's vocabulary (the ids the model was
+ * trained with). --data as the run had it is looked for where the checkpoint recorded it
+ * first (locateCorpus); files found anywhere must be the ones the run read (size and hash).
+ */
+async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<Corpus> {
+  const was = saved.corpus;
+  const spec = cfg.data === saved.train.data ? await locateCorpus(cfg.data, was) : cfg.data;
+  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; resume on the files it read (--data gives where they are now), or start a new run`);
+  const mismatch = was && specMismatch(was, parseCorpusSpec(spec), spec);
+  if (mismatch) throw refuse(mismatch);
+  const corpus = await loadCorpus(spec, { vocab });
+  const changes = was ? corpusChanges(was, corpus.identity) : [];
+  if (changes.length) throw refuse(changes.join('; '));
+  return corpus;
+}
+
+/** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
+async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string): Promise<RunParts> {
+  const { ck, config: saved, vocab } = await readLmCheckpoint(ckDir);
+  checkResumeOptions(saved, cfg, ckDir);
+  const corpus = await resumedCorpus(saved, cfg, vocab, ckDir);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
@@ -436,6 +460,7 @@ class TrainingRun {
       format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
       batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
       otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
+      ...(this.corpus.identity ? { corpus: this.corpus.identity } : {}),
     };
   }
 
