@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusChanges, loadCorpus, locateCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VALID_FILE, LM1B_VOCAB_FILE, type CorpusIdentity } from '../src/data/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
-import { corpusText } from './helpers.js';
+import { CORPUS_WORDS, corpusText } from './helpers.js';
 import { root, useBuiltCli } from './cli_helpers.js';
 
 const TINY = ['--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '0', '--sample', '0', '--eval-tokens', '0'];
@@ -199,6 +199,30 @@ describe('a run on your own text, moved (the CLI)', () => {
       /the run trained on 2 text files \(.*train\.txt, .*valid\.txt\), --data gives brown/,
     );
     writeFileSync(valid, original);
+  });
+
+  it('lm1b:DIR likewise: found from another folder, taken at its new place when moved, other shards named', async () => {
+    const lm1b = join(project, 'lm1b');
+    mkdirSync(join(lm1b, LM1B_TRAIN_DIR), { recursive: true });
+    mkdirSync(join(lm1b, LM1B_HELDOUT_DIR));
+    writeFileSync(join(lm1b, LM1B_VOCAB_FILE), ['<S> 0', '</S> 0', '<UNK> 0', ...CORPUS_WORDS.map((w, i) => `${w} ${100 - i}`)].join('\n') + '\n');
+    writeFileSync(join(lm1b, LM1B_TRAIN_DIR, 'news.en-00001-of-00100'), corpusText(30, 71));
+    writeFileSync(join(lm1b, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE), corpusText(4, 72));
+    writeFileSync(join(lm1b, LM1B_HELDOUT_DIR, LM1B_VALID_FILE), corpusText(4, 73));
+    const lm1bRun = join(project, 'lm1b-run');
+    const first = await cliIn(project, 'train', '--data', 'lm1b:lm1b', ...TINY, '--steps', '2', '--out', 'lm1b-run');
+    expect(first.status, first.stderr).toBe(0);
+    const shardBytes = readFileSync(join(lm1b, LM1B_TRAIN_DIR, 'news.en-00001-of-00100')).length;
+    expect(JSON.parse(readFileSync(join(lm1bRun, 'checkpoint', 'config.json'), 'utf8')).config.corpus).toEqual({ kind: 'lm1b', dir: lm1b, trainShards: 1, trainBytes: shardBytes });
+    expect((await cliIn(elsewhere, 'train', '--resume', '--out', lm1bRun, '--steps', '3')).status).toBe(0);
+    const movedDir = join(tmp, 'lm1b-moved');
+    renameSync(lm1b, movedDir);
+    const lost = await cliIn(elsewhere, 'train', '--resume', '--out', lm1bRun, '--steps', '4');
+    expect(ours(lost.stderr)).toEqual([`flstm: the One Billion Word directory of the run's corpus cannot be found: it is not at ${lm1b} (where the run read it), nor at lm1b (as the run's --data gave it, from this folder); give its new location with --data`]);
+    expect((await cliIn(elsewhere, 'train', '--resume', '--out', lm1bRun, '--steps', '4', '--data', `lm1b:${movedDir}`)).status).toBe(0);
+    writeFileSync(join(movedDir, LM1B_TRAIN_DIR, 'news.en-00002-of-00100'), corpusText(3, 74));
+    const more = await cliIn(elsewhere, 'train', '--resume', '--out', lm1bRun, '--steps', '5');
+    expect(ours(more.stderr)).toEqual([expect.stringContaining(`the training shards differ: 1 shard of ${shardBytes.toLocaleString('en-US')} bytes in ${movedDir} then, 2 of `)]);
   });
 
   it('a checkpoint that records no corpus (as an older flstm wrote) resumes as it did, and then records it', async () => {

@@ -89,7 +89,7 @@ export function corpusChanges(was: CorpusIdentity, now: CorpusIdentity | undefin
     return was.files.map((f, i) => fileChange(`the ${SPLIT_NAMES[i]} file`, f, now.files[i])).filter((s): s is string => s !== null);
   }
   if (was.kind === 'lm1b' && now.kind === 'lm1b' && (was.trainShards !== now.trainShards || was.trainBytes !== now.trainBytes)) {
-    const then = `${was.trainShards} shards of ${count(was.trainBytes)} bytes in ${was.dir} then`;
+    const then = `${was.trainShards} shard${was.trainShards === 1 ? '' : 's'} of ${count(was.trainBytes)} bytes in ${was.dir} then`;
     return [`the training shards differ: ${then}, ${now.trainShards} of ${count(now.trainBytes)} bytes in ${now.dir} now`];
   }
   return [];
