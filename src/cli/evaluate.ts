@@ -30,7 +30,7 @@ export async function corpusSpecFor(config: training.CheckpointConfig, given: st
 /** The checkpoint's corpus read without --data: a note when its files are no longer the ones the run read. */
 export function changedCorpusNote(config: training.CheckpointConfig, corpus: corpora.Corpus): string | undefined {
   const changes = config.corpus ? corpora.corpusChanges(config.corpus, corpus.identity) : [];
-  return changes.length ? `the corpus has changed since the run trained on it: ${changes.join('; ')}` : undefined;
+  return changes.length ? `the corpus has changed since the run trained on it: ${changes.map((c) => c.text).join('; ')}` : undefined;
 }
 
 /** Loads the corpus of `spec` in the vocabulary of the loaded model. */

@@ -72,25 +72,34 @@ export function specMismatch(was: CorpusIdentity, now: CorpusSpec, spec: string)
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-function fileChange(what: string, was: FileIdentity, now: FileIdentity): string | null {
+/** A difference between the recorded corpus and the one read now. */
+export interface CorpusChange {
+  text: string;
+  /** A file edited where the run read it (text added, say), not other files given elsewhere. */
+  inPlace: boolean;
+}
+
+function fileChange(what: string, was: FileIdentity, now: FileIdentity): CorpusChange | null {
   if (was.bytes === now.bytes && was.sha256 === now.sha256) return null;
   const how = was.bytes !== now.bytes
     ? `${count(was.bytes)} bytes then, ${count(now.bytes)} now`
     : `the same ${count(now.bytes)} bytes, other content: SHA-256 ${was.sha256.slice(0, 12)}... then, ${now.sha256.slice(0, 12)}... now`;
-  if (was.path === now.path) return `${what} ${now.path} has changed since the run read it (${how})`;
-  return `${what} ${now.path} is not the file the run read, ${was.path} (${how})`;
+  if (was.path === now.path) return { text: `${what} ${now.path} has changed since the run read it (${how})`, inPlace: true };
+  return { text: `${what} ${now.path} is not the file the run read, ${was.path} (${how})`, inPlace: false };
 }
 
-/** How the corpus read now differs from the recorded one, a sentence per file; [] when it is the same. */
-export function corpusChanges(was: CorpusIdentity, now: CorpusIdentity | undefined): string[] {
-  if (!now || now.kind !== was.kind) return [`the run trained on ${was.kind === 'lm1b' ? `lm1b:${was.dir}` : 'text files'}, not on this corpus`];
+/** How the corpus read now differs from the recorded one, a change per file; [] when it is the same. */
+export function corpusChanges(was: CorpusIdentity, now: CorpusIdentity | undefined): CorpusChange[] {
+  const other = (text: string): CorpusChange[] => [{ text, inPlace: false }];
+  if (!now || now.kind !== was.kind) return other(`the run trained on ${was.kind === 'lm1b' ? `lm1b:${was.dir}` : 'text files'}, not on this corpus`);
   if (was.kind === 'text' && now.kind === 'text') {
-    if (was.files.length !== now.files.length) return [`the run trained on ${was.files.length} text files, not ${now.files.length}`];
-    return was.files.map((f, i) => fileChange(`the ${SPLIT_NAMES[i]} file`, f, now.files[i])).filter((s): s is string => s !== null);
+    if (was.files.length !== now.files.length) return other(`the run trained on ${was.files.length} text files, not ${now.files.length}`);
+    return was.files.map((f, i) => fileChange(`the ${SPLIT_NAMES[i]} file`, f, now.files[i])).filter((c): c is CorpusChange => c !== null);
   }
   if (was.kind === 'lm1b' && now.kind === 'lm1b' && (was.trainShards !== now.trainShards || was.trainBytes !== now.trainBytes)) {
-    const then = `${was.trainShards} shard${was.trainShards === 1 ? '' : 's'} of ${count(was.trainBytes)} bytes in ${was.dir} then`;
-    return [`the training shards differ: ${then}, ${now.trainShards} of ${count(now.trainBytes)} bytes in ${now.dir} now`];
+    const shards = (n: number) => `${n} shard${n === 1 ? '' : 's'}`;
+    const text = `the training shards differ: ${shards(was.trainShards)} of ${count(was.trainBytes)} bytes in ${was.dir} then, ${shards(now.trainShards)} of ${count(now.trainBytes)} bytes in ${now.dir} now`;
+    return [{ text, inPlace: was.dir === now.dir }];
   }
   return [];
 }

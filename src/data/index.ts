@@ -5,7 +5,7 @@ export type { VocabBuildOptions, VocabOptions } from './vocab.js';
 export type { Corpus, Split, ArraySplit, StreamSplit, SplitName, SplitStats, SentenceStreamOptions } from './types.js';
 export { loadCorpus, parseCorpusSpec, locateCorpus, splitStats, corpusStats, splitChunks, CORPUS_SPECS } from './corpus.js';
 export { corpusChanges, specMismatch } from './identity.js';
-export type { CorpusIdentity, FileIdentity } from './identity.js';
+export type { CorpusChange, CorpusIdentity, FileIdentity } from './identity.js';
 export type { LoadCorpusOptions, CorpusSpec } from './corpus.js';
 export { loadBrown, stripTags, brownDirectory, brownFileNames, BROWN_TRAIN_TOKENS, BROWN_VALID_TOKENS, BROWN_MIN_COUNT } from './brown.js';
 export type { BrownOptions } from './brown.js';

@@ -64,7 +64,7 @@ export interface TrainOptions extends RunLimits {
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; corpusChanges?: string[] }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
@@ -156,6 +156,8 @@ interface RunParts {
   state?: LSTMState[];
   position: Position;
   resumed: boolean;
+  /** A resume's corpus files that changed since the checkpoint (it continues on them as they are). */
+  corpusChanges?: string[];
   memory: MemoryPlan;
   average?: MovingAverage;
 }
@@ -172,26 +174,29 @@ function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: st
 
 /**
  * The corpus a resumed run continues on, in the checkpoint's vocabulary (the ids the model was
- * trained with). --data as the run had it is looked for where the checkpoint recorded it
- * first (locateCorpus); files found anywhere must be the ones the run read (size and hash).
+ * trained with), and what changed in its files since the checkpoint. The run's --data is
+ * looked for where the checkpoint recorded it first (locateCorpus). Its files may have been
+ * edited where they are (text added: the run continues on them and says so); files at another
+ * path must be the ones it read (sizes and hashes), else they are another corpus.
  */
-async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<Corpus> {
+async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<{ corpus: Corpus; changes: string[] }> {
   const was = saved.corpus;
   const spec = cfg.data === saved.train.data ? await locateCorpus(cfg.data, was) : cfg.data;
-  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; resume on the files it read (--data gives where they are now), or start a new run`);
+  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; give the files it read, wherever they are now, or start a new run`);
   const mismatch = was && specMismatch(was, parseCorpusSpec(spec), spec);
   if (mismatch) throw refuse(mismatch);
   const corpus = await loadCorpus(spec, { vocab });
   const changes = was ? corpusChanges(was, corpus.identity) : [];
-  if (changes.length) throw refuse(changes.join('; '));
-  return corpus;
+  const elsewhere = changes.filter((c) => !c.inPlace);
+  if (elsewhere.length) throw refuse(elsewhere.map((c) => c.text).join('; '));
+  return { corpus, changes: changes.map((c) => c.text) };
 }
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
 async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string): Promise<RunParts> {
   const { ck, config: saved, vocab } = await readLmCheckpoint(ckDir);
   checkResumeOptions(saved, cfg, ckDir);
-  const corpus = await resumedCorpus(saved, cfg, vocab, ckDir);
+  const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
@@ -214,7 +219,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   opt.lr = schedule.lr;
   await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { corpus, model, opt, state, position, resumed: true, memory, average };
+  return { corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
 async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
@@ -291,6 +296,7 @@ class TrainingRun {
   private nonFiniteWhy: string | null = null;
   private readonly startStep: number;
   private readonly resumed: boolean;
+  private readonly corpusChanges: string[];
   private readonly memory: MemoryPlan;
   /** Milliseconds of this process spent validating. */
   private evalMs = 0;
@@ -317,6 +323,7 @@ class TrainingRun {
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
+    this.corpusChanges = parts.corpusChanges ?? [];
     this.memory = parts.memory;
     this.savedStep = parts.resumed ? this.pos.step : null;
   }
@@ -327,6 +334,7 @@ class TrainingRun {
       type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
+      ...(this.corpusChanges.length ? { corpusChanges: this.corpusChanges } : {}),
       memory: this.memory,
     });
   }
