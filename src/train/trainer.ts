@@ -8,8 +8,10 @@
 import { basename, join } from 'node:path';
 import { writeFile, access, stat } from 'node:fs/promises';
 import { info, releaseFreeBuffers } from '../engine.js';
-import { loadCorpus } from '../data/corpus.js';
+import { loadCorpus, locateCorpus, parseCorpusSpec } from '../data/corpus.js';
+import { corpusChanges, specMismatch } from '../data/identity.js';
 import type { Corpus } from '../data/types.js';
+import type { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
@@ -70,7 +72,7 @@ export interface TrainOptions extends RunLimits {
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
@@ -163,6 +165,8 @@ interface RunParts {
   state?: LSTMState[];
   position: Position;
   resumed: boolean;
+  /** A resume's corpus files that changed since the checkpoint (it continues on them as they are). */
+  corpusChanges?: string[];
   memory: MemoryPlan;
   average?: MovingAverage;
 }
@@ -172,18 +176,43 @@ type ResumedCheckpoint = Awaited<ReturnType<typeof readLmCheckpoint>>;
 /** The checkpoint a run resumes from, read whole, with the options given checked against its own. */
 async function readResumed(cfg: TrainConfig, ckDir: string): Promise<ResumedCheckpoint> {
   const resumed = await readLmCheckpoint(ckDir);
-  const diffs = configDifferences(resumed.config.train, cfg, CHANGEABLE_ON_RESUME);
+  checkResumeOptions(resumed.config, cfg, ckDir);
+  return resumed;
+}
+
+/** The fields a resume may not change; --data only by the corpus's record, when the checkpoint has one. */
+function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: string): void {
+  const ignored = saved.corpus ? new Set([...CHANGEABLE_ON_RESUME, 'data']) : CHANGEABLE_ON_RESUME;
+  const diffs = configDifferences(saved.train, cfg, ignored);
   if (diffs.length) {
     const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
     throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
   }
-  return resumed;
+}
+
+/**
+ * The corpus a resumed run continues on, in the checkpoint's vocabulary (the ids the model was
+ * trained with), and what changed in its files since the checkpoint. The run's --data is
+ * looked for where the checkpoint recorded it first (locateCorpus). Its files may have been
+ * edited where they are (text added: the run continues on them and says so); files at another
+ * path must be the ones it read (sizes and hashes), else they are another corpus.
+ */
+async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<{ corpus: Corpus; changes: string[] }> {
+  const was = saved.corpus;
+  const spec = cfg.data === saved.train.data ? await locateCorpus(cfg.data, was) : cfg.data;
+  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; give the files it read, wherever they are now, or start a new run`);
+  const mismatch = was && specMismatch(was, parseCorpusSpec(spec), spec);
+  if (mismatch) throw refuse(mismatch);
+  const corpus = await loadCorpus(spec, { vocab });
+  const changes = was ? corpusChanges(was, corpus.identity) : [];
+  const elsewhere = changes.filter((c) => !c.inPlace);
+  if (elsewhere.length) throw refuse(elsewhere.map((c) => c.text).join('; '));
+  return { corpus, changes: changes.map((c) => c.text) };
 }
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
 async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint): Promise<RunParts> {
-  // The checkpoint's vocabulary gives the ids the model was trained with.
-  const corpus = await loadCorpus(cfg.data, { vocab });
+  const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
   checkSplitsFitBatch(corpus, cfg.batch);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
@@ -207,7 +236,7 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string,
   opt.lr = schedule.lr;
   await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { cfg, corpus, model, opt, state, position, resumed: true, memory, average };
+  return { cfg, corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
 async function freshParts(given: TrainConfig, metricsFile: string, sampledIsDefault = false): Promise<RunParts> {
@@ -321,6 +350,7 @@ class TrainingRun {
   private nonFiniteWhy: string | null = null;
   private readonly startStep: number;
   private readonly resumed: boolean;
+  private readonly corpusChanges: string[];
   private readonly memory: MemoryPlan;
   private readonly defaultSampledUnfit?: number;
   /** Milliseconds of this process spent validating. */
@@ -348,6 +378,7 @@ class TrainingRun {
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
+    this.corpusChanges = parts.corpusChanges ?? [];
     this.memory = parts.memory;
     this.defaultSampledUnfit = parts.defaultSampledUnfit;
     this.savedStep = parts.resumed ? this.pos.step : null;
@@ -360,6 +391,7 @@ class TrainingRun {
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
       memory: this.memory, sampled: this.cfg.sampled, ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
+      ...(this.corpusChanges.length ? { corpusChanges: this.corpusChanges } : {}),
     });
   }
 
@@ -492,6 +524,7 @@ class TrainingRun {
       format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
       batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
       otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
+      ...(this.corpus.identity ? { corpus: this.corpus.identity } : {}),
     };
   }
 
