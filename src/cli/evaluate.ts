@@ -49,7 +49,7 @@ const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test
 const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's; a page model's Brown excerpt: brown" };
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
-const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
+const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'score the first N tokens of the split, exactly', defaultText: 'the whole split' };
 
 export const evalCommand: Command = {
   name: 'eval', gpu: true,
