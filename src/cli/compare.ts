@@ -14,6 +14,7 @@ import { writeSvg } from '../train/chart.js';
 import { renderOverlayChart } from '../train/overlay_chart.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { readOption, text } from '../options/declare.js';
+import { LAYERS } from '../options/train.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
 import { corpusInVocabulary } from './evaluate.js';
 import { readRuns } from './chart.js';
@@ -52,6 +53,7 @@ export function parseCells(raw: string): CellSpec[] {
       return { spec, label: 'LSTM', dir: 'lstm', values: { cell } };
     }
     if (arg === undefined) throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cell === 'flstm' ? 'flstm:R (the factor)' : 'glstm:K (the groups)'}`);
+    if (arg.split('+').some((n) => Number(n) < 1)) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell === 'flstm' ? 'the factor r' : 'each group count'} must be a positive integer`);
     if (cell === 'flstm') {
       if (arg.includes('+')) throw new UsageError(`flstm compare: --cells: '${spec}': flstm takes one factor r`);
       return { spec, label: `F-LSTM r=${arg}`, dir: `flstm-${arg}`, values: { cell, factor: arg } };
@@ -64,6 +66,41 @@ export function parseCells(raw: string): CellSpec[] {
     seen.add(c.dir);
   }
   return cells;
+}
+
+/** A cell's --groups: one count for every layer, or one per layer. */
+function checkGroupCounts(cell: CellSpec, layers: number): void {
+  const ks = String(cell.values.groups ?? '').split(',');
+  if (cell.values.groups === undefined || ks.length === 1 || ks.length === layers) return;
+  throw new UsageError(
+    `flstm compare: --cells: '${cell.spec}' gives ${ks.length} group counts for ${layers} layers (--layers ${layers}): ` +
+      `give one for every layer (glstm:K) or one per layer (glstm:${Array.from({ length: layers }, (_, i) => `K${i + 1}`).join('+')})`,
+  );
+}
+
+/** An error of a cell's own sizes in the words of --cells: the user typed glstm:3, not --groups 3. */
+function inCellsWords(err: unknown, cell: CellSpec): unknown {
+  if (!(err instanceof UsageError)) return err;
+  const said = err.message.replace(/^flstm compare: /, '');
+  const own = /^--(?:factor|groups) \S+ ([^]*)$/.exec(said);
+  return new UsageError(`flstm compare: --cells: '${cell.spec}' ${own ? own[1] : `does not fit the other options: ${said}`}`);
+}
+
+/**
+ * Every cell's options, checked before anything trains: the shared ones first (an error there
+ * speaks of the options as given), then each cell's own sizes against them.
+ */
+function checkCells(plan: CompareFile, cells: readonly CellSpec[]): void {
+  const lstm = parseCells('lstm')[0]!;
+  trainConfigFrom(cellValues(plan, lstm), 'compare');
+  for (const cell of cells) {
+    checkGroupCounts(cell, readOption(plan.options, 'compare', LAYERS));
+    try {
+      trainConfigFrom(cellValues(plan, cell), 'compare');
+    } catch (err) {
+      throw inCellsWords(err, cell);
+    }
+  }
 }
 
 export interface Budget {
@@ -273,7 +310,7 @@ export const compareCommand: Command = {
     const plan = await comparePlan(values, file);
     const cells = parseCells(plan.cells);
     const budget = budgetOf(plan.options);
-    for (const c of cells) trainConfigFrom(cellValues(plan, c), 'compare'); // every cell's options checked before anything trains
+    checkCells(plan, cells);
     const json = !!values.json;
     await initFrom(values);
     await mkdir(outDir, { recursive: true });
