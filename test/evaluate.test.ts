@@ -1,8 +1,9 @@
-// A token limit of evaluate() scores exactly that many targets, whatever the batch shape: the
+// evaluate(): a token limit scores exactly that many targets, whatever the batch shape (the
 // count, the <unk> count, the progress total and the loss are those of the first N targets in
 // the order the batches read them, the loss checked against a float64 cross-entropy of the
-// model's own logits over every batch (no limit, no mask), an array split and a padded stream
-// split alike. Also the cut of a batch itself (data/batcher.ts firstPositions).
+// model's own logits over every batch, with no limit and no mask), an array split and a padded
+// stream split alike; the cut of a batch itself (data/batcher.ts firstPositions); and progress
+// from the first batch on, not after a group of them.
 import { describe, expect, it } from 'vitest';
 import { evaluate, type EvalProgress } from '../src/train/evaluate.js';
 import { firstPositions, makeBatcher, type Batch } from '../src/data/batcher.js';
@@ -87,6 +88,23 @@ describe('evaluate() with maxTokens scores exactly the first maxTokens targets',
       const ref = await referenceLosses(m, split);
       expect(ref.length, `seed ${seed}`).toBe(sentences.reduce((a, s) => a + s.length - 1, 0));
       for (const n of [3, 13, Math.max(1, ref.length - 2)]) await expectFirstN(m, split, ref, n, seed);
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('evaluate() progress', () => {
+  it('reports after the first batch (its kernels may take seconds to compile), then in groups of about a second', async () => {
+    const split: Split = { kind: 'array', name: 'valid', tokens: Int32Array.from({ length: 2001 }, (_, i) => (i * 7) % V) };
+    const m = model(1);
+    try {
+      const progress: EvalProgress[] = [];
+      const r = await evaluate(m, split, { batchSize: B, bptt: T, onProgress: (p) => progress.push(p) });
+      expect(progress[0]!.tokens).toBe(B * T);
+      expect(progress.at(-1)).toMatchObject({ tokens: r.tokens, total: r.tokens, eta: 0 });
+      const steps = progress.slice(1).map((p, i) => p.tokens - progress[i]!.tokens).filter((d) => d > 0);
+      expect(Math.max(...steps)).toBeLessThanOrEqual(16 * B * T); // at most 16 batches a group
     } finally {
       m.dispose();
     }
