@@ -300,6 +300,10 @@ describe('flstm compare and flstm chart', () => {
       expect(ev.tokens).toBe(37);
       expect(ev.ppl, split).toBeCloseTo(ppl, 8);
     }
+    // Resumed with another count, the finished cell is evaluated anew, not trained again.
+    const again = jsonLines(ok(cli('compare', '--resume', '--out', out, '--final-tokens', '45', '--json')).stdout);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ cell: 'lstm', steps: 6, finalTokens: 45, validTokens: 45, testTokens: 45, trainSeconds: row.trainSeconds });
     const bad = cli('compare', ...cmp(), '--final-tokens', 'some', '--out', join(tmp, 'cmp-bad'));
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe("flstm compare: --final-tokens must be a positive integer or 'all', got 'some'");

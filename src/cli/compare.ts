@@ -137,8 +137,12 @@ interface CompareFile {
   rows: CompareRow[];
 }
 
-/** Options that shape the comparison (a resume must keep them); the rest are budget and cadence. */
-const RUN_ONLY = new Set(['steps', 'time', 'log-every', 'save-every', 'out', 'resume', 'json', 'adapter', 'help']);
+/**
+ * Options that do not shape the comparison: budget, final evaluation and cadence (a resume must
+ * keep the others). A finished row of another budget or --final-tokens is done again: its cell
+ * trains on to the budget (nothing, when it is there) and is evaluated anew.
+ */
+const RUN_ONLY = new Set(['steps', 'time', 'final-tokens', 'log-every', 'save-every', 'out', 'resume', 'json', 'adapter', 'help']);
 
 function sharedOptions(values: Values): Values {
   const out: Values = {};
