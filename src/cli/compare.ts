@@ -2,10 +2,11 @@
 // corpus with the same options and budget (equal steps or equal training time), each in a run
 // folder of its own; each is then evaluated on the validation and test splits (its best
 // checkpoint when it validated during training; compare_final.ts: the whole splits, or their
-// first --final-tokens) and the table of the paper's Table 1 is printed, below a line that
-// says which tokens were scored: cell, parameters, RNN parameters, steps, words/s, perplexities, wall time. The rows
-// go to OUT/compare.json as each cell finishes (an interrupted compare keeps them; --resume
-// continues the rest) and OUT/compare.svg overlays every run's validation perplexity against time.
+// first --final-tokens) and the table of the paper's Table 1 is printed below a line that says
+// which tokens were scored: cell, parameters, RNN parameters, steps, words/s, perplexities,
+// wall time. The rows go to OUT/compare.json as each cell finishes (an interrupted compare
+// keeps them; --resume continues the rest) and OUT/compare.svg overlays every run's validation
+// perplexity against time.
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as training from '../train/index.js';

@@ -2,7 +2,7 @@
 // none) scored on the validation and test splits for the table. How many tokens it scores is
 // --final-tokens; by default the whole splits when the cells train long enough for that to be
 // a small part of the comparison's time, else the first 20,000 tokens of each (on lavapipe at
-// the default sizes the whole Brown splits take about 3.5 minutes a cell, 20,000 tokens ~12 s).
+// the default sizes the whole Brown splits take 3 to 4 minutes a cell, 20,000 tokens of each ~15 s).
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as training from '../train/index.js';
