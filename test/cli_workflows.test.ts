@@ -131,13 +131,14 @@ describe("a checkpoint's own vocabulary", () => {
     const brown = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '410', '--json');
     ok(brown);
     const e = jsonLines(brown.stdout).find((l) => l.type === 'eval')!;
-    // Whole batches of 4 x 5: 410 tokens asked end inside the 21st, so 420 are read, and the progress says 420 of 420.
-    expect(e.tokens).toBe(420);
-    expect(jsonLines(brown.stdout).filter((l) => l.type === 'eval-progress').at(-1)).toMatchObject({ tokens: 420, total: 420, eta: 0 });
+    // Batches of 4 x 5: 410 tokens asked end inside the 21st, which scores its first 10 positions only.
+    expect(e.tokens).toBe(410);
+    expect(jsonLines(brown.stdout).filter((l) => l.type === 'eval-progress').at(-1)).toMatchObject({ tokens: 410, total: 410, eta: 0 });
     expect(e).toMatchObject({ data: 'brown', split: 'valid', step: 6 });
     expect(e.unk / e.tokens).toBeGreaterThan(0.5); // Brown words the tiny model never saw
-    const readable = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '400');
+    const readable = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '403');
     expect(readable.stderr).toMatch(/trained in the demo page on a Brown excerpt: evaluating on the Brown corpus/);
+    expect(readable.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, 403 tokens, /);
     const pasted = cli('eval', '--checkpoint', page('web:pasted text'));
     expect(pasted.status).toBe(2);
     expect(pasted.stderr.trim()).toMatch(/^flstm eval: the model was trained in the demo page on "pasted text", which flstm cannot read: give --data/);
@@ -280,7 +281,7 @@ describe('flstm compare and flstm chart', () => {
   // A getter: `data` is set in beforeAll.
   const cmp = () => ['--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--steps', '6', '--eval-every', '3', '--eval-tokens', '100', '--cells', 'lstm,glstm:2'];
 
-  it('trains each cell to the same budget, prints the table, writes compare.json and compare.svg; --json gives one line per cell', () => {
+  it('trains each cell to the same budget, prints the table, writes compare.json and compare.svg; --json gives one line per cell, a resumed finished one too', () => {
     const out = join(tmp, 'cmp');
     const r = ok(cli('compare', ...cmp(), '--out', out));
     const table = r.stdout.slice(r.stdout.lastIndexOf('\ncell '));
@@ -290,7 +291,11 @@ describe('flstm compare and flstm chart', () => {
     const file = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
     expect(file.rows.map((row: any) => row.cell)).toEqual(['lstm', 'glstm:2']);
     expect(file.rows.map((row: any) => row.weights)).toEqual(['trained', 'trained']);
+    // 6 steps is a small budget: the first 20,000 tokens of each split, here all of these short ones.
+    const [validTokens, testTokens] = [file.rows[0].validTokens, file.rows[0].testTokens];
+    expect(r.stdout).toContain(`\nperplexities of the whole validation and test splits (${validTokens} and ${testTokens} tokens):\ncell `);
     for (const row of file.rows) {
+      expect(row).toMatchObject({ finalTokens: 20000, validTokens, testTokens });
       expect(row.steps).toBe(6);
       expect(row.rnnParams).toBeLessThan(row.params);
       expect(row.validPpl).toBeGreaterThan(1);
@@ -305,9 +310,33 @@ describe('flstm compare and flstm chart', () => {
     const rows = jsonLines(json.stdout);
     expect(rows.map((row) => row.cell)).toEqual(['lstm', 'glstm:2']);
     expect(rows[0].validPpl).toBe(file.rows[0].validPpl); // the same seed and recipe: the same run
+    // A finished comparison resumed prints its rows as its run did, and trains nothing.
+    const resumed = ok(cli('compare', '--resume', '--out', join(tmp, 'cmp-json'), '--json'));
+    expect(jsonLines(resumed.stdout)).toEqual(rows);
     const again = cli('compare', ...cmp(), '--out', out);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds a comparison: --resume continues it/);
+  });
+
+  it('--final-tokens N scores the first N tokens of each split, as eval --max-tokens N does, and the table says so', () => {
+    const out = join(tmp, 'cmp-final-tokens');
+    const r = ok(cli('compare', ...cmp(), '--cells', 'lstm', '--final-tokens', '37', '--out', out));
+    expect(r.stdout).toContain('[LSTM] final evaluation: the best checkpoint on the first 37 tokens of the validation and test splits\n');
+    expect(r.stdout).toContain('\nperplexities of the first 37 tokens of the validation and test splits:\ncell ');
+    const row = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).rows[0];
+    expect(row).toMatchObject({ finalTokens: 37, validTokens: 37, testTokens: 37, evaluated: 'best' });
+    for (const [split, ppl] of [['valid', row.validPpl], ['test', row.testPpl]]) {
+      const ev = jsonLines(ok(cli('eval', '--checkpoint', join(out, 'lstm', 'best'), '--split', split, '--max-tokens', '37', '--json')).stdout).at(-1)!;
+      expect(ev.tokens).toBe(37);
+      expect(ev.ppl, split).toBeCloseTo(ppl, 8);
+    }
+    // Resumed with another count, the finished cell is evaluated anew, not trained again.
+    const again = jsonLines(ok(cli('compare', '--resume', '--out', out, '--final-tokens', '45', '--json')).stdout);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ cell: 'lstm', steps: 6, finalTokens: 45, validTokens: 45, testTokens: 45, trainSeconds: row.trainSeconds });
+    const bad = cli('compare', ...cmp(), '--final-tokens', 'some', '--out', join(tmp, 'cmp-bad'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe("flstm compare: --final-tokens must be a positive integer or 'all', got 'some'");
   });
 
   it('an interrupted comparison keeps its finished rows; --resume finishes it with the rows an uninterrupted one gives', async () => {

@@ -1,10 +1,12 @@
 // `flstm compare`: the paper's comparison as one command. Several cells train on the same
 // corpus with the same options and budget (equal steps or equal training time), each in a run
-// folder of its own; each is then evaluated on the whole validation and test splits (its best
-// checkpoint when it validated during training) and the table of the paper's Table 1 is
-// printed: cell, parameters, RNN parameters, steps, words/s, perplexities, wall time. The rows
-// go to OUT/compare.json as each cell finishes (an interrupted compare keeps them; --resume
-// continues the rest) and OUT/compare.svg overlays every run's validation perplexity against time.
+// folder of its own; each is then evaluated on the validation and test splits (its best
+// checkpoint when it validated during training; compare_final.ts: the whole splits, or their
+// first --final-tokens) and the table of the paper's Table 1 is printed below a line that says
+// which tokens were scored: cell, parameters, RNN parameters, steps, words/s, perplexities,
+// wall time. The rows go to OUT/compare.json as each cell finishes (an interrupted compare
+// keeps them; --resume continues the rest) and OUT/compare.svg overlays every run's validation
+// perplexity against time.
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as training from '../train/index.js';
@@ -14,8 +16,9 @@ import { writeSvg } from '../train/chart.js';
 import { renderOverlayChart } from '../train/overlay_chart.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { readOption, text } from '../options/declare.js';
+import { LAYERS } from '../options/train.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
-import { checkpointCorpus } from './evaluate.js';
+import { evaluateFinal, FINAL_TOKENS, finalTokensFor, scoredText, type FinalTokens, type Scored } from './compare_final.js';
 import { readRuns } from './chart.js';
 import { cadenceFrom, runConfig, settlePrecision } from './train.js';
 import { limitsFrom, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
@@ -52,6 +55,7 @@ export function parseCells(raw: string): CellSpec[] {
       return { spec, label: 'LSTM', dir: 'lstm', values: { cell } };
     }
     if (arg === undefined) throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cell === 'flstm' ? 'flstm:R (the factor)' : 'glstm:K (the groups)'}`);
+    if (arg.split('+').some((n) => Number(n) < 1)) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell === 'flstm' ? 'the factor r' : 'each group count'} must be a positive integer`);
     if (cell === 'flstm') {
       if (arg.includes('+')) throw new UsageError(`flstm compare: --cells: '${spec}': flstm takes one factor r`);
       return { spec, label: `F-LSTM r=${arg}`, dir: `flstm-${arg}`, values: { cell, factor: arg } };
@@ -66,12 +70,47 @@ export function parseCells(raw: string): CellSpec[] {
   return cells;
 }
 
+/** A cell's --groups: one count for every layer, or one per layer. */
+function checkGroupCounts(cell: CellSpec, layers: number): void {
+  const ks = String(cell.values.groups ?? '').split(',');
+  if (cell.values.groups === undefined || ks.length === 1 || ks.length === layers) return;
+  throw new UsageError(
+    `flstm compare: --cells: '${cell.spec}' gives ${ks.length} group counts for ${layers} layers (--layers ${layers}): ` +
+      `give one for every layer (glstm:K) or one per layer (glstm:${Array.from({ length: layers }, (_, i) => `K${i + 1}`).join('+')})`,
+  );
+}
+
+/** An error of a cell's own sizes in the words of --cells: the user typed glstm:3, not --groups 3. */
+function inCellsWords(err: unknown, cell: CellSpec): unknown {
+  if (!(err instanceof UsageError)) return err;
+  const said = err.message.replace(/^flstm compare: /, '');
+  const own = /^--(?:factor|groups) \S+ ([^]*)$/.exec(said);
+  return new UsageError(`flstm compare: --cells: '${cell.spec}' ${own ? own[1] : `does not fit the other options: ${said}`}`);
+}
+
+/**
+ * Every cell's options, checked before anything trains: the shared ones first (an error there
+ * speaks of the options as given), then each cell's own sizes against them.
+ */
+function checkCells(plan: CompareFile, cells: readonly CellSpec[]): void {
+  const lstm = parseCells('lstm')[0]!;
+  trainConfigFrom(cellValues(plan, lstm), 'compare');
+  for (const cell of cells) {
+    checkGroupCounts(cell, readOption(plan.options, 'compare', LAYERS));
+    try {
+      trainConfigFrom(cellValues(plan, cell), 'compare');
+    } catch (err) {
+      throw inCellsWords(err, cell);
+    }
+  }
+}
+
 export interface Budget {
   steps?: number;
   seconds?: number;
 }
 
-export interface CompareRow {
+export interface CompareRow extends Scored {
   cell: string;
   label: string;
   run: string;
@@ -79,7 +118,7 @@ export interface CompareRow {
   rnnParams: number;
   steps: number;
   wordsPerSec: number;
-  /** Full-split perplexities of the checkpoint named by `evaluated` (its best, else its last). */
+  /** Perplexities of the checkpoint named by `evaluated` (its best, else its last) on the tokens `Scored` says. */
   validPpl: number;
   testPpl?: number;
   evaluated: 'best' | 'last';
@@ -101,8 +140,12 @@ interface CompareFile {
   rows: CompareRow[];
 }
 
-/** Options that shape the comparison (a resume must keep them); the rest are budget and cadence. */
-const RUN_ONLY = new Set(['steps', 'time', 'log-every', 'save-every', 'out', 'resume', 'json', 'adapter', 'help']);
+/**
+ * Options that do not shape the comparison: budget, final evaluation and cadence (a resume must
+ * keep the others). A finished row of another budget or --final-tokens is done again: its cell
+ * trains on to the budget (nothing, when it is there) and is evaluated anew.
+ */
+const RUN_ONLY = new Set(['steps', 'time', 'final-tokens', 'log-every', 'save-every', 'out', 'resume', 'json', 'adapter', 'help']);
 
 function sharedOptions(values: Values): Values {
   const out: Values = {};
@@ -166,36 +209,8 @@ async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
 
-/** Full-split perplexities of a run's best checkpoint (its last when it kept none). */
-async function evaluateRun(runDir: string, splits: ('valid' | 'test')[], printer: TrainPrinter, stop: StopSignal) {
-  const best = join(runDir, 'best');
-  const which: 'best' | 'last' = (await exists(join(best, 'config.json'))) ? 'best' : 'last';
-  const loaded = await training.loadModel(which === 'best' ? best : join(runDir, 'checkpoint'));
-  try {
-    const cfg = loaded.config.train;
-    const corpus = await checkpointCorpus(loaded, 'compare');
-    const ppl: Partial<Record<'valid' | 'test', number>> = {};
-    let seconds = 0;
-    for (const name of splits) {
-      const split = corpus.splits[name];
-      if (!split) continue;
-      const r = await training.evaluate(loaded.model, split, {
-        batchSize: cfg.batch, bptt: cfg.bptt, unkId: loaded.vocab.unkId, shouldStop: stop.requested,
-        onProgress: (p) => printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step}, ${weightsText(loaded.weights)})`),
-      });
-      printer.close();
-      if (r.interrupted) return null;
-      ppl[name] = r.ppl;
-      seconds += r.seconds;
-    }
-    return { which, step: loaded.config.step, ppl, seconds, weights: loaded.weights };
-  } finally {
-    loaded.model.dispose();
-  }
-}
-
 /** Trains (or continues) one cell to the budget and evaluates it; null when a signal stopped it. */
-async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget: Budget, json: boolean, stop: StopSignal): Promise<CompareRow | null> {
+async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget: Budget, finalTokens: FinalTokens, json: boolean, stop: StopSignal): Promise<CompareRow | null> {
   const values = cellValues(plan, cell);
   const runDir = join(outDir, cell.dir);
   const resume = await exists(join(runDir, 'checkpoint', 'config.json'));
@@ -215,13 +230,14 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   printer.close();
   if (summary.stopReason === 'interrupted') return null;
   const ck = await training.readCheckpointConfig<training.CheckpointConfig>(join(runDir, 'checkpoint'));
-  const ev = summary.stopReason === 'non-finite loss' ? null : await evaluateRun(runDir, ['valid', 'test'], printer, stop);
+  const ev = summary.stopReason === 'non-finite loss' ? null : await evaluateFinal(runDir, finalTokens, printer, stop);
   if (summary.stopReason !== 'non-finite loss' && !ev) return null;
   const trainSeconds = ck?.seconds ?? summary.totalTrainSeconds;
   return {
     cell: cell.spec, label: cell.label, run: runDir, params, rnnParams, steps: summary.step,
     wordsPerSec: (summary.step * cfg.batch * cfg.bptt) / Math.max(trainSeconds, 1e-9),
     validPpl: ev?.ppl.valid ?? NaN, ...(ev?.ppl.test !== undefined ? { testPpl: ev.ppl.test } : {}),
+    finalTokens, ...(ev?.validTokens !== undefined ? { validTokens: ev.validTokens } : {}), ...(ev?.testTokens !== undefined ? { testTokens: ev.testTokens } : {}),
     evaluated: ev?.which ?? 'last', evaluatedStep: ev?.step ?? summary.step, ...(ev ? { weights: ev.weights } : {}), trainSeconds,
     wallSeconds: trainSeconds + (ck?.otherSeconds ?? summary.evalSeconds) + (ev?.seconds ?? 0), stopReason: summary.stopReason, budget,
   };
@@ -240,6 +256,15 @@ export function formatTable(rows: readonly CompareRow[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...body.map(line)].join('\n');
+}
+
+/** Which tokens the table's perplexities scored: one line when every row scored the same, else a line per row. */
+function scoredHeader(rows: readonly CompareRow[]): string {
+  const evaluated = rows.filter((r) => r.validTokens !== undefined || r.finalTokens === undefined); // not a diverged run
+  const texts = [...new Set(evaluated.map(scoredText))];
+  if (texts.length === 0) return '';
+  if (texts.length === 1) return `perplexities of ${texts[0]}:\n`;
+  return `perplexities of:\n${evaluated.map((r) => `  ${r.label}: ${scoredText(r)}`).join('\n')}\n`;
 }
 
 async function saveResults(outDir: string, plan: CompareFile, title: string): Promise<void> {
@@ -266,7 +291,8 @@ export const compareCommand: Command = {
         : o.name === 'out' ? { ...o, help: 'the comparison folder: one run folder per cell, compare.json, compare.svg', defaultText: 'runs/compare, or runs/compare-2... when taken' }
           : o.name === 'resume' ? { ...o, help: 'continue the comparison in --out: finished rows are kept, the other cells resume' } : o)),
     ...VALIDATION_OPTIONS.filter((o) => o.name !== 'best').map((o) => (o.name === 'eval-every' ? { ...o, help: 'validate every N steps for the curves and the best checkpoint', defaultText: DEFAULT_EVAL_EVERY }
-      : o.name === 'eval-tokens' ? { ...o, help: "tokens of each validation during training; the table's perplexities are on the whole splits", defaultText: DEFAULT_EVAL_TOKENS } : o)),
+      : o.name === 'eval-tokens' ? { ...o, help: "tokens of each validation during training, which chooses the best checkpoint (the table's: --final-tokens)", defaultText: DEFAULT_EVAL_TOKENS } : o)),
+    FINAL_TOKENS,
     ...DEVICE_OPTIONS.map((o) => (o.name === 'json' ? { ...o, help: 'print one JSON line per cell (its row), nothing else' } : o)),
   ],
   async run(values) {
@@ -275,25 +301,26 @@ export const compareCommand: Command = {
     const plan = await comparePlan(values, file);
     const cells = parseCells(plan.cells);
     const budget = budgetOf(plan.options);
-    // Every cell's options checked before anything trains (the cadences are read per cell later).
-    for (const c of cells) {
-      trainConfigFrom(cellValues(plan, c), 'compare');
-      cadenceFrom(cellValues(plan, c), 'compare');
-    }
+    const finalTokens = finalTokensFor(plan.options, budget);
+    checkCells(plan, cells);
+    // The cadences are read per cell later: checked now, before anything trains.
+    for (const c of cells) cadenceFrom(cellValues(plan, c), 'compare');
     const json = !!values.json;
     await initFrom(values);
     await mkdir(outDir, { recursive: true });
     const budgetText = budget.steps !== undefined ? `${formatCount(budget.steps)} steps` : `${formatDuration(budget.seconds!)} of training`;
     const title = `flstm compare on ${plan.options.data ?? 'brown'}: ${budgetText} each`;
-    plan.rows = plan.rows.filter((r) => cells.some((c) => c.spec === r.cell) && sameBudget(r.budget, budget));
+    // A row of another budget or final evaluation is done again (rows written before --final-tokens scored the whole splits).
+    plan.rows = plan.rows.filter((r) => cells.some((c) => c.spec === r.cell) && sameBudget(r.budget, budget) && (r.finalTokens ?? 'all') === finalTokens);
     await saveResults(outDir, plan, title);
+    if (json) for (const row of plan.rows) console.log(JSON.stringify(row)); // finished before: the lines their run printed
     await withStopSignals(
       (signal) => { if (!json) console.error(`\nflstm compare: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving the current run (Ctrl-C again to quit at once)`); },
       async (stop) => {
         for (const cell of cells) {
           if (plan.rows.some((r) => r.cell === cell.spec)) continue;
           if (!json) console.log(`flstm compare: ${cell.label}, ${budgetText}, in ${join(outDir, cell.dir)}`);
-          const row = await runCell(plan, cell, outDir, budget, json, stop);
+          const row = await runCell(plan, cell, outDir, budget, finalTokens, json, stop);
           if (!row) {
             process.exitCode = stop.exitCode() || 130;
             console.error(`flstm compare: stopped during ${cell.label}; ${plan.rows.length} finished row${plan.rows.length === 1 ? '' : 's'} kept in ${file}; --resume --out ${outDir} continues`);
@@ -305,7 +332,7 @@ export const compareCommand: Command = {
           if (json) console.log(JSON.stringify(row));
           else console.log(`flstm compare: ${row.label}: valid perplexity ${fmtPpl(row.validPpl)}, test ${fmtPpl(row.testPpl)}, ${formatCount(row.wordsPerSec)} words/s`);
         }
-        if (!json) console.log(`\n${formatTable(plan.rows)}\n\nwrote ${file} and ${join(outDir, 'compare.svg')}`);
+        if (!json) console.log(`\n${scoredHeader(plan.rows)}${formatTable(plan.rows)}\n\nwrote ${file} and ${join(outDir, 'compare.svg')}`);
       },
     );
   },

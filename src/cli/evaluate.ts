@@ -62,7 +62,7 @@ const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test
 const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's files, where its run read them; a page model's Brown excerpt: brown" };
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
-const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
+const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'score the first N tokens of the split, exactly', defaultText: 'the whole split' };
 export const WEIGHTS = {
   name: 'weights', reader: choice(['average', 'trained'] as const),
   help: "the LSTM weights: average, the run's moving average (--ema); trained, the last step's", defaultText: 'average when the checkpoint has one',

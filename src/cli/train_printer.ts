@@ -19,7 +19,7 @@ export interface PrinterOptions {
 }
 
 /** Seconds between evaluation progress lines when stderr is not a terminal. */
-const LOG_PROGRESS_EVERY_S = 10;
+const LOG_PROGRESS_EVERY_S = 3;
 
 export class TrainPrinter {
   private readonly tty: boolean;
@@ -90,6 +90,7 @@ export class TrainPrinter {
         if (e.corpusChanges) this.err(`flstm train: note: ${e.corpusChanges.join('; ')}; the run continues on the files as they are now, in the checkpoint's vocabulary`);
         return;
       case 'compiling':
+        if (e.seconds !== undefined) return this.err(`flstm train: still compiling (${e.seconds.toFixed(0)} s so far)`);
         return this.err('flstm train: compiling the kernels for this model shape (the first step; a software driver keeps them in its shader cache for the next run)');
       case 'compiled':
         return this.err(`flstm train: the first step took ${e.seconds.toFixed(1)} s`);

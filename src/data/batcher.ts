@@ -199,6 +199,31 @@ export class StreamBatcher {
   }
 }
 
+/**
+ * The batch cut to its first `n` counted positions in time-major order (every stream's step t
+ * before any stream's step t + 1; a padded position does not count), so that an evaluation of
+ * N tokens scores exactly N: the steps after the last kept position are dropped and the rest of
+ * its step is masked. A batch with `n` or fewer counted positions is returned as it is.
+ */
+export function firstPositions(batch: Batch, n: number): Batch {
+  const size = batch.steps * batch.batchSize;
+  const mask = new Uint8Array(size);
+  let kept = 0;
+  let end = 0;
+  for (let i = 0; i < size; i++) {
+    if (batch.mask && !batch.mask[i]) continue;
+    if (kept === n) {
+      const steps = Math.ceil(end / batch.batchSize);
+      const cut = steps * batch.batchSize;
+      return { ...batch, steps, inputs: batch.inputs.slice(0, cut), targets: batch.targets.slice(0, cut), mask: mask.slice(0, cut) };
+    }
+    mask[i] = 1;
+    kept++;
+    end = i + 1;
+  }
+  return batch;
+}
+
 export interface SplitBatcherOptions extends BatcherOptions, SentenceStreamOptions {}
 
 /** The batcher of a split: a Batcher for an array split, a StreamBatcher for a stream split. */

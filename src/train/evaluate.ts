@@ -1,9 +1,11 @@
 // Evaluation: full-softmax perplexity of a split, the state carried across batches, dropout
-// off. Batches are read back in groups so the GPU is not drained after every batch; each group
-// reports progress (tokens done, the total when it is known, an estimate of the time left).
+// off. A token limit scores exactly that many targets (the last batch is cut to its first
+// positions). Batches are read back in groups of about a second of work, so the GPU is not
+// drained after every batch and progress comes every second or so; each group reports progress
+// (tokens done, the total when it is known, an estimate of the time left).
 import { Tensor } from '../tensor.js';
 import { releaseFreeBuffers } from '../engine.js';
-import { Batcher, makeBatcher } from '../data/batcher.js';
+import { Batcher, firstPositions, makeBatcher } from '../data/batcher.js';
 import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -33,7 +35,7 @@ export interface EvalProgress {
 export interface EvalOptions {
   batchSize?: number;
   bptt?: number;
-  /** Stop after this many tokens (a quick estimate); default: the whole split. */
+  /** Score exactly the first this many target tokens (a quick estimate); default: the whole split. */
   maxTokens?: number;
   onProgress?: (p: EvalProgress) => void;
   /** Checked between batches: true ends the evaluation early (the result says `interrupted`). */
@@ -42,16 +44,20 @@ export interface EvalOptions {
   unkId?: number;
 }
 
-/**
- * The tokens an evaluation of `batcher` covers, when they are known in advance. It reads whole
- * batches, so a maxTokens that ends inside one covers that batch too.
- */
+/** The tokens an evaluation of `batcher` scores, when they are known in advance. */
 function plannedTokens(batcher: ReturnType<typeof makeBatcher>, maxTokens?: number): number | undefined {
   const all = batcher instanceof Batcher ? batcher.batchSize * (batcher.streamLength - 1) : undefined;
   if (maxTokens === undefined) return all;
-  const perBatch = batcher.batchSize * batcher.bptt;
-  const whole = Math.ceil(maxTokens / perBatch) * perBatch;
-  return all === undefined ? whole : Math.min(all, whole);
+  return all === undefined ? maxTokens : Math.min(all, maxTokens);
+}
+
+/** Seconds of work between read-backs, and the most batches read back at once. */
+const GROUP_SECONDS = 1;
+const MAX_GROUP = 16;
+
+/** Batches in the next group, from the seconds per batch of the last one (its first: one batch, which compiles the kernels). */
+function nextGroupSize(secondsPerBatch: number): number {
+  return Math.max(1, Math.min(MAX_GROUP, Math.round(GROUP_SECONDS / Math.max(secondsPerBatch, 1e-6))));
 }
 
 function countUnk(targets: Int32Array, unkId: number | undefined, mask?: Uint8Array): number {
@@ -61,52 +67,85 @@ function countUnk(targets: Int32Array, unkId: number | undefined, mask?: Uint8Ar
   return n;
 }
 
+/** The batches' losses, read back in groups of about GROUP_SECONDS of work; each group reports progress. */
+class LossReader {
+  sum = 0;
+  tokens = 0;
+  private pending: { loss: Tensor; n: number }[] = [];
+  private groupSize = 1;
+  private groupStart = performance.now();
+
+  constructor(
+    private readonly t0: number,
+    private readonly total: number | undefined,
+    private readonly onProgress?: (p: EvalProgress) => void,
+  ) {}
+
+  /** A batch's mean loss over its `n` counted positions; reads the group back when it is full. */
+  async add(loss: Tensor, n: number): Promise<void> {
+    if (n > 0) this.pending.push({ loss, n });
+    else loss.dispose();
+    if (this.pending.length >= this.groupSize) await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    const batches = this.pending.length;
+    for (const p of this.pending) {
+      this.sum += (await p.loss.data())[0] * p.n;
+      this.tokens += p.n;
+      p.loss.dispose();
+    }
+    this.pending = [];
+    const now = performance.now();
+    if (batches > 0) this.groupSize = nextGroupSize((now - this.groupStart) / 1e3 / batches);
+    this.groupStart = now;
+    const elapsed = (now - this.t0) / 1e3;
+    const eta = this.total !== undefined && this.tokens > 0 ? (elapsed / this.tokens) * Math.max(0, this.total - this.tokens) : undefined;
+    this.onProgress?.({ tokens: this.tokens, total: this.total, elapsed, eta, loss: this.sum / Math.max(1, this.tokens) });
+  }
+
+  dispose(): void {
+    for (const p of this.pending) p.loss.dispose();
+    this.pending = [];
+  }
+}
+
+const disposeState = (state?: LSTMState[]) => state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+
 export async function evaluate(model: LanguageModel, split: Split, o: EvalOptions = {}): Promise<EvalResult> {
   const t0 = performance.now();
   const wasTraining = model.training;
   model.eval();
   const batcher = makeBatcher(split, { batchSize: o.batchSize ?? 32, bptt: o.bptt ?? 20 });
-  const total = plannedTokens(batcher, o.maxTokens);
+  const losses = new LossReader(t0, plannedTokens(batcher, o.maxTokens), o.onProgress);
   let state: LSTMState[] | undefined;
-  let sum = 0;
-  let tokens = 0;
+  let counted = 0;
   let unk = 0;
   let interrupted = false;
-  let pending: { loss: Tensor; n: number }[] = [];
-  const drain = async () => {
-    for (const p of pending) {
-      sum += (await p.loss.data())[0] * p.n;
-      tokens += p.n;
-      p.loss.dispose();
-    }
-    pending = [];
-    const elapsed = (performance.now() - t0) / 1e3;
-    const eta = total !== undefined && tokens > 0 ? (elapsed / tokens) * Math.max(0, total - tokens) : undefined;
-    o.onProgress?.({ tokens, total, elapsed, eta, loss: sum / Math.max(1, tokens) });
-  };
   try {
-    for await (const batch of batcher.batches()) {
+    for await (const whole of batcher.batches()) {
       if (o.shouldStop?.()) { interrupted = true; break; }
+      // A limit that ends inside this batch scores its first positions only: exactly maxTokens in all.
+      const batch = o.maxTokens === undefined ? whole : firstPositions(whole, o.maxTokens - counted);
       const prev = state;
-      // A padded stream batch (the sentences ran out) counts its real positions only.
+      // A masked batch (padding where the sentences ran out, or past the limit) counts its kept positions only.
       const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state, batch.mask);
-      if (prev) for (const s of prev) { s.h.dispose(); s.c.dispose(); }
+      disposeState(prev);
       state = r.state;
+      counted += r.count;
       unk += countUnk(batch.targets, o.unkId, batch.mask);
-      if (r.count > 0) pending.push({ loss: r.loss, n: r.count });
-      else r.loss.dispose();
-      if (pending.length >= 16) await drain();
-      if (o.maxTokens !== undefined && tokens + pending.reduce((a, p) => a + p.n, 0) >= o.maxTokens) break;
+      await losses.add(r.loss, r.count);
+      if (o.maxTokens !== undefined && counted >= o.maxTokens) break;
     }
-    await drain();
+    await losses.drain();
   } finally {
-    for (const p of pending) p.loss.dispose();
-    if (state) for (const s of state) { s.h.dispose(); s.c.dispose(); }
+    losses.dispose();
+    disposeState(state);
     model.train(wasTraining);
   }
   // Blocks of logits are sized for evaluation only: training and the next validation would
   // otherwise keep them (gigabytes at a large vocabulary) in the pool.
   await releaseFreeBuffers();
-  const loss = sum / Math.max(1, tokens);
-  return { loss, ppl: Math.exp(loss), tokens, unk, seconds: (performance.now() - t0) / 1e3, ...(interrupted ? { interrupted } : {}) };
+  const loss = losses.sum / Math.max(1, losses.tokens);
+  return { loss, ppl: Math.exp(loss), tokens: losses.tokens, unk, seconds: (performance.now() - t0) / 1e3, ...(interrupted ? { interrupted } : {}) };
 }

@@ -50,16 +50,19 @@ export class StepPacer {
 }
 
 /**
- * Waits for `work`; when it takes longer than `noticeMs`, calls `onSlow` once while it still
- * runs (the first step of a model shape compiles its kernels on a software driver).
+ * Waits for `work`; when it takes longer than `noticeMs`, calls `onSlow` while it still runs
+ * (the first step of a model shape compiles its kernels on a software driver), and again every
+ * `repeatMs` until it ends, so that a long wait is never silent.
  */
-export async function noticeIfSlow<T>(work: Promise<T>, noticeMs: number, onSlow: () => void): Promise<T> {
-  // Already past the deadline (host-side encoding took that long): say so now, not after a race.
-  if (noticeMs <= 0) {
+export async function noticeIfSlow<T>(work: Promise<T>, noticeMs: number, onSlow: () => void, repeatMs = Infinity): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = () => {
     onSlow();
-    return work;
-  }
-  const timer = setTimeout(onSlow, noticeMs);
+    if (Number.isFinite(repeatMs)) timer = setTimeout(tick, repeatMs);
+  };
+  // Already past the deadline (host-side encoding took that long): say so now, not after a race.
+  if (noticeMs <= 0) tick();
+  else timer = setTimeout(tick, noticeMs);
   try {
     return await work;
   } finally {

@@ -73,7 +73,7 @@ export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
   | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
-  | { type: 'compiling'; step: number }
+  | { type: 'compiling'; step: number; /** Set on the notices after the first: the seconds the step has taken so far. */ seconds?: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
@@ -102,6 +102,9 @@ export interface TrainSummary {
   /** A resumed checkpoint already at the limit: nothing was trained, validated, recorded or saved. */
   upToDate?: true;
 }
+
+/** While the first step compiles, a notice this often (a log never waits long in silence). */
+const COMPILE_NOTICE_EVERY_MS = 4000;
 
 /** The default steps between progress lines and between checkpoints. */
 export const DEFAULT_LOG_EVERY = 20;
@@ -470,9 +473,9 @@ class TrainingRun {
     let noticed = false;
     const noticeMs = (this.o.compileNoticeMs ?? 1500) - (performance.now() - stepStart);
     await noticeIfSlow(this.steps.drain(), noticeMs, () => {
+      this.log({ type: 'compiling', step: this.pos.step, ...(noticed ? { seconds: (performance.now() - stepStart) / 1e3 } : {}) });
       noticed = true;
-      this.log({ type: 'compiling', step: this.pos.step });
-    });
+    }, COMPILE_NOTICE_EVERY_MS);
     if (noticed) this.log({ type: 'compiled', step: this.pos.step, seconds: (performance.now() - stepStart) / 1e3 });
   }
 
