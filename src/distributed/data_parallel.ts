@@ -1,0 +1,121 @@
+// Data-parallel training over the ranks of a world (world.ts): rank r trains streams
+// r·B .. (r+1)·B - 1 of the N·B streams one process with --batch N·B would train, and the
+// ranks combine their gradients before the one update each of them applies, so every rank
+// holds the same weights and optimizer state and the run trains what that one process trains
+// (up to the order of float additions). Gradients cross host memory: WebGPU buffers are not
+// visible to MPI.
+import { Tensor, tidy } from '../tensor.js';
+import { noGrad } from '../autograd.js';
+import { tensor, writeTensor } from '../ops/create.js';
+import { concatRows } from '../ops/rows.js';
+import type { Batch } from '../data/batcher.js';
+import type { World } from './world.js';
+import type { Mpi } from './mpi.js';
+
+/** Bytes and seconds of the last step's exchange, for the bench and the start line. */
+export interface ExchangeStats {
+  denseBytes: number;
+  sparseBytes: number;
+  readSeconds: number;
+  reduceSeconds: number;
+  uploadSeconds: number;
+}
+
+export class DataParallel {
+  readonly comm: Mpi;
+  readonly stats: ExchangeStats = { denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 };
+
+  constructor(readonly world: World) {
+    if (!world.comm) throw new Error('flstm: DataParallel needs a world of more than one process');
+    this.comm = world.comm;
+  }
+
+  get size(): number {
+    return this.world.size;
+  }
+
+  /** This rank's streams of a batch of the global batch's streams. */
+  slice(b: Batch): Batch {
+    const B = b.batchSize / this.size;
+    if (!Number.isInteger(B)) throw new Error(`flstm: a batch of ${b.batchSize} streams does not split over ${this.size} ranks`);
+    const from = this.world.rank * B;
+    const pick = <A extends Int32Array | Uint8Array>(a: A): A => {
+      const out = new (a.constructor as new (n: number) => A)(b.steps * B);
+      for (let t = 0; t < b.steps; t++) out.set(a.subarray(t * b.batchSize + from, t * b.batchSize + from + B), t * B);
+      return out;
+    };
+    return { index: b.index, steps: b.steps, batchSize: B, inputs: pick(b.inputs), targets: pick(b.targets), ...(b.mask ? { mask: pick(b.mask) } : {}) };
+  }
+
+  /**
+   * Replaces each parameter's dense gradient with its mean over the ranks: one read-back of all
+   * of them, one all-reduce, one upload each.
+   */
+  async averageDense(params: readonly [string, Tensor][]): Promise<void> {
+    const grads = params.map(([, p]) => p.grad).filter((g): g is Tensor => !!g);
+    if (grads.length === 0) return;
+    let t = performance.now();
+    const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
+    const host = (await joined.data()) as Float32Array;
+    joined.dispose();
+    this.stats.readSeconds = (performance.now() - t) / 1e3;
+    t = performance.now();
+    this.comm.sumF32(host);
+    this.stats.reduceSeconds = (performance.now() - t) / 1e3;
+    t = performance.now();
+    const inv = 1 / this.size;
+    for (let i = 0; i < host.length; i++) host[i] *= inv;
+    let at = 0;
+    for (const g of grads) {
+      writeTensor(g, host.subarray(at, at + g.size));
+      at += g.size;
+    }
+    this.stats.uploadSeconds = (performance.now() - t) / 1e3;
+    this.stats.denseBytes = host.byteLength;
+  }
+
+  /**
+   * A table's row gradients from every rank, combined: the union of the ranks' row ids (sorted),
+   * each row the sum of the ranks' rows for it times `factor` (1/N for a mean over the ranks).
+   */
+  async combineRows(ids: Int32Array, rows: Tensor, factor: number): Promise<{ ids: Int32Array; rows: Tensor }> {
+    const width = rows.size / Math.max(ids.length, 1);
+    const local = (await rows.data()) as Float32Array;
+    const allIds = this.comm.gatherVarI32(ids).data;
+    const allRows = this.comm.gatherVarF32(local).data;
+    this.stats.sparseBytes += allIds.byteLength + allRows.byteLength;
+    const union = Int32Array.from(new Set(allIds)).sort();
+    const where = new Map<number, number>();
+    union.forEach((id, i) => where.set(id, i));
+    const sums = new Float32Array(union.length * width);
+    for (let k = 0; k < allIds.length; k++) {
+      const at = where.get(allIds[k])! * width;
+      for (let j = 0; j < width; j++) sums[at + j] += allRows[k * width + j];
+    }
+    for (let i = 0; i < sums.length; i++) sums[i] *= factor;
+    return { ids: union, rows: tensor(sums, [union.length, ...rows.shape.slice(1)]) };
+  }
+
+  /** The mean of `value` over the ranks (each rank's loss over its own streams). */
+  mean(value: number): number {
+    const x = Float64Array.of(value);
+    this.comm.sumF64(x);
+    return x[0] / this.size;
+  }
+
+  /**
+   * The first of the ranks' reasons to stop, in the order of `reasons` (a signal or a time
+   * limit reaches ranks at different steps: they stop at the same one), or null.
+   */
+  agreeOnStop<R extends string>(reason: R | null, reasons: readonly R[]): R | null {
+    const code = Int32Array.of(reason === null ? reasons.length : reasons.indexOf(reason));
+    const all = this.comm.gatherI32(code);
+    const first = Math.min(...all);
+    return first < reasons.length ? reasons[first] : null;
+  }
+
+  /** Every rank's rows [B, ...] of a carried state tensor, stacked in rank order: the global batch's. */
+  async gatherStreams(t: Tensor): Promise<Float32Array> {
+    return this.comm.gatherVarF32((await t.data()) as Float32Array).data;
+  }
+}
