@@ -87,8 +87,15 @@ export type GradientScale = 'paper' | 'mean';
 /** Each optimizer's gradient scale: Adagrad's learning rate (0.2) is the paper's, for its scale. */
 export const GRADIENT_SCALE: Record<TrainConfig['optimizer'], GradientScale> = { adagrad: 'paper', adam: 'mean', sgd: 'mean' };
 
+/** How a step trains: its gradient scale, sampled-softmax samples and seed. */
+export interface StepRecipe {
+  gradientScale: GradientScale;
+  sampled: number;
+  seed: number;
+}
+
 /** The step options of a run's configuration. */
-export function stepOptions(c: TrainConfig, seed: number): { gradientScale: GradientScale; sampled: number; seed: number } {
+export function stepOptions(c: TrainConfig, seed: number): StepRecipe {
   return { gradientScale: GRADIENT_SCALE[c.optimizer], sampled: c.sampled, seed };
 }
 
