@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCorpus, StreamBatcher, writeSyntheticLm1b, type StreamSplit, type SyntheticLm1bInfo, type SyntheticLm1bOptions } from '../src/data/index.js';
-import { table } from './util.js';
+import { RiseWatch, table } from './util.js';
 
 const USAGE = `usage: node dist/bench/data.js [--shards N] [--shard-mb M] [--full] [--dir DIR] [--batch B] [--bptt T] [--json FILE]
   --shards N     training shards (default 4, at most 99)
@@ -59,6 +59,8 @@ interface Measured {
   loadPeakRssBytes: number;
   loadedRssBytes: number;
   pipelinePeakRssBytes: number;
+  /** The most the pipeline's RSS rose above a low sampled earlier in it: what streaming holds. */
+  pipelineRiseBytes: number;
   peakRssBytes: number;
 }
 
@@ -148,15 +150,18 @@ async function measurePipeline(split: StreamSplit, batch: number, bptt: number) 
   const batcher = new StreamBatcher(counted, { batchSize: batch, bptt });
   let batches = 0;
   let tokens = 0;
-  let peak = 0;
+  const rss = new RiseWatch();
+  rss.sample(process.memoryUsage().rss);
   const t0 = performance.now();
   for await (const b of batcher.batches()) {
     // A target is real where the mask (present only when some are padding) says so.
     if (!b.mask) tokens += b.targets.length;
     else for (let k = 0; k < b.mask.length; k++) tokens += b.mask[k];
-    if (batches++ % 64 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    if (batches++ % 64 === 0) rss.sample(process.memoryUsage().rss);
   }
-  return { pipelineSeconds: (performance.now() - t0) / 1000, batches, tokens, sentences, pipelinePeakRssBytes: Math.max(peak, process.memoryUsage().rss) };
+  const pipelineSeconds = (performance.now() - t0) / 1000;
+  rss.sample(process.memoryUsage().rss);
+  return { pipelineSeconds, batches, tokens, sentences, pipelinePeakRssBytes: rss.peak, pipelineRiseBytes: rss.rise };
 }
 
 /** Child process: the vocabulary load, then every training batch; printed as JSON. */
@@ -174,11 +179,6 @@ function runChild(dir: string, a: Args): Measured {
 }
 
 const mb = (b: number) => (b / MB).toFixed(1);
-/** Signed MB; a rounded -0.0 shows as +0.0. */
-const signedMb = (b: number) => {
-  const v = Number(mb(b));
-  return `${v < 0 ? '' : '+'}${v.toFixed(1)}`;
-};
 const kilo = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}K`);
 
 function report(info: SyntheticLm1bInfo, reused: boolean, m: Measured, a: Args): Record<string, unknown> {
@@ -190,7 +190,9 @@ function report(info: SyntheticLm1bInfo, reused: boolean, m: Measured, a: Args):
     ['generation', reused ? 'reused (manifest matches)' : `${info.seconds.toFixed(1)} s`, reused ? '' : `${genMBs.toFixed(1)} MB/s`],
     ['vocabulary load', `${m.loadSeconds.toFixed(2)} s, ${mb(info.vocabBytes)} MB file`, `RSS +${mb(m.loadedRssBytes - m.baseRssBytes)} MB kept (heap +${mb(m.vocabHeapBytes)}), ${mb(m.loadPeakRssBytes)} MB peak`],
     [`pipeline [${a.bptt}, ${a.batch}]`, `${m.batches} batches, ${kilo(m.tokens)} tokens in ${m.pipelineSeconds.toFixed(1)} s`, `${kilo(tps)} tokens/s`],
-    ['pipeline RSS', `${mb(m.pipelinePeakRssBytes)} MB at most: ${signedMb(m.pipelinePeakRssBytes - m.loadedRssBytes)} MB over the loaded vocabulary`, `${((m.pipelinePeakRssBytes - m.loadedRssBytes) / trainBytes).toFixed(3)}x the training shards`],
+    // Growth is the rise above an earlier low within the pipeline, not its peak minus the RSS
+    // after the load: the collector may hand pages back in between, which made that negative.
+    ['pipeline RSS', `${mb(m.pipelinePeakRssBytes)} MB at most, rising at most ${mb(m.pipelineRiseBytes)} MB above an earlier low`, `${(m.pipelineRiseBytes / trainBytes).toFixed(3)}x the training shards`],
     ['peak RSS', `${mb(m.peakRssBytes)} MB (process start ${mb(m.baseRssBytes)})`, `${(m.peakRssBytes / trainBytes).toFixed(2)}x the ${mb(trainBytes)} MB of training shards`],
   ];
   console.log(table(['', 'what', 'rate / size'], rows, 2));

@@ -33,6 +33,23 @@ export function zipfIds(n: number, V: number, seed: number): Int32Array {
   return Int32Array.from(u, (x) => Math.min(V - 1, Math.floor(Math.exp(((x + 1) / 2) * logV)) - 1));
 }
 
+/**
+ * The most a sampled figure (RSS) rose above a low sampled before it: never negative. A peak
+ * minus a figure taken earlier is not a growth: RSS falls while the collector hands pages
+ * back, and a peak below that earlier figure is no negative use of memory.
+ */
+export class RiseWatch {
+  peak = -Infinity;
+  private low = Infinity;
+  rise = 0;
+
+  sample(value: number): void {
+    this.low = Math.min(this.low, value);
+    this.peak = Math.max(this.peak, value);
+    this.rise = Math.max(this.rise, value - this.low);
+  }
+}
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   const h = s.length >> 1;

@@ -65,12 +65,17 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** A tensor by its shape, in words: "a scalar (shape [])", "a tensor of shape [2, 3]". */
+function tensorOfShape(shape: readonly number[]): string {
+  return shape.length === 0 ? 'a scalar (shape [])' : `a tensor of shape ${fmtShape(shape)}`;
+}
+
 export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
   if (!root.requiresGrad) {
-    throw new Error(`flstm: backward() on ${fmtShape(root.shape)} tensor that does not require grad (no input had requiresGrad: true)`);
+    throw new Error(`flstm: backward() on ${tensorOfShape(root.shape)} that does not require grad: none of the tensors it was computed from had requiresGrad: true`);
   }
   if (!grad && root.size !== 1) {
-    throw new Error(`flstm: backward() without a gradient needs a scalar; got shape ${fmtShape(root.shape)} (pass the output gradient)`);
+    throw new Error(`flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got ${tensorOfShape(root.shape)}: pass the output's gradient, backward(grad)`);
   }
   if (grad && (grad.size !== root.size || grad.dtype !== 'f32')) {
     throw new Error(`flstm: backward() gradient has shape ${fmtShape(grad.shape)}, expected ${fmtShape(root.shape)}`);

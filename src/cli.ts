@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(commandUsage(cmd));
     return;
   }
-  if (cmd.gpu && needsFilteringChild()) {
+  if (cmd.gpu && (await needsFilteringChild())) {
     process.exitCode = await runFilteredChild();
     return;
   }

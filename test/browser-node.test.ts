@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { runSelfCheck } from '../src/web/selfcheck.js';
 import { Session, SIZES, modelOptions, readBundle, trainConfigFor, type NamedFile } from '../src/web/session.js';
-import { detokenize, encodeText, textCorpus } from '../src/web/text.js';
+import { detokenize, encodeText, textCorpus, wordCount } from '../src/web/text.js';
+import { UnknownWordsError } from '../src/web/known_words.js';
+import { trainingUnkShare } from '../src/train/unknown_words.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { decodeOptimizerFile } from '../src/train/optimizer_file.js';
@@ -57,6 +59,10 @@ describe('the demo session', () => {
     expect(c.vocab.decode(c.train)).toEqual(['the', 'cat', 'sat', '.', '<eos>', 'the', 'dog', 'sat', '.', '<eos>']);
     const e = encodeText('the bird sat', c.vocab, 'other', 0);
     expect(e.vocab.decode(e.train)).toEqual(['the', '<unk>', 'sat', '<eos>']);
+    // Words, as the page shows them: whitespace-separated, the line ends' <eos> not counted.
+    expect([c.words, c.tokens, e.words, e.tokens]).toEqual([8, 10, 3, 4]);
+    expect(wordCount('the cat sat .\n\nthe dog sat .\n')).toBe(8);
+    expect(wordCount('  one\ttwo  \r\n three \n\n')).toBe(3);
     expect(detokenize(['He', 'said', ',', '``', 'no', "''", '.', '<eos>', 'It', "'s", 'done'])).toBe('He said, \u201cno\u201d.\nIt\'s done');
   });
 
@@ -93,6 +99,8 @@ describe('the demo session', () => {
   it('loads a CLI checkpoint: the model file alone, or the folder\'s files; a weights-only file alone is refused clearly', async () => {
     const cfg = trainConfigFor('lstm', SIZES.tiny, 'text:x.txt');
     const corpus = textCorpus(text, 'x', { maxVocab: 300 });
+    // A vocabulary that leaves most words out: its own text is still taken (setText below).
+    expect(trainingUnkShare(corpus.vocab)).toBeGreaterThan(0.2);
     const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
     const dir = await tempDir();
     const config = { format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step: 5, epoch: 0, batchIndex: 5, stateLayers: 0 };
@@ -211,6 +219,38 @@ describe('the demo session', () => {
     const tensors = Object.fromEntries(Object.entries(saved.optimizer!.tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]));
     const earlier = { name: optimizerFile.name, bytes: encodeSafetensors(tensors, { 'flstm.scalars': JSON.stringify({ ...saved.optimizer!.scalars, attempts: 7 }) }) };
     await expect(new Session().load([...others, earlier])).rejects.toThrow(`${saved.files.optimizer} holds the optimizer state after 7 steps, but ${saved.files.model} is at step ${cliSteps}`);
+  });
+
+  it('refuses to go on training a loaded model on text mostly outside its vocabulary, and keeps its text', async () => {
+    const own = 'the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n';
+    const cfg = trainConfigFor('lstm', { ...SIZES.tiny, batch: 2, bptt: 3 }, 'text:tiny.txt');
+    const corpus = textCorpus(own, 'tiny.txt', { validFraction: 0 });
+    const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
+    const config = { format: 'flstm-lm/1', train: cfg, vocabSize: corpus.vocab.size, step: 2, epoch: 0, batchIndex: 2, stateLayers: 0 };
+    const bytes = encodeModelBundle({ model: await model.stateDict(), config, vocab: corpus.vocab.toText() });
+    model.dispose();
+    const s = new Session();
+    await s.load([{ name: 'model-2.safetensors', bytes }]);
+    // Of this text only 'the', 'over' and the line ends are in the model's vocabulary: 14 of 19 tokens are <unk>.
+    const brown = 'The Fulton County Grand Jury said the jury had over 20 words .\nthe jury said so\n';
+    const refused = (() => { try { s.setText(brown, 'Brown'); } catch (e) { return e; } })();
+    expect(refused).toBeInstanceOf(UnknownWordsError);
+    expect((refused as UnknownWordsError).trainedOn).toBe('text:tiny.txt');
+    expect((refused as Error).message).toBe(
+      "flstm: 73.7% of the 19 tokens of Brown are words outside the model's 23-word vocabulary, against 0.0% of the text it was trained on (text:tiny.txt): " +
+        'on it the model would learn little but <unk>, and its loss would measure nothing. Give the text the model was trained on ' +
+        '(text with up to 5.0% of its tokens outside the vocabulary is taken)',
+    );
+    expect(s.corpus).toBeNull();
+    // One unknown token in 28 (3.6%) is within the limit; its own text is taken, and trains.
+    s.setText(`${own}the fox sleeps\n`, 'tiny.txt and more');
+    expect(s.corpus!.source).toBe('tiny.txt and more');
+    s.setText(own, 'tiny.txt');
+    expect(() => s.setText(brown, 'Brown')).toThrow(UnknownWordsError);
+    expect(s.corpus!.source).toBe('tiny.txt');
+    await s.train({ steps: 4 });
+    expect(s.step).toBe(4);
+    s.dispose();
   });
 
   it('refuses a file that is not a flstm language model, naming it', async () => {

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -111,6 +111,30 @@ async function waitForRun(page: Page): Promise<FlstmDemo> {
   await waitFor(page, "window.flstmDemo && (window.flstmDemo.state === 'done' || window.flstmDemo.state === 'error')");
   return demoOf(page);
 }
+
+/** Picks "Your text" in the Text card and gives it `file`; resolves once the card has read it. */
+async function giveText(page: Page, file: string): Promise<void> {
+  await page.click('#source button[data-value="own"]');
+  await page.setInputFiles('#text-file', file);
+  await page.waitForFunction((name) => document.getElementById('text-hint')!.textContent!.startsWith(`${name}: `), basename(file), { timeout: 30_000 });
+}
+
+/** From now on, every text the status line shows; the function returns those so far. */
+async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { statuses: string[] };
+    w.statuses = [];
+    const status = document.getElementById('status')!;
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of Array.from(r.addedNodes)) w.statuses.push(n.textContent ?? '');
+    }).observe(status, { childList: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+}
+
+/** Words as a person counts them: whitespace-separated. */
+const wordsIn = (text: string) => text.split(/\s+/).filter(Boolean).length;
+const fmt = (n: number) => n.toLocaleString('en-US');
 
 async function generateIn(page: Page, prompt: string, words: number): Promise<string> {
   const before = (await demoOf(page)).generated;
@@ -293,7 +317,8 @@ describe('the demo page in Chromium', () => {
       for (const w of words.slice(1)) expect(vocab, `generated word ${w}`).toContain(w);
     }
     expect(await page.locator('#ck-status').innerText()).toContain(`Loaded ${manifest.files.model}`);
-    // Training goes on from step 3 with the checkpoint's optimizer state.
+    // Training goes on from step 3 with the checkpoint's optimizer state, on its own text.
+    await giveText(page, textFile);
     await page.fill('#steps', '2');
     await page.click('#train');
     await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 5) || window.flstmDemo.state === 'error'");
@@ -329,6 +354,7 @@ describe('the demo page in Chromium', () => {
       const shards = query ? Math.ceil(V / 256) : 1;
       expect(d.tableShards).toEqual([shards, shards, shards]);
       expect((await generateIn(page, 'The', 12)).split(' ')).toHaveLength(13);
+      await giveText(page, textFile);
       await page.fill('#steps', '2');
       await page.click('#train');
       await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 5) || window.flstmDemo.state === 'error'");
@@ -394,6 +420,78 @@ describe('the demo page in Chromium', () => {
     await page.click('#generate');
     await page.waitForFunction(() => window.flstmDemo.generated !== null, null, { timeout: 60_000 });
     expect((await demoOf(page)).generated!.split(' ')).toHaveLength(6);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the Text card and the status line give one word count for the Brown excerpt: its words', async () => {
+    const words = wordsIn(readFileSync(join(ROOT, 'dist/web/brown-excerpt.txt'), 'utf8'));
+    const { page, errors } = await openPage('?cell=lstm&size=tiny&steps=2');
+    await waitFor(page, "/ words, /.test(document.getElementById('text-hint').textContent) || window.flstmDemo.state === 'error'");
+    expect(await page.locator('#text-hint').innerText()).toContain(` ${fmt(words)} words, `);
+    const statuses = await recordStatuses(page);
+    await page.click('#train');
+    const d = await waitForRun(page);
+    expect(d.error).toBeUndefined();
+    const training = (await statuses()).filter((t) => t.startsWith('Training LSTM on'));
+    expect(training.length).toBeGreaterThan(0);
+    for (const t of training) expect(t).toContain(`on the Brown corpus excerpt (${fmt(words)} words, vocabulary `);
+    expect(await page.locator('#status').innerText()).toMatch(/validation perplexity [\d.]+ on [\d,]+ held-out tokens\./);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('refuses to train a checkpoint of another text on the Brown excerpt, naming the share of unknown words, and trains on its own text', async () => {
+    const dir = await tempDir();
+    const textFile = join(dir, 'tiny.txt');
+    await writeFile(textFile, 'the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n');
+    const run = join(dir, 'run');
+    execFileSync(process.execPath, [
+      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16',
+      '--proj', '8', '--batch', '2', '--bptt', '3', '--steps', '2', '--sampled', '0', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ck = join(run, 'checkpoint');
+    const manifest = JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8'));
+    const data: string = manifest.config.train.data;
+    const V: number = manifest.config.vocabSize;
+    const vocab = new Set(readFileSync(join(ck, manifest.files.vocab), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]));
+    // The excerpt in the model's vocabulary: its words and the <eos> ending each line.
+    const lines = readFileSync(join(ROOT, 'dist/web/brown-excerpt.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const tokens = lines.flatMap((l) => [...l.split(/\s+/), '<eos>']);
+    const share = (100 * tokens.filter((w) => !vocab.has(w)).length) / tokens.length;
+
+    const { page, errors } = await openPage('?steps=2');
+    await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
+    await page.setInputFiles('#ck-file', ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f)));
+    await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, { timeout: 60_000 });
+    expect(await page.locator('#ck-status').innerText()).toContain(`trained 2 steps on ${data}.`);
+    // Train on the selected text, the Brown excerpt: refused, nothing trained.
+    await page.click('#train');
+    let d = await waitForRun(page);
+    expect(d.state).toBe('error');
+    expect(d.error).toBe(
+      `flstm: ${share.toFixed(1)}% of the ${fmt(tokens.length)} tokens of the Brown corpus excerpt are words outside the model's ${V}-word vocabulary, ` +
+        `against 0.0% of the text it was trained on (${data}): on it the model would learn little but <unk>, and its loss would measure nothing. ` +
+        'Give the text the model was trained on (text with up to 5.0% of its tokens outside the vocabulary is taken)',
+    );
+    expect(share).toBeGreaterThan(50);
+    expect(d.step).toBe(2);
+    expect(d.history).toEqual([]);
+    expect(await page.locator('#status').innerText()).toBe(`Not trained: ${d.error}`);
+    // The Text card asks for the model's text.
+    expect(await page.locator('#own-text').isVisible()).toBe(true);
+    expect(await page.locator('#text-hint').innerText()).toBe(`The model was trained on ${data}: drop or paste that text here, then press Train.`);
+    // Given it, the model trains on from step 2, and the card and the status count its 21 words alike.
+    await page.setInputFiles('#text-file', textFile);
+    await page.waitForFunction(() => document.getElementById('text-hint')!.textContent === 'tiny.txt: 21 words.', null, { timeout: 30_000 });
+    const statuses = await recordStatuses(page);
+    await page.click('#train');
+    await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 4) || window.flstmDemo.state === 'error'");
+    d = await demoOf(page);
+    expect(d.error).toBeUndefined();
+    expect(d.history.length).toBeGreaterThan(0);
+    expect(d.history.every((h) => h.step > 2 && Number.isFinite(h.loss))).toBe(true);
+    expect((await statuses()).some((t) => t.includes(`on tiny.txt (21 words, vocabulary ${V})`))).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -223,6 +223,33 @@ describe("Dawn's native warnings", () => {
     const kept = spawnSync('bash', ['-c', `"${process.execPath}" --input-type=module -e "const fl = await import('./dist/index.js'); await fl.init({ dawnWarnings: true }); fl.dispose();" 2>&1 | cat`], { cwd: root, encoding: 'utf8' });
     expect(kept.stdout).toMatch(/^Warning: maxDynamic\w+ artificially reduced/m);
   });
+
+  it('leave a log written as `> log 2>&1` whole: stdout does not write over stderr', () => {
+    const log = join(tmp, 'combined.log');
+    const fd = openSync(log, 'w');
+    const args = ['dist/cli.js', 'generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the zebra ate', '--tokens', '3'];
+    const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    expect(r.status).toBe(0);
+    const [notice, ...text] = readFileSync(log, 'utf8').split('\n');
+    expect(notice).toBe('flstm generate: the vocabulary lacks "zebra", "ate": the model read them as <unk>');
+    expect(text.join('\n').startsWith('the zebra ate')).toBe(true);
+  });
+
+  it("without libc's dup and dup2 (no koffi): a socket is filtered by a child process, a file is left as it is", () => {
+    // A module hook that makes `import('koffi')` fail, in this process and in any child it starts.
+    const hook = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify('data:text/javascript,export async function resolve(s,c,n){if(s==="koffi")throw new Error("no koffi");return n(s,c)}')})`;
+    const args = ['--import', hook, 'dist/cli.js', 'info', '--json'];
+    const socket = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    expect(socket.status).toBe(0);
+    expect(socket.stderr).toBe('');
+    const errFile = join(tmp, 'stderr-no-koffi.txt');
+    const fd = openSync(errFile, 'w');
+    const toFile = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', fd] });
+    closeSync(fd);
+    expect(toFile.status).toBe(0);
+    expect(readFileSync(errFile, 'utf8')).toMatch(/^Warning: maxDynamic\w+ artificially reduced/m);
+  });
 });
 
 describe('generate', () => {

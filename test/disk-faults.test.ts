@@ -160,12 +160,27 @@ describe('the run folder', () => {
   });
 });
 
-/** A small tmpfs at a new folder, or null where this user cannot mount one (not root, no CAP_SYS_ADMIN). */
-function smallDisk(kib: number): string | null {
+/** A small tmpfs at a new folder (read-only: `ro`), or null where this user cannot mount one (not root, no CAP_SYS_ADMIN). */
+function smallDisk(kib: number, ro = false): string | null {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return null;
   const dir = mkdtempSync(join(tmp, 'disk-'));
-  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', dir]).status === 0 ? dir : null;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k${ro ? ',ro' : ''}`, 'tmpfs', dir]).status === 0 ? dir : null;
 }
+
+describe('a read-only file system (a read-only tmpfs, where one can be mounted)', () => {
+  it('--out of a new folder on it says read-only (Node\'s own mkdir -p says ENOENT, no such file or directory)', (ctx) => {
+    const disk = smallDisk(16, true);
+    if (!disk) return ctx.skip();
+    try {
+      const run = join(disk, 'new', 'run');
+      expect(oneError(cli(['train', '--data', data, ...TINY, '--steps', '2', '--out', run]))).toBe(
+        `flstm: could not create the run folder ${run} (--out): the file system is read-only (EROFS)`,
+      );
+    } finally {
+      spawnSync('umount', [disk]);
+    }
+  });
+});
 
 describe('a really full disk (a 40 KiB tmpfs, where one can be mounted)', () => {
   it('ends with one message in plain words; the last checkpoint that fit is intact and loads; no temporary file', (ctx) => {

@@ -53,12 +53,13 @@ describe('clear errors', () => {
   it('backward() on a non-scalar without a gradient says to pass one', () => {
     const x = fl.tensor([1, 2, 3], [3], { requiresGrad: true });
     const y = fl.tanh(x);
-    expect(() => y.backward()).toThrow(/needs a scalar; got shape \[3\]/);
+    expect(() => y.backward()).toThrow('flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got a tensor of shape [3]: pass the output\'s gradient, backward(grad)');
   });
 
   it('backward() on a tensor that needs no grad says so', () => {
     const x = fl.tensor([1, 2, 3], [3]);
-    expect(() => fl.sum(x).backward()).toThrow(/does not require grad/);
+    expect(() => fl.sum(x).backward()).toThrow('flstm: backward() on a scalar (shape []) that does not require grad: none of the tensors it was computed from had requiresGrad: true');
+    expect(() => fl.tanh(x).backward(fl.ones([3]))).toThrow('flstm: backward() on a tensor of shape [3] that does not require grad');
   });
 
   it('backward() with a gradient of the wrong shape names both shapes', () => {

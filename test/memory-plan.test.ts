@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { memoryPlan } from '../src/train/memory_plan.js';
+import { formatBytes, memoryPlan } from '../src/train/memory_plan.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { makeOptimizer, modelOptions, stepOptions, trainStep } from '../src/train/step.js';
@@ -53,6 +53,14 @@ async function poolBytesOfSteps(cfg: TrainConfig): Promise<{ model: LanguageMode
   return { model, held: after.poolInUseBytes + after.poolFreeBytes - before.poolInUseBytes - before.poolFreeBytes };
 }
 
+describe('formatBytes', () => {
+  it('prints binary units, whole when exact', () => {
+    expect([1, 512, 1024, 1536, 262_144, 127_936, 134_217_728, 268_435_456 + 1_048_576 / 2, 4_294_967_295, 160_012_800_000].map(formatBytes)).toEqual(
+      ['1 byte', '512 bytes', '1 KiB', '1.5 KiB', '256 KiB', '124.9 KiB', '128 MiB', '256.5 MiB', '4.00 GiB', '149.02 GiB'],
+    );
+  });
+});
+
 describe('the memory plan', () => {
   for (const cfg of configs) {
     it(`${cfg.model.cell} with ${cfg.optimizer}: the weights, state and shards exactly (and, on a fresh pool, the total near a real step's)`, async () => {
@@ -92,10 +100,12 @@ describe('the memory plan', () => {
       delete process.env.FLSTM_MAX_BINDING_BYTES;
     }
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^memory plan \(bindings of up to 262 kB\)$/m);
+    // The cap given as 256KiB reads 256 KiB: every size in binary units, none in kB or MB.
+    expect(r.stdout).toMatch(/^memory plan \(bindings of up to 256 KiB\)$/m);
+    expect(r.stdout).not.toMatch(/\d (kB|MB|GB)\b/);
     // 262144 bytes hold 1024 rows of 64 floats.
-    expect(r.stdout).toMatch(/^ {2}embedding \[(\d+), 64\] +\d+ kB in 2 shards of 1024 rows$/m);
-    expect(r.stdout).toMatch(/^ {2}softmax_b \[\d+\] +\d+ kB in 2 shards of 1024 rows$/m);
+    expect(r.stdout).toMatch(/^ {2}embedding \[(\d+), 64\] +\d+(\.\d)? KiB in 2 shards of 1024 rows$/m);
+    expect(r.stdout).toMatch(/^ {2}softmax_b \[\d+\] +\d+(\.\d)? KiB in 2 shards of 1024 rows$/m);
     expect(r.stdout).toMatch(/^ {2}total +\d/m);
     expect(r.stdout).toMatch(/nothing was trained/);
     expect(existsSync(out)).toBe(false);
@@ -106,7 +116,7 @@ describe('the memory plan', () => {
     writeFileSync(join(tmp, 'small.txt'), text);
     const r = runCli(['train', '--data', `text:${join(tmp, 'small.txt')}`, '--cell', 'lstm', '--hidden', '100000', '--proj', '0', '--layers', '1', '--emb', '8', '--sampled', '0', '--dry-run'], 120_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/rnn\.layers\.0\.W \[100008, 400000\] needs 160\.01 GB.*over this adapter's 134\.2 MB binding \(only the embedding and softmax tables are stored in shards\)/);
+    expect(r.stderr).toMatch(/rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB.*over this adapter's 128 MiB binding \(only the embedding and softmax tables are stored in shards\)/);
     expect(r.stderr).not.toMatch(/Invalid typed array length|at \w+ \(/);
   }, 120_000);
 });

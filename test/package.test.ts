@@ -4,7 +4,7 @@
 // and the `flstm` CLI (dist/cli.js) behaves as a command should: one JSON line with --json,
 // one-line errors, usage exit codes, and it ends on its own (the device is destroyed).
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -326,6 +326,17 @@ describe('the packed tarball, installed in a new project', () => {
     expect(words).toHaveLength(prompt.length + tokens);
     expect(existsSync(join(project, out, 'checkpoint/config.json'))).toBe(true);
   }, TRAIN_TIMEOUT + 30_000);
+
+  it("writes a `> log 2>&1` log whole, without Dawn's warnings: the installed koffi gives dup and dup2", () => {
+    expect(existsSync(inProject('node_modules/koffi/package.json'))).toBe(true);
+    writeFileSync(inProject('log.mjs'), "import * as fl from 'flstm';\nawait fl.init();\nconsole.error('to stderr');\nconsole.log('to stdout');\nfl.dispose();\n");
+    const log = inProject('log.txt');
+    const fd = openSync(log, 'w');
+    const r = spawnSync(process.execPath, ['log.mjs'], { cwd: project, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    expect(r.status).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('to stderr\nto stdout\n');
+  });
 });
 
 describe('the flstm CLI', () => {

@@ -2,7 +2,7 @@
 // views, the tape switch, gradient accumulation, seeded randomness.
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { rt } from '../src/gpu/runtime.js';
+import { deviceName, rt } from '../src/gpu/runtime.js';
 import { KernelCompileError, type KernelSource } from '../src/gpu/pipelines.js';
 import { composeKernel, sourceLine } from '../src/gpu/compose.js';
 import { withEpilogue } from '../src/ops/matmul_kernel.js';
@@ -35,6 +35,10 @@ describe('fl.info()', () => {
     expect(Array.isArray(info.features)).toBe(true);
     expect([...info.features]).toEqual([...info.features].sort());
     for (const f of info.features) expect(rt().device.features.has(f)).toBe(true);
+    // Dawn's device slug ("llvmpipe-llvm-15-0-6-256-bits-" on lavapipe) loses the dashes at its ends.
+    expect(info.device).not.toMatch(/^-|-$/);
+    expect(deviceName('llvmpipe-llvm-15-0-6-256-bits-')).toBe('llvmpipe-llvm-15-0-6-256-bits');
+    expect(deviceName('-a-b--')).toBe('a-b');
     // One JSON line round-trips (the CLI prints exactly this).
     expect(JSON.parse(JSON.stringify(info))).toEqual(JSON.parse(JSON.stringify(info)));
   });

@@ -86,7 +86,7 @@ describe('sharded tables', () => {
 
     // The full softmax cannot train a sharded softmax table: one message that says what to do.
     await expect(train({ ...cfg, sampled: 0 }, { ...o, out: join(dir, 'full'), steps: 1 })).rejects.toThrow(
-      /the full softmax trains a softmax table of one binding; this one \(\[1999, 16\], 128 kB\) would be stored in 4 shards: train with the sampled softmax \(--sampled N\)/,
+      /the full softmax trains a softmax table of one binding; this one \(\[1999, 16\], 124\.9 KiB\) would be stored in 4 shards: train with the sampled softmax \(--sampled N\)/,
     );
   }, 120_000);
 });

@@ -99,7 +99,8 @@ describe('flstm train', () => {
     const summary = lines[lines.length - 1];
     expect(summary).toMatchObject({ type: 'summary', step: 4, stopReason: 'steps' });
     expect(summary.validPpl).toBe(summary.valid.ppl);
-    expect(summary.sample).toMatch(/^The\b/);
+    // The corpus is lowercase: the sample starts from a word of its vocabulary, not "The".
+    expect(summary.sample).toMatch(/^the\b/);
     for (const f of ['metrics.jsonl', 'chart.svg', 'checkpoint/config.json']) expect(existsSync(join(tmp, 'json', f)), f).toBe(true);
     expect(readFileSync(join(tmp, 'json', 'chart.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
   });
@@ -280,8 +281,8 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     const noUnk = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-no-unk.txt'), ...TINY, '--steps', '1', '--out', out), 1);
     expect(noUnk).toMatch(/vocab-no-unk\.txt: has no unknown-word token \(<unk> or <UNK>\)/);
     expect(noUnk).toMatch(/add a line '<unk> 0'/);
-    // The default 512 samples do not fit a 20-word vocabulary: say so before training.
-    expect(oneError(cli('train', '--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--steps', '1', '--out', out), 1)).toMatch(
+    // 512 samples given do not fit a 20-word vocabulary: say so before training.
+    expect(oneError(cli('train', '--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--sampled', '512', '--steps', '1', '--out', out), 1)).toMatch(
       /--sampled 512 needs a vocabulary of more than 512 words; .* has \d+: use fewer samples or --sampled 0/,
     );
     expect(existsSync(join(out, 'checkpoint', 'config.json'))).toBe(false);
@@ -290,6 +291,53 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     const ok = cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-ok.txt'), ...TINY, '--steps', '1', '--out', join(tmp, 'vocab-ok'), '--json');
     expect(ok.status, ok.stderr).toBe(0);
     expect(jsonLines(ok.stdout)[0]).toMatchObject({ type: 'start', vocab: 12 });
+  });
+
+  it('a split too short for --batch: one message naming the file and --batch before anything trains (train, eval)', () => {
+    const one = join(tmp, 'one.txt');
+    writeFileSync(one, 'cat\n');
+    const out = join(tmp, 'short-valid');
+    const msg = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')},${one}`, ...TINY, '--batch', '32', '--steps', '20', '--out', out), 1);
+    expect(msg).toBe(`flstm: ${one} (the validation split) has 2 tokens, too few for --batch 32: each of the 32 streams needs at least 2 tokens (64 in all); give a longer file or --batch 1 or less`);
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
+    expect(oneError(cli('train', '--data', `text:${one}`, ...TINY, '--steps', '2', '--out', out), 1)).toMatch(/one\.txt \(the training split\) has 2 tokens, too few for --batch 4:/);
+    // eval batches as the checkpoint did unless --batch is given.
+    const ev = (...a: string[]) => oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--data', `text:${join(tmp, 'train.txt')},${one}`, ...a), 1);
+    expect(ev()).toMatch(/one\.txt \(the validation split\) has 2 tokens, too few for --batch 4 \(the checkpoint's\): /);
+    expect(ev('--batch', '3')).toMatch(/too few for --batch 3: each of the 3 streams/);
+  });
+
+  it('eval or generate given a run folder: the message names its checkpoints', () => {
+    for (const cmd of ['eval', 'generate']) {
+      expect(oneError(cli(cmd, '--checkpoint', base), 1)).toBe(`flstm: '${base}' has no config.json: it is a run folder, not a checkpoint; did you mean ${join(base, 'checkpoint')}?`);
+    }
+  });
+
+  it('--resume to a step the checkpoint is already at or past: says so, exit 0, nothing changed', () => {
+    const run = join(tmp, 'past-target');
+    cpSync(base, run, { recursive: true });
+    const before = filesOf(join(run, 'checkpoint'));
+    const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+    const r = cli('train', '--resume', '--out', run, '--steps', '5', '--sample', '5');
+    expect(r.status, r.stderr).toBe(0);
+    expect(ours(r.stderr)).toEqual([`flstm train: the checkpoint in ${join(run, 'checkpoint')} is at step 8, already past --steps 5: nothing to train, and nothing was changed (a larger --steps continues it)`]);
+    expect(r.stdout).toBe('');
+    expect(filesOf(join(run, 'checkpoint'))).toEqual(before);
+    expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
+  });
+
+  it('the default --sampled on a small vocabulary: the full softmax, said on the start line, stored in the checkpoint, resumed', () => {
+    const out = join(tmp, 'default-sampled');
+    const args = ['--data', data, ...TINY.filter((a, i) => a !== '--sampled' && TINY[i - 1] !== '--sampled'), '--eval-tokens', '0', '--out', out];
+    const r = cli('train', ...args, '--steps', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^flstm train: .*, full softmax \(the default of 512 samples needs a vocabulary of more than 512 words\), /);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).config.train.sampled).toBe(0);
+    const resumed = cli('train', ...args, '--steps', '4', '--resume', '--json');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(jsonLines(resumed.stdout)[0]).toMatchObject({ type: 'start', step: 2, resumed: true, sampled: 0, objective: 'full-softmax' });
+    // A count given is kept on the start line too.
+    expect(cli('train', '--data', data, ...TINY, '--steps', '1', '--eval-tokens', '0', '--out', join(tmp, 'given-sampled')).stdout).toMatch(/, sampled softmax of 8 samples, /);
   });
 
   it('--resume without a checkpoint, or with options that differ from the checkpoint\'s (each named); the checkpoint is untouched', () => {

@@ -50,7 +50,7 @@ describe('the training loop', () => {
     await session.load(files);
     expect(session.continuation).toEqual({ optimizerFrom: expect.any(String), carriedState: true });
     // The CLI's own token stream, so the page's batches are the trainer's.
-    session.corpus = { source: file, vocab: session.vocab!, train: tokens, valid: new Int32Array(), tokens: tokens.length };
+    session.corpus = { source: file, vocab: session.vocab!, train: tokens, valid: new Int32Array(), tokens: tokens.length, words: 0 /* shown by the page only */ };
     const page: number[] = [];
     await session.train({ steps: last, reportEvery: 1, onReport: (r) => page.push(r.loss) });
     expect(session.epoch).toBe(1);

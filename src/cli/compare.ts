@@ -203,7 +203,7 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   let params = 0;
   let rnnParams = 0;
   const summary = await training.train(cfg, {
-    out: runDir, resume, steps: budget.steps, totalSeconds: budget.seconds, ...cadenceFrom(values, 'compare'),
+    out: runDir, resume, steps: budget.steps, totalSeconds: budget.seconds, ...cadenceFrom(values, 'compare'), sampledIsDefault: values.sampled === undefined,
     stopRequested: stop.requested,
     onLog: (e) => {
       if (e.type === 'start') ({ params, rnnParams } = e);

@@ -4,13 +4,12 @@
 import * as training from '../train/index.js';
 import * as corpora from '../data/index.js';
 import { formatCount } from '../train/metrics.js';
+import { outsideVocabulary, percent, UNK_SHARE_LIMIT } from '../train/unknown_words.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { TrainPrinter } from './train_printer.js';
-
-/** Above this share of <unk> targets, the output says the perplexity is not comparable. */
-const UNK_NOTE_SHARE = 0.05;
+import { checkSplitFitsBatch } from '../train/split_sizes.js';
 
 /**
  * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
@@ -39,9 +38,9 @@ export async function corpusInVocabulary(spec: string, vocab: corpora.Vocabulary
 /** "2,000 tokens, 621 of them <unk> (31.1%)" and, when that share is large, why it matters. */
 export function unkText(r: { tokens: number; unk: number }, vocabSize: number): { part: string; note?: string } {
   const share = r.tokens > 0 ? r.unk / r.tokens : 0;
-  const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${(100 * share).toFixed(1)}%)`;
-  if (share <= UNK_NOTE_SHARE) return { part };
-  return { part, note: `${(100 * share).toFixed(1)}% of the tokens are words outside the model's ${formatCount(vocabSize)}-word vocabulary; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
+  const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${percent(share)})`;
+  if (share <= UNK_SHARE_LIMIT) return { part };
+  return { part, note: `${outsideVocabulary(share, vocabSize)}; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
 }
 
 export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
@@ -72,9 +71,11 @@ export const evalCommand: Command = {
     const split = corpus.splits[splitName];
     if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
     const cfg = loaded.config.train;
+    const batch = sizes.batch ?? cfg.batch;
+    checkSplitFitsBatch(corpus, splitName, batch, `--batch ${batch}${sizes.batch === undefined ? " (the checkpoint's)" : ''}`);
     await withStopSignals(() => {}, async (stop) => {
       const r = await training.evaluate(loaded.model, split, {
-        batchSize: sizes.batch ?? cfg.batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
+        batchSize: batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
         shouldStop: stop.requested, onProgress: (p) => printer.evalProgress(splitName, p),
       });
       printer.close();

@@ -3,22 +3,16 @@
 import * as corpora from '../data/index.js';
 import { type AdapterInfoSummary } from '../gpu/runtime.js';
 import { lstmStackParamCounts } from '../nn/params.js';
+import { formatBytes } from '../train/bytes.js';
 import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from './args.js';
 import { initFrom, type Command } from './command.js';
 import { readOption, withoutDefault } from '../options/declare.js';
 import { PRESET, PRESETS, withPreset, type Preset } from '../options/presets.js';
 import { CELL, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
 
+/** A byte count's size in words, after the exact count: " (128 MiB)"; nothing under 1 KiB. */
 function fmtBytes(n: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  if (n < 1024) return '';
-  let v = n;
-  let u = -1;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return ` (${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]})`;
+  return n < 1024 ? '' : ` (${formatBytes(n)})`;
 }
 
 function formatInfo(info: AdapterInfoSummary): string {

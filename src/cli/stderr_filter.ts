@@ -1,25 +1,28 @@
-// Keeping Dawn's two native limit warnings off the command's stderr when that stderr is a
-// socket (a Node parent's 'pipe', some supervisors). For a terminal, a pipe or a file the GPU
-// runtime filters them in process (src/gpu/native_stderr.ts), but a socket cannot be reopened
-// from /proc/self/fd, so there the command runs again as a child whose stderr this process
-// reads and forwards line by line without those two lines. Signals sent to this process go to
-// the child; if this process dies, the child's IPC channel closes and it exits too.
+// Keeping Dawn's two native limit warnings off the command's stderr where the GPU runtime
+// cannot filter them in process (src/gpu/native_stderr.ts needs libc's dup and dup2 through
+// koffi) and stderr is a socket (a Node parent's 'pipe', some supervisors): there the command
+// runs again as a child whose stderr this process reads and forwards line by line without
+// those two lines. (A terminal, a file or a pipe is then left unfiltered: a child's stderr
+// would no longer be the terminal, and the warnings are harmless.) Signals sent to this
+// process go to the child; if this process dies, the child's IPC channel closes and it exits too.
 import { spawn } from 'node:child_process';
 import { fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import { DAWN_LIMIT_WARNING } from '../gpu/native_stderr.js';
+import { descriptorCalls } from '../gpu/descriptors.js';
 
 const CHILD_ENV = 'FLSTM_CLI_FILTERED';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Whether this process's stderr needs the child: a socket, and not already the child. */
-export function needsFilteringChild(): boolean {
+/** Whether this process's stderr needs the child: a socket, no in-process filter, and not already the child. */
+export async function needsFilteringChild(): Promise<boolean> {
   if (process.env[CHILD_ENV] || process.platform === 'win32') return false;
   try {
-    return fstatSync(2).isSocket();
+    if (!fstatSync(2).isSocket()) return false;
   } catch {
     return false;
   }
+  return (await descriptorCalls()) === null;
 }
 
 /** In the child: exit when the parent is gone (its IPC channel closes), and never wait for the channel. */

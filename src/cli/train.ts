@@ -16,6 +16,8 @@ import { initFrom, withStopSignals, type Command } from './command.js';
 import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter } from './train_printer.js';
 import { checkNotFile } from '../train/trainer.js';
+import { sampledFor } from '../train/sampled.js';
+import type { Vocabulary } from '../data/vocab.js';
 
 const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
 
@@ -23,7 +25,7 @@ const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the we
 async function printPlan(cfg: training.TrainConfig, values: Values, out: string): Promise<void> {
   const saved = values.resume ? await training.readCheckpointConfig<training.CheckpointConfig>(join(out, 'checkpoint')) : null;
   const vocabSize = saved?.vocabSize ?? (await corpora.loadCorpus(cfg.data, training.corpusOptions(cfg))).vocab.size;
-  const plan = checkedMemoryPlan(cfg, vocabSize);
+  const plan = checkedMemoryPlan(saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) }, vocabSize);
   console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan }) : `${formatMemoryPlan(plan)}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
 }
 
@@ -74,10 +76,16 @@ function printSummary(p: TrainPrinter, s: training.TrainSummary, out: string): v
   if (s.best) p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step}, kept in ${s.best.dir}`);
 }
 
+/** The end-of-run sample's prompt: "The" (or "the") when the vocabulary has it, else its most frequent word. */
+function samplePrompt(vocab: Vocabulary): string {
+  const word = ['The', 'the'].find((w) => vocab.has(w)) ?? vocab.words.find((w, id) => id !== vocab.unkId && !/^<.*>$/.test(w));
+  return word ?? 'The';
+}
+
 async function sampleText(out: string, words: number, seed: number): Promise<string> {
   const loaded = await training.loadModel(join(out, 'checkpoint'));
   try {
-    const g = await training.generate(loaded.model, loaded.vocab, 'The', { tokens: words, seed, temperature: 0.8 });
+    const g = await training.generate(loaded.model, loaded.vocab, samplePrompt(loaded.vocab), { tokens: words, seed, temperature: 0.8 });
     return detokenize([...g.prompt, ...g.words]);
   } finally {
     loaded.model.dispose();
@@ -103,10 +111,14 @@ export const trainCommand: Command = {
       await withStopSignals(
         (signal) => { if (!values.json) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
         async (stop) => {
-          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
+          // A --sampled not given is a default, which a small vocabulary trains without.
+          const sampledIsDefault = values.sampled === undefined;
+          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
           printer.close();
+          // Already at the limit: the 'stopped' event said so, and nothing changed to summarize.
+          if (summary.upToDate && !values.json) return;
           const ended = summary.stopReason !== 'non-finite loss' && summary.stopReason !== 'interrupted';
-          const sample = sampleWords > 0 && ended ? await sampleText(out, sampleWords, cfg.seed) : undefined;
+          const sample = sampleWords > 0 && ended && !summary.upToDate ? await sampleText(out, sampleWords, cfg.seed) : undefined;
           if (values.json) console.log(JSON.stringify({ type: 'summary', ...summary, validPpl: summary.valid?.ppl, sample }));
           else {
             printSummary(printer, summary, out);

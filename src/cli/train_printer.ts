@@ -107,6 +107,13 @@ export class TrainPrinter {
   }
 }
 
+/** Which softmax trains: the samples, or the full softmax and, when the default count did not fit, why. */
+function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string {
+  if (e.sampled > 0) return `sampled softmax of ${formatCount(e.sampled)} samples`;
+  const n = e.defaultSampledUnfit;
+  return n === undefined ? 'full softmax' : `full softmax (the default of ${formatCount(n)} samples needs a vocabulary of more than ${formatCount(n)} words)`;
+}
+
 function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a model'): string {
   const unk = Number.isFinite(e.trainUnk) && e.trainTokens > 0 ? `, ${(100 * e.trainUnk / e.trainTokens).toFixed(1)}% of its ${formatCount(e.trainTokens)} training tokens <unk>` : '';
   const objective = e.objective === 'sampled-softmax'
@@ -114,5 +121,5 @@ function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a
     : '';
   const sharded = e.memory.tables.filter((t) => t.shards > 1).map((t) => `${t.name} in ${t.shards} shards`);
   const memory = `, memory plan ${formatBytes(e.memory.total)}${sharded.length ? ` (${sharded.join(', ')})` : ''}`;
-  return `flstm train: ${what} (vocabulary ${formatCount(e.vocab)}${unk}), ${formatCount(e.params)} parameters (${formatCount(e.rnnParams)} in the LSTM layers), ${e.precision} matmul operands, adapter ${e.adapter}${memory}${e.resumed ? `, resumed at step ${e.step}` : ''}${objective}`;
+  return `flstm train: ${what} (vocabulary ${formatCount(e.vocab)}${unk}), ${formatCount(e.params)} parameters (${formatCount(e.rnnParams)} in the LSTM layers), ${softmaxText(e)}, ${e.precision} matmul operands, adapter ${e.adapter}${memory}${e.resumed ? `, resumed at step ${e.step}` : ''}${objective}`;
 }

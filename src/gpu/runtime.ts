@@ -217,6 +217,15 @@ export function currentRuntime(): Runtime | null {
   return current;
 }
 
+/**
+ * The adapter's device, as Dawn names it: a slug of the driver's name, in which a closing
+ * parenthesis leaves a dash at the end ("llvmpipe (LLVM 15.0.6, 256 bits)" becomes
+ * "llvmpipe-llvm-15-0-6-256-bits-"). Dashes at either end say nothing: they go.
+ */
+export function deviceName(device: string): string {
+  return device.replace(/^-+|-+$/g, '');
+}
+
 function isSoftwareAdapter(info: GPUAdapterInfo, fallback: boolean): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return fallback || /llvmpipe|lavapipe|swiftshader|software|warp|microsoft basic/i.test(text);
@@ -248,7 +257,7 @@ export async function init(opts: InitOptions = {}): Promise<Runtime> {
       backend: isBrowser ? 'browser' : 'node-dawn',
       vendor: ai.vendor,
       architecture: ai.architecture,
-      device: ai.device,
+      device: deviceName(ai.device),
       description: ai.description,
       software,
       icd,

@@ -69,7 +69,7 @@ export const RECIPE_OPTIONS: readonly TrainOption<any>[] = [
   OPTIMIZER,
   LR,
   { name: 'clip', value: 'C', help: "clip the LSTM weights' gradients to this global norm (0: none)", reader: number((x) => x >= 0, 'a number >= 0'), default: 1.0, field: 'clip' },
-  { name: 'sampled', value: 'S', help: 'sampled softmax with S samples (0: full softmax)', reader: count, default: 512, field: 'sampled' },
+  { name: 'sampled', value: 'S', help: "sampled softmax with S samples (0: full softmax); an S given must be fewer than the vocabulary's words, while the default (or a preset's) becomes 0 when the vocabulary has that many words or fewer", reader: count, default: 512, field: 'sampled' },
   EMA,
   PRECISION,
   { name: 'seed', value: 'S', help: 'seed of the weights, samples and dropout masks', reader: count, default: 1, field: 'seed' },

@@ -61,7 +61,7 @@ function summaryLine(train: Pt[], valid: Pt[]): string {
     const best = Math.min(...valid.map((p) => p[1]));
     parts.push(valid.length > 1 ? `validation ppl ${v.toFixed(1)} at step ${s} (best ${best.toFixed(1)})` : `validation ppl ${v.toFixed(1)} at step ${s}`);
   }
-  return parts.length ? parts.join(' · ') : 'no data yet';
+  return parts.join(' · ');
 }
 
 /**
@@ -104,7 +104,9 @@ export function renderChart(records: readonly MetricsRecord[], opts: ChartOption
   const title = opts.title ?? 'flstm training';
   svgOpen(o, W, H, title, COLORS.background, COLORS.text);
   o.push(`<text x="${left}" y="24" font-size="16" font-weight="600">${esc(title)}</text>`);
-  o.push(`<text x="${left}" y="44" fill="${COLORS.muted}">${esc(summaryLine(train, valid))}</text>`);
+  // With no points there is nothing to sum up: the empty panel says so, once.
+  const summary = summaryLine(train, valid);
+  if (summary) o.push(`<text x="${left}" y="44" fill="${COLORS.muted}">${esc(summary)}</text>`);
   const legend = [{ label: 'training loss', color: COLORS.train, marker: false }];
   if (showValid) legend.push({ label: 'validation perplexity', color: COLORS.valid, marker: true });
   drawLegend(o, legend, right, 20, COLORS.background);

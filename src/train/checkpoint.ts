@@ -519,11 +519,20 @@ function checkLanguageModel(ck: LoadedCheckpoint<unknown>, p: Paths): void {
   checkOptimizerTensors(p.optimizer, ck.optimizer.tensors, config.train.optimizer, weights);
 }
 
+/** The checkpoints of a run folder given where a checkpoint was expected: its checkpoint/ (the last) and best/. */
+async function checkpointsInside(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const sub of ['checkpoint', 'best']) if (await readManifest(join(dir, sub)).catch(() => null)) found.push(join(dir, sub));
+  return found;
+}
+
 /** config.json, checked: a version this flstm reads, an integer generation, safe file names. */
 async function readCheckedManifest(dir: string): Promise<{ manifest: Record<string, unknown>; generation: number; files: CheckpointFiles }> {
   const m = await readManifest(dir);
   const file = join(dir, CONFIG);
   if (!m) {
+    const inside = await checkpointsInside(dir);
+    if (inside.length) throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}: it is a run folder, not a checkpoint; did you mean ${inside.join(' or ')}?`);
     throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
   }
   if (typeof m.version === 'number' && m.version > VERSION) {

@@ -10,8 +10,11 @@ import { lstmStackLayers, lstmStackParamCounts, type LstmLayerSizes } from '../n
 import { rowsPerShard } from '../nn/table.js';
 import { parseGroups } from '../nn/lstm.js';
 import type { TrainConfig } from './config.js';
+import { formatBytes } from './bytes.js';
 import { info } from '../engine.js';
 import { totalmem } from 'node:os';
+
+export { formatBytes };
 
 export interface TablePlan {
   name: string;
@@ -116,12 +119,6 @@ export function wholeTensors(cfg: TrainConfig, vocabSize: number): WholeTensor[]
   return out;
 }
 
-/** 1.23 GB, 45.6 MB, 512 kB. */
-export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e3).toFixed(0)} kB`;
-}
 
 /** The plan as the lines `flstm train --dry-run` prints. */
 export function formatMemoryPlan(p: MemoryPlan): string {

@@ -6,7 +6,7 @@
 // state, the carried LSTM state, the step and the validation schedule, and every random
 // choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { basename, join } from 'node:path';
-import { mkdir, writeFile, access, stat } from 'node:fs/promises';
+import { writeFile, access, stat } from 'node:fs/promises';
 import { info, releaseFreeBuffers } from '../engine.js';
 import { loadCorpus } from '../data/corpus.js';
 import type { Corpus } from '../data/types.js';
@@ -26,7 +26,10 @@ import { afterValidation, checkValidationConfig, initialSchedule } from './sched
 import { noticeIfSlow } from './pace.js';
 import { checkedMemoryPlan, type MemoryPlan } from './memory_plan.js';
 import { acquireRunLock, LOCK_FILE, RunLockedError, type RunLock } from './run_lock.js';
-import { plainCause } from './os_errors.js';
+import { makeFolders, plainCause } from './os_errors.js';
+import { checkSplitsFitBatch } from './split_sizes.js';
+import { checkSampled, sampledFor } from './sampled.js';
+import { formatDuration } from './metrics.js';
 import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
 
 export interface RunLimits {
@@ -56,13 +59,18 @@ export interface TrainOptions extends RunLimits {
   onLog?: (event: TrainEvent) => void;
   /** Set by a signal handler: the loop saves a checkpoint and stops. */
   stopRequested?: () => boolean;
+  /**
+   * A new run's `cfg.sampled` is a default, not the user's choice: a vocabulary of that many
+   * words or fewer trains with the full softmax (the checkpoint stores 0). Default false: refused.
+   */
+  sampledIsDefault?: boolean;
 }
 
 /** 'sampled-softmax': the training loss is the sampled softmax's, lower than the model's full-softmax loss. */
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan }
+  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
@@ -87,18 +95,13 @@ export interface TrainSummary {
   evalSeconds: number;
   /** Seconds of training of the whole run (across resumes). */
   totalTrainSeconds: number;
+  /** A resumed checkpoint already at the limit: nothing was trained, validated, recorded or saved. */
+  upToDate?: true;
 }
 
 /** The default steps between progress lines and between checkpoints. */
 export const DEFAULT_LOG_EVERY = 20;
 export const DEFAULT_SAVE_EVERY = 500;
-
-/** Sampled softmax needs fewer samples than words: one message that says what to do. */
-function checkSampled(cfg: TrainConfig, vocabSize: number): void {
-  if (cfg.sampled > 0 && cfg.sampled >= vocabSize) {
-    throw new Error(`flstm: --sampled ${cfg.sampled} needs a vocabulary of more than ${cfg.sampled} words; ${cfg.data} has ${vocabSize}: use fewer samples or --sampled 0 (the full softmax)`);
-  }
-}
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
@@ -131,7 +134,7 @@ export async function checkNotFile(out: string): Promise<void> {
 
 /** Creates the run folder (and its parents); a failure in plain words. */
 async function makeRunFolder(out: string): Promise<void> {
-  await inPlainWords(() => mkdir(out, { recursive: true }), (cause) => `flstm: could not create the run folder ${out} (--out): ${cause}`);
+  await inPlainWords(() => makeFolders(out), (cause) => `flstm: could not create the run folder ${out} (--out): ${cause}`);
 }
 
 /** Locks the run folder (run_lock.ts): another trainer in it is refused; a folder this user cannot write, said so. */
@@ -148,6 +151,10 @@ interface Position extends LoopPosition {
 }
 
 interface RunParts {
+  /** The configuration the run trains with (a new run's default --sampled fitted to the vocabulary). */
+  cfg: TrainConfig;
+  /** The default --sampled that the vocabulary was too small for (the run takes the full softmax). */
+  defaultSampledUnfit?: number;
   corpus: Corpus;
   model: LanguageModel;
   opt: Optimizer;
@@ -158,16 +165,24 @@ interface RunParts {
   average?: MovingAverage;
 }
 
-/** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
-async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string): Promise<RunParts> {
-  const { ck, config: saved, vocab } = await readLmCheckpoint(ckDir);
-  const diffs = configDifferences(saved.train, cfg, CHANGEABLE_ON_RESUME);
+type ResumedCheckpoint = Awaited<ReturnType<typeof readLmCheckpoint>>;
+
+/** The checkpoint a run resumes from, read whole, with the options given checked against its own. */
+async function readResumed(cfg: TrainConfig, ckDir: string): Promise<ResumedCheckpoint> {
+  const resumed = await readLmCheckpoint(ckDir);
+  const diffs = configDifferences(resumed.config.train, cfg, CHANGEABLE_ON_RESUME);
   if (diffs.length) {
     const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
     throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
   }
+  return resumed;
+}
+
+/** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
+async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint): Promise<RunParts> {
   // The checkpoint's vocabulary gives the ids the model was trained with.
   const corpus = await loadCorpus(cfg.data, { vocab });
+  checkSplitsFitBatch(corpus, cfg.batch);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const opt = makeOptimizer(cfg, model);
@@ -190,18 +205,22 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string)
   opt.lr = schedule.lr;
   await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { corpus, model, opt, state, position, resumed: true, memory, average };
+  return { cfg, corpus, model, opt, state, position, resumed: true, memory, average };
 }
 
-async function freshParts(cfg: TrainConfig, metricsFile: string): Promise<RunParts> {
-  const corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
-  checkSampled(cfg, corpus.vocab.size);
+async function freshParts(given: TrainConfig, metricsFile: string, sampledIsDefault = false): Promise<RunParts> {
+  const corpus = await loadCorpus(given.data, corpusOptions(given));
+  // Every split is checked now: a validation split too short for the batch would fail at the end.
+  checkSplitsFitBatch(corpus, given.batch);
+  const cfg = { ...given, sampled: sampledFor(given.sampled, corpus.vocab.size, sampledIsDefault) };
+  checkSampled(cfg.sampled, cfg.data, corpus.vocab.size);
   const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
   await writing(metricsFile, () => writeFile(metricsFile, ''));
-  return { corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
+  const unfit = cfg.sampled !== given.sampled ? given.sampled : undefined;
+  return { cfg, defaultSampledUnfit: unfit, corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
 }
 
 /**
@@ -217,15 +236,41 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   const faults = saveFaultsFromEnv();
   const ckDir = join(o.out, 'checkpoint');
   await checkNotFile(o.out);
-  if (o.resume && !(await exists(join(ckDir, 'config.json')))) throw new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
+  const noCheckpoint = () => new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
+  // --resume of a folder that is not there creates none.
+  if (o.resume && !(await exists(o.out))) throw noCheckpoint();
   await makeRunFolder(o.out);
-  // Taken before the metrics or the checkpoint are touched, so a run already here is not disturbed.
+  // Taken before the metrics or the checkpoint are touched, so a run already here is not
+  // disturbed; and before looking for the checkpoint, which a run here may not have saved yet.
   const lock = await lockRunFolder(o.out);
   try {
+    if (o.resume && !(await exists(join(ckDir, 'config.json')))) throw noCheckpoint();
     return await trainLocked(cfg, o, ckDir, faults);
   } finally {
     await lock.release();
   }
+}
+
+/** Why a resumed run's checkpoint is already at `o`'s limit (step or total time), or null. */
+function limitAlreadyReached(o: TrainOptions, step: number, seconds: number): string | null {
+  if (o.steps !== undefined && step >= o.steps) return `at step ${step}, already ${step > o.steps ? 'past' : 'at'} --steps ${o.steps}: nothing to train, and nothing was changed (a larger --steps continues it)`;
+  if (o.totalSeconds !== undefined && seconds >= o.totalSeconds) return `at ${formatDuration(seconds)} of training, already the ${formatDuration(o.totalSeconds)} asked for: nothing to train, and nothing was changed`;
+  return null;
+}
+
+/**
+ * A resumed run whose checkpoint is already at the limit: said so (a 'stopped' event), and the
+ * checkpoint's summary, with nothing trained, validated, recorded or saved. Null: train on.
+ */
+function upToDate(o: TrainOptions, ckDir: string, saved: CheckpointConfig): TrainSummary | null {
+  const seconds = saved.seconds ?? 0;
+  const why = limitAlreadyReached(o, saved.step, seconds);
+  if (!why) return null;
+  o.onLog?.({ type: 'stopped', step: saved.step, reason: `the checkpoint in ${ckDir} is ${why}` });
+  return {
+    step: saved.step, trainLoss: NaN, objective: saved.train.sampled > 0 ? 'sampled-softmax' : 'full-softmax', wordsPerSec: 0,
+    stopReason: o.steps !== undefined && saved.step >= o.steps ? 'steps' : 'time', trainSeconds: 0, evalSeconds: 0, totalTrainSeconds: seconds, upToDate: true,
+  };
 }
 
 /** train() once the run folder is locked. */
@@ -235,8 +280,14 @@ async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, fau
     throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
   }
   const metricsFile = join(o.out, 'metrics.jsonl');
-  const parts = o.resume ? await resumeParts(cfg, ckDir, metricsFile) : await freshParts(cfg, metricsFile);
-  const run = new TrainingRun(cfg, o, parts, ckDir, metricsFile, faults);
+  let parts: RunParts;
+  if (o.resume) {
+    const resumed = await readResumed(cfg, ckDir);
+    const done = upToDate(o, ckDir, resumed.config);
+    if (done) return done;
+    parts = await resumeParts(cfg, ckDir, metricsFile, resumed);
+  } else parts = await freshParts(cfg, metricsFile, o.sampledIsDefault);
+  const run = new TrainingRun(parts.cfg, o, parts, ckDir, metricsFile, faults);
   try {
     return await run.loop();
   } finally {
@@ -268,6 +319,7 @@ class TrainingRun {
   private readonly startStep: number;
   private readonly resumed: boolean;
   private readonly memory: MemoryPlan;
+  private readonly defaultSampledUnfit?: number;
   /** Milliseconds of this process spent validating. */
   private evalMs = 0;
   /** The step of the checkpoint in ckDir (null: none yet). */
@@ -294,6 +346,7 @@ class TrainingRun {
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
     this.memory = parts.memory;
+    this.defaultSampledUnfit = parts.defaultSampledUnfit;
     this.savedStep = parts.resumed ? this.pos.step : null;
   }
 
@@ -303,7 +356,7 @@ class TrainingRun {
       type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
-      memory: this.memory,
+      memory: this.memory, sampled: this.cfg.sampled, ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
     });
   }
 
@@ -545,19 +598,29 @@ class TrainingRun {
     return this.summary();
   }
 
-  /** The end of the loop: the last loss, the final validation, the last checkpoint. */
+  /**
+   * The end of the loop: the last loss, the last checkpoint, then the final validation. The
+   * checkpoint comes first, so that nothing after training (a validation that fails or is
+   * killed) can lose the trained weights; a validation that ran is saved into it again (the
+   * best it kept, the time it took), so a resume decides as the uninterrupted run would.
+   */
   private async finish(): Promise<TrainSummary> {
     const pending = await this.steps.pendingMean(); // waits for the GPU
     if (pending !== null && Number.isFinite(pending)) this.lastLoss = pending;
-    const interrupted = this.stopReason === 'interrupted';
-    const tokens = this.o.evalTokens ?? this.cfg.validation?.tokens;
-    if (!interrupted && tokens !== 0 && this.validatedStep !== this.pos.step) {
-      if ((await this.validate(tokens, true)) === 'interrupted') this.stopReason = 'interrupted';
-    }
     if (this.savedStep !== this.pos.step && (await this.save())) return this.stopNonFinite(this.nonFiniteWhy!);
+    if ((await this.finalValidation()) && (await this.save())) return this.stopNonFinite(this.nonFiniteWhy!);
     this.steps.dropLoss();
     if (this.stopReason === 'interrupted') this.log({ type: 'stopped', step: this.pos.step, reason: `interrupted at step ${this.pos.step}: checkpoint saved in ${this.ckDir}` });
     return this.summary();
+  }
+
+  /** The validation at the end of a run, unless it was interrupted, turned off or done at this step; true when one was recorded. */
+  private async finalValidation(): Promise<boolean> {
+    const tokens = this.o.evalTokens ?? this.cfg.validation?.tokens;
+    if (this.stopReason === 'interrupted' || tokens === 0 || this.validatedStep === this.pos.step) return false;
+    if ((await this.validate(tokens, true)) !== 'interrupted') return true;
+    this.stopReason = 'interrupted';
+    return false;
   }
 
   private summary(): TrainSummary {

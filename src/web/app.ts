@@ -7,10 +7,12 @@
 // trains on from where the model is, and the hint under it names the step it will reach.
 import { init } from '../engine.js';
 import { parseBindingCap } from '../gpu/binding_cap.js';
+import { formatBytes } from '../train/bytes.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
-import { detokenize } from './text.js';
+import { detokenize, wordCount } from './text.js';
+import { UnknownWordsError } from './known_words.js';
 
 type DemoStateName = 'idle' | 'training' | 'done' | 'error';
 
@@ -334,7 +336,7 @@ async function train(): Promise<void> {
     ui.target = target;
     renderAll();
     const corpus = session.corpus!;
-    const what = `${CELL_NAMES[session.config!.model.cell]} on ${corpus.source} (${fmtInt(corpus.tokens)} words, vocabulary ${fmtInt(session.vocab!.size)})`;
+    const what = `${CELL_NAMES[session.config!.model.cell]} on ${corpus.source} (${fmtInt(corpus.words)} words, vocabulary ${fmtInt(session.vocab!.size)})`;
     setStatus(`Training ${what}: compiling the kernels…`, 'training');
     await session.train({
       steps: target,
@@ -355,16 +357,23 @@ async function train(): Promise<void> {
     const last = session.records.filter((r) => r.split === 'valid').pop();
     setStatus(
       `${ui.stopRequested ? 'Stopped' : 'Done'} at step ${fmtInt(session.step)}` +
-        (last ? `: validation perplexity ${last.ppl!.toFixed(1)} on ${fmtInt(last.tokens as number)} held-out words.` : '.') +
+        (last ? `: validation perplexity ${last.ppl!.toFixed(1)} on ${fmtInt(last.tokens as number)} held-out tokens.` : '.') +
         ' Generate text below, save the model, or train on.',
       'done',
     );
   } catch (e) {
-    fail(e, 'Training failed');
+    if (e instanceof UnknownWordsError) askForModelText(e.trainedOn);
+    fail(e, e instanceof UnknownWordsError ? 'Not trained' : 'Training failed');
   } finally {
     ui.target = null;
     renderAll();
   }
+}
+
+/** After a text was refused for its unknown words: the Text card opens on "Your text" and asks for the model's. */
+function askForModelText(trainedOn: string): void {
+  ui.source = 'own';
+  els.textHint.textContent = `The model was trained on ${trainedOn}: drop or paste that text here, then press Train.`;
 }
 
 async function generateText(): Promise<void> {
@@ -414,7 +423,7 @@ async function save(): Promise<void> {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
     demo.saved = { name, bytes: bytes.length };
-    els.ckStatus.textContent = `Saved ${name} (${(bytes.length / 1e6).toFixed(2)} MB).`;
+    els.ckStatus.textContent = `Saved ${name} (${formatBytes(bytes.length)}).`;
   } catch (e) {
     fail(e, 'Saving failed');
   } finally {
@@ -518,8 +527,7 @@ function dropZone(el: HTMLElement, onFiles: (files: File[]) => void): void {
 async function useTextFile(file: File): Promise<void> {
   ui.ownText = { name: file.name, text: await file.text() };
   els.paste.value = '';
-  const words = ui.ownText.text.split(/\s+/).filter(Boolean).length;
-  els.textHint.textContent = `${file.name}: ${fmtInt(words)} words.`;
+  els.textHint.textContent = `${file.name}: ${fmtInt(wordCount(ui.ownText.text))} words.`;
   renderSetup();
 }
 
@@ -564,7 +572,7 @@ function wire(): void {
     if (files[0]) void useTextFile(files[0]);
   });
   els.paste.addEventListener('input', () => {
-    const words = els.paste.value.split(/\s+/).filter(Boolean).length;
+    const words = wordCount(els.paste.value);
     els.textHint.textContent = words ? `Pasted text: ${fmtInt(words)} words.` : 'Your own text: a novel, your notes, code…';
     renderStepsHint();
   });
@@ -651,7 +659,7 @@ async function start(): Promise<void> {
   // Fetch the excerpt early, so the first Train is quick.
   void trainingText().then(
     (t) => {
-      if (ui.source === 'brown') els.textHint.textContent = `${brownHint} ${fmtInt(t.text.split(/\s+/).length)} words, ${Math.round(t.text.length / 1024)} KB.`;
+      if (ui.source === 'brown') els.textHint.textContent = `${brownHint} ${fmtInt(wordCount(t.text))} words, ${Math.round(t.text.length / 1024)} KB.`;
     },
     () => {},
   );

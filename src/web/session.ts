@@ -23,6 +23,7 @@ import { aboutEvery, everySteps, TrainingLoop, type LossReading } from '../train
 
 export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
+import { requireKnownWords } from './known_words.js';
 
 export type { CellKind } from '../nn/params.js';
 import type { CellKind } from '../nn/params.js';
@@ -146,11 +147,15 @@ export class Session {
    * Uses `text` for further training of the current model (tokenized with its vocabulary),
    * from its first batch. The carried LSTM state stays: it is the model's context so far, and
    * the new text continues from it as the trainer's streams run on from one document into the
-   * next (a loaded checkpoint's state is kept this way too).
+   * next (a loaded checkpoint's state is kept this way too). Text with many more words outside
+   * the vocabulary than the model's own text had is refused (UnknownWordsError), and the
+   * current text stays.
    */
   setText(text: string, source: string): void {
-    if (!this.vocab) throw new Error('flstm: no model yet');
-    this.corpus = encodeText(text, this.vocab, source);
+    if (!this.vocab || !this.config) throw new Error('flstm: no model yet');
+    const corpus = encodeText(text, this.vocab, source);
+    requireKnownWords(corpus, this.config.data);
+    this.corpus = corpus;
     this.batchIndex = 0;
   }
 

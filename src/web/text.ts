@@ -16,6 +16,8 @@ export interface TextCorpus {
   valid: Int32Array;
   /** Tokens in all (train + valid), <eos> included. */
   tokens: number;
+  /** Words in all: whitespace-separated, as wordCount() counts them (the <eos> ending each line not counted). */
+  words: number;
 }
 
 export interface TextCorpusOptions {
@@ -26,14 +28,23 @@ export interface TextCorpusOptions {
   validFraction?: number;
 }
 
-/** Calls fn for each word of the text, `<eos>` after every non-blank line (when `eos`). */
-function forEachWord(text: string, fn: (w: string) => void, eos = true): void {
+/** Calls fn for each word of the text, `<eos>` after every non-blank line (when `eos`); returns the count of words. */
+function forEachWord(text: string, fn: (w: string) => void, eos = true): number {
+  let words = 0;
   for (const line of text.split('\n')) {
     const t = line.trim();
     if (t === '') continue;
-    for (const w of t.split(/\s+/)) fn(w);
+    const lineWords = t.split(/\s+/);
+    for (const w of lineWords) fn(w);
+    words += lineWords.length;
     if (eos) fn(EOS);
   }
+  return words;
+}
+
+/** The words of a text as its corpus counts them (whitespace-separated; the page shows this figure everywhere). */
+export function wordCount(text: string): number {
+  return forEachWord(text, () => {}, false);
 }
 
 function split(tokens: Int32Array, validFraction: number, source: string): { train: Int32Array; valid: Int32Array } {
@@ -46,10 +57,10 @@ function split(tokens: Int32Array, validFraction: number, source: string): { tra
 /** Builds the vocabulary from the text and tokenizes it. */
 export function textCorpus(text: string, source: string, o: TextCorpusOptions = {}): TextCorpus {
   const table = new WordTable();
-  forEachWord(text, (w) => table.add(w));
+  const words = forEachWord(text, (w) => table.add(w));
   if (table.stream.length === 0) throw new Error(`flstm: ${source} has no words`);
   const { vocab, tokens } = table.build({ unk: UNK, specials: [EOS], maxSize: o.maxVocab, minCount: o.minCount, source });
-  return { source, vocab, tokens: tokens.length, ...split(tokens, o.validFraction ?? 0.1, source) };
+  return { source, vocab, tokens: tokens.length, words, ...split(tokens, o.validFraction ?? 0.1, source) };
 }
 
 /**
@@ -59,10 +70,10 @@ export function textCorpus(text: string, source: string, o: TextCorpusOptions = 
 export function encodeText(text: string, vocab: Vocabulary, source: string, validFraction = 0.1): TextCorpus {
   vocab.requireUnk(`the words of ${source} that it lacks`);
   const ids: number[] = [];
-  forEachWord(text, (w) => ids.push(vocab.id(w)), vocab.has(EOS));
+  const words = forEachWord(text, (w) => ids.push(vocab.id(w)), vocab.has(EOS));
   if (ids.length === 0) throw new Error(`flstm: ${source} has no words`);
   const tokens = Int32Array.from(ids);
-  return { source, vocab, tokens: tokens.length, ...split(tokens, validFraction, source) };
+  return { source, vocab, tokens: tokens.length, words, ...split(tokens, validFraction, source) };
 }
 
 export { detokenize } from '../data/detokenize.js';
