@@ -14,6 +14,7 @@ import { dataCommand, infoCommand, paramsCommand } from './cli/inspect.js';
 import { trainCommand } from './cli/train.js';
 import { needsFilteringChild, runFilteredChild, watchParent } from './cli/stderr_filter.js';
 import pkg from '../package.json';
+import { joinedWorld, leaveWorld } from './distributed/world.js';
 
 const COMMANDS: Command[] = [infoCommand, paramsCommand, dataCommand, trainCommand, evalCommand, generateCommand, compareCommand, chartCommand, benchCommand];
 
@@ -106,10 +107,14 @@ function oneLine(err: unknown): string {
 
 main(process.argv.slice(2))
   .catch((err: unknown) => {
-    console.error(oneLine(err));
+    const world = joinedWorld();
+    // A rank's error names the rank, and ends the whole job: the others would wait for it.
+    console.error(world ? oneLine(err).replace(/^flstm( \w+)?:/, `flstm$1 (rank ${world.rank} of ${world.size}):`) : oneLine(err));
     if (!process.exitCode) process.exitCode = err instanceof UsageError ? 2 : 1;
+    leaveWorld(true, Number(process.exitCode) || 1);
   })
   .finally(() => {
+    leaveWorld(false);
     // A live Dawn device keeps Node running: destroy it so the process ends on its own.
     try {
       dispose();

@@ -86,7 +86,8 @@ export class TrainPrinter {
     }
     switch (e.type) {
       case 'start':
-        return this.out(startLine(e, this.o.what));
+        this.out(startLine(e, this.o.what));
+        return e.world && this.out(worldLine(e.world));
       case 'compiling':
         return this.err('flstm train: compiling the kernels for this model shape (the first step; a software driver keeps them in its shader cache for the next run)');
       case 'compiled':
@@ -112,6 +113,12 @@ function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string
   if (e.sampled > 0) return `sampled softmax of ${formatCount(e.sampled)} samples`;
   const n = e.defaultSampledUnfit;
   return n === undefined ? 'full softmax' : `full softmax (the default of ${formatCount(n)} samples needs a vocabulary of more than ${formatCount(n)} words)`;
+}
+
+/** A distributed run's processes: the global batch they make, and each rank's machine and adapter. */
+function worldLine(w: training.WorldEvent): string {
+  const ranks = w.ranks.map((r, i) => `rank ${i} on ${r.host}: ${r.adapter}`).join('; ');
+  return `flstm train: ${w.processes} processes (${w.launcher}), --batch ${formatCount(w.batch)} each: a global batch of ${formatCount(w.globalBatch)} streams; ${ranks}`;
 }
 
 function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a model'): string {

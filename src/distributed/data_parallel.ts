@@ -114,6 +114,23 @@ export class DataParallel {
     return first < reasons.length ? reasons[first] : null;
   }
 
+  /** Whether `flag` holds on any rank. */
+  any(flag: boolean): boolean {
+    return this.comm.gatherI32(Int32Array.of(flag ? 1 : 0)).some((f) => f !== 0);
+  }
+
+  /**
+   * What `fn` gives on rank 0, on every rank (a validation that rank 0 runs alone while the
+   * others wait). `fn` runs on rank 0 only; its value travels as JSON.
+   */
+  async fromRank0<T>(fn: () => Promise<T>): Promise<T> {
+    // NaN and the infinities (a diverged loss) travel as strings JSON keeps.
+    const encode = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `~${v}` : v);
+    const decode = (_: string, v: unknown) => (typeof v === 'string' && /^~(NaN|-?Infinity)$/.test(v) ? Number(v.slice(1)) : v);
+    const mine = this.world.rank === 0 ? new TextEncoder().encode(JSON.stringify(await fn(), encode)) : new Uint8Array(0);
+    return JSON.parse(new TextDecoder().decode(this.comm.gatherBytes(mine)[0]), decode) as T;
+  }
+
   /** Every rank's rows [B, ...] of a carried state tensor, stacked in rank order: the global batch's. */
   async gatherStreams(t: Tensor): Promise<Float32Array> {
     return this.comm.gatherVarF32((await t.data()) as Float32Array).data;

@@ -75,7 +75,27 @@ export function joinWorld(mode: DistributedMode, env: Env = process.env): World 
   }
   const host = hostname();
   const { localRank, localSize } = localRanks(comm, host);
-  return { rank: comm.rank, size: comm.size, localRank, localSize, host, comm, launcher: launcher.name };
+  joined = { rank: comm.rank, size: comm.size, localRank, localSize, host, comm, launcher: launcher.name };
+  return joined;
+}
+
+let joined: World | null = null;
+
+/** The world this process joined through MPI, if any (its end must end MPI too). */
+export function joinedWorld(): World | null {
+  return joined;
+}
+
+/**
+ * Ends this process's part in its world: after an error, every rank of the job at once (MPI
+ * aborts the job, so no rank waits forever in a collective for this one), else MPI is finalized.
+ */
+export function leaveWorld(failed: boolean, code = 1): void {
+  const w = joined;
+  joined = null;
+  if (!w?.comm) return;
+  if (failed) w.comm.abort(code);
+  w.comm.finalize();
 }
 
 /** This rank's place among the ranks on its machine, from every rank's host name. */
@@ -86,14 +106,16 @@ function localRanks(comm: Mpi, host: string): { localRank: number; localSize: nu
 
 /**
  * Refuses to go on unless every rank has the same `value` of `what` (options, corpus,
- * vocabulary, version): the message names the first rank that differs and both values.
+ * vocabulary, version): the message names the first rank that differs and how (`differences`
+ * of rank 0's value and its, or both values).
  */
-export function checkAgreement(world: World, what: string, value: string): void {
+export function checkAgreement(world: World, what: string, value: string, differences?: (rank0: string, other: string, rank: number) => string): void {
   if (!world.comm) return;
   const all = world.comm.gatherBytes(new TextEncoder().encode(value)).map((b) => new TextDecoder().decode(b));
   const other = all.findIndex((v) => v !== all[0]);
   if (other < 0) return;
-  throw new Error(`flstm: the ranks disagree on ${what}: rank 0 has ${clip(all[0])}, rank ${other} has ${clip(all[other])}; start every rank with the same command, files and flstm`);
+  const how = differences?.(all[0], all[other], other) || `rank 0 has ${clip(all[0])}, rank ${other} has ${clip(all[other])}`;
+  throw new Error(`flstm: the ranks disagree on ${what}: ${how}; start every rank with the same command, files and flstm`);
 }
 
 function clip(s: string): string {
