@@ -6,18 +6,25 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 import { root } from './cli_helpers.js';
 
-/** The launcher's command line for `n` ranks, or an error naming what is missing. */
-export function launcher(n: number): string[] {
+/** The launcher and its options before the first program: Open MPI's as root, or MPICH's. */
+function launcherBase(): { cmd: string; flags: string[]; np: string } {
   const v = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
   if (v.error) throw new Error(`no mpirun on PATH (tools/setup.sh installs Open MPI): ${v.error.message}`);
-  if (/Open MPI/.test(v.stdout + v.stderr)) return ['mpirun', '--allow-run-as-root', '--oversubscribe', '-np', String(n)];
-  return ['mpirun', '-n', String(n)];
+  if (/Open MPI/.test(v.stdout + v.stderr)) return { cmd: 'mpirun', flags: ['--allow-run-as-root', '--oversubscribe'], np: '-np' };
+  return { cmd: 'mpirun', flags: [], np: '-n' };
 }
 
 /** Runs `args` on `n` ranks; returns status, stdout, stderr. */
 export function mpiRun(n: number, args: string[], timeout = 120_000) {
-  const [cmd, ...flags] = launcher(n);
-  const r = spawnSync(cmd, [...flags, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } });
+  return mpiRunEach(Array.from({ length: n }, () => args), timeout);
+}
+
+/** Runs one rank per command line (MPI's `a : b` form), each its own program and arguments. */
+export function mpiRunEach(commands: string[][], timeout = 120_000) {
+  const { cmd, flags, np } = launcherBase();
+  const same = commands.every((c) => c.join('\0') === commands[0].join('\0'));
+  const programs = same ? [np, String(commands.length), ...commands[0]] : commands.flatMap((c, i) => [...(i ? [':'] : []), np, '1', ...c]);
+  const r = spawnSync(cmd, [...flags, ...programs], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.error) throw r.error;
   return r;
 }
