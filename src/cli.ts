@@ -1,22 +1,13 @@
 // The `flstm` command: each command is a module under src/cli/ (its options declared once, a
 // run function). Errors print one message (no stack trace): exit code 2 for usage errors, 1 for
 // everything else.
-import { parseArgs } from 'node:util';
 import { dispose } from './engine.js';
-import { aligned, helpRows, parserOptions, usageLine, UsageError, type Values } from './cli/args.js';
+import { aligned, helpRows, parseCommandLine, usageLine, UsageError } from './cli/args.js';
 import type { Command } from './cli/command.js';
-import { benchCommand } from './cli/bench.js';
-import { chartCommand } from './cli/chart.js';
-import { compareCommand } from './cli/compare.js';
-import { evalCommand } from './cli/evaluate.js';
-import { generateCommand } from './cli/generate.js';
-import { dataCommand, infoCommand, paramsCommand } from './cli/inspect.js';
-import { trainCommand } from './cli/train.js';
+import { COMMANDS } from './cli/commands.js';
 import { needsFilteringChild, runFilteredChild, watchParent } from './cli/stderr_filter.js';
 import pkg from '../package.json';
 import { joinedWorld, leaveWorld } from './distributed/world.js';
-
-const COMMANDS: Command[] = [infoCommand, paramsCommand, dataCommand, trainCommand, evalCommand, generateCommand, compareCommand, chartCommand, benchCommand];
 
 function mainUsage(): string {
   return [
@@ -37,28 +28,6 @@ function mainUsage(): string {
 function commandUsage(c: Command): string {
   const usage = `usage: flstm ${c.name} ${usageLine(c.options)}${c.positionals ? ` ${c.positionals}` : ''}`;
   return [usage, '', c.summary, '', 'options:', aligned(helpRows(c.options), '  ')].join('\n');
-}
-
-/** parseArgs's errors, reworded to name the command and what it accepts. */
-function usageErrorFrom(err: unknown, c: Command): Error {
-  const e = err as { code?: string; message?: string };
-  const known = c.options.map((o) => `--${o.name}${o.value ? ' VALUE' : ''}`).join(', ');
-  const m = /'([^']+)'/.exec(e.message ?? '');
-  switch (e.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(`flstm ${c.name}: unknown option ${m ? m[1] : '?'} (it accepts ${known})`);
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const msg = e.message ?? '';
-      const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(msg);
-      // A value that starts with a dash ("--hidden -3") reads as an option: say how to give it.
-      if (ambiguous) return new UsageError(`flstm ${c.name}: option ${ambiguous[1]} needs a value (one that starts with a dash is written ${ambiguous[1]}=-VALUE)`);
-      return new UsageError(`flstm ${c.name}: ${msg.split('\n')[0].replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`);
-    }
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`flstm ${c.name}: unexpected argument ${m ? m[1] : ''} (it takes no positional arguments)`);
-    default:
-      return err instanceof Error ? err : new Error(String(err));
-  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -82,12 +51,7 @@ async function main(argv: string[]): Promise<void> {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`;
     throw new UsageError(`flstm: ${what}; the commands are: ${COMMANDS.map((c) => c.name).join(', ')} (see flstm --help)`);
   }
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: rest, options: parserOptions(cmd.options), strict: true, allowPositionals: !!cmd.positionals }) as typeof parsed;
-  } catch (err) {
-    throw usageErrorFrom(err, cmd);
-  }
+  const parsed = parseCommandLine(cmd, rest);
   if (parsed.values.help) {
     console.log(commandUsage(cmd));
     return;

@@ -283,10 +283,11 @@ describe('flstm compare and flstm chart', () => {
     const r = ok(cli('compare', ...cmp(), '--out', out));
     const table = r.stdout.slice(r.stdout.lastIndexOf('\ncell '));
     expect(table).toMatch(/^\ncell +params +RNN params +steps +words\/s +valid ppl +test ppl +wall time +evaluated$/m);
-    expect(table).toMatch(/^LSTM +[\d.]+M +[\d.]+M +6 +[\d,]+ +[\d.]+ +[\d.]+ +\S+ +(best|last) \(step \d+\)$/m);
+    expect(table).toMatch(/^LSTM +[\d.]+M +[\d.]+M +6 +[\d,]+ +[\d.]+ +[\d.]+ +\S+ +(best|last) \(step \d+, trained weights\)$/m);
     expect(table).toMatch(/^G-LSTM k=2 +[\d.]+M +[\d.]+M +6 /m);
     const file = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
     expect(file.rows.map((row: any) => row.cell)).toEqual(['lstm', 'glstm:2']);
+    expect(file.rows.map((row: any) => row.weights)).toEqual(['trained', 'trained']);
     for (const row of file.rows) {
       expect(row.steps).toBe(6);
       expect(row.rnnParams).toBeLessThan(row.params);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { choice, count, duration, helpText, number, positiveInt, readOption, UsageError } from '../src/options/declare.js';
 import { CONFIG_OPTIONS, DEFAULT_LR, defaultTrainConfig, OPTION_NAMES, trainConfigFrom, valuesFromConfig } from '../src/options/train.js';
+import { configDifferences } from '../src/train/config.js';
 
 const fieldOf = (cfg: Record<string, any>, field: string) => field.split('.').reduce((o, k) => o?.[k], cfg);
 
@@ -30,6 +31,24 @@ describe('training options', () => {
       defaultTrainConfig({ model: { cell: 'lstm', layers: 1, emb: 8, hidden: 16, proj: 8, dropout: 0 }, sampled: 0, batch: 4 }),
     ];
     for (const cfg of configs) expect(trainConfigFrom(valuesFromConfig(cfg))).toEqual(cfg);
+  });
+
+  it("--ema averages with TensorFlow's warm-up unless --ema-schedule fixed; a configuration from before the schedule resumes with the fixed decay", () => {
+    expect(trainConfigFrom({ ema: '0.999' })).toMatchObject({ ema: 0.999, emaSchedule: 'warmup' });
+    expect(trainConfigFrom({ preset: 'mini' })).toMatchObject({ ema: 0.999, emaSchedule: 'warmup' });
+    expect(trainConfigFrom({ ema: '0.999', 'ema-schedule': 'fixed' })).toMatchObject({ ema: 0.999, emaSchedule: 'fixed' });
+    const none = trainConfigFrom({});
+    expect('ema' in none || 'emaSchedule' in none).toBe(false);
+    expect(() => trainConfigFrom({ 'ema-schedule': 'fixed' })).toThrow(/^flstm train: --ema-schedule fixed needs --ema D/);
+    expect(() => trainConfigFrom({ ema: '0', 'ema-schedule': 'warmup' })).toThrow(UsageError);
+    expect(() => trainConfigFrom({ ema: '0.9', 'ema-schedule': 'tf' })).toThrow(/--ema-schedule must be warmup or fixed, got 'tf'/);
+    for (const cfg of [trainConfigFrom({ ema: '0.99' }), trainConfigFrom({ ema: '0.99', 'ema-schedule': 'fixed' })]) expect(trainConfigFrom(valuesFromConfig(cfg))).toEqual(cfg);
+    // Written before the field: the options it gives back name the fixed decay, which is no difference from it.
+    const { emaSchedule: _s, ...old } = trainConfigFrom({ ema: '0.999', 'ema-schedule': 'fixed' });
+    const resumed = trainConfigFrom(valuesFromConfig(old));
+    expect(resumed.emaSchedule).toBe('fixed');
+    expect(configDifferences(old, resumed)).toEqual([]);
+    expect(configDifferences(old, trainConfigFrom({ ema: '0.999' }))).toEqual(['--ema-schedule "fixed" in the checkpoint, "warmup" now']);
   });
 
   it('names the flag of every configuration field, and the page presets keep to the cell (no stray factor or groups)', () => {

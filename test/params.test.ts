@@ -112,7 +112,8 @@ describe('flstm params', () => {
     expect(usageError('--cell', 'glstm', '--groups', '4,x', ...g)).toContain("got '4,x'");
     expect(usageError('--cell', 'glstm', '--groups', '4,8,2', ...g)).toContain('--groups 4,8,2 gives 3 group counts for 2 layers');
     expect(usageError('--cell', 'lstm', ...g, '--bogus')).toContain('unknown option --bogus');
-    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-3', '--emb', '8')).toContain('option --hidden needs a value (one that starts with a dash is written --hidden=-VALUE)');
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-3', '--emb', '8')).toContain("--hidden must be a positive integer, got '-3'");
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-x', '--emb', '8')).toContain('option --hidden needs a value (one that starts with a dash is written --hidden=-VALUE)');
     expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden=-3', '--emb', '8')).toContain("--hidden must be a positive integer, got '-3'");
     expect(usageError('--cell', 'lstm', ...g, '--proj')).toContain('option --proj needs a value');
   });

@@ -214,8 +214,8 @@ describe('flstm eval and generate on a trained checkpoint', () => {
       expect(progress.length).toBeGreaterThan(0);
       expect(lines.slice(0, -1)).toEqual(progress);
       const e = lines[lines.length - 1];
-      expect(Object.keys(e).sort()).toEqual(['averaged', 'checkpoint', 'data', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens', 'type', 'unk']);
-      expect(e).toMatchObject({ type: 'eval', checkpoint: join(base, 'checkpoint'), split, step: 8, data });
+      expect(Object.keys(e).sort()).toEqual(['averaged', 'checkpoint', 'data', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens', 'type', 'unk', 'weights']);
+      expect(e).toMatchObject({ type: 'eval', checkpoint: join(base, 'checkpoint'), split, step: 8, data, averaged: false, weights: 'trained' });
       expect(progress[progress.length - 1]).toMatchObject({ tokens: e.tokens, total: e.tokens, eta: 0 });
       expect(e.ppl).toBeCloseTo(Math.exp(e.loss), 6);
       expect(e.ppl).toBeGreaterThan(1);
@@ -223,7 +223,31 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     }
     const plain = cli('eval', '--checkpoint', join(base, 'checkpoint'));
     expect(plain.status, plain.stderr).toBe(0);
-    expect(plain.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, \d+ tokens, \d+ of them <unk> \([\d.]+%\), step 8, [\d.]+ s\)\n$/);
+    expect(plain.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, \d+ tokens, \d+ of them <unk> \([\d.]+%\), step 8, the trained weights, [\d.]+ s\)\n$/);
+    expect(oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--weights', 'average'), 2)).toMatch(/^flstm eval: --weights average: .*model-\d+\.safetensors holds no moving average of the weights \(its run was trained without --ema\)/);
+  });
+
+  it('with --ema every validation and eval line says it ran on the moving average; --weights trained evaluates the last step\'s', () => {
+    const out = join(tmp, 'ema');
+    const r = cli('train', '--data', data, ...TINY, '--ema', '0.999', '--steps', '6', '--eval-every', '3', '--eval-tokens', '40', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const validations = r.stdout.split('\n').filter((l) => /^valid perplexity /.test(l));
+    expect(validations).toHaveLength(2);
+    for (const l of validations) expect(l).toMatch(/, the moving average of the LSTM weights\)/);
+    expect(r.stdout).toMatch(/^validation perplexity [\d.]+ \(40 tokens, the moving average of the LSTM weights\)$/m);
+    const json = jsonLines(cli('train', '--resume', '--out', out, '--steps', '9', '--json').stdout);
+    expect(json.filter((l) => l.type === 'eval').map((l) => l.weights)).toEqual(['average']);
+    expect(json.at(-1)).toMatchObject({ type: 'summary', weights: 'average' });
+    const ev = (...a: string[]) => cli('eval', '--checkpoint', join(out, 'checkpoint'), '--max-tokens', '40', ...a);
+    const averaged = ev();
+    expect(averaged.stdout).toMatch(/, step 9, the moving average of the LSTM weights \(decay 0\.999, warmup\), [\d.]+ s\)\n$/);
+    const trained = jsonLines(ev('--weights', 'trained', '--json').stdout).at(-1)!;
+    expect(trained).toMatchObject({ type: 'eval', weights: 'trained', averaged: false });
+    expect(jsonLines(ev('--json').stdout).at(-1)).toMatchObject({ weights: 'average', averaged: true });
+    expect(jsonLines(ev('--json').stdout).at(-1)!.loss).not.toBe(trained.loss);
+    const gen = cli('generate', '--checkpoint', join(out, 'checkpoint'), '--prompt', 'the', '--tokens', '3');
+    expect(ours(gen.stderr)).toEqual(["flstm generate: from the moving average of the LSTM weights (decay 0.999, warmup); --weights trained uses the last step's"]);
+    expect(jsonLines(cli('generate', '--checkpoint', join(out, 'checkpoint'), '--tokens', '3', '--weights', 'trained', '--json').stdout)[0]).toMatchObject({ weights: 'trained' });
   });
 
   it('generate prints the prompt and N words; the same seed gives the same text, another seed another', () => {
@@ -235,7 +259,8 @@ describe('flstm eval and generate on a trained checkpoint', () => {
       return lines[0];
     };
     const a = gen('--seed', '5');
-    expect(Object.keys(a).sort()).toEqual(['prompt', 'text', 'unknown', 'words']);
+    expect(Object.keys(a).sort()).toEqual(['prompt', 'text', 'unknown', 'weights', 'words']);
+    expect(a.weights).toBe('trained');
     expect(a.prompt).toEqual(['the', 'cat']);
     expect(a.unknown).toEqual([]);
     expect(a.words).toHaveLength(12);

@@ -19,7 +19,7 @@ import { corpusInVocabulary } from './evaluate.js';
 import { readRuns } from './chart.js';
 import { cadenceFrom, runConfig, settlePrecision } from './train.js';
 import { limitsFrom, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
-import { TrainPrinter } from './train_printer.js';
+import { TrainPrinter, weightsText } from './train_printer.js';
 
 export const DEFAULT_CELLS = 'lstm,flstm:64,glstm:2,glstm:4';
 /** Validation during training, for the curves, unless the options say otherwise. */
@@ -84,6 +84,8 @@ export interface CompareRow {
   testPpl?: number;
   evaluated: 'best' | 'last';
   evaluatedStep: number;
+  /** The weights it was evaluated with: the LSTM's moving averages (--ema) or the trained ones (absent in older files). */
+  weights?: training.WeightsUsed;
   trainSeconds: number;
   /** Training, validation during training, saving and the final evaluation. */
   wallSeconds: number;
@@ -179,14 +181,14 @@ async function evaluateRun(runDir: string, splits: ('valid' | 'test')[], printer
       if (!split) continue;
       const r = await training.evaluate(loaded.model, split, {
         batchSize: cfg.batch, bptt: cfg.bptt, unkId: loaded.vocab.unkId, shouldStop: stop.requested,
-        onProgress: (p) => printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step})`),
+        onProgress: (p) => printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step}, ${weightsText(loaded.weights)})`),
       });
       printer.close();
       if (r.interrupted) return null;
       ppl[name] = r.ppl;
       seconds += r.seconds;
     }
-    return { which, step: loaded.config.step, ppl, seconds };
+    return { which, step: loaded.config.step, ppl, seconds, weights: loaded.weights };
   } finally {
     loaded.model.dispose();
   }
@@ -220,7 +222,7 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
     cell: cell.spec, label: cell.label, run: runDir, params, rnnParams, steps: summary.step,
     wordsPerSec: (summary.step * cfg.batch * cfg.bptt) / Math.max(trainSeconds, 1e-9),
     validPpl: ev?.ppl.valid ?? NaN, ...(ev?.ppl.test !== undefined ? { testPpl: ev.ppl.test } : {}),
-    evaluated: ev?.which ?? 'last', evaluatedStep: ev?.step ?? summary.step, trainSeconds,
+    evaluated: ev?.which ?? 'last', evaluatedStep: ev?.step ?? summary.step, ...(ev ? { weights: ev.weights } : {}), trainSeconds,
     wallSeconds: trainSeconds + (ck?.otherSeconds ?? summary.evalSeconds) + (ev?.seconds ?? 0), stopReason: summary.stopReason, budget,
   };
 }
@@ -233,7 +235,7 @@ export function formatTable(rows: readonly CompareRow[]): string {
   const head = ['cell', 'params', 'RNN params', 'steps', 'words/s', 'valid ppl', 'test ppl', 'wall time', 'evaluated'];
   const body = rows.map((r) => [
     r.label, fmtM(r.params), fmtM(r.rnnParams), formatCount(r.steps), formatCount(r.wordsPerSec), fmtPpl(r.validPpl), fmtPpl(r.testPpl),
-    formatDuration(r.wallSeconds), `${r.evaluated} (step ${formatCount(r.evaluatedStep)})`,
+    formatDuration(r.wallSeconds), `${r.evaluated} (step ${formatCount(r.evaluatedStep)}${r.weights ? `, ${r.weights === 'average' ? 'moving average' : 'trained weights'}` : ''})`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
@@ -273,7 +275,11 @@ export const compareCommand: Command = {
     const plan = await comparePlan(values, file);
     const cells = parseCells(plan.cells);
     const budget = budgetOf(plan.options);
-    for (const c of cells) trainConfigFrom(cellValues(plan, c), 'compare'); // every cell's options checked before anything trains
+    // Every cell's options checked before anything trains (the cadences are read per cell later).
+    for (const c of cells) {
+      trainConfigFrom(cellValues(plan, c), 'compare');
+      cadenceFrom(cellValues(plan, c), 'compare');
+    }
     const json = !!values.json;
     await initFrom(values);
     await mkdir(outDir, { recursive: true });

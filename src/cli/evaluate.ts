@@ -8,8 +8,10 @@ import { outsideVocabulary, percent, UNK_SHARE_LIMIT } from '../train/unknown_wo
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
-import { TrainPrinter } from './train_printer.js';
 import { checkSplitFitsBatch } from '../train/split_sizes.js';
+import { NoAveragesError } from '../train/load.js';
+import { averageScheduleOf } from '../train/config.js';
+import { TrainPrinter, weightsText } from './train_printer.js';
 
 /**
  * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
@@ -49,12 +51,33 @@ const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), 
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
 const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
+export const WEIGHTS = {
+  name: 'weights', reader: choice(['average', 'trained'] as const),
+  help: "the LSTM weights: average, the run's moving average (--ema); trained, the last step's", defaultText: 'average when the checkpoint has one',
+};
+
+/** The checkpoint's model with the weights --weights asks for (a checkpoint without averages and --weights average: a usage error). */
+export async function loadModelWith(values: Values, dir: string, cmd: string): Promise<training.LoadedModel> {
+  const weights = readOption(values, cmd, WEIGHTS);
+  try {
+    return await training.loadModel(dir, { weights });
+  } catch (err) {
+    if (err instanceof NoAveragesError) throw new UsageError(err.message.replace(/^flstm: /, `flstm ${cmd}: --weights average: `));
+    throw err;
+  }
+}
+
+/** "the moving average of the LSTM weights (decay 0.999, warmup)" or "the trained weights". */
+export function loadedWeightsText(loaded: training.LoadedModel): string {
+  const cfg = loaded.config.train;
+  return loaded.weights === 'average' ? `${weightsText('average')} (decay ${cfg.ema}, ${averageScheduleOf(cfg)})` : weightsText('trained');
+}
 
 export const evalCommand: Command = {
   name: 'eval', gpu: true,
   summary: "full-softmax perplexity of a checkpoint on a split (the text in the checkpoint's vocabulary)",
   options: [
-    CHECKPOINT, SPLIT, DATA, BATCH, BPTT, MAX_TOKENS,
+    CHECKPOINT, SPLIT, DATA, BATCH, BPTT, MAX_TOKENS, WEIGHTS,
     ...DEVICE_OPTIONS,
   ],
   async run(values) {
@@ -62,8 +85,9 @@ export const evalCommand: Command = {
     const splitName = readOption(values, 'eval', SPLIT);
     const sizes = { batch: readOption(values, 'eval', BATCH), bptt: readOption(values, 'eval', BPTT), maxTokens: readOption(values, 'eval', MAX_TOKENS) };
     const given = readOption(values, 'eval', DATA);
+    readOption(values, 'eval', WEIGHTS); // checked before the GPU opens
     await initFrom(values);
-    const loaded = await training.loadModel(dir);
+    const loaded = await loadModelWith(values, dir, 'eval');
     const printer = new TrainPrinter({ json: !!values.json });
     const { spec, note } = corpusSpecFor(loaded.config, given, 'eval');
     if (note && !values.json) printer.err(`flstm eval: ${note}`);
@@ -84,10 +108,9 @@ export const evalCommand: Command = {
         throw new Error(`flstm eval: interrupted after ${formatCount(r.tokens)} tokens; no perplexity is given for part of the split`);
       }
       const unk = unkText(r, loaded.vocab.size);
-      const weights = loaded.averaged ? `, the LSTM's moving average (decay ${cfg.ema})` : '';
-      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, averaged: loaded.averaged, ...r }));
+      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, averaged: loaded.averaged, weights: loaded.weights, ...r }));
       else {
-        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}${weights}, ${r.seconds.toFixed(1)} s)`);
+        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}, ${loadedWeightsText(loaded)}, ${r.seconds.toFixed(1)} s)`);
         if (unk.note) printer.err(`flstm eval: note: ${unk.note}`);
       }
     });

@@ -4,7 +4,7 @@ import * as training from '../train/index.js';
 import { detokenize } from '../data/detokenize.js';
 import { DEVICE_OPTIONS } from './args.js';
 import { anyText, count, number, positiveInt, readOption } from '../options/declare.js';
-import { CHECKPOINT } from './evaluate.js';
+import { CHECKPOINT, loadedWeightsText, loadModelWith, WEIGHTS } from './evaluate.js';
 import { initFrom, type Command } from './command.js';
 
 const PROMPT = { name: 'prompt', value: 'TEXT', reader: anyText, help: 'the words to continue', default: 'The' };
@@ -19,7 +19,7 @@ export const generateCommand: Command = {
   summary: 'sample text from a checkpoint',
   options: [
     { ...CHECKPOINT, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file' },
-    PROMPT, TOKENS, TEMPERATURE, TOP_K, TOP_P, SEED,
+    PROMPT, TOKENS, TEMPERATURE, TOP_K, TOP_P, SEED, WEIGHTS,
     ...DEVICE_OPTIONS,
   ],
   async run(values) {
@@ -32,19 +32,21 @@ export const generateCommand: Command = {
       seed: readOption(values, 'generate', SEED),
     };
     const prompt = readOption(values, 'generate', PROMPT);
+    readOption(values, 'generate', WEIGHTS); // checked before the GPU opens
     await initFrom(values);
-    const loaded = await training.loadModel(dir);
+    const loaded = await loadModelWith(values, dir, 'generate');
     const g = await training.generate(loaded.model, loaded.vocab, prompt, options);
     loaded.model.dispose();
     const text = detokenize([...g.prompt, ...g.words]);
     if (values.json) {
-      console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text, unknown: g.unknown }));
+      console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text, unknown: g.unknown, weights: loaded.weights }));
       return;
     }
     if (g.unknown.length) {
       const list = g.unknown.map((w) => JSON.stringify(w)).join(', ');
       console.error(`flstm generate: the vocabulary lacks ${list}: the model read ${g.unknown.length > 1 ? 'them' : 'it'} as ${loaded.vocab.unk ?? '<unk>'}`);
     }
+    if (loaded.weights === 'average') console.error(`flstm generate: from ${loadedWeightsText(loaded)}; --weights trained uses the last step's`);
     console.log(text);
   },
 };

@@ -8,7 +8,7 @@ import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from '.
 import { initFrom, type Command } from './command.js';
 import { readOption, withoutDefault } from '../options/declare.js';
 import { PRESET, PRESETS, withPreset, type Preset } from '../options/presets.js';
-import { CELL, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
+import { CELL, checkVocabSize, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
 
 /** A byte count's size in words, after the exact count: " (128 MiB)"; nothing under 1 KiB. */
 function fmtBytes(n: number): string {
@@ -89,10 +89,12 @@ export const dataCommand: Command = {
   options: [DATA, VOCAB_SIZE, MIN_COUNT, VOCAB_FILE, JSON_OPTION, HELP_OPTION],
   async run(values) {
     const spec = readOption(values, 'data', DATA);
+    const maxVocab = readOption(values, 'data', VOCAB_SIZE);
     let corpus: corpora.Corpus;
     try {
+      checkVocabSize(spec, maxVocab, 'data');
       corpus = await corpora.loadCorpus(spec, {
-        maxVocab: readOption(values, 'data', VOCAB_SIZE),
+        maxVocab,
         minCount: readOption(values, 'data', MIN_COUNT),
         vocabFile: readOption(values, 'data', VOCAB_FILE),
       });

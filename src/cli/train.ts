@@ -15,7 +15,7 @@ import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { joinWorld } from '../distributed/world.js';
 import { DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
-import { TrainPrinter } from './train_printer.js';
+import { TrainPrinter, weightsText } from './train_printer.js';
 import { checkNotFile } from '../train/trainer.js';
 import { sampledFor } from '../train/sampled.js';
 import type { Vocabulary } from '../data/vocab.js';
@@ -73,8 +73,8 @@ export function cadenceFrom(values: Values, cmd: string): Pick<training.TrainOpt
 function printSummary(p: TrainPrinter, s: training.TrainSummary, out: string): void {
   const evalPart = s.evalSeconds > 0 ? `; validation took ${formatDuration(s.evalSeconds)}` : '';
   p.out(`trained to step ${s.step} (${s.stopReason}), ${formatCount(s.wordsPerSec)} words/s over ${formatDuration(s.trainSeconds)} of training${evalPart}; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`);
-  if (s.valid) p.out(`validation perplexity ${s.valid.ppl.toFixed(2)} (${formatCount(s.valid.tokens)} tokens)`);
-  if (s.best) p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step}, kept in ${s.best.dir}`);
+  if (s.valid) p.out(`validation perplexity ${s.valid.ppl.toFixed(2)} (${formatCount(s.valid.tokens)} tokens, ${weightsText(s.weights)})`);
+  if (s.best) p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step} (${weightsText(s.weights)}), kept in ${s.best.dir}`);
 }
 
 /** The end-of-run sample's prompt: "The" (or "the") when the vocabulary has it, else its most frequent word. */

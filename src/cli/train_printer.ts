@@ -97,7 +97,7 @@ export class TrainPrinter {
       case 'eval-progress':
         return this.evalProgress(e.split, e, ` at step ${e.step}`);
       case 'eval':
-        return this.out(`${e.split} perplexity ${e.ppl.toFixed(2)} (loss ${e.loss.toFixed(4)}, ${formatCount(e.tokens)} tokens, step ${e.step}, ${e.seconds.toFixed(1)} s)${e.best ? ', the best so far' : ''}`);
+        return this.out(`${e.split} perplexity ${e.ppl.toFixed(2)} (loss ${e.loss.toFixed(4)}, ${formatCount(e.tokens)} tokens, step ${e.step}, ${e.seconds.toFixed(1)} s, ${weightsText(e.weights)})${e.best ? ', the best so far' : ''}`);
       case 'lr':
         return this.out(`learning rate now ${Number(e.lr.toPrecision(4))} (step ${e.step}): ${e.reason}`);
       case 'stopped':
@@ -119,6 +119,11 @@ function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string
 function worldLine(w: training.WorldEvent): string {
   const ranks = w.ranks.map((r, i) => `rank ${i} on ${r.host}: ${r.adapter}`).join('; ');
   return `flstm train: ${w.processes} processes (${w.launcher}), --batch ${formatCount(w.batch)} each: a global batch of ${formatCount(w.globalBatch)} streams; ${ranks}`;
+}
+
+/** Which weights a perplexity was measured with, as its line says it. */
+export function weightsText(w: training.WeightsUsed): string {
+  return w === 'average' ? 'the moving average of the LSTM weights' : 'the trained weights';
 }
 
 function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a model'): string {

@@ -2,7 +2,7 @@
 // 2 layers, state 8192, projection 1024, embedding 1024, Adagrad lr 0.2, accumulator 1.0,
 // BPTT 20, batch 128 a GPU, 8192 samples, keep-probability 0.9, the LSTM gradients clipped
 // to norm 1, the state carried, a moving average of the LSTM weights with decay 0.999 for
-// evaluation), and smaller ones of the same recipe that fit one machine. A preset only fills
+// evaluation, reached through TensorFlow's warm-up unless --ema-schedule fixed), and smaller ones of the same recipe that fit one machine. A preset only fills
 // in options: those given override it, and a checkpoint stores the options it became, so a
 // resume needs no preset (one given must agree with the checkpoint, as any option must).
 import { choice, readOption, type OptionDecl, type Values } from './declare.js';

@@ -2,7 +2,7 @@
 // help and default, and names the TrainConfig field its value is stored in (the checkpoint's
 // config.json), so `flstm train`, `flstm compare`, `flstm params`, a resume (the checkpoint's
 // configuration read back as options) and the demo page's presets all go by this table.
-import type { ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
+import type { AverageSchedule, ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
 import { CELL_KINDS, lstmStackLayers, lstmStackParamCounts, type CellKind, type LstmStackSizes } from '../nn/params.js';
 import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
 import { withPreset } from './presets.js';
@@ -52,11 +52,27 @@ export const LR = {
 
 export const EMA = {
   name: 'ema', value: 'D',
-  help: "keep a moving average of the LSTM weights, avg = D avg + (1 - D) w after every step (f-lm: 0.999), saved in the checkpoint; validation, evaluate and generate use it (0: none)",
+  help: "keep a moving average of the LSTM weights, avg = d avg + (1 - d) w after every step, d as --ema-schedule says (f-lm: 0.999), saved in the checkpoint; validation, eval and generate use it (0: none)",
   reader: number((x) => x >= 0 && x < 1, 'a number in [0, 1)'), defaultText: '0', field: 'ema',
 } satisfies TrainOption<number>;
+export const EMA_SCHEDULE = {
+  name: 'ema-schedule',
+  help: "with --ema D, the decay d at step t: warmup: min(D, (1+t)/(10+t)), TensorFlow's num_updates form, so that a short run's average is not its initial weights; fixed: D from the first step, f-lm's",
+  reader: choice(['warmup', 'fixed'] as const), defaultText: 'warmup', field: 'emaSchedule',
+} satisfies TrainOption<AverageSchedule>;
 
-export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: positiveInt, field: 'maxVocab' } satisfies TrainOption<number>;
+/** The words every built vocabulary reserves: --vocab-size leaves room for them and one word more. */
+const RESERVED_WORDS = { brown: ['<unk>'], text: ['<unk>', '<eos>'] } as const;
+
+const vocabSizeReader: Reader<number> = {
+  read: (raw) => {
+    const v = positiveInt.read(raw);
+    return typeof v === 'number' && v > RESERVED_WORDS.brown.length ? v : { expected: `an integer of at least ${RESERVED_WORDS.brown.length + 1} (<unk> and one word)` };
+  },
+  text: String,
+};
+
+export const VOCAB_SIZE = { name: 'vocab-size', value: 'N', help: 'brown, text: at most N vocabulary entries (<unk> and <eos> included)', reader: vocabSizeReader, field: 'maxVocab' } satisfies TrainOption<number>;
 export const MIN_COUNT = { name: 'min-count', value: 'N', help: 'brown, text: keep words seen at least N times', defaultText: 'brown: 4, text: 1', reader: positiveInt, field: 'minCount' } satisfies TrainOption<number>;
 export const VOCAB_FILE = { name: 'vocab', value: 'FILE', help: "text: use this vocabulary ('word count' per line, with <unk> and <eos>)", reader: text('a file name'), field: 'vocabFile' } satisfies TrainOption<string>;
 
@@ -71,6 +87,7 @@ export const RECIPE_OPTIONS: readonly TrainOption<any>[] = [
   { name: 'clip', value: 'C', help: "clip the LSTM weights' gradients to this global norm (0: none)", reader: number((x) => x >= 0, 'a number >= 0'), default: 1.0, field: 'clip' },
   { name: 'sampled', value: 'S', help: "sampled softmax with S samples (0: full softmax); an S given must be fewer than the vocabulary's words, while the default (or a preset's) becomes 0 when the vocabulary has that many words or fewer", reader: count, default: 512, field: 'sampled' },
   EMA,
+  EMA_SCHEDULE,
   PRECISION,
   { name: 'seed', value: 'S', help: 'seed of the weights, samples and dropout masks', reader: count, default: 1, field: 'seed' },
   VOCAB_SIZE,
@@ -197,6 +214,29 @@ function getField(cfg: Record<string, any>, field: string): unknown {
   return tail === undefined ? cfg[head] : cfg[head]?.[tail];
 }
 
+/** --vocab-size against the corpus: a text corpus reserves <eos> too (the vocabulary's own check would name no option). */
+export function checkVocabSize(data: string, maxVocab: number | undefined, cmd: string): void {
+  if (maxVocab === undefined || parseCorpusSpec(data).kind !== 'text') return;
+  const reserved = RESERVED_WORDS.text;
+  if (maxVocab > reserved.length) return;
+  throw new UsageError(`flstm ${cmd}: --vocab-size must be at least ${reserved.length + 1} for a text: corpus (${reserved.join(', ')} and one word), got ${maxVocab}`);
+}
+
+/** The schedule of a configuration's moving average: none without one; fixed when the configuration predates the field. */
+export function averageScheduleOf(c: Pick<TrainConfig, 'ema' | 'emaSchedule'>): AverageSchedule | undefined {
+  return c.ema ? c.emaSchedule ?? 'fixed' : undefined;
+}
+
+/** --ema and its schedule: the configuration names the schedule whenever it keeps an average. */
+function averageFrom(cfg: TrainConfig, values: Values, cmd: string): void {
+  if (cfg.ema) {
+    cfg.emaSchedule ??= 'warmup';
+    return;
+  }
+  delete cfg.ema; // no average (--ema 0): as a configuration without the field
+  if (cfg.emaSchedule !== undefined) throw new UsageError(`flstm ${cmd}: --ema-schedule ${values['ema-schedule']} needs --ema D (a moving average to schedule)`);
+}
+
 /** The training configuration from the options (the defaults: a small G-LSTM on Brown). */
 export function trainConfigFrom(given: Values, cmd = 'train'): TrainConfig {
   const values = withPreset(given, cmd);
@@ -213,7 +253,8 @@ export function trainConfigFrom(given: Values, cmd = 'train'): TrainConfig {
     const decl = o === LR ? { ...LR, default: DEFAULT_LR[cfg.optimizer] } : o;
     setField(cfg, o.field!, readOption(values, cmd, decl));
   }
-  if (cfg.ema === 0) delete cfg.ema; // no average: as a configuration without the field
+  checkVocabSize(data, cfg.maxVocab, cmd);
+  averageFrom(cfg, values, cmd);
   const validation = validationFrom(values, cmd);
   if (validation) cfg.validation = validation;
   return cfg;
@@ -230,6 +271,8 @@ export function valuesFromConfig(cfg: TrainConfig): Values {
     if (value !== undefined) v[o.name] = o.reader!.text(value);
   }
   v.precision = cfg.model.precision ?? 'f32'; // absent in the configuration: f32 (auto settled)
+  const schedule = averageScheduleOf(cfg); // absent in an older configuration with --ema: fixed
+  if (schedule) v['ema-schedule'] = schedule;
   return v;
 }
 

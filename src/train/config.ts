@@ -2,8 +2,12 @@
 // recipe (TrainConfig), and the position of the run (CheckpointConfig). Pure: the page and
 // the CLI share these types; the flag of each field comes from options/train.ts.
 
-import { OPTION_NAMES } from '../options/train.js';
+import { averageScheduleOf, OPTION_NAMES } from '../options/train.js';
 import type { LanguageModelOptions } from '../nn/lm.js';
+import type { AverageSchedule } from '../optim/moving_average.js';
+
+export type { AverageSchedule };
+export { averageScheduleOf };
 
 /**
  * The model of a run: LanguageModel's options (their meanings are documented there) as a
@@ -26,6 +30,12 @@ export interface TrainConfig {
   sampled: number;
   /** Decay of the moving average of the LSTM weights used for evaluation (absent: none). */
   ema?: number;
+  /**
+   * With `ema`, how the decay goes: 'warmup' is min(ema, (1 + t)/(10 + t)) at step t
+   * (TensorFlow's ExponentialMovingAverage with num_updates), 'fixed' is ema from the first
+   * step (f-lm's). Absent with `ema`: fixed (a configuration written before the field existed).
+   */
+  emaSchedule?: AverageSchedule;
   seed: number;
   maxVocab?: number;
   minCount?: number;
@@ -48,6 +58,9 @@ export interface ValidationConfig {
   patience?: number;
   lrDecay?: number;
 }
+
+/** Which weights a validation or evaluation ran on: the LSTM's moving averages or the trained ones. */
+export type WeightsUsed = 'average' | 'trained';
 
 /** The state of the validation schedule, saved in the checkpoint so a resume continues it. */
 export interface ScheduleState {
@@ -99,7 +112,8 @@ export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set(['lr', 'validat
 
 function flatten(c: TrainConfig): Map<string, string> {
   const m = new Map<string, string>();
-  for (const [k, v] of Object.entries(c)) {
+  // A configuration from before emaSchedule averaged with the fixed decay: it says so explicitly here.
+  for (const [k, v] of Object.entries({ ...c, emaSchedule: averageScheduleOf(c) })) {
     if (v === undefined) continue;
     if ((k === 'model' || k === 'validation') && v && typeof v === 'object') {
       for (const [mk, mv] of Object.entries(v)) if (mv !== undefined) m.set(`${k}.${mk}`, JSON.stringify(mv));

@@ -4,7 +4,7 @@ export * from './portable.js';
 export { train, DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from './trainer.js';
 export type { TrainOptions, RunLimits, TrainEvent, TrainSummary, Objective, WorldEvent } from './trainer.js';
 export { loadModel } from './load.js';
-export type { LoadedModel } from './load.js';
+export type { LoadedModel, LoadModelOptions } from './load.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible } from './checkpoint.js';
 export { appendMetrics, readMetrics } from './metrics.js';
 export { writeChart } from './chart.js';

@@ -9,7 +9,7 @@ import type { LSTMState } from '../nn/lstm.js';
 import { join } from 'node:path';
 import { loadCheckpoint, checkCompatible, checkedVocabulary, type LoadOptions } from './checkpoint.js';
 import { checkVocabulary, isObject, modelFileParts, schemaFail } from './checkpoint_schema.js';
-import type { CheckpointConfig, TrainConfig } from './config.js';
+import type { CheckpointConfig, TrainConfig, WeightsUsed } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
 
@@ -22,6 +22,19 @@ export interface LoadedModel {
   state?: LSTMState[];
   /** The LSTM weights are the run's moving averages (a run with --ema), not the last step's. */
   averaged: boolean;
+  /** Which weights the model holds: the moving averages or the trained ones (`averaged` said as a word). */
+  weights: WeightsUsed;
+}
+
+/** `weights: 'average'` asked of a checkpoint that holds no moving average. */
+export class NoAveragesError extends Error {}
+
+export interface LoadModelOptions {
+  /**
+   * 'average': the LSTM's moving averages (an error when the checkpoint has none); 'trained':
+   * the weights of the last step. Default: the averages when the checkpoint has them.
+   */
+  weights?: WeightsUsed;
 }
 
 /** The files a checkpoint was read from, for messages: a folder's, or one self-contained model file. */
@@ -75,13 +88,16 @@ function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoin
 /**
  * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
  * weights are checked first: a checkpoint of another shape is one message naming the tensor
- * and both shapes. `loadOnly` (evaluation, generation): the LSTM's moving averages, when the
- * checkpoint has them, are the weights (as f-lm evaluates); otherwise the trained weights,
- * and `averages` holds the averages for the run to continue.
+ * and both shapes. `loadOnly`: a model for evaluation and generation (no training state);
+ * `useAverages` (by default with `loadOnly`): the LSTM's moving averages, when the checkpoint
+ * has them, are the weights (as f-lm evaluates); otherwise the trained weights, and
+ * `averages` holds the averages for the run to continue.
  */
-export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
+export function modelFromCheckpoint(
+  ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false, useAverages = loadOnly,
+): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
   const parts = modelFileParts(ck.model);
-  const weights = loadOnly ? averagedWeights(parts.weights, parts.averages) : parts.weights;
+  const weights = useAverages ? averagedWeights(parts.weights, parts.averages) : parts.weights;
   const file = checkpointFiles(ck, dir).model;
   const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
   try {
@@ -96,9 +112,14 @@ export function modelFromCheckpoint(ck: RawCheckpoint, config: CheckpointConfig,
 }
 
 /** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
-export async function loadModel(dir: string): Promise<LoadedModel> {
+export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   // A model to evaluate or generate with: the optimizer file (as large as the weights) stays unread.
   const { ck, config, vocab } = await readLmCheckpoint(dir, { optimizer: false });
-  const { model, state, averages } = modelFromCheckpoint(ck, config, config.train, dir, true);
-  return { model, config, vocab, state, averaged: Object.keys(averages).length > 0 };
+  const hasAverages = Object.keys(modelFileParts(ck.model).averages).length > 0;
+  if (opts.weights === 'average' && !hasAverages) {
+    throw new NoAveragesError(`flstm: ${checkpointFiles(ck, dir).model} holds no moving average of the weights (its run was trained without --ema): use the trained weights`);
+  }
+  const averaged = hasAverages && opts.weights !== 'trained';
+  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true, averaged);
+  return { model, config, vocab, state, averaged, weights: averaged ? 'average' : 'trained' };
 }

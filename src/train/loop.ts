@@ -196,7 +196,7 @@ export class TrainingLoop {
   private carry(b: Batch, r: { loss: Tensor; state: LSTMState[] }): void {
     const prevState = this.state;
     tidy(() => {
-      this.average?.update();
+      this.average?.update(this.pos.step + 1); // the step this update ends (pos.step counts those before it)
       const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();

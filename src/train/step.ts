@@ -12,7 +12,7 @@ import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer, OptimizerStateDict, OptimizerStateInput } from '../optim/optimizer.js';
 import { mergeShards, splitShards } from '../nn/table.js';
 import { MovingAverage } from '../optim/moving_average.js';
-import type { TrainConfig } from './config.js';
+import { averageScheduleOf, type TrainConfig } from './config.js';
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
   return {
@@ -43,7 +43,8 @@ export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
 
 /** The run's moving average of the LSTM weights (f-lm's, for evaluation), when its configuration keeps one. */
 export function makeMovingAverage(c: TrainConfig, model: LanguageModel): MovingAverage | undefined {
-  return c.ema ? new MovingAverage(model.parameters().filter(([name]) => name.startsWith('rnn.')), c.ema) : undefined;
+  const schedule = averageScheduleOf(c);
+  return c.ema && schedule ? new MovingAverage(model.parameters().filter(([name]) => name.startsWith('rnn.')), c.ema, schedule) : undefined;
 }
 
 /** The optimizer's state for a checkpoint, each table's shards joined into one logical tensor per slot. */

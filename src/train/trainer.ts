@@ -20,7 +20,7 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
 import type { MovingAverage } from '../optim/moving_average.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
-import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig } from './config.js';
+import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig, type WeightsUsed } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
@@ -86,7 +86,7 @@ export type TrainEvent =
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
-  | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; best?: boolean }
+  | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; weights: WeightsUsed; best?: boolean }
   | { type: 'lr'; step: number; lr: number; reason: string }
   | { type: 'stopped'; step: number; reason: string };
 
@@ -106,6 +106,8 @@ export interface TrainSummary {
   trainLoss: number;
   objective: Objective;
   valid?: EvalResult;
+  /** The weights validation ran on: the LSTM's moving averages (--ema) or the trained ones. */
+  weights: WeightsUsed;
   /** The best validation so far and where its checkpoint is (when the config validates during training). */
   best?: { step: number; loss: number; ppl: number; dir: string };
   wordsPerSec: number;
@@ -305,6 +307,7 @@ function upToDate(o: TrainOptions, ckDir: string, saved: CheckpointConfig): Trai
   return {
     step: saved.step, trainLoss: NaN, objective: saved.train.sampled > 0 ? 'sampled-softmax' : 'full-softmax', wordsPerSec: 0,
     stopReason: o.steps !== undefined && saved.step >= o.steps ? 'steps' : 'time', trainSeconds: 0, evalSeconds: 0, totalTrainSeconds: seconds, upToDate: true,
+    weights: saved.train.ema ? 'average' : 'trained',
   };
 }
 
@@ -648,7 +651,7 @@ class TrainingRun {
       const kept = this.pos.schedule.kept;
       const isBest = !!v && Number.isFinite(r.loss) && (!kept || r.loss < kept.loss);
       if (isBest) this.pos.schedule = { ...this.pos.schedule, kept: { loss: r.loss, step } };
-      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, ...(v ? { best: isBest } : {}) });
+      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, weights: this.weightsUsed(), ...(v ? { best: isBest } : {}) });
       if (isBest) {
         if (await this.save(this.bestDir())) return 'non-finite';
       } else await this.writeChart();
@@ -698,11 +701,16 @@ class TrainingRun {
     return false;
   }
 
+  /** What validation runs on: the averages when the run keeps them. */
+  private weightsUsed(): WeightsUsed {
+    return this.average ? 'average' : 'trained';
+  }
+
   private summary(): TrainSummary {
     const trainSeconds = this.trainSeconds();
     const b = this.pos.schedule.kept;
     return {
-      step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid,
+      step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid, weights: this.weightsUsed(),
       ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
       wordsPerSec: (this.steps.totalWords * this.world.size) / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
       trainSeconds, evalSeconds: this.evalMs / 1e3, totalTrainSeconds: this.totalTrainSeconds(),

@@ -314,7 +314,7 @@ export class Session {
         throw e;
       }
       // The page keeps no moving average: what it saves says so, so a CLI resume of it does not look for one.
-      const { ema: _average, ...train } = config.train;
+      const { ema: _average, emaSchedule: _schedule, ...train } = config.train;
       this.replace(model, vocab, train, optimizer);
       this.state = carriedStateOf(stateEntries, config, model);
     });
