@@ -1,5 +1,6 @@
 // Training on several processes (src/distributed/): two ranks through mpirun on this machine.
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { launcherFromEnv } from '../src/distributed/world.js';
 import { readSafetensorsFile } from '../src/train/safetensors_file.js';
 import { Rng } from '../src/random.js';
 import { runCli, useBuiltCli } from './cli_helpers.js';
-import { bundleFixture, mpiRun, mpiRunEach } from './mpi_launch.js';
+import { bundleFixture, mpiRun, mpiRunEach, mpiStart } from './mpi_launch.js';
 
 useBuiltCli();
 
@@ -136,11 +137,31 @@ describe('training on two processes (mpirun -np 2) is training one process with 
     expect(refused.stderr).toMatch(/the checkpoint in .* trained with --batch 4 on 2 processes \(a global batch of 8\), this run has --batch 4: the global batch must stay 8; give --batch 8/);
   });
 
+  it('a rank killed with -9 ends the job within seconds, and the checkpoint resumes', async () => {
+    const run = join(tmp, 'killed');
+    const job = mpiStart(2, [process.execPath, 'dist/cli.js', 'train', ...small(), '--batch', '4', '--steps', '100000', '--save-every', '5', '--out', run]);
+    const until = async (ok: () => boolean, what: string, ms: number) => {
+      for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 200))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    };
+    await until(() => existsSync(join(run, 'checkpoint/config.json')), 'a checkpoint', 120_000);
+    const ranks = execFileSync('ps', ['-o', 'pid=', '--ppid', String(job.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    expect(ranks).toHaveLength(2);
+    const killedAt = Date.now();
+    process.kill(ranks[1], 'SIGKILL');
+    const status = await job.exited;
+    const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    await until(() => !alive(ranks[0]), 'the other rank to end', 30_000);
+    expect(Date.now() - killedAt, 'milliseconds from the kill to the end of every rank').toBeLessThan(10_000);
+    expect(status).not.toBe(0);
+    const r = train(2, ['--resume', '--out', run, '--steps', String(JSON.parse(readFileSync(join(run, 'checkpoint/config.json'), 'utf8')).config.step + 2)]);
+    expect(r.stdout).toContain('"type":"summary"');
+  });
+
   it('ranks started with different options are refused before training, naming the option', () => {
     const rank = (hidden: string) => [process.execPath, 'dist/cli.js', 'train', ...small(), '--hidden', hidden, '--steps', '2', '--out', join(tmp, 'mismatch')];
     const r = mpiRunEach([rank('32'), rank('48')]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/flstm train \(rank \d of 2\): the ranks disagree on the options: --hidden 32 on rank 0, 48 on rank 1/);
+    expect(r.stderr).toMatch(/flstm \(rank \d of 2\): the ranks disagree on the options: --hidden 32 on rank 0, 48 on rank 1/);
     expect(existsSync(join(tmp, 'mismatch/checkpoint'))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 // Launching processes under MPI from tests: Open MPI's mpirun (as root it needs
 // --allow-run-as-root, and --oversubscribe where there are fewer cores than ranks) or MPICH's
 // mpiexec. tools/setup.sh installs Open MPI.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { root } from './cli_helpers.js';
@@ -41,4 +41,11 @@ export async function bundleFixture(name: string): Promise<string> {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   return outfile;
+}
+
+/** Starts `args` on `n` ranks in the background: the launcher's process, and its exit status when it ends. */
+export function mpiStart(n: number, args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
+  const { cmd, flags, np } = launcherBase();
+  const child = spawn(cmd, [...flags, np, String(n), ...args], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }
