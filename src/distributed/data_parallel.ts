@@ -12,18 +12,23 @@ import type { Batch } from '../data/batcher.js';
 import type { World } from './world.js';
 import type { Mpi } from './mpi.js';
 
-/** Bytes and seconds of the last step's exchange, for the bench and the start line. */
+/** Bytes and seconds of the exchanges since the last reset (progress events report them per step). */
 export interface ExchangeStats {
+  steps: number;
   denseBytes: number;
   sparseBytes: number;
+  /** Waiting for the GPU and reading the dense gradients back. */
   readSeconds: number;
+  /** MPI: the all-reduce of the dense gradients and the gathers of the rows. */
   reduceSeconds: number;
   uploadSeconds: number;
 }
 
+const noStats = (): ExchangeStats => ({ steps: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+
 export class DataParallel {
   readonly comm: Mpi;
-  readonly stats: ExchangeStats = { denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 };
+  private stats = noStats();
 
   constructor(readonly world: World) {
     if (!world.comm) throw new Error('flstm: DataParallel needs a world of more than one process');
@@ -58,10 +63,10 @@ export class DataParallel {
     const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
     const host = (await joined.data()) as Float32Array;
     joined.dispose();
-    this.stats.readSeconds = (performance.now() - t) / 1e3;
+    this.stats.readSeconds += (performance.now() - t) / 1e3;
     t = performance.now();
     this.comm.sumF32(host);
-    this.stats.reduceSeconds = (performance.now() - t) / 1e3;
+    this.stats.reduceSeconds += (performance.now() - t) / 1e3;
     t = performance.now();
     const inv = 1 / this.size;
     for (let i = 0; i < host.length; i++) host[i] *= inv;
@@ -70,8 +75,18 @@ export class DataParallel {
       writeTensor(g, host.subarray(at, at + g.size));
       at += g.size;
     }
-    this.stats.uploadSeconds = (performance.now() - t) / 1e3;
-    this.stats.denseBytes = host.byteLength;
+    this.stats.uploadSeconds += (performance.now() - t) / 1e3;
+    this.stats.denseBytes += host.byteLength;
+    this.stats.steps++;
+  }
+
+  /** The exchanges' bytes and seconds per step since the last call (null: no step). */
+  takeStats(): ExchangeStats | null {
+    const s = this.stats;
+    this.stats = noStats();
+    if (s.steps === 0) return null;
+    const per = (v: number) => v / s.steps;
+    return { steps: s.steps, denseBytes: per(s.denseBytes), sparseBytes: per(s.sparseBytes), readSeconds: per(s.readSeconds), reduceSeconds: per(s.reduceSeconds), uploadSeconds: per(s.uploadSeconds) };
   }
 
   /**
@@ -80,9 +95,13 @@ export class DataParallel {
    */
   async combineRows(ids: Int32Array, rows: Tensor, factor: number): Promise<{ ids: Int32Array; rows: Tensor }> {
     const width = rows.size / Math.max(ids.length, 1);
+    let t = performance.now();
     const local = (await rows.data()) as Float32Array;
+    this.stats.readSeconds += (performance.now() - t) / 1e3;
+    t = performance.now();
     const allIds = this.comm.gatherVarI32(ids).data;
     const allRows = this.comm.gatherVarF32(local).data;
+    this.stats.reduceSeconds += (performance.now() - t) / 1e3;
     this.stats.sparseBytes += allIds.byteLength + allRows.byteLength;
     const union = Int32Array.from(new Set(allIds)).sort();
     const where = new Map<number, number>();

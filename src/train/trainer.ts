@@ -33,7 +33,7 @@ import { formatDuration } from './metrics.js';
 import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
 import { SOLO, type World } from '../distributed/world.js';
 import { checkRanksAgree, ownStreams } from '../distributed/ranks.js';
-import { DataParallel } from '../distributed/data_parallel.js';
+import { DataParallel, type ExchangeStats } from '../distributed/data_parallel.js';
 import type { Tensor } from '../tensor.js';
 
 export interface RunLimits {
@@ -83,7 +83,7 @@ export type TrainEvent =
   | { type: 'start'; world?: WorldEvent; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
-  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
+  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string; exchange?: ExchangeStats | null }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
   | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; weights: WeightsUsed; best?: boolean }
@@ -546,7 +546,8 @@ class TrainingRun {
     const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
     if (this.writer) await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
     const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.timeLimit(), elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
-    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line });
+    const exchange = this.dp ? { exchange: this.dp.takeStats() } : {};
+    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line, ...exchange });
     return null;
   }
 
