@@ -98,6 +98,8 @@ export interface WorldEvent {
   globalBatch: number;
   launcher: string;
   ranks: { host: string; adapter: string }[];
+  /** Bytes of dense gradients a step all-reduces (the LSTM weights; the softmax's too with the full softmax). */
+  denseBytes: number;
 }
 
 export interface TrainSummary {
@@ -416,7 +418,9 @@ class TrainingRun {
       const [host, adapter] = new TextDecoder().decode(b).split('\n');
       return { host, adapter };
     });
-    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks };
+    const tables = this.cfg.sampled > 0 ? 0 : this.model.softmaxTable.rows * this.model.rnn.outputSize + this.model.vocabSize;
+    const denseBytes = 4 * (this.model.rnn.numParams() + tables);
+    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes };
   }
 
   dispose(): void {
