@@ -8,7 +8,7 @@
 // training step's words/s) beside the paper's BIGLSTM (~33.8K words/s on 4 V100s), and the
 // peak RSS beside the corpus bytes. No GPU.
 //
-//   npm run bench:data                          # 4 training shards of 8 MB, 1 held-out shard
+//   npm run bench:data                          # 4 training shards of 8 MB, 2 held-out shards
 //   node dist/bench/data.js --full --dir /data/lm1b-synthetic   # all 99 + 50, kept for reuse
 //
 // With --dir the corpus is kept there, with a manifest (synthetic-lm1b.json) of the options it
@@ -25,7 +25,8 @@ import { RiseWatch, table } from './util.js';
 const USAGE = `usage: node dist/bench/data.js [--shards N] [--shard-mb M] [--full] [--dir DIR] [--batch B] [--bptt T] [--json FILE]
   --shards N     training shards (default 4, at most 99)
   --shard-mb M   MB a training shard (default 8; the real ones are ~40)
-  --full         LM1B's full shape: 99 training shards and 50 held-out ones (default: 1 held-out)
+  --full         LM1B's full shape: 99 training shards and 50 held-out ones (default: 2 held-out,
+                 the test split's and the validation split's)
   --dir DIR      write the corpus into DIR and keep it; reused when its manifest matches
   --batch B      streams a batch (default 128)
   --bptt T       steps a batch (default 20)
@@ -89,7 +90,7 @@ function parse(): Args | 'help' {
   if (values.full && values.shards !== undefined) fail(`bench/data: --full writes all 99 training shards; leave out --shards\n${USAGE}`);
   const shardBytes = Math.round(positive(values['shard-mb'] as string | undefined, 'shard-mb', 8, false) * MB);
   const trainShards = values.full ? 99 : positive(values.shards as string | undefined, 'shards', 4);
-  const opts: SyntheticLm1bOptions = { trainShards, shardBytes, heldoutShards: values.full ? 50 : 1 };
+  const opts: SyntheticLm1bOptions = { trainShards, shardBytes, heldoutShards: values.full ? 50 : 2 };
   return { opts, dir: values.dir as string | undefined, batch: positive(values.batch as string | undefined, 'batch', 128), bptt: positive(values.bptt as string | undefined, 'bptt', 20), json: values.json as string | undefined };
 }
 

@@ -68,12 +68,31 @@ async function editConfig(dir: string, edit: (c: any) => void): Promise<void> {
   await writeFile(join(dir, 'config.json'), JSON.stringify(m));
 }
 
+/** A recorded text file (config.corpus, data/identity.ts). */
+const TEXT_FILE = { path: '/data/a.txt', bytes: 120, sha256: 'ab'.repeat(32) };
+
 describe('config.json', () => {
   it('a checkpoint made to the schema loads, in every reader', async () => {
     const dir = await saved();
     const ck = await loadCheckpoint(dir);
     expect(ck.config).toEqual(lmConfig());
     expect((await readLmCheckpoint(dir)).vocab.size).toBe(6);
+  });
+
+  it('a recorded corpus (config.corpus: text files, an lm1b directory) loads, in every reader', async () => {
+    for (const [data, corpus] of [
+      ['text:a.txt,b.txt', { kind: 'text', files: [TEXT_FILE, { ...TEXT_FILE, path: '/data/b.txt' }] }],
+      ['lm1b:/data/lm1b', { kind: 'lm1b', dir: '/data/lm1b', trainShards: 99, trainBytes: 4_000_000_000 }],
+    ] as const) {
+      const config = { ...lmConfig(), corpus, train: { ...lmConfig().train, data } } as CheckpointConfig;
+      const dir = await saved(lmCheckpoint(config));
+      expect((await loadCheckpoint(dir)).config).toEqual(config);
+      expect((await readLmCheckpoint(dir)).config.corpus).toEqual(corpus);
+      const m = await loadModel(dir);
+      expect(m.config.corpus).toEqual(corpus);
+      m.model.dispose();
+      for (const st of m.state ?? []) (st.h.dispose(), st.c.dispose());
+    }
   });
 
   it.each([
@@ -93,6 +112,11 @@ describe('config.json', () => {
     ['seconds', (c: any) => (c.seconds = -1), 'config.seconds must be a finite number >= 0, got -1'],
     ['schedule', (c: any) => (c.schedule.sinceBest = null), 'config.schedule.sinceBest must be a non-negative integer, got null'],
     ['format', (c: any) => (c.format = 'flstm-lm/2'), 'config.format must be "flstm-lm/1", got "flstm-lm/2"'],
+    ['corpus hash', (c: any) => ((c.train.data = 'text:a.txt'), (c.corpus = { kind: 'text', files: [{ ...TEXT_FILE, sha256: 'xyz' }] })), 'config.corpus.files.0.sha256 must be a SHA-256 in 64 hex digits, got "xyz"'],
+    ['corpus bytes', (c: any) => ((c.train.data = 'text:a.txt'), (c.corpus = { kind: 'text', files: [{ ...TEXT_FILE, bytes: -1 }] })), 'config.corpus.files.0.bytes must be a non-negative integer, got -1'],
+    ['corpus files', (c: any) => ((c.train.data = 'text:a.txt'), (c.corpus = { kind: 'text', files: [] })), 'config.corpus.files must be 1 to 3 files (train, valid, test), got []'],
+    ['corpus kind', (c: any) => (c.corpus = { kind: 'text', files: [TEXT_FILE] }), 'config.corpus.kind must be absent (config.train.data "brown" records none), got "text"'],
+    ['corpus lm1b', (c: any) => ((c.train.data = 'lm1b:/d'), (c.corpus = { kind: 'lm1b', dir: '/d', trainShards: 0, trainBytes: 5 })), 'config.corpus.trainShards must be a positive integer, got 0'],
   ])('%s: one message naming config.json, the field and what was expected', async (_, edit, message) => {
     const dir = await saved();
     await editConfig(dir, edit);

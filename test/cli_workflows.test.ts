@@ -123,7 +123,9 @@ describe("a checkpoint's own vocabulary", () => {
     const page = (dataName: string) => {
       const f = join(tmp, `page-${dataName.replace(/\W/g, '')}.safetensors`);
       const weights = Object.fromEntries(Object.entries(bundle.model).filter(([k]) => !k.startsWith('state.')));
-      writeFileSync(f, encodeModelBundle({ model: weights, config: { ...bundle.config, stateLayers: 0, train: { ...bundle.config.train, data: dataName } }, vocab: bundle.vocab }));
+      // As the page saves it: no carried state, and no record of the CLI's corpus files (config.corpus).
+      const { corpus: _, ...config } = bundle.config;
+      writeFileSync(f, encodeModelBundle({ model: weights, config: { ...config, stateLayers: 0, train: { ...bundle.config.train, data: dataName } }, vocab: bundle.vocab }));
       return f;
     };
     const brown = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '410', '--json');

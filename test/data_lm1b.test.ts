@@ -13,6 +13,7 @@ import {
   StreamBatcher,
   LM1B_HELDOUT_DIR,
   LM1B_HELDOUT_FILE,
+  LM1B_VALID_FILE,
   LM1B_TRAIN_DIR,
   LM1B_VOCAB_FILE,
   type Batch,
@@ -25,12 +26,14 @@ const root = resolve(__dirname, '..');
 const VOCAB = ['<S> 0', '</S> 0', '<UNK> 0', 'the 9', 'cat 4', 'sat 3', 'dog 2', '. 5', 'a 1'];
 const SHARD1 = ['the cat sat .', 'a dog'];
 const SHARD2 = ['the zebra sat .', '', 'dog dog dog'];
+/** The test split's held-out shard (00000) and the validation split's (00001). */
 const HELDOUT = ['the cat .', 'a yak sat'];
+const VALID = ['dog sat .'];
 
 let tmp: string;
 
 /** Writes a corpus in LM1B's layout; `parts` can leave a piece out or change it. */
-function makeLm1b(name: string, parts: { vocab?: string[] | null; shards?: Record<string, string[]> | null; heldout?: string[] | null } = {}): string {
+function makeLm1b(name: string, parts: { vocab?: string[] | null; shards?: Record<string, string[]> | null; heldout?: string[] | null; valid?: string[] | null } = {}): string {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
   const vocab = parts.vocab === undefined ? VOCAB : parts.vocab;
@@ -42,10 +45,10 @@ function makeLm1b(name: string, parts: { vocab?: string[] | null; shards?: Recor
     writeFileSync(join(dir, LM1B_TRAIN_DIR, 'README'), 'not a shard\n');
   }
   const heldout = parts.heldout === undefined ? HELDOUT : parts.heldout;
-  if (heldout) {
-    mkdirSync(join(dir, LM1B_HELDOUT_DIR));
-    writeFileSync(join(dir, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE), heldout.map((l) => l + '\n').join(''));
-  }
+  const valid = parts.valid === undefined ? VALID : parts.valid;
+  mkdirSync(join(dir, LM1B_HELDOUT_DIR));
+  if (heldout) writeFileSync(join(dir, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE), heldout.map((l) => l + '\n').join(''));
+  if (valid) writeFileSync(join(dir, LM1B_HELDOUT_DIR, LM1B_VALID_FILE), valid.map((l) => l + '\n').join(''));
   return dir;
 }
 
@@ -91,20 +94,23 @@ describe('lm1b:DIR', () => {
     ]);
   });
 
-  it('reads the held-out shard as valid and test', async () => {
-    expect(corpus.splits.valid).toBe(corpus.splits.test);
-    const held = await collect((corpus.splits.test as StreamSplit).sentences());
-    expect(held.map((s) => Array.from(s))).toEqual([
+  it('tests on held-out shard 00000 and validates on another, 00001 (the best checkpoint is not chosen on the test set)', async () => {
+    const test = corpus.splits.test as StreamSplit;
+    const valid = corpus.splits.valid as StreamSplit;
+    expect(test.files).toEqual([join(dir, LM1B_HELDOUT_DIR, 'news.en.heldout-00000-of-00050')]);
+    expect(valid.files).toEqual([join(dir, LM1B_HELDOUT_DIR, 'news.en.heldout-00001-of-00050')]);
+    expect((await collect(test.sentences())).map((s) => Array.from(s))).toEqual([
       [0, 3, 4, 7, 0],
       [0, 8, 2, 5, 0],
     ]);
+    expect((await collect(valid.sentences())).map((s) => Array.from(s))).toEqual([[0, 6, 5, 7, 0]]);
   });
 
   it('counts tokens as words plus one <S> per sentence', async () => {
     const stats = await corpusStats(corpus);
     expect(stats.train).toEqual({ tokens: 4 + 1 + 2 + 1 + 4 + 1 + 3 + 1, unk: 1, sentences: 4 });
-    expect(stats.valid).toEqual({ tokens: 8, unk: 1, sentences: 2 });
-    expect(stats.test).toEqual(stats.valid);
+    expect(stats.valid).toEqual({ tokens: 4, unk: 0, sentences: 1 });
+    expect(stats.test).toEqual({ tokens: 8, unk: 1, sentences: 2 });
   });
 
   it('a seeded shard shuffle is deterministic, and repeat starts over', async () => {
@@ -212,7 +218,12 @@ describe('lm1b errors', () => {
     await expect(loadCorpus(`lm1b:${makeLm1b('novocab', { vocab: null })}`)).rejects.toThrow(/no One Billion Word vocabulary .*1b_word_vocab\.txt/);
     await expect(loadCorpus(`lm1b:${makeLm1b('notrain', { shards: null })}`)).rejects.toThrow(/no training shard directory .*training-monolingual\.tokenized\.shuffled/);
     await expect(loadCorpus(`lm1b:${makeLm1b('noshards', { shards: {} })}`)).rejects.toThrow(/holds no training shards \(news\.en-\*\)/);
-    await expect(loadCorpus(`lm1b:${makeLm1b('noheld', { heldout: null })}`)).rejects.toThrow(/no held-out shard .*news\.en\.heldout-00000-of-00050/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('noheld', { heldout: null })}`)).rejects.toThrow(/no held-out shard of the test split .*news\.en\.heldout-00000-of-00050/);
+    // The validation split's shard is another one; without it, the message says which each split reads.
+    await expect(loadCorpus(`lm1b:${makeLm1b('novalid', { valid: null })}`)).rejects.toThrow(
+      /no held-out shard of the validation split .*news\.en\.heldout-00001-of-00050 \(lm1b:DIR tests on news\.en\.heldout-00000-of-00050 and validates on news\.en\.heldout-00001-of-00050\)/,
+    );
+    await expect(loadCorpus(`lm1b:${makeLm1b('emptyvalid', { valid: [] })}`)).rejects.toThrow(/the held-out shard of the validation split .*00001-of-00050 is empty/);
   });
 
   it('empty shards, a vocabulary without <UNK> or <S>', async () => {
@@ -230,22 +241,38 @@ describe('lm1b errors', () => {
 describe('flstm data --data lm1b:DIR', () => {
   useBuiltCli();
 
-  it('prints the counts of the streamed splits', () => {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'data', '--data', `lm1b:${dir}`, '--json'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
+  const data = (...args: string[]) => spawnSync(process.execPath, ['dist/cli.js', 'data', '--data', `lm1b:${dir}`, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const held = (n: string) => join(dir, LM1B_HELDOUT_DIR, `news.en.heldout-${n}-of-00050`);
+
+  it('prints the counts of the streamed splits and the files each one reads', () => {
+    const r = data('--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       data: `lm1b:${dir}`,
       vocab: 9,
       splits: {
         train: { tokens: 17, unk: 1, sentences: 4 },
-        valid: { tokens: 8, unk: 1, sentences: 2 },
+        valid: { tokens: 4, unk: 0, sentences: 1 },
         test: { tokens: 8, unk: 1, sentences: 2 },
       },
+      files: {
+        train: ['news.en-00001-of-00100', 'news.en-00002-of-00100'].map((f) => join(dir, LM1B_TRAIN_DIR, f)),
+        valid: [held('00001')],
+        test: [held('00000')],
+      },
     });
+  });
+
+  it('the table names the file of each held-out split', () => {
+    const r = data();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^valid file +${held('00001')}$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^test file +${held('00000')}$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^train files +2: ${join(dir, LM1B_TRAIN_DIR, 'news.en-00001-of-00100')} \\.\\. .*news\\.en-00002-of-00100$`, 'm'));
   });
 });

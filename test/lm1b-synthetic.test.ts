@@ -15,6 +15,7 @@ import {
   writeSyntheticLm1bShard,
   LM1B_HELDOUT_DIR,
   LM1B_HELDOUT_FILE,
+  LM1B_VALID_FILE,
   LM1B_TRAIN_DIR,
   LM1B_VOCAB_FILE,
   type Corpus,
@@ -72,7 +73,9 @@ describe('writeSyntheticLm1b: layout', () => {
     expect(corpus.name).toBe('lm1b');
     expect(corpus.splits.train.kind).toBe('stream');
     expect((corpus.splits.train as StreamSplit).files).toEqual(info.files.filter((f) => f.split === 'train').map((f) => f.path));
+    // Two held-out shards: the test split's and the validation split's.
     expect((corpus.splits.test as StreamSplit).files).toEqual([join(dir, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE)]);
+    expect((corpus.splits.valid as StreamSplit).files).toEqual([join(dir, LM1B_HELDOUT_DIR, LM1B_VALID_FILE)]);
   });
 
   it('reports the bytes, sentences and words it wrote', () => {
@@ -117,13 +120,13 @@ describe('writeSyntheticLm1b: layout', () => {
 describe('writeSyntheticLm1b: rewriting', () => {
   it('a smaller corpus written over a larger one removes the extra shards (the reader would take them) and old temporary files', async () => {
     const d = join(tmp, 'rewrite');
-    await writeSyntheticLm1b(d, { ...SMALL, shardBytes: 5000 });
+    await writeSyntheticLm1b(d, { ...SMALL, shardBytes: 5000, heldoutShards: 3 });
     writeFileSync(join(d, LM1B_TRAIN_DIR, 'README'), 'not a shard\n');
     // What an interrupted run leaves: a hidden temporary file.
     writeFileSync(join(d, LM1B_TRAIN_DIR, '.news.en-00002-of-00100.tmp-12345'), 'half a shard');
-    const smaller = await writeSyntheticLm1b(d, { ...SMALL, shardBytes: 5000, trainShards: 1, heldoutShards: 1 });
+    const smaller = await writeSyntheticLm1b(d, { ...SMALL, shardBytes: 5000, trainShards: 1, heldoutShards: 2 });
     expect(readdirSync(join(d, LM1B_TRAIN_DIR)).sort()).toEqual(['README', 'news.en-00001-of-00100']);
-    expect(readdirSync(join(d, LM1B_HELDOUT_DIR))).toEqual([LM1B_HELDOUT_FILE]);
+    expect(readdirSync(join(d, LM1B_HELDOUT_DIR)).sort()).toEqual([LM1B_HELDOUT_FILE, LM1B_VALID_FILE]);
     const c = await loadLm1b(d);
     expect((await collect((c.splits.train as StreamSplit).sentences())).length).toBe(smaller.files[0].sentences);
   });
@@ -206,7 +209,7 @@ describe('writeSyntheticLm1b: statistics', () => {
   it('the mean sentence length is near meanLength', async () => {
     const mean = train.reduce((a, s) => a + s.length - 2, 0) / train.length;
     expect(Math.abs(mean - 27)).toBeLessThan(1);
-    const short = await writeSyntheticLm1b(join(tmp, 'short'), { ...SMALL, meanLength: 8, trainShards: 1, heldoutShards: 1 });
+    const short = await writeSyntheticLm1b(join(tmp, 'short'), { ...SMALL, meanLength: 8, trainShards: 1, heldoutShards: 2 });
     expect(Math.abs(short.words / short.sentences - 8)).toBeLessThan(0.4);
   });
 
@@ -233,7 +236,9 @@ describe('writeSyntheticLm1b: options', () => {
     ['vocabSize 3', { vocabSize: 3 }, /vocabSize must be an integer in \[4, .*got 3\b/],
     ['vocabSize 2.5', { vocabSize: 2.5 }, /vocabSize .*got 2\.5/],
     ['trainShards 100', { trainShards: 100 }, /trainShards must be an integer in \[1, 99\], got 100/],
-    ['heldoutShards 0', { heldoutShards: 0 }, /heldoutShards must be an integer in \[1, 50\], got 0/],
+    ['heldoutShards 0', { heldoutShards: 0 }, /heldoutShards must be an integer in \[2, 50\], got 0/],
+    // lm1b:DIR reads two held-out shards (test 00000, validation 00001): one would not load.
+    ['heldoutShards 1', { heldoutShards: 1 }, /heldoutShards must be an integer in \[2, 50\], got 1/],
     ['shardBytes -1', { shardBytes: -1 }, /shardBytes .*got -1/],
     ['meanLength NaN', { meanLength: Number.NaN }, /meanLength must be a number in \[1, 200\], got NaN/],
     ['zipf 0', { zipf: 0 }, /zipf must be a number in \(0, 4\], got 0/],
@@ -256,7 +261,7 @@ describe('writeSyntheticLm1b: options', () => {
 describe('streaming', () => {
   it('streams a corpus of several-MB shards with heap growth far below its size', async () => {
     const d = join(tmp, 'big');
-    const big = await writeSyntheticLm1b(d, { vocabSize: 2000, trainShards: 5, shardBytes: 5_000_000, heldoutShards: 1, heldoutShardBytes: 10_000, seed: 3 });
+    const big = await writeSyntheticLm1b(d, { vocabSize: 2000, trainShards: 5, shardBytes: 5_000_000, heldoutShards: 2, heldoutShardBytes: 10_000, seed: 3 });
     const trainBytes = big.files.filter((f) => f.split === 'train').reduce((a, f) => a + f.bytes, 0);
     const base = process.memoryUsage().heapUsed;
     let peak = 0;

@@ -22,7 +22,7 @@ import { matmulBackwardRef, matmulRef } from '../src/ref/matmul.js';
 import { sampledLogitsRef } from '../src/ref/sampled_softmax.js';
 import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { Rng } from '../src/random.js';
-import { corpusStats, loadCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VOCAB_FILE } from '../src/data/index.js';
+import { corpusStats, loadCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VALID_FILE, LM1B_VOCAB_FILE } from '../src/data/index.js';
 import { CORPUS_WORDS, corpusText, expectClose, freshSeed, useDevice } from './helpers.js';
 
 useDevice();
@@ -48,6 +48,7 @@ beforeAll(() => {
   writeFileSync(join(lm1bDir, LM1B_TRAIN_DIR, 'news.en-00002-of-00100'), corpusText(12, 22));
   // Held-out sentences with words outside the vocabulary (<UNK>).
   writeFileSync(join(lm1bDir, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE), corpusText(7, 23) + 'zebra the yak\n');
+  writeFileSync(join(lm1bDir, LM1B_HELDOUT_DIR, LM1B_VALID_FILE), corpusText(5, 24) + 'the yak\n');
 });
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });

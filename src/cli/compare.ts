@@ -15,7 +15,7 @@ import { renderOverlayChart } from '../train/overlay_chart.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { readOption, text } from '../options/declare.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
-import { corpusInVocabulary } from './evaluate.js';
+import { checkpointCorpus } from './evaluate.js';
 import { readRuns } from './chart.js';
 import { cadenceFrom, runConfig, settlePrecision } from './train.js';
 import { limitsFrom, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
@@ -173,7 +173,7 @@ async function evaluateRun(runDir: string, splits: ('valid' | 'test')[], printer
   const loaded = await training.loadModel(which === 'best' ? best : join(runDir, 'checkpoint'));
   try {
     const cfg = loaded.config.train;
-    const corpus = await corpusInVocabulary(cfg.data, loaded.vocab, 'compare');
+    const corpus = await checkpointCorpus(loaded, 'compare');
     const ppl: Partial<Record<'valid' | 'test', number>> = {};
     let seconds = 0;
     for (const name of splits) {

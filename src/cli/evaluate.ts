@@ -14,17 +14,24 @@ import { averageScheduleOf } from '../train/config.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
 
 /**
- * The corpus to evaluate on: --data, else the checkpoint's. A model trained in the demo page
- * names the page's text ('web:...'); its Brown excerpt is evaluated on Brown, other text needs --data.
+ * The corpus to evaluate on: --data, else the checkpoint's, where it recorded the files
+ * (corpora.locateCorpus: from any folder). A model trained in the demo page names the page's
+ * text ('web:...'); its Brown excerpt is evaluated on Brown, other text needs --data.
  */
-export function corpusSpecFor(config: training.CheckpointConfig, given: string | undefined, cmd: string): { spec: string; note?: string } {
+export async function corpusSpecFor(config: training.CheckpointConfig, given: string | undefined, cmd: string): Promise<{ spec: string; note?: string }> {
   if (given !== undefined) return { spec: given };
   const data = config.train.data;
   if (data === 'web:brown-excerpt') return { spec: 'brown', note: 'the model was trained in the demo page on a Brown excerpt: evaluating on the Brown corpus (--data chooses another)' };
   if (data.startsWith('web:')) {
     throw new UsageError(`flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${corpora.CORPUS_SPECS})`);
   }
-  return { spec: data };
+  return { spec: await corpora.locateCorpus(data, config.corpus) };
+}
+
+/** The checkpoint's corpus read without --data: a note when its files are no longer the ones the run read. */
+export function changedCorpusNote(config: training.CheckpointConfig, corpus: corpora.Corpus): string | undefined {
+  const changes = config.corpus ? corpora.corpusChanges(config.corpus, corpus.identity) : [];
+  return changes.length ? `the corpus has changed since the run trained on it: ${changes.map((c) => c.text).join('; ')}` : undefined;
 }
 
 /** Loads the corpus of `spec` in the vocabulary of the loaded model. */
@@ -37,6 +44,11 @@ export async function corpusInVocabulary(spec: string, vocab: corpora.Vocabulary
   }
 }
 
+/** The corpus a checkpoint's run trained on, where it recorded the files, in the model's vocabulary. */
+export async function checkpointCorpus(loaded: training.LoadedModel, cmd: string): Promise<corpora.Corpus> {
+  return corpusInVocabulary(await corpora.locateCorpus(loaded.config.train.data, loaded.config.corpus), loaded.vocab, cmd);
+}
+
 /** "2,000 tokens, 621 of them <unk> (31.1%)" and, when that share is large, why it matters. */
 export function unkText(r: { tokens: number; unk: number }, vocabSize: number): { part: string; note?: string } {
   const share = r.tokens > 0 ? r.unk / r.tokens : 0;
@@ -47,7 +59,7 @@ export function unkText(r: { tokens: number; unk: number }, vocabSize: number): 
 
 export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
 const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test', 'train'] as const), default: 'valid' as const };
-const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's; a page model's Brown excerpt: brown" };
+const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's files, where its run read them; a page model's Brown excerpt: brown" };
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
 const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'stop after N tokens' };
@@ -89,9 +101,11 @@ export const evalCommand: Command = {
     await initFrom(values);
     const loaded = await loadModelWith(values, dir, 'eval');
     const printer = new TrainPrinter({ json: !!values.json });
-    const { spec, note } = corpusSpecFor(loaded.config, given, 'eval');
+    const { spec, note } = await corpusSpecFor(loaded.config, given, 'eval');
     if (note && !values.json) printer.err(`flstm eval: ${note}`);
     const corpus = await corpusInVocabulary(spec, loaded.vocab, 'eval');
+    const changed = given === undefined ? changedCorpusNote(loaded.config, corpus) : undefined;
+    if (changed && !values.json) printer.err(`flstm eval: note: ${changed}`);
     const split = corpus.splits[splitName];
     if (!split) throw new Error(`flstm eval: ${corpus.spec} has no ${splitName} split`);
     const cfg = loaded.config.train;

@@ -83,6 +83,13 @@ export const paramsCommand: Command = {
   },
 };
 
+/** The files each split of a sharded corpus (lm1b:DIR) reads, which its spec does not say. */
+function splitFiles(corpus: corpora.Corpus): Partial<Record<string, readonly string[]>> {
+  const out: Partial<Record<string, readonly string[]>> = {};
+  for (const [name, split] of Object.entries(corpus.splits)) if (split?.kind === 'stream') out[name] = split.files;
+  return out;
+}
+
 export const dataCommand: Command = {
   name: 'data',
   summary: 'load a corpus and count its tokens, unknown words and vocabulary per split (no GPU needed)',
@@ -104,7 +111,8 @@ export const dataCommand: Command = {
     }
     const splits = await corpora.corpusStats(corpus);
     if (values.json) {
-      console.log(JSON.stringify({ data: corpus.spec, vocab: corpus.vocab.size, splits }));
+      const files = splitFiles(corpus);
+      console.log(JSON.stringify({ data: corpus.spec, vocab: corpus.vocab.size, splits, ...(Object.keys(files).length ? { files } : {}) }));
       return;
     }
     const v = corpus.vocab;
@@ -118,6 +126,8 @@ export const dataCommand: Command = {
       const pct = s.tokens > 0 ? ((100 * s.unk) / s.tokens).toFixed(2) : '0.00';
       const sent = s.sentences !== undefined ? `, ${s.sentences} sentences` : '';
       rows.push([name, `${String(s.tokens).padStart(w)} tokens, ${s.unk} ${v.unk ?? '<unk>'} (${pct}%)${sent}`]);
+      const files = splitFiles(corpus)[name];
+      if (files) rows.push([`${name} ${files.length === 1 ? 'file' : 'files'}`, files.length === 1 ? files[0] : `${files.length}: ${files[0]} .. ${files[files.length - 1]}`]);
     }
     console.log(aligned(rows));
   },

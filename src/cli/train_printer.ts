@@ -87,7 +87,9 @@ export class TrainPrinter {
     switch (e.type) {
       case 'start':
         this.out(startLine(e, this.o.what));
-        return e.world && this.out(worldLine(e.world));
+        if (e.world) this.out(worldLine(e.world));
+        if (e.corpusChanges) this.err(`flstm train: note: ${e.corpusChanges.join('; ')}; the run continues on the files as they are now, in the checkpoint's vocabulary`);
+        return;
       case 'compiling':
         return this.err('flstm train: compiling the kernels for this model shape (the first step; a software driver keeps them in its shader cache for the next run)');
       case 'compiled':

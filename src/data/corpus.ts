@@ -1,7 +1,8 @@
 // loadCorpus(spec): 'brown' | 'lm1b:DIR' | 'text:TRAIN[,VALID[,TEST]]', and what every
 // corpus answers alike (counts, chunks of ids).
 import { loadBrown } from './brown.js';
-import { CorpusSpecError } from './errors.js';
+import { CorpusSpecError, DataError } from './errors.js';
+import { firstMissing, namedPaths, recordedSpec, type CorpusIdentity } from './identity.js';
 import { loadLm1b } from './lm1b.js';
 import { loadText } from './text.js';
 import type { Corpus, SentenceStreamOptions, Split, SplitStats } from './types.js';
@@ -62,6 +63,33 @@ export async function loadCorpus(spec: string, opts: LoadCorpusOptions = {}): Pr
     case 'text':
       return loadText(p.files, { maxSize: opts.maxVocab, minCount: opts.minCount, vocabFile: opts.vocabFile, vocab: opts.vocab });
   }
+}
+
+/**
+ * Where to read a run's corpus when no --data says: at the paths its checkpoint recorded,
+ * absolute (from any folder), else at `data` as it was given (relative paths from this folder:
+ * a project moved whole; the files' sizes and hashes tell whether they are the same). When
+ * neither holds the files, one error names the file, where it was looked for, and --data.
+ * Without a record (Brown, the page's model, an older flstm's checkpoint): `data`.
+ */
+export async function locateCorpus(data: string, id: CorpusIdentity | undefined): Promise<string> {
+  if (!id) return data;
+  const recorded = recordedSpec(id);
+  const missing = await firstMissing(namedPaths(id));
+  if (recorded !== undefined && !missing) return recorded;
+  const given = parseCorpusSpec(data);
+  const missingGiven = given.kind === id.kind ? await firstMissing(namedPaths(given)) : namedPaths(id)[0];
+  if (!missingGiven) return data;
+  throw await lostCorpus(id, missing, missingGiven.path);
+}
+
+/** Why locateCorpus found no files: the one missing where the run read it, and where --data as given points. */
+async function lostCorpus(id: CorpusIdentity, missing: { what: string; path: string } | undefined, given: string): Promise<DataError> {
+  const at = namedPaths(id).map((p) => p.path).join(', ');
+  if (!missing) return new DataError(`the run's corpus is at ${at}, a path with a comma, which a text: spec cannot name: give --data with the files at paths without one`);
+  const { resolve } = await import('node:path');
+  const asGiven = resolve(given) !== missing.path ? `, nor at ${given} (as the run's --data gave it, from this folder)` : '';
+  return new DataError(`${missing.what} of the run's corpus cannot be found: it is not at ${missing.path} (where the run read it)${asGiven}; give its new location with --data`);
 }
 
 /** The ids of a split in chunks: an array split in pieces of `size`, a stream split sentence by sentence. */

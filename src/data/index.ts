@@ -3,7 +3,9 @@ export { DataError, CorpusSpecError } from './errors.js';
 export { Vocabulary, UNK_TOKENS, countWords } from './vocab.js';
 export type { VocabBuildOptions, VocabOptions } from './vocab.js';
 export type { Corpus, Split, ArraySplit, StreamSplit, SplitName, SplitStats, SentenceStreamOptions } from './types.js';
-export { loadCorpus, parseCorpusSpec, splitStats, corpusStats, splitChunks, CORPUS_SPECS } from './corpus.js';
+export { loadCorpus, parseCorpusSpec, locateCorpus, splitStats, corpusStats, splitChunks, CORPUS_SPECS } from './corpus.js';
+export { corpusChanges, specMismatch } from './identity.js';
+export type { CorpusChange, CorpusIdentity, FileIdentity } from './identity.js';
 export type { LoadCorpusOptions, CorpusSpec } from './corpus.js';
 export { loadBrown, stripTags, brownDirectory, brownFileNames, BROWN_TRAIN_TOKENS, BROWN_VALID_TOKENS, BROWN_MIN_COUNT } from './brown.js';
 export type { BrownOptions } from './brown.js';
@@ -16,6 +18,7 @@ export {
   LM1B_TRAIN_PREFIX,
   LM1B_HELDOUT_DIR,
   LM1B_HELDOUT_FILE,
+  LM1B_VALID_FILE,
   LM1B_SENTENCE,
 } from './lm1b.js';
 export {

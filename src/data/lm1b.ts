@@ -3,7 +3,11 @@
 //                                             its first lines are <S>, </S>, <UNK>
 //   DIR/training-monolingual.tokenized.shuffled/news.en-*            training shards
 //   DIR/heldout-monolingual.tokenized.shuffled/news.en.heldout-00000-of-00050
-//                                             the held-out shard (valid and test)
+//                                             the test split (the literature's test set,
+//                                             what f-lm evaluates by default)
+//   DIR/heldout-monolingual.tokenized.shuffled/news.en.heldout-00001-of-00050
+//                                             the validation split (another held-out shard,
+//                                             so the best checkpoint is not chosen on the test set)
 // Each line is a tokenized sentence; as in the paper's code (Dataset._parse_sentence) it
 // becomes `<S> w1 .. wn <S>`, unknown words `<UNK>`. Shards are streamed line by line, never
 // loaded whole; blank lines are skipped. Unlike the paper's code, the lines of a shard are
@@ -19,7 +23,10 @@ export const LM1B_VOCAB_FILE = '1b_word_vocab.txt';
 export const LM1B_TRAIN_DIR = 'training-monolingual.tokenized.shuffled';
 export const LM1B_TRAIN_PREFIX = 'news.en-';
 export const LM1B_HELDOUT_DIR = 'heldout-monolingual.tokenized.shuffled';
+/** The held-out shard of the test split. */
 export const LM1B_HELDOUT_FILE = 'news.en.heldout-00000-of-00050';
+/** The held-out shard of the validation split. */
+export const LM1B_VALID_FILE = 'news.en.heldout-00001-of-00050';
 export const LM1B_SENTENCE = '<S>';
 
 /** A sentence's ids: `<S> w1 .. wn <S>`. */
@@ -69,10 +76,35 @@ export function sentenceSplit(name: string, files: readonly string[], vocab: Voc
   };
 }
 
-/** Loads the vocabulary and finds the shards; the shards themselves are read when streamed. */
-export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): Promise<Corpus> {
+/** A held-out shard of `dir` that exists and is not empty: the test or the validation split's. */
+async function heldoutShard(dir: string, file: string, split: 'test' | 'validation'): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const path = join(dir, LM1B_HELDOUT_DIR, file);
+  const which = `(lm1b:DIR tests on ${LM1B_HELDOUT_FILE} and validates on ${LM1B_VALID_FILE})`;
+  await requirePath(path, 'file', `held-out shard of the ${split} split`).catch((e: Error) => {
+    throw new DataError(`${e.message} ${which}`);
+  });
+  if ((await stat(path)).size === 0) throw new DataError(`the held-out shard of the ${split} split ${path} is empty`);
+  return path;
+}
+
+/** The training shards of `dir`, in name order, and their bytes in all; none, or all empty, is an error. */
+async function trainShards(dir: string): Promise<{ files: string[]; bytes: number }> {
   const { readdir, stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
+  const trainDir = join(dir, LM1B_TRAIN_DIR);
+  await requirePath(trainDir, 'directory', 'training shard directory');
+  const files = (await readdir(trainDir)).filter((n) => n.startsWith(LM1B_TRAIN_PREFIX)).sort().map((n) => join(trainDir, n));
+  if (files.length === 0) throw new DataError(`${trainDir} holds no training shards (${LM1B_TRAIN_PREFIX}*)`);
+  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  if (sizes.every((s) => s === 0)) throw new DataError(`the training shards in ${trainDir} are empty`);
+  return { files, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** Loads the vocabulary and finds the shards; the shards themselves are read when streamed. */
+export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): Promise<Corpus> {
+  const { join, resolve } = await import('node:path');
   await requirePath(dir, 'directory', 'One Billion Word directory');
   const vocabPath = join(dir, LM1B_VOCAB_FILE);
   if (!opts.vocab) await requirePath(vocabPath, 'file', 'One Billion Word vocabulary');
@@ -82,24 +114,15 @@ export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): 
   const sId = vocab.get(LM1B_SENTENCE);
   if (sId === undefined) throw new DataError(`${vocab.source}: has no sentence token ${LM1B_SENTENCE} (its first line in the One Billion Word vocabulary)`);
 
-  const trainDir = join(dir, LM1B_TRAIN_DIR);
-  await requirePath(trainDir, 'directory', 'training shard directory');
-  const trainFiles = (await readdir(trainDir)).filter((n) => n.startsWith(LM1B_TRAIN_PREFIX)).sort().map((n) => join(trainDir, n));
-  if (trainFiles.length === 0) throw new DataError(`${trainDir} holds no training shards (${LM1B_TRAIN_PREFIX}*)`);
-  const sizes = await Promise.all(trainFiles.map(async (f) => (await stat(f)).size));
-  if (sizes.every((s) => s === 0)) throw new DataError(`the training shards in ${trainDir} are empty`);
-  const heldout = join(dir, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE);
-  await requirePath(heldout, 'file', 'held-out shard');
-  if ((await stat(heldout)).size === 0) throw new DataError(`the held-out shard ${heldout} is empty`);
-
-  // The benchmark has one held-out shard: it is the test set of the literature, and the
-  // validation set too (the same split object).
-  const held = sentenceSplit('test', [heldout], vocab, sId);
+  const train = await trainShards(dir);
+  const test = await heldoutShard(dir, LM1B_HELDOUT_FILE, 'test');
+  const valid = await heldoutShard(dir, LM1B_VALID_FILE, 'validation');
   return {
     name: 'lm1b',
     spec: `lm1b:${dir}`,
     vocab,
     boundary: LM1B_SENTENCE,
-    splits: { train: sentenceSplit('train', trainFiles, vocab, sId), valid: held, test: held },
+    splits: { train: sentenceSplit('train', train.files, vocab, sId), valid: sentenceSplit('valid', [valid], vocab, sId), test: sentenceSplit('test', [test], vocab, sId) },
+    identity: { kind: 'lm1b', dir: resolve(dir), trainShards: train.files.length, trainBytes: train.bytes },
   };
 }

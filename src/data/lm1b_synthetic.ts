@@ -39,7 +39,10 @@ export interface SyntheticLm1bOptions {
    * corpus under 1 GB. Every size is an option.
    */
   shardBytes?: number;
-  /** Held-out shards, news.en.heldout-00000-of-00050 on (default 50; at most 50). */
+  /**
+   * Held-out shards, news.en.heldout-00000-of-00050 on (default 50; at least 2: lm1b:DIR tests
+   * on 00000 and validates on 00001; at most 50).
+   */
   heldoutShards?: number;
   /** Bytes a held-out shard reaches (default 160 KB: the real ~830 KB scaled as shardBytes is). */
   heldoutShardBytes?: number;
@@ -158,7 +161,8 @@ export function resolveSyntheticOptions(opts: SyntheticLm1bOptions = {}): Resolv
   const o: Resolved = { ...DEFAULTS, ...given };
   checkInt('vocabSize', o.vocabSize, RESERVED + 1, MAX_VOCAB);
   checkInt('trainShards', o.trainShards, 1, LM1B_TRAIN_SHARDS);
-  checkInt('heldoutShards', o.heldoutShards, 1, LM1B_HELDOUT_SHARDS);
+  // lm1b:DIR reads two: the test split's (00000) and the validation split's (00001).
+  checkInt('heldoutShards', o.heldoutShards, 2, LM1B_HELDOUT_SHARDS);
   checkInt('shardBytes', o.shardBytes, 1, 2 ** 40);
   checkInt('heldoutShardBytes', o.heldoutShardBytes, 1, 2 ** 40);
   checkInt('seed', o.seed, 0, 2 ** 32 - 1);

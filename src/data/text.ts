@@ -3,8 +3,10 @@
 // line without a newline still ends in `<eos>`). The vocabulary is built from the training
 // file (`<unk>` id 0, `<eos>` id 1, then words by count; options: maxSize, minCount) or read
 // from a vocabulary file; words of any file that are not in it map to `<unk>`. Files are
-// read line by line; the token ids are kept in memory (one Int32Array per split).
+// read line by line, each once, hashed as it is read (the corpus's identity, identity.ts); the
+// token ids are kept in memory (one Int32Array per split).
 import { DataError } from './errors.js';
+import { fileHasher, type FileIdentity } from './identity.js';
 import type { ArraySplit, Corpus, SplitName } from './types.js';
 import { IntBuffer, WordTable, readLines, requirePath } from './util.js';
 import { Vocabulary, type VocabBuildOptions } from './vocab.js';
@@ -24,19 +26,22 @@ export interface TextOptions extends Pick<VocabBuildOptions, 'maxSize' | 'minCou
 
 const SPLIT_NAMES: SplitName[] = ['train', 'valid', 'test'];
 
-async function forEachWord(path: string, fn: (word: string) => void, eos = true): Promise<void> {
-  for await (const line of readLines(path)) {
+/** Calls `fn` on each word of the file (and `<eos>` after each line); returns the file's identity. */
+async function forEachWord(path: string, fn: (word: string) => void, eos = true): Promise<FileIdentity> {
+  const hasher = await fileHasher(path);
+  for await (const line of readLines(path, (bytes) => hasher.update(bytes))) {
     const t = line.trim();
     if (t === '') continue;
     for (const w of t.split(/\s+/)) fn(w);
     if (eos) fn(EOS);
   }
+  return hasher.identity();
 }
 
-async function encodeFile(path: string, vocab: Vocabulary): Promise<Int32Array> {
+async function encodeFile(path: string, vocab: Vocabulary): Promise<{ tokens: Int32Array; identity: FileIdentity }> {
   const buf = new IntBuffer();
-  await forEachWord(path, (w) => buf.push(vocab.id(w)), vocab.has(EOS));
-  return buf.toArray();
+  const identity = await forEachWord(path, (w) => buf.push(vocab.id(w)), vocab.has(EOS));
+  return { tokens: buf.toArray(), identity };
 }
 
 function emptyError(path: string, name: string): DataError {
@@ -49,13 +54,14 @@ export async function loadText(files: readonly string[], opts: TextOptions = {})
 
   let vocab: Vocabulary;
   let train: Int32Array;
+  let trainFile: FileIdentity;
   if (opts.vocab) {
     if (opts.vocabFile !== undefined || opts.maxSize !== undefined || opts.minCount !== undefined) {
       throw new DataError('text corpus: a given vocabulary and a vocabulary file, size or minimum count do not go together');
     }
     vocab = opts.vocab;
     vocab.requireUnk(`the words of ${files.join(', ')} that are not in it`);
-    train = await encodeFile(files[0], vocab);
+    ({ tokens: train, identity: trainFile } = await encodeFile(files[0], vocab));
   } else if (opts.vocabFile !== undefined) {
     if (opts.maxSize !== undefined || opts.minCount !== undefined) {
       throw new DataError('text corpus: a vocabulary file and a vocabulary size or minimum count do not go together');
@@ -63,21 +69,23 @@ export async function loadText(files: readonly string[], opts: TextOptions = {})
     vocab = await Vocabulary.load(opts.vocabFile);
     vocab.requireUnk(`the words of ${files.join(', ')} that are not in it`);
     if (!vocab.has(EOS)) throw new DataError(`${opts.vocabFile}: has no end-of-sentence token ${EOS} (text corpora end every line with it)`);
-    train = await encodeFile(files[0], vocab);
+    ({ tokens: train, identity: trainFile } = await encodeFile(files[0], vocab));
   } else {
     const table = new WordTable();
-    await forEachWord(files[0], (w) => table.add(w));
+    trainFile = await forEachWord(files[0], (w) => table.add(w));
     if (table.stream.length === 0) throw emptyError(files[0], 'train');
     ({ vocab, tokens: train } = table.build({ unk: TEXT_UNK, specials: [EOS], maxSize: opts.maxSize, minCount: opts.minCount, source: files[0] }));
   }
   if (train.length === 0) throw emptyError(files[0], 'train');
 
   const splits: Corpus['splits'] = { train: { kind: 'array', name: 'train', tokens: train } };
+  const identities = [trainFile];
   for (let i = 1; i < files.length; i++) {
     const name = SPLIT_NAMES[i] as 'valid' | 'test';
-    const tokens = await encodeFile(files[i], vocab);
+    const { tokens, identity } = await encodeFile(files[i], vocab);
     if (tokens.length === 0) throw emptyError(files[i], name);
     splits[name] = { kind: 'array', name, tokens } satisfies ArraySplit;
+    identities.push(identity);
   }
-  return { name: 'text', spec: `text:${files.join(',')}`, vocab, boundary: EOS, splits };
+  return { name: 'text', spec: `text:${files.join(',')}`, vocab, boundary: EOS, splits, identity: { kind: 'text', files: identities } };
 }

@@ -1,6 +1,7 @@
 // The common shape of a corpus: a vocabulary and up to three splits, each either all of its
 // token ids in memory (Brown, plain text) or a stream of sentences read from files as needed
 // (One Billion Word).
+import type { CorpusIdentity } from './identity.js';
 import type { Vocabulary } from './vocab.js';
 
 /** A split whose token ids are all in memory: one stream, in order. */
@@ -39,6 +40,8 @@ export interface Corpus {
   /** The sentence-boundary token: '<eos>' (text), '<S>' (lm1b); none for Brown (one running text). */
   boundary?: string;
   splits: { train: Split; valid?: Split; test?: Split };
+  /** What identifies its files (text, lm1b; Brown is built in): a checkpoint records it. */
+  identity?: CorpusIdentity;
 }
 
 export interface SplitStats {

@@ -96,10 +96,13 @@ function checkTextLine(line: string, path: string, n: number): void {
   }
 }
 
-export async function* readLines(path: string): AsyncGenerator<string> {
+/** `onBytes` sees the file's raw bytes as they are read (to hash them: identity.ts). */
+export async function* readLines(path: string, onBytes?: (chunk: Uint8Array) => void): AsyncGenerator<string> {
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
-  const input = createReadStream(path, { encoding: 'utf8' });
+  // Raw bytes: readline decodes them as UTF-8 (a sequence split between chunks included).
+  const input = createReadStream(path);
+  if (onBytes) input.on('data', (chunk) => onBytes(chunk as Buffer));
   const rl = createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   try {

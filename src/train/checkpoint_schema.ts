@@ -155,6 +155,29 @@ function checkSchedule(file: string, at: string, v: unknown): void {
   checkLossStep(file, `${at}.kept`, s.kept);
 }
 
+function checkFileIdentity(file: string, at: string, v: unknown): void {
+  const f = checkObject(file, at, v);
+  if (typeof f.path !== 'string' || f.path === '') schemaFail(file, `${at}.path`, 'a file path', f.path);
+  checkInt(file, `${at}.bytes`, f.bytes, 0);
+  if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) schemaFail(file, `${at}.sha256`, 'a SHA-256 in 64 hex digits', f.sha256);
+}
+
+/** config.corpus (optional): the identity of a text or lm1b corpus (data/identity.ts), of the kind config.train.data names. */
+function checkCorpusIdentity(file: string, at: string, v: unknown, data: string): void {
+  if (v === undefined) return;
+  const c = checkObject(file, at, v);
+  const kind = /^(text|lm1b):/.exec(data)?.[1];
+  if (c.kind !== kind) schemaFail(file, `${at}.kind`, kind ? `"${kind}" (as config.train.data is)` : `absent (config.train.data ${shown(data)} records none)`, c.kind);
+  if (kind === 'lm1b') {
+    if (typeof c.dir !== 'string' || c.dir === '') schemaFail(file, `${at}.dir`, 'a directory path', c.dir);
+    checkInt(file, `${at}.trainShards`, c.trainShards, 1);
+    checkInt(file, `${at}.trainBytes`, c.trainBytes, 1);
+    return;
+  }
+  if (!Array.isArray(c.files) || c.files.length < 1 || c.files.length > 3) schemaFail(file, `${at}.files`, '1 to 3 files (train, valid, test)', c.files);
+  (c.files as unknown[]).forEach((f, i) => checkFileIdentity(file, `${at}.files.${i}`, f));
+}
+
 /** A language model's configuration (config.json's "config", or the model file's flstm.config). */
 export function checkLmConfig(file: string, at: string, config: unknown): CheckpointConfig {
   const c = checkObject(file, at, config);
@@ -167,6 +190,7 @@ export function checkLmConfig(file: string, at: string, config: unknown): Checkp
   for (const k of ['seconds', 'otherSeconds'] as const) if (c[k] !== undefined) checkNumber(file, `${at}.${k}`, c[k], 0);
   checkSchedule(file, `${at}.schedule`, c.schedule);
   if (c.world !== undefined) checkInt(file, `${at}.world`, c.world, 1);
+  checkCorpusIdentity(file, `${at}.corpus`, c.corpus, train.data);
   if (train.sampled >= vocabSize) schemaFail(file, `${at}.train.sampled`, `0 or fewer than ${at}.vocabSize (${vocabSize})`, train.sampled);
   return c as unknown as CheckpointConfig;
 }

@@ -8,6 +8,7 @@ import type { AverageSchedule } from '../optim/moving_average.js';
 
 export type { AverageSchedule };
 export { averageScheduleOf };
+import type { CorpusIdentity } from '../data/identity.js';
 
 /**
  * The model of a run: LanguageModel's options (their meanings are documented there) as a
@@ -97,6 +98,11 @@ export interface CheckpointConfig {
    * train.batch streams, so the global batch and the carried state have world x batch streams.
    */
   world?: number;
+  /**
+   * What identifies the corpus's files (absolute paths, sizes, hashes): a resume or eval finds
+   * them from any folder, and accepts them by another path only when they are the same.
+   */
+  corpus?: CorpusIdentity;
 }
 
 /** The loadCorpus options of a training configuration. */

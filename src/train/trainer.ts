@@ -8,8 +8,10 @@
 import { basename, join } from 'node:path';
 import { writeFile, access, stat } from 'node:fs/promises';
 import { info, releaseFreeBuffers } from '../engine.js';
-import { loadCorpus } from '../data/corpus.js';
+import { loadCorpus, locateCorpus, parseCorpusSpec } from '../data/corpus.js';
+import { corpusChanges, specMismatch } from '../data/identity.js';
 import type { Corpus } from '../data/types.js';
+import type { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
@@ -80,7 +82,7 @@ export interface TrainOptions extends RunLimits {
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; world?: WorldEvent; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number }
+  | { type: 'start'; world?: WorldEvent; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
   | { type: 'compiling'; step: number }
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string; exchange?: ExchangeStats | null }
@@ -185,6 +187,8 @@ interface RunParts {
   state?: LSTMState[];
   position: Position;
   resumed: boolean;
+  /** A resume's corpus files that changed since the checkpoint (it continues on them as they are). */
+  corpusChanges?: string[];
   memory: MemoryPlan;
   average?: MovingAverage;
 }
@@ -196,12 +200,38 @@ async function readResumed(cfg: TrainConfig, ckDir: string, processes: number): 
   const resumed = await readLmCheckpoint(ckDir);
   // --batch is per process: any number of processes may continue a run whose global batch they keep.
   checkGlobalBatch(resumed.config, cfg.batch, processes, ckDir);
-  const diffs = configDifferences(resumed.config.train, cfg, new Set([...CHANGEABLE_ON_RESUME, 'batch']));
+  checkResumeOptions(resumed.config, cfg, ckDir);
+  return resumed;
+}
+
+/** The fields a resume may not change (--batch is checked as the global batch); --data only by the corpus's record, when the checkpoint has one. */
+function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: string): void {
+  const ignored = new Set([...CHANGEABLE_ON_RESUME, 'batch', ...(saved.corpus ? ['data'] : [])]);
+  const diffs = configDifferences(saved.train, cfg, ignored);
   if (diffs.length) {
     const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
     throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
   }
-  return resumed;
+}
+
+/**
+ * The corpus a resumed run continues on, in the checkpoint's vocabulary (the ids the model was
+ * trained with), and what changed in its files since the checkpoint. The run's --data is
+ * looked for where the checkpoint recorded it first (locateCorpus). Its files may have been
+ * edited where they are (text added: the run continues on them and says so); files at another
+ * path must be the ones it read (sizes and hashes), else they are another corpus.
+ */
+async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<{ corpus: Corpus; changes: string[] }> {
+  const was = saved.corpus;
+  const spec = cfg.data === saved.train.data ? await locateCorpus(cfg.data, was) : cfg.data;
+  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; give the files it read, wherever they are now, or start a new run`);
+  const mismatch = was && specMismatch(was, parseCorpusSpec(spec), spec);
+  if (mismatch) throw refuse(mismatch);
+  const corpus = await loadCorpus(spec, { vocab });
+  const changes = was ? corpusChanges(was, corpus.identity) : [];
+  const elsewhere = changes.filter((c) => !c.inPlace);
+  if (elsewhere.length) throw refuse(elsewhere.map((c) => c.text).join('; '));
+  return { corpus, changes: changes.map((c) => c.text) };
 }
 
 /** The same global batch (--batch times the processes) as the checkpoint's, or one message naming both. */
@@ -216,9 +246,8 @@ function checkGlobalBatch(saved: CheckpointConfig, batch: number, processes: num
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
 async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint, world: World): Promise<RunParts> {
-  // The checkpoint's vocabulary gives the ids the model was trained with.
-  const corpus = await loadCorpus(cfg.data, { vocab });
-  checkSplitsFitBatch(corpus, cfg.batch);
+  const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
+  checkSplitsFitBatch(corpus, cfg.batch * world.size);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
   const { model, state: allStreams, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
   const state = ownStreams(allStreams, world, cfg.batch);
@@ -242,13 +271,13 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string,
   opt.lr = schedule.lr;
   if (world.rank === 0) await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
-  return { cfg, corpus, model, opt, state, position, resumed: true, memory, average };
+  return { cfg, corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
 async function freshParts(given: TrainConfig, metricsFile: string, world: World, sampledIsDefault = false): Promise<RunParts> {
   const corpus = await loadCorpus(given.data, corpusOptions(given));
-  // Every split is checked now: a validation split too short for the batch would fail at the end.
-  checkSplitsFitBatch(corpus, given.batch);
+  // Every split is checked now: a validation split too short for the (global) batch would fail at the end.
+  checkSplitsFitBatch(corpus, given.batch * world.size);
   const cfg = { ...given, sampled: sampledFor(given.sampled, corpus.vocab.size, sampledIsDefault) };
   checkSampled(cfg.sampled, cfg.data, corpus.vocab.size);
   const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
@@ -360,6 +389,7 @@ class TrainingRun {
   private nonFiniteWhy: string | null = null;
   private readonly startStep: number;
   private readonly resumed: boolean;
+  private readonly corpusChanges: string[];
   private readonly memory: MemoryPlan;
   private readonly defaultSampledUnfit?: number;
   /** Milliseconds of this process spent validating. */
@@ -395,6 +425,7 @@ class TrainingRun {
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
+    this.corpusChanges = parts.corpusChanges ?? [];
     this.memory = parts.memory;
     this.defaultSampledUnfit = parts.defaultSampledUnfit;
     this.savedStep = parts.resumed ? this.pos.step : null;
@@ -408,6 +439,7 @@ class TrainingRun {
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
       memory: this.memory, sampled: this.cfg.sampled, ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
       ...(this.dp ? { world: this.worldEvent() } : {}),
+      ...(this.corpusChanges.length ? { corpusChanges: this.corpusChanges } : {}),
     });
   }
 
@@ -561,6 +593,7 @@ class TrainingRun {
       batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
       otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
       ...(this.world.size > 1 ? { world: this.world.size } : {}),
+      ...(this.corpus.identity ? { corpus: this.corpus.identity } : {}),
     };
   }
 
