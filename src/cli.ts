@@ -7,6 +7,7 @@ import type { Command } from './cli/command.js';
 import { COMMANDS } from './cli/commands.js';
 import { needsFilteringChild, runFilteredChild, watchParent } from './cli/stderr_filter.js';
 import pkg from '../package.json';
+import { joinedWorld, leaveWorld } from './distributed/world.js';
 
 function mainUsage(): string {
   return [
@@ -70,10 +71,14 @@ function oneLine(err: unknown): string {
 
 main(process.argv.slice(2))
   .catch((err: unknown) => {
-    console.error(oneLine(err));
+    const world = joinedWorld();
+    // A rank's error names the rank, and ends the whole job: the others would wait for it.
+    console.error(world ? oneLine(err).replace(/^flstm( \w+)?:/, `flstm$1 (rank ${world.rank} of ${world.size}):`) : oneLine(err));
     if (!process.exitCode) process.exitCode = err instanceof UsageError ? 2 : 1;
+    leaveWorld(true, Number(process.exitCode) || 1);
   })
   .finally(() => {
+    leaveWorld(false);
     // A live Dawn device keeps Node running: destroy it so the process ends on its own.
     try {
       dispose();

@@ -130,3 +130,31 @@ describe('dropout', () => {
     expect(() => fl.dropout(fl.zeros([4], { dtype: 'i32' }), 0.5)).toThrow(/dropout: x must be f32, got i32/);
   });
 });
+
+describe('dropout of some streams of a batch (data-parallel training)', () => {
+  it("each part's mask and gradient are its streams' part of the whole batch's", async () => {
+    const seed = freshSeed();
+    const [T, parts, B, H] = [3, 3, 2, 5];
+    const whole = toTensor(randomNd([T, parts * B, H], seed), true);
+    const yWhole = fl.dropout(whole, 0.4, { seed });
+    fl.sum(fl.mul(yWhole, yWhole)).backward();
+    const want = (await yWhole.data()) as Float32Array;
+    const wantGrad = (await whole.grad!.data()) as Float32Array;
+    const streamsOf = (a: Float32Array, p: number) => {
+      const out: number[] = [];
+      for (let t = 0; t < T; t++) out.push(...a.subarray((t * parts * B + p * B) * H, (t * parts * B + (p + 1) * B) * H));
+      return out;
+    };
+    for (let p = 0; p < parts; p++) {
+      const x = fl.tensor(streamsOf((await whole.data()) as Float32Array, p), [T, B, H], { requiresGrad: true });
+      const y = fl.dropout(x, 0.4, { seed, streams: { offset: p * B, total: parts * B } });
+      fl.sum(fl.mul(y, y)).backward();
+      expect(Array.from(await y.data()), `part ${p}, seed ${seed}`).toEqual(streamsOf(want, p));
+      expect(Array.from(await x.grad!.data()), `part ${p} gradient, seed ${seed}`).toEqual(streamsOf(wantGrad, p));
+    }
+  });
+
+  it('refuses streams outside the total, naming the shape', () => {
+    expect(() => fl.dropout(fl.ones([2, 4, 3]), 0.5, { seed: 1, streams: { offset: 6, total: 8 } })).toThrow(/streams 6\.\. of 8 for x of shape \[2, 4, 3\]/);
+  });
+});

@@ -19,14 +19,28 @@ describe('log-uniform candidate sampler', () => {
     expect(c.ids.length % 4).toBe(0);
     expect(padding).toBeGreaterThanOrEqual(0);
     expect(padding).toBeLessThan(4);
-    expect(c.samples).toBe(50 + padding);
+    expect(c.samples).toBe(50);
+    expect(c.real).toBe(50 + added);
     expect(new Set(c.ids).size).toBe(c.ids.length);
     for (let i = 0; i < targets.length; i++) expect(c.ids[c.targetCol[i]]).toBe(targets[i]);
-    for (let j = 0; j < c.ids.length; j++) expect(c.inSample[j]).toBe(j < 50 || j >= 50 + added ? 1 : 0);
-    expect(c.targetOnly).toEqual([50, 50 + added]);
+    for (let j = 0; j < c.ids.length; j++) expect(c.inSample[j]).toBe(j < 50 ? 1 : 0);
+    // The padding is no row's target and not a sample: every row leaves it out.
+    expect(c.targetOnly).toEqual([50, c.ids.length]);
     // Same seed, same draw; another seed, another draw.
     expect(Array.from(sampleCandidates(targets, V, 50, seed).ids)).toEqual(Array.from(c.ids));
     expect(Array.from(sampleCandidates(targets, V, 50, seed + 1).ids)).not.toEqual(Array.from(c.ids));
+  });
+
+  it('draws the same samples with the same log Q whatever the targets (a batch split over processes draws what the whole batch draws)', () => {
+    const seed = freshSeed();
+    const V = 1000;
+    const whole = Int32Array.from([5, 999, 7, 3, 998, 0, 640, 641]);
+    const c = sampleCandidates(whole, V, 50, seed);
+    for (const part of [whole.subarray(0, 4), whole.subarray(4), new Int32Array()]) {
+      const p = sampleCandidates(part, V, 50, seed);
+      expect(Array.from(p.ids.subarray(0, 50)), `seed ${seed}`).toEqual(Array.from(c.ids.subarray(0, 50)));
+      expect(Array.from(p.logQ.subarray(0, 50)), `seed ${seed}`).toEqual(Array.from(c.logQ.subarray(0, 50)));
+    }
   });
 
   it('follows the log-uniform distribution (frequent ids sampled more) and sums to one', () => {

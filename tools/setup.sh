@@ -12,6 +12,8 @@
 # 4. prints `flstm info`.
 # Safe to run again. Environment: FLSTM_SKIP_APT=1 never touches system packages;
 # FLSTM_BROWSER=1 also installs Chromium (for the browser demo and its tests).
+# 5. MPI for training on several processes (mpirun -np N flstm train ...): Open MPI, when no
+#    MPI launcher is installed; FLSTM_SKIP_MPI=1 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -111,6 +113,19 @@ if [ "${FLSTM_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
 fi
 if [ "${FLSTM_BROWSER:-0}" = 1 ] && command -v chromium >/dev/null; then
   log "$(chromium --version 2>/dev/null || echo chromium) for the browser tests"
+fi
+
+# --- MPI ---------------------------------------------------------------------------------
+# Distributed training reaches MPI's library through koffi (no compiler, no binding to build);
+# a machine that already has a launcher (a cluster's own MPI, MPICH) is left as it is.
+if [ "${FLSTM_SKIP_MPI:-0}" != 1 ] && ! command -v mpirun >/dev/null && ! command -v mpiexec >/dev/null; then
+  if [ "${FLSTM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+    log "installing Open MPI (openmpi-bin), for mpirun -np N flstm train"
+    apt_update
+    apt_quiet install openmpi-bin
+  else
+    log "no MPI launcher: training on several processes needs one (Debian: apt-get install openmpi-bin)"
+  fi
 fi
 
 # --- done --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
 import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
-import { limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import { joinWorld } from '../distributed/world.js';
+import { DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
 import { checkNotFile } from '../train/trainer.js';
 import { sampledFor } from '../train/sampled.js';
@@ -47,11 +48,11 @@ async function defaultRunFolder(resume: boolean): Promise<string> {
  * them. Checked before the GPU opens; `--precision auto` of a new run is settled after
  * (settlePrecision), by the adapter's features.
  */
-export async function runConfig(values: Values, out: string, cmd = 'train'): Promise<training.TrainConfig> {
+export async function runConfig(values: Values, out: string, cmd = 'train', processes = 1): Promise<training.TrainConfig> {
   // A preset is expanded first: on a resume its options are given ones, checked against the checkpoint's.
   const given = withPreset(values, cmd);
   if (!values.resume) return trainConfigFrom(given, cmd);
-  return trainConfigFrom(await resumeValues(given, join(out, 'checkpoint')), cmd);
+  return trainConfigFrom(await resumeValues(given, join(out, 'checkpoint'), processes), cmd);
 }
 
 /** A new run's `--precision auto`: f16 where the adapter has shader-f16. Needs init(). */
@@ -95,26 +96,29 @@ async function sampleText(out: string, words: number, seed: number): Promise<str
 export const trainCommand: Command = {
   name: 'train', gpu: true,
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
-  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, ...DEVICE_OPTIONS],
+  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, DISTRIBUTED, ...DEVICE_OPTIONS],
   async run(values) {
     const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');
     const sampleWords = readOption(values, 'train', SAMPLE_OPTION);
     const cadence = cadenceFrom(values, 'train');
     await checkNotFile(out); // before --resume reads the checkpoint's options from it
-    const cfg = await runConfig(values, out);
+    // Under an MPI launcher, this process is one rank of the run; rank 0 alone prints and writes.
+    const world = joinWorld(readOption(values, 'train', DISTRIBUTED));
+    const cfg = await runConfig(values, out, 'train', world.size);
     await initFrom(values);
     settlePrecision(cfg, values);
-    if (values['dry-run']) return printPlan(cfg, values, out);
-    const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}` });
+    if (values['dry-run']) return world.rank === 0 ? printPlan(cfg, values, out) : undefined;
+    const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}`, quiet: world.rank > 0 });
     try {
       await withStopSignals(
-        (signal) => { if (!values.json) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
+        (signal) => { if (!values.json && world.rank === 0) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
         async (stop) => {
           // A --sampled not given is a default, which a small vocabulary trains without.
           const sampledIsDefault = values.sampled === undefined;
-          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e) });
+          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e), world });
           printer.close();
+          if (world.rank > 0) return;
           // Already at the limit: the 'stopped' event said so, and nothing changed to summarize.
           if (summary.upToDate && !values.json) return;
           const ended = summary.stopReason !== 'non-finite loss' && summary.stopReason !== 'interrupted';

@@ -5,7 +5,8 @@
 import * as training from '../train/index.js';
 import { DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from '../train/trainer.js';
 import { info, init } from '../engine.js';
-import { duration, positiveInt, readOption, text, type OptionDecl, type Values } from '../options/declare.js';
+import { choice, duration, positiveInt, readOption, text, type OptionDecl, type Values } from '../options/declare.js';
+import { DISTRIBUTED_MODES, type DistributedMode } from '../distributed/world.js';
 import { PRECISION, valuesFromConfig } from '../options/train.js';
 
 export { MODEL_OPTIONS, RECIPE_OPTIONS, VALIDATION_OPTIONS, stackFromOptions, trainConfigFrom, valuesFromConfig } from '../options/train.js';
@@ -19,14 +20,22 @@ export const SAVE_EVERY = { name: 'save-every', value: 'N', help: 'steps between
 
 export const RUN_OPTIONS: OptionDecl<any>[] = [STEPS, TIME, OUT, RESUME, LOG_EVERY, SAVE_EVERY];
 
+export const DISTRIBUTED = {
+  name: 'distributed', value: 'MODE', reader: choice(DISTRIBUTED_MODES), default: 'auto' as DistributedMode,
+  help: 'auto: train on every process an MPI launcher started (mpirun -np N, srun), each with --batch streams; mpi: the same, and an error outside a launcher; none: this process alone',
+} satisfies OptionDecl<DistributedMode>;
+
 /**
  * The options of a resumed run: the checkpoint's, overlaid by those given. A given option
  * that contradicts the checkpoint is refused later, by the trainer, naming each one.
  */
-export async function resumeValues(values: Values, ckDir: string): Promise<Values> {
-  const saved = await training.readCheckpointConfig<{ train?: training.TrainConfig }>(ckDir);
+export async function resumeValues(values: Values, ckDir: string, processes = 1): Promise<Values> {
+  const saved = await training.readCheckpointConfig<{ train?: training.TrainConfig; world?: number }>(ckDir);
   if (!saved?.train?.model) return values; // no checkpoint: the trainer says so
   const base = valuesFromConfig(saved.train);
+  // Another number of processes keeps the global batch: --batch, per process, follows.
+  const global = saved.train.batch * (saved.world ?? 1);
+  if (global % processes === 0) base.batch = String(global / processes);
   // --precision auto means "the checkpoint's" on a resume; another --cell comes without the
   // saved cell's factor or groups (the differences are then named, not a usage error).
   const given = { ...values };

@@ -87,6 +87,7 @@ export class TrainPrinter {
     switch (e.type) {
       case 'start':
         this.out(startLine(e, this.o.what));
+        if (e.world) this.out(worldLine(e.world));
         if (e.corpusChanges) this.err(`flstm train: note: ${e.corpusChanges.join('; ')}; the run continues on the files as they are now, in the checkpoint's vocabulary`);
         return;
       case 'compiling':
@@ -115,6 +116,12 @@ function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string
   if (e.sampled > 0) return `sampled softmax of ${formatCount(e.sampled)} samples`;
   const n = e.defaultSampledUnfit;
   return n === undefined ? 'full softmax' : `full softmax (the default of ${formatCount(n)} samples needs a vocabulary of more than ${formatCount(n)} words)`;
+}
+
+/** A distributed run's processes: the global batch they make, and each rank's machine and adapter. */
+function worldLine(w: training.WorldEvent): string {
+  const ranks = w.ranks.map((r, i) => `rank ${i} on ${r.host}: ${r.adapter}`).join('; ');
+  return `flstm train: ${w.processes} processes (${w.launcher}), --batch ${formatCount(w.batch)} each: a global batch of ${formatCount(w.globalBatch)} streams; a step all-reduces ${formatBytes(w.denseBytes)} of gradients and gathers the rows it touched; ${ranks}`;
 }
 
 /** Which weights a perplexity was measured with, as its line says it. */

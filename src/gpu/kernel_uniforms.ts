@@ -9,7 +9,7 @@ export interface KernelFileUniforms {
   broadcast: { 0: { outer: number; len: number; inner: number; alpha: number } };
   cast_to_f16: { 0: { n4: number } };
   cast_to_f32: { 0: { n4: number } };
-  dropout: { 0: { n: number; seed: number; threshold: number; scale: number } };
+  dropout: { 0: { n: number; seed: number; threshold: number; scale: number; chunk: number; globalChunk: number; offset: number } };
   embedding: { 0: { n: number; d: number; v: number } };
   embedding_backward: { 0: { n: number; d: number; u: number } };
   lstm_cell_backward: { 0: { count: number; n: number; offDm: number; offGates: number; offC: number; offCprev: number; offDcNext: number; offDcPrev: number } };

@@ -16,7 +16,7 @@
 import { Tensor, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
-import { dropout } from '../ops/dropout.js';
+import { dropout, type StreamSlice } from '../ops/dropout.js';
 import { matmul } from '../ops/matmul.js';
 import { softmaxCrossEntropy } from '../ops/softmax_ce.js';
 import { sampleCandidates, sampledSoftmaxLoss } from '../ops/sampled_softmax.js';
@@ -62,6 +62,8 @@ export interface SparseRows {
   table: Table;
   ids: Int32Array;
   rows: Tensor;
+  /** The leading rows that a step updates (default all): the sampled softmax's padding has no gradient and is not updated. */
+  updated?: number;
 }
 
 export interface StepOptions {
@@ -69,6 +71,8 @@ export interface StepOptions {
   sampled?: number;
   /** Seeds the sampler and the dropout masks of this step (a resumed run passes the same). */
   seed: number;
+  /** The batch's streams are these of a larger batch (data-parallel training): the dropout masks are that batch's. */
+  streams?: StreamSlice;
 }
 
 export class LanguageModel extends Module {
@@ -166,10 +170,10 @@ export class LanguageModel extends Module {
   }
 
   /** Hidden outputs [T*B, d] of the embedded inputs `x` [T*B, emb]. */
-  private hidden(x2: Tensor, T: number, B: number, state: LSTMState[] | undefined, seed: number) {
+  private hidden(x2: Tensor, T: number, B: number, state: LSTMState[] | undefined, seed: number, streams?: StreamSlice) {
     let x = x2.reshape([T, B, this.options.emb]);
-    if (this.training && this.dropoutRate > 0) x = dropout(x, this.dropoutRate, { seed: (seed * 2654435761) >>> 0 });
-    const { y, state: next } = this.rnn.forward(x, state, { dropoutSeed: seed });
+    if (this.training && this.dropoutRate > 0) x = dropout(x, this.dropoutRate, { seed: (seed * 2654435761) >>> 0, streams });
+    const { y, state: next } = this.rnn.forward(x, state, { dropoutSeed: seed, streams });
     return { h: y.reshape([T * B, y.shape[2]]), state: next };
   }
 
@@ -185,14 +189,14 @@ export class LanguageModel extends Module {
     const inIds = uniqueSorted(inputs);
     const embRows = leafRows(this.embeddingTable, inIds);
     sparse.push({ table: this.embeddingTable, ids: inIds, rows: embRows });
-    const { h, state: next } = this.hidden(embedding(embRows, positionsIn(inputs, inIds)), T, B, state, o.seed);
+    const { h, state: next } = this.hidden(embedding(embRows, positionsIn(inputs, inIds)), T, B, state, o.seed, o.streams);
     const S = o.sampled ?? 0;
     let loss: Tensor;
     if (S > 0) {
       const cand = sampleCandidates(targets, this.vocabSize, S, (o.seed * 40503 + 17) >>> 0);
       const wRows = leafRows(this.softmaxTable, cand.ids);
       const bRows = leafRows(this.biasTable, cand.ids);
-      sparse.push({ table: this.softmaxTable, ids: cand.ids, rows: wRows }, { table: this.biasTable, ids: cand.ids, rows: bRows });
+      sparse.push({ table: this.softmaxTable, ids: cand.ids, rows: wRows, updated: cand.real }, { table: this.biasTable, ids: cand.ids, rows: bRows, updated: cand.real });
       loss = sampledSoftmaxLoss(this.stored(h), this.stored(wRows), bRows, cand);
     } else {
       if (this.softmaxTable.shards.length > 1) {

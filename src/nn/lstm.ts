@@ -17,7 +17,7 @@
 //   r for W2, n for P); biases zero. Seeded: the same seed gives the same weights anywhere.
 import { Tensor } from '../tensor.js';
 import { zeros } from '../ops/create.js';
-import { dropout } from '../ops/dropout.js';
+import { dropout, type StreamSlice } from '../ops/dropout.js';
 import { lstmSequence, type LstmConfig, type LstmWeights } from '../ops/lstm.js';
 import { lstmOutputSize } from '../ops/lstm_plan.js';
 import { cast } from '../ops/cast.js';
@@ -184,7 +184,7 @@ export class LSTMStack extends Module {
    * `dropoutSeed` picks this call's masks (a trainer passes one derived from the step, so a
    * resumed run draws the same masks); by default they follow the call count.
    */
-  forward(x: Tensor, state?: LSTMState[], opts: { dropoutSeed?: number } = {}): { y: Tensor; state: LSTMState[] } {
+  forward(x: Tensor, state?: LSTMState[], opts: { dropoutSeed?: number; streams?: StreamSlice } = {}): { y: Tensor; state: LSTMState[] } {
     if (state && state.length !== this.layers.length) {
       throw new Error(`flstm: LSTMStack: ${state.length} layer states given for ${this.layers.length} layers`);
     }
@@ -197,7 +197,7 @@ export class LSTMStack extends Module {
       out.push(r.state);
       h = r.y;
       if (this.training && this.dropoutRate > 0) {
-        h = dropout(h, this.dropoutRate, { seed: (this.seedBase + call * 7919 + l * 104729) >>> 0 });
+        h = dropout(h, this.dropoutRate, { seed: (this.seedBase + call * 7919 + l * 104729) >>> 0, streams: opts.streams });
       }
     }
     return { y: h, state: out };

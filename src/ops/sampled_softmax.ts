@@ -17,7 +17,7 @@ export function logUniformProb(k: number, V: number): number {
 }
 
 export interface CandidateSet {
-  /** Candidate ids, one column each: the samples, then the targets that were not sampled. */
+  /** Candidate ids, one column each: the samples, then the targets that were not sampled, then the padding. */
   ids: Int32Array;
   /** log of each candidate's expected count under the sampler. */
   logQ: Float32Array;
@@ -25,16 +25,19 @@ export interface CandidateSet {
   inSample: Uint32Array;
   /** For each target position, its candidate column. */
   targetCol: Int32Array;
-  /** The columns [from, to) of the targets that were not sampled (each counts only in its own rows). */
+  /** The columns [from, to) that count only in the rows whose target they are: the targets that were not sampled, then the padding (no row's). */
   targetOnly: [number, number];
   samples: number;
+  /** The candidates before the padding (samples and targets): the rows a step's gradient reaches. */
+  real: number;
 }
 
 /**
  * Draws `S` distinct ids from the log-uniform distribution (as TensorFlow's
  * log_uniform_candidate_sampler with unique=True: the expected count of id k after `tries`
- * draws is 1 - (1 - P(k))^tries), then adds the targets, then up to 3 more samples so the
- * candidate count is a multiple of 4 (vec4 kernels). Deterministic in `seed`.
+ * draws is 1 - (1 - P(k))^tries), then adds the targets, then up to 3 padding columns that
+ * no row counts so the candidate count is a multiple of 4 (vec4 kernels). The samples depend
+ * on `seed` alone, not on the targets.
  */
 export function sampleCandidates(targets: Int32Array, V: number, S: number, seed: number): CandidateSet {
   if (!(Number.isInteger(S) && S >= 1 && S < V)) throw new Error(`flstm: sampled softmax: the number of samples must be in [1, ${V - 1}] (vocabulary ${V}), got ${S}`);
@@ -64,12 +67,14 @@ export function sampleCandidates(targets: Int32Array, V: number, S: number, seed
     }
     targetCol[i] = c;
   }
-  // A few more samples until the candidate count is a multiple of 4 (when the vocabulary
-  // has them), so the products over the candidates take the vec4 kernels.
-  const extraFrom = ids.length;
-  while (ids.length % 4 !== 0 && col.size < V) {
-    const k = Math.min(V - 1, Math.floor(Math.exp(rng.uniform() * logV1)) - 1);
-    tries++;
+  // Padding columns until the candidate count is a multiple of 4 (when the vocabulary has
+  // them), so the products over the candidates take the vec4 kernels. They are left out of
+  // every row (no row's target) and out of the draws' count, so the loss and the samples'
+  // log Q do not depend on how many targets the batch added: a batch split over several
+  // processes draws what the whole batch draws.
+  const targetsFrom = inSampleCount;
+  const real = ids.length;
+  for (let k = 0; ids.length % 4 !== 0 && col.size < V; k++) {
     if (!col.has(k)) {
       col.set(k, ids.length);
       ids.push(k);
@@ -80,9 +85,9 @@ export function sampleCandidates(targets: Int32Array, V: number, S: number, seed
   for (let j = 0; j < ids.length; j++) {
     const pk = logUniformProb(ids[j], V);
     logQ[j] = Math.log(-Math.expm1(tries * Math.log1p(-pk)));
-    inSample[j] = j < inSampleCount || j >= extraFrom ? 1 : 0;
+    inSample[j] = j < inSampleCount ? 1 : 0;
   }
-  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, targetOnly: [inSampleCount, extraFrom], samples: inSampleCount + ids.length - extraFrom };
+  return { ids: Int32Array.from(ids), logQ, inSample, targetCol, targetOnly: [targetsFrom, ids.length], samples: inSampleCount, real };
 }
 
 /**

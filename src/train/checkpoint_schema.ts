@@ -189,6 +189,7 @@ export function checkLmConfig(file: string, at: string, config: unknown): Checkp
   if (c.stateLayers !== 0 && c.stateLayers !== train.model.layers) schemaFail(file, `${at}.stateLayers`, `0 or config.train.model.layers (${train.model.layers})`, c.stateLayers);
   for (const k of ['seconds', 'otherSeconds'] as const) if (c[k] !== undefined) checkNumber(file, `${at}.${k}`, c[k], 0);
   checkSchedule(file, `${at}.schedule`, c.schedule);
+  if (c.world !== undefined) checkInt(file, `${at}.world`, c.world, 1);
   checkCorpusIdentity(file, `${at}.corpus`, c.corpus, train.data);
   if (train.sampled >= vocabSize) schemaFail(file, `${at}.train.sampled`, `0 or fewer than ${at}.vocabSize (${vocabSize})`, train.sampled);
   return c as unknown as CheckpointConfig;
@@ -223,9 +224,11 @@ export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
   const layers = lstmStackLayers({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
   layers.forEach((s, l) => layerShapes(l, s, out));
   if (c.train.ema) for (const [k, v] of [...out]) if (k.startsWith('rnn.')) out.set(`${AVERAGE_PREFIX}${k}`, v);
+  // The carried state of every stream of the global batch (world x batch of them).
+  const streams = c.train.batch * (c.world ?? 1);
   for (let l = 0; l < c.stateLayers; l++) {
-    out.set(`state.${l}.h`, [c.train.batch, p]);
-    out.set(`state.${l}.c`, [c.train.batch, m.hidden]);
+    out.set(`state.${l}.h`, [streams, p]);
+    out.set(`state.${l}.c`, [streams, m.hidden]);
   }
   return out;
 }

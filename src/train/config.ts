@@ -94,6 +94,11 @@ export interface CheckpointConfig {
   otherSeconds?: number;
   schedule?: ScheduleState;
   /**
+   * The processes that trained it together (data-parallel; absent: 1): each trained
+   * train.batch streams, so the global batch and the carried state have world x batch streams.
+   */
+  world?: number;
+  /**
    * What identifies the corpus's files (absolute paths, sizes, hashes): a resume or eval finds
    * them from any folder, and accepts them by another path only when they are the same.
    */
@@ -127,13 +132,13 @@ function flatten(c: TrainConfig): Map<string, string> {
  * The options that differ between two configurations, as "--lr 0.2 in the checkpoint, 0.5 now".
  * `ignore` leaves out top-level fields (e.g. CHANGEABLE_ON_RESUME).
  */
-export function configDifferences(saved: TrainConfig, now: TrainConfig, ignore: ReadonlySet<string> = new Set()): string[] {
+export function configDifferences(saved: TrainConfig, now: TrainConfig, ignore: ReadonlySet<string> = new Set(), labels: [string, string] = ['in the checkpoint', 'now']): string[] {
   const a = flatten(saved);
   const b = flatten(now);
   const out: string[] = [];
   for (const k of new Set([...a.keys(), ...b.keys()])) {
     if (a.get(k) === b.get(k) || ignore.has(k.split('.')[0])) continue;
-    out.push(`${OPTION_NAMES[k] ?? k} ${a.get(k) ?? '(not set)'} in the checkpoint, ${b.get(k) ?? '(not set)'} now`);
+    out.push(`${OPTION_NAMES[k] ?? k} ${a.get(k) ?? '(not set)'} ${labels[0]}, ${b.get(k) ?? '(not set)'} ${labels[1]}`);
   }
   return out;
 }

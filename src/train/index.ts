@@ -2,7 +2,7 @@
 // write files: the trainer and its run folders, checkpoint folders, metrics files and charts.
 export * from './portable.js';
 export { train, DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from './trainer.js';
-export type { TrainOptions, RunLimits, TrainEvent, TrainSummary, Objective } from './trainer.js';
+export type { TrainOptions, RunLimits, TrainEvent, TrainSummary, Objective, WorldEvent } from './trainer.js';
 export { loadModel } from './load.js';
 export type { LoadedModel, LoadModelOptions } from './load.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible } from './checkpoint.js';

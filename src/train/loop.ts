@@ -15,6 +15,8 @@ import type { MovingAverage } from '../optim/moving_average.js';
 import type { TrainConfig } from './config.js';
 import { disposeState, stepOptions, stepSeed, trainStep } from './step.js';
 import { StepPacer } from './pace.js';
+import type { DataParallel } from '../distributed/data_parallel.js';
+import { dataParallelStep } from '../distributed/step.js';
 
 /** Where a run is in its data: the counters a checkpoint saves. */
 export interface LoopPosition {
@@ -91,9 +93,11 @@ export class TrainingLoop {
     readonly pos: LoopPosition,
     state?: LSTMState[],
     private readonly average?: MovingAverage,
+    /** Data-parallel training: this rank trains its streams of the ranks' global batch. */
+    private readonly dp?: DataParallel,
   ) {
     this.state = state;
-    this.batches = new BatchSource(split, cfg, pos);
+    this.batches = new BatchSource(split, cfg, pos, dp);
   }
 
   /** Steps until a hook says stop; returns its reason. */
@@ -106,7 +110,9 @@ export class TrainingLoop {
       if (stop) return stop;
       const encodeStart = performance.now();
       await exclusive(async () => {
-        this.encode(await this.batches.next(() => this.resetState()));
+        const batch = await this.batches.next(() => this.resetState());
+        if (this.dp) await this.stepDistributed(batch);
+        else this.encode(batch);
         await this.pacer.stepEncoded();
       });
       if (first) await h.firstStep?.(encodeStart);
@@ -134,10 +140,11 @@ export class TrainingLoop {
     return this.pending;
   }
 
-  /** The mean loss of the steps not yet read back, leaving them unread (null: none). */
+  /** The mean loss of the steps not yet read back, leaving them unread (null: none); over every rank's streams. */
   async pendingMean(): Promise<number | null> {
     if (!this.lossSum || this.pending === 0) return null;
-    return (await this.lossSum.data())[0] / this.pending;
+    const mean = (await this.lossSum.data())[0] / this.pending;
+    return this.dp ? this.dp.mean(mean) : mean;
   }
 
   /** Reads the loss back (waits for the GPU) and starts a new sum; null: no step since the last reading. */
@@ -175,15 +182,27 @@ export class TrainingLoop {
   private encode(b: Batch): void {
     if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
     const seed = stepSeed(this.cfg.seed, this.pos.step);
+    this.carry(b, tidy(() => trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed))));
+  }
+
+  /** One data-parallel step: the gradients are combined over the ranks (a host round trip). */
+  private async stepDistributed(b: Batch): Promise<void> {
+    if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
+    const seed = stepSeed(this.cfg.seed, this.pos.step);
+    this.carry(b, await dataParallelStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed), this.dp!));
+  }
+
+  /** After a step: the moving average, the loss sum, the carried state and the counters. */
+  private carry(b: Batch, r: { loss: Tensor; state: LSTMState[] }): void {
     const prevState = this.state;
     tidy(() => {
-      const r = trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed));
       this.average?.update(this.pos.step + 1); // the step this update ends (pos.step counts those before it)
       const sum: Tensor = this.lossSum ? add(this.lossSum, r.loss) : scale(r.loss, 1);
       this.lossSum?.dispose();
       this.lossSum = sum.keep();
       this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
     });
+    r.loss.dispose();
     disposeState(prevState);
     this.pending++;
     this.pos.step++;
@@ -202,8 +221,9 @@ class BatchSource {
   private readonly batcher: Batcher | StreamBatcher;
   private it: Iterator<Batch> | AsyncIterator<Batch>;
 
-  constructor(split: Split, cfg: TrainConfig, private readonly pos: LoopPosition) {
-    this.batcher = makeBatcher(split, { batchSize: cfg.batch, bptt: cfg.bptt, repeat: true });
+  constructor(split: Split, cfg: TrainConfig, private readonly pos: LoopPosition, private readonly dp?: DataParallel) {
+    // Data-parallel: the global batch's streams, each rank taking its own.
+    this.batcher = makeBatcher(split, { batchSize: cfg.batch * (dp?.size ?? 1), bptt: cfg.bptt, repeat: true });
     this.it = this.from(pos.batchIndex);
   }
 
@@ -223,6 +243,6 @@ class BatchSource {
       n = await this.it.next();
       if (n.done) throw new Error('flstm: the training split gives no batch');
     }
-    return n.value;
+    return this.dp ? this.dp.slice(n.value) : n.value;
   }
 }

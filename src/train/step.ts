@@ -5,7 +5,8 @@ import { Tensor, tidy } from '../tensor.js';
 import { full } from '../ops/create.js';
 import { info } from '../engine.js';
 import { scale } from '../ops/elementwise.js';
-import { LanguageModel, type LanguageModelOptions } from '../nn/lm.js';
+import { LanguageModel, type LanguageModelOptions, type SparseRows } from '../nn/lm.js';
+import { sliceRows } from '../ops/rows.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { Adagrad, Adam, SGD } from '../optim/index.js';
 import type { Optimizer, OptimizerStateDict, OptimizerStateInput } from '../optim/optimizer.js';
@@ -87,9 +88,22 @@ export type GradientScale = 'paper' | 'mean';
 /** Each optimizer's gradient scale: Adagrad's learning rate (0.2) is the paper's, for its scale. */
 export const GRADIENT_SCALE: Record<TrainConfig['optimizer'], GradientScale> = { adagrad: 'paper', adam: 'mean', sgd: 'mean' };
 
+/** How a step trains: its gradient scale, sampled-softmax samples and seed. */
+export interface StepRecipe {
+  gradientScale: GradientScale;
+  sampled: number;
+  seed: number;
+}
+
 /** The step options of a run's configuration. */
-export function stepOptions(c: TrainConfig, seed: number): { gradientScale: GradientScale; sampled: number; seed: number } {
+export function stepOptions(c: TrainConfig, seed: number): StepRecipe {
   return { gradientScale: GRADIENT_SCALE[c.optimizer], sampled: c.sampled, seed };
+}
+
+/** The rows of a sparse gradient that a step updates, and their gradient. */
+export function updatedRows(s: SparseRows): { ids: Int32Array; grad: Tensor } {
+  const n = s.updated ?? s.ids.length;
+  return n === s.ids.length ? { ids: s.ids, grad: s.rows.grad! } : { ids: s.ids.subarray(0, n), grad: sliceRows(s.rows.grad!, 0, n) };
 }
 
 /**
@@ -103,9 +117,10 @@ export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, st
   const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
   const paper = o.gradientScale === 'paper';
   r.loss.backward(paper ? full([], b.steps) : undefined);
-  const sparse = r.sparse.flatMap((s) =>
-    s.table.sparseUpdates(s.ids, paper && s.table === model.embeddingTable ? scale(s.rows.grad!, b.batchSize) : s.rows.grad!),
-  );
+  const sparse = r.sparse.flatMap((s) => {
+    const { ids, grad } = updatedRows(s);
+    return s.table.sparseUpdates(ids, paper && s.table === model.embeddingTable ? scale(grad, b.batchSize) : grad);
+  });
   opt.step({ sparse });
   r.sparse.forEach((s) => s.rows.grad?.dispose());
   model.zeroGrad();

@@ -33,6 +33,10 @@ import { checkSplitsFitBatch } from './split_sizes.js';
 import { checkSampled, sampledFor } from './sampled.js';
 import { formatDuration } from './metrics.js';
 import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
+import { SOLO, type World } from '../distributed/world.js';
+import { checkRanksAgree, ownStreams } from '../distributed/ranks.js';
+import { DataParallel, type ExchangeStats } from '../distributed/data_parallel.js';
+import type { Tensor } from '../tensor.js';
 
 export interface RunLimits {
   /** Stop after this many steps in total (counting those before a resume). */
@@ -62,6 +66,12 @@ export interface TrainOptions extends RunLimits {
   /** Set by a signal handler: the loop saves a checkpoint and stops. */
   stopRequested?: () => boolean;
   /**
+   * The processes that train this model together (src/distributed/world.ts; default: this one
+   * alone). Each trains its `batch` streams of the world's global batch; rank 0 alone writes
+   * the run folder and logs.
+   */
+  world?: World;
+  /**
    * A new run's `cfg.sampled` is a default, not the user's choice: a vocabulary of that many
    * words or fewer trains with the full softmax (the checkpoint stores 0). Default false: refused.
    */
@@ -72,15 +82,27 @@ export interface TrainOptions extends RunLimits {
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
+  | { type: 'start'; world?: WorldEvent; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
   | { type: 'compiling'; step: number; /** Set on the notices after the first: the seconds the step has taken so far. */ seconds?: number }
   | { type: 'compiled'; step: number; seconds: number }
-  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string }
+  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string; exchange?: ExchangeStats | null }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
   | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; weights: WeightsUsed; best?: boolean }
   | { type: 'lr'; step: number; lr: number; reason: string }
   | { type: 'stopped'; step: number; reason: string };
+
+/** The processes of a distributed run (the start event's `world`): each rank's host and adapter. */
+export interface WorldEvent {
+  processes: number;
+  /** --batch, per process, and the global batch it makes. */
+  batch: number;
+  globalBatch: number;
+  launcher: string;
+  ranks: { host: string; adapter: string }[];
+  /** Bytes of dense gradients a step all-reduces (the LSTM weights; the softmax's too with the full softmax). */
+  denseBytes: number;
+}
 
 export interface TrainSummary {
   step: number;
@@ -177,15 +199,17 @@ interface RunParts {
 type ResumedCheckpoint = Awaited<ReturnType<typeof readLmCheckpoint>>;
 
 /** The checkpoint a run resumes from, read whole, with the options given checked against its own. */
-async function readResumed(cfg: TrainConfig, ckDir: string): Promise<ResumedCheckpoint> {
+async function readResumed(cfg: TrainConfig, ckDir: string, processes: number): Promise<ResumedCheckpoint> {
   const resumed = await readLmCheckpoint(ckDir);
+  // --batch is per process: any number of processes may continue a run whose global batch they keep.
+  checkGlobalBatch(resumed.config, cfg.batch, processes, ckDir);
   checkResumeOptions(resumed.config, cfg, ckDir);
   return resumed;
 }
 
-/** The fields a resume may not change; --data only by the corpus's record, when the checkpoint has one. */
+/** The fields a resume may not change (--batch is checked as the global batch); --data only by the corpus's record, when the checkpoint has one. */
 function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: string): void {
-  const ignored = saved.corpus ? new Set([...CHANGEABLE_ON_RESUME, 'data']) : CHANGEABLE_ON_RESUME;
+  const ignored = new Set([...CHANGEABLE_ON_RESUME, 'batch', ...(saved.corpus ? ['data'] : [])]);
   const diffs = configDifferences(saved.train, cfg, ignored);
   if (diffs.length) {
     const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
@@ -213,12 +237,23 @@ async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: V
   return { corpus, changes: changes.map((c) => c.text) };
 }
 
+/** The same global batch (--batch times the processes) as the checkpoint's, or one message naming both. */
+function checkGlobalBatch(saved: CheckpointConfig, batch: number, processes: number, ckDir: string): void {
+  const savedProcesses = saved.world ?? 1;
+  const global = saved.train.batch * savedProcesses;
+  if (batch * processes === global) return;
+  const of = (b: number, n: number) => (n === 1 ? `--batch ${b}` : `--batch ${b} on ${n} processes (a global batch of ${b * n})`);
+  const fix = global % processes === 0 ? `give --batch ${global / processes}` : `use a number of processes that divides ${global}`;
+  throw new Error(`flstm: --resume: the checkpoint in ${ckDir} trained with ${of(saved.train.batch, savedProcesses)}, this run has ${of(batch, processes)}: the global batch must stay ${global}; ${fix}`);
+}
+
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
-async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint): Promise<RunParts> {
+async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint, world: World): Promise<RunParts> {
   const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
-  checkSplitsFitBatch(corpus, cfg.batch);
+  checkSplitsFitBatch(corpus, cfg.batch * world.size);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
-  const { model, state, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
+  const { model, state: allStreams, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
+  const state = ownStreams(allStreams, world, cfg.batch);
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
   try {
@@ -237,22 +272,22 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string,
   // A learning rate given on resume replaces the (possibly decayed) one in use.
   if (cfg.lr !== saved.train.lr) schedule.lr = cfg.lr;
   opt.lr = schedule.lr;
-  await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
+  if (world.rank === 0) await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
   const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
   return { cfg, corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
-async function freshParts(given: TrainConfig, metricsFile: string, sampledIsDefault = false): Promise<RunParts> {
+async function freshParts(given: TrainConfig, metricsFile: string, world: World, sampledIsDefault = false): Promise<RunParts> {
   const corpus = await loadCorpus(given.data, corpusOptions(given));
-  // Every split is checked now: a validation split too short for the batch would fail at the end.
-  checkSplitsFitBatch(corpus, given.batch);
+  // Every split is checked now: a validation split too short for the (global) batch would fail at the end.
+  checkSplitsFitBatch(corpus, given.batch * world.size);
   const cfg = { ...given, sampled: sampledFor(given.sampled, corpus.vocab.size, sampledIsDefault) };
   checkSampled(cfg.sampled, cfg.data, corpus.vocab.size);
   const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
-  await writing(metricsFile, () => writeFile(metricsFile, ''));
+  if (world.rank === 0) await writing(metricsFile, () => writeFile(metricsFile, ''));
   const unfit = cfg.sampled !== given.sampled ? given.sampled : undefined;
   return { cfg, defaultSampledUnfit: unfit, corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
 }
@@ -273,15 +308,17 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
   const noCheckpoint = () => new Error(`flstm: --resume: no checkpoint in ${ckDir}`);
   // --resume of a folder that is not there creates none.
   if (o.resume && !(await exists(o.out))) throw noCheckpoint();
-  await makeRunFolder(o.out);
+  // Rank 0 alone writes the run folder (the others read a checkpoint they resume from).
+  const writer = (o.world?.rank ?? 0) === 0;
+  if (writer) await makeRunFolder(o.out);
   // Taken before the metrics or the checkpoint are touched, so a run already here is not
   // disturbed; and before looking for the checkpoint, which a run here may not have saved yet.
-  const lock = await lockRunFolder(o.out);
+  const lock = writer ? await lockRunFolder(o.out) : null;
   try {
     if (o.resume && !(await exists(join(ckDir, 'config.json')))) throw noCheckpoint();
     return await trainLocked(cfg, o, ckDir, faults);
   } finally {
-    await lock.release();
+    await lock?.release();
   }
 }
 
@@ -315,13 +352,15 @@ async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, fau
     throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
   }
   const metricsFile = join(o.out, 'metrics.jsonl');
+  const world = o.world ?? SOLO;
   let parts: RunParts;
   if (o.resume) {
-    const resumed = await readResumed(cfg, ckDir);
+    const resumed = await readResumed(cfg, ckDir, world.size);
     const done = upToDate(o, ckDir, resumed.config);
     if (done) return done;
-    parts = await resumeParts(cfg, ckDir, metricsFile, resumed);
-  } else parts = await freshParts(cfg, metricsFile, o.sampledIsDefault);
+    parts = await resumeParts(cfg, ckDir, metricsFile, resumed, world);
+  } else parts = await freshParts(cfg, metricsFile, world, o.sampledIsDefault);
+  checkRanksAgree(world, parts.cfg, parts.corpus);
   const run = new TrainingRun(parts.cfg, o, parts, ckDir, metricsFile, faults);
   try {
     return await run.loop();
@@ -366,6 +405,10 @@ class TrainingRun {
   private stopReason = 'steps';
   /** Saves begun by this process (the test hooks of save_faults.ts count them). */
   private saves = 0;
+  /** The processes training together, the gradient exchange among them (none alone), and whether this one writes the run folder. */
+  private readonly world: World;
+  private readonly dp?: DataParallel;
+  private readonly writer: boolean;
 
   constructor(
     private readonly cfg: TrainConfig,
@@ -375,9 +418,13 @@ class TrainingRun {
     private readonly metricsFile: string,
     private readonly faults: SaveFaults | null = null,
   ) {
-    this.log = o.onLog ?? (() => {});
+    this.world = o.world ?? SOLO;
+    this.dp = this.world.size > 1 ? new DataParallel(this.world) : undefined;
+    this.writer = this.world.rank === 0;
+    // Rank 0 speaks for the run; the others print nothing but errors.
+    this.log = (this.writer && o.onLog) || (() => {});
     ({ corpus: this.corpus, model: this.model, opt: this.opt, position: this.pos, average: this.average } = parts);
-    this.steps = new TrainingLoop(this.model, this.opt, cfg, this.corpus.splits.train, this.pos, parts.state, this.average);
+    this.steps = new TrainingLoop(this.model, this.opt, cfg, this.corpus.splits.train, this.pos, parts.state, this.average, this.dp);
     this.objective = cfg.sampled > 0 ? 'sampled-softmax' : 'full-softmax';
     this.startStep = this.pos.step;
     this.resumed = parts.resumed;
@@ -394,8 +441,21 @@ class TrainingRun {
       trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
       adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
       memory: this.memory, sampled: this.cfg.sampled, ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
+      ...(this.dp ? { world: this.worldEvent() } : {}),
       ...(this.corpusChanges.length ? { corpusChanges: this.corpusChanges } : {}),
     });
+  }
+
+  /** The processes of a distributed run and the adapter each holds (every rank takes part). */
+  private worldEvent(): WorldEvent {
+    const mine = new TextEncoder().encode(`${this.world.host}\n${info().description}`);
+    const ranks = this.dp!.comm.gatherBytes(mine).map((b) => {
+      const [host, adapter] = new TextDecoder().decode(b).split('\n');
+      return { host, adapter };
+    });
+    const tables = this.cfg.sampled > 0 ? 0 : this.model.softmaxTable.rows * this.model.rnn.outputSize + this.model.vocabSize;
+    const denseBytes = 4 * (this.model.rnn.numParams() + tables);
+    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes };
   }
 
   dispose(): void {
@@ -437,7 +497,13 @@ class TrainingRun {
     return limits.length ? Math.min(...limits) : undefined;
   }
 
+  /** Why to stop before the next step, the same on every rank (a signal or the clock reaches them at different steps). */
   private limitReached(): string | null {
+    const why = this.ownLimitReached();
+    return this.dp ? this.dp.agreeOnStop(why, ['interrupted', 'time', 'steps']) : why;
+  }
+
+  private ownLimitReached(): 'steps' | 'time' | 'interrupted' | null {
     const o = this.o;
     if (o.steps !== undefined && this.pos.step >= o.steps) return 'steps';
     if (o.seconds !== undefined && this.trainSeconds() >= o.seconds) return 'time';
@@ -507,7 +573,8 @@ class TrainingRun {
   private async report(read: LossReading): Promise<string | null> {
     const mean = read.mean;
     const trainMs = this.trainSeconds() * 1e3;
-    const wps = read.words / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
+    // Every rank trains as many words as this one.
+    const wps = (read.words * this.world.size) / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
     if (this.stopsOn(await this.nonFinite(undefined, read))) return 'non-finite loss';
     this.trainMsAtReport = trainMs;
     this.lastLoss = mean;
@@ -516,9 +583,10 @@ class TrainingRun {
     const lr = this.opt.lr;
     const full = this.objective === 'full-softmax';
     const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
-    await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
+    if (this.writer) await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
     const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.timeLimit(), elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
-    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line });
+    const exchange = this.dp ? { exchange: this.dp.takeStats() } : {};
+    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line, ...exchange });
     return null;
   }
 
@@ -527,6 +595,7 @@ class TrainingRun {
       format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
       batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
       otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
+      ...(this.world.size > 1 ? { world: this.world.size } : {}),
       ...(this.corpus.identity ? { corpus: this.corpus.identity } : {}),
     };
   }
@@ -534,14 +603,16 @@ class TrainingRun {
   /** Saves a checkpoint of the current step into `dir`; stops the run when something is non-finite. */
   private save(dir = this.ckDir): Promise<string | null> {
     return this.offTheClock(async () => {
-      const modelState = await this.model.stateDict();
-      if (this.stopsOn(await this.nonFinite(modelState))) return 'non-finite loss';
-      if (this.average) Object.assign(modelState, await this.average.stateDict());
+      // Every rank holds the same weights: rank 0 reads and writes them; all take part in the collectives.
+      const modelState = this.writer ? await this.model.stateDict() : {};
+      const why = await this.nonFinite(modelState);
+      if (this.stopsOn(this.dp ? await this.dp.fromRank0(async () => why) : why)) return 'non-finite loss';
+      if (this.average && this.writer) Object.assign(modelState, await this.average.stateDict());
       for (const [l, s] of (this.steps.state ?? []).entries()) {
-        modelState[`state.${l}.h`] = { shape: [...s.h.shape], data: (await s.h.data()) as Float32Array };
-        modelState[`state.${l}.c`] = { shape: [...s.c.shape], data: (await s.c.data()) as Float32Array };
+        modelState[`state.${l}.h`] = await this.allStreams(s.h);
+        modelState[`state.${l}.c`] = await this.allStreams(s.c);
       }
-      await this.saveFiles(dir, {
+      if (this.writer) await this.saveFiles(dir, {
         model: modelState,
         optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
         config: this.checkpointConfig() as unknown as JsonValue,
@@ -553,6 +624,12 @@ class TrainingRun {
       await this.writeChart();
       return null;
     });
+  }
+
+  /** A carried state tensor [B, n] of this rank's streams, as the checkpoint holds it: every stream's [world x B, n]. */
+  private async allStreams(t: Tensor): Promise<{ shape: number[]; data: Float32Array }> {
+    const data = this.dp ? await this.dp.gatherStreams(t) : ((await t.data()) as Float32Array);
+    return { shape: [data.length / t.shape[1], t.shape[1]], data };
   }
 
   /** saveCheckpoint with the test hooks, if any; a failed write becomes one message in plain words. */
@@ -572,6 +649,7 @@ class TrainingRun {
   }
 
   private async writeChart(): Promise<void> {
+    if (!this.writer) return;
     const chart = join(this.o.out, 'chart.svg');
     await writing(chart, async () => writeChart(chart, await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` }));
   }
@@ -594,18 +672,20 @@ class TrainingRun {
       if (!split) return 'done';
       const step = this.pos.step;
       const t = performance.now();
-      const run = () => evaluate(this.model, split, {
-        batchSize: this.cfg.batch, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
+      // Rank 0 validates on the global batch's streams alone, so the figure is one process's; the others wait for it.
+      const evaluated = () => evaluate(this.model, split, {
+        batchSize: this.cfg.batch * this.world.size, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
         shouldStop: this.o.stopRequested,
         onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
       });
-      const r = this.average ? await this.average.withAverages(run) : await run();
+      const run = () => (this.average ? this.average.withAverages(evaluated) : evaluated());
+      const r = this.dp ? await this.dp.fromRank0(run) : await run();
       this.evalMs += performance.now() - t;
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;
       this.lastValid = r;
       const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) };
-      await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
+      if (this.writer) await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
       const v = this.cfg.validation;
       const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
       if (outcome) this.pos.schedule = outcome.state;
@@ -673,7 +753,7 @@ class TrainingRun {
     return {
       step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid, weights: this.weightsUsed(),
       ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
-      wordsPerSec: this.steps.totalWords / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
+      wordsPerSec: (this.steps.totalWords * this.world.size) / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
       trainSeconds, evalSeconds: this.evalMs / 1e3, totalTrainSeconds: this.totalTrainSeconds(),
     };
   }

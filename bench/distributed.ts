@@ -1,0 +1,129 @@
+// bench/distributed.ts: data-parallel training (mpirun -np N flstm train) on this machine and,
+// as a model, on the paper's GPUs.
+//
+// 1. Measured: the same small model trained by one process with --batch 2B and by two with
+//    --batch B each (mpirun), words/s side by side, and the two-process step split into the
+//    GPU's compute, the read-back of the gradients, MPI's all-reduce and gathers, and the upload
+//    (the progress events' `exchange`).
+// 2. A model of the traffic per step for the biglstm, f512 and g4 presets on 4 and 8 GPUs: the
+//    dense gradients (the LSTM weights) read back and uploaded over PCIe and all-reduced over
+//    the network (a ring sends 2(N-1)/N of them per GPU), and the sampled softmax's and the
+//    embedding's rows gathered from every rank, beside the step time of f-lm's words/s on 4
+//    V100s. A model, not a measurement: no GPU cluster here.
+//
+//   node dist/bench/distributed.js [--steps N] [--json FILE]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PRESETS } from '../src/options/presets.js';
+import { trainConfigFrom } from '../src/options/train.js';
+import { lstmStackParamCount } from '../src/nn/params.js';
+import { table } from './util.js';
+
+const USAGE = `usage: node dist/bench/distributed.js [--steps N] [--json FILE]
+  --steps N    steps per run, the first 10 not timed (default 60)
+  --json FILE  also write the results as JSON`;
+
+/** f-lm's words/s on 4 V100s (its README). */
+const F_LM_WORDS_PER_SEC: Record<string, number> = { biglstm: 33_800, f512: 56_500, g4: 56_000 };
+const PCIE_BYTES_PER_S = 25e9; // PCIe 4.0 x16, what a read-back or an upload gets in practice
+const LINKS: [string, number][] = [['100 Gb/s', 12.5e9], ['400 Gb/s', 50e9]];
+const UNTIMED = 10;
+
+interface Progress { step: number; wordsPerSec: number; exchange?: { readSeconds: number; reduceSeconds: number; uploadSeconds: number; denseBytes: number; sparseBytes: number } | null }
+
+function corpus(dir: string): string {
+  let seed = 1;
+  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const line = () => Array.from({ length: 5 + Math.floor(next() * 15) }, () => `w${Math.floor(2000 * next() ** 3)}`).join(' ');
+  const files = ['train', 'valid'].map((name, i) => {
+    const file = join(dir, `${name}.txt`);
+    writeFileSync(file, Array.from({ length: i ? 200 : 20000 }, line).join('\n') + '\n');
+    return file;
+  });
+  return `text:${files.join(',')}`;
+}
+
+function mpirunFlags(): string[] {
+  const v = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
+  if (v.error) throw new Error('bench/distributed: no mpirun (tools/setup.sh installs Open MPI)');
+  return /Open MPI/.test(v.stdout + v.stderr) ? ['--allow-run-as-root', '--oversubscribe', '-np'] : ['-n'];
+}
+
+/** The progress events of one run of `flstm train --json` on `processes` processes. */
+function run(processes: number, args: string[]): Progress[] {
+  const cli = [process.execPath, join(import.meta.dirname, '..', 'cli.js'), 'train', ...args, '--json'];
+  const r = processes === 1 ? spawnSync(cli[0], cli.slice(1), { encoding: 'utf8' }) : spawnSync('mpirun', [...mpirunFlags(), String(processes), ...cli], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/distributed: the run on ${processes} process(es) failed:\n${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{"type":"progress"')).map((l) => JSON.parse(l));
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+
+function measured(steps: number): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'flstm-bench-dist-'));
+  try {
+    const common = ['--data', corpus(dir), '--hidden', '512', '--proj', '128', '--emb', '128', '--bptt', '20', '--sampled', '512', '--steps', String(steps), '--log-every', '5', '--sample', '0', '--eval-tokens', '0', '--save-every', String(steps + 1)];
+    const one = run(1, [...common, '--batch', '32', '--out', join(dir, 'one')]).filter((p) => p.step > UNTIMED);
+    const two = run(2, [...common, '--batch', '16', '--out', join(dir, 'two')]).filter((p) => p.step > UNTIMED);
+    const x = two.map((p) => p.exchange!).filter(Boolean);
+    const out = {
+      model: 'the default cell, 2 x 512/128, embedding 128, BPTT 20, 512 samples, a global batch of 32',
+      wordsPerSec: { oneProcess: mean(one.map((p) => p.wordsPerSec)), twoProcesses: mean(two.map((p) => p.wordsPerSec)) },
+      perStepSeconds: { read: mean(x.map((e) => e.readSeconds)), reduce: mean(x.map((e) => e.reduceSeconds)), upload: mean(x.map((e) => e.uploadSeconds)) },
+      bytesPerStep: { dense: mean(x.map((e) => e.denseBytes)), sparse: mean(x.map((e) => e.sparseBytes)) },
+    };
+    const step2 = 32 * 20 / out.wordsPerSec.twoProcesses;
+    console.log(table(['', 'words/s', 'step'], [
+      ['1 process, --batch 32', out.wordsPerSec.oneProcess.toFixed(0), `${(1e3 * 32 * 20 / out.wordsPerSec.oneProcess).toFixed(1)} ms`],
+      ['2 processes, --batch 16', out.wordsPerSec.twoProcesses.toFixed(0), `${(1e3 * step2).toFixed(1)} ms`],
+    ]));
+    const p = out.perStepSeconds;
+    console.log(`2 processes, per step: compute ${(1e3 * (step2 - p.read - p.reduce - p.upload)).toFixed(1)} ms, read-back ${(1e3 * p.read).toFixed(1)} ms (waits for the GPU's backward), all-reduce and gathers ${(1e3 * p.reduce).toFixed(1)} ms, upload ${(1e3 * p.upload).toFixed(1)} ms; ${(out.bytesPerStep.dense / 2 ** 20).toFixed(2)} MiB dense, ${(out.bytesPerStep.sparse / 2 ** 20).toFixed(2)} MiB of rows gathered`);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bytes of a preset's step: dense gradients (the LSTM layers), and one rank's table rows (embedding and softmax). */
+function presetTraffic(name: string): { dense: number; rowsPerRank: number; wordsPerStepPerRank: number } {
+  const cfg = trainConfigFrom({ ...PRESETS.find((p) => p.name === name)!.values }, 'bench');
+  const m = cfg.model;
+  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
+  const tokens = cfg.batch * cfg.bptt;
+  // At most one embedding row per input token, and the samples plus one softmax row (and bias) per target.
+  const rows = tokens * m.emb + (cfg.sampled + tokens) * (m.proj + 1);
+  return { dense: 4 * rnn, rowsPerRank: 4 * rows, wordsPerStepPerRank: tokens };
+}
+
+function traffic(): Record<string, unknown>[] {
+  const rows: string[][] = [];
+  const out: Record<string, unknown>[] = [];
+  for (const name of ['biglstm', 'f512', 'g4']) {
+    const t = presetTraffic(name);
+    for (const n of [4, 8]) {
+      const pcie = (2 * t.dense + t.rowsPerRank) / PCIE_BYTES_PER_S;
+      // A GPU's compute per step does not depend on N: f-lm's 4 GPUs train 4 x (B x T) words a step.
+      const flmStep = (4 * t.wordsPerStepPerRank) / F_LM_WORDS_PER_SEC[name];
+      const links = LINKS.map(([label, bw]) => ({ label, seconds: (2 * (n - 1) / n) * t.dense / bw + (n - 1) * t.rowsPerRank / bw }));
+      rows.push([name, String(n), `${(t.dense / 2 ** 20).toFixed(0)} MiB`, `${(t.rowsPerRank / 2 ** 20).toFixed(0)} MiB`, `${(1e3 * pcie).toFixed(0)} ms`, ...links.map((l) => `${(1e3 * l.seconds).toFixed(0)} ms`), `${(1e3 * flmStep).toFixed(0)} ms`]);
+      out.push({ preset: name, gpus: n, denseBytes: t.dense, rowBytesPerRank: t.rowsPerRank, pcieSeconds: pcie, links, fLmComputeSeconds: flmStep });
+    }
+  }
+  console.log('\nA model of a step\'s traffic per GPU (f32; no overlap with compute):');
+  console.log(table(['preset', 'GPUs', 'dense gradients', 'rows per rank', 'PCIe read+upload', ...LINKS.map(([l]) => `network ${l}`), "f-lm's step (4 V100s' words/s)"], rows));
+  return out;
+}
+
+const { values } = parseArgs({ options: { steps: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' } } });
+if (values.help) {
+  console.log(USAGE);
+} else {
+  const steps = Number(values.steps ?? 60);
+  if (!(Number.isInteger(steps) && steps > UNTIMED)) throw new Error(`bench/distributed: --steps must be an integer above ${UNTIMED}, got ${values.steps}\n${USAGE}`);
+  const result = { measured: measured(steps), model: traffic() };
+  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,157 @@
+// Data-parallel training over the ranks of a world (world.ts): rank r trains streams
+// r·B .. (r+1)·B - 1 of the N·B streams one process with --batch N·B would train, and the
+// ranks combine their gradients before the one update each of them applies, so every rank
+// holds the same weights and optimizer state and the run trains what that one process trains
+// (up to the order of float additions). Gradients cross host memory: WebGPU buffers are not
+// visible to MPI.
+import { Tensor, tidy } from '../tensor.js';
+import { noGrad } from '../autograd.js';
+import { tensor, writeTensor } from '../ops/create.js';
+import { concatRows } from '../ops/rows.js';
+import type { Batch } from '../data/batcher.js';
+import type { World } from './world.js';
+import type { Mpi } from './mpi.js';
+
+/** Bytes and seconds of the exchanges since the last reset (progress events report them per step). */
+export interface ExchangeStats {
+  steps: number;
+  denseBytes: number;
+  sparseBytes: number;
+  /** Waiting for the GPU and reading the dense gradients back. */
+  readSeconds: number;
+  /** MPI: the all-reduce of the dense gradients and the gathers of the rows. */
+  reduceSeconds: number;
+  uploadSeconds: number;
+}
+
+const noStats = (): ExchangeStats => ({ steps: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+
+export class DataParallel {
+  readonly comm: Mpi;
+  private stats = noStats();
+
+  constructor(readonly world: World) {
+    if (!world.comm) throw new Error('flstm: DataParallel needs a world of more than one process');
+    this.comm = world.comm;
+  }
+
+  get size(): number {
+    return this.world.size;
+  }
+
+  /** This rank's streams of a batch of the global batch's streams. */
+  slice(b: Batch): Batch {
+    const B = b.batchSize / this.size;
+    if (!Number.isInteger(B)) throw new Error(`flstm: a batch of ${b.batchSize} streams does not split over ${this.size} ranks`);
+    const from = this.world.rank * B;
+    const pick = <A extends Int32Array | Uint8Array>(a: A): A => {
+      const out = new (a.constructor as new (n: number) => A)(b.steps * B);
+      for (let t = 0; t < b.steps; t++) out.set(a.subarray(t * b.batchSize + from, t * b.batchSize + from + B), t * B);
+      return out;
+    };
+    return { index: b.index, steps: b.steps, batchSize: B, inputs: pick(b.inputs), targets: pick(b.targets), ...(b.mask ? { mask: pick(b.mask) } : {}) };
+  }
+
+  /**
+   * Replaces each parameter's dense gradient with its mean over the ranks: one read-back of all
+   * of them, one all-reduce, one upload each.
+   */
+  async averageDense(params: readonly [string, Tensor][]): Promise<void> {
+    const grads = params.map(([, p]) => p.grad).filter((g): g is Tensor => !!g);
+    if (grads.length === 0) return;
+    let t = performance.now();
+    const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
+    const host = (await joined.data()) as Float32Array;
+    joined.dispose();
+    this.stats.readSeconds += (performance.now() - t) / 1e3;
+    t = performance.now();
+    this.comm.sumF32(host);
+    this.stats.reduceSeconds += (performance.now() - t) / 1e3;
+    t = performance.now();
+    const inv = 1 / this.size;
+    for (let i = 0; i < host.length; i++) host[i] *= inv;
+    let at = 0;
+    for (const g of grads) {
+      writeTensor(g, host.subarray(at, at + g.size));
+      at += g.size;
+    }
+    this.stats.uploadSeconds += (performance.now() - t) / 1e3;
+    this.stats.denseBytes += host.byteLength;
+    this.stats.steps++;
+  }
+
+  /** The exchanges' bytes and seconds per step since the last call (null: no step). */
+  takeStats(): ExchangeStats | null {
+    const s = this.stats;
+    this.stats = noStats();
+    if (s.steps === 0) return null;
+    const per = (v: number) => v / s.steps;
+    return { steps: s.steps, denseBytes: per(s.denseBytes), sparseBytes: per(s.sparseBytes), readSeconds: per(s.readSeconds), reduceSeconds: per(s.reduceSeconds), uploadSeconds: per(s.uploadSeconds) };
+  }
+
+  /**
+   * A table's row gradients from every rank, combined: the union of the ranks' row ids (sorted),
+   * each row the sum of the ranks' rows for it times `factor` (1/N for a mean over the ranks).
+   */
+  async combineRows(ids: Int32Array, rows: Tensor, factor: number): Promise<{ ids: Int32Array; rows: Tensor }> {
+    const width = rows.size / Math.max(ids.length, 1);
+    let t = performance.now();
+    const local = (await rows.data()) as Float32Array;
+    this.stats.readSeconds += (performance.now() - t) / 1e3;
+    t = performance.now();
+    const allIds = this.comm.gatherVarI32(ids).data;
+    const allRows = this.comm.gatherVarF32(local).data;
+    this.stats.reduceSeconds += (performance.now() - t) / 1e3;
+    this.stats.sparseBytes += allIds.byteLength + allRows.byteLength;
+    const union = Int32Array.from(new Set(allIds)).sort();
+    const where = new Map<number, number>();
+    union.forEach((id, i) => where.set(id, i));
+    const sums = new Float32Array(union.length * width);
+    for (let k = 0; k < allIds.length; k++) {
+      const at = where.get(allIds[k])! * width;
+      for (let j = 0; j < width; j++) sums[at + j] += allRows[k * width + j];
+    }
+    for (let i = 0; i < sums.length; i++) sums[i] *= factor;
+    return { ids: union, rows: tensor(sums, [union.length, ...rows.shape.slice(1)]) };
+  }
+
+  /** The mean of `value` over the ranks (each rank's loss over its own streams). */
+  mean(value: number): number {
+    const x = Float64Array.of(value);
+    this.comm.sumF64(x);
+    return x[0] / this.size;
+  }
+
+  /**
+   * The first of the ranks' reasons to stop, in the order of `reasons` (a signal or a time
+   * limit reaches ranks at different steps: they stop at the same one), or null.
+   */
+  agreeOnStop<R extends string>(reason: R | null, reasons: readonly R[]): R | null {
+    const code = Int32Array.of(reason === null ? reasons.length : reasons.indexOf(reason));
+    const all = this.comm.gatherI32(code);
+    const first = Math.min(...all);
+    return first < reasons.length ? reasons[first] : null;
+  }
+
+  /** Whether `flag` holds on any rank. */
+  any(flag: boolean): boolean {
+    return this.comm.gatherI32(Int32Array.of(flag ? 1 : 0)).some((f) => f !== 0);
+  }
+
+  /**
+   * What `fn` gives on rank 0, on every rank (a validation that rank 0 runs alone while the
+   * others wait). `fn` runs on rank 0 only; its value travels as JSON.
+   */
+  async fromRank0<T>(fn: () => Promise<T>): Promise<T> {
+    // NaN and the infinities (a diverged loss) travel as strings JSON keeps.
+    const encode = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `~${v}` : v);
+    const decode = (_: string, v: unknown) => (typeof v === 'string' && /^~(NaN|-?Infinity)$/.test(v) ? Number(v.slice(1)) : v);
+    const mine = this.world.rank === 0 ? new TextEncoder().encode(JSON.stringify(await fn(), encode)) : new Uint8Array(0);
+    return JSON.parse(new TextDecoder().decode(this.comm.gatherBytes(mine)[0]), decode) as T;
+  }
+
+  /** Every rank's rows [B, ...] of a carried state tensor, stacked in rank order: the global batch's. */
+  async gatherStreams(t: Tensor): Promise<Float32Array> {
+    return this.comm.gatherVarF32((await t.data()) as Float32Array).data;
+  }
+}
