@@ -322,7 +322,7 @@ describe('flstm data', () => {
     expect(missing.stderr.trim()).toMatch(/^flstm: no train file .*gone\.txt$/);
     const flag = cli('--vocab-size', 'x');
     expect(flag.status).toBe(2);
-    expect(flag.stderr.trim()).toBe("flstm data: --vocab-size must be a positive integer, got 'x'");
+    expect(flag.stderr.trim()).toBe("flstm data: --vocab-size must be an integer of at least 2 (<unk> and one word), got 'x'");
   });
 });
 

@@ -79,17 +79,21 @@ describe('validation during training', () => {
     // Replay the rules on the losses the run recorded: every decision must match.
     let state = initialSchedule(3);
     let stopAt: number | null = null;
+    const decays: number[] = [];
     for (const v of valid) {
       expect(v.lr, `lr at the validation of step ${v.step}`).toBe(state.lr);
       const o = afterValidation(state, v.loss, v.step, { lrDecay: 0.5, patience: 2 });
       state = o.state;
+      if (o.lrDecayed) decays.push(o.state.lr);
       if (o.stop) { stopAt = v.step; break; }
     }
     expect(stopAt, 'this recipe must plateau within 40 steps, or the test checks nothing').not.toBeNull();
     expect(s.stopReason).toBe('early stop');
     expect(s.step).toBe(stopAt);
     expect(valid[valid.length - 1]!.step).toBe(stopAt);
-    expect(events.filter((e) => e.type === 'lr').map((e) => (e as { lr: number }).lr)).toEqual([1.5, 0.75].slice(0, events.filter((e) => e.type === 'lr').length));
+    // Each decay the rules make is announced, and no other.
+    expect(decays.length, 'this recipe must decay the learning rate, or the test checks nothing').toBeGreaterThan(0);
+    expect(events.filter((e) => e.type === 'lr').map((e) => (e as { lr: number }).lr)).toEqual(decays);
     // The best checkpoint holds the weights of the best validation's step.
     const best = await loadCheckpoint<Record<string, any>>(join(out, 'best'));
     expect(best.config.step).toBe(state.best!.step);

@@ -142,28 +142,26 @@ export class Mpi {
 
   /** Every rank's `data` (of any length), rank after rank, and each rank's length. */
   gatherVarF32(data: Float32Array): { data: Float32Array; counts: Int32Array } {
-    const counts = this.gatherI32(Int32Array.of(data.length));
-    const displs = offsets(counts);
-    const out = new Float32Array(displs[this.size]);
-    this.check(this.fn.allgatherv(data, data.length, this.h.float, out, counts, displs, this.h.float, this.h.world), 'MPI_Allgatherv');
-    return { data: out, counts };
+    return this.gatherVar(data, this.h.float, (n) => new Float32Array(n));
   }
 
   gatherVarI32(data: Int32Array): { data: Int32Array; counts: Int32Array } {
-    const counts = this.gatherI32(Int32Array.of(data.length));
-    const displs = offsets(counts);
-    const out = new Int32Array(displs[this.size]);
-    this.check(this.fn.allgatherv(data, data.length, this.h.int, out, counts, displs, this.h.int, this.h.world), 'MPI_Allgatherv');
-    return { data: out, counts };
+    return this.gatherVar(data, this.h.int, (n) => new Int32Array(n));
   }
 
   /** Every rank's bytes (of any length), one entry per rank. */
   gatherBytes(data: Uint8Array): Uint8Array[] {
+    const { data: out, counts } = this.gatherVar(data, this.h.byte, (n) => new Uint8Array(n));
+    const displs = offsets(counts);
+    return Array.from(counts, (n, r) => out.subarray(displs[r], displs[r] + n));
+  }
+
+  private gatherVar<A extends Float32Array | Int32Array | Uint8Array>(data: A, type: Handle, make: (n: number) => A): { data: A; counts: Int32Array } {
     const counts = this.gatherI32(Int32Array.of(data.length));
     const displs = offsets(counts);
-    const out = new Uint8Array(displs[this.size]);
-    this.check(this.fn.allgatherv(data, data.length, this.h.byte, out, counts, displs, this.h.byte, this.h.world), 'MPI_Allgatherv');
-    return Array.from(counts, (n, r) => out.subarray(displs[r], displs[r] + n));
+    const out = make(displs[this.size]);
+    this.check(this.fn.allgatherv(data, data.length, type, out, counts, displs, type, this.h.world), 'MPI_Allgatherv');
+    return { data: out, counts };
   }
 
   barrier(): void {
