@@ -62,7 +62,7 @@ describe('checked before the first step', () => {
       const events: TrainEvent[] = [];
       const split = files.length === 2 ? 'validation' : 'test';
       await expect(train(config(files), { out, steps: 4, onLog: (e) => events.push(e) })).rejects.toThrow(
-        `flstm: ${oneWord} (the ${split} split) has 2 tokens, too few for --batch 4: each of the 4 streams needs at least 2 tokens (8 in all); give a longer file or --batch 1 or less`,
+        `flstm: ${oneWord} (the ${split} split) has 2 tokens, too few for --batch 4: each of the 4 streams needs at least 2 tokens (8 in all); give a longer file or --batch 1`,
       );
       expect(events.map((e) => e.type)).toEqual([]);
       expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
