@@ -150,6 +150,11 @@ export class DataParallel {
     return JSON.parse(new TextDecoder().decode(this.comm.gatherBytes(mine)[0]), decode) as T;
   }
 
+  /** What evaluate() needs to share an evaluation among the ranks: each scores its streams, the figures are summed. */
+  sharedEvaluation(): { processes: number; slice(b: Batch): Batch; sum(figures: Float64Array): void } {
+    return { processes: this.size, slice: (b) => this.slice(b), sum: (f) => this.comm.sumF64(f) };
+  }
+
   /** Every rank's rows [B, ...] of a carried state tensor, stacked in rank order: the global batch's. */
   async gatherStreams(t: Tensor): Promise<Float32Array> {
     return this.comm.gatherVarF32((await t.data()) as Float32Array).data;

@@ -5,7 +5,7 @@
 // (tokens done, the total when it is known, an estimate of the time left).
 import { Tensor } from '../tensor.js';
 import { releaseFreeBuffers } from '../engine.js';
-import { Batcher, firstPositions, makeBatcher } from '../data/batcher.js';
+import { Batcher, firstPositions, makeBatcher, type Batch } from '../data/batcher.js';
 import type { Split } from '../data/types.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
@@ -42,6 +42,12 @@ export interface EvalOptions {
   shouldStop?: () => boolean;
   /** The unknown-word token's id, counted in `unk` (default: none counted). */
   unkId?: number;
+  /**
+   * Evaluation shared by the processes of a distributed run: `batchSize` is the global batch,
+   * each process scores its streams of every batch (`slice`), and `sum` adds the processes'
+   * figures ([loss sum, tokens, unk, interrupted]) so that every one returns the whole result.
+   */
+  shared?: { processes: number; slice(b: Batch): Batch; sum(figures: Float64Array): void };
 }
 
 /** The tokens an evaluation of `batcher` scores, when they are known in advance. */
@@ -79,6 +85,8 @@ class LossReader {
     private readonly t0: number,
     private readonly total: number | undefined,
     private readonly onProgress?: (p: EvalProgress) => void,
+    /** Processes scoring the same number of tokens as this one (progress counts theirs too). */
+    private readonly processes = 1,
   ) {}
 
   /** A batch's mean loss over its `n` counted positions; reads the group back when it is full. */
@@ -100,8 +108,9 @@ class LossReader {
     if (batches > 0) this.groupSize = nextGroupSize((now - this.groupStart) / 1e3 / batches);
     this.groupStart = now;
     const elapsed = (now - this.t0) / 1e3;
-    const eta = this.total !== undefined && this.tokens > 0 ? (elapsed / this.tokens) * Math.max(0, this.total - this.tokens) : undefined;
-    this.onProgress?.({ tokens: this.tokens, total: this.total, elapsed, eta, loss: this.sum / Math.max(1, this.tokens) });
+    const done = Math.min(this.tokens * this.processes, this.total ?? Infinity);
+    const eta = this.total !== undefined && done > 0 ? (elapsed / done) * Math.max(0, this.total - done) : undefined;
+    this.onProgress?.({ tokens: done, total: this.total, elapsed, eta, loss: this.sum / Math.max(1, this.tokens) });
   }
 
   dispose(): void {
@@ -117,7 +126,7 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   const wasTraining = model.training;
   model.eval();
   const batcher = makeBatcher(split, { batchSize: o.batchSize ?? 32, bptt: o.bptt ?? 20 });
-  const losses = new LossReader(t0, plannedTokens(batcher, o.maxTokens), o.onProgress);
+  const losses = new LossReader(t0, plannedTokens(batcher, o.maxTokens), o.onProgress, o.shared?.processes);
   let state: LSTMState[] | undefined;
   let counted = 0;
   let unk = 0;
@@ -126,13 +135,14 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
     for await (const whole of batcher.batches()) {
       if (o.shouldStop?.()) { interrupted = true; break; }
       // A limit that ends inside this batch scores its first positions only: exactly maxTokens in all.
-      const batch = o.maxTokens === undefined ? whole : firstPositions(whole, o.maxTokens - counted);
+      const limited = o.maxTokens === undefined ? whole : firstPositions(whole, o.maxTokens - counted);
+      const batch = o.shared ? o.shared.slice(limited) : limited;
       const prev = state;
       // A masked batch (padding where the sentences ran out, or past the limit) counts its kept positions only.
       const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state, batch.mask);
       disposeState(prev);
       state = r.state;
-      counted += r.count;
+      counted += o.shared ? keptPositions(limited) : r.count;
       unk += countUnk(batch.targets, o.unkId, batch.mask);
       await losses.add(r.loss, r.count);
       if (o.maxTokens !== undefined && counted >= o.maxTokens) break;
@@ -146,6 +156,14 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   // Blocks of logits are sized for evaluation only: training and the next validation would
   // otherwise keep them (gigabytes at a large vocabulary) in the pool.
   await releaseFreeBuffers();
-  const loss = losses.sum / Math.max(1, losses.tokens);
-  return { loss, ppl: Math.exp(loss), tokens: losses.tokens, unk, seconds: (performance.now() - t0) / 1e3, ...(interrupted ? { interrupted } : {}) };
+  const figures = Float64Array.of(losses.sum, losses.tokens, unk, interrupted ? 1 : 0);
+  o.shared?.sum(figures);
+  const [sum, tokens, unks, stopped] = figures;
+  const loss = sum / Math.max(1, tokens);
+  return { loss, ppl: Math.exp(loss), tokens, unk: unks, seconds: (performance.now() - t0) / 1e3, ...(stopped ? { interrupted: true } : {}) };
+}
+
+/** The positions a batch scores: all, or those its mask keeps. */
+function keptPositions(b: Batch): number {
+  return b.mask ? b.mask.reduce((n, m) => n + m, 0) : b.steps * b.batchSize;
 }

@@ -672,14 +672,14 @@ class TrainingRun {
       if (!split) return 'done';
       const step = this.pos.step;
       const t = performance.now();
-      // Rank 0 validates on the global batch's streams alone, so the figure is one process's; the others wait for it.
+      // On the global batch's streams, each rank its own (the figure is one process's with --batch N·B).
       const evaluated = () => evaluate(this.model, split, {
         batchSize: this.cfg.batch * this.world.size, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
         shouldStop: this.o.stopRequested,
         onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
+        ...(this.dp ? { shared: this.dp.sharedEvaluation() } : {}),
       });
-      const run = () => (this.average ? this.average.withAverages(evaluated) : evaluated());
-      const r = this.dp ? await this.dp.fromRank0(run) : await run();
+      const r = this.average ? await this.average.withAverages(evaluated) : await evaluated();
       this.evalMs += performance.now() - t;
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;
