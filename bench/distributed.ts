@@ -81,7 +81,7 @@ function measured(steps: number): Record<string, unknown> {
       ['2 processes, --batch 16', out.wordsPerSec.twoProcesses.toFixed(0), `${(1e3 * step2).toFixed(1)} ms`],
     ]));
     const p = out.perStepSeconds;
-    console.log(`2 processes, per step: compute ${(1e3 * (step2 - p.read - p.reduce - p.upload)).toFixed(1)} ms, read-back ${(1e3 * p.read).toFixed(1)} ms (waits for the GPU's backward), all-reduce and gathers ${(1e3 * p.reduce).toFixed(1)} ms, upload ${(1e3 * p.upload).toFixed(1)} ms; ${(out.bytesPerStep.dense / 2 ** 20).toFixed(2)} MiB dense, ${(out.bytesPerStep.sparse / 2 ** 20).toFixed(2)} MiB of rows gathered`);
+    console.log(`2 processes, per step: the GPU's forward and backward with the read-back ${(1e3 * p.read).toFixed(1)} ms, MPI's all-reduce and gathers ${(1e3 * p.reduce).toFixed(1)} ms, upload ${(1e3 * p.upload).toFixed(1)} ms, the rest (encoding, the update) ${(1e3 * (step2 - p.read - p.reduce - p.upload)).toFixed(1)} ms; ${(out.bytesPerStep.dense / 2 ** 20).toFixed(2)} MiB dense, ${(out.bytesPerStep.sparse / 2 ** 20).toFixed(2)} MiB of rows gathered`);
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
