@@ -110,6 +110,10 @@ describe('training on two processes (mpirun -np 2) is training one process with 
       expect(starts).toHaveLength(1);
       expect(JSON.parse(starts[0]).world).toMatchObject({ processes: 2, batch: 4, globalBatch: 8 });
       expect(JSON.parse(starts[0]).world.ranks).toHaveLength(2);
+      // --dry-run on two processes prints the plan once, with the bytes a step all-reduces.
+      const plan = train(2, [...recipe, '--batch', '4', '--out', join(tmp, `${cell[1]}-plan`), '--dry-run']).stdout.trim().split('\n');
+      expect(plan).toHaveLength(1);
+      expect(JSON.parse(plan[0])).toMatchObject({ type: 'memory-plan', processes: 2, allReducedBytes: JSON.parse(starts[0]).world.denseBytes });
       expectSameRun(two, one, cell[1]);
       const validations = metrics(two).filter((m) => m.split === 'valid') as (Record_ & { tokens: number })[];
       expect(validations.length).toBeGreaterThan(0);

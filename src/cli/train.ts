@@ -7,7 +7,8 @@ import * as corpora from '../data/index.js';
 import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
-import { checkedMemoryPlan, formatMemoryPlan } from '../train/memory_plan.js';
+import { checkedMemoryPlan, formatBytes, formatMemoryPlan } from '../train/memory_plan.js';
+import { lstmStackParamCount } from '../nn/params.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
@@ -23,11 +24,22 @@ import type { Vocabulary } from '../data/vocab.js';
 const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
 
 /** --dry-run: the plan of the run these options would start (or continue), printed; nothing is trained. */
-async function printPlan(cfg: training.TrainConfig, values: Values, out: string): Promise<void> {
+async function printPlan(cfg: training.TrainConfig, values: Values, out: string, processes: number): Promise<void> {
   const saved = values.resume ? await training.readCheckpointConfig<training.CheckpointConfig>(join(out, 'checkpoint')) : null;
   const vocabSize = saved?.vocabSize ?? (await corpora.loadCorpus(cfg.data, training.corpusOptions(cfg))).vocab.size;
-  const plan = checkedMemoryPlan(saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) }, vocabSize);
-  console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan }) : `${formatMemoryPlan(plan)}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+  const run = saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) };
+  const plan = checkedMemoryPlan(run, vocabSize);
+  // A distributed run's per-step exchange: the dense gradients all-reduced (each process's plan is the one above).
+  const allReduced = processes > 1 ? denseGradientBytes(run, vocabSize) : undefined;
+  const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
+  console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }) : `${formatMemoryPlan(plan)}${exchange}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+}
+
+/** Bytes of the gradients a data-parallel step all-reduces: the LSTM weights, and the softmax's with the full softmax. */
+function denseGradientBytes(cfg: training.TrainConfig, vocabSize: number): number {
+  const m = cfg.model;
+  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
+  return 4 * (rnn + (cfg.sampled > 0 ? 0 : vocabSize * ((m.proj || m.hidden) + 1)));
 }
 
 const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;
@@ -108,7 +120,7 @@ export const trainCommand: Command = {
     const cfg = await runConfig(values, out, 'train', world.size);
     await initFrom(values);
     settlePrecision(cfg, values);
-    if (values['dry-run']) return world.rank === 0 ? printPlan(cfg, values, out) : undefined;
+    if (values['dry-run']) return world.rank === 0 ? printPlan(cfg, values, out, world.size) : undefined;
     const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}`, quiet: world.rank > 0 });
     try {
       await withStopSignals(
