@@ -6,10 +6,10 @@
 //    GPU's compute, the read-back of the gradients, MPI's all-reduce and gathers, and the upload
 //    (the progress events' `exchange`).
 // 2. A model of the traffic per step for the biglstm, f512 and g4 presets on 4 and 8 GPUs: the
-//    dense gradients (the LSTM weights) read back and uploaded over PCIe and all-reduced over
-//    the network (a ring sends 2(N-1)/N of them per GPU), and the sampled softmax's and the
-//    embedding's rows gathered from every rank, beside the step time of f-lm's words/s on 4
-//    V100s. A model, not a measurement: no GPU cluster here.
+//    dense gradients (the LSTM weights) and the sampled softmax's sample rows read back and
+//    uploaded over PCIe and all-reduced over the network (a ring sends 2(N-1)/N of them per
+//    GPU), and the rows of each rank's own words gathered from every rank, beside the step
+//    time of f-lm's words/s on 4 V100s. A model, not a measurement: no GPU cluster here.
 //
 //   node dist/bench/distributed.js [--steps N] [--json FILE]
 import { spawnSync } from 'node:child_process';
@@ -88,15 +88,17 @@ function measured(steps: number): Record<string, unknown> {
   }
 }
 
-/** Bytes of a preset's step: dense gradients (the LSTM layers), and one rank's table rows (embedding and softmax). */
-function presetTraffic(name: string): { dense: number; rowsPerRank: number; wordsPerStepPerRank: number } {
+/**
+ * Bytes of a preset's step per GPU: what is all-reduced (the LSTM gradients, and the sampled
+ * softmax's sample rows, the same ids on every rank), and what each rank's rows add to the
+ * gathers (at most one embedding row per input token, one softmax row and bias per target).
+ */
+function presetTraffic(name: string): { reduced: number; gathered: number; wordsPerStepPerRank: number } {
   const cfg = trainConfigFrom({ ...PRESETS.find((p) => p.name === name)!.values }, 'bench');
   const m = cfg.model;
   const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
   const tokens = cfg.batch * cfg.bptt;
-  // At most one embedding row per input token, and the samples plus one softmax row (and bias) per target.
-  const rows = tokens * m.emb + (cfg.sampled + tokens) * (m.proj + 1);
-  return { dense: 4 * rnn, rowsPerRank: 4 * rows, wordsPerStepPerRank: tokens };
+  return { reduced: 4 * (rnn + cfg.sampled * (m.proj + 1)), gathered: 4 * tokens * (m.emb + m.proj + 1), wordsPerStepPerRank: tokens };
 }
 
 function traffic(): Record<string, unknown>[] {
@@ -105,16 +107,18 @@ function traffic(): Record<string, unknown>[] {
   for (const name of ['biglstm', 'f512', 'g4']) {
     const t = presetTraffic(name);
     for (const n of [4, 8]) {
-      const pcie = (2 * t.dense + t.rowsPerRank) / PCIE_BYTES_PER_S;
+      // Read back what is reduced and gathered; upload the reduced part and every rank's gathered rows.
+      const pcie = (2 * t.reduced + (1 + n) * t.gathered) / PCIE_BYTES_PER_S;
       // A GPU's compute per step does not depend on N: f-lm's 4 GPUs train 4 x (B x T) words a step.
       const flmStep = (4 * t.wordsPerStepPerRank) / F_LM_WORDS_PER_SEC[name];
-      const links = LINKS.map(([label, bw]) => ({ label, seconds: (2 * (n - 1) / n) * t.dense / bw + (n - 1) * t.rowsPerRank / bw }));
-      rows.push([name, String(n), `${(t.dense / 2 ** 20).toFixed(0)} MiB`, `${(t.rowsPerRank / 2 ** 20).toFixed(0)} MiB`, `${(1e3 * pcie).toFixed(0)} ms`, ...links.map((l) => `${(1e3 * l.seconds).toFixed(0)} ms`), `${(1e3 * flmStep).toFixed(0)} ms`]);
-      out.push({ preset: name, gpus: n, denseBytes: t.dense, rowBytesPerRank: t.rowsPerRank, pcieSeconds: pcie, links, fLmComputeSeconds: flmStep });
+      // A ring all-reduce sends 2(N-1)/N of the data per GPU; a gather brings the other N-1 ranks' rows.
+      const links = LINKS.map(([label, bw]) => ({ label, seconds: ((2 * (n - 1)) / n) * t.reduced / bw + (n - 1) * t.gathered / bw }));
+      rows.push([name, String(n), `${(t.reduced / 2 ** 20).toFixed(0)} MiB`, `${(t.gathered / 2 ** 20).toFixed(1)} MiB`, `${(1e3 * pcie).toFixed(0)} ms`, ...links.map((l) => `${(1e3 * l.seconds).toFixed(0)} ms`), `${(1e3 * flmStep).toFixed(0)} ms`]);
+      out.push({ preset: name, gpus: n, reducedBytes: t.reduced, gatheredBytesPerRank: t.gathered, pcieSeconds: pcie, links, fLmComputeSeconds: flmStep });
     }
   }
   console.log('\nA model of a step\'s traffic per GPU (f32; no overlap with compute):');
-  console.log(table(['preset', 'GPUs', 'dense gradients', 'rows per rank', 'PCIe read+upload', ...LINKS.map(([l]) => `network ${l}`), "f-lm's step (4 V100s' words/s)"], rows));
+  console.log(table(['preset', 'GPUs', 'all-reduced', 'rows gathered per rank', 'PCIe read+upload', ...LINKS.map(([l]) => `network ${l}`), "f-lm's step (4 V100s' words/s)"], rows));
   return out;
 }
 

@@ -35,11 +35,11 @@ async function printPlan(cfg: training.TrainConfig, values: Values, out: string,
   console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }) : `${formatMemoryPlan(plan)}${exchange}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
 }
 
-/** Bytes of the gradients a data-parallel step all-reduces: the LSTM weights, and the softmax's with the full softmax. */
+/** Bytes a data-parallel step all-reduces: the LSTM weights' gradients and the softmax's (its sample rows with the sampled softmax). */
 function denseGradientBytes(cfg: training.TrainConfig, vocabSize: number): number {
   const m = cfg.model;
   const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
-  return 4 * (rnn + (cfg.sampled > 0 ? 0 : vocabSize * ((m.proj || m.hidden) + 1)));
+  return 4 * (rnn + (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1));
 }
 
 const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;

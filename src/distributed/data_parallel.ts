@@ -92,25 +92,31 @@ export class DataParallel {
   /**
    * A table's row gradients from every rank, combined: the union of the ranks' row ids (sorted),
    * each row the sum of the ranks' rows for it times `factor` (1/N for a mean over the ranks).
+   * The first `shared` rows have the same ids on every rank (the sampled softmax's samples):
+   * they are summed in place (an all-reduce), the others gathered from every rank.
    */
-  async combineRows(ids: Int32Array, rows: Tensor, factor: number): Promise<{ ids: Int32Array; rows: Tensor }> {
+  async combineRows(ids: Int32Array, rows: Tensor, factor: number, shared = 0): Promise<{ ids: Int32Array; rows: Tensor }> {
     const width = rows.size / Math.max(ids.length, 1);
     let t = performance.now();
     const local = (await rows.data()) as Float32Array;
     this.stats.readSeconds += (performance.now() - t) / 1e3;
     t = performance.now();
-    const allIds = this.comm.gatherVarI32(ids).data;
-    const allRows = this.comm.gatherVarF32(local).data;
+    const common = local.slice(0, shared * width);
+    this.comm.sumF32(common);
+    const theirIds = this.comm.gatherVarI32(ids.subarray(shared)).data;
+    const theirRows = this.comm.gatherVarF32(local.subarray(shared * width)).data;
     this.stats.reduceSeconds += (performance.now() - t) / 1e3;
-    this.stats.sparseBytes += allIds.byteLength + allRows.byteLength;
-    const union = Int32Array.from(new Set(allIds)).sort();
+    this.stats.sparseBytes += common.byteLength + theirIds.byteLength + theirRows.byteLength;
+    const union = Int32Array.from(new Set([...ids.subarray(0, shared), ...theirIds])).sort();
     const where = new Map<number, number>();
     union.forEach((id, i) => where.set(id, i));
     const sums = new Float32Array(union.length * width);
-    for (let k = 0; k < allIds.length; k++) {
-      const at = where.get(allIds[k])! * width;
-      for (let j = 0; j < width; j++) sums[at + j] += allRows[k * width + j];
-    }
+    const add = (id: number, from: Float32Array, k: number) => {
+      const at = where.get(id)! * width;
+      for (let j = 0; j < width; j++) sums[at + j] += from[k * width + j];
+    };
+    for (let k = 0; k < shared; k++) add(ids[k], common, k);
+    for (let k = 0; k < theirIds.length; k++) add(theirIds[k], theirRows, k);
     for (let i = 0; i < sums.length; i++) sums[i] *= factor;
     return { ids: union, rows: tensor(sums, [union.length, ...rows.shape.slice(1)]) };
   }

@@ -29,7 +29,9 @@ export async function dataParallelStep(model: LanguageModel, opt: Optimizer, b: 
     const { ids, grad } = updatedRows(s);
     // The mean over the ranks; the paper's scale multiplies the embedding's rows by the global batch.
     const factor = (paper && s.table === model.embeddingTable ? b.batchSize * dp.size : 1) / dp.size;
-    combined.push({ table: s.table, ...(await dp.combineRows(ids, grad, factor)) });
+    // The sampled softmax's samples lead its rows and are the same on every rank (they depend on the step's seed alone).
+    const shared = s.table === model.embeddingTable ? 0 : Math.min(o.sampled, ids.length);
+    combined.push({ table: s.table, ...(await dp.combineRows(ids, grad, factor, shared)) });
     if (grad !== s.rows.grad) grad.dispose();
   }
   tidy(() => opt.step({ sparse: combined.flatMap((c) => c.table.sparseUpdates(c.ids, c.rows)) }));

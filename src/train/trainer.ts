@@ -100,7 +100,7 @@ export interface WorldEvent {
   globalBatch: number;
   launcher: string;
   ranks: { host: string; adapter: string }[];
-  /** Bytes of dense gradients a step all-reduces (the LSTM weights; the softmax's too with the full softmax). */
+  /** Bytes a step all-reduces: the LSTM weights' gradients and the softmax's (its sample rows with the sampled softmax). */
   denseBytes: number;
 }
 
@@ -453,7 +453,8 @@ class TrainingRun {
       const [host, adapter] = new TextDecoder().decode(b).split('\n');
       return { host, adapter };
     });
-    const tables = this.cfg.sampled > 0 ? 0 : this.model.softmaxTable.rows * this.model.rnn.outputSize + this.model.vocabSize;
+    // The softmax's rows: the samples' (the same ids on every rank), or the whole table with the full softmax.
+    const tables = (this.cfg.sampled > 0 ? this.cfg.sampled : this.model.vocabSize) * (this.model.rnn.outputSize + 1);
     const denseBytes = 4 * (this.model.rnn.numParams() + tables);
     return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes };
   }
