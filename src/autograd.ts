@@ -70,7 +70,17 @@ function tensorOfShape(shape: readonly number[]): string {
   return shape.length === 0 ? 'a scalar (shape [])' : `a tensor of shape ${fmtShape(shape)}`;
 }
 
-export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  /**
+   * Called for each leaf when its gradient is final (every op that used it has passed its part
+   * back), while the rest of the backward is still to be encoded: a caller can start reading
+   * it back, and the GPU runs the rest meanwhile.
+   */
+  onLeafGrad?: (leaf: Tensor) => void;
+}
+
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
     throw new Error(`flstm: backward() on ${tensorOfShape(root.shape)} that does not require grad: none of the tensors it was computed from had requiresGrad: true`);
   }
@@ -99,6 +109,8 @@ export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: bool
           g.dispose();
           t.grad = sum.keep();
         } else t.grad = g.keep();
+        // Reverse topological order: every op that used this leaf has run, so its gradient is final.
+        opts.onLeafGrad?.(t);
         continue;
       }
       const node = t.node;

@@ -2,7 +2,7 @@
 // the node of the op that made it. Contiguous row-major storage.
 import { currentRuntime, rt } from './gpu/runtime.js';
 import type { BufferPool } from './gpu/pool.js';
-import { backward as backwardOf, record, type GradNode } from './autograd.js';
+import { backward as backwardOf, record, type BackwardOptions, type GradNode } from './autograd.js';
 import { fromHalfBits } from './half.js';
 
 export type DType = 'f32' | 'i32' | 'f16';
@@ -193,7 +193,7 @@ export class Tensor {
   }
 
   /** Backpropagates from this tensor (a scalar, or pass the output gradient). */
-  backward(grad?: Tensor, opts?: { retainGraph?: boolean }): void {
+  backward(grad?: Tensor, opts?: BackwardOptions): void {
     backwardOf(this, grad, opts);
   }
 

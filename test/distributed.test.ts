@@ -104,12 +104,18 @@ describe('training on two processes (mpirun -np 2) is training one process with 
       const recipe = [...cell, '--sampled', '20', '--dropout', '0.2', '--clip', '1', '--steps', '8'];
       const [one, two] = [join(tmp, `${cell[1]}-1`), join(tmp, `${cell[1]}-2`)];
       train(1, [...recipe, '--batch', '8', '--out', one]);
+      // Buckets of 4 KiB: each gradient read back as soon as the backward has made it, in several buckets.
+      process.env.FLSTM_BUCKET_BYTES = '4096';
       const r = train(2, [...recipe, '--batch', '4', '--out', two]);
+      delete process.env.FLSTM_BUCKET_BYTES;
       // Rank 0 alone speaks: one start event, naming both ranks and the global batch.
       const starts = r.stdout.split('\n').filter((l) => l.startsWith('{"type":"start"'));
       expect(starts).toHaveLength(1);
       expect(JSON.parse(starts[0]).world).toMatchObject({ processes: 2, batch: 4, globalBatch: 8 });
       expect(JSON.parse(starts[0]).world.ranks).toHaveLength(2);
+      const exchanges = r.stdout.split('\n').filter((l) => l.startsWith('{"type":"progress"')).map((l) => JSON.parse(l).exchange);
+      expect(exchanges.length).toBeGreaterThan(0);
+      for (const x of exchanges) expect(x.buckets, 'gradients read back in several buckets').toBeGreaterThan(1);
       // --dry-run on two processes prints the plan once, with the bytes a step all-reduces.
       const plan = train(2, [...recipe, '--batch', '4', '--out', join(tmp, `${cell[1]}-plan`), '--dry-run']).stdout.trim().split('\n');
       expect(plan).toHaveLength(1);

@@ -15,6 +15,8 @@ import type { Mpi } from './mpi.js';
 /** Bytes and seconds of the exchanges since the last reset (progress events report them per step). */
 export interface ExchangeStats {
   steps: number;
+  /** Read-backs of dense gradients (buckets). */
+  buckets: number;
   denseBytes: number;
   sparseBytes: number;
   /** Waiting for the GPU and reading the dense gradients back. */
@@ -24,7 +26,53 @@ export interface ExchangeStats {
   uploadSeconds: number;
 }
 
-const noStats = (): ExchangeStats => ({ steps: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+const noStats = (): ExchangeStats => ({ steps: 0, buckets: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+
+/**
+ * Bytes of gradients read back together: large enough that a read-back's fixed cost is small
+ * beside it. FLSTM_BUCKET_BYTES sets another (tests use small ones, to have many buckets).
+ */
+export function defaultBucketBytes(env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env): number {
+  const given = Number(env.FLSTM_BUCKET_BYTES);
+  return Number.isInteger(given) && given > 0 ? given : 4 << 20;
+}
+
+/**
+ * The dense gradients of a step, read back while the backward runs: backward()'s onLeafGrad
+ * hands each parameter's gradient over as soon as it is final, and a bucket that is full
+ * starts its read-back at once, so the GPU goes on with the rest of the backward meanwhile.
+ * The ranks fill the buckets in the same order (the same graph), so they all-reduce alike.
+ */
+export class GradientBuckets {
+  readonly closed: { grads: Tensor[]; read: Promise<Float32Array> }[] = [];
+  private open: Tensor[] = [];
+  private openBytes = 0;
+  private readonly dense: Set<Tensor>;
+
+  constructor(params: readonly [string, Tensor][], private readonly bucketBytes = defaultBucketBytes()) {
+    this.dense = new Set(params.map(([, p]) => p));
+  }
+
+  /** backward()'s onLeafGrad: a parameter's final gradient joins the open bucket. */
+  ready(leaf: Tensor): void {
+    if (!this.dense.has(leaf) || !leaf.grad) return;
+    this.open.push(leaf.grad);
+    this.openBytes += 4 * leaf.grad.size;
+    if (this.openBytes >= this.bucketBytes) this.close();
+  }
+
+  /** Starts the open bucket's read-back (one buffer of its gradients). */
+  close(): void {
+    if (this.open.length === 0) return;
+    const grads = this.open;
+    const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
+    // The copy is recorded and submitted now; the buffer may go back to the pool after it.
+    this.closed.push({ grads, read: joined.data().then((d) => d as Float32Array) });
+    joined.dispose();
+    this.open = [];
+    this.openBytes = 0;
+  }
+}
 
 export class DataParallel {
   readonly comm: Mpi;
@@ -53,30 +101,30 @@ export class DataParallel {
   }
 
   /**
-   * Replaces each parameter's dense gradient with its mean over the ranks: one read-back of all
-   * of them, one all-reduce, one upload each.
+   * Replaces each gradient of `buckets` with its mean over the ranks: each bucket, read back
+   * while the backward ran on, is all-reduced in turn and written back.
    */
-  async averageDense(params: readonly [string, Tensor][]): Promise<void> {
-    const grads = params.map(([, p]) => p.grad).filter((g): g is Tensor => !!g);
-    if (grads.length === 0) return;
-    let t = performance.now();
-    const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
-    const host = (await joined.data()) as Float32Array;
-    joined.dispose();
-    this.stats.readSeconds += (performance.now() - t) / 1e3;
-    t = performance.now();
-    this.comm.sumF32(host);
-    this.stats.reduceSeconds += (performance.now() - t) / 1e3;
-    t = performance.now();
+  async averageDense(buckets: GradientBuckets): Promise<void> {
+    buckets.close();
     const inv = 1 / this.size;
-    for (let i = 0; i < host.length; i++) host[i] *= inv;
-    let at = 0;
-    for (const g of grads) {
-      writeTensor(g, host.subarray(at, at + g.size));
-      at += g.size;
+    for (const b of buckets.closed) {
+      let t = performance.now();
+      const host = await b.read;
+      this.stats.readSeconds += (performance.now() - t) / 1e3;
+      t = performance.now();
+      this.comm.sumF32(host);
+      this.stats.reduceSeconds += (performance.now() - t) / 1e3;
+      t = performance.now();
+      for (let i = 0; i < host.length; i++) host[i] *= inv;
+      let at = 0;
+      for (const g of b.grads) {
+        writeTensor(g, host.subarray(at, at + g.size));
+        at += g.size;
+      }
+      this.stats.uploadSeconds += (performance.now() - t) / 1e3;
+      this.stats.denseBytes += host.byteLength;
+      this.stats.buckets++;
     }
-    this.stats.uploadSeconds += (performance.now() - t) / 1e3;
-    this.stats.denseBytes += host.byteLength;
     this.stats.steps++;
   }
 
@@ -86,7 +134,7 @@ export class DataParallel {
     this.stats = noStats();
     if (s.steps === 0) return null;
     const per = (v: number) => v / s.steps;
-    return { steps: s.steps, denseBytes: per(s.denseBytes), sparseBytes: per(s.sparseBytes), readSeconds: per(s.readSeconds), reduceSeconds: per(s.reduceSeconds), uploadSeconds: per(s.uploadSeconds) };
+    return { steps: s.steps, buckets: per(s.buckets), denseBytes: per(s.denseBytes), sparseBytes: per(s.sparseBytes), readSeconds: per(s.readSeconds), reduceSeconds: per(s.reduceSeconds), uploadSeconds: per(s.uploadSeconds) };
   }
 
   /**

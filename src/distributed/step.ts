@@ -7,7 +7,7 @@ import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { updatedRows, type StepBatch, type StepRecipe } from '../train/step.js';
-import type { DataParallel } from './data_parallel.js';
+import { GradientBuckets, type DataParallel } from './data_parallel.js';
 
 /**
  * A step of `b`, this rank's streams of the global batch. The loss returned is this rank's
@@ -18,12 +18,13 @@ import type { DataParallel } from './data_parallel.js';
 export async function dataParallelStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: StepRecipe, dp: DataParallel): Promise<{ loss: Tensor; state: LSTMState[] }> {
   const paper = o.gradientScale === 'paper';
   const streams = { offset: dp.world.rank * b.batchSize, total: b.batchSize * dp.size };
+  const buckets = new GradientBuckets(model.parameters());
   const fwd = tidy(() => {
     const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed, streams });
-    r.loss.backward(paper ? full([], b.steps) : undefined);
+    r.loss.backward(paper ? full([], b.steps) : undefined, { onLeafGrad: (leaf) => buckets.ready(leaf) });
     return r;
   });
-  await dp.averageDense(model.parameters());
+  await dp.averageDense(buckets);
   const combined: { table: (typeof fwd.sparse)[number]['table']; ids: Int32Array; rows: Tensor }[] = [];
   for (const s of fwd.sparse) {
     const { ids, grad } = updatedRows(s);
