@@ -170,6 +170,13 @@ describe('training on two processes (mpirun -np 2) is training one process with 
     expect(r.stdout).toContain('"type":"summary"');
   });
 
+  it('compare, which trains on one process, is refused under a launcher of two', () => {
+    const r = mpiRun(2, [process.execPath, 'dist/cli.js', 'compare', '--steps', '1', '--out', join(tmp, 'cmp')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('flstm compare: runs on one process, and mpirun (Open MPI) started 2: run it without the launcher');
+    expect(existsSync(join(tmp, 'cmp'))).toBe(false);
+  });
+
   it('ranks started with different options are refused before training, naming the option', () => {
     const rank = (hidden: string) => [process.execPath, 'dist/cli.js', 'train', ...small(), '--hidden', hidden, '--steps', '2', '--out', join(tmp, 'mismatch')];
     const r = mpiRunEach([rank('32'), rank('48')]);

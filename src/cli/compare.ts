@@ -20,6 +20,7 @@ import { LAYERS } from '../options/train.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
 import { evaluateFinal, FINAL_TOKENS, finalTokensFor, scoredText, type FinalTokens, type Scored } from './compare_final.js';
 import { readRuns } from './chart.js';
+import { launcherFromEnv } from '../distributed/world.js';
 import { cadenceFrom, runConfig, settlePrecision } from './train.js';
 import { limitsFrom, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, RUN_OPTIONS, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
@@ -296,6 +297,9 @@ export const compareCommand: Command = {
     ...DEVICE_OPTIONS.map((o) => (o.name === 'json' ? { ...o, help: 'print one JSON line per cell (its row), nothing else' } : o)),
   ],
   async run(values) {
+    // Each rank would run a comparison of its own into the same folder.
+    const launched = launcherFromEnv(process.env);
+    if (launched && launched.size > 1) throw new UsageError(`flstm compare: runs on one process, and ${launched.name} started ${launched.size}: run it without the launcher (flstm train trains on several)`);
     const outDir = readOption(values, 'compare', OUT) ?? (await defaultCompareFolder(!!values.resume));
     const file = join(outDir, 'compare.json');
     const plan = await comparePlan(values, file);
