@@ -78,7 +78,7 @@ describe('the package', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim());
     expect(out.browser).toEqual(out.node);
-    const fileBased = ['DEFAULT_LOG_EVERY', 'DEFAULT_SAVE_EVERY', 'appendMetrics', 'checkCompatible', 'loadCheckpoint', 'loadModel', 'readCheckpointConfig', 'readMetrics', 'saveCheckpoint', 'train', 'writeChart'];
+    const fileBased = ['DEFAULT_LOG_EVERY', 'DEFAULT_SAVE_EVERY', 'appendMetrics', 'checkCompatible', 'joinWorld', 'loadCheckpoint', 'loadModel', 'readCheckpointConfig', 'readMetrics', 'saveCheckpoint', 'train', 'writeChart'];
     expect(out.nodeTrain.filter((n: string) => !out.browserTrain.includes(n))).toEqual(fileBased);
     expect(out.browserTrain.filter((n: string) => !out.nodeTrain.includes(n))).toEqual([]);
     expect(out.browserTrain).toEqual(expect.arrayContaining(['TrainingLoop', 'trainStep', 'evaluate', 'generate', 'encodeModelBundle', 'renderChart']));

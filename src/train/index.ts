@@ -8,3 +8,6 @@ export type { LoadedModel, LoadModelOptions } from './load.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, checkCompatible } from './checkpoint.js';
 export { appendMetrics, readMetrics } from './metrics.js';
 export { writeChart } from './chart.js';
+// Training on several processes: the world of an MPI-launched process, for TrainOptions.world.
+export { joinWorld } from '../distributed/world.js';
+export type { World, DistributedMode } from '../distributed/world.js';
