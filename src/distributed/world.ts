@@ -76,6 +76,8 @@ export function joinWorld(mode: DistributedMode, env: Env = process.env): World 
   const host = hostname();
   const { localRank, localSize } = localRanks(comm, host);
   joined = { rank: comm.rank, size: comm.size, localRank, localSize, host, comm, launcher: launcher.name };
+  // A library's process that ends without leaving the world still finalizes MPI (else the launcher reports it as failed).
+  process.once('exit', () => leaveWorld(false));
   return joined;
 }
 
