@@ -67,6 +67,7 @@ export class Mpi {
   readonly size: number;
   /** The library's own description of itself (MPI_Get_library_version), first line. */
   readonly library: string;
+  private finalized = false;
 
   private constructor(
     private readonly fn: ReturnType<typeof bind>,
@@ -174,7 +175,10 @@ export class Mpi {
     process.exit(code);
   }
 
+  /** Ends MPI in this process; again is nothing (MPI refuses a second MPI_Finalize). */
   finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
     this.fn.finalize();
   }
 }
