@@ -88,6 +88,23 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
+/**
+ * `flstm train` of a tiny model on `text` (written to DIR/NAME), a few steps, no validation or
+ * sample: its checkpoint folder, config.json's manifest, the text file and the folder. `model`
+ * gives the cell and sizes.
+ */
+async function cliCheckpoint(text: string, name: string, model: string[], steps: number): Promise<{ ck: string; manifest: Record<string, any>; textFile: string; dir: string }> {
+  const dir = await tempDir();
+  const textFile = join(dir, name);
+  await writeFile(textFile, text);
+  const run = join(dir, 'run');
+  execFileSync(process.execPath, [
+    cli(), 'train', '--data', `text:${textFile}`, ...model, '--steps', String(steps), '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ck = join(run, 'checkpoint');
+  return { ck, manifest: JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8')), textFile, dir };
+}
+
 /** A page that records console errors and uncaught exceptions. */
 async function openPage(path: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ deviceScaleFactor: 1 });
@@ -274,16 +291,7 @@ describe('the demo page in Chromium', () => {
   });
 
   it('loads a checkpoint written by `flstm train` and generates text', async () => {
-    const dir = await tempDir();
-    const textFile = join(dir, 'train.txt');
-    await writeFile(textFile, brownExcerpt(1).split('\n').slice(0, 400).join('\n'));
-    const run = join(dir, 'run');
-    execFileSync(process.execPath, [
-      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'glstm', '--groups', '2', '--layers', '1', '--emb', '16', '--hidden', '32',
-      '--proj', '16', '--batch', '4', '--bptt', '5', '--steps', '3', '--sampled', '0', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ck = join(run, 'checkpoint');
-    const manifest = JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8'));
+    const { ck, manifest, textFile } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 400).join('\n'), 'train.txt', ['--cell', 'glstm', '--groups', '2', '--layers', '1', '--emb', '16', '--hidden', '32', '--proj', '16', '--batch', '4', '--bptt', '5', '--sampled', '0'], 3);
     const vocab = readFileSync(join(ck, manifest.files.vocab), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
 
     const { page, errors } = await openPage('');
@@ -330,16 +338,7 @@ describe('the demo page in Chromium', () => {
   });
 
   it('with ?maxBindingBytes the page stores a CLI model\'s tables in row shards, generates, and trains on as unsharded', async () => {
-    const dir = await tempDir();
-    const textFile = join(dir, 'train.txt');
-    await writeFile(textFile, brownExcerpt(1).split('\n').slice(0, 400).join('\n'));
-    const run = join(dir, 'run');
-    execFileSync(process.execPath, [
-      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '16', '--hidden', '32',
-      '--proj', '16', '--batch', '4', '--bptt', '5', '--steps', '3', '--sampled', '8', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ck = join(run, 'checkpoint');
-    const manifest = JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8'));
+    const { ck, manifest, textFile } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 400).join('\n'), 'train.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '16', '--hidden', '32', '--proj', '16', '--batch', '4', '--bptt', '5', '--sampled', '8'], 3);
     const V = manifest.config.vocabSize as number;
     const files = ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f));
     const losses: number[][] = [];
@@ -370,16 +369,8 @@ describe('the demo page in Chromium', () => {
   });
 
   it('a corrupt, truncated or foreign file gets the message the CLI gives, and the page keeps its model', async () => {
-    const dir = await tempDir();
-    const textFile = join(dir, 'train.txt');
-    await writeFile(textFile, brownExcerpt(1).split('\n').slice(0, 300).join('\n'));
-    const run = join(dir, 'run');
-    execFileSync(process.execPath, [
-      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16',
-      '--proj', '8', '--batch', '4', '--bptt', '5', '--steps', '2', '--sampled', '8', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ck = join(run, 'checkpoint');
-    const good = join(ck, JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8')).files.model);
+    const { ck, manifest, dir } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 300).join('\n'), 'train.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8'], 2);
+    const good = join(ck, manifest.files.model);
     const bytes = readFileSync(good);
     const header = 8 + Number(bytes.readBigUInt64LE(0));
     const bad: [string, Buffer][] = [
@@ -442,16 +433,7 @@ describe('the demo page in Chromium', () => {
   });
 
   it('refuses to train a checkpoint of another text on the Brown excerpt, naming the share of unknown words, and trains on its own text', async () => {
-    const dir = await tempDir();
-    const textFile = join(dir, 'tiny.txt');
-    await writeFile(textFile, 'the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n');
-    const run = join(dir, 'run');
-    execFileSync(process.execPath, [
-      cli(), 'train', '--data', `text:${textFile}`, '--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16',
-      '--proj', '8', '--batch', '2', '--bptt', '3', '--steps', '2', '--sampled', '0', '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ck = join(run, 'checkpoint');
-    const manifest = JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8'));
+    const { ck, manifest, textFile } = await cliCheckpoint('the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n', 'tiny.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '2', '--bptt', '3', '--sampled', '0'], 2);
     const data: string = manifest.config.train.data;
     const V: number = manifest.config.vocabSize;
     const vocab = new Set(readFileSync(join(ck, manifest.files.vocab), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]));

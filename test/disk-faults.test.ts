@@ -170,6 +170,8 @@ function smallDisk(kib: number, ro = false): string | null {
 describe('a read-only file system (a read-only tmpfs, where one can be mounted)', () => {
   it('--out of a new folder on it says read-only (Node\'s own mkdir -p says ENOENT, no such file or directory)', (ctx) => {
     const disk = smallDisk(16, true);
+    // Mounting a tmpfs needs root (CI and this machine have it); elsewhere the test says it was
+    // skipped, and the EROFS wording itself is os_errors.ts's, which the injected faults reach.
     if (!disk) return ctx.skip();
     try {
       const run = join(disk, 'new', 'run');
