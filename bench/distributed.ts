@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../src/options/presets.js';
 import { trainConfigFrom } from '../src/options/train.js';
-import { lstmStackParamCount } from '../src/nn/params.js';
+import { allReducedBytes } from '../src/distributed/data_parallel.js';
 import { table } from './util.js';
 
 const USAGE = `usage: node dist/bench/distributed.js [--steps N] [--json FILE]
@@ -96,9 +96,9 @@ function measured(steps: number): Record<string, unknown> {
 function presetTraffic(name: string): { reduced: number; gathered: number; wordsPerStepPerRank: number } {
   const cfg = trainConfigFrom({ ...PRESETS.find((p) => p.name === name)!.values }, 'bench');
   const m = cfg.model;
-  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
   const tokens = cfg.batch * cfg.bptt;
-  return { reduced: 4 * (rnn + cfg.sampled * (m.proj + 1)), gathered: 4 * tokens * (m.emb + m.proj + 1), wordsPerStepPerRank: tokens };
+  // The vocabulary counts only with the full softmax; the presets sample.
+  return { reduced: allReducedBytes(cfg, 0), gathered: 4 * tokens * (m.emb + m.proj + 1), wordsPerStepPerRank: tokens };
 }
 
 function traffic(): Record<string, unknown>[] {

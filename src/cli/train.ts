@@ -8,7 +8,7 @@ import { init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { checkedMemoryPlan, formatBytes, formatMemoryPlan } from '../train/memory_plan.js';
-import { lstmStackParamCount } from '../nn/params.js';
+import { allReducedBytes } from '../distributed/data_parallel.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
 import { BEST, EVAL_TOKENS } from '../options/train.js';
@@ -30,17 +30,11 @@ async function printPlan(cfg: training.TrainConfig, values: Values, out: string,
   const run = saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) };
   const plan = checkedMemoryPlan(run, vocabSize);
   // A distributed run's per-step exchange: the dense gradients all-reduced (each process's plan is the one above).
-  const allReduced = processes > 1 ? denseGradientBytes(run, vocabSize) : undefined;
+  const allReduced = processes > 1 ? allReducedBytes(run, vocabSize) : undefined;
   const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
   console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }) : `${formatMemoryPlan(plan)}${exchange}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
 }
 
-/** Bytes a data-parallel step all-reduces: the LSTM weights' gradients and the softmax's (its sample rows with the sampled softmax). */
-function denseGradientBytes(cfg: training.TrainConfig, vocabSize: number): number {
-  const m = cfg.model;
-  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
-  return 4 * (rnn + (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1));
-}
 
 const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;
 

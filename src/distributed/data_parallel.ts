@@ -9,6 +9,9 @@ import { noGrad } from '../autograd.js';
 import { tensor, writeTensor } from '../ops/create.js';
 import { concatRows } from '../ops/rows.js';
 import type { Batch } from '../data/batcher.js';
+import { lstmStackParamCount } from '../nn/params.js';
+import { rt } from '../gpu/runtime.js';
+import type { TrainConfig } from '../train/config.js';
 import type { World } from './world.js';
 import type { Mpi } from './mpi.js';
 
@@ -27,6 +30,17 @@ export interface ExchangeStats {
 }
 
 const noStats = (): ExchangeStats => ({ steps: 0, buckets: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+
+/**
+ * Bytes a data-parallel step all-reduces: the LSTM weights' gradients and the softmax's rows,
+ * its sample rows with the sampled softmax (the same ids on every rank) or the whole table.
+ * The rows of each rank's own words are gathered besides.
+ */
+export function allReducedBytes(cfg: TrainConfig, vocabSize: number): number {
+  const m = cfg.model;
+  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
+  return 4 * (rnn + (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1));
+}
 
 /**
  * Bytes of gradients read back together: large enough that a read-back's fixed cost is small
@@ -140,13 +154,14 @@ export class DataParallel {
   /**
    * A table's row gradients from every rank, combined: the union of the ranks' row ids (sorted),
    * each row the sum of the ranks' rows for it times `factor` (1/N for a mean over the ranks).
-   * The first `shared` rows have the same ids on every rank (the sampled softmax's samples):
+   * `rows` may hold more rows than `ids` (the sampled softmax's padding after them): only the
+   * first are read back. The first `shared` rows have the same ids on every rank (the samples):
    * they are summed in place (an all-reduce), the others gathered from every rank.
    */
   async combineRows(ids: Int32Array, rows: Tensor, factor: number, shared = 0): Promise<{ ids: Int32Array; rows: Tensor }> {
-    const width = rows.size / Math.max(ids.length, 1);
+    const width = rows.size / Math.max(rows.shape[0], 1);
     let t = performance.now();
-    const local = (await rows.data()) as Float32Array;
+    const local = new Float32Array(await rt().read(rows.buffer, 4 * ids.length * width));
     this.stats.readSeconds += (performance.now() - t) / 1e3;
     t = performance.now();
     const common = local.slice(0, shared * width);
@@ -190,18 +205,6 @@ export class DataParallel {
   /** Whether `flag` holds on any rank. */
   any(flag: boolean): boolean {
     return this.comm.gatherI32(Int32Array.of(flag ? 1 : 0)).some((f) => f !== 0);
-  }
-
-  /**
-   * What `fn` gives on rank 0, on every rank (a validation that rank 0 runs alone while the
-   * others wait). `fn` runs on rank 0 only; its value travels as JSON.
-   */
-  async fromRank0<T>(fn: () => Promise<T>): Promise<T> {
-    // NaN and the infinities (a diverged loss) travel as strings JSON keeps.
-    const encode = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `~${v}` : v);
-    const decode = (_: string, v: unknown) => (typeof v === 'string' && /^~(NaN|-?Infinity)$/.test(v) ? Number(v.slice(1)) : v);
-    const mine = this.world.rank === 0 ? new TextEncoder().encode(JSON.stringify(await fn(), encode)) : new Uint8Array(0);
-    return JSON.parse(new TextDecoder().decode(this.comm.gatherBytes(mine)[0]), decode) as T;
   }
 
   /** What evaluate() needs to share an evaluation among the ranks: each scores its streams, the figures are summed. */

@@ -17,7 +17,7 @@ interface Abi {
   libraries: string[];
   /** The C type of a handle (MPI_Comm, MPI_Datatype, MPI_Op) in the prototypes. */
   handleType: string;
-  handles(symbol: (name: string) => bigint): Record<'world' | 'float' | 'double' | 'int' | 'byte' | 'sum' | 'max', Handle>;
+  handles(symbol: (name: string) => bigint): Record<'world' | 'float' | 'double' | 'int' | 'byte' | 'sum', Handle>;
   /** MPI_IN_PLACE, as a pointer. */
   inPlace: bigint;
 }
@@ -29,7 +29,7 @@ const ABIS: Abi[] = [
     handleType: 'void *',
     handles: (symbol) => ({
       world: symbol('ompi_mpi_comm_world'), float: symbol('ompi_mpi_float'), double: symbol('ompi_mpi_double'),
-      int: symbol('ompi_mpi_int'), byte: symbol('ompi_mpi_byte'), sum: symbol('ompi_mpi_op_sum'), max: symbol('ompi_mpi_op_max'),
+      int: symbol('ompi_mpi_int'), byte: symbol('ompi_mpi_byte'), sum: symbol('ompi_mpi_op_sum'),
     }),
     inPlace: 1n,
   },
@@ -37,7 +37,7 @@ const ABIS: Abi[] = [
     name: 'MPICH',
     libraries: ['libmpi.so.12', 'libmpich.so.12', 'libmpi.12.dylib'],
     handleType: 'int',
-    handles: () => ({ world: 0x44000000, float: 0x4c00040a, double: 0x4c00080b, int: 0x4c000405, byte: 0x4c00010d, sum: 0x58000003, max: 0x58000001 }),
+    handles: () => ({ world: 0x44000000, float: 0x4c00040a, double: 0x4c00080b, int: 0x4c000405, byte: 0x4c00010d, sum: 0x58000003 }),
     inPlace: 0xffffffffffffffffn,
   },
 ];
@@ -53,7 +53,6 @@ function bind(lib: ReturnType<Koffi['load']>, h: string) {
     allgather: lib.func(`int MPI_Allgather(void *send, int sendCount, ${h} sendType, void *recv, int recvCount, ${h} recvType, ${h} comm)`),
     allgatherv: lib.func(`int MPI_Allgatherv(void *send, int sendCount, ${h} sendType, void *recv, int *recvCounts, int *displs, ${h} recvType, ${h} comm)`),
     bcast: lib.func(`int MPI_Bcast(void *buffer, int count, ${h} type, int root, ${h} comm)`),
-    barrier: lib.func(`int MPI_Barrier(${h} comm)`),
     abort: lib.func(`int MPI_Abort(${h} comm, int code)`),
     version: lib.func('int MPI_Get_library_version(_Out_ char *version, _Out_ int *length)'),
   };
@@ -129,11 +128,6 @@ export class Mpi {
     this.check(this.fn.allreduce(this.inPlace, data, data.length, this.h.double, this.h.sum, this.h.world), 'MPI_Allreduce');
   }
 
-  /** The largest of each element over the ranks, in place. */
-  maxI32(data: Int32Array): void {
-    this.check(this.fn.allreduce(this.inPlace, data, data.length, this.h.int, this.h.max, this.h.world), 'MPI_Allreduce');
-  }
-
   /** Every rank's `data` (the same length on each), rank after rank. */
   gatherI32(data: Int32Array): Int32Array {
     const out = new Int32Array(data.length * this.size);
@@ -163,10 +157,6 @@ export class Mpi {
     const out = make(displs[this.size]);
     this.check(this.fn.allgatherv(data, data.length, type, out, counts, displs, type, this.h.world), 'MPI_Allgatherv');
     return { data: out, counts };
-  }
-
-  barrier(): void {
-    this.check(this.fn.barrier(this.h.world), 'MPI_Barrier');
   }
 
   /** Ends every rank of the job (the launcher kills the others) with `code`. Does not return. */

@@ -6,7 +6,7 @@ import { full } from '../ops/create.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { updatedRows, type StepBatch, type StepRecipe } from '../train/step.js';
+import type { StepBatch, StepRecipe } from '../train/step.js';
 import { GradientBuckets, type DataParallel } from './data_parallel.js';
 
 /**
@@ -27,13 +27,14 @@ export async function dataParallelStep(model: LanguageModel, opt: Optimizer, b: 
   await dp.averageDense(buckets);
   const combined: { table: (typeof fwd.sparse)[number]['table']; ids: Int32Array; rows: Tensor }[] = [];
   for (const s of fwd.sparse) {
-    const { ids, grad } = updatedRows(s);
+    // The rows a step updates lead the gradient (the padding after them is not read back).
+    const ids = s.ids.subarray(0, s.updated ?? s.ids.length);
+    const grad = s.rows.grad!;
     // The mean over the ranks; the paper's scale multiplies the embedding's rows by the global batch.
     const factor = (paper && s.table === model.embeddingTable ? b.batchSize * dp.size : 1) / dp.size;
     // The sampled softmax's samples lead its rows and are the same on every rank (they depend on the step's seed alone).
     const shared = s.table === model.embeddingTable ? 0 : Math.min(o.sampled, ids.length);
     combined.push({ table: s.table, ...(await dp.combineRows(ids, grad, factor, shared)) });
-    if (grad !== s.rows.grad) grad.dispose();
   }
   tidy(() => opt.step({ sparse: combined.flatMap((c) => c.table.sparseUpdates(c.ids, c.rows)) }));
   for (const c of combined) c.rows.dispose();

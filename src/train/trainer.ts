@@ -35,7 +35,7 @@ import { formatDuration } from './metrics.js';
 import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
 import { SOLO, type World } from '../distributed/world.js';
 import { checkRanksAgree, ownStreams } from '../distributed/ranks.js';
-import { DataParallel, type ExchangeStats } from '../distributed/data_parallel.js';
+import { allReducedBytes, DataParallel, type ExchangeStats } from '../distributed/data_parallel.js';
 import type { Tensor } from '../tensor.js';
 
 export interface RunLimits {
@@ -454,8 +454,7 @@ class TrainingRun {
       return { host, adapter };
     });
     // The softmax's rows: the samples' (the same ids on every rank), or the whole table with the full softmax.
-    const tables = (this.cfg.sampled > 0 ? this.cfg.sampled : this.model.vocabSize) * (this.model.rnn.outputSize + 1);
-    const denseBytes = 4 * (this.model.rnn.numParams() + tables);
+    const denseBytes = allReducedBytes(this.cfg, this.corpus.vocab.size);
     return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes };
   }
 
@@ -607,7 +606,9 @@ class TrainingRun {
       // Every rank holds the same weights: rank 0 reads and writes them; all take part in the collectives.
       const modelState = this.writer ? await this.model.stateDict() : {};
       const why = await this.nonFinite(modelState);
-      if (this.stopsOn(this.dp ? await this.dp.fromRank0(async () => why) : why)) return 'non-finite loss';
+      // Only rank 0 reads the weights; every rank stops with it (the others print nothing).
+      const stop = this.dp ? this.dp.any(why !== null) : why !== null;
+      if (stop && this.stopsOn(why ?? 'the weights became NaN or infinite (rank 0 says which)')) return 'non-finite loss';
       if (this.average && this.writer) Object.assign(modelState, await this.average.stateDict());
       for (const [l, s] of (this.steps.state ?? []).entries()) {
         modelState[`state.${l}.h`] = await this.allStreams(s.h);
