@@ -110,7 +110,7 @@ export const trainCommand: Command = {
     const cadence = cadenceFrom(values, 'train');
     await checkNotFile(out); // before --resume reads the checkpoint's options from it
     // Under an MPI launcher, this process is one rank of the run; rank 0 alone prints and writes.
-    const world = joinWorld(readOption(values, 'train', DISTRIBUTED));
+    const world = await joinWorld(readOption(values, 'train', DISTRIBUTED));
     const cfg = await runConfig(values, out, 'train', world.size);
     await initFrom(values);
     settlePrecision(cfg, values);

@@ -7,9 +7,8 @@
 // (libmpi.so.12, shared by Intel MPI, Cray MPICH and MVAPICH), whose handles are integers
 // fixed by its mpi.h. Everything here is blocking and synchronous: the event loop waits while
 // a collective runs, which is what a training step wants.
-import { createRequire } from 'node:module';
+import { loadKoffi, type Koffi, type KoffiLibrary } from '../gpu/koffi.js';
 
-type Koffi = typeof import('koffi');
 type Handle = bigint | number;
 
 interface Abi {
@@ -43,7 +42,7 @@ const ABIS: Abi[] = [
 ];
 
 /** The MPI library's functions this module calls, bound for one ABI. */
-function bind(lib: ReturnType<Koffi['load']>, h: string) {
+function bind(lib: KoffiLibrary, h: string) {
   return {
     init: lib.func('int MPI_Init(void *argc, void *argv)'),
     finalize: lib.func('int MPI_Finalize()'),
@@ -89,11 +88,10 @@ export class Mpi {
    * either ABI: `abiHint` says which), else the ABI the launcher belongs to first
    * (`abiHint`), then the other. One message listing what was tried when none loads.
    */
-  static open(abiHint: 'Open MPI' | 'MPICH' | null = null, library?: string): Mpi {
-    const require = createRequire(import.meta.url);
+  static async open(abiHint: 'Open MPI' | 'MPICH' | null = null, library?: string): Promise<Mpi> {
     let koffi: Koffi;
     try {
-      koffi = require('koffi') as Koffi;
+      koffi = await loadKoffi();
     } catch (e) {
       throw new MpiError(`flstm: distributed training needs the koffi package (a dependency of flstm): ${(e as Error).message.split('\n')[0]}`);
     }
@@ -101,7 +99,7 @@ export class Mpi {
     const order = abiHint === 'MPICH' ? [ABIS[1], ABIS[0]] : ABIS;
     for (const abi of order) {
       for (const file of library ? [library] : abi.libraries) {
-        let lib: ReturnType<Koffi['load']>;
+        let lib: KoffiLibrary;
         try {
           lib = koffi.load(file);
         } catch (e) {

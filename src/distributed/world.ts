@@ -61,7 +61,7 @@ export const SOLO: World = { rank: 0, size: 1, localRank: 0, localSize: 1, host:
  * process, else a world of one; 'mpi': MPI even for one process (an error outside a launcher);
  * 'none': a world of one whatever the environment.
  */
-export function joinWorld(mode: DistributedMode, env: Env = process.env): World {
+export async function joinWorld(mode: DistributedMode, env: Env = process.env): Promise<World> {
   if (mode === 'none') return SOLO;
   const launcher = launcherFromEnv(env);
   if (!launcher) {
@@ -69,7 +69,7 @@ export function joinWorld(mode: DistributedMode, env: Env = process.env): World 
     return SOLO;
   }
   if (mode === 'auto' && launcher.size === 1) return SOLO;
-  const comm = Mpi.open(launcher.abi, env.FLSTM_MPI_LIBRARY);
+  const comm = await Mpi.open(launcher.abi, env.FLSTM_MPI_LIBRARY);
   if (comm.size !== launcher.size) {
     throw new Error(`flstm: ${launcher.name} started ${launcher.size} processes but MPI (${comm.library}) sees ${comm.size}: the MPI library is not the launcher's (FLSTM_MPI_LIBRARY=/path/to/libmpi.so chooses it)`);
   }

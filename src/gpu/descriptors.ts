@@ -5,6 +5,7 @@
 // socket alike. Node on Linux and macOS only; koffi is loaded on first use and never in a
 // browser (a variable specifier keeps bundlers from pulling its native addon in).
 import { isBrowser } from './platform.js';
+import { loadKoffi, type Koffi } from './koffi.js';
 
 /** The three calls, as libc has them: each returns -1 on failure. */
 export interface DescriptorCalls {
@@ -13,28 +14,11 @@ export interface DescriptorCalls {
   close(fd: number): number;
 }
 
-interface KoffiLibrary {
-  func(definition: string): (...args: number[]) => number;
-}
-interface Koffi {
-  load(path: string | null): KoffiLibrary;
-}
-
 /** Where libc is, by platform; null is the process's own symbols (libc is linked into Node). */
 function libcNames(): (string | null)[] {
   if (process.platform === 'linux') return ['libc.so.6', null];
   if (process.platform === 'darwin') return ['libSystem.dylib', '/usr/lib/libSystem.B.dylib', null];
   return [];
-}
-
-async function loadKoffi(): Promise<Koffi | null> {
-  try {
-    const name = 'koffi';
-    const mod = (await import(/* @vite-ignore */ name)) as Koffi & { default?: Koffi };
-    return typeof mod.load === 'function' ? mod : (mod.default ?? null);
-  } catch {
-    return null; // not installed, or no prebuilt binary for this platform
-  }
 }
 
 function bindCalls(koffi: Koffi): DescriptorCalls | null {
@@ -54,6 +38,7 @@ let loaded: Promise<DescriptorCalls | null> | undefined;
 /** libc's descriptor calls, or null where they cannot be had (a browser, Windows, no koffi). */
 export function descriptorCalls(): Promise<DescriptorCalls | null> {
   if (isBrowser || typeof process === 'undefined' || libcNames().length === 0) return Promise.resolve(null);
-  loaded ??= loadKoffi().then((koffi) => (koffi ? bindCalls(koffi) : null));
+  // Without koffi (not installed, no prebuilt binary for this platform) there are none.
+  loaded ??= loadKoffi().then(bindCalls, () => null);
   return loaded;
 }
