@@ -12,7 +12,6 @@
 //    time of f-lm's words/s on 4 V100s. A model, not a measurement: no GPU cluster here.
 //
 //   node dist/bench/distributed.js [--steps N] [--json FILE]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { PRESETS } from '../src/options/presets.js';
 import { trainConfigFrom } from '../src/options/train.js';
 import { allReducedBytes } from '../src/distributed/data_parallel.js';
 import { table } from './util.js';
+import { trainEvents } from './mpi.js';
 
 const USAGE = `usage: node dist/bench/distributed.js [--steps N] [--json FILE]
   --steps N    steps per run, the first 10 not timed (default 60)
@@ -46,18 +46,9 @@ function corpus(dir: string): string {
   return `text:${files.join(',')}`;
 }
 
-function mpirunFlags(): string[] {
-  const v = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (v.error) throw new Error('bench/distributed: no mpirun (tools/setup.sh installs Open MPI)');
-  return /Open MPI/.test(v.stdout + v.stderr) ? ['--allow-run-as-root', '--oversubscribe', '-np'] : ['-n'];
-}
-
 /** The progress events of one run of `flstm train --json` on `processes` processes. */
 function run(processes: number, args: string[]): Progress[] {
-  const cli = [process.execPath, join(import.meta.dirname, '..', 'cli.js'), 'train', ...args, '--json'];
-  const r = processes === 1 ? spawnSync(cli[0], cli.slice(1), { encoding: 'utf8' }) : spawnSync('mpirun', [...mpirunFlags(), String(processes), ...cli], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench/distributed: the run on ${processes} process(es) failed:\n${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.startsWith('{"type":"progress"')).map((l) => JSON.parse(l));
+  return trainEvents<Progress & { type: string }>(processes, args).filter((e) => e.type === 'progress');
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);

@@ -44,6 +44,8 @@ describe('the world of a process', () => {
       expect(x.disagreement).toBe('flstm: the ranks disagree on the options: rank 0 has --hidden 64, rank 1 has --hidden 32; start every rank with the same command, files and flstm');
     }
     expect(ranks.map((x) => x.localRank)).toEqual([0, 1]);
+    // Rank r sent (r + 1)(i - 500)/64, exact in halves, as are the sums.
+    for (const x of ranks) expect(x.halfSums).toEqual(Array.from({ length: 1000 }, (_, i) => (3 * (i - 500)) / 64));
   });
 });
 
@@ -129,6 +131,20 @@ describe('training on two processes (mpirun -np 2) is training one process with 
     });
   }
 
+  it('--allreduce f16: the LSTM gradients cross in halves (half the bytes), and the run stays within f16 rounding of one process', () => {
+    const recipe = ['--cell', 'lstm', '--sampled', '20', '--dropout', '0.2', '--clip', '1', '--steps', '8', '--eval-every', '4', '--eval-tokens', '333'];
+    const [one, f32, f16] = ['f16-ref-1', 'f16-ref-2', 'f16-2'].map((d) => join(tmp, d));
+    train(1, [...recipe, '--batch', '8', '--out', one]);
+    const bytes = (r: { stdout: string }) => r.stdout.split('\n').filter((l) => l.startsWith('{"type":"progress"')).map((l) => JSON.parse(l).exchange.denseBytes);
+    const full = bytes(train(2, [...recipe, '--batch', '4', '--out', f32]));
+    const r = train(2, [...recipe, '--batch', '4', '--out', f16, '--allreduce', 'f16']);
+    expect(bytes(r)).toEqual(full.map((b) => b / 2));
+    expect(JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"type":"start"'))!).world.allReduce).toBe('f16');
+    // Halves carry 11 significant bits: a relative error of 2^-11 per gradient, far below what the 8 steps move the loss.
+    expectSameRun(f16, one, 'f16 all-reduce', 2e-3);
+    expect(metrics(f16).some((m, i) => m.loss !== metrics(f32)[i].loss), 'the f16 run differs from the f32 one somewhere').toBe(true);
+  });
+
   it('a run stopped and resumed on two processes, or resumed on one with the global batch, continues the uninterrupted run', async () => {
     const recipe = ['--sampled', '20', '--dropout', '0.2', '--clip', '1'];
     const [whole, part] = [join(tmp, 'whole'), join(tmp, 'part')];
@@ -183,5 +199,17 @@ describe('training on two processes (mpirun -np 2) is training one process with 
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/flstm \(rank \d of 2\): the ranks disagree on the options: --hidden 32 on rank 0, 48 on rank 1/);
     expect(existsSync(join(tmp, 'mismatch/checkpoint'))).toBe(false);
+  });
+
+  it("a rank that cannot hold its model stops every rank at once, with that rank's message", () => {
+    // Rank 1's adapter holds bindings of 1 KiB only (FLSTM_MAX_BINDING_BYTES), too small for its softmax table.
+    const rank = (env: string[]) => ['env', ...env, process.execPath, 'dist/cli.js', 'train', ...small(), '--sampled', '0', '--steps', '2', '--out', join(tmp, 'small-adapter')];
+    const started = Date.now();
+    const r = mpiRunEach([rank([]), rank(['FLSTM_MAX_BINDING_BYTES=1024'])]);
+    expect(r.status).not.toBe(0);
+    expect(Date.now() - started, 'milliseconds to the end of the job').toBeLessThan(60_000);
+    expect(r.stderr).toMatch(/flstm \(rank 1 of 2\): the full softmax trains a softmax table of one binding; this one \(\[\d+, 16\], [\d.]+ KiB\) would be stored in \d+ shards/);
+    expect(r.stderr).not.toMatch(/rank 0 of 2/);
+    expect(existsSync(join(tmp, 'small-adapter/checkpoint'))).toBe(false);
   });
 });

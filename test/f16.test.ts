@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { fromHalfBits, roundHalf, toHalfBits } from '../src/half.js';
 import { freshSeed, useDevice } from './helpers.js';
+import { addHalves, floatsOf, halvesOf } from '../src/distributed/half_sum.js';
+import { Rng } from '../src/random.js';
 
 useDevice();
 
@@ -24,6 +26,23 @@ describe('host half precision (the references use it)', () => {
     expect(Number.isNaN(roundHalf(NaN))).toBe(true);
     // Every f16 value survives the round trip.
     for (let h = 0; h < 0x7c00; h += 7) expect(toHalfBits(fromHalfBits(h))).toBe(h);
+  });
+});
+
+describe("the all-reduce's half sum (--allreduce f16)", () => {
+  it('adds halves as one rounding of their exact sum, over every magnitude', () => {
+    const seed = freshSeed();
+    const rng = new Rng(seed);
+    // Random bit patterns, infinities and NaNs left out (0x7c00 and above, either sign).
+    const bits = () => { const h = Math.floor(rng.uniform() * 0x7c00); return rng.uniform() < 0.5 ? h : h | 0x8000; };
+    const a = Uint16Array.from({ length: 20000 }, bits);
+    const b = Uint16Array.from({ length: 20000 }, bits);
+    const want = Array.from(a, (h, i) => roundHalf(fromHalfBits(h) + fromHalfBits(b[i])));
+    addHalves(a, b);
+    const got = Array.from(floatsOf(a));
+    const bad = got.findIndex((v, i) => v !== want[i] && !(v === 0 && want[i] === 0));
+    expect(bad, `seed ${seed}: index ${bad}: got ${got[bad]}, want ${want[bad]}`).toBe(-1);
+    expect(Array.from(floatsOf(halvesOf(Float32Array.of(0.1, -3, 1e-7)), 2))).toEqual([2 * roundHalf(0.1), -6, 2 * roundHalf(1e-7)]);
   });
 });
 

@@ -15,7 +15,7 @@ import { BEST, EVAL_TOKENS } from '../options/train.js';
 import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { joinWorld } from '../distributed/world.js';
-import { DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import { ALLREDUCE, DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
 import { checkNotFile } from '../train/trainer.js';
 import { sampledFor } from '../train/sampled.js';
@@ -30,7 +30,7 @@ async function printPlan(cfg: training.TrainConfig, values: Values, out: string,
   const run = saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) };
   const plan = checkedMemoryPlan(run, vocabSize);
   // A distributed run's per-step exchange: the dense gradients all-reduced (each process's plan is the one above).
-  const allReduced = processes > 1 ? allReducedBytes(run, vocabSize) : undefined;
+  const allReduced = processes > 1 ? allReducedBytes(run, vocabSize, readOption(values, 'train', ALLREDUCE)) : undefined;
   const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
   console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }) : `${formatMemoryPlan(plan)}${exchange}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
 }
@@ -102,7 +102,7 @@ async function sampleText(out: string, words: number, seed: number): Promise<str
 export const trainCommand: Command = {
   name: 'train', gpu: true,
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
-  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, DISTRIBUTED, ...DEVICE_OPTIONS],
+  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, DISTRIBUTED, ALLREDUCE, ...DEVICE_OPTIONS],
   async run(values) {
     const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');
@@ -122,7 +122,7 @@ export const trainCommand: Command = {
         async (stop) => {
           // A --sampled not given is a default, which a small vocabulary trains without.
           const sampledIsDefault = values.sampled === undefined;
-          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e), world });
+          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e), world, allReduce: readOption(values, 'train', ALLREDUCE) });
           printer.close();
           if (world.rank > 0) return;
           // Already at the limit: the 'stopped' event said so, and nothing changed to summarize.

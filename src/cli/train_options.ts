@@ -7,6 +7,7 @@ import { DEFAULT_LOG_EVERY, DEFAULT_SAVE_EVERY } from '../train/trainer.js';
 import { info, init } from '../engine.js';
 import { choice, duration, positiveInt, readOption, text, type OptionDecl, type Values } from '../options/declare.js';
 import { DISTRIBUTED_MODES, type DistributedMode } from '../distributed/world.js';
+import { ALLREDUCE_PRECISIONS, type AllReducePrecision } from '../distributed/data_parallel.js';
 import { PRECISION, valuesFromConfig } from '../options/train.js';
 
 export { MODEL_OPTIONS, RECIPE_OPTIONS, VALIDATION_OPTIONS, stackFromOptions, trainConfigFrom, valuesFromConfig } from '../options/train.js';
@@ -24,6 +25,11 @@ export const DISTRIBUTED = {
   name: 'distributed', value: 'MODE', reader: choice(DISTRIBUTED_MODES), default: 'auto' as DistributedMode,
   help: 'auto: train on every process an MPI launcher started (mpirun -np N, srun), each with --batch streams; mpi: the same, and an error outside a launcher; none: this process alone',
 } satisfies OptionDecl<DistributedMode>;
+
+export const ALLREDUCE = {
+  name: 'allreduce', value: 'PRECISION', reader: choice(ALLREDUCE_PRECISIONS), default: 'f32' as AllReducePrecision,
+  help: "the precision a distributed run's LSTM gradients are summed in over the ranks: f32, or f16 (half the bytes; needs shader-f16)",
+} satisfies OptionDecl<AllReducePrecision>;
 
 /**
  * The options of a resumed run: the checkpoint's, overlaid by those given. A given option

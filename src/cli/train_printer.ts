@@ -121,7 +121,7 @@ function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string
 /** A distributed run's processes: the global batch they make, and each rank's machine and adapter. */
 function worldLine(w: training.WorldEvent): string {
   const ranks = w.ranks.map((r, i) => `rank ${i} on ${r.host}: ${r.adapter}`).join('; ');
-  return `flstm train: ${w.processes} processes (${w.launcher}), --batch ${formatCount(w.batch)} each: a global batch of ${formatCount(w.globalBatch)} streams; a step all-reduces ${formatBytes(w.denseBytes)} of gradients and gathers the rows it touched; ${ranks}`;
+  return `flstm train: ${w.processes} processes (${w.launcher}), --batch ${formatCount(w.batch)} each: a global batch of ${formatCount(w.globalBatch)} streams; a step all-reduces ${formatBytes(w.denseBytes)} of gradients (the LSTM's in ${w.allReduce}) and gathers the rows it touched; ${ranks}`;
 }
 
 /** Which weights a perplexity was measured with, as its line says it. */

@@ -7,6 +7,7 @@
 import { Tensor, tidy } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { tensor, writeTensor } from '../ops/create.js';
+import { castRaw } from '../ops/cast.js';
 import { concatRows } from '../ops/rows.js';
 import type { Batch } from '../data/batcher.js';
 import { lstmStackParamCount } from '../nn/params.js';
@@ -14,6 +15,12 @@ import { rt } from '../gpu/runtime.js';
 import type { TrainConfig } from '../train/config.js';
 import type { World } from './world.js';
 import type { Mpi } from './mpi.js';
+import { floatsOf } from './half_sum.js';
+import { info } from '../engine.js';
+
+/** The precision the dense gradients cross the links in (--allreduce): f16 halves the bytes. */
+export type AllReducePrecision = 'f32' | 'f16';
+export const ALLREDUCE_PRECISIONS = ['f32', 'f16'] as const;
 
 /** Bytes and seconds of the exchanges since the last reset (progress events report them per step). */
 export interface ExchangeStats {
@@ -36,10 +43,11 @@ const noStats = (): ExchangeStats => ({ steps: 0, buckets: 0, denseBytes: 0, spa
  * its sample rows with the sampled softmax (the same ids on every rank) or the whole table.
  * The rows of each rank's own words are gathered besides.
  */
-export function allReducedBytes(cfg: TrainConfig, vocabSize: number): number {
+export function allReducedBytes(cfg: TrainConfig, vocabSize: number, precision: AllReducePrecision = 'f32'): number {
   const m = cfg.model;
   const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
-  return 4 * (rnn + (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1));
+  // The LSTM weights' gradients travel in `precision`, the softmax's rows in f32.
+  return (precision === 'f16' ? 2 : 4) * rnn + 4 * (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1);
 }
 
 /**
@@ -58,12 +66,16 @@ export function defaultBucketBytes(env: Record<string, string | undefined> = typ
  * The ranks fill the buckets in the same order (the same graph), so they all-reduce alike.
  */
 export class GradientBuckets {
-  readonly closed: { grads: Tensor[]; read: Promise<Float32Array> }[] = [];
+  readonly closed: { grads: Tensor[]; read: Promise<Float32Array | Uint16Array> }[] = [];
   private open: Tensor[] = [];
   private openBytes = 0;
   private readonly dense: Set<Tensor>;
 
-  constructor(params: readonly [string, Tensor][], private readonly bucketBytes = defaultBucketBytes()) {
+  constructor(
+    params: readonly [string, Tensor][],
+    private readonly precision: AllReducePrecision = 'f32',
+    private readonly bucketBytes = defaultBucketBytes(),
+  ) {
     this.dense = new Set(params.map(([, p]) => p));
   }
 
@@ -81,19 +93,31 @@ export class GradientBuckets {
     const grads = this.open;
     const joined = noGrad(() => tidy(() => concatRows(grads.map((g) => g.reshape([g.size, 1])))));
     // The copy is recorded and submitted now; the buffer may go back to the pool after it.
-    this.closed.push({ grads, read: joined.data().then((d) => d as Float32Array) });
+    this.closed.push({ grads, read: this.precision === 'f16' ? readHalves(joined) : joined.data().then((d) => d as Float32Array) });
     joined.dispose();
     this.open = [];
     this.openBytes = 0;
   }
 }
 
+/** The f16 bit patterns of `x`'s values, converted on the GPU (half the bytes to read back). */
+function readHalves(x: Tensor): Promise<Uint16Array> {
+  const half = castRaw(x, 'f16');
+  // A copy's size is a multiple of 4 bytes: an odd count reads one half more.
+  const read = rt().read(half.buffer, 4 * Math.ceil(x.size / 2)).then((b) => new Uint16Array(b, 0, x.size));
+  half.dispose();
+  return read;
+}
+
 export class DataParallel {
   readonly comm: Mpi;
   private stats = noStats();
 
-  constructor(readonly world: World) {
+  constructor(readonly world: World, readonly precision: AllReducePrecision = 'f32') {
     if (!world.comm) throw new Error('flstm: DataParallel needs a world of more than one process');
+    if (precision === 'f16' && !info().features.includes('shader-f16')) {
+      throw new Error(`flstm: --allreduce f16 converts the gradients on the GPU, and this adapter (${info().description}) has no shader-f16: use --allreduce f32`);
+    }
     this.comm = world.comm;
   }
 
@@ -126,13 +150,14 @@ export class DataParallel {
       const host = await b.read;
       this.stats.readSeconds += (performance.now() - t) / 1e3;
       t = performance.now();
-      this.comm.sumF32(host);
+      if (host instanceof Uint16Array) this.comm.sumF16(host);
+      else this.comm.sumF32(host);
       this.stats.reduceSeconds += (performance.now() - t) / 1e3;
       t = performance.now();
-      for (let i = 0; i < host.length; i++) host[i] *= inv;
+      const mean = host instanceof Uint16Array ? floatsOf(host, inv) : host.map((v) => v * inv);
       let at = 0;
       for (const g of b.grads) {
-        writeTensor(g, host.subarray(at, at + g.size));
+        writeTensor(g, mean.subarray(at, at + g.size));
         at += g.size;
       }
       this.stats.uploadSeconds += (performance.now() - t) / 1e3;

@@ -8,6 +8,7 @@
 // fixed by its mpi.h. Everything here is blocking and synchronous: the event loop waits while
 // a collective runs, which is what a training step wants.
 import { loadKoffi, type Koffi, type KoffiLibrary } from '../gpu/koffi.js';
+import { addHalves } from './half_sum.js';
 
 type Handle = bigint | number;
 
@@ -16,7 +17,7 @@ interface Abi {
   libraries: string[];
   /** The C type of a handle (MPI_Comm, MPI_Datatype, MPI_Op) in the prototypes. */
   handleType: string;
-  handles(symbol: (name: string) => bigint): Record<'world' | 'float' | 'double' | 'int' | 'byte' | 'sum', Handle>;
+  handles(symbol: (name: string) => bigint): Record<'world' | 'float' | 'double' | 'int' | 'short' | 'byte' | 'sum', Handle>;
   /** MPI_IN_PLACE, as a pointer. */
   inPlace: bigint;
 }
@@ -28,7 +29,7 @@ const ABIS: Abi[] = [
     handleType: 'void *',
     handles: (symbol) => ({
       world: symbol('ompi_mpi_comm_world'), float: symbol('ompi_mpi_float'), double: symbol('ompi_mpi_double'),
-      int: symbol('ompi_mpi_int'), byte: symbol('ompi_mpi_byte'), sum: symbol('ompi_mpi_op_sum'),
+      int: symbol('ompi_mpi_int'), short: symbol('ompi_mpi_short'), byte: symbol('ompi_mpi_byte'), sum: symbol('ompi_mpi_op_sum'),
     }),
     inPlace: 1n,
   },
@@ -36,7 +37,7 @@ const ABIS: Abi[] = [
     name: 'MPICH',
     libraries: ['libmpi.so.12', 'libmpich.so.12', 'libmpi.12.dylib'],
     handleType: 'int',
-    handles: () => ({ world: 0x44000000, float: 0x4c00040a, double: 0x4c00080b, int: 0x4c000405, byte: 0x4c00010d, sum: 0x58000003 }),
+    handles: () => ({ world: 0x44000000, float: 0x4c00040a, double: 0x4c00080b, int: 0x4c000405, short: 0x4c000203, byte: 0x4c00010d, sum: 0x58000003 }),
     inPlace: 0xffffffffffffffffn,
   },
 ];
@@ -53,6 +54,7 @@ function bind(lib: KoffiLibrary, h: string) {
     allgatherv: lib.func(`int MPI_Allgatherv(void *send, int sendCount, ${h} sendType, void *recv, int *recvCounts, int *displs, ${h} recvType, ${h} comm)`),
     bcast: lib.func(`int MPI_Bcast(void *buffer, int count, ${h} type, int root, ${h} comm)`),
     abort: lib.func(`int MPI_Abort(${h} comm, int code)`),
+    opCreate: lib.func(`int MPI_Op_create(void *fn, int commute, _Out_ ${h} *op)`),
     version: lib.func('int MPI_Get_library_version(_Out_ char *version, _Out_ int *length)'),
   };
 }
@@ -66,8 +68,10 @@ export class Mpi {
   /** The library's own description of itself (MPI_Get_library_version), first line. */
   readonly library: string;
   private finalized = false;
+  private halfSum: Handle | undefined;
 
   private constructor(
+    private readonly koffi: Koffi,
     private readonly fn: ReturnType<typeof bind>,
     private readonly h: ReturnType<Abi['handles']>,
     private readonly inPlace: bigint,
@@ -107,7 +111,7 @@ export class Mpi {
           continue;
         }
         const symbol = (name: string) => lib.symbol(name, 'void') as unknown as bigint;
-        return new Mpi(bind(lib, abi.handleType), abi.handles(symbol), abi.inPlace);
+        return new Mpi(koffi, bind(lib, abi.handleType), abi.handles(symbol), abi.inPlace);
       }
     }
     throw new MpiError(`flstm: distributed training needs an MPI library (Open MPI or MPICH); none loaded: ${tried.join('; ')}. Debian: apt-get install openmpi-bin`);
@@ -120,6 +124,30 @@ export class Mpi {
   /** Sums `data` over the ranks, in place: every rank gets the same sums. */
   sumF32(data: Float32Array): void {
     this.check(this.fn.allreduce(this.inPlace, data, data.length, this.h.float, this.h.sum, this.h.world), 'MPI_Allreduce');
+  }
+
+  /**
+   * Sums halves (f16 bit patterns) over the ranks, in place. MPI has no half type: they travel
+   * as 16-bit integers, added by a user operation (half_sum.ts).
+   */
+  sumF16(data: Uint16Array): void {
+    this.check(this.fn.allreduce(this.inPlace, data, data.length, this.h.short, this.halfSumOp(), this.h.world), 'MPI_Allreduce');
+  }
+
+  /** MPI's handle of the half sum, created once: MPI calls it with (in, inout, *count, *type). */
+  private halfSumOp(): Handle {
+    if (this.halfSum === undefined) {
+      const k = this.koffi;
+      const proto = k.proto('void flstm_half_sum(void *in, void *inout, int *count, void *type)');
+      const fn = k.register((from: unknown, into: unknown, count: unknown) => {
+        const n = k.decode(count, 'int') as number;
+        addHalves(new Uint16Array(k.view(into, 2 * n)), new Uint16Array(k.view(from, 2 * n)));
+      }, k.pointer(proto));
+      const out: Handle[] = [0];
+      this.check(this.fn.opCreate(fn, 1, out), 'MPI_Op_create');
+      this.halfSum = out[0];
+    }
+    return this.halfSum;
   }
 
   sumF64(data: Float64Array): void {

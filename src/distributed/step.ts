@@ -18,7 +18,7 @@ import { GradientBuckets, type DataParallel } from './data_parallel.js';
 export async function dataParallelStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: StepRecipe, dp: DataParallel): Promise<{ loss: Tensor; state: LSTMState[] }> {
   const paper = o.gradientScale === 'paper';
   const streams = { offset: dp.world.rank * b.batchSize, total: b.batchSize * dp.size };
-  const buckets = new GradientBuckets(model.parameters());
+  const buckets = new GradientBuckets(model.parameters(), dp.precision);
   const fwd = tidy(() => {
     const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed, streams });
     r.loss.backward(paper ? full([], b.steps) : undefined, { onLeafGrad: (leaf) => buckets.ready(leaf) });

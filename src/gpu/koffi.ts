@@ -9,6 +9,14 @@ export interface KoffiLibrary {
 }
 export interface Koffi {
   load(path: string | null): KoffiLibrary;
+  /** A C function type, e.g. 'void f(void *a, int *n)', for callbacks. */
+  proto(definition: string): unknown;
+  pointer(type: unknown): unknown;
+  /** A C function pointer that calls `callback` (until unregistered). */
+  register(callback: (...args: any[]) => unknown, type: unknown): unknown;
+  /** `length` bytes of memory at a C pointer, without a copy. */
+  view(pointer: unknown, length: number): ArrayBuffer;
+  decode(pointer: unknown, type: string): any;
 }
 
 let loaded: Promise<Koffi> | undefined;

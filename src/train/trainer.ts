@@ -35,7 +35,7 @@ import { formatDuration } from './metrics.js';
 import { faultHook, saveFaultsFromEnv, type SaveFaults } from './save_faults.js';
 import { SOLO, type World } from '../distributed/world.js';
 import { checkRanksAgree, ownStreams } from '../distributed/ranks.js';
-import { allReducedBytes, DataParallel, type ExchangeStats } from '../distributed/data_parallel.js';
+import { allReducedBytes, DataParallel, type AllReducePrecision, type ExchangeStats } from '../distributed/data_parallel.js';
 import type { Tensor } from '../tensor.js';
 
 export interface RunLimits {
@@ -71,6 +71,8 @@ export interface TrainOptions extends RunLimits {
    * the run folder and logs.
    */
   world?: World;
+  /** The precision a distributed run's dense gradients are all-reduced in (default f32; f16 halves the bytes). */
+  allReduce?: AllReducePrecision;
   /**
    * A new run's `cfg.sampled` is a default, not the user's choice: a vocabulary of that many
    * words or fewer trains with the full softmax (the checkpoint stores 0). Default false: refused.
@@ -102,6 +104,8 @@ export interface WorldEvent {
   ranks: { host: string; adapter: string }[];
   /** Bytes a step all-reduces: the LSTM weights' gradients and the softmax's (its sample rows with the sampled softmax). */
   denseBytes: number;
+  /** The precision of the LSTM weights' gradients on the links. */
+  allReduce: AllReducePrecision;
 }
 
 export interface TrainSummary {
@@ -419,7 +423,7 @@ class TrainingRun {
     private readonly faults: SaveFaults | null = null,
   ) {
     this.world = o.world ?? SOLO;
-    this.dp = this.world.size > 1 ? new DataParallel(this.world) : undefined;
+    this.dp = this.world.size > 1 ? new DataParallel(this.world, o.allReduce) : undefined;
     this.writer = this.world.rank === 0;
     // Rank 0 speaks for the run; the others print nothing but errors.
     this.log = (this.writer && o.onLog) || (() => {});
@@ -454,8 +458,8 @@ class TrainingRun {
       return { host, adapter };
     });
     // The softmax's rows: the samples' (the same ids on every rank), or the whole table with the full softmax.
-    const denseBytes = allReducedBytes(this.cfg, this.corpus.vocab.size);
-    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes };
+    const denseBytes = allReducedBytes(this.cfg, this.corpus.vocab.size, this.dp!.precision);
+    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes, allReduce: this.dp!.precision };
   }
 
   dispose(): void {
