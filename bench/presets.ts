@@ -18,7 +18,7 @@ import { LanguageModel } from '../src/nn/lm.js';
 import { PRESETS } from '../src/options/presets.js';
 import { trainConfigFrom } from '../src/options/train.js';
 import { corpusOptions, type TrainConfig } from '../src/train/config.js';
-import { checkedMemoryPlan } from '../src/train/memory_plan.js';
+import { checkedMemoryPlan } from '../src/train/plan_fit.js';
 import { formatBytes, type MemoryPlan } from '../src/train/memory_plan.js';
 import { makeMovingAverage, makeOptimizer, modelOptions } from '../src/train/step.js';
 import { everySteps, TrainingLoop } from '../src/train/loop.js';

@@ -118,5 +118,30 @@ describe('the memory plan', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB.*over this adapter's 128 MiB binding \(only the embedding and softmax tables are stored in shards\)/);
     expect(r.stderr).not.toMatch(/Invalid typed array length|at \w+ \(/);
+    // The dry run plans first: the whole plan, then what a GPU needs for it.
+    expect(r.stdout).toMatch(/^memory plan \(bindings of up to 128 MiB\)$/m);
+    expect(r.stdout).toMatch(/^needs: bindings of 149\.02 GiB, [\d.]+ GiB of memory$/m);
+    expect(r.stderr).toMatch(/a GPU with bindings of at least 149\.02 GiB and [\d.]+ GiB of memory would run it/);
+  }, 120_000);
+
+  it('train --dry-run --json gives the plan as JSON, with what does not fit and what would, and checks what the run checks', () => {
+    writeFileSync(join(tmp, 'small.txt'), 'a b c d e f g h\n'.repeat(50));
+    const data = `text:${join(tmp, 'small.txt')}`;
+    const r = runCli(['train', '--data', data, '--cell', 'lstm', '--hidden', '100000', '--proj', '0', '--layers', '1', '--emb', '8', '--sampled', '0', '--batch', '2', '--bptt', '3', '--dry-run', '--json'], 120_000);
+    expect(r.status).toBe(1);
+    const plan = JSON.parse(r.stdout.trim());
+    const W = 4 * 100_008 * 400_000;
+    expect(plan).toMatchObject({ type: 'memory-plan', fits: false, needs: { bindingBytes: W, memoryBytes: plan.total } });
+    // Over a binding, and (at about 300 GiB) over any machine's memory this suite runs on.
+    expect(plan.problems).toHaveLength(2);
+    expect(plan.problems[0]).toMatch(/^rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB/);
+    expect(plan.problems[1]).toMatch(/^the model needs about [\d.]+ GiB, more than this machine's [\d.]+ GiB of memory$/);
+    const fits = runCli(['train', '--data', data, '--cell', 'lstm', '--hidden', '16', '--layers', '1', '--emb', '8', '--sampled', '0', '--batch', '2', '--bptt', '3', '--dry-run', '--json'], 120_000);
+    expect(fits.status, fits.stderr).toBe(0);
+    expect(JSON.parse(fits.stdout.trim())).toMatchObject({ fits: true, problems: [] });
+    // A --sampled the vocabulary cannot give is refused by the dry run as by the run.
+    const sampled = runCli(['train', '--data', data, '--sampled', '99999', '--batch', '2', '--bptt', '3', '--dry-run'], 120_000);
+    expect(sampled.status).toBe(1);
+    expect(sampled.stderr).toMatch(/--sampled 99999 needs a vocabulary of more than 99999 words/);
   }, 120_000);
 });

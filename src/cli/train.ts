@@ -4,10 +4,13 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as training from '../train/index.js';
 import * as corpora from '../data/index.js';
-import { init } from '../engine.js';
+import { info, init } from '../engine.js';
 import { detokenize } from '../data/detokenize.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
-import { checkedMemoryPlan, formatBytes, formatMemoryPlan } from '../train/memory_plan.js';
+import { formatBytes, formatMemoryPlan, memoryPlan } from '../train/memory_plan.js';
+import { needsText, planNeeds, planProblems } from '../train/plan_fit.js';
+import { checkSplitsFitBatch } from '../train/split_sizes.js';
+import { checkSampled, sampledFor } from '../train/sampled.js';
 import { allReducedBytes } from '../distributed/data_parallel.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { count, readOption, type OptionDecl } from '../options/declare.js';
@@ -18,21 +21,36 @@ import { joinWorld } from '../distributed/world.js';
 import { ALLREDUCE, DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
 import { checkNotFile } from '../train/trainer.js';
-import { sampledFor } from '../train/sampled.js';
 import type { Vocabulary } from '../data/vocab.js';
 
 const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
 
-/** --dry-run: the plan of the run these options would start (or continue), printed; nothing is trained. */
+/**
+ * --dry-run: the plan of the run these options would start (or continue), printed; nothing is
+ * trained. Checked as the run checks it (the samples, the splits, the bindings and memory):
+ * what this adapter cannot run is refused after the plan, naming what a GPU needs for it.
+ */
 async function printPlan(cfg: training.TrainConfig, values: Values, out: string, processes: number): Promise<void> {
   const saved = values.resume ? await training.readCheckpointConfig<training.CheckpointConfig>(join(out, 'checkpoint')) : null;
-  const vocabSize = saved?.vocabSize ?? (await corpora.loadCorpus(cfg.data, training.corpusOptions(cfg))).vocab.size;
+  const corpus = saved ? null : await corpora.loadCorpus(cfg.data, training.corpusOptions(cfg));
+  const vocabSize = saved?.vocabSize ?? corpus!.vocab.size;
   const run = saved ? cfg : { ...cfg, sampled: sampledFor(cfg.sampled, vocabSize, values.sampled === undefined) };
-  const plan = checkedMemoryPlan(run, vocabSize);
+  if (corpus) {
+    checkSampled(run.sampled, run.data, vocabSize);
+    checkSplitsFitBatch(corpus, run.batch * processes);
+  }
+  const plan = memoryPlan(run, vocabSize, info().maxBindingBytes);
+  const problems = planProblems(run, vocabSize, plan);
+  const needs = planNeeds(run, vocabSize, plan);
   // A distributed run's per-step exchange: the dense gradients all-reduced (each process's plan is the one above).
   const allReduced = processes > 1 ? allReducedBytes(run, vocabSize, readOption(values, 'train', ALLREDUCE)) : undefined;
-  const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
-  console.log(values.json ? JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }) : `${formatMemoryPlan(plan)}${exchange}\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+  if (values.json) {
+    console.log(JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, fits: problems.length === 0, problems, needs, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }));
+  } else {
+    const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
+    console.log(`${formatMemoryPlan(plan)}${exchange}\nneeds: bindings of ${formatBytes(needs.bindingBytes)}, ${formatBytes(needs.memoryBytes)} of memory\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+  }
+  if (problems.length) throw new Error(`flstm: this adapter cannot run this plan: ${problems.join('; and ')}; ${needsText(needs)}`);
 }
 
 

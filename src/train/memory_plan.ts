@@ -11,8 +11,6 @@ import { rowsPerShard } from '../nn/table.js';
 import { parseGroups } from '../nn/lstm.js';
 import type { TrainConfig } from './config.js';
 import { formatBytes } from './bytes.js';
-import { info } from '../engine.js';
-import { totalmem } from 'node:os';
 
 export { formatBytes };
 
@@ -137,32 +135,4 @@ export function formatMemoryPlan(p: MemoryPlan): string {
   );
   const w = Math.max(...rows.map(([k]) => k.length));
   return [`memory plan (bindings of up to ${formatBytes(p.maxBindingBytes)})`, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
-}
-
-/**
- * The run's memory plan, refused before anything is allocated when it passes this machine's
- * memory (a software driver's GPU memory is the host's; a GPU's own is not reported to WebGPU).
- */
-export function checkedMemoryPlan(cfg: TrainConfig, vocabSize: number): MemoryPlan {
-  const plan = memoryPlan(cfg, vocabSize, info().maxBindingBytes);
-  const softmax = plan.tables.find((t) => t.name === 'softmax_w')!;
-  if (cfg.sampled === 0 && softmax.shards > 1) {
-    throw new Error(
-      `flstm: the full softmax trains a softmax table of one binding; this one ([${softmax.shape.join(', ')}], ${formatBytes(softmax.bytes)}) ` +
-        `would be stored in ${softmax.shards} shards: train with the sampled softmax (--sampled N)`,
-    );
-  }
-  const over = wholeTensors(cfg, vocabSize).filter((t) => t.bytes > plan.maxBindingBytes);
-  if (over.length) {
-    const what = over.map((t) => `${t.name} [${t.shape.join(', ')}] needs ${formatBytes(t.bytes)}`).join('; ');
-    throw new Error(
-      `flstm: ${what}: over this adapter's ${formatBytes(plan.maxBindingBytes)} binding (only the embedding and softmax tables are stored in shards): ` +
-        'use a smaller --hidden, --proj, --emb, --batch or --bptt, or an adapter with larger bindings',
-    );
-  }
-  const host = totalmem();
-  if (plan.total > host) {
-    throw new Error(`flstm: the model needs about ${formatBytes(plan.total)}, more than this machine's ${formatBytes(host)} of memory:\n${formatMemoryPlan(plan)}`);
-  }
-  return plan;
 }

@@ -26,7 +26,8 @@ import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type Checkpoint
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
-import { checkedMemoryPlan, type MemoryPlan } from './memory_plan.js';
+import type { MemoryPlan } from './memory_plan.js';
+import { checkedMemoryPlan } from './plan_fit.js';
 import { acquireRunLock, LOCK_FILE, RunLockedError, type RunLock } from './run_lock.js';
 import { makeFolders, plainCause } from './os_errors.js';
 import { checkSplitsFitBatch } from './split_sizes.js';
