@@ -280,6 +280,19 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     expect(plain.stdout).toBe(`${jsonLines(same.stdout)[0].text}\n`);
     expect(plain.stdout.startsWith('a dog')).toBe(true);
   });
+
+  it('generate writes the prompt at once, then each word as it is drawn', async () => {
+    const child = spawn(process.execPath, [join(root, 'dist/cli.js'), 'generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
+    const chunks: string[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
+    const status = await new Promise<number | null>((done) => child.on('close', done));
+    expect(status).toBe(0);
+    // The prompt comes first, then a write per word: the pipe delivers them apart (the GPU's read-back of each word's logits is between them).
+    expect(chunks[0].startsWith('the cat')).toBe(true);
+    expect(chunks.length, `${chunks.length} pieces: ${JSON.stringify(chunks.slice(0, 5))}`).toBeGreaterThan(10);
+    const whole = jsonLines(cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40', '--json').stdout)[0];
+    expect(chunks.join('')).toBe(`${whole.text}\n`);
+  });
 });
 
 describe('bad input and faults: one clear message each, nothing saved is lost', () => {

@@ -6,6 +6,7 @@ import { DEVICE_OPTIONS } from './args.js';
 import { anyText, count, number, positiveInt, readOption } from '../options/declare.js';
 import { CHECKPOINT, loadedWeightsText, loadModelWith, WEIGHTS } from './evaluate.js';
 import { initFrom, type Command } from './command.js';
+import { growingText } from './growing_text.js';
 
 const PROMPT = { name: 'prompt', value: 'TEXT', reader: anyText, help: 'the words to continue', default: 'The' };
 const TOKENS = { name: 'tokens', value: 'N', reader: count, help: 'words to generate', default: 30 };
@@ -35,18 +36,25 @@ export const generateCommand: Command = {
     readOption(values, 'generate', WEIGHTS); // checked before the GPU opens
     await initFrom(values);
     const loaded = await loadModelWith(values, dir, 'generate');
+    // On a terminal or in a log, the words appear as they are drawn, after the notices about the prompt.
+    const shown = values.json ? undefined : growingText((s) => process.stdout.write(s));
+    if (shown) {
+      if (loaded.weights === 'average') console.error(`flstm generate: from ${loadedWeightsText(loaded)}; --weights trained uses the last step's`);
+      options.onWord = (g) => {
+        if (g.words.length === 0) unknownNotice(g.unknown, loaded.vocab.unk);
+        shown.show([...g.prompt, ...g.words]);
+      };
+    }
     const g = await training.generate(loaded.model, loaded.vocab, prompt, options);
     loaded.model.dispose();
-    const text = detokenize([...g.prompt, ...g.words]);
-    if (values.json) {
-      console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text, unknown: g.unknown, weights: loaded.weights }));
-      return;
-    }
-    if (g.unknown.length) {
-      const list = g.unknown.map((w) => JSON.stringify(w)).join(', ');
-      console.error(`flstm generate: the vocabulary lacks ${list}: the model read ${g.unknown.length > 1 ? 'them' : 'it'} as ${loaded.vocab.unk ?? '<unk>'}`);
-    }
-    if (loaded.weights === 'average') console.error(`flstm generate: from ${loadedWeightsText(loaded)}; --weights trained uses the last step's`);
-    console.log(text);
+    if (shown) process.stdout.write('\n');
+    else console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text: detokenize([...g.prompt, ...g.words]), unknown: g.unknown, weights: loaded.weights }));
   },
 };
+
+/** The prompt's words the vocabulary lacks, said on stderr. */
+function unknownNotice(unknown: string[], unk: string | undefined): void {
+  if (!unknown.length) return;
+  const list = unknown.map((w) => JSON.stringify(w)).join(', ');
+  console.error(`flstm generate: the vocabulary lacks ${list}: the model read ${unknown.length > 1 ? 'them' : 'it'} as ${unk ?? '<unk>'}`);
+}

@@ -20,6 +20,7 @@ import { initFrom, withStopSignals, type Command } from './command.js';
 import { joinWorld } from '../distributed/world.js';
 import { ALLREDUCE, DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
+import { growingText, type GrowingText } from './growing_text.js';
 import { checkNotFile } from '../train/trainer.js';
 import type { Vocabulary } from '../data/vocab.js';
 
@@ -107,14 +108,23 @@ function samplePrompt(vocab: Vocabulary): string {
   return word ?? 'The';
 }
 
-async function sampleText(out: string, words: number, seed: number): Promise<string> {
+/** The end-of-run sample from the saved checkpoint; `shown` writes its words as they are drawn. */
+async function sampleText(out: string, words: number, seed: number, shown?: GrowingText): Promise<string> {
   const loaded = await training.loadModel(join(out, 'checkpoint'));
   try {
-    const g = await training.generate(loaded.model, loaded.vocab, samplePrompt(loaded.vocab), { tokens: words, seed, temperature: 0.8 });
+    const onWord = shown && ((g: training.Generated) => shown.show([...g.prompt, ...g.words]));
+    const g = await training.generate(loaded.model, loaded.vocab, samplePrompt(loaded.vocab), { tokens: words, seed, temperature: 0.8, onWord });
     return detokenize([...g.prompt, ...g.words]);
   } finally {
     loaded.model.dispose();
   }
+}
+
+/** The end-of-run sample on stdout, its words written as they are drawn (a large model loads for a while first). */
+async function printSample(out: string, words: number, seed: number): Promise<void> {
+  process.stdout.write('sample: ');
+  await sampleText(out, words, seed, growingText((s) => process.stdout.write(s)));
+  process.stdout.write('\n');
 }
 
 export const trainCommand: Command = {
@@ -146,11 +156,13 @@ export const trainCommand: Command = {
           // Already at the limit: the 'stopped' event said so, and nothing changed to summarize.
           if (summary.upToDate && !values.json) return;
           const ended = summary.stopReason !== 'non-finite loss' && summary.stopReason !== 'interrupted';
-          const sample = sampleWords > 0 && ended && !summary.upToDate ? await sampleText(out, sampleWords, cfg.seed) : undefined;
-          if (values.json) console.log(JSON.stringify({ type: 'summary', ...summary, validPpl: summary.valid?.ppl, sample }));
-          else {
+          const wantSample = sampleWords > 0 && ended && !summary.upToDate;
+          if (values.json) {
+            const sample = wantSample ? await sampleText(out, sampleWords, cfg.seed) : undefined;
+            console.log(JSON.stringify({ type: 'summary', ...summary, validPpl: summary.valid?.ppl, sample }));
+          } else {
             printSummary(printer, summary, out);
-            if (sample) printer.out(`sample: ${sample}`);
+            if (wantSample) await printSample(out, sampleWords, cfg.seed);
           }
           // A diverged run failed; an interrupted one saved but did not finish (128 + the signal, as shells report it).
           if (summary.stopReason === 'non-finite loss') process.exitCode = 1;

@@ -16,6 +16,8 @@ export interface GenerateOptions {
   /** Sample among the most likely words whose probabilities sum to at least p (default 1: all). */
   topP?: number;
   seed?: number;
+  /** Called once the prompt is read (no words yet), then after each word is drawn: the text so far, to show as it grows. */
+  onWord?: (g: Generated) => void;
 }
 
 export interface Generated {
@@ -63,9 +65,11 @@ export async function generate(model: LanguageModel, vocab: Vocabulary, prompt: 
     state = r.state;
     let row = (await r.logits.data()).subarray((p.ids.length - 1) * model.vocabSize) as Float32Array;
     r.logits.dispose();
+    o.onWord?.({ prompt: p.words, words, unknown: p.unknown });
     for (let i = 0; i < o.tokens; i++) {
       const next = sampleWord(row, sampler, rng);
       words.push(vocab.words[next]);
+      o.onWord?.({ prompt: p.words, words, unknown: p.unknown });
       const prev = state;
       r = model.logits(Int32Array.of(next), 1, 1, state);
       dispose(prev);

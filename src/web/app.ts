@@ -384,15 +384,19 @@ async function generateText(): Promise<void> {
   els.generate.disabled = true;
   try {
     const t0 = performance.now();
-    const g = await session.generate(prompt, tokens, temperature, genSeed++);
-    const ms = performance.now() - t0;
-    const unknown = g.prompt.filter((w) => !session.vocab!.has(w));
+    // The words appear as they are drawn.
     els.sample.classList.remove('empty');
     els.sample.replaceChildren();
     const p = document.createElement('span');
     p.className = 'prompt';
-    p.textContent = detokenize(g.prompt);
-    els.sample.append(p, document.createTextNode(' ' + detokenize(g.words)));
+    const drawn = document.createTextNode('');
+    els.sample.append(p, drawn);
+    const g = await session.generate(prompt, tokens, temperature, genSeed++, (so) => {
+      p.textContent = detokenize(so.prompt);
+      drawn.textContent = so.words.length ? ' ' + detokenize(so.words) : '';
+    });
+    const ms = performance.now() - t0;
+    const unknown = g.prompt.filter((w) => !session.vocab!.has(w));
     const meta = document.createElement('span');
     meta.className = 'meta';
     meta.textContent = `${g.words.length} words in ${(ms / 1e3).toFixed(2)} s at temperature ${temperature}, model at step ${fmtInt(session.step)}` +

@@ -13,7 +13,7 @@ import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
 import type { OptimizerState } from '../train/checkpoint.js';
 import { decodeOptimizerFile, OPTIMIZER_FILE } from '../train/optimizer_file.js';
-import { generate } from '../train/generate.js';
+import { generate, type Generated } from '../train/generate.js';
 import { evaluate } from '../train/evaluate.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import { checkpointFromFiles, decodeModelBundle, encodeModelBundle, type ModelBundle } from '../train/bundle.js';
@@ -252,11 +252,11 @@ export class Session {
   }
 
   /** Samples words after `prompt` (between training steps when training). */
-  async generate(prompt: string, tokens: number, temperature: number, seed: number): Promise<{ prompt: string[]; words: string[] }> {
+  async generate(prompt: string, tokens: number, temperature: number, seed: number, onWord?: (g: Generated) => void): Promise<{ prompt: string[]; words: string[] }> {
     const model = this.model;
     const vocab = this.vocab;
     if (!model || !vocab) throw new Error('flstm: train a model or load a checkpoint first');
-    return this.exclusive(() => generate(model, vocab, prompt, { tokens, temperature, seed }));
+    return this.exclusive(() => generate(model, vocab, prompt, { tokens, temperature, seed, onWord }));
   }
 
   /** The checkpoint config, as the CLI's trainer writes it. */
