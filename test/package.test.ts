@@ -1,6 +1,6 @@
 // The built package: `import 'flstm'` resolves through package.json "exports" (checked by
 // self-reference from the project root); the packed tarball, installed in a new project as a
-// user installs it, type-checks under `tsc --strict` and runs the README's library examples;
+// user installs it, type-checks under `tsc --strict` and runs the library examples of docs/library.md;
 // and the `flstm` CLI (dist/cli.js) behaves as a command should: one JSON line with --json,
 // one-line errors, usage exit codes, and it ends on its own (the device is destroyed).
 import { execSync, spawnSync } from 'node:child_process';
@@ -99,7 +99,7 @@ const TSC = join(root, 'node_modules/typescript/bin/tsc');
 const TSC_NEWEST = join(root, 'node_modules/typescript-7/bin/tsc');
 /** What a user of a Node ESM package sets; skipLibCheck stays off, so flstm's declarations are checked too. */
 const USER_TSC = ['--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', 'false'];
-/** @types/node from this repository, for the README's examples: a Node project would have it. */
+/** @types/node from this repository, for docs/library.md's examples: a Node project would have it. */
 const WITH_NODE_TYPES = ['--typeRoots', join(root, 'node_modules/@types'), '--types', 'node'];
 const TRAIN_TIMEOUT = 120_000;
 
@@ -150,27 +150,23 @@ function runIn(cwd: string, command: string, args: string[], timeout = TIMEOUT) 
   return r;
 }
 
-/** The ```ts blocks of README.md's section `heading`. */
-function readmeBlocks(heading: string): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README.md has no section '${heading}'`);
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+/** The ```ts blocks of docs/library.md, the library's page. */
+function libraryBlocks(): string[] {
+  const page = readFileSync(join(root, 'docs', 'library.md'), 'utf8');
+  return [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
-/** The one example of README.md's library section that contains `marker`. */
-function readmeExample(marker: string): string {
-  const found = readmeBlocks('## Use it as a library').filter((b) => b.includes(marker));
-  if (found.length !== 1) throw new Error(`README.md's 'Use it as a library' should have one ts example containing '${marker}', found ${found.length}`);
+/** The one example of docs/library.md that contains `marker`. */
+function libraryExample(marker: string): string {
+  const found = libraryBlocks().filter((b) => b.includes(marker));
+  if (found.length !== 1) throw new Error(`docs/library.md should have one ts example containing '${marker}', found ${found.length}`);
   return found[0];
 }
 
-/** The capture of `pattern` in a README example: what the example says it does. */
+/** The capture of `pattern` in a library example: what the example says it does. */
 function exampleValue(example: string, pattern: RegExp): string {
   const m = pattern.exec(example);
-  if (!m) throw new Error(`the README example has nothing matching ${pattern}`);
+  if (!m) throw new Error(`the library example has nothing matching ${pattern}`);
   return m[1];
 }
 
@@ -278,8 +274,8 @@ describe('the packed tarball, installed in a new project', () => {
     expect(errors[0]).toMatch(new RegExp(`^wrong\\.ts\\(${WRONG_LINE},\\d+\\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Tensor'`));
   });
 
-  it("the README's tensor example runs as an .mjs and as a .ts compiled by tsc --strict, printing a.grad as it says", () => {
-    const example = readmeExample('fl.matmul(');
+  it("docs/library.md's tensor example runs as an .mjs and as a .ts compiled by tsc --strict, printing a.grad as it says", () => {
+    const example = libraryExample('fl.matmul(');
     const promised = Number(exampleValue(example, /a\.grad\?\.data\(\)\);\s*\/\/ Float32Array\((\d+)\)/));
     writeFileSync(inProject('tensors.mjs'), example);
     writeFileSync(inProject('tensors.ts'), example);
@@ -301,8 +297,8 @@ describe('the packed tarball, installed in a new project', () => {
     expect(printed[1].values).toEqual(printed[0].values);
   });
 
-  it("the README's training example type-checks and runs: the steps it asks for, then the prompt and as many words as asked", () => {
-    const example = readmeExample('fl.train.train(');
+  it("docs/library.md's training example type-checks and runs: the steps it asks for, then the prompt and as many words as asked", () => {
+    const example = libraryExample('fl.train.train(');
     const steps = Number(exampleValue(example, /\bsteps: (\d+)/));
     const tokens = Number(exampleValue(example, /\{ tokens: (\d+)/));
     const prompt = exampleValue(example, /generate\(model, vocab, '([^']*)'/).split(' ');
