@@ -226,6 +226,18 @@ describe('checkpoints', () => {
     expect(w.tensors['layers.0.W']!.shape).toEqual([3, 8]);
   });
 
+  it('a save reports the bytes written as it goes, up to the total of its files on disk', async () => {
+    const dir = join(await tempDir(), 'progress');
+    const heard: [number, number][] = [];
+    await saveCheckpoint(dir, sampleCheckpoint(2), { onBytes: (written, total) => heard.push([written, total]) });
+    const sizes = await Promise.all((await readdir(dir)).map(async (f) => (await readFile(join(dir, f))).length));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(heard.length).toBeGreaterThan(1);
+    expect(heard.every(([, t]) => t === total)).toBe(true);
+    expect(heard.map(([w]) => w)).toEqual([...heard.map(([w]) => w)].sort((x, y) => x - y));
+    expect(heard.at(-1)![0]).toBe(total);
+  });
+
   it('a later save replaces the earlier one and removes its files; optional parts may be left out', async () => {
     const dir = await tempDir();
     await saveCheckpoint(dir, sampleCheckpoint(1));

@@ -95,6 +95,16 @@ describe('flstm train', () => {
       expect(p.line).not.toMatch(/ppl/);
     }
     expect(lines.some((l) => l.type === 'checkpoint' && l.step === 4)).toBe(true);
+    // Each save says it has begun, then the bytes written, the last of them all its files' bytes, before it ends.
+    let from = 0;
+    for (const [i, c] of lines.entries()) {
+      if (c.type !== 'checkpoint') continue;
+      const saving = lines.slice(from, i).filter((l) => l.type === 'saving');
+      from = i + 1;
+      expect(saving[0]).toEqual({ type: 'saving', step: c.step, dir: c.dir, bytes: 0 });
+      expect(saving.at(-1)!.bytes).toBe(saving.at(-1)!.total);
+      expect(saving.at(-1)!.total).toBeGreaterThan(0);
+    }
     expect(lines.find((l) => l.type === 'eval')).toMatchObject({ split: 'valid', step: 4 });
     const summary = lines[lines.length - 1];
     expect(summary).toMatchObject({ type: 'summary', step: 4, stopReason: 'steps' });

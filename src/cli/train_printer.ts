@@ -105,6 +105,8 @@ export class TrainPrinter {
         return this.out(`learning rate now ${Number(e.lr.toPrecision(4))} (step ${e.step}): ${e.reason}`);
       case 'stopped':
         return this.err(`flstm train: ${e.reason}`);
+      case 'saving':
+        return this.progress(e.total === undefined ? `saving the checkpoint in ${e.dir}: reading the weights` : `saving the checkpoint in ${e.dir}: ${formatBytes(e.bytes)} of ${formatBytes(e.total)} written`, true);
       case 'checkpoint':
         return;
     }

@@ -72,6 +72,8 @@ export interface SaveStep {
 export interface SaveOptions {
   /** Called before each file is written and before each rename; a throw aborts the save. */
   beforeStep?: (step: SaveStep) => void | Promise<void>;
+  /** Hears the bytes of the checkpoint's files written so far and their total, as the writing goes (a large model takes a while). */
+  onBytes?: (written: number, total: number) => void;
 }
 
 export class CheckpointError extends Error {
@@ -132,7 +134,7 @@ export type FileData = string | Uint8Array | SafetensorsLayout;
 export async function writeFileAtomic(
   file: string,
   data: FileData,
-  opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean } = {},
+  opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean; onBytes?: (bytes: number) => void } = {},
 ): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`;
   let created = false;
@@ -141,8 +143,10 @@ export async function writeFileAtomic(
     const h = await open(tmp, 'w');
     created = true;
     try {
-      if (typeof data === 'string' || data instanceof Uint8Array) await h.writeFile(data);
-      else await writeChunks(h, safetensorsChunks(data));
+      if (typeof data === 'string' || data instanceof Uint8Array) {
+        await h.writeFile(data);
+        opts.onBytes?.(fileBytes(data));
+      } else await writeChunks(h, safetensorsChunks(data), opts.onBytes);
       await h.sync();
     } finally {
       await h.close();
@@ -154,6 +158,13 @@ export async function writeFileAtomic(
     if (created) await unlink(tmp).catch(() => {});
   }
   if (opts.syncDir !== false) await fsyncDir(dirname(file));
+}
+
+/** The bytes `data` makes on disk. */
+function fileBytes(data: FileData): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof Uint8Array) return data.length;
+  return data.header.length + data.dataBytes;
 }
 
 /** Throws when `value` holds something JSON would drop or change (NaN, undefined, a BigInt...). */
@@ -322,10 +333,13 @@ function generationFiles(
 /** Writes each file atomically, in order; on failure removes what was written of the generation. */
 async function writeGeneration(dir: string, writes: [string, FileData][], opts: SaveOptions): Promise<void> {
   const written: string[] = [];
+  const total = writes.reduce((a, [, data]) => a + fileBytes(data), 0);
+  let bytes = 0;
+  const onBytes = opts.onBytes && ((n: number) => opts.onBytes!((bytes += n), total));
   for (const [name, data] of writes) {
     const file = join(dir, name);
     try {
-      await writeFileAtomic(file, data, { beforeStep: opts.beforeStep, syncDir: name === CONFIG });
+      await writeFileAtomic(file, data, { beforeStep: opts.beforeStep, syncDir: name === CONFIG, onBytes });
       if (name !== CONFIG) written.push(file);
     } catch (e) {
       // Nothing points at the new generation yet: remove what was written of it.

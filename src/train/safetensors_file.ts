@@ -42,12 +42,13 @@ export async function readSafetensorsFile(path: string, source = path): Promise<
   }
 }
 
-/** Writes `chunks` to an open file in order. */
-export async function writeChunks(h: FileHandle, chunks: Iterable<Uint8Array>): Promise<void> {
+/** Writes `chunks` to an open file in order; `onBytes` hears the bytes of each chunk once written. */
+export async function writeChunks(h: FileHandle, chunks: Iterable<Uint8Array>, onBytes?: (bytes: number) => void): Promise<void> {
   for (const chunk of chunks) {
     for (let done = 0; done < chunk.length; ) {
       const { bytesWritten } = await h.write(chunk, done, chunk.length - done);
       done += bytesWritten;
     }
+    onBytes?.(chunk.length);
   }
 }

@@ -82,6 +82,9 @@ export interface TrainOptions extends RunLimits {
 }
 
 /** 'sampled-softmax': the training loss is the sampled softmax's, lower than the model's full-softmax loss. */
+/** A save that takes longer says how far it is this often. */
+const SAVE_PROGRESS_EVERY_MS = 2000;
+
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
@@ -90,6 +93,8 @@ export type TrainEvent =
   | { type: 'compiled'; step: number; seconds: number }
   | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string; exchange?: ExchangeStats | null }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
+  /** A save under way: first with no `total` (the weights are read from the GPU), then the bytes written, every few seconds. */
+  | { type: 'saving'; step: number; dir: string; bytes: number; total?: number }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
   | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; weights: WeightsUsed; best?: boolean }
   | { type: 'lr'; step: number; lr: number; reason: string }
@@ -608,6 +613,7 @@ class TrainingRun {
   /** Saves a checkpoint of the current step into `dir`; stops the run when something is non-finite. */
   private save(dir = this.ckDir): Promise<string | null> {
     return this.offTheClock(async () => {
+      this.log({ type: 'saving', step: this.pos.step, dir, bytes: 0 });
       // Every rank holds the same weights: rank 0 reads and writes them; all take part in the collectives.
       const modelState = this.writer ? await this.model.stateDict() : {};
       const why = await this.nonFinite(modelState);
@@ -647,7 +653,13 @@ class TrainingRun {
       file = s.file;
       await hook?.(s);
     };
-    await inPlainWords(() => saveCheckpoint(dir, ckpt, { beforeStep }), (cause) => {
+    let said = performance.now();
+    const onBytes = (bytes: number, total: number) => {
+      if (performance.now() - said < SAVE_PROGRESS_EVERY_MS && bytes < total) return;
+      said = performance.now();
+      this.log({ type: 'saving', step: this.pos.step, dir, bytes, total });
+    };
+    await inPlainWords(() => saveCheckpoint(dir, ckpt, { beforeStep, onBytes }), (cause) => {
       const what = file ? `writing ${basename(file)}` : 'creating the folder';
       const kept = dir !== this.ckDir ? 'the best checkpoint there before, if any, is kept'
         : this.savedStep !== null ? `the previous checkpoint (step ${this.savedStep}) is kept, and train --resume continues from it` : 'no checkpoint had been saved yet';
