@@ -2,8 +2,12 @@
 // the node of the op that made it. Contiguous row-major storage.
 import { currentRuntime, rt } from './gpu/runtime.js';
 import type { BufferPool } from './gpu/pool.js';
-import { backward as backwardOf, record, type BackwardOptions, type GradNode } from './autograd.js';
+import { backwardPass, record, type BackwardOptions as TapeBackwardOptions, type Differentiable, type GradNode } from './tape.js';
+import { checkShape, fmtShape, shapeSize, type Shape } from './shape.js';
 import { fromHalfBits } from './half.js';
+
+// The shape helpers live below the tape (src/shape.ts); they go with the tensor for the ops.
+export { checkShape, fmtShape, shapeSize, type Shape } from './shape.js';
 
 export type DType = 'f32' | 'i32' | 'f16';
 
@@ -11,23 +15,8 @@ export type DType = 'f32' | 'i32' | 'f16';
 export function dtypeBytes(dtype: DType): number {
   return dtype === 'f16' ? 2 : 4;
 }
-export type Shape = readonly number[];
 
-export function shapeSize(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function fmtShape(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}
-
-export function checkShape(shape: Shape, what = 'shape'): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`flstm: ${what} must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-}
+export type BackwardOptions = TapeBackwardOptions<Tensor>;
 
 // Scopes for fl.tidy: every tensor made inside is disposed at the end unless returned or kept.
 const scopes: Set<Tensor>[] = [];
@@ -72,13 +61,16 @@ export function tidy<T>(fn: () => T): T {
 
 let nextId = 1;
 
+/** How the tape (below this module) makes the gradients' tensors: f32, from the pool. */
+const makeGrad = (shape: Shape, origin: string): Tensor => Tensor.empty(shape, 'f32', origin);
+
 export class Storage {
   refs = 1;
   /** `pool` is the pool (and so the device) the buffer belongs to. */
   constructor(readonly buffer: GPUBuffer, readonly pool: BufferPool | null = currentRuntime()?.pool ?? null) {}
 }
 
-export class Tensor {
+export class Tensor implements Differentiable<Tensor> {
   readonly id = nextId++;
   readonly shape: Shape;
   readonly dtype: DType;
@@ -88,7 +80,7 @@ export class Tensor {
   requiresGrad: boolean;
   grad: Tensor | null = null;
   /** The op that produced this tensor, while the tape holds it. */
-  node: GradNode | null = null;
+  node: GradNode<Tensor> | null = null;
   /** Which op made it (for error messages). */
   readonly origin: string;
 
@@ -193,8 +185,8 @@ export class Tensor {
   }
 
   /** Backpropagates from this tensor (a scalar, or pass the output gradient). */
-  backward(grad?: Tensor, opts?: BackwardOptions): void {
-    backwardOf(this, grad, opts);
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
+    backwardPass(this, grad, opts, makeGrad);
   }
 
   toString(): string {

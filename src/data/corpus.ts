@@ -7,8 +7,9 @@ import { loadLm1b } from './lm1b.js';
 import { loadText } from './text.js';
 import type { Corpus, SentenceStreamOptions, Split, SplitStats } from './types.js';
 import type { Vocabulary } from './vocab.js';
+import { parseCorpusSpec } from './spec.js';
 
-export const CORPUS_SPECS = 'brown, lm1b:DIR or text:TRAIN[,VALID[,TEST]]';
+export { CORPUS_SPECS, parseCorpusSpec, type CorpusSpec } from './spec.js';
 
 export interface LoadCorpusOptions {
   /** brown, text: at most this many vocabulary entries (`<unk>` and `<eos>` included). */
@@ -24,25 +25,6 @@ export interface LoadCorpusOptions {
    * one: words it lacks become its unknown-word token. Excludes maxVocab, minCount, vocabFile.
    */
   vocab?: Vocabulary;
-}
-
-export type CorpusSpec = { kind: 'brown' } | { kind: 'lm1b'; dir: string } | { kind: 'text'; files: string[] };
-
-/** Parses a corpus spec; one error names what is accepted. */
-export function parseCorpusSpec(spec: string): CorpusSpec {
-  const s = spec.trim();
-  if (s === 'brown') return { kind: 'brown' };
-  const m = /^(lm1b|text):(.*)$/.exec(s);
-  if (!m) throw new CorpusSpecError(`unknown corpus '${spec}' (expected ${CORPUS_SPECS})`);
-  if (m[1] === 'lm1b') {
-    if (m[2].trim() === '') throw new CorpusSpecError(`corpus '${spec}': lm1b: needs a directory (lm1b:DIR)`);
-    return { kind: 'lm1b', dir: m[2] };
-  }
-  const files = m[2].split(',');
-  if (files.length > 3 || files.some((f) => f.trim() === '')) {
-    throw new CorpusSpecError(`corpus '${spec}': text: takes 1 to 3 comma-separated files (text:TRAIN[,VALID[,TEST]])`);
-  }
-  return { kind: 'text', files };
 }
 
 /** Loads a corpus: 'brown' (the default of the CLI), 'lm1b:DIR' or 'text:TRAIN[,VALID[,TEST]]'. */

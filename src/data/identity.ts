@@ -4,7 +4,7 @@
 // second pass); for lm1b:DIR the directory's absolute path and its training shards' count and
 // bytes (gigabytes of shards are not hashed: their sizes come from the listing the reader
 // makes anyway). Node's fs, crypto and path are imported lazily, as in util.ts.
-import type { CorpusSpec } from './corpus.js';
+import type { CorpusSpec } from './spec.js';
 
 /** One file of a corpus: where it was read, its size and a SHA-256 of its bytes (hex). */
 export interface FileIdentity {

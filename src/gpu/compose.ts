@@ -1,7 +1,7 @@
 // Kernels made of several pieces (WGSL has no includes): a core, a generated prelude, an
 // epilogue file. The composed source remembers which lines came from which file, so that a
 // compile error names the real file and line, not a line of a source that exists nowhere.
-import type { KernelSource, SourcePart, UniformSpec } from './pipelines.js';
+import type { KernelSource, SourcePart, UniformSpec } from './kernel_source.js';
 
 /** A piece of a composed kernel: a kernel file (itself perhaps composed) or generated code. */
 export type Piece = KernelSource<any> | { generated: string; code: string };

@@ -1,14 +1,9 @@
-// Small helpers shared by the ops: grid folding, checks with clear messages, output allocation.
+// Small helpers shared by the ops: grid folding (it lives in src/gpu/grid.ts, below the tensors,
+// for the elementwise kernels' launches), checks with clear messages, output allocation.
 import { Tensor, fmtShape, type DType, type Shape } from '../tensor.js';
 import { rt } from '../gpu/runtime.js';
 
-/** Workgroups for n invocations of `wg` each, folded into 2-D when over the per-dimension limit. */
-export function grid1d(n: number, wg = 256, maxPerDim = 65535): [number, number] {
-  const groups = Math.ceil(n / wg);
-  if (groups <= maxPerDim) return [groups, 1];
-  const y = Math.ceil(groups / maxPerDim);
-  return [Math.ceil(groups / y), y];
-}
+export { grid1d } from '../gpu/grid.js';
 
 export function assertTensor(t: unknown, what: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new Error(`flstm: ${what} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
@@ -17,10 +12,6 @@ export function assertTensor(t: unknown, what: string): asserts t is Tensor {
 
 export function assertDType(t: Tensor, dtype: DType, op: string, what: string): void {
   if (t.dtype !== dtype) throw new Error(`flstm: ${op}: ${what} must be ${dtype}, got ${t.dtype} ${fmtShape(t.shape)}`);
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 export function out(shape: Shape, dtype: DType, origin: string): Tensor {

@@ -1,43 +1,21 @@
 // Elementwise ops: add, sub, mul (with suffix broadcast: a row vector or a scalar), scale,
 // sigmoid, tanh, relu, exp. Forward and backward side by side.
-import { rt } from '../gpu/runtime.js';
-import { kernelFile } from '../gpu/pipelines.js';
-import { composeKernel } from '../gpu/compose.js';
 import { record } from '../autograd.js';
-import { Tensor, fmtShape } from '../tensor.js';
-import { assertDType, assertTensor, grid1d, out, sameShape } from './dispatch.js';
+import { Tensor } from '../tensor.js';
+import { broadcastShape } from '../shape.js';
+import { assertDType, assertTensor, out } from './dispatch.js';
 import { sumTo } from './reduce.js';
-import mathSrc from '../../kernels/math.wgsl';
-import unarySrc from '../../kernels/unary.wgsl';
-import unaryBackwardSrc from '../../kernels/unary_backward.wgsl';
-import binarySrc from '../../kernels/binary.wgsl';
-
-const UNARY = composeKernel('unary', [kernelFile('math', mathSrc), kernelFile('unary', unarySrc)]);
-const UNARY_BACKWARD = kernelFile('unary_backward', unaryBackwardSrc);
-const BINARY = kernelFile('binary', binarySrc);
-
-export const UnaryOp = { sigmoid: 0, tanh: 1, relu: 2, exp: 3, scale: 4, fill: 5 } as const;
-type UnaryName = keyof typeof UnaryOp;
+import { launchBinary, launchFill, launchUnary, launchUnaryBackward, type BinaryName, type UnaryName } from './elementwise_kernels.js';
 
 function unaryRaw(op: UnaryName, x: Tensor, alpha = 1, beta = 0): Tensor {
   const y = out(x.shape, 'f32', op);
-  rt().run(UNARY, {
-    overrides: { OP: UnaryOp[op] },
-    params: { n: x.size, alpha, beta },
-    buffers: [x.buffer, y.buffer],
-    workgroups: grid1d(x.size),
-  });
+  launchUnary(op, x.size, alpha, beta, x.buffer, y.buffer);
   return y;
 }
 
 export function unaryBackwardRaw(op: UnaryName, dy: Tensor, saved: Tensor, alpha = 1): Tensor {
   const dx = out(dy.shape, 'f32', `${op}.backward`);
-  rt().run(UNARY_BACKWARD, {
-    overrides: { OP: UnaryOp[op] },
-    params: { n: dy.size, alpha, beta: 0 },
-    buffers: [dy.buffer, saved.buffer, dx.buffer],
-    workgroups: grid1d(dy.size),
-  });
+  launchUnaryBackward(op, dy.size, alpha, dy.buffer, saved.buffer, dx.buffer);
   return dx;
 }
 
@@ -66,43 +44,13 @@ export function scale(x: Tensor, s: number, shift = 0): Tensor {
 /** A tensor of the given shape filled with `value` (no autograd). */
 export function fill(shape: readonly number[], value: number): Tensor {
   const y = out(shape, 'f32', 'fill');
-  if (value === 0) {
-    rt().recorder.clear(y.buffer);
-    return y;
-  }
-  rt().run(UNARY, {
-    overrides: { OP: UnaryOp.fill },
-    params: { n: y.size, alpha: 0, beta: value },
-    buffers: [rt().dummy, y.buffer],
-    workgroups: grid1d(y.size),
-  });
+  launchFill(y.buffer, y.size, value);
   return y;
-}
-
-type BinaryName = 'add' | 'sub' | 'mul';
-const BinaryOp = { add: 0, sub: 1, mul: 2 } as const;
-
-/** Shape of a (op) b: equal shapes, or one operand's shape a suffix of the other's. */
-export function broadcastShape(op: string, a: Tensor, b: Tensor): readonly number[] {
-  if (sameShape(a.shape, b.shape)) return a.shape;
-  const isSuffix = (s: readonly number[], of: readonly number[]) =>
-    s.length <= of.length && s.every((d, i) => d === of[of.length - s.length + i]);
-  if (isSuffix(b.shape, a.shape) || b.size === 1) return a.shape;
-  if (isSuffix(a.shape, b.shape) || a.size === 1) return b.shape;
-  throw new Error(
-    `flstm: ${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast ` +
-      '(expected equal shapes, or one a trailing part of the other such as a row vector, or a scalar)',
-  );
 }
 
 function binaryRaw(op: BinaryName, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {
   const c = out(shape, 'f32', op);
-  rt().run(BINARY, {
-    overrides: { OP: BinaryOp[op] },
-    params: { n: c.size, na: a.size, nb: b.size },
-    buffers: [a.buffer, b.buffer, c.buffer],
-    workgroups: grid1d(c.size),
-  });
+  launchBinary(op, c.size, a.size, b.size, a.buffer, b.buffer, c.buffer);
   return c;
 }
 

@@ -2,7 +2,7 @@
 // help and default, and names the TrainConfig field its value is stored in (the checkpoint's
 // config.json), so `flstm train`, `flstm compare`, `flstm params`, a resume (the checkpoint's
 // configuration read back as options) and the demo page's presets all go by this table.
-import type { AverageSchedule, ModelConfig, TrainConfig, ValidationConfig } from '../train/config.js';
+import type { AverageSchedule, ModelConfig, TrainConfig, ValidationConfig } from '../train/train_config.js';
 import { CELL_KINDS, lstmStackLayers, lstmStackParamCounts, type CellKind, type LstmStackSizes } from '../nn/params.js';
 import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
 import { withPreset } from './presets.js';
