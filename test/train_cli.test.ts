@@ -291,6 +291,19 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     expect(plain.stdout.startsWith('a dog')).toBe(true);
   });
 
+  it('generate (like eval, through the same loader) says it loads a large checkpoint, its bytes, then how long it took', () => {
+    const big = join(tmp, 'big');
+    // Two layers of 2048 cells: 72 MiB of weights, past the 64 MiB from which loading is announced.
+    const t = cli('train', '--data', data, '--cell', 'lstm', '--emb', '512', '--hidden', '2048', '--proj', '512', '--layers', '2', '--batch', '2', '--bptt', '2', '--sampled', '8', '--steps', '1', '--eval-tokens', '0', '--sample', '0', '--out', big);
+    expect(t.status, t.stderr).toBe(0);
+    const ck = join(big, 'checkpoint');
+    const g = cli('generate', '--checkpoint', ck, '--prompt', 'the', '--tokens', '2');
+    expect(g.status, g.stderr).toBe(0);
+    expect(ours(g.stderr)).toEqual([expect.stringMatching(new RegExp(`^flstm generate: loading ${ck} \\(7\\d\\.\\d+ MiB of weights\\)$`)), expect.stringMatching(/^flstm generate: loaded in \d+(\.\d+)?(ms|s|m\d*s?)$/)]);
+    const small = cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the', '--tokens', '2');
+    expect(ours(small.stderr), 'a small checkpoint loads without a word').toEqual([]);
+  });
+
   it('generate writes the prompt at once, then each word as it is drawn', async () => {
     const child = spawn(process.execPath, [join(root, 'dist/cli.js'), 'generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
     const chunks: string[] = [];
