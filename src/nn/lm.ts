@@ -30,23 +30,12 @@ import { rt } from '../gpu/runtime.js';
 import { zeros } from '../ops/create.js';
 import { LSTMStack, checkPrecision, type LSTMState, type Precision } from './lstm.js';
 import { cast } from '../ops/cast.js';
-import type { CellKind } from './params.js';
+import type { ModelSizes } from './sizes.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 
 /** The model's sizes, declared once: a run's ModelConfig (train/config.ts) is these, all given. */
-export interface LanguageModelOptions {
+export interface LanguageModelOptions extends Omit<ModelSizes, 'groups'> {
   vocabSize: number;
-  /** The embedding's width: the input of layer 1. */
-  emb: number;
-  layers: number;
-  /** n, the cell size of every layer. */
-  hidden: number;
-  /** p, the projection size (the output of every layer); 0 or omitted: none, the output is n wide. */
-  proj?: number;
-  /** Default 'lstm'. */
-  cell?: CellKind;
-  /** r, F-LSTM's factor size. */
-  factor?: number;
   /** k, G-LSTM's groups: one for every layer, or one per layer ("4,8" as a string too). */
   groups?: number | readonly number[] | string;
   /** Dropout of the embedding and of each layer's output, in training mode (default 0). */
