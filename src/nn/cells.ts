@@ -9,11 +9,15 @@
 //    SIZE_OPTIONS, or none), its gate matrices' shapes, the gate product it runs and any check
 //    of its sizes beyond the option's own. The compiler then accepts the name everywhere
 //    (`--cell NAME`, checkpoints, `--cells NAME:R`).
-// 2. A gate product the kernels do not run yet: a kind in GateProduct, its forward in
-//    src/ops/lstm_forward.ts, its backward in src/ops/lstm_backward.ts, its plan in
-//    src/ops/lstm_plan.ts, and its float64 reference in src/ref/lstm.ts (the GPU's check).
+// 2. A gate product the kernels do not run yet: a kind in CellGates and in the plan's
+//    GateProduct (src/ops/lstm_plan.ts), its forward in src/ops/lstm_forward.ts, its backward
+//    in src/ops/lstm_backward.ts, new weight names in LstmWeights and nn.LSTM; and the cell
+//    in the float64 reference src/ref/lstm.ts with cases in src/selfcheck/lstm_cases.ts (the
+//    GPU's check, written apart from this table so that it checks it).
 // 3. A size option that is not in SIZE_OPTIONS yet: an entry there, its field in LayerSizes
-//    and ModelSizes (src/nn/sizes.ts), and its option declaration in src/options/train.ts.
+//    and ModelSizes (src/nn/sizes.ts), its declaration and reader in src/options/train.ts
+//    (SIZE_OPTION_READERS) and its words on the page (src/web/app.ts, SIZES in session.ts);
+//    the compiler lists each of these once the entry exists.
 // Pure: no tensors, no GPU (`flstm params` counts before any device exists).
 import { lstmOutputSize, type LayerSizes, type LstmLayerSizes } from './sizes.js';
 
@@ -50,7 +54,7 @@ export type SizeOption = keyof typeof SIZE_OPTIONS;
 export const SIZE_OPTION_NAMES = Object.keys(SIZE_OPTIONS) as SizeOption[];
 
 /** How a layer's gates come from [x; h]: the kernels run these two (src/ops/lstm_plan.ts). */
-export type GateProduct = { kind: 'grouped'; groups: number } | { kind: 'factored'; factor: number };
+export type CellGates = { kind: 'grouped'; groups: number } | { kind: 'factored'; factor: number };
 
 export interface CellSpec {
   /** As tables and the page name it: LSTM, F-LSTM, G-LSTM. */
@@ -62,7 +66,7 @@ export interface CellSpec {
   /** The option that sizes the cell beyond n and p (--factor, --groups), if any. */
   size?: SizeOption;
   /** The gate product of a layer of these sizes. */
-  gates(s: LayerSizes): GateProduct;
+  gates(s: LayerSizes): CellGates;
   /**
    * The gate matrices of a layer, by name in the order they are registered and initialized
    * (each uniform in 1/sqrt of its rows: its next-to-last size); every cell also has b [4n]
