@@ -124,7 +124,7 @@ export const CELLS = {
 export type CellKind = keyof typeof CELLS;
 
 /** The cells' names, in the table's order (the options list them so). */
-export const CELL_KINDS = Object.keys(CELLS) as CellKind[];
+export const CELL_KINDS: readonly CellKind[] = Object.keys(CELLS) as CellKind[];
 
 /** The entry of a cell. */
 export const cellSpec = (cell: CellKind): CellSpec => (CELLS as Record<CellKind, CellSpec>)[cell];

@@ -36,6 +36,7 @@ export interface LstmStackSizes extends Omit<LayerSizes, 'groups'> {
 
 /** A stack's sizes as a language model and its checkpoint name them. */
 export interface ModelSizes {
+  /** The cell of every layer (a LanguageModel's default: lstm). */
   cell?: CellKind;
   layers: number;
   /** The embedding's width: the input of layer 1. */
