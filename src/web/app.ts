@@ -11,7 +11,7 @@ import { formatBytes } from '../train/bytes.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
-import { cellSpec, type SizeOption } from '../nn/cells.js';
+import { CELL_KINDS, cellSpec, type SizeOption } from '../nn/cells.js';
 import { detokenize, wordCount } from './text.js';
 import { UnknownWordsError } from './known_words.js';
 
@@ -550,7 +550,20 @@ function readParams(): { autorun: boolean; maxBindingBytes?: number } {
   return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true', maxBindingBytes: cap ? parseBindingCap(cap, '?maxBindingBytes') : undefined };
 }
 
+/** One button per cell of the table (src/nn/cells.ts), named by its label. */
+function cellButtons(): void {
+  els.cell.replaceChildren(...CELL_KINDS.map((cell) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.setAttribute('role', 'radio');
+    b.dataset.value = cell;
+    b.textContent = cellSpec(cell).label;
+    return b;
+  }));
+}
+
 function wire(): void {
+  cellButtons();
   onSeg(els.cell, (v) => {
     ui.cell = v as CellKind;
     if (ui.modelKey === 'loaded') ui.modelKey = null;
