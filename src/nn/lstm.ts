@@ -8,7 +8,8 @@
 //   gate q of unit u, q = 0 i (sigmoid), 1 f (sigmoid), 2 g (tanh), 3 o (sigmoid).
 // - Forget bias +1 inside the forget sigmoid: f = sigmoid(pre_f + 1); b starts at zero.
 // - c_t = f*c_{t-1} + i*g;  m_t = o*tanh(c_t);  h_t = m_t·P (P: n x p, no bias) or m_t.
-// - lstm : W [(p_in + p), 4n], rows [x; h].
+// - The gate matrices of each cell (their shapes are declared in src/nn/cells.ts):
+//   lstm : W [(p_in + p), 4n], rows [x; h].
 //   flstm: W1 [(p_in + p), r] (no bias), W2 [r, 4n]; gates = ([x; h]·W1)·W2 + b.
 //   glstm: W [k, (p_in + p)/k, 4n/k]: group j maps [x^j; h^j] (the j-th contiguous slices of
 //          x and h) to the gates of units j·n/k .. (j+1)·n/k. No shuffle between layers.

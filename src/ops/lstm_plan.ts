@@ -9,7 +9,6 @@ import { cellSpec, type CellKind } from '../nn/cells.js';
 import { lstmOutputSize, type LayerSizes } from '../nn/sizes.js';
 
 export type { CellKind };
-export { lstmOutputSize };
 
 /** Sizes of one layer. Gate order, interleaving and forget bias: see src/ref/lstm.ts. */
 export interface LstmConfig extends LayerSizes {

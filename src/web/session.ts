@@ -8,7 +8,7 @@
 import { tensor } from '../ops/create.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
-import { lstmOutputSize } from '../ops/lstm_plan.js';
+import { lstmOutputSize } from '../nn/sizes.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
 import type { OptimizerState } from '../train/checkpoint.js';
