@@ -5,7 +5,7 @@ import { rt } from '../gpu/runtime.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, requireF16 } from './dispatch.js';
 import type { MatmulVariant } from './matmul_kernel.js';
-import { cellSpec, type CellKind } from '../nn/cells.js';
+import { CELL_KINDS, cellSpec, orList, type CellKind } from '../nn/cells.js';
 import { lstmOutputSize, type LayerSizes } from '../nn/sizes.js';
 
 export type { CellKind };
@@ -123,6 +123,7 @@ function checkInputs(x: Tensor, h0: Tensor, c0: Tensor, cfg: LstmConfig): { T: n
 function gateProduct(w: LstmWeights, cfg: LstmConfig): GateProduct {
   const { inputSize: pin, hiddenSize: n, cell } = cfg;
   const p = lstmOutputSize(cfg);
+  if (!CELL_KINDS.includes(cell)) throw new Error(`flstm: lstm: unknown cell '${String(cell)}' (expected ${orList(CELL_KINDS)})`);
   const product = cellSpec(cell).gates(cfg);
   if (product.kind === 'factored') {
     const { factor } = product;
