@@ -20,7 +20,7 @@ export type { MatmulOptions } from './ops/matmul.js';
 export { groupedMatmul } from './ops/grouped_matmul.js';
 export { lstmSequence } from './ops/lstm.js';
 export type { LstmConfig, LstmWeights, LstmResult } from './ops/lstm.js';
-export type { CellKind } from './nn/params.js';
+export type { CellKind } from './nn/cells.js';
 export type { MatmulVariant, ActivationName } from './ops/matmul_kernel.js';
 export type { InitOptions, AdapterInfoSummary } from './gpu/runtime.js';
 export { NO_ADAPTER_HELP } from './gpu/adapter.js';

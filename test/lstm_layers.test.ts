@@ -118,6 +118,8 @@ describe('nn.LSTM structure', () => {
     expect(() => l.forward(fl.zeros([2, 2, 5]))).toThrow(/input has width 5/);
     expect(() => l.forward(fl.zeros([2, 2, 4]), { h: fl.zeros([2, 4]), c: fl.zeros([2, 3]) })).toThrow(/state h has shape \[2, 4\], expected \[2, 3\]/);
     expect(() => new fl.nn.LSTMStack({ layers: 2, inputSize: 8, hiddenSize: 8, cell: 'glstm', groups: '2,3' })).toThrow(/layer 2: glstm groups k=3/);
+    const cfg = { ...l.config, cell: 'xlstm' as fl.CellKind };
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([2, 3]), fl.zeros([2, 3]), { W: l.W, b: l.b }, cfg)).toThrow(/lstm: unknown cell 'xlstm' \(expected lstm, flstm or glstm\)/);
   });
 });
 

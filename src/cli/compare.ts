@@ -17,6 +17,7 @@ import { renderOverlayChart } from '../train/overlay_chart.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { readOption, text } from '../options/declare.js';
 import { LAYERS } from '../options/train.js';
+import { CELL_KINDS, cellSpec, cellSpellings, orList, SIZE_OPTIONS, SIZE_OPTION_NAMES, type CellKind } from '../nn/cells.js';
 import { initFrom, withStopSignals, type Command, type StopSignal } from './command.js';
 import { evaluateFinal, FINAL_TOKENS, finalTokensFor, scoredText, type FinalTokens, type Scored } from './compare_final.js';
 import { readRuns } from './chart.js';
@@ -30,7 +31,7 @@ export const DEFAULT_CELLS = 'lstm,flstm:64,glstm:2,glstm:4';
 const DEFAULT_EVAL_EVERY = '250';
 const DEFAULT_EVAL_TOKENS = '20000';
 const FORMAT = 'flstm-compare/1';
-const CELLS = { name: 'cells', value: 'LIST', help: 'the cells: lstm, flstm:R, glstm:K, glstm:K1+K2, comma-separated', reader: text('a list of cells'), default: DEFAULT_CELLS };
+const CELLS = { name: 'cells', value: 'LIST', help: `the cells: ${CELL_KINDS.flatMap(cellSpellings).join(', ')}, comma-separated`, reader: text('a list of cells'), default: DEFAULT_CELLS };
 
 export interface CellSpec {
   /** As given: lstm, flstm:64, glstm:4, glstm:2+4. */
@@ -43,26 +44,31 @@ export interface CellSpec {
   values: Values;
 }
 
+/** One cell of --cells, as its entry in src/nn/cells.ts spells it. */
+function parseCell(spec: string): CellSpec {
+  const m = new RegExp(`^(${CELL_KINDS.join('|')})(?::(\\d+(?:\\+\\d+)*))?$`).exec(spec);
+  if (!m) throw new UsageError(`flstm compare: --cells: '${spec}' is not a cell (${orList(CELL_KINDS.flatMap(cellSpellings))})`);
+  const cell = m[1] as CellKind;
+  const arg = m[2];
+  const { label, size } = cellSpec(cell);
+  if (!size) {
+    const sized = CELL_KINDS.filter((c) => cellSpec(c).size).map((c) => cellSpellings(c)[0]);
+    if (arg !== undefined) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell} takes no size (${sized.join(', ')} do)`);
+    return { spec, label, dir: cell, values: { cell } };
+  }
+  const option = SIZE_OPTIONS[size];
+  if (arg === undefined) throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cellSpellings(cell)[0]} (${option.noun})`);
+  if (arg.split('+').some((n) => Number(n) < 1)) throw new UsageError(`flstm compare: --cells: '${spec}': ${option.each} must be a positive integer`);
+  if (!option.perLayer && arg.includes('+')) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell} takes one ${option.named}`);
+  const value = arg.replace(/\+/g, ',');
+  return { spec, label: `${label} ${option.symbol}=${value}`, dir: `${cell}-${arg}`, values: { cell, [size]: value } };
+}
+
 /** Parses --cells: lstm, flstm:R, glstm:K or glstm:K1+K2 (one group count per layer), comma-separated. */
 export function parseCells(raw: string): CellSpec[] {
   const specs = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (specs.length === 0) throw new UsageError('flstm compare: --cells needs at least one cell (e.g. lstm,flstm:64,glstm:4)');
-  const cells = specs.map((spec): CellSpec => {
-    const m = /^(lstm|flstm|glstm)(?::(\d+(?:\+\d+)*))?$/.exec(spec);
-    if (!m) throw new UsageError(`flstm compare: --cells: '${spec}' is not a cell (lstm, flstm:R, glstm:K or glstm:K1+K2)`);
-    const [, cell, arg] = m;
-    if (cell === 'lstm') {
-      if (arg !== undefined) throw new UsageError(`flstm compare: --cells: '${spec}': lstm takes no size (flstm:R, glstm:K do)`);
-      return { spec, label: 'LSTM', dir: 'lstm', values: { cell } };
-    }
-    if (arg === undefined) throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cell === 'flstm' ? 'flstm:R (the factor)' : 'glstm:K (the groups)'}`);
-    if (arg.split('+').some((n) => Number(n) < 1)) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell === 'flstm' ? 'the factor r' : 'each group count'} must be a positive integer`);
-    if (cell === 'flstm') {
-      if (arg.includes('+')) throw new UsageError(`flstm compare: --cells: '${spec}': flstm takes one factor r`);
-      return { spec, label: `F-LSTM r=${arg}`, dir: `flstm-${arg}`, values: { cell, factor: arg } };
-    }
-    return { spec, label: `G-LSTM k=${arg.replace(/\+/g, ',')}`, dir: `glstm-${arg}`, values: { cell, groups: arg.replace(/\+/g, ',') } };
-  });
+  const cells = specs.map(parseCell);
   const seen = new Set<string>();
   for (const c of cells) {
     if (seen.has(c.dir)) throw new UsageError(`flstm compare: --cells names ${c.spec} twice`);
@@ -85,7 +91,7 @@ function checkGroupCounts(cell: CellSpec, layers: number): void {
 function inCellsWords(err: unknown, cell: CellSpec): unknown {
   if (!(err instanceof UsageError)) return err;
   const said = err.message.replace(/^flstm compare: /, '');
-  const own = /^--(?:factor|groups) \S+ ([^]*)$/.exec(said);
+  const own = new RegExp(`^--(?:${SIZE_OPTION_NAMES.join('|')}) \\S+ ([^]*)$`).exec(said);
   return new UsageError(`flstm compare: --cells: '${cell.spec}' ${own ? own[1] : `does not fit the other options: ${said}`}`);
 }
 

@@ -3,6 +3,7 @@
 import * as corpora from '../data/index.js';
 import { type AdapterInfoSummary } from '../gpu/runtime.js';
 import { lstmStackParamCounts } from '../nn/params.js';
+import { cellSpec, SIZE_OPTIONS } from '../nn/cells.js';
 import { formatBytes } from '../train/bytes.js';
 import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from './args.js';
 import { initFrom, type Command } from './command.js';
@@ -66,8 +67,9 @@ export const paramsCommand: Command = {
       console.log(JSON.stringify({ ...(preset ? { preset: preset.name } : {}), cell: stack.cell, layers: stack.layers, total, perLayer }));
       return;
     }
-    const groups = stack.groups === undefined ? undefined : Array.isArray(stack.groups) ? stack.groups.join(',') : String(stack.groups);
-    const cellText = stack.cell + (stack.factor !== undefined ? ` (factor r = ${stack.factor})` : '') + (groups !== undefined ? ` (groups k = ${groups})` : '');
+    const size = cellSpec(stack.cell).size;
+    const sizeValue = size && stack[size];
+    const cellText = stack.cell + (size ? ` (${size} ${SIZE_OPTIONS[size].symbol} = ${Array.isArray(sizeValue) ? sizeValue.join(',') : String(sizeValue)})` : '');
     const w = String(total).length;
     const rows: [string, string][] = [
       ...(preset ? ([['preset', `${preset.name}: ${preset.summary}`], ['sets', presetFlags(preset)]] as [string, string][]) : []),

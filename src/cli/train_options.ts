@@ -9,6 +9,7 @@ import { choice, duration, positiveInt, readOption, text, type OptionDecl, type 
 import { DISTRIBUTED_MODES, type DistributedMode } from '../distributed/world.js';
 import { ALLREDUCE_PRECISIONS, type AllReducePrecision } from '../distributed/data_parallel.js';
 import { PRECISION, valuesFromConfig } from '../options/train.js';
+import { SIZE_OPTION_NAMES } from '../nn/cells.js';
 
 export { MODEL_OPTIONS, RECIPE_OPTIONS, VALIDATION_OPTIONS, stackFromOptions, trainConfigFrom, valuesFromConfig } from '../options/train.js';
 
@@ -46,10 +47,7 @@ export async function resumeValues(values: Values, ckDir: string, processes = 1)
   // saved cell's factor or groups (the differences are then named, not a usage error).
   const given = { ...values };
   if (given.precision === 'auto') delete given.precision;
-  if (given.cell !== undefined && given.cell !== base.cell) {
-    delete base.factor;
-    delete base.groups;
-  }
+  if (given.cell !== undefined && given.cell !== base.cell) for (const name of SIZE_OPTION_NAMES) delete base[name];
   return { ...base, ...given };
 }
 

@@ -11,6 +11,7 @@ import { castRaw } from '../ops/cast.js';
 import { concatRows } from '../ops/rows.js';
 import type { Batch } from '../data/batcher.js';
 import { lstmStackParamCount } from '../nn/params.js';
+import { lstmOutputSize, stackSizesOf } from '../nn/sizes.js';
 import { rt } from '../gpu/runtime.js';
 import type { TrainConfig } from '../train/config.js';
 import type { World } from './world.js';
@@ -44,10 +45,10 @@ const noStats = (): ExchangeStats => ({ steps: 0, buckets: 0, denseBytes: 0, spa
  * The rows of each rank's own words are gathered besides.
  */
 export function allReducedBytes(cfg: TrainConfig, vocabSize: number, precision: AllReducePrecision = 'f32'): number {
-  const m = cfg.model;
-  const rnn = lstmStackParamCount({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
+  const stack = stackSizesOf(cfg.model);
+  const rnn = lstmStackParamCount(stack);
   // The LSTM weights' gradients travel in `precision`, the softmax's rows in f32.
-  return (precision === 'f16' ? 2 : 4) * rnn + 4 * (cfg.sampled > 0 ? cfg.sampled : vocabSize) * ((m.proj || m.hidden) + 1);
+  return (precision === 'f16' ? 2 : 4) * rnn + 4 * (cfg.sampled > 0 ? cfg.sampled : vocabSize) * (lstmOutputSize(stack) + 1);
 }
 
 /**

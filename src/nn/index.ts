@@ -2,8 +2,10 @@
 export { Module, ModuleList } from './module.js';
 export type { StateDict, StateEntry } from './module.js';
 export * as init from './init.js';
-export { lstmLayerParamCount, lstmStackParamCount, lstmStackParamCounts, lstmStackLayers, checkLayerSizes, CELL_KINDS } from './params.js';
-export type { CellKind, LstmLayerSizes, LstmStackSizes } from './params.js';
+export { lstmLayerParamCount, lstmStackParamCount, lstmStackParamCounts, lstmStackLayers, checkLayerSizes } from './params.js';
+export { CELL_KINDS } from './cells.js';
+export type { CellKind } from './cells.js';
+export type { LayerSizes, LstmLayerSizes, LstmStackSizes } from './sizes.js';
 export { LSTM, LSTMStack, parseGroups } from './lstm.js';
 export type { LSTMOptions, LSTMState, LSTMStackOptions } from './lstm.js';
 export { LanguageModel } from './lm.js';

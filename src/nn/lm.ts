@@ -28,25 +28,14 @@ import { matmulRaw } from '../ops/matmul_kernel.js';
 import { out } from '../ops/dispatch.js';
 import { rt } from '../gpu/runtime.js';
 import { zeros } from '../ops/create.js';
-import { LSTMStack, checkPrecision, type LSTMState, type Precision } from './lstm.js';
+import { LSTMStack, checkPrecision, parseGroups, type LSTMState, type Precision } from './lstm.js';
 import { cast } from '../ops/cast.js';
-import type { CellKind } from './params.js';
+import { stackSizesOf, type ModelSizes } from './sizes.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 
 /** The model's sizes, declared once: a run's ModelConfig (train/config.ts) is these, all given. */
-export interface LanguageModelOptions {
+export interface LanguageModelOptions extends Omit<ModelSizes, 'groups'> {
   vocabSize: number;
-  /** The embedding's width: the input of layer 1. */
-  emb: number;
-  layers: number;
-  /** n, the cell size of every layer. */
-  hidden: number;
-  /** p, the projection size (the output of every layer); 0 or omitted: none, the output is n wide. */
-  proj?: number;
-  /** Default 'lstm'. */
-  cell?: CellKind;
-  /** r, F-LSTM's factor size. */
-  factor?: number;
   /** k, G-LSTM's groups: one for every layer, or one per layer ("4,8" as a string too). */
   groups?: number | readonly number[] | string;
   /** Dropout of the embedding and of each layer's output, in training mode (default 0). */
@@ -92,10 +81,8 @@ export class LanguageModel extends Module {
     this.dropoutRate = o.dropout ?? 0;
     this.precision = checkPrecision(o.precision, 'LanguageModel');
     const seed = o.seed ?? 1;
-    this.rnn = this.registerModule('rnn', new LSTMStack({
-      layers: o.layers, inputSize: o.emb, hiddenSize: o.hidden, projSize: o.proj, cell: o.cell, factor: o.factor,
-      groups: o.groups, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision,
-    }));
+    const sizes = stackSizesOf({ ...o, cell: o.cell ?? 'lstm', groups: parseGroups(o.groups) });
+    this.rnn = this.registerModule('rnn', new LSTMStack({ ...sizes, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision }));
     const d = this.rnn.outputSize;
     this.embeddingTable = this.registerTable(Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2));
     this.softmaxTable = this.registerTable(Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3));

@@ -8,7 +8,8 @@
 //   gate q of unit u, q = 0 i (sigmoid), 1 f (sigmoid), 2 g (tanh), 3 o (sigmoid).
 // - Forget bias +1 inside the forget sigmoid: f = sigmoid(pre_f + 1); b starts at zero.
 // - c_t = f*c_{t-1} + i*g;  m_t = o*tanh(c_t);  h_t = m_t·P (P: n x p, no bias) or m_t.
-// - lstm : W [(p_in + p), 4n], rows [x; h].
+// - The gate matrices of each cell (their shapes are declared in src/nn/cells.ts):
+//   lstm : W [(p_in + p), 4n], rows [x; h].
 //   flstm: W1 [(p_in + p), r] (no bias), W2 [r, 4n]; gates = ([x; h]·W1)·W2 + b.
 //   glstm: W [k, (p_in + p)/k, 4n/k]: group j maps [x^j; h^j] (the j-th contiguous slices of
 //          x and h) to the gates of units j·n/k .. (j+1)·n/k. No shuffle between layers.
@@ -19,25 +20,19 @@ import { Tensor } from '../tensor.js';
 import { zeros } from '../ops/create.js';
 import { dropout, type StreamSlice } from '../ops/dropout.js';
 import { lstmSequence, type LstmConfig, type LstmWeights } from '../ops/lstm.js';
-import { lstmOutputSize } from '../ops/lstm_plan.js';
 import { cast } from '../ops/cast.js';
 import { requireF16 } from '../ops/dispatch.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 import { Rng } from '../random.js';
 import { Module, ModuleList } from './module.js';
 import { uniformFanIn } from './init.js';
-import { checkLayerSizes, lstmStackLayers, type CellKind } from './params.js';
+import { checkLayerSizes, lstmStackLayers } from './params.js';
+import { cellSpec, type CellKind } from './cells.js';
+import { lstmOutputSize, type LayerSizes, type LstmStackSizes } from './sizes.js';
 
-export interface LSTMOptions {
-  inputSize: number;
-  hiddenSize: number;
-  /** Projection size p; omitted or 0: no projection (h = m, size n). */
-  projSize?: number;
+export interface LSTMOptions extends LayerSizes {
+  /** Default 'lstm'. */
   cell?: CellKind;
-  /** r, for flstm. */
-  factor?: number;
-  /** k, for glstm. */
-  groups?: number;
   seed?: number;
   /** Force one matmul kernel variant (tests, benches). */
   variant?: MatmulVariant;
@@ -82,20 +77,14 @@ export class LSTM extends Module {
     checkLayerSizes({ cell, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize, factor: o.factor, groups: o.groups }, `nn.LSTM (${cell})`);
     const n = o.hiddenSize;
     const p = lstmOutputSize({ hiddenSize: n, projSize });
-    const pin = o.inputSize;
-    this.config = { cell, inputSize: pin, hiddenSize: n, projSize, factor: o.factor, groups: o.groups, variant: o.variant };
+    this.config = { cell, inputSize: o.inputSize, hiddenSize: n, projSize, factor: o.factor, groups: o.groups, variant: o.variant };
     const rng = new Rng(o.seed ?? 0x15f3);
     const seed = () => rng.nextU32();
-    if (cell === 'flstm') {
-      const r = o.factor!;
-      this.W1 = this.registerParameter('W1', uniformFanIn([pin + p, r], pin + p, seed()));
-      this.W2 = this.registerParameter('W2', uniformFanIn([r, 4 * n], r, seed()));
-    } else if (cell === 'glstm') {
-      const k = o.groups!;
-      this.W = this.registerParameter('W', uniformFanIn([k, (pin + p) / k, (4 * n) / k], (pin + p) / k, seed()));
-    } else {
-      this.W = this.registerParameter('W', uniformFanIn([pin + p, 4 * n], pin + p, seed()));
+    const gateMatrices: Record<string, Tensor> = {};
+    for (const [name, shape] of cellSpec(cell).weightShapes(this.config)) {
+      gateMatrices[name] = this.registerParameter(name, uniformFanIn(shape, shape.at(-2)!, seed()));
     }
+    ({ W: this.W, W1: this.W1, W2: this.W2 } = gateMatrices);
     this.b = this.registerParameter('b', zeros([4 * n]));
     if (projSize > 0) this.P = this.registerParameter('P', uniformFanIn([n, p], n, seed()));
   }
@@ -125,13 +114,9 @@ export class LSTM extends Module {
   }
 }
 
-export interface LSTMStackOptions {
-  layers: number;
-  inputSize: number;
-  hiddenSize: number;
-  projSize?: number;
+export interface LSTMStackOptions extends Omit<LstmStackSizes, 'cell' | 'groups'> {
+  /** Default 'lstm'. */
   cell?: CellKind;
-  factor?: number;
   /** k for every layer, or one per layer (hierarchical G-LSTM), also as a string "4,8". */
   groups?: number | readonly number[] | string;
   /** Dropout after each layer, in training mode. */

@@ -5,26 +5,16 @@ import { rt } from '../gpu/runtime.js';
 import { Tensor, fmtShape } from '../tensor.js';
 import { assertDType, assertTensor, requireF16 } from './dispatch.js';
 import type { MatmulVariant } from './matmul_kernel.js';
-import type { CellKind } from '../nn/params.js';
+import { CELL_KINDS, cellSpec, orList, type CellKind } from '../nn/cells.js';
+import { lstmOutputSize, type LayerSizes } from '../nn/sizes.js';
 
 export type { CellKind };
 
 /** Sizes of one layer. Gate order, interleaving and forget bias: see src/ref/lstm.ts. */
-export interface LstmConfig {
+export interface LstmConfig extends LayerSizes {
   cell: CellKind;
-  inputSize: number; // p_in
-  hiddenSize: number; // n
-  /** p, the projection size; omitted or 0: no projection (the output is m, of width n). */
-  projSize?: number;
-  factor?: number; // r, flstm
-  groups?: number; // k, glstm (lstm: 1)
   /** Force a matmul kernel variant for every product (tests, benches). */
   variant?: MatmulVariant;
-}
-
-/** The width of a layer's output y and recurrent state h: p, or n without projection. */
-export function lstmOutputSize(c: { hiddenSize: number; projSize?: number }): number {
-  return c.projSize || c.hiddenSize;
 }
 
 /** lstm/glstm: W [k, (p_in+p)/k, 4n/k] (lstm: [(p_in+p), 4n]); flstm: W1 [(p_in+p), r], W2 [r, 4n]. */
@@ -133,15 +123,17 @@ function checkInputs(x: Tensor, h0: Tensor, c0: Tensor, cfg: LstmConfig): { T: n
 function gateProduct(w: LstmWeights, cfg: LstmConfig): GateProduct {
   const { inputSize: pin, hiddenSize: n, cell } = cfg;
   const p = lstmOutputSize(cfg);
-  if (cell === 'flstm') {
-    const factor = cfg.factor ?? 0;
+  if (!CELL_KINDS.includes(cell)) throw new Error(`flstm: lstm: unknown cell '${String(cell)}' (expected ${orList(CELL_KINDS)})`);
+  const product = cellSpec(cell).gates(cfg);
+  if (product.kind === 'factored') {
+    const { factor } = product;
     const W1 = weight(w.W1, 'W1', cell);
     const W2 = weight(w.W2, 'W2', cell);
     expectShape(W1, [pin + p, factor], 'W1');
     expectShape(W2, [factor, 4 * n], 'W2');
     return { kind: 'factored', W1, W2, factor };
   }
-  const k = cell === 'glstm' ? cfg.groups ?? 1 : 1;
+  const k = product.groups;
   const gates: GroupedGates = {
     kind: 'grouped', W: weight(w.W, 'W', cell), groups: k, colsPerGroup: (4 * n) / k, xPerGroup: pin / k, hPerGroup: p / k,
     rowsPerGroup: pin / k + p / k,

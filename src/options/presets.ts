@@ -6,6 +6,7 @@
 // in options: those given override it, and a checkpoint stores the options it became, so a
 // resume needs no preset (one given must agree with the checkpoint, as any option must).
 import { choice, readOption, type OptionDecl, type Values } from './declare.js';
+import { SIZE_OPTION_NAMES } from '../nn/cells.js';
 
 export interface Preset {
   name: string;
@@ -49,10 +50,7 @@ export function withPreset(values: Values, cmd: string): Values {
   const name = readOption(values, cmd, PRESET);
   if (name === undefined) return values;
   const base: Values = { ...PRESETS.find((p) => p.name === name)!.values };
-  if (values.cell !== undefined && values.cell !== base.cell) {
-    delete base.factor;
-    delete base.groups;
-  }
+  if (values.cell !== undefined && values.cell !== base.cell) for (const name of SIZE_OPTION_NAMES) delete base[name];
   const given = Object.fromEntries(Object.entries(values).filter(([k, v]) => k !== 'preset' && v !== undefined));
   return { ...base, ...given };
 }

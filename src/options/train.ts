@@ -3,7 +3,9 @@
 // config.json), so `flstm train`, `flstm compare`, `flstm params`, a resume (the checkpoint's
 // configuration read back as options) and the demo page's presets all go by this table.
 import type { AverageSchedule, ModelConfig, TrainConfig, ValidationConfig } from '../train/train_config.js';
-import { CELL_KINDS, lstmStackLayers, lstmStackParamCounts, type CellKind, type LstmStackSizes } from '../nn/params.js';
+import { lstmStackLayers, lstmStackParamCounts } from '../nn/params.js';
+import { CELL_KINDS, cellSpec, cellsSizedBy, orList, SIZE_OPTION_NAMES, type CellKind, type SizeOption } from '../nn/cells.js';
+import type { LstmStackSizes } from '../nn/sizes.js';
 import { CORPUS_SPECS, parseCorpusSpec } from '../data/corpus.js';
 import { withPreset } from './presets.js';
 import { choice, count, number, positiveInt, readOption, text, UsageError, type OptionDecl, type Reader, type Values } from './declare.js';
@@ -27,7 +29,7 @@ const OPTIMIZERS = ['adagrad', 'adam', 'sgd'] as const;
 /** The learning rate each optimizer starts from when --lr is not given (adagrad: the paper's). */
 export const DEFAULT_LR: Record<TrainConfig['optimizer'], number> = { adagrad: 0.2, adam: 0.002, sgd: 1 };
 
-export const CELL = { name: 'cell', help: 'the cell: LSTM(P), factorized F-LSTM or group G-LSTM', reader: choice(CELL_KINDS, `one of ${CELL_KINDS.join(', ')}`), default: 'glstm' as CellKind, field: 'model.cell' } satisfies TrainOption<CellKind>;
+export const CELL = { name: 'cell', help: `the cell: ${orList(CELL_KINDS.map((c) => cellSpec(c).summary))}`, reader: choice(CELL_KINDS, `one of ${CELL_KINDS.join(', ')}`), default: 'glstm' as CellKind, field: 'model.cell' } satisfies TrainOption<CellKind>;
 export const FACTOR = { name: 'factor', value: 'R', help: 'flstm: the factorization size r (W = W2*W1, W1 has r columns)', reader: positiveInt, field: 'model.factor' } satisfies TrainOption<number>;
 export const GROUPS = { name: 'groups', value: 'K|K1,K2', help: 'glstm: groups, one for all layers or one per layer (hierarchical)', reader: groupCounts, default: 2 as number | number[], field: 'model.groups' } satisfies TrainOption<number | number[]>;
 export const LAYERS = { name: 'layers', value: 'L', help: 'LSTM layers', reader: positiveInt, default: 2, field: 'model.layers' } satisfies TrainOption<number>;
@@ -113,24 +115,40 @@ function rethrowAs(cmd: string, err: unknown, prefix = ''): never {
   throw new UsageError((err as Error).message.replace(/^flstm: /, `flstm ${cmd}: ${prefix}`));
 }
 
-/** --factor and --groups: each belongs to one cell; a glstm takes the default groups. */
-function cellSizes(values: Values, cmd: string, stack: LstmStackSizes, glstmGroups: OptionDecl<number | number[]>): void {
-  if (stack.cell === 'flstm') {
-    if (values.groups !== undefined) throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm (flstm takes --factor)`);
-    stack.factor = readOption(values, cmd, { ...FACTOR, required: true });
-  } else if (values.factor !== undefined) {
-    throw new UsageError(`flstm ${cmd}: --factor applies only to --cell flstm, not ${stack.cell}`);
-  }
-  if (stack.cell !== 'glstm') {
-    if (values.groups !== undefined) throw new UsageError(`flstm ${cmd}: --groups applies only to --cell glstm, not ${stack.cell}`);
-    return;
-  }
-  const ks = readOption(values, cmd, glstmGroups);
-  if (ks === undefined) throw new UsageError(`flstm ${cmd}: --cell glstm needs --groups K (or one K per layer, e.g. 4,8)`);
+/** Reads --factor for a cell that takes it: always given (it has no default). */
+function readFactor(values: Values, cmd: string): number {
+  return readOption(values, cmd, { ...FACTOR, required: true })!;
+}
+
+/** Reads --groups for a cell that takes it: its default, or (`required`) given; one or one per layer. */
+function readGroups(values: Values, cmd: string, stack: LstmStackSizes, required: boolean): number | number[] {
+  const cell = stack.cell;
+  const ks = readOption(values, cmd, required ? { ...GROUPS, default: undefined } : GROUPS);
+  if (ks === undefined) throw new UsageError(`flstm ${cmd}: --cell ${cell} needs --groups K (or one K per layer, e.g. 4,8)`);
   if (Array.isArray(ks) && ks.length !== stack.layers) {
     throw new UsageError(`flstm ${cmd}: --groups ${values.groups} gives ${ks.length} group counts for ${stack.layers} layers (give one, or one per layer)`);
   }
-  stack.groups = ks;
+  return ks;
+}
+
+/** Each cell size option: its declaration and how a cell that takes it reads it. */
+const SIZE_OPTION_READERS: { [K in SizeOption]: { decl: TrainOption<unknown>; read: (values: Values, cmd: string, stack: LstmStackSizes, required: boolean) => LstmStackSizes[K] } } = {
+  factor: { decl: FACTOR, read: readFactor },
+  groups: { decl: GROUPS, read: readGroups },
+};
+
+/**
+ * Each size option belongs to the cells whose entry names it (src/nn/cells.ts); a cell reads
+ * its own. A cell whose option must always be given is pointed to it when another is given.
+ */
+function cellSizes(values: Values, cmd: string, stack: LstmStackSizes, required: boolean): void {
+  const own = cellSpec(stack.cell).size;
+  for (const name of SIZE_OPTION_NAMES) {
+    if (name === own || values[name] === undefined) continue;
+    const hint = own && SIZE_OPTION_READERS[own].decl.default === undefined ? ` (${stack.cell} takes --${own})` : `, not ${stack.cell}`;
+    throw new UsageError(`flstm ${cmd}: --${name} applies only to --cell ${cellsSizedBy(name)}${hint}`);
+  }
+  if (own) (stack as Record<SizeOption, unknown>)[own] = SIZE_OPTION_READERS[own].read(values, cmd, stack, required);
 }
 
 /**
@@ -146,7 +164,7 @@ export function stackFromOptions(values: Values, cmd: string, required = false):
     inputSize: readOption(values, cmd, need(EMB))!,
     projSize: readOption(values, cmd, required ? { ...PROJ, default: 0 } : PROJ),
   };
-  cellSizes(values, cmd, stack, required ? { ...GROUPS, default: undefined } : GROUPS);
+  cellSizes(values, cmd, stack, required);
   try {
     lstmStackLayers(stack);
   } catch (err) {
@@ -173,18 +191,19 @@ function validationFrom(values: Values, cmd: string): ValidationConfig | undefin
 }
 
 /**
- * An F-LSTM factor past the break-even point gives more parameters than the LSTM it factors
- * (the paper's point is fewer): refused for training, with the counts (`flstm params` still counts it).
+ * A factor past the break-even point gives a factored cell more parameters than the LSTM it
+ * factors (the paper's point is fewer): refused for training, with the counts (`flstm params`
+ * still counts it).
  */
 function checkFactorSaves(stack: LstmStackSizes, cmd: string): void {
-  if (stack.cell !== 'flstm') return;
+  if (stack.factor === undefined || !lstmStackLayers(stack).some((l) => cellSpec(l.cell).gates(l).kind === 'factored')) return;
   const count = (s: LstmStackSizes) => lstmStackParamCounts(s).reduce((a, b) => a + b, 0);
   const f = count(stack);
   const plain = count({ ...stack, cell: 'lstm', factor: undefined });
   if (f <= plain) return;
   const m = (n: number) => `${(n / 1e6).toFixed(2)}M`;
   throw new UsageError(
-    `flstm ${cmd}: --factor ${stack.factor} gives the F-LSTM layers ${m(f)} parameters, ${(f / plain).toFixed(1)}x the ${m(plain)} of an LSTM of these sizes: ` +
+    `flstm ${cmd}: --factor ${stack.factor} gives the ${cellSpec(stack.cell).label} layers ${m(f)} parameters, ${(f / plain).toFixed(1)}x the ${m(plain)} of an LSTM of these sizes: ` +
       'a factorization saves parameters only for a smaller factor (see flstm params)',
   );
 }
@@ -280,8 +299,7 @@ export function valuesFromConfig(cfg: TrainConfig): Values {
 export function defaultTrainConfig(overrides: { model?: Partial<ModelConfig> } & Partial<Omit<TrainConfig, 'model'>> = {}): TrainConfig {
   const base = trainConfigFrom({}, 'config');
   const model = { ...base.model, ...overrides.model };
-  if (model.cell !== 'flstm') delete model.factor;
-  if (model.cell !== 'glstm') delete model.groups;
+  for (const name of SIZE_OPTION_NAMES) if (cellSpec(model.cell).size !== name) delete model[name];
   const lr = overrides.lr ?? DEFAULT_LR[overrides.optimizer ?? base.optimizer];
   return { ...base, ...overrides, model, lr };
 }

@@ -8,7 +8,9 @@
 import type { CheckpointConfig, TrainConfig } from './config.js';
 import { CONFIG_OPTIONS } from '../options/train.js';
 import type { Reader } from '../options/declare.js';
-import { lstmStackLayers, type LstmLayerSizes } from '../nn/params.js';
+import { lstmStackLayers } from '../nn/params.js';
+import { cellSpec, CELL_KINDS, SIZE_OPTION_NAMES } from '../nn/cells.js';
+import { lstmOutputSize, stackSizesOf, type LstmLayerSizes } from '../nn/sizes.js';
 import { Vocabulary } from '../data/vocab.js';
 import { jsonProblem } from './safetensors.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
@@ -105,16 +107,15 @@ const MAX_LAYERS = 1024;
 
 /** The model's sizes: each field as its option reads it, then the layers they make. */
 function checkModelSizes(file: string, at: string, model: Obj): void {
-  const sizes = {
-    cell: model.cell as LstmLayerSizes['cell'], layers: model.layers as number, inputSize: model.emb as number,
-    hiddenSize: model.hidden as number, projSize: model.proj as number, factor: model.factor as number | undefined, groups: model.groups as number | number[] | undefined,
-  };
+  const sizes = stackSizesOf(model as unknown as Parameters<typeof stackSizesOf>[0]);
   // Checked before the layers are listed: a corrupt count (2^40) must not make a list that long.
   if (typeof sizes.layers === 'number' && sizes.layers > MAX_LAYERS) schemaFail(file, `${at}.model.layers`, `at most ${MAX_LAYERS}`, sizes.layers);
-  // Each cell's own size: F-LSTM's factor, G-LSTM's groups (and neither elsewhere).
-  for (const [cell, key] of [['flstm', 'factor'], ['glstm', 'groups']] as const) {
-    if (sizes.cell === cell && model[key] === undefined) schemaFail(file, `${at}.model.${key}`, `given (a ${cell} has ${key})`, undefined);
-    if (sizes.cell !== cell && model[key] !== undefined) schemaFail(file, `${at}.model.${key}`, `absent (only a ${cell} has ${key}; this cell is ${sizes.cell})`, model[key]);
+  // Each cell's own size option (F-LSTM's factor, G-LSTM's groups), and no other.
+  for (const key of SIZE_OPTION_NAMES) {
+    const owners = CELL_KINDS.filter((c) => cellSpec(c).size === key);
+    const owns = owners.includes(sizes.cell);
+    if (owns && model[key] === undefined) schemaFail(file, `${at}.model.${key}`, `given (a ${sizes.cell} has ${key})`, undefined);
+    if (!owns && model[key] !== undefined) schemaFail(file, `${at}.model.${key}`, `absent (only a ${owners.join(' or a ')} has ${key}; this cell is ${sizes.cell})`, model[key]);
   }
   try {
     lstmStackLayers(sizes);
@@ -200,14 +201,8 @@ export function checkLmConfig(file: string, at: string, config: unknown): Checkp
 /** The rnn.layers.<l>.* shapes of one layer (as nn/lstm.ts registers them). */
 function layerShapes(l: number, s: LstmLayerSizes, out: Map<string, number[]>): void {
   const n = s.hiddenSize;
-  const p = s.projSize || n;
-  const rows = s.inputSize + p;
   const at = `rnn.layers.${l}.`;
-  if (s.cell === 'flstm') {
-    out.set(`${at}W1`, [rows, s.factor!]);
-    out.set(`${at}W2`, [s.factor!, 4 * n]);
-  } else if (s.cell === 'glstm') out.set(`${at}W`, [s.groups!, rows / s.groups!, (4 * n) / s.groups!]);
-  else out.set(`${at}W`, [rows, 4 * n]);
+  for (const [name, shape] of cellSpec(s.cell).weightShapes(s)) out.set(`${at}${name}`, shape);
   out.set(`${at}b`, [4 * n]);
   if (s.projSize > 0) out.set(`${at}P`, [n, s.projSize]);
 }
@@ -219,9 +214,10 @@ function layerShapes(l: number, s: LstmLayerSizes, out: Map<string, number[]>): 
 export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
   const m = c.train.model;
   const V = c.vocabSize;
-  const p = m.proj || m.hidden;
+  const stack = stackSizesOf(m);
+  const p = lstmOutputSize(stack);
   const out = new Map<string, number[]>([['embedding', [V, m.emb]], ['softmax_w', [V, p]], ['softmax_b', [V]]]);
-  const layers = lstmStackLayers({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: m.groups });
+  const layers = lstmStackLayers(stack);
   layers.forEach((s, l) => layerShapes(l, s, out));
   if (c.train.ema) for (const [k, v] of [...out]) if (k.startsWith('rnn.')) out.set(`${AVERAGE_PREFIX}${k}`, v);
   // The carried state of every stream of the global batch (world x batch of them).

@@ -6,9 +6,10 @@
 // buffers, dropout outputs, the softmax's logits and their gradient). Weights, gradients,
 // state and copies are exact; activations are an estimate from the layer's buffers, labelled
 // so. `flstm train --dry-run` prints it; every run's start line gives its total.
-import { lstmStackLayers, lstmStackParamCounts, type LstmLayerSizes } from '../nn/params.js';
+import { lstmStackLayers, lstmStackParamCounts } from '../nn/params.js';
+import { cellSpec } from '../nn/cells.js';
+import { lstmOutputSize, stackSizesOf, type LstmLayerSizes } from '../nn/sizes.js';
 import { rowsPerShard } from '../nn/table.js';
-import { parseGroups } from '../nn/lstm.js';
 import type { TrainConfig } from './config.js';
 import { formatBytes } from './bytes.js';
 
@@ -48,10 +49,11 @@ function tablePlan(name: string, shape: number[], maxBindingBytes: number, align
 /** Bytes of one layer's forward buffers and backward temporaries for a batch of T·B. */
 function layerActivationBytes(l: LstmLayerSizes, TB: number, dropout: boolean): number {
   const n = l.hiddenSize;
-  const p = l.projSize || n;
-  const r = l.cell === 'flstm' ? l.factor ?? 0 : 0;
-  // gates, the input's product (x·W_x [4n], or F-LSTM's x·W1_x [r]), c, y, m with a projection
-  const forward = 4 * n + (l.cell === 'flstm' ? r : 4 * n) + n + p + (l.projSize ? n : 0);
+  const p = lstmOutputSize(l);
+  const gates = cellSpec(l.cell).gates(l);
+  const r = gates.kind === 'factored' ? gates.factor : 0;
+  // gates, the input's product (x·W_x [4n], or a factored product's x·W1_x [r]), c, y, m with a projection
+  const forward = 4 * n + (gates.kind === 'factored' ? r : 4 * n) + n + p + (l.projSize ? n : 0);
   const backward = p + 4 * n + r; // dH, dG, dZ
   return 4 * TB * (forward + backward + (dropout ? p : 0));
 }
@@ -59,9 +61,9 @@ function layerActivationBytes(l: LstmLayerSizes, TB: number, dropout: boolean): 
 /** The memory plan of a run of `cfg` on a vocabulary of `vocabSize` words, bindings of `maxBindingBytes`. */
 export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes: number): MemoryPlan {
   const m = cfg.model;
-  const stack = { cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: parseGroups(m.groups) };
+  const stack = stackSizesOf(m);
   const layers = lstmStackLayers(stack);
-  const d = m.proj || m.hidden;
+  const d = lstmOutputSize(stack);
   const softmax = tablePlan('softmax_w', [vocabSize, d], maxBindingBytes);
   const tables = [tablePlan('embedding', [vocabSize, m.emb], maxBindingBytes), softmax, tablePlan('softmax_b', [vocabSize], maxBindingBytes, softmax.rowsPerShard)];
   const tableBytes = tables.reduce((a, t) => a + t.bytes, 0);
@@ -71,7 +73,7 @@ export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes:
   // Rows gathered per step and their gradients: the embedding's inputs, the softmax's candidates.
   const rowGrads = cfg.sampled > 0 ? 4 * (2 * TB * m.emb + 2 * U * (d + 1)) : 4 * 2 * TB * m.emb + tables[1].bytes + tables[2].bytes;
   const f16 = m.precision === 'f16';
-  const f16Copies = f16 ? lstmBytes / 2 + 2 * TB * (m.emb + layers.reduce((a, l) => a + (l.projSize || l.hiddenSize), 0)) + (cfg.sampled > 0 ? 2 * U * d : tables[1].bytes / 2) : 0;
+  const f16Copies = f16 ? lstmBytes / 2 + 2 * TB * (m.emb + layers.reduce((a, l) => a + lstmOutputSize(l), 0)) + (cfg.sampled > 0 ? 2 * U * d : tables[1].bytes / 2) : 0;
   const softmaxActivations = 4 * 2 * TB * U; // logits and their gradient
   const activations = 4 * TB * m.emb * (m.dropout > 0 ? 2 : 1) + layers.reduce((a, l) => a + layerActivationBytes(l, TB, m.dropout > 0), 0) + softmaxActivations;
   const weights = tableBytes + lstmBytes;
@@ -90,14 +92,10 @@ export interface WholeTensor {
 
 /** The weights of one layer, each stored as one tensor (only the tables are sharded). */
 function layerWeights(l: LstmLayerSizes, i: number): WholeTensor[] {
-  const n = l.hiddenSize;
-  const p = l.projSize || n;
-  const rows = l.inputSize + p;
   const at = `rnn.layers.${i}`;
   const t = (name: string, shape: number[]): WholeTensor => ({ name: `${at}.${name}`, shape, bytes: 4 * shape.reduce((a, b) => a * b, 1) });
-  const weights = l.cell === 'flstm' ? [t('W1', [rows, l.factor!]), t('W2', [l.factor!, 4 * n])]
-    : l.cell === 'glstm' ? [t('W', [l.groups!, rows / l.groups!, (4 * n) / l.groups!])] : [t('W', [rows, 4 * n])];
-  return [...weights, ...(l.projSize ? [t('P', [n, p])] : [])];
+  const weights = cellSpec(l.cell).weightShapes(l).map(([name, shape]) => t(name, shape));
+  return [...weights, ...(l.projSize ? [t('P', [l.hiddenSize, lstmOutputSize(l)])] : [])];
 }
 
 /**
@@ -106,7 +104,7 @@ function layerWeights(l: LstmLayerSizes, i: number): WholeTensor[] {
  */
 export function wholeTensors(cfg: TrainConfig, vocabSize: number): WholeTensor[] {
   const m = cfg.model;
-  const layers = lstmStackLayers({ cell: m.cell, layers: m.layers, inputSize: m.emb, hiddenSize: m.hidden, projSize: m.proj, factor: m.factor, groups: parseGroups(m.groups) });
+  const layers = lstmStackLayers(stackSizesOf(m));
   const TB = cfg.batch * cfg.bptt;
   const out = layers.flatMap(layerWeights);
   out.push({ name: 'a layer\'s gates', shape: [TB, 4 * m.hidden], bytes: 4 * TB * 4 * m.hidden });

@@ -11,6 +11,7 @@ import { formatBytes } from '../train/bytes.js';
 import { renderChart } from '../train/chart.js';
 import type { CheckpointConfig } from '../train/config.js';
 import { CELL_NAMES, SIZES, Session, trainConfigFor, type CellKind, type NamedFile } from './session.js';
+import { CELL_KINDS, cellSpec, type SizeOption } from '../nn/cells.js';
 import { detokenize, wordCount } from './text.js';
 import { UnknownWordsError } from './known_words.js';
 
@@ -93,10 +94,10 @@ const els = {
   ckStatus: $('ck-status'),
 };
 
-const CELL_HINTS: Record<CellKind, string> = {
-  lstm: 'The baseline LSTM with a projection (LSTMP): one dense matrix maps [x; h] to the four gates.',
-  flstm: 'Factorized LSTM: the gate matrix is a product of two thin matrices, W = W₂·W₁ (rank r).',
-  glstm: 'Group LSTM: x and h are cut into groups; each group computes the gates of its own cells (block-diagonal W).',
+/** A cell's size option as the page words it: in the size hint, and in a loaded model's description. */
+const SIZE_WORDS: Record<SizeOption, { hint: (v: unknown) => string; described: (v: unknown) => string }> = {
+  factor: { hint: (v) => `rank r = ${String(v)}`, described: (v) => `r = ${String(v)}` },
+  groups: { hint: (v) => `${String(v)} groups`, described: (v) => `${String(v)} groups` },
 };
 
 const session = new Session();
@@ -179,7 +180,8 @@ async function trainingText(): Promise<{ text: string; source: string; data: str
 
 function sizeHint(): string {
   const s = SIZES[ui.size];
-  const cellPart = ui.cell === 'glstm' ? `, ${s.groups} groups` : ui.cell === 'flstm' ? `, rank r = ${s.factor}` : '';
+  const option = cellSpec(ui.cell).size;
+  const cellPart = option ? `, ${SIZE_WORDS[option].hint(s[option])}` : '';
   return `${s.layers} layer${s.layers > 1 ? 's' : ''} of ${s.hidden} cells${cellPart}, projection ${s.proj}, embedding ${s.emb}; vocabulary up to ${fmtInt(s.maxVocab)} words; batches of ${s.batch} × ${s.bptt} words.`;
 }
 
@@ -187,7 +189,7 @@ function renderSetup(): void {
   segValue(els.cell, ui.cell);
   segValue(els.source, ui.source);
   els.size.value = ui.size;
-  els.cellHint.textContent = CELL_HINTS[ui.cell];
+  els.cellHint.textContent = cellSpec(ui.cell).description;
   els.sizeHint.textContent = ui.modelKey === 'loaded' && session.config
     ? `Loaded model: ${describeConfig()}. Change the cell or size to start a new one.`
     : sizeHint();
@@ -219,7 +221,8 @@ function renderStepsHint(): void {
 
 function describeConfig(): string {
   const m = session.config!.model;
-  const extra = m.cell === 'glstm' ? `, ${m.groups} groups` : m.cell === 'flstm' ? `, r = ${m.factor}` : '';
+  const option = cellSpec(m.cell).size;
+  const extra = option ? `, ${SIZE_WORDS[option].described(m[option])}` : '';
   return `${CELL_NAMES[m.cell]}, ${m.layers} × ${m.hidden} cells${extra}, projection ${m.proj || 'none'}, vocabulary ${fmtInt(session.vocab!.size)}`;
 }
 
@@ -551,7 +554,20 @@ function readParams(): { autorun: boolean; maxBindingBytes?: number } {
   return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true', maxBindingBytes: cap ? parseBindingCap(cap, '?maxBindingBytes') : undefined };
 }
 
+/** One button per cell of the table (src/nn/cells.ts), named by its label. */
+function cellButtons(): void {
+  els.cell.replaceChildren(...CELL_KINDS.map((cell) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.setAttribute('role', 'radio');
+    b.dataset.value = cell;
+    b.textContent = cellSpec(cell).label;
+    return b;
+  }));
+}
+
 function wire(): void {
+  cellButtons();
   onSeg(els.cell, (v) => {
     ui.cell = v as CellKind;
     if (ui.modelKey === 'loaded') ui.modelKey = null;

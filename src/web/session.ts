@@ -8,7 +8,7 @@
 import { tensor } from '../ops/create.js';
 import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
-import { lstmOutputSize } from '../ops/lstm_plan.js';
+import { lstmOutputSize } from '../nn/sizes.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
 import type { OptimizerState } from '../train/checkpoint.js';
@@ -25,13 +25,13 @@ export { makeOptimizer, modelOptions, stepSeed } from '../train/step.js';
 import { encodeText, textCorpus, type TextCorpus } from './text.js';
 import { requireKnownWords } from './known_words.js';
 
-export type { CellKind } from '../nn/params.js';
-import type { CellKind } from '../nn/params.js';
+export type { CellKind } from '../nn/cells.js';
+import { CELL_KINDS, cellSpec, type CellKind, type SizeOption } from '../nn/cells.js';
 import { defaultTrainConfig } from '../options/train.js';
 import { checkLmConfig, checkModelTensors, checkVocabulary, modelFileParts } from '../train/checkpoint_schema.js';
 
-/** Model sizes the page offers. */
-export interface SizePreset {
+/** Model sizes the page offers, with a value for each cell size option. */
+export interface SizePreset extends Record<SizeOption, number> {
   label: string;
   layers: number;
   emb: number;
@@ -40,8 +40,6 @@ export interface SizePreset {
   batch: number;
   bptt: number;
   maxVocab: number;
-  groups: number;
-  factor: number;
 }
 
 export const SIZES: Record<string, SizePreset> = {
@@ -50,7 +48,7 @@ export const SIZES: Record<string, SizePreset> = {
   medium: { label: 'Medium', layers: 2, emb: 128, hidden: 512, proj: 128, batch: 32, bptt: 20, maxVocab: 10000, groups: 4, factor: 64 },
 };
 
-export const CELL_NAMES: Record<CellKind, string> = { lstm: 'LSTM', flstm: 'F-LSTM', glstm: 'G-LSTM' };
+export const CELL_NAMES = Object.fromEntries(CELL_KINDS.map((c) => [c, cellSpec(c).label])) as Record<CellKind, string>;
 
 /**
  * The training configuration of a cell and size: the options' defaults (options/train.ts, as
@@ -58,8 +56,8 @@ export const CELL_NAMES: Record<CellKind, string> = { lstm: 'LSTM', flstm: 'F-LS
  */
 export function trainConfigFor(cell: CellKind, size: SizePreset, data: string, seed = 1): TrainConfig {
   const model: Partial<ModelConfig> = { cell, layers: size.layers, emb: size.emb, hidden: size.hidden, proj: size.proj, dropout: 0 };
-  if (cell === 'flstm') model.factor = size.factor;
-  if (cell === 'glstm') model.groups = size.groups;
+  const option = cellSpec(cell).size;
+  if (option) model[option] = size[option];
   return defaultTrainConfig({ data, model, batch: size.batch, bptt: size.bptt, sampled: 0, seed, maxVocab: size.maxVocab });
 }
 
