@@ -57,6 +57,11 @@ describe('sharded tables', () => {
     expect(probe.biasTable.shards.map((s) => s.rows)).toEqual(probe.softmaxTable.shards.map((s) => s.rows));
     expect(probe.parameters().map(([n]) => n)).toContain('softmax_w_shard3');
     probe.dispose();
+    // A model whose weights are loaded next draws no tables: they start as zeros, in the same shards.
+    const blank = new LanguageModel({ vocabSize: vocab, emb: 16, layers: 1, hidden: 32, proj: 16, drawTables: false });
+    expect(blank.softmaxTable.shards.map((s) => s.rows)).toEqual([512, 512, 512, 463]);
+    for (const t of blank.tables) for (const s of t.shards) expect((await s.param.data()).every((v) => v === 0), `${t.name} shard at ${s.start}`).toBe(true);
+    blank.dispose();
 
     const run = join(dir, 'sharded');
     await train(cfg, { ...o, out: run, steps: steps / 2, evalTokens: 0 });

@@ -44,6 +44,12 @@ export interface LanguageModelOptions extends Omit<ModelSizes, 'groups'> {
   variant?: MatmulVariant;
   /** 'f16': the products read f16 copies of the weight matrices and of their inputs (see nn.LSTM). */
   precision?: Precision;
+  /**
+   * false: the embedding and softmax tables start as zeros made on the GPU instead of drawn
+   * values (a model whose weights are loaded next: a large vocabulary's tables are not drawn
+   * on the host for nothing). Default true.
+   */
+  drawTables?: boolean;
 }
 
 /** A table, the rows a batch touched, and the leaf holding those rows (its .grad after backward). */
@@ -84,8 +90,9 @@ export class LanguageModel extends Module {
     const sizes = stackSizesOf({ ...o, cell: o.cell ?? 'lstm', groups: parseGroups(o.groups) });
     this.rnn = this.registerModule('rnn', new LSTMStack({ ...sizes, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision }));
     const d = this.rnn.outputSize;
-    this.embeddingTable = this.registerTable(Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2));
-    this.softmaxTable = this.registerTable(Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3));
+    const draw = o.drawTables ?? true;
+    this.embeddingTable = this.registerTable(draw ? Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2) : Table.zeros('embedding', [o.vocabSize, o.emb]));
+    this.softmaxTable = this.registerTable(draw ? Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3) : Table.zeros('softmax_w', [o.vocabSize, d]));
     this.biasTable = this.registerTable(Table.zeros('softmax_b', [o.vocabSize], this.softmaxTable));
   }
 

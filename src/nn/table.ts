@@ -9,7 +9,7 @@ import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import { rt } from '../gpu/runtime.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
-import { tensor } from '../ops/create.js';
+import { tensor, zeros } from '../ops/create.js';
 import { concatRows } from '../ops/rows.js';
 import { rngFor } from '../random.js';
 
@@ -38,15 +38,16 @@ export class Table {
   /**
    * `values(start, rows)` gives the f32 values of rows start .. start + rows - 1, row-major.
    * `maxRowsPerShard` aligns the shards with another table's (the softmax bias with its weights).
+   * `values` null: zeros, made on the GPU (nothing on the host).
    */
-  constructor(readonly name: string, readonly shape: readonly number[], values: (start: number, rows: number) => Float32Array, maxRowsPerShard = Infinity) {
+  constructor(readonly name: string, readonly shape: readonly number[], values: ((start: number, rows: number) => Float32Array) | null, maxRowsPerShard = Infinity) {
     const V = shape[0];
     const rowValues = shapeSize(shape.slice(1));
     const per = Math.min(maxRowsPerShard, rowsPerShard(name, V, rowValues, rt().info.maxBindingBytes));
     this.shards = [];
     for (let start = 0; start < V; start += per) {
       const rows = Math.min(per, V - start);
-      const param = tensor(values(start, rows), [rows, ...shape.slice(1)]);
+      const param = values ? tensor(values(start, rows), [rows, ...shape.slice(1)]) : zeros([rows, ...shape.slice(1)]);
       this.shards.push({ param, start, rows });
     }
   }
@@ -59,10 +60,9 @@ export class Table {
     return new Table(name, shape, (_start, rows) => Float32Array.from({ length: rows * rowValues }, () => scale * (2 * rng.uniform() - 1)));
   }
 
-  /** Zeros; with `like`, in the row shards of that table (which must hold as many rows). */
+  /** Zeros, made on the GPU; with `like`, in the row shards of that table (which must hold as many rows). */
   static zeros(name: string, shape: readonly number[], like?: Table): Table {
-    const rowValues = shapeSize(shape.slice(1));
-    return new Table(name, shape, (_start, rows) => new Float32Array(rows * rowValues), like?.shards[0].rows);
+    return new Table(name, shape, null, like?.shards[0].rows);
   }
 
   get rows(): number {

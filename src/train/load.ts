@@ -99,7 +99,8 @@ export function modelFromCheckpoint(
   const parts = modelFileParts(ck.model);
   const weights = useAverages ? averagedWeights(parts.weights, parts.averages) : parts.weights;
   const file = checkpointFiles(ck, dir).model;
-  const model = new LanguageModel((loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize));
+  // The tables are loaded next: they start as zeros, not drawn.
+  const model = new LanguageModel({ ...(loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize), drawTables: false });
   try {
     // loadCheckpoint has checked every value is finite (checkpoint_schema.ts checkModelTensors).
     checkCompatible(weights, model.stateShapes(), file);
