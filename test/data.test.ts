@@ -1,6 +1,6 @@
 // fl.data without a GPU: the Brown corpus as Bengio et al. (2003) split it, vocabularies,
 // plain text corpora, the batcher, the error cases, and `flstm data`.
-import { useBuiltCli } from './cli_helpers.js';
+import { useBuiltCli } from './cli-helpers.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
