@@ -439,6 +439,8 @@ export interface FuzzTally {
   refused: number;
   failures: string[];
   byFile: Record<string, { identical: number; refused: number }>;
+  /** Loads per loader, and how many of them loaded identical. */
+  byLoader: Record<string, { loads: number; identical: number }>;
   /** One refusal message per kind of mutation (the folder's path left out), for the record. */
   examples: Record<string, string>;
   /** How often each kind of mutation loaded identical (damage no loader can or need see). */
@@ -454,7 +456,7 @@ function kindOf(m: Mutation): string {
  * `loaders` (loadModel only where readLmCheckpoint loaded, as it reads the same files first).
  */
 export async function fuzz(files: Files, work: string, opts: { seed: number; count: number; loaders: string[]; baseline: Record<string, Loaded>; onProgress?: (t: FuzzTally) => void; trace?: (line: string) => void }): Promise<FuzzTally> {
-  const t: FuzzTally = { tried: 0, loads: 0, identical: 0, refused: 0, failures: [], byFile: {}, examples: {}, identicalKinds: {} };
+  const t: FuzzTally = { tried: 0, loads: 0, identical: 0, refused: 0, failures: [], byFile: {}, byLoader: {}, examples: {}, identicalKinds: {} };
   for (let i = 0; i < opts.count; i++) {
     const m = mutate(files, opts.seed + i);
     if (opts.trace) opts.trace(`seed ${opts.seed + i}: ${m.file} ${m.what}`);
@@ -466,6 +468,9 @@ export async function fuzz(files: Files, work: string, opts: { seed: number; cou
       const r = await judge(LOADERS[name], work, opts.baseline[name], m, files);
       if (name === 'readLmCheckpoint') lmLoaded = r.kind === 'identical';
       t.loads++;
+      t.byLoader[name] ??= { loads: 0, identical: 0 };
+      t.byLoader[name].loads++;
+      if (r.kind === 'identical') t.byLoader[name].identical++;
       const key = m.file.replace(/-\d+\./, '-G.');
       t.byFile[key] ??= { identical: 0, refused: 0 };
       if (r.kind === 'failed') t.failures.push(`seed ${opts.seed + i} ${name}: ${m.file} ${m.what}: ${r.why}`);

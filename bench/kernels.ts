@@ -200,34 +200,87 @@ type LayerT = ReturnType<typeof layerTensors>['t'];
 const disposeLayer = (t: LayerT) => Object.values(t).forEach((x) => x.dispose());
 const clearGrads = (t: LayerT) => [t.x, t.h0, t.c0, t.W, t.b].forEach((x) => { x.grad?.dispose(); x.grad = null; });
 
+const LAYER_CHECKED = 'T=2 vs lstmForwardRef/lstmBackwardRef: y, c_T, dx, dW, db, dh0, dc0';
+
+/** The layer at T = 2 against the float64 reference: forward outputs and every gradient. */
+async function checkLstmLayer(cfg: fl.LstmConfig, refCfg: LstmRefConfig): Promise<void> {
+  const { pin, n, B } = LAYER;
+  const T = 2;
+  const L = layerTensors(refCfg, T, 501);
+  try {
+    const x = nd(L.xd, [T, B, pin]), h0 = nd(L.h0d, [B, n]), c0 = nd(L.c0d, [B, n]);
+    const fwd = lstmForwardRef(L.p, x, h0, c0);
+    const grads = lstmBackwardRef(L.p, x, h0, c0, nd(L.dyd, [T, B, n]));
+    const r = fl.lstmSequence(L.t.x, L.t.h0, L.t.c0, { W: L.t.W, b: L.t.b }, cfg);
+    r.y.backward(L.t.dy);
+    const tol = 2e-5 * Math.sqrt(pin + n);
+    checkClose('lstm forward y', await f32(r.y), null, fwd.y.data, tol, 1e-4);
+    checkClose('lstm forward c_T', await f32(r.c), null, fwd.c.data, tol, 1e-4);
+    checkClose('lstm backward dx', await f32(L.t.x.grad!), null, grads.dx.data, tol, 1e-4);
+    checkClose('lstm backward dW', await f32(L.t.W.grad!), null, grads.dW!.data, tol * B, 1e-4);
+    checkClose('lstm backward db', await f32(L.t.b.grad!), null, grads.db.data, tol * B, 1e-4);
+    checkClose('lstm backward dh0', await f32(L.t.h0.grad!), null, grads.dh0.data, tol, 1e-4);
+    checkClose('lstm backward dc0', await f32(L.t.c0.grad!), null, grads.dc0.data, tol, 1e-4);
+    [r.y, r.h, r.c].forEach((v) => v.dispose());
+  } finally {
+    disposeLayer(L.t);
+  }
+}
+
+/**
+ * Forward, and forward + backward, sampled alternately so both see the same load on a shared
+ * machine: the per-sample ms of each.
+ */
+async function sampleFwdBwd(fwd: () => void, fwdBwd: () => void, ctx: SuiteContext): Promise<{ f: number[]; fb: number[] }> {
+  await warmUp(() => { fwd(); fwdBwd(); }, () => fl.sync(), { targetMs: ctx.targetMs });
+  const f: number[] = [];
+  const fb: number[] = [];
+  const t0 = performance.now();
+  while (f.length < 3 || (performance.now() - t0 < 2 * ctx.targetMs && f.length < 50)) {
+    let t = performance.now();
+    fwd();
+    await fl.sync();
+    f.push(performance.now() - t);
+    t = performance.now();
+    fwdBwd();
+    await fl.sync();
+    fb.push(performance.now() - t);
+  }
+  return { f, fb };
+}
+
+/** The fused per-step kernels, GPU time per call, where the adapter has timestamp queries. */
+async function cellRows(ctx: SuiteContext, ceil: Ceilings, fwdBwd: () => void): Promise<KernelRow[]> {
+  const { n, B } = LAYER;
+  if (!fl.info().features.includes('timestamp-query')) return [];
+  fl.startProfiling();
+  fwdBwd();
+  const prof = await fl.stopProfiling();
+  ctx.profiles['lstm layer fwd+bwd'] = prof;
+  const rows: KernelRow[] = [];
+  const cellF = prof.find((k) => k.kernel.includes('lstm_cell_store'));
+  const cellB = prof.find((k) => k.kernel === 'lstm_cell_backward');
+  if (cellF) {
+    rows.push(rowOf(ceil, {
+      group: 'lstm cell', name: 'fused cell forward (per step)', dims: `h[${B}x${n}]·Wh[${n}x${4 * n}] + cell`, kernel: cellF.kernel,
+      ms: cellF.ms / cellF.calls, unit: 'GFLOP/s', work: 2 * B * n * 4 * n, check: LAYER_CHECKED, reps: cellF.calls, timing: 'gpu',
+    }));
+  }
+  if (cellB) {
+    // Reads dh (or dm), dc_next, gates (4n), c_{t-1}, c_t; writes dgates (4n), dc_prev: 13 floats per unit.
+    rows.push(rowOf(ceil, {
+      group: 'lstm cell', name: 'fused cell backward (per step)', dims: `B=${B} n=${n}`, kernel: cellB.kernel,
+      ms: cellB.ms / cellB.calls, unit: 'GB/s', work: 13 * 4 * B * n, check: LAYER_CHECKED, reps: cellB.calls, timing: 'gpu',
+    }));
+  }
+  return rows;
+}
+
 const lstmLayerCase: Case = async (ctx, ceil) => {
   const { pin, n, B } = LAYER;
   const cfg: fl.LstmConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: 0 };
   const refCfg: LstmRefConfig = { cell: 'lstm', inputSize: pin, hiddenSize: n, projSize: 0 };
-  // Check at T = 2: forward outputs and every gradient.
-  {
-    const T = 2;
-    const L = layerTensors(refCfg, T, 501);
-    try {
-      const x = nd(L.xd, [T, B, pin]), h0 = nd(L.h0d, [B, n]), c0 = nd(L.c0d, [B, n]);
-      const fwd = lstmForwardRef(L.p, x, h0, c0);
-      const grads = lstmBackwardRef(L.p, x, h0, c0, nd(L.dyd, [T, B, n]));
-      const r = fl.lstmSequence(L.t.x, L.t.h0, L.t.c0, { W: L.t.W, b: L.t.b }, cfg);
-      r.y.backward(L.t.dy);
-      const tol = 2e-5 * Math.sqrt(pin + n);
-      checkClose('lstm forward y', await f32(r.y), null, fwd.y.data, tol, 1e-4);
-      checkClose('lstm forward c_T', await f32(r.c), null, fwd.c.data, tol, 1e-4);
-      checkClose('lstm backward dx', await f32(L.t.x.grad!), null, grads.dx.data, tol, 1e-4);
-      checkClose('lstm backward dW', await f32(L.t.W.grad!), null, grads.dW!.data, tol * B, 1e-4);
-      checkClose('lstm backward db', await f32(L.t.b.grad!), null, grads.db.data, tol * B, 1e-4);
-      checkClose('lstm backward dh0', await f32(L.t.h0.grad!), null, grads.dh0.data, tol, 1e-4);
-      checkClose('lstm backward dc0', await f32(L.t.c0.grad!), null, grads.dc0.data, tol, 1e-4);
-      [r.y, r.h, r.c].forEach((v) => v.dispose());
-    } finally {
-      disposeLayer(L.t);
-    }
-  }
-  const checked = 'T=2 vs lstmForwardRef/lstmBackwardRef: y, c_T, dx, dW, db, dh0, dc0';
+  await checkLstmLayer(cfg, refCfg);
   const T = 20;
   const L = layerTensors(refCfg, T, 601);
   try {
@@ -237,54 +290,18 @@ const lstmLayerCase: Case = async (ctx, ceil) => {
       fl.lstmSequence(L.t.x, L.t.h0, L.t.c0, w, cfg).y.backward(L.t.dy);
       clearGrads(L.t);
     });
-    // Forward, and forward + backward, sampled alternately so both see the same load on a shared
-    // machine; the backward is the median of the per-pair differences.
-    await warmUp(() => { fwd(); fwdBwd(); }, () => fl.sync(), { targetMs: ctx.targetMs });
-    const f: number[] = [];
-    const fb: number[] = [];
-    const t0 = performance.now();
-    while (f.length < 3 || (performance.now() - t0 < 2 * ctx.targetMs && f.length < 50)) {
-      let t = performance.now();
-      fwd();
-      await fl.sync();
-      f.push(performance.now() - t);
-      t = performance.now();
-      fwdBwd();
-      await fl.sync();
-      fb.push(performance.now() - t);
-    }
+    const { f, fb } = await sampleFwdBwd(fwd, fwdBwd, ctx);
     const fwdMs = median(f);
+    // The backward is the median of the per-pair differences.
     const bwdMs = Math.max(median(fb.map((x, i) => x - f[i])), 1e-6);
     // Matmul FLOPs as bench/lstm.ts counts them: forward [x; h]·W over all T·B rows; backward twice that.
     const fwdFlop = 2 * T * B * (pin + n) * 4 * n;
     const dims = `T=${T} B=${B} in=${pin} n=${n}`;
-    const rows: KernelRow[] = [
-      rowOf(ceil, { group: 'lstm layer', name: 'lstm layer forward', dims, kernel: 'fl.lstmSequence', ms: fwdMs, unit: 'GFLOP/s', work: fwdFlop, check: checked, reps: f.length }),
-      rowOf(ceil, { group: 'lstm layer', name: 'lstm layer backward', dims, kernel: 'fl.lstmSequence (fwd+bwd - fwd)', ms: bwdMs, unit: 'GFLOP/s', work: 2 * fwdFlop, check: checked, reps: fb.length }),
+    return [
+      rowOf(ceil, { group: 'lstm layer', name: 'lstm layer forward', dims, kernel: 'fl.lstmSequence', ms: fwdMs, unit: 'GFLOP/s', work: fwdFlop, check: LAYER_CHECKED, reps: f.length }),
+      rowOf(ceil, { group: 'lstm layer', name: 'lstm layer backward', dims, kernel: 'fl.lstmSequence (fwd+bwd - fwd)', ms: bwdMs, unit: 'GFLOP/s', work: 2 * fwdFlop, check: LAYER_CHECKED, reps: fb.length }),
+      ...(await cellRows(ctx, ceil, fwdBwd)),
     ];
-    // The fused per-step kernels, GPU time per call.
-    if (fl.info().features.includes('timestamp-query')) {
-      fl.startProfiling();
-      fwdBwd();
-      const prof = await fl.stopProfiling();
-      const cellF = prof.find((k) => k.kernel.includes('lstm_cell_store'));
-      const cellB = prof.find((k) => k.kernel === 'lstm_cell_backward');
-      if (cellF) {
-        rows.push(rowOf(ceil, {
-          group: 'lstm cell', name: 'fused cell forward (per step)', dims: `h[${B}x${n}]·Wh[${n}x${4 * n}] + cell`, kernel: cellF.kernel,
-          ms: cellF.ms / cellF.calls, unit: 'GFLOP/s', work: 2 * B * n * 4 * n, check: checked, reps: cellF.calls, timing: 'gpu',
-        }));
-      }
-      if (cellB) {
-        // Reads dh (or dm), dc_next, gates (4n), c_{t-1}, c_t; writes dgates (4n), dc_prev: 13 floats per unit.
-        rows.push(rowOf(ceil, {
-          group: 'lstm cell', name: 'fused cell backward (per step)', dims: `B=${B} n=${n}`, kernel: cellB.kernel,
-          ms: cellB.ms / cellB.calls, unit: 'GB/s', work: 13 * 4 * B * n, check: checked, reps: cellB.calls, timing: 'gpu',
-        }));
-      }
-      ctx.profiles['lstm layer fwd+bwd'] = prof;
-    }
-    return rows;
   } finally {
     disposeLayer(L.t);
   }

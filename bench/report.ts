@@ -159,25 +159,37 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 const COLORS = { flstm: '#2f6fb3', tfjs: '#e07b39', ideal: '#b9c3cf', measured: '#2f8f5b', peak: '#7a5cb8', grid: '#dde3ea', text: '#1d2733', muted: '#5b6773' };
 
-/** A self-contained SVG: flstm vs tfjs (paired bars), cell speed-ups vs ideal, fraction of peak. */
-export function renderSvg(r: SuiteResult): string {
-  const W = 960;
-  const labelW = 230;
-  const barW = 520;
-  const x0 = 20 + labelW;
-  const parts: string[] = [];
-  let y = 20;
-  const text = (x: number, yy: number, s: string, o: { size?: number; anchor?: string; color?: string; weight?: string } = {}) =>
-    parts.push(`<text x="${x.toFixed(1)}" y="${yy.toFixed(1)}" font-size="${o.size ?? 12}" text-anchor="${o.anchor ?? 'start'}" fill="${o.color ?? COLORS.text}"${o.weight ? ` font-weight="${o.weight}"` : ''}>${esc(s)}</text>`);
-  const rect = (x: number, yy: number, w: number, h: number, color: string) =>
-    parts.push(`<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${Math.max(w, 0.5).toFixed(1)}" height="${h}" fill="${color}" rx="2"/>`);
+type TextStyle = { size?: number; anchor?: string; color?: string; weight?: string };
 
-  text(20, y + 6, `flstm benchmark: ${r.adapter.description}`, { size: 16, weight: 'bold' });
-  y += 24;
-  text(20, y, `${r.date.slice(0, 10)} · node ${r.node} · flstm ${r.version}${r.options.quick ? ' · quick' : ''}${r.ceilings ? ` · measured ceilings: FMA ${fmtG(r.ceilings.gflops)} GFLOP/s, copy ${fmtG(r.ceilings.gbps)} GB/s` : ''}`, { color: COLORS.muted });
-  y += 26;
+const SVG_W = 960;
+const LABEL_W = 230;
+const BAR_W = 520;
+const X0 = 20 + LABEL_W;
 
-  // Panel 1: flstm vs tfjs.
+/** The drawing so far: its elements and the next free line (y). */
+class Canvas {
+  readonly parts: string[] = [];
+  y = 20;
+  text(x: number, yy: number, s: string, o: TextStyle = {}): void {
+    this.parts.push(`<text x="${x.toFixed(1)}" y="${yy.toFixed(1)}" font-size="${o.size ?? 12}" text-anchor="${o.anchor ?? 'start'}" fill="${o.color ?? COLORS.text}"${o.weight ? ` font-weight="${o.weight}"` : ''}>${esc(s)}</text>`);
+  }
+  rect(x: number, yy: number, w: number, h: number, color: string): void {
+    this.parts.push(`<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${Math.max(w, 0.5).toFixed(1)}" height="${h}" fill="${color}" rx="2"/>`);
+  }
+  /** A panel's title and its two-entry legend (each [x of the swatch, color, label]). */
+  heading(title: string, legend: [number, string, string][]): void {
+    this.text(20, this.y, title, { size: 14, weight: 'bold' });
+    this.y += 8;
+    for (const [x, color, label] of legend) {
+      this.rect(x, this.y - 18, 12, 10, color);
+      this.text(x + 16, this.y - 9, label, { size: 11 });
+    }
+    this.y += 8;
+  }
+}
+
+/** Panel 1: flstm vs tfjs, each pair scaled to its larger bar. */
+function pairsPanel(c: Canvas, r: SuiteResult): void {
   const pairs: { label: string; a: number; b: number | null; unit: string; ratio: number | null }[] = [];
   for (const k of r.kernels.filter((k) => k.group === 'matmul')) {
     pairs.push({ label: k.name, a: k.rate, b: k.tfjs?.rate ?? null, unit: 'GFLOP/s', ratio: k.tfjs?.ratio ?? null });
@@ -185,83 +197,88 @@ export function renderSvg(r: SuiteResult): string {
   if (r.compare?.flstm) {
     pairs.push({ label: 'LM training step', a: r.compare.flstm.wordsPerSec, b: r.compare.tfjs?.wordsPerSec ?? null, unit: 'words/s', ratio: r.compare.ratio });
   }
-  if (pairs.length) {
-    text(20, y, 'flstm vs TensorFlow.js on the same adapter (each pair scaled to its larger bar)', { size: 14, weight: 'bold' });
-    y += 8;
-    rect(W - 250, y - 18, 12, 10, COLORS.flstm);
-    text(W - 234, y - 9, 'flstm', { size: 11 });
-    rect(W - 180, y - 18, 12, 10, COLORS.tfjs);
-    text(W - 164, y - 9, r.compare?.tfjs ? 'tfjs-webgpu / tfjs-layers' : 'tfjs-webgpu', { size: 11 });
-    y += 8;
-    for (const p of pairs) {
-      const max = Math.max(p.a, p.b ?? 0);
-      text(x0 - 8, y + 14, p.label, { anchor: 'end' });
-      rect(x0, y, (p.a / max) * barW, 11, COLORS.flstm);
-      text(x0 + (p.a / max) * barW + 4, y + 10, `${fmtG(p.a)} ${p.unit}`, { size: 10, color: COLORS.muted });
-      if (p.b !== null) {
-        rect(x0, y + 13, (p.b / max) * barW, 11, COLORS.tfjs);
-        text(x0 + (p.b / max) * barW + 4, y + 23, `${fmtG(p.b)} ${p.unit}`, { size: 10, color: COLORS.muted });
-      } else text(x0 + 4, y + 23, 'tfjs not run', { size: 10, color: COLORS.muted });
-      if (p.ratio !== null) text(W - 20, y + 17, `${p.ratio.toFixed(2)}x`, { anchor: 'end', weight: 'bold' });
-      y += 32;
-    }
-    y += 14;
+  if (!pairs.length) return;
+  c.heading('flstm vs TensorFlow.js on the same adapter (each pair scaled to its larger bar)', [
+    [SVG_W - 250, COLORS.flstm, 'flstm'], [SVG_W - 180, COLORS.tfjs, r.compare?.tfjs ? 'tfjs-webgpu / tfjs-layers' : 'tfjs-webgpu'],
+  ]);
+  for (const p of pairs) {
+    const max = Math.max(p.a, p.b ?? 0);
+    c.text(X0 - 8, c.y + 14, p.label, { anchor: 'end' });
+    c.rect(X0, c.y, (p.a / max) * BAR_W, 11, COLORS.flstm);
+    c.text(X0 + (p.a / max) * BAR_W + 4, c.y + 10, `${fmtG(p.a)} ${p.unit}`, { size: 10, color: COLORS.muted });
+    if (p.b !== null) {
+      c.rect(X0, c.y + 13, (p.b / max) * BAR_W, 11, COLORS.tfjs);
+      c.text(X0 + (p.b / max) * BAR_W + 4, c.y + 23, `${fmtG(p.b)} ${p.unit}`, { size: 10, color: COLORS.muted });
+    } else c.text(X0 + 4, c.y + 23, 'tfjs not run', { size: 10, color: COLORS.muted });
+    if (p.ratio !== null) c.text(SVG_W - 20, c.y + 17, `${p.ratio.toFixed(2)}x`, { anchor: 'end', weight: 'bold' });
+    c.y += 32;
   }
+  c.y += 14;
+}
 
-  // Panel 2: cell speed-ups vs ideal.
-  const cells = (r.step?.cells ?? []).filter((c) => c.speedup !== undefined);
-  if (cells.length) {
-    const m = r.step!.model;
-    text(20, y, `Training-step speed-up over LSTM vs ideal FLOP ratio (n ${m.hidden}, p ${m.proj || m.hidden}, ${m.layers} layers, ${m.sampled ? `sampled ${m.sampled}` : 'full softmax'}; fastest steps)`, { size: 14, weight: 'bold' });
-    y += 8;
-    rect(W - 250, y - 18, 12, 10, COLORS.measured);
-    text(W - 234, y - 9, 'measured', { size: 11 });
-    rect(W - 160, y - 18, 12, 10, COLORS.ideal);
-    text(W - 144, y - 9, 'ideal (FLOPs)', { size: 11 });
-    y += 8;
-    const max = Math.max(...cells.map((c) => Math.max(c.speedup!, c.ideal!)));
-    const one = x0 + barW / max;
-    for (const c of cells) {
-      // The bars compare the fastest steps, so the label gives the fastest step's words/s.
-      text(x0 - 8, y + 14, `${c.label} (${((m.T * m.B) / (c.minMs / 1e3)).toFixed(0)} words/s)`, { anchor: 'end' });
-      rect(x0, y, (c.ideal! / max) * barW, 11, COLORS.ideal);
-      text(x0 + (c.ideal! / max) * barW + 4, y + 10, `${c.ideal!.toFixed(2)}x`, { size: 10, color: COLORS.muted });
-      rect(x0, y + 13, (c.speedup! / max) * barW, 11, COLORS.measured);
-      text(x0 + (c.speedup! / max) * barW + 4, y + 23, `${c.speedup!.toFixed(2)}x`, { size: 10, color: COLORS.muted });
-      text(W - 20, y + 17, `${pct(c.ofIdeal)} of ideal`, { anchor: 'end', weight: 'bold' });
-      y += 32;
-    }
-    parts.push(`<line x1="${one.toFixed(1)}" y1="${y - 32 * cells.length - 4}" x2="${one.toFixed(1)}" y2="${y - 4}" stroke="${COLORS.muted}" stroke-dasharray="3,3"/>`);
-    text(one, y + 8, '1x', { size: 10, anchor: 'middle', color: COLORS.muted });
-    y += 22;
+/** Panel 2: each cell's training-step speed-up over LSTM next to its ideal (FLOP) ratio. */
+function speedupPanel(c: Canvas, r: SuiteResult): void {
+  const cells = (r.step?.cells ?? []).filter((x) => x.speedup !== undefined);
+  if (!cells.length) return;
+  const m = r.step!.model;
+  c.heading(`Training-step speed-up over LSTM vs ideal FLOP ratio (n ${m.hidden}, p ${m.proj || m.hidden}, ${m.layers} layers, ${m.sampled ? `sampled ${m.sampled}` : 'full softmax'}; fastest steps)`, [
+    [SVG_W - 250, COLORS.measured, 'measured'], [SVG_W - 160, COLORS.ideal, 'ideal (FLOPs)'],
+  ]);
+  const max = Math.max(...cells.map((x) => Math.max(x.speedup!, x.ideal!)));
+  const one = X0 + BAR_W / max;
+  for (const x of cells) {
+    // The bars compare the fastest steps, so the label gives the fastest step's words/s.
+    c.text(X0 - 8, c.y + 14, `${x.label} (${((m.T * m.B) / (x.minMs / 1e3)).toFixed(0)} words/s)`, { anchor: 'end' });
+    c.rect(X0, c.y, (x.ideal! / max) * BAR_W, 11, COLORS.ideal);
+    c.text(X0 + (x.ideal! / max) * BAR_W + 4, c.y + 10, `${x.ideal!.toFixed(2)}x`, { size: 10, color: COLORS.muted });
+    c.rect(X0, c.y + 13, (x.speedup! / max) * BAR_W, 11, COLORS.measured);
+    c.text(X0 + (x.speedup! / max) * BAR_W + 4, c.y + 23, `${x.speedup!.toFixed(2)}x`, { size: 10, color: COLORS.muted });
+    c.text(SVG_W - 20, c.y + 17, `${pct(x.ofIdeal)} of ideal`, { anchor: 'end', weight: 'bold' });
+    c.y += 32;
   }
+  c.parts.push(`<line x1="${one.toFixed(1)}" y1="${c.y - 32 * cells.length - 4}" x2="${one.toFixed(1)}" y2="${c.y - 4}" stroke="${COLORS.muted}" stroke-dasharray="3,3"/>`);
+  c.text(one, c.y + 8, '1x', { size: 10, anchor: 'middle', color: COLORS.muted });
+  c.y += 22;
+}
 
-  // Panel 3: fraction of the adapter's peak.
+/** Panel 3: each kernel's fraction of the adapter's measured ceiling. */
+function peakPanel(c: Canvas, r: SuiteResult): void {
   const ks = r.kernels.filter((k) => k.group !== 'ceiling' && k.ofPeak !== null);
-  if (ks.length) {
-    text(20, y, "Fraction of the adapter's measured ceiling (GFLOP/s vs the FMA kernel, GB/s vs the copy kernel)", { size: 14, weight: 'bold' });
-    y += 14;
-    const max = Math.max(1, ...ks.map((k) => k.ofPeak!));
-    for (const k of ks) {
-      text(x0 - 8, y + 10, k.name, { anchor: 'end', size: 11 });
-      rect(x0, y, (k.ofPeak! / max) * barW, 12, COLORS.peak);
-      text(x0 + (k.ofPeak! / max) * barW + 4, y + 10, `${pct(k.ofPeak)} (${fmtG(k.rate)} ${k.unit})`, { size: 10, color: COLORS.muted });
-      y += 17;
-    }
-    const full = x0 + barW / max;
-    parts.push(`<line x1="${full.toFixed(1)}" y1="${y - 17 * ks.length - 2}" x2="${full.toFixed(1)}" y2="${y}" stroke="${COLORS.muted}" stroke-dasharray="3,3"/>`);
-    text(full, y + 12, '100%', { size: 10, anchor: 'middle', color: COLORS.muted });
-    y += 24;
+  if (!ks.length) return;
+  c.text(20, c.y, "Fraction of the adapter's measured ceiling (GFLOP/s vs the FMA kernel, GB/s vs the copy kernel)", { size: 14, weight: 'bold' });
+  c.y += 14;
+  const max = Math.max(1, ...ks.map((k) => k.ofPeak!));
+  for (const k of ks) {
+    c.text(X0 - 8, c.y + 10, k.name, { anchor: 'end', size: 11 });
+    c.rect(X0, c.y, (k.ofPeak! / max) * BAR_W, 12, COLORS.peak);
+    c.text(X0 + (k.ofPeak! / max) * BAR_W + 4, c.y + 10, `${pct(k.ofPeak)} (${fmtG(k.rate)} ${k.unit})`, { size: 10, color: COLORS.muted });
+    c.y += 17;
   }
+  const full = X0 + BAR_W / max;
+  c.parts.push(`<line x1="${full.toFixed(1)}" y1="${c.y - 17 * ks.length - 2}" x2="${full.toFixed(1)}" y2="${c.y}" stroke="${COLORS.muted}" stroke-dasharray="3,3"/>`);
+  c.text(full, c.y + 12, '100%', { size: 10, anchor: 'middle', color: COLORS.muted });
+  c.y += 24;
+}
+
+/** A self-contained SVG: flstm vs tfjs (paired bars), cell speed-ups vs ideal, fraction of peak. */
+export function renderSvg(r: SuiteResult): string {
+  const c = new Canvas();
+  c.text(20, c.y + 6, `flstm benchmark: ${r.adapter.description}`, { size: 16, weight: 'bold' });
+  c.y += 24;
+  c.text(20, c.y, `${r.date.slice(0, 10)} · node ${r.node} · flstm ${r.version}${r.options.quick ? ' · quick' : ''}${r.ceilings ? ` · measured ceilings: FMA ${fmtG(r.ceilings.gflops)} GFLOP/s, copy ${fmtG(r.ceilings.gbps)} GB/s` : ''}`, { color: COLORS.muted });
+  c.y += 26;
+  pairsPanel(c, r);
+  speedupPanel(c, r);
+  peakPanel(c, r);
   if (r.failures.length) {
-    text(20, y, `${r.failures.length} check(s) failed: see the JSON`, { color: '#b3261e', weight: 'bold' });
-    y += 18;
+    c.text(20, c.y, `${r.failures.length} check(s) failed: see the JSON`, { color: '#b3261e', weight: 'bold' });
+    c.y += 18;
   }
-  const H = y + 10;
+  const H = c.y + 10;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">`,
-    `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
-    ...parts,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${SVG_W}" height="${H}" viewBox="0 0 ${SVG_W} ${H}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="${SVG_W}" height="${H}" fill="#ffffff"/>`,
+    ...c.parts,
     '</svg>',
     '',
   ].join('\n');

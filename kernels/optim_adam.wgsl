@@ -4,18 +4,12 @@
 //   g = grad * (clipped ? stats.scale : 1)
 //   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2
 //   w -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
-// Skipped entirely when stats.finite == 0 (a NaN or Inf gradient norm this step).
-// SPARSE = false: element i of w, m, v and grad. SPARSE = true: grad is rows [U, d] and
-// element i updates w[ids[i / d] * d + i % d] (and those of m and v; "lazy" Adam); ids unique.
+// The entry point, the skip of a non-finite step, SPARSE ("lazy" Adam when sparse), w and
+// grad: kernels/optim_update.wgsl, composed after this file by src/optim.
 // Bindings: 0 uniform {n, d, lr, beta1, beta2, 1 - beta1, 1 - beta2, eps (f32s), clipped},
 //           1 w (read_write), 2 grad (read), 3 m (read_write), 4 v (read_write),
 //           5 stats: Stats (read), 6 ids: array<i32> (read; unused when dense).
-// E (f32 or vec4f), W (elements per invocation, 1 or 4) and sparseIndex come from the prelude in
-// src/optim/width.ts; n counts invocations (elements / W); W = 4 needs n and d multiples of 4.
-// Dispatch: ceil(n / 256) workgroups of 256, folded into (x, y).
 // Reference: src/ref/optim.ts `adamRef`.
-override SPARSE: bool = false;
-
 struct Params {
   n: u32, d: u32, lr: f32, beta1: f32,
   beta2: f32, omb1: f32, omb2: f32, eps: f32,
@@ -23,21 +17,12 @@ struct Params {
 }
 // struct Stats: kernels/optim_stats.wgsl (composed with this file by src/optim).
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> w: array<E>;
-@group(0) @binding(2) var<storage, read> grad: array<E>;
 @group(0) @binding(3) var<storage, read_write> m: array<E>;
 @group(0) @binding(4) var<storage, read_write> v: array<E>;
 @group(0) @binding(5) var<storage, read> stats: Stats;
 @group(0) @binding(6) var<storage, read> ids: array<i32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n || stats.finite == 0u) { return; }
-  var j = i;
-  if (SPARSE) { j = sparseIndex(i, ids[i * W / p.d], p.d); }
-  var g = grad[i];
-  if (p.clipped != 0u) { g *= stats.scale; }
+fn update(j: u32, g: E) {
   let mj = p.beta1 * m[j] + p.omb1 * g;
   let vj = p.beta2 * v[j] + p.omb2 * (g * g);
   m[j] = mj;

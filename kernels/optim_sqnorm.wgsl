@@ -5,7 +5,7 @@
 // workgroups depend on n only, so the order of additions is fixed: bit-for-bit reproducible,
 // no atomics.
 // E (f32 or vec4f), W (elements per invocation) and hsum come from the prelude in
-// src/optim/width.ts; n and chunk count E units.
+// src/gpu/width.ts; n and chunk count E units.
 // Bindings: 0 uniform {n, chunk, offset}, 1 x: array<E> (read), 2 partials: array<f32>.
 // Dispatch: ceil(n / chunk) workgroups of 256 (at most 4096, 1-D).
 // Reference: src/ref/optim.ts `globalNormRef`.

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { BINDING_CAP_ENV, parseBindingCap, requestedBindingCap } from '../src/gpu/binding_cap.js';
 import { useDevice } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli_helpers.js';
+import { root, runCli, useBuiltCli } from './cli-helpers.js';
 import { spawnSync } from 'node:child_process';
 
 const CAP = 64 * 1024;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { root, useBuiltCli } from './cli_helpers.js';
+import { root, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 const tmp = mkdtempSync(join(tmpdir(), 'flstm-bounded-'));

@@ -18,6 +18,7 @@ import { buildWeb, brownExcerpt } from '../tools/build-web.mjs';
 import { startServer } from '../tools/serve.mjs';
 import type { FlstmDemo } from '../src/web/app.js';
 import type { CheckResult } from '../src/web/selfcheck.js';
+import { freshSeed } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results/browser');
@@ -497,7 +498,8 @@ describe('the demo page in Chromium', () => {
 
 describe('the kernel self-check in Chromium', () => {
   it('runs every kernel case against its float64 reference: all pass', async () => {
-    const { page, errors } = await openPage('selfcheck.html');
+    // The page's run seed from freshSeed: FLSTM_TEST_SEED replays the Chromium run too.
+    const { page, errors } = await openPage(`selfcheck.html?seed=${freshSeed()}`);
     await waitFor(page, 'window.flstmSelfCheck && window.flstmSelfCheck.done', 300_000);
     const s = (await page.evaluate(() => window.flstmSelfCheck)) as { results: CheckResult[]; error?: string; adapter: string };
     expect(s.error).toBeUndefined();

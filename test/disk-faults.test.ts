@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainCause } from '../src/train/os_errors.js';
 import { LOCK_FILE } from '../src/train/run_lock.js';
 import { corpusText } from './helpers.js';
-import { root, useBuiltCli } from './cli_helpers.js';
+import { root, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 

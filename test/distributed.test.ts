@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launcherFromEnv } from '../src/distributed/world.js';
 import { readSafetensorsFile } from '../src/train/safetensors_file.js';
 import { Rng } from '../src/random.js';
-import { runCli, useBuiltCli } from './cli_helpers.js';
-import { bundleFixture, mpiRun, mpiRunEach, mpiStart } from './mpi_launch.js';
+import { runCli, useBuiltCli } from './cli-helpers.js';
+import { bundleFixture, mpiRun, mpiRunEach, mpiStart } from './mpi-launch.js';
 
 useBuiltCli();
 
@@ -34,7 +34,7 @@ describe('the world of a process', () => {
   });
 
   it('under mpirun, two ranks find each other: sums, ragged gathers, local ranks, and a disagreement named', async () => {
-    const script = await bundleFixture('mpi_world');
+    const script = await bundleFixture('mpi-world');
     const r = mpiRun(2, [process.execPath, script]);
     expect(r.status, r.stderr).toBe(0);
     const ranks = jsonLines(r.stdout).sort((a, b) => (a.rank as number) - (b.rank as number));

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { Rng } from '../src/random.js';
 import { nd } from '../src/ref/array.js';
 import { embeddingBackwardRef, embeddingBackwardSparseRef, embeddingRef } from '../src/ref/embedding.js';
 import { dot, numericGrad } from '../src/ref/gradcheck.js';
-import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
+import { expectClose, f32, freshSeed, randomIds, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
 
-function randomIds(n: number, vocab: number, seed: number): Int32Array {
-  const rng = new Rng(seed);
-  const ids = new Int32Array(n);
-  for (let i = 0; i < n; i++) ids[i] = Math.floor(rng.uniform() * vocab);
-  return ids;
-}
 
 const bits = (a: Float32Array | Int32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 

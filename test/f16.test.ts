@@ -1,6 +1,6 @@
 // f16 storage: fl.cast both ways against the host's IEEE half rounding, the gradient through
 // a cast, and clear errors. (f16 matmul operands: matmul.test.ts; f16 in the LSTM layers:
-// lstm_kernels.test.ts; training with precision f16: train.test.ts.)
+// lstm-kernels.test.ts; training with precision f16: train.test.ts.)
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { fromHalfBits, roundHalf, toHalfBits } from '../src/half.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusText } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli_helpers.js';
+import { root, runCli, useBuiltCli } from './cli-helpers.js';
 import { Rng } from '../src/random.js';
 
 useBuiltCli();

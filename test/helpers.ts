@@ -1,9 +1,15 @@
-// Shared test helpers: one device per test file, random host data, and closeness checks
-// that print the first mismatches.
-import { afterAll, beforeAll, expect } from 'vitest';
+// Shared test helpers: one device per test file, seeds that replay, and the kernel tests'
+// random data and closeness check, which are those of the browser's self-check
+// (src/selfcheck/check.ts) so that both suites judge a kernel alike. How the tests are laid
+// out, and how to replay a random one: docs/testing.md.
+import { relative, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 import * as fl from '../src/index.js';
 import { Rng } from '../src/random.js';
-import { nd, type NDArray } from '../src/ref/array.js';
+import type { NDArray } from '../src/ref/array.js';
+import { closeness, mixSeed } from '../src/selfcheck/check.js';
+
+export { randomNd, randomIds, f32, T as toTensor } from '../src/selfcheck/check.js';
 
 export function useDevice(opts: fl.InitOptions = {}): void {
   beforeAll(async () => {
@@ -12,61 +18,51 @@ export function useDevice(opts: fl.InitOptions = {}): void {
   afterAll(() => fl.dispose());
 }
 
-/** A fresh seed per call (printed on failure through the messages that use it). */
-let seedCounter = (Date.now() ^ (process.pid << 8)) >>> 0;
+/** The run's base seed: FLSTM_TEST_SEED when set (a replay), else drawn from the clock. */
+export const TEST_SEED = baseSeed(process.env.FLSTM_TEST_SEED);
+
+function baseSeed(env: string | undefined): number {
+  if (env === undefined || env === '') return (Date.now() ^ (process.pid << 8)) >>> 0;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new Error(`FLSTM_TEST_SEED must be an integer in [0, 2^32), got '${env}'`);
+  return n;
+}
+
+/** Seeds handed out so far, per test (by its full name). */
+const drawn = new Map<string, number>();
+
+/**
+ * A seed for random test data: the k-th of a test is a function of the base seed, the test's
+ * name and k, so that the same FLSTM_TEST_SEED replays a test whether its file runs whole or the
+ * test alone (-t). The first seed of a test arranges for a failure to print the replay command.
+ */
 export function freshSeed(): number {
-  seedCounter = (seedCounter * 1664525 + 1013904223) >>> 0;
-  return seedCounter;
-}
-
-export function randomNd(shape: number[], seed: number, scale = 1): NDArray {
-  const rng = new Rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const d = new Float64Array(n);
-  for (let i = 0; i < n; i++) d[i] = scale * (2 * rng.uniform() - 1);
-  return nd(d, shape);
-}
-
-/** The float32 tensor for a float64 array (values rounded to f32, as the GPU sees them). */
-export function toTensor(a: NDArray, requiresGrad = false): fl.Tensor {
-  return fl.tensor(Float32Array.from(a.data), a.shape, { requiresGrad });
-}
-
-/** The f32-rounded copy of a reference input, so references see exactly the GPU's inputs. */
-export function f32(a: NDArray): NDArray {
-  return nd(Float32Array.from(a.data), a.shape);
+  const { currentTestName, testPath } = expect.getState();
+  const name = currentTestName ?? '(outside a test)';
+  const k = drawn.get(name) ?? 0;
+  drawn.set(name, k + 1);
+  if (k === 0 && currentTestName !== undefined) {
+    const file = testPath ? relative(resolve(__dirname, '..'), testPath) : 'FILE';
+    onTestFailed(() => console.error(`random test data: replay with FLSTM_TEST_SEED=${TEST_SEED} npx vitest run ${file}`));
+  }
+  return mixSeed(TEST_SEED, `${name}#${k}`);
 }
 
 /**
- * Asserts |got - want| <= atol + rtol*|want| elementwise, and equal shapes. On failure the
- * message lists the first mismatches with their indices.
+ * Asserts closeness (src/selfcheck/check.ts: |got - want| <= atol + rtol*|want| elementwise),
+ * and equal shapes when `shape` is given; a failure lists the first mismatches.
  */
 export function expectClose(
   got: ArrayLike<number>,
   want: NDArray | ArrayLike<number>,
   opts: { atol?: number; rtol?: number; what?: string; shape?: readonly number[] } = {},
 ): void {
-  const w = 'data' in (want as NDArray) ? (want as NDArray).data : (want as ArrayLike<number>);
-  const atol = opts.atol ?? 1e-5;
-  const rtol = opts.rtol ?? 1e-4;
   const what = opts.what ?? 'values';
   if (opts.shape && 'shape' in (want as NDArray)) {
     expect([...opts.shape], `${what}: shape`).toEqual((want as NDArray).shape);
   }
-  expect(got.length, `${what}: length`).toBe(w.length);
-  const bad: string[] = [];
-  let count = 0;
-  for (let i = 0; i < w.length; i++) {
-    const g = got[i];
-    const r = w[i];
-    if (!(Math.abs(g - r) <= atol + rtol * Math.abs(r))) {
-      count++;
-      if (bad.length < 8) bad.push(`  [${i}] got ${g} want ${r} (diff ${Math.abs(g - r).toExponential(2)})`);
-    }
-  }
-  if (count) {
-    throw new Error(`${what}: ${count} of ${w.length} elements differ beyond atol ${atol} + rtol ${rtol}:\n${bad.join('\n')}`);
-  }
+  const problem = closeness(got, want, what, opts.atol ?? 1e-5, opts.rtol ?? 1e-4);
+  if (problem) throw new Error(problem);
 }
 
 export const CORPUS_WORDS = 'the cat sat on a mat and dog ran to big red house with blue door in old town'.split(' ');

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef, type MatmulRefOptions } from '../src/ref/matmul.js';
+import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef } from '../src/ref/matmul.js';
+import { checkMatmul as checkProduct, type MatmulCheck } from '../src/selfcheck/matmul_cases.js';
 import { vec4Eligible } from '../src/ops/matmul_kernel.js';
-import { nd } from '../src/ref/array.js';
-import { roundHalf } from '../src/half.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -17,52 +16,12 @@ const VEC4_SIZES: Case[] = [[4, 4, 4], [36, 36, 68], [132, 64, 36], [76, 20, 40]
 const raggedVec4 = (tA: boolean, tB: boolean): Case => [tA ? 36 : 33, 40, tB ? 33 : 36];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
-function stored(M: number, K: number, N: number, tA: boolean, tB: boolean): [number[], number[]] {
-  return [tA ? [K, M] : [M, K], tB ? [N, K] : [K, N]];
-}
+type CheckOptions = Omit<MatmulCheck, 'tA' | 'tB' | 'bias'> & { transposeA?: boolean; transposeB?: boolean; bias?: boolean };
 
-type CheckOptions = MatmulRefOptions & {
-  variant?: fl.MatmulVariant; batch?: number; sharedB?: boolean; f16A?: boolean; f16B?: boolean;
-  /** false: the forward product only (a forced vec4 variant cannot run a ragged size's gradient products). */
-  gradients?: boolean;
-};
-
-async function checkMatmul(M: number, K: number, N: number, o: CheckOptions) {
-  const seed = freshSeed();
-  const tA = !!o.transposeA;
-  const tB = !!o.transposeB;
-  let [sa, sb] = stored(M, K, N, tA, tB);
-  if (o.batch) {
-    sa = [o.batch, ...sa];
-    if (!o.sharedB) sb = [o.batch, ...sb];
-  }
-  let a = f32(randomNd(sa, seed));
-  let b = f32(randomNd(sb, seed + 1));
-  const bias = o.bias ? f32(randomNd([N], seed + 2)) : undefined;
-  const opts = { ...o, bias };
-  const grads = o.gradients ?? true;
-  const at = toTensor(a, grads);
-  const bt = toTensor(b, grads);
-  const biasT = bias ? toTensor(bias, grads) : undefined;
-  // f16 operands: the product reads the GPU's f16 copies, so the reference takes exactly
-  // those values; the gradients reach the f32 masters through the casts.
-  const a16 = o.f16A ? fl.cast(at, 'f16') : at;
-  const b16 = o.f16B ? fl.cast(bt, 'f16') : bt;
-  if (o.f16A) a = nd(await a16.data(), a.shape);
-  if (o.f16B) b = nd(await b16.data(), b.shape);
-  const y = fl.matmul(a16, b16, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
-  const want = matmulRef(a, b, opts);
-  const tag = `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${tA} tB=${tB} batch=${o.batch ?? '-'} act=${o.activation ?? 'none'}${o.f16A ? ' f16 A' : ''}${o.f16B ? ' f16 B' : ''} seed=${seed}`;
-  const tol = { atol: 2e-5 * Math.sqrt(K + 1) + 1e-5, rtol: 1e-4 };
-  expectClose(await y.data(), want, { ...tol, what: `matmul ${tag}`, shape: y.shape });
-  if (!grads) return;
-  const dy = f32(randomNd(want.shape, seed + 3));
-  y.backward(toTensor(dy));
-  const g = matmulBackwardRef(a, b, dy, opts);
-  const tolB = { atol: 2e-5 * Math.sqrt(Math.max(M, N) * (o.batch ?? 1)) + 1e-5, rtol: 1e-4 };
-  expectClose(await at.grad!.data(), g.da, { ...tolB, what: `dA ${tag}` });
-  expectClose(await bt.grad!.data(), g.db, { ...tolB, what: `dB ${tag}` });
-  if (biasT) expectClose(await biasT.grad!.data(), g.dbias!, { ...tolB, what: `dbias ${tag}` });
+/** The self-check's runner (src/selfcheck/matmul_cases.ts) on a fresh seed. */
+async function checkMatmul(M: number, K: number, N: number, o: CheckOptions): Promise<void> {
+  const { transposeA, transposeB, ...rest } = o;
+  await checkProduct(M, K, N, { ...rest, tA: transposeA, tB: transposeB }, freshSeed());
 }
 
 describe('matmul forward and backward against the float64 reference', () => {
@@ -115,7 +74,7 @@ describe('matmul forward and backward against the float64 reference', () => {
     for (const N of [68, 66]) {
       for (const variant of N % 4 === 0 ? (['scalar', 'vec4', 'subgroup', 'shared'] as const) : (['scalar', 'shared'] as const)) {
         for (const activation of ['none', 'sigmoid', 'tanh', 'relu'] as const) {
-          await checkMatmul(36, 36, N, { variant, activation, bias: { shape: [N], data: new Float64Array() } });
+          await checkMatmul(36, 36, N, { variant, activation, bias: true });
         }
       }
     }

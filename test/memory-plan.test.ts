@@ -11,7 +11,7 @@ import { LanguageModel } from '../src/nn/lm.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { makeOptimizer, modelOptions, stepOptions, trainStep } from '../src/train/step.js';
 import type { LSTMState } from '../src/nn/lstm.js';
-import { runCli, useBuiltCli } from './cli_helpers.js';
+import { runCli, useBuiltCli } from './cli-helpers.js';
 import { useDevice } from './helpers.js';
 
 const CAP = 256 * 1024;

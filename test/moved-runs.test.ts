@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusChanges, loadCorpus, locateCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VALID_FILE, LM1B_VOCAB_FILE, type CorpusIdentity } from '../src/data/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { CORPUS_WORDS, corpusText } from './helpers.js';
-import { root, useBuiltCli } from './cli_helpers.js';
+import { root, useBuiltCli } from './cli-helpers.js';
 
 const TINY = ['--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '0', '--sample', '0', '--eval-tokens', '0'];
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../src/cli/commands.js';
 import { parseCommandLine, UsageError, type OptionSpec } from '../src/cli/args.js';
-import { runCli, useBuiltCli } from './cli_helpers.js';
+import { runCli, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 

@@ -8,7 +8,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourcesMtime } from './cli_helpers.js';
+import { sourcesMtime } from './cli-helpers.js';
 
 const root = resolve(__dirname, '..');
 const TIMEOUT = 60_000;

@@ -1,6 +1,6 @@
 // `flstm params`: RNN parameter counts without a GPU, and src/nn/params.ts against the
 // float64 reference's shape-based count.
-import { useBuiltCli } from './cli_helpers.js';
+import { useBuiltCli } from './cli-helpers.js';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // a preset fills in f-lm's recipe under the options given, another cell drops the preset's
 // factor or groups, and a resume is checked against the checkpoint as given options are. No GPU.
 import { describe, expect, it } from 'vitest';
-import { runCli, useBuiltCli } from './cli_helpers.js';
+import { runCli, useBuiltCli } from './cli-helpers.js';
 import { PRESETS, withPreset } from '../src/options/presets.js';
 import { trainConfigFrom, valuesFromConfig } from '../src/options/train.js';
 import { configDifferences } from '../src/train/config.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock, LOCK_FILE, RunLockedError, type LockHolder } from '../src/train/run_lock.js';
 import { corpusText } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli_helpers.js';
+import { root, runCli, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 

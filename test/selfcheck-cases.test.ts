@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { selfCheckCases } from '../src/selfcheck/cases.js';
 import { runCase } from '../src/selfcheck/run.js';
-import { useDevice } from './helpers.js';
+import { freshSeed, useDevice } from './helpers.js';
 
 useDevice();
 
@@ -16,11 +16,9 @@ describe('the kernel case table', () => {
     expect([...new Set(cases.map((c) => c.group))]).toEqual(['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'dropout', 'lstm']);
   });
 
-  let seed = ((Date.now() % 100000) * 97) >>> 0;
   for (const c of cases) {
-    const s = (seed += 1000);
     it(`${c.group} / ${c.name}`, async () => {
-      const r = await runCase(c, s);
+      const r = await runCase(c, freshSeed());
       // A skip only for a feature the adapter lacks: subgroups of >= 8 lanes, or shader-f16.
       if (r.status === 'skip') expect(r.message).toMatch(/no subgroups|no shader-f16/);
       else expect(r.message ?? '').toBe('');

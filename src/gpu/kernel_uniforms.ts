@@ -32,6 +32,7 @@ export interface KernelFileUniforms {
   optim_sgd: { 0: { n: number; d: number; lr: number; momentum: number; clipped: number } };
   optim_sqnorm: { 0: { n: number; chunk: number; offset: number } };
   optim_stats: {};
+  optim_update: {};
   reduce_rows: { 0: { outer: number; len: number; inner: number; alpha: number } };
   reduce_tree: { 0: { outer: number; len: number; inner: number; alpha: number } };
   softmax_ce_grad: { 0: { units: number; c: number; invN: number; lo: number; hi: number } };

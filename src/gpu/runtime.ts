@@ -208,10 +208,6 @@ export function rt(): Runtime {
   return current;
 }
 
-export function hasRuntime(): boolean {
-  return current !== null;
-}
-
 /** The open runtime, or null; never throws (tensor disposal uses it). */
 export function currentRuntime(): Runtime | null {
   return current;

@@ -1,13 +1,13 @@
 // Adagrad as in the paper's code (TensorFlow's AdagradOptimizer): acc += g^2; w -= lr g / sqrt(acc).
 import { kernelFile } from '../gpu/pipelines.js';
 import { rt } from '../gpu/runtime.js';
-import { withStats } from './norm.js';
+import { updateKernel } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adagradSrc from '../../kernels/optim_adagrad.wgsl';
 
-const ADAGRAD = withStats(kernelFile('optim_adagrad', adagradSrc));
+const ADAGRAD = updateKernel(kernelFile('optim_adagrad', adagradSrc));
 
 export interface AdagradOptions extends OptimizerOptions {
   /** Default 0.2 (the paper's). */

@@ -1,13 +1,13 @@
 // Adam with bias correction; t counts the finite steps and lives on the GPU.
 import { kernelFile } from '../gpu/pipelines.js';
 import { rt } from '../gpu/runtime.js';
-import { withStats } from './norm.js';
+import { updateKernel } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import adamSrc from '../../kernels/optim_adam.wgsl';
 
-const ADAM = withStats(kernelFile('optim_adam', adamSrc));
+const ADAM = updateKernel(kernelFile('optim_adam', adamSrc));
 
 export interface AdamOptions extends OptimizerOptions {
   /** Default 0.001. */

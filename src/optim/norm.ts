@@ -11,12 +11,23 @@ import { structFields, structWords } from '../gpu/uniforms.js';
 import sqnormSrc from '../../kernels/optim_sqnorm.wgsl';
 import finalizeSrc from '../../kernels/optim_norm_finalize.wgsl';
 import statsSrc from '../../kernels/optim_stats.wgsl';
+import updateSrc from '../../kernels/optim_update.wgsl';
 
 const STATS_FILE = kernelFile('optim_stats', statsSrc);
 
 /** A kernel that reads or writes the stats buffer: its file with struct Stats appended. */
 export function withStats<U extends UniformSpec>(kernel: KernelSource<U>): KernelSource<U> {
   return composeKernel(kernel.name, [kernel, STATS_FILE]) as KernelSource<U>;
+}
+
+const UPDATE_FILE = kernelFile('optim_update', updateSrc);
+
+/**
+ * An optimizer's update kernel: its file (the update of one element, `fn update`), then the
+ * entry point every update shares (kernels/optim_update.wgsl), then struct Stats.
+ */
+export function updateKernel<U extends UniformSpec>(kernel: KernelSource<U>): KernelSource<U> {
+  return composeKernel(kernel.name, [kernel, UPDATE_FILE, STATS_FILE]) as KernelSource<U>;
 }
 
 const SQNORM = kernelFile('optim_sqnorm', sqnormSrc);

@@ -1,14 +1,14 @@
 // SGD, with optional momentum (PyTorch's form: vel = momentum vel + g; w -= lr vel).
 import { kernelFile } from '../gpu/pipelines.js';
 import { rt } from '../gpu/runtime.js';
-import { withStats } from './norm.js';
+import { updateKernel } from './norm.js';
 import { grid1d } from '../ops/dispatch.js';
 import { useVec4, widthKernel } from '../gpu/width.js';
 import { Tensor } from '../tensor.js';
 import { Optimizer, checkNumber, type OptimizerOptions, type ParamList, type UpdateArgs } from './optimizer.js';
 import sgdSrc from '../../kernels/optim_sgd.wgsl';
 
-const SGD_KERNEL = withStats(kernelFile('optim_sgd', sgdSrc));
+const SGD_KERNEL = updateKernel(kernelFile('optim_sgd', sgdSrc));
 
 export interface SGDOptions extends OptimizerOptions {
   lr: number;

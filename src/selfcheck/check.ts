@@ -1,5 +1,7 @@
-// What every kernel test case shares: the case and result types, seeded f32-rounded inputs,
-// and the closeness check whose failure lists the first mismatches.
+// What every kernel test shares, the browser's self-check and the Node tests alike (test/helpers.ts
+// re-exports these rather than keeping copies): the case and result types, seeded f32-rounded
+// inputs, and the closeness check whose failure lists the first mismatches. Which suite a
+// kernel case belongs to: docs/testing.md.
 import { Rng } from '../random.js';
 import { tensor } from '../ops/create.js';
 import { rt } from '../gpu/runtime.js';
@@ -34,12 +36,29 @@ export interface CheckCase {
 /** A value outside the tolerance (as opposed to an error of the op itself). */
 export class Mismatch extends Error {}
 
+/** Seeded uniform values in [-scale, scale), f32-rounded: the reference sees the GPU's inputs. */
 export function randomNd(shape: number[], seed: number, scale = 1): NDArray {
   const rng = new Rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = scale * (2 * rng.uniform() - 1);
-  return nd(Float32Array.from(d), shape); // f32-rounded: the reference sees the GPU's inputs
+  return f32(nd(d, shape));
+}
+
+/**
+ * A seed derived from a run's base seed and a name (FNV-1a of the name, folded into the seed):
+ * a case's or a test's data then depends on what it is, not on what ran before it, so that the
+ * base seed replays it alone or within its whole run.
+ */
+export function mixSeed(seed: number, name: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/** The f32-rounded copy of a reference input, so references see exactly the GPU's inputs. */
+export function f32(a: NDArray): NDArray {
+  return nd(Float32Array.from(a.data), a.shape);
 }
 
 export function randomIds(n: number, limit: number, seed: number): Int32Array {
@@ -50,19 +69,28 @@ export function randomIds(n: number, limit: number, seed: number): Int32Array {
 /** The f32 tensor holding `a`'s values. */
 export const T = (a: NDArray, grad = false): Tensor => tensor(Float32Array.from(a.data), a.shape, { requiresGrad: grad });
 
-/** |got - want| <= atol + rtol*|want| elementwise; else a Mismatch listing the first few. */
-export function close(got: ArrayLike<number>, want: NDArray | ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): void {
+/**
+ * Null when |got - want| <= atol + rtol*|want| elementwise (NaN is never close) and the lengths
+ * agree; else what differs, with the first few mismatches and their indices.
+ */
+export function closeness(got: ArrayLike<number>, want: NDArray | ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): string | null {
   const w = 'data' in (want as NDArray) ? (want as NDArray).data : (want as ArrayLike<number>);
-  if (got.length !== w.length) throw new Mismatch(`${what}: ${got.length} values, expected ${w.length}`);
+  if (got.length !== w.length) return `${what}: ${got.length} values, expected ${w.length}`;
   const bad: string[] = [];
   let count = 0;
   for (let i = 0; i < w.length; i++) {
     if (!(Math.abs(got[i] - w[i]) <= atol + rtol * Math.abs(w[i]))) {
       count++;
-      if (bad.length < 4) bad.push(`[${i}] got ${got[i]} want ${w[i]}`);
+      if (bad.length < 8) bad.push(`[${i}] got ${got[i]} want ${w[i]} (diff ${Math.abs(got[i] - w[i]).toExponential(2)})`);
     }
   }
-  if (count) throw new Mismatch(`${what}: ${count} of ${w.length} differ beyond atol ${atol} + rtol ${rtol}: ${bad.join('; ')}`);
+  return count ? `${what}: ${count} of ${w.length} differ beyond atol ${atol} + rtol ${rtol}: ${bad.join('; ')}` : null;
+}
+
+/** closeness(), thrown as a Mismatch when the values differ. */
+export function close(got: ArrayLike<number>, want: NDArray | ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): void {
+  const problem = closeness(got, want, what, atol, rtol);
+  if (problem) throw new Mismatch(problem);
 }
 
 export const noSubgroups = (): string | null =>

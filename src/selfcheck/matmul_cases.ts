@@ -5,18 +5,26 @@ import { cast } from '../ops/cast.js';
 import { groupedMatmul } from '../ops/grouped_matmul.js';
 import type { MatmulVariant } from '../ops/matmul_kernel.js';
 import { blockDiagonal, groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef } from '../ref/matmul.js';
-import { close, noF16, noSubgroups, randomNd, T, type CheckCase } from './check.js';
+import { close, Mismatch, noF16, noSubgroups, randomNd, T, type CheckCase } from './check.js';
 
 type Activation = 'none' | 'sigmoid' | 'tanh' | 'relu';
-interface MatmulCheck { tA?: boolean; tB?: boolean; variant?: MatmulVariant; batch?: number; sharedB?: boolean; bias?: boolean; activation?: Activation; f16?: boolean; gradients?: boolean }
+/** One product: transposes, a forced variant, a batch (B per batch or shared), a fused epilogue, f16 operands. */
+export interface MatmulCheck { tA?: boolean; tB?: boolean; variant?: MatmulVariant; batch?: number; sharedB?: boolean; bias?: boolean; activation?: Activation; f16A?: boolean; f16B?: boolean; gradients?: boolean }
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 const VARIANTS = ['scalar', 'shared', 'vec4', 'subgroup'] as const;
 // vec4 / subgroup need multiples of 4 along K and the contiguous extents; their M / N edges stay ragged.
 const isAligned = (v: MatmulVariant) => v === 'vec4' || v === 'subgroup';
 
-/** C = op(A)·op(B) (+ bias, activation) and its gradients against matmulRef. */
-async function checkMatmul(M: number, K: number, N: number, o: MatmulCheck, seed: number): Promise<void> {
+function matmulTag(M: number, K: number, N: number, o: MatmulCheck): string {
+  return `${o.variant ?? 'auto'} M=${M} K=${K} N=${N} tA=${!!o.tA} tB=${!!o.tB} batch=${o.batch ?? '-'}${o.sharedB ? ' (shared B)' : ''} act=${o.activation ?? 'none'}${o.bias ? ' +bias' : ''}${o.f16A ? ' f16 A' : ''}${o.f16B ? ' f16 B' : ''}`;
+}
+
+/**
+ * C = op(A)·op(B) (+ bias, activation) and its gradients against matmulRef. This is also the
+ * runner of the Node test's wider sweep (test/matmul.test.ts), so both suites judge a product alike.
+ */
+export async function checkMatmul(M: number, K: number, N: number, o: MatmulCheck, seed: number): Promise<void> {
   const tA = !!o.tA;
   const tB = !!o.tB;
   let sa = tA ? [K, M] : [M, K];
@@ -33,25 +41,26 @@ async function checkMatmul(M: number, K: number, N: number, o: MatmulCheck, seed
   const at = T(a, grads);
   const bt = T(b, grads);
   const biasT = bias ? T(bias, grads) : undefined;
-  // f16: both operands read as f16 copies; the reference takes the copies' values.
-  const a16 = o.f16 ? cast(at, 'f16') : at;
-  const b16 = o.f16 ? cast(bt, 'f16') : bt;
-  if (o.f16) {
-    a = { shape: a.shape, data: Float64Array.from(await a16.data()) };
-    b = { shape: b.shape, data: Float64Array.from(await b16.data()) };
-  }
+  // f16 operands: the product reads the GPU's f16 copies, so the reference takes exactly those
+  // values; the gradients reach the f32 masters through the casts.
+  const a16 = o.f16A ? cast(at, 'f16') : at;
+  const b16 = o.f16B ? cast(bt, 'f16') : bt;
+  if (o.f16A) a = { shape: a.shape, data: Float64Array.from(await a16.data()) };
+  if (o.f16B) b = { shape: b.shape, data: Float64Array.from(await b16.data()) };
   const y = matmul(a16, b16, { transposeA: tA, transposeB: tB, bias: biasT, activation: o.activation, variant: o.variant });
   const want = matmulRef(a, b, opts);
+  const tag = matmulTag(M, K, N, o);
+  if (y.shape.join() !== want.shape.join()) throw new Mismatch(`C ${tag}: shape [${y.shape}], expected [${want.shape}]`);
   const tol = 2e-5 * Math.sqrt(K + 1) + 1e-5;
-  close(await y.data(), want, 'C', tol);
+  close(await y.data(), want, `C ${tag}`, tol);
   if (!grads) return;
   const dy = randomNd(want.shape, seed + 3);
   y.backward(T(dy));
   const g = matmulBackwardRef(a, b, dy, opts);
   const tolB = 2e-5 * Math.sqrt(Math.max(M, N) * (o.batch ?? 1)) + 1e-5;
-  close(await at.grad!.data(), g.da, 'dA', tolB);
-  close(await bt.grad!.data(), g.db, 'dB', tolB);
-  if (biasT) close(await biasT.grad!.data(), g.dbias!, 'dbias', tolB);
+  close(await at.grad!.data(), g.da, `dA ${tag}`, tolB);
+  close(await bt.grad!.data(), g.db, `dB ${tag}`, tolB);
+  if (biasT) close(await biasT.grad!.data(), g.dbias!, `dbias ${tag}`, tolB);
 }
 
 function variantCases(): CheckCase[] {
@@ -87,7 +96,7 @@ function f16Cases(): CheckCase[] {
     skip: () => noF16() ?? (variant === 'subgroup' ? noSubgroups() : null),
     run: async (seed: number) => {
       const [M, K, N] = isAligned(variant) ? [36, 40, 68] : [33, 37, 29];
-      for (const [tA, tB] of TRANSPOSES) await checkMatmul(M, K, N, { tA, tB, variant, f16: true }, seed + (tA ? 2 : 0) + (tB ? 1 : 0));
+      for (const [tA, tB] of TRANSPOSES) await checkMatmul(M, K, N, { tA, tB, variant, f16A: true, f16B: true }, seed + (tA ? 2 : 0) + (tB ? 1 : 0));
     },
   }));
 }

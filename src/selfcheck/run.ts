@@ -1,6 +1,6 @@
 // Runs the case table, one result per case, on the open device.
 import { popScope, pushScope } from '../tensor.js';
-import { Mismatch, type CheckCase, type CheckResult } from './check.js';
+import { Mismatch, mixSeed, type CheckCase, type CheckResult } from './check.js';
 import { selfCheckCases } from './cases.js';
 
 /** Runs one case in a scope that frees its tensors afterwards (nothing else runs meanwhile). */
@@ -26,14 +26,15 @@ export async function runCase(c: CheckCase, seed: number): Promise<CheckResult> 
   return r;
 }
 
-/** Runs the cases (those whose `group/name` matches `filter`), one result each. */
+/** Runs the cases (those whose `group/name` matches `filter`), one result each; `seed`: the run's base seed (default: from the clock). */
 export async function runSelfCheck(o: { filter?: RegExp; seed?: number; onResult?: (r: CheckResult, i: number, total: number) => void } = {}): Promise<CheckResult[]> {
   const cases = selfCheckCases().filter((c) => !o.filter || o.filter.test(`${c.group}/${c.name}`));
   const results: CheckResult[] = [];
-  let seed = o.seed ?? ((Date.now() % 100000) * 97) >>> 0;
+  const base = o.seed ?? ((Date.now() % 100000) * 97) >>> 0;
   for (const [i, c] of cases.entries()) {
-    const r = await runCase(c, seed);
-    seed += 1000;
+    // Each case's seed depends on the base and its name only: a filter does not change it.
+    const r = await runCase(c, mixSeed(base, `${c.group}/${c.name}`));
+    if (r.status === 'fail') r.message += `; the run's seed ${base} replays it (selfcheck.html?seed=${base})`;
     results.push(r);
     o.onResult?.(r, i, cases.length);
   }

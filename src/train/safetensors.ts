@@ -256,9 +256,6 @@ export function safetensorsHeaderLength(first: Uint8Array, fileSize: number, sou
   return n;
 }
 
-/** Where a tensor's bytes lie in a file, relative to the data section (dataStart). */
-export type SafetensorsSpan = Span;
-
 /**
  * The header of a file of `fileSize` bytes, from its first bytes (at least 8 + the header
  * length): the metadata and the tensors' spans, each checked against the data section and

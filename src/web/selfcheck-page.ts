@@ -66,10 +66,14 @@ async function main(): Promise<void> {
   state.adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' · ') + (info.software ? ' (software)' : '');
   adapterEl.dataset.state = 'ok';
   adapterText.textContent = state.adapter;
-  const q = new URLSearchParams(location.search).get('filter');
+  const query = new URLSearchParams(location.search);
+  const q = query.get('filter');
   const filter = q ? new RegExp(q, 'i') : undefined;
+  // ?seed=N replays a run (a failed case's message names its run's seed).
+  const seed = query.get('seed');
   await runSelfCheck({
     filter,
+    seed: seed === null ? undefined : Number(seed) >>> 0,
     onResult: (r, i, total) => {
       state.results.push(r);
       addRow(r);

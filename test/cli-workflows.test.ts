@@ -13,7 +13,7 @@ import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { loadModel } from '../src/train/load.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { CORPUS_WORDS, corpusText, useDevice } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli_helpers.js';
+import { root, runCli, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 useDevice();

@@ -5,7 +5,7 @@
 // says them.
 import { describe, expect, it } from 'vitest';
 import { finalTokensFor, scoredText } from '../src/cli/compare_final.js';
-import { runCli, useBuiltCli } from './cli_helpers.js';
+import { runCli, useBuiltCli } from './cli-helpers.js';
 
 useBuiltCli();
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS_WORDS, corpusText } from './helpers.js';
-import { sourcesMtime } from './cli_helpers.js';
+import { sourcesMtime } from './cli-helpers.js';
 
 const root = resolve(__dirname, '..');
 

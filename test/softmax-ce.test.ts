@@ -4,16 +4,10 @@ import { Rng } from '../src/random.js';
 import { nd } from '../src/ref/array.js';
 import { excludeColumnsRef, rowLosses, softmaxCrossEntropyBackwardRef, softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { dot, numericGrad } from '../src/ref/gradcheck.js';
-import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
+import { expectClose, f32, freshSeed, randomIds, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
 
-function randomTargets(n: number, classes: number, seed: number): Int32Array {
-  const rng = new Rng(seed);
-  const t = new Int32Array(n);
-  for (let i = 0; i < n; i++) t[i] = Math.floor(rng.uniform() * classes);
-  return t;
-}
 
 const bits = (a: Float32Array | Int32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
@@ -50,7 +44,7 @@ describe('softmax cross-entropy on the GPU', () => {
       it(`[${N}, ${C}] (${kernel} kernel): loss and gradient match the reference`, async () => {
         const seed = freshSeed();
         const logits = f32(randomNd([N, C], seed, 4));
-        const targets = randomTargets(N, C, seed + 1);
+        const targets = randomIds(N, C, seed + 1);
         const g = 0.5 + new Rng(seed + 2).uniform() * 2;
         const lt = toTensor(logits, true);
         const loss = fl.softmaxCrossEntropy(lt, fl.tensor(targets), { kernel });
@@ -72,7 +66,7 @@ describe('softmax cross-entropy on the GPU', () => {
       for (const kernel of ['rows', 'tree'] as const) {
         const seed = freshSeed();
         const logits = f32(randomNd([N, C], seed, 4));
-        const targets = randomTargets(N, C, seed + 1);
+        const targets = randomIds(N, C, seed + 1);
         for (let i = 0; i < N; i += 2) targets[i] = from + (i % (to - from)); // some targets among the excluded columns
         const lt = toTensor(logits, true);
         const loss = fl.softmaxCrossEntropy(lt, targets, { kernel, exclude: [from, to] });
@@ -100,7 +94,7 @@ describe('softmax cross-entropy on the GPU', () => {
     for (const [N, C] of [[33, 7], [5, 4000], [100, 300]] as const) {
       const seed = freshSeed();
       const logits = f32(randomNd([N, C], seed, 2));
-      const targets = Array.from(randomTargets(N, C, seed + 1));
+      const targets = Array.from(randomIds(N, C, seed + 1));
       const loss = fl.softmaxCrossEntropy(toTensor(logits), targets);
       expect(loss.requiresGrad).toBe(false);
       expectClose(await loss.data(), [softmaxCrossEntropyRef(logits, targets).loss], { what: `seed=${seed}`, atol: 1e-5, rtol: 1e-5 });
@@ -121,7 +115,7 @@ describe('softmax cross-entropy on the GPU', () => {
       const rng = new Rng(seed);
       const big = nd(Array.from({ length: 7 * 1000 }, () => (rng.uniform() < 0.5 ? -1000 : 1000) + rng.uniform()), [7, 1000]);
       const x = f32(big);
-      const targets = randomTargets(7, 1000, seed + 1);
+      const targets = randomIds(7, 1000, seed + 1);
       const xt = toTensor(x, true);
       const loss2 = fl.softmaxCrossEntropy(xt, targets, { kernel });
       loss2.backward();
@@ -138,7 +132,7 @@ describe('softmax cross-entropy on the GPU', () => {
   it('is deterministic: two runs give bit-identical loss and gradient', async () => {
     const seed = freshSeed();
     const logits = f32(randomNd([33, 10000], seed, 5));
-    const targets = randomTargets(33, 10000, seed + 1);
+    const targets = randomIds(33, 10000, seed + 1);
     const out: number[][] = [];
     for (let k = 0; k < 2; k++) {
       const lt = toTensor(logits, true);

@@ -1,6 +1,6 @@
 // The One Billion Word format reader (lm1b:DIR) and the streaming batcher, on small files in
 // that format written to a temporary directory. No GPU.
-import { useBuiltCli } from './cli_helpers.js';
+import { useBuiltCli } from './cli-helpers.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { root } from './cli_helpers.js';
+import { root } from './cli-helpers.js';
 
 /** The launcher and its options before the first program: Open MPI's as root, or MPICH's. */
 function launcherBase(): { cmd: string; flags: string[]; np: string } {

@@ -2,71 +2,19 @@
 // paper's equations (src/ref/lstm.ts): outputs, carried state and every gradient.
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { lstmBackwardRef, lstmForwardRef, randomLstmParams, lstmRefOutputSize, type LstmRefConfig, type LstmRefParams } from '../src/ref/lstm.js';
-import type { NDArray } from '../src/ref/array.js';
-import { roundHalf } from '../src/half.js';
-import { rt } from '../src/gpu/runtime.js';
-import { MATMUL_CORES } from '../src/ops/matmul_kernel.js';
-import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
+import { lstmRefOutputSize } from '../src/ref/lstm.js';
+import { checkLstm, type LstmCase } from '../src/selfcheck/lstm_cases.js';
+import { freshSeed, useDevice } from './helpers.js';
 
 useDevice();
 
-interface Case extends LstmRefConfig { T: number; B: number }
+type Case = Omit<LstmCase, 'label'>;
 
-function f32Params(p: LstmRefParams): LstmRefParams {
-  const q = { ...p, b: f32(p.b) };
-  for (const k of ['W', 'W1', 'W2', 'P'] as const) if (p[k]) q[k] = f32(p[k]!);
-  return q;
-}
-
-async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false) {
-  const seed = freshSeed();
-  const ref = f32Params(randomLstmParams(c, seed, 0.4));
-  // f16 weights: the layer reads f16 copies of W, W1, W2, P; the reference takes their
-  // values, and the gradients reach the f32 masters through the casts.
-  if (f16) for (const k of ['W', 'W1', 'W2', 'P'] as const) if (ref[k]) ref[k] = { shape: ref[k]!.shape, data: ref[k]!.data.map(roundHalf) };
+/** The self-check's runner (src/selfcheck/lstm_cases.ts), on a fresh seed; a case's label is its sizes. */
+async function checkLayer(c: Case, variant?: fl.MatmulVariant, f16 = false): Promise<void> {
   const p = lstmRefOutputSize(c);
-  let x = f32(randomNd([c.T, c.B, c.inputSize], seed + 1));
-  const h0 = f32(randomNd([c.B, p], seed + 2, 0.5));
-  const c0 = f32(randomNd([c.B, c.hiddenSize], seed + 3, 0.5));
-  const dy = f32(randomNd([c.T, c.B, p], seed + 4));
-  const tensors: Record<string, fl.Tensor> = {};
-  const weights: fl.LstmWeights = { b: (tensors.b = toTensor(ref.b, true)) };
-  for (const k of ['W', 'W1', 'W2', 'P'] as const) {
-    if (!ref[k]) continue;
-    tensors[k] = toTensor(ref[k]!, true);
-    weights[k] = f16 ? fl.cast(tensors[k], 'f16') : tensors[k];
-  }
-  const xt = toTensor(x, true);
-  const h0t = toTensor(h0, true);
-  const c0t = toTensor(c0, true);
-  // f16: the input x is read as an f16 copy too (what nn.LSTM does with precision 'f16').
-  const x16 = f16 ? fl.cast(xt, 'f16') : xt;
-  if (f16) x = { shape: x.shape, data: Float64Array.from(await x16.data()) };
-  rt().dispatchLog = [];
-  const res = fl.lstmSequence(x16, h0t, c0t, weights, { ...c, variant });
-  res.y.backward(toTensor(dy));
-  const ran = rt().dispatchLog!.filter((k) => k.startsWith('matmul_'));
-  rt().dispatchLog = null;
-  // A forced variant runs every product of the layer, forward and backward (or the call fails).
-  if (variant) expect(new Set(ran.map((k) => k.split(/[[+]/)[0]))).toEqual(new Set([MATMUL_CORES[variant].name]));
-  const want = lstmForwardRef(ref, x, h0, c0);
-  const g = lstmBackwardRef(ref, x, h0, c0, dy);
-  const tag = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.projSize ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'} variant=${variant ?? 'auto'}${f16 ? ' f16 weights' : ''} seed=${seed}`;
-  const tol = { atol: 2e-5, rtol: 2e-4 };
-  expectClose(await res.y.data(), want.y, { ...tol, what: `y ${tag}`, shape: res.y.shape });
-  expectClose(await res.h.data(), want.h, { ...tol, what: `h_T ${tag}` });
-  expectClose(await res.c.data(), want.c, { ...tol, what: `c_T ${tag}` });
-  const gtol = { atol: 1e-4, rtol: 5e-4 };
-  const check = async (t: fl.Tensor, r: NDArray | undefined, what: string) => expectClose(await t.grad!.data(), r!, { ...gtol, what: `${what} ${tag}` });
-  await check(xt, g.dx, 'dx');
-  await check(h0t, g.dh0, 'dh0');
-  await check(c0t, g.dc0, 'dc0');
-  await check(tensors.b, g.db, 'db');
-  if (tensors.W) await check(tensors.W, g.dW, 'dW');
-  if (tensors.W1) await check(tensors.W1, g.dW1, 'dW1');
-  if (tensors.W2) await check(tensors.W2, g.dW2, 'dW2');
-  if (tensors.P) await check(tensors.P, g.dP, 'dP');
+  const label = `${c.cell} T=${c.T} B=${c.B} in=${c.inputSize} n=${c.hiddenSize} p=${p}${c.projSize ? '' : ' (no proj)'} r=${c.factor ?? '-'} k=${c.groups ?? '-'}`;
+  await checkLstm({ ...c, label }, freshSeed(), { variant, f16 });
 }
 
 const AWKWARD: Case[] = [
@@ -111,7 +59,6 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
 
   it('a forced vec4 variant that cannot run a product fails, naming the product (no silent fallback)', async () => {
     await expect(checkLayer(GROUPS_OF_6, 'vec4')).rejects.toThrow(/matmul variant vec4 needs K .* multiples of 4 \(M=\d+, N=\d+, K=\d+\)/);
-    rt().dispatchLog = null;
   });
 
   for (const variant of [undefined, 'scalar', 'shared'] as const) {
