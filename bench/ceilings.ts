@@ -45,12 +45,13 @@ export async function measureCeilings(ctx: SuiteContext): Promise<{ ceilings: Ce
   const mul = Math.fround(0.999);
   const add = Math.fround(0.001);
   const out = fl.zeros([FMA_INVOCATIONS * 4]).keep();
-  const runFma = () => r.run(PEAK_FMA, {
-    overrides: { ITERS },
-    params: { n: FMA_INVOCATIONS, mul, add },
-    buffers: [out.buffer],
-    workgroups: grid1d(FMA_INVOCATIONS),
-  });
+  const runFma = () =>
+    r.run(PEAK_FMA, {
+      overrides: { ITERS },
+      params: { n: FMA_INVOCATIONS, mul, add },
+      buffers: [out.buffer],
+      workgroups: grid1d(FMA_INVOCATIONS),
+    });
   runFma();
   const got = (await out.data()) as Float32Array;
   const idx: number[] = [];
@@ -70,8 +71,17 @@ export async function measureCeilings(ctx: SuiteContext): Promise<{ ceilings: Ce
   const flop = FMA_INVOCATIONS * ITERS * UNROLL * CHAINS * 4 * 2;
   const gflops = flop / 1e9 / (tf.minMs / 1e3);
   rows.push({
-    group: 'ceiling', name: 'FMA-bound (vec4 fma chains)', dims: `${FMA_INVOCATIONS} inv x ${ITERS * UNROLL} steps x ${CHAINS} vec4 chains`, kernel: 'peak_fma',
-    ms: tf.minMs, unit: 'GFLOP/s', work: flop, rate: gflops, ofPeak: 1, check: `5 invocations vs float64, max |err| ${fmaErr.toExponential(1)}`, reps: tf.reps,
+    group: 'ceiling',
+    name: 'FMA-bound (vec4 fma chains)',
+    dims: `${FMA_INVOCATIONS} inv x ${ITERS * UNROLL} steps x ${CHAINS} vec4 chains`,
+    kernel: 'peak_fma',
+    ms: tf.minMs,
+    unit: 'GFLOP/s',
+    work: flop,
+    rate: gflops,
+    ofPeak: 1,
+    check: `5 invocations vs float64, max |err| ${fmaErr.toExponential(1)}`,
+    reps: tf.reps,
   });
   out.dispose();
 
@@ -90,8 +100,17 @@ export async function measureCeilings(ctx: SuiteContext): Promise<{ ceilings: Ce
   const bytes = 2 * COPY_BYTES;
   const gbps = bytes / 1e9 / (tc.minMs / 1e3);
   rows.push({
-    group: 'ceiling', name: 'copy-bound (vec4 copy, 4 per inv.)', dims: `${COPY_BYTES / 2 ** 20} MiB -> ${COPY_BYTES / 2 ** 20} MiB`, kernel: 'peak_copy',
-    ms: tc.minMs, unit: 'GB/s', work: bytes, rate: gbps, ofPeak: 1, check: 'exact (every 97th value)', reps: tc.reps,
+    group: 'ceiling',
+    name: 'copy-bound (vec4 copy, 4 per inv.)',
+    dims: `${COPY_BYTES / 2 ** 20} MiB -> ${COPY_BYTES / 2 ** 20} MiB`,
+    kernel: 'peak_copy',
+    ms: tc.minMs,
+    unit: 'GB/s',
+    work: bytes,
+    rate: gbps,
+    ofPeak: 1,
+    check: 'exact (every 97th value)',
+    reps: tc.reps,
   });
   src.dispose();
   dst.dispose();

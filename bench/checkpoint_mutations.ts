@@ -43,7 +43,8 @@ const WORDS = 'the cat sat on a mat and dog ran to big red house with blue door 
 
 function corpus(lines: number, rng: Rng): string {
   const out: string[] = [];
-  for (let i = 0; i < lines; i++) out.push(Array.from({ length: 3 + rng.int(8) }, () => WORDS[Math.floor(rng.next() * rng.next() * WORDS.length)]).join(' '));
+  for (let i = 0; i < lines; i++)
+    out.push(Array.from({ length: 3 + rng.int(8) }, () => WORDS[Math.floor(rng.next() * rng.next() * WORDS.length)]).join(' '));
   return `${out.join('\n')}\n`;
 }
 
@@ -52,7 +53,14 @@ export function tinyConfig(dir: string, optimizer: TrainConfig['optimizer'] = 'a
   return {
     data: `text:${join(dir, 'train.txt')},${join(dir, 'valid.txt')}`,
     model: { cell: 'glstm', layers: 2, emb: 8, hidden: 8, proj: 4, groups: 2, dropout: 0 },
-    batch: 2, bptt: 3, optimizer, lr: optimizer === 'adam' ? 0.002 : 0.2, clip: 1, sampled: 0, seed: 3, ema: 0.9,
+    batch: 2,
+    bptt: 3,
+    optimizer,
+    lr: optimizer === 'adam' ? 0.002 : 0.2,
+    clip: 1,
+    sampled: 0,
+    seed: 3,
+    ema: 0.9,
   };
 }
 
@@ -99,7 +107,28 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const bytesOf = (s: string) => new TextEncoder().encode(s);
 
 /** Values that are wrong for almost any field: other types, negative, fractional, huge. */
-const ODD_VALUES: unknown[] = [-5, -1, 0, 0.5, 1.5, 1e20, 2 ** 53, 2 ** 40, '5', '', 'x', null, true, false, [], {}, [1, 2], { a: 1 }, 'NaN', -0.0001];
+const ODD_VALUES: unknown[] = [
+  -5,
+  -1,
+  0,
+  0.5,
+  1.5,
+  1e20,
+  2 ** 53,
+  2 ** 40,
+  '5',
+  '',
+  'x',
+  null,
+  true,
+  false,
+  [],
+  {},
+  [1, 2],
+  { a: 1 },
+  'NaN',
+  -0.0001,
+];
 
 /** Every path of a JSON value (['config', 'train', 'model', 'cell'], ...), the root excluded. */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
@@ -147,7 +176,22 @@ function flipBit(bytes: Uint8Array, lo: number, hi: number, rng: Rng): { bytes: 
 
 function mutateHeaderLength(bytes: Uint8Array, rng: Rng): Omit<Mutation, 'file'> {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const choices = [bytes.length, bytes.length - 7, 2 ** 40, 2 ** 64 - 1, n + 1, n - 1, n - 2, n - 4, n + 8, n - 8, 0, 1, 2, rng.int(2 ** 32)];
+  const choices = [
+    bytes.length,
+    bytes.length - 7,
+    2 ** 40,
+    2 ** 64 - 1,
+    n + 1,
+    n - 1,
+    n - 2,
+    n - 4,
+    n + 8,
+    n - 8,
+    0,
+    1,
+    2,
+    rng.int(2 ** 32),
+  ];
   const v = rng.pick(choices);
   const out = bytes.slice();
   new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(Math.floor(v))), true);
@@ -161,8 +205,39 @@ function mutateEntry(h: Record<string, any>, name: string, dataLen: number, rng:
   const [b, end] = e.data_offsets as [number, number];
   const ops: [string, () => void][] = [
     ['dtype', () => (e.dtype = rng.pick(['F16', 'BF16', 'I32', 'I64', 'F64', 'U8', 'BOOL', '', null, 7, 'f32']))],
-    ['shape', () => (e.shape = rng.pick([[...e.shape, 1], e.shape.slice(1), [e.shape[0] + 1, ...e.shape.slice(1)], [-1], [1e20], ['2'], null, {}, [2.5], [0], []]))],
-    ['offsets', () => (e.data_offsets = rng.pick([[b, dataLen + 4], [other.data_offsets[0], end], [end, b], [b + 4, end + 4], [String(b), end], [b], null, [-4, end], [2 ** 53, 2 ** 53 + 4], [b, end - 4]]))],
+    [
+      'shape',
+      () =>
+        (e.shape = rng.pick([
+          [...e.shape, 1],
+          e.shape.slice(1),
+          [e.shape[0] + 1, ...e.shape.slice(1)],
+          [-1],
+          [1e20],
+          ['2'],
+          null,
+          {},
+          [2.5],
+          [0],
+          [],
+        ])),
+    ],
+    [
+      'offsets',
+      () =>
+        (e.data_offsets = rng.pick([
+          [b, dataLen + 4],
+          [other.data_offsets[0], end],
+          [end, b],
+          [b + 4, end + 4],
+          [String(b), end],
+          [b],
+          null,
+          [-4, end],
+          [2 ** 53, 2 ** 53 + 4],
+          [b, end - 4],
+        ])),
+    ],
     ['removed', () => delete h[name]],
     ['renamed', () => ((h[`${name}x`] = e), delete h[name])],
     ['duplicated', () => (h[`${name}.copy`] = { ...e })],
@@ -211,7 +286,8 @@ function mutateMetadata(h: Record<string, any>, rng: Rng): string {
 function mutateHeaderJson(bytes: Uint8Array, rng: Rng): Omit<Mutation, 'file'> {
   const { header, data } = split(bytes);
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
-  const what = rng.int(3) === 0 || names.length === 0 ? mutateMetadata(header, rng) : mutateEntry(header, rng.pick(names), data.length, rng);
+  const what =
+    rng.int(3) === 0 || names.length === 0 ? mutateMetadata(header, rng) : mutateEntry(header, rng.pick(names), data.length, rng);
   return { what, bytes: join8(JSON.stringify(header), data, rng.int(4) !== 0) };
 }
 
@@ -280,14 +356,25 @@ export function mutateVocab(bytes: Uint8Array, rng: Rng): Omit<Mutation, 'file'>
     return { what, bytes: bytesOf(ls.join('\n')) };
   };
   switch (rng.int(9)) {
-    case 0: return edit('shortened by a line', (ls) => ls.splice(ls.length - 2, 1));
-    case 1: return edit(`line ${i + 1} removed`, (ls) => ls.splice(i, 1));
-    case 2: return edit(`line ${i + 1} made a duplicate of line ${j + 1}`, (ls) => (ls[i] = ls[j] === ls[i] ? ls[(i + 1) % (ls.length - 1)] : ls[j]));
-    case 3: return edit(`blank line inserted at ${i + 1}`, (ls) => ls.splice(i, 0, ''));
-    case 4: return edit(`line ${i + 1} given a third field`, (ls) => (ls[i] += ' 7'));
-    case 5: return edit(`line ${i + 1} count made ${'-3'}`, (ls) => (ls[i] = `${ls[i].split(' ')[0]} -3`));
-    case 6: return edit('a word appended', (ls) => ls.splice(ls.length - 1, 0, 'zebra 1'));
-    case 7: return { what: 'truncated', bytes: truncate(bytes, rng) };
+    case 0:
+      return edit('shortened by a line', (ls) => ls.splice(ls.length - 2, 1));
+    case 1:
+      return edit(`line ${i + 1} removed`, (ls) => ls.splice(i, 1));
+    case 2:
+      return edit(
+        `line ${i + 1} made a duplicate of line ${j + 1}`,
+        (ls) => (ls[i] = ls[j] === ls[i] ? ls[(i + 1) % (ls.length - 1)] : ls[j]),
+      );
+    case 3:
+      return edit(`blank line inserted at ${i + 1}`, (ls) => ls.splice(i, 0, ''));
+    case 4:
+      return edit(`line ${i + 1} given a third field`, (ls) => (ls[i] += ' 7'));
+    case 5:
+      return edit(`line ${i + 1} count made ${'-3'}`, (ls) => (ls[i] = `${ls[i].split(' ')[0]} -3`));
+    case 6:
+      return edit('a word appended', (ls) => ls.splice(ls.length - 1, 0, 'zebra 1'));
+    case 7:
+      return { what: 'truncated', bytes: truncate(bytes, rng) };
     default: {
       const f = flipBit(bytes, 0, bytes.length, rng);
       return { what: `bit flipped at byte ${f.at}`, bytes: f.bytes };
@@ -309,7 +396,8 @@ export function mutate(files: Files, seed: number): Mutation {
 // ---- the oracle ----
 
 /** Text that marks a raw JS error (or a parser's) rather than flstm's message. */
-export const RAW_ERROR = /Cannot read propert|undefined|is not a function|Invalid typed array length|Unexpected token|is not iterable|Cannot convert|Maximum call stack|allocation failed|Invalid array length|in JSON at position|is not defined|Unexpected end of JSON/;
+export const RAW_ERROR =
+  /Cannot read propert|undefined|is not a function|Invalid typed array length|Unexpected token|is not iterable|Cannot convert|Maximum call stack|allocation failed|Invalid array length|in JSON at position|is not defined|Unexpected end of JSON/;
 
 export type Outcome = { kind: 'identical' } | { kind: 'refused'; message: string } | { kind: 'failed'; why: string };
 
@@ -319,7 +407,11 @@ type Tensors = Record<string, { shape: readonly number[]; data: ArrayLike<number
 function tensorDifference(a: Tensors, b: Tensors): string | null {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
-  if (ka.join('|') !== kb.join('|')) return `tensor names differ: ${ka.filter((k) => !kb.includes(k)).concat(kb.filter((k) => !ka.includes(k))).join(', ')}`;
+  if (ka.join('|') !== kb.join('|'))
+    return `tensor names differ: ${ka
+      .filter((k) => !kb.includes(k))
+      .concat(kb.filter((k) => !ka.includes(k)))
+      .join(', ')}`;
   for (const k of ka) {
     const x = a[k];
     const y = b[k];
@@ -448,15 +540,41 @@ export interface FuzzTally {
 }
 
 function kindOf(m: Mutation): string {
-  return `${m.file.replace(/-\d+\./, '-G.')} ${m.what.replace(/'[^']*'/g, "'X'").replace(/\d+(\.\d+)?/g, 'N').split(' ').slice(0, 4).join(' ')}`;
+  return `${m.file.replace(/-\d+\./, '-G.')} ${m.what
+    .replace(/'[^']*'/g, "'X'")
+    .replace(/\d+(\.\d+)?/g, 'N')
+    .split(' ')
+    .slice(0, 4)
+    .join(' ')}`;
 }
 
 /**
  * Runs `count` mutations from `seed`: each written to `work`, then judged by every loader of
  * `loaders` (loadModel only where readLmCheckpoint loaded, as it reads the same files first).
  */
-export async function fuzz(files: Files, work: string, opts: { seed: number; count: number; loaders: string[]; baseline: Record<string, Loaded>; onProgress?: (t: FuzzTally) => void; trace?: (line: string) => void }): Promise<FuzzTally> {
-  const t: FuzzTally = { tried: 0, loads: 0, identical: 0, refused: 0, failures: [], byFile: {}, byLoader: {}, examples: {}, identicalKinds: {} };
+export async function fuzz(
+  files: Files,
+  work: string,
+  opts: {
+    seed: number;
+    count: number;
+    loaders: string[];
+    baseline: Record<string, Loaded>;
+    onProgress?: (t: FuzzTally) => void;
+    trace?: (line: string) => void;
+  },
+): Promise<FuzzTally> {
+  const t: FuzzTally = {
+    tried: 0,
+    loads: 0,
+    identical: 0,
+    refused: 0,
+    failures: [],
+    byFile: {},
+    byLoader: {},
+    examples: {},
+    identicalKinds: {},
+  };
   for (let i = 0; i < opts.count; i++) {
     const m = mutate(files, opts.seed + i);
     if (opts.trace) opts.trace(`seed ${opts.seed + i}: ${m.file} ${m.what}`);

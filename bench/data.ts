@@ -19,7 +19,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCorpus, StreamBatcher, writeSyntheticLm1b, type StreamSplit, type SyntheticLm1bInfo, type SyntheticLm1bOptions } from '../src/data/index.js';
+import {
+  loadCorpus,
+  StreamBatcher,
+  writeSyntheticLm1b,
+  type StreamSplit,
+  type SyntheticLm1bInfo,
+  type SyntheticLm1bOptions,
+} from '../src/data/index.js';
 import { RiseWatch, table } from './util.js';
 
 const USAGE = `usage: node dist/bench/data.js [--shards N] [--shard-mb M] [--full] [--dir DIR] [--batch B] [--bptt T] [--json FILE]
@@ -73,7 +80,8 @@ function fail(msg: string): never {
 function positive(raw: string | undefined, name: string, def: number, int = true): number {
   if (raw === undefined) return def;
   const v = Number(raw);
-  if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) fail(`bench/data: --${name} must be a positive ${int ? 'integer' : 'number'}, got "${raw}"\n${USAGE}`);
+  if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v)))
+    fail(`bench/data: --${name} must be a positive ${int ? 'integer' : 'number'}, got "${raw}"\n${USAGE}`);
   return v;
 }
 
@@ -81,7 +89,16 @@ function parse(): Args | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      options: { shards: { type: 'string' }, 'shard-mb': { type: 'string' }, full: { type: 'boolean' }, dir: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        shards: { type: 'string' },
+        'shard-mb': { type: 'string' },
+        full: { type: 'boolean' },
+        dir: { type: 'string' },
+        batch: { type: 'string' },
+        bptt: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (e) {
     fail(`bench/data: ${(e as Error).message}\n${USAGE}`);
@@ -91,7 +108,13 @@ function parse(): Args | 'help' {
   const shardBytes = Math.round(positive(values['shard-mb'] as string | undefined, 'shard-mb', 8, false) * MB);
   const trainShards = values.full ? 99 : positive(values.shards as string | undefined, 'shards', 4);
   const opts: SyntheticLm1bOptions = { trainShards, shardBytes, heldoutShards: values.full ? 50 : 2 };
-  return { opts, dir: values.dir as string | undefined, batch: positive(values.batch as string | undefined, 'batch', 128), bptt: positive(values.bptt as string | undefined, 'bptt', 20), json: values.json as string | undefined };
+  return {
+    opts,
+    dir: values.dir as string | undefined,
+    batch: positive(values.batch as string | undefined, 'batch', 128),
+    bptt: positive(values.bptt as string | undefined, 'bptt', 20),
+    json: values.json as string | undefined,
+  };
 }
 
 /** The corpus under `dir` when its manifest has these options and every file its size. */
@@ -136,7 +159,15 @@ async function measureLoad(dir: string) {
   collect();
   const vocabHeapBytes = process.memoryUsage().heapUsed - heap0;
   // maxRSS is in KiB: the peak so far, which the parse's garbage sets (collected afterwards).
-  return { corpus, loadSeconds, vocabRssBytes, vocabHeapBytes, baseRssBytes: rss0, loadPeakRssBytes: process.resourceUsage().maxRSS * 1024, loadedRssBytes: process.memoryUsage().rss };
+  return {
+    corpus,
+    loadSeconds,
+    vocabRssBytes,
+    vocabHeapBytes,
+    baseRssBytes: rss0,
+    loadPeakRssBytes: process.resourceUsage().maxRSS * 1024,
+    loadedRssBytes: process.memoryUsage().rss,
+  };
 }
 
 /** Every training batch through the StreamBatcher: targets, sentences, seconds, the RSS peak. */
@@ -173,7 +204,10 @@ async function measure(dir: string, batch: number, bptt: number): Promise<Measur
 }
 
 function runChild(dir: string, a: Args): Measured {
-  const r = spawnSync(process.execPath, ['--expose-gc', process.argv[1], '--measure', dir, String(a.batch), String(a.bptt)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--expose-gc', process.argv[1], '--measure', dir, String(a.batch), String(a.bptt)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   // An error, not fail(): the caller's finally must still remove the temporary corpus.
   if (r.status !== 0) throw new Error(`bench/data: the measuring process failed (${r.status ?? r.signal}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measured;
@@ -187,19 +221,60 @@ function report(info: SyntheticLm1bInfo, reused: boolean, m: Measured, a: Args):
   const genMBs = (info.bytes + info.vocabBytes) / MB / info.seconds;
   const tps = m.tokens / m.pipelineSeconds;
   const rows = [
-    ['corpus', `${info.vocabSize.toLocaleString('en')} entries, ${info.files.filter((f) => f.split === 'train').length} train + ${info.files.filter((f) => f.split === 'heldout').length} held-out shards`, `${mb(info.bytes + info.vocabBytes)} MB`],
+    [
+      'corpus',
+      `${info.vocabSize.toLocaleString('en')} entries, ${info.files.filter((f) => f.split === 'train').length} train + ${info.files.filter((f) => f.split === 'heldout').length} held-out shards`,
+      `${mb(info.bytes + info.vocabBytes)} MB`,
+    ],
     ['generation', reused ? 'reused (manifest matches)' : `${info.seconds.toFixed(1)} s`, reused ? '' : `${genMBs.toFixed(1)} MB/s`],
-    ['vocabulary load', `${m.loadSeconds.toFixed(2)} s, ${mb(info.vocabBytes)} MB file`, `RSS +${mb(m.loadedRssBytes - m.baseRssBytes)} MB kept (heap +${mb(m.vocabHeapBytes)}), ${mb(m.loadPeakRssBytes)} MB peak`],
-    [`pipeline [${a.bptt}, ${a.batch}]`, `${m.batches} batches, ${kilo(m.tokens)} tokens in ${m.pipelineSeconds.toFixed(1)} s`, `${kilo(tps)} tokens/s`],
+    [
+      'vocabulary load',
+      `${m.loadSeconds.toFixed(2)} s, ${mb(info.vocabBytes)} MB file`,
+      `RSS +${mb(m.loadedRssBytes - m.baseRssBytes)} MB kept (heap +${mb(m.vocabHeapBytes)}), ${mb(m.loadPeakRssBytes)} MB peak`,
+    ],
+    [
+      `pipeline [${a.bptt}, ${a.batch}]`,
+      `${m.batches} batches, ${kilo(m.tokens)} tokens in ${m.pipelineSeconds.toFixed(1)} s`,
+      `${kilo(tps)} tokens/s`,
+    ],
     // Growth is the rise above an earlier low within the pipeline, not its peak minus the RSS
     // after the load: the collector may hand pages back in between, which made that negative.
-    ['pipeline RSS', `${mb(m.pipelinePeakRssBytes)} MB at most, rising at most ${mb(m.pipelineRiseBytes)} MB above an earlier low`, `${(m.pipelineRiseBytes / trainBytes).toFixed(3)}x the training shards`],
-    ['peak RSS', `${mb(m.peakRssBytes)} MB (process start ${mb(m.baseRssBytes)})`, `${(m.peakRssBytes / trainBytes).toFixed(2)}x the ${mb(trainBytes)} MB of training shards`],
+    [
+      'pipeline RSS',
+      `${mb(m.pipelinePeakRssBytes)} MB at most, rising at most ${mb(m.pipelineRiseBytes)} MB above an earlier low`,
+      `${(m.pipelineRiseBytes / trainBytes).toFixed(3)}x the training shards`,
+    ],
+    [
+      'peak RSS',
+      `${mb(m.peakRssBytes)} MB (process start ${mb(m.baseRssBytes)})`,
+      `${(m.peakRssBytes / trainBytes).toFixed(2)}x the ${mb(trainBytes)} MB of training shards`,
+    ],
   ];
   console.log(table(['', 'what', 'rate / size'], rows, 2));
-  console.log(`\npipeline ${kilo(tps)} tokens/s = ${(tps / PAPER_WORDS_PER_SEC).toFixed(1)}x the paper's BIGLSTM training rate (~33.8K words/s on 4 V100s)`);
-  const corpus = { vocabSize: info.vocabSize, vocabBytes: info.vocabBytes, shards: info.files.length, bytes: info.bytes, sentences: info.sentences, words: info.words };
-  return { date: new Date().toISOString(), options: a.opts, corpus, generation: reused ? null : { seconds: info.seconds, mbPerSec: genMBs }, batch: a.batch, bptt: a.bptt, measured: m, trainBytes, tokensPerSec: tps, paperWordsPerSec: PAPER_WORDS_PER_SEC, ratioToPaper: tps / PAPER_WORDS_PER_SEC };
+  console.log(
+    `\npipeline ${kilo(tps)} tokens/s = ${(tps / PAPER_WORDS_PER_SEC).toFixed(1)}x the paper's BIGLSTM training rate (~33.8K words/s on 4 V100s)`,
+  );
+  const corpus = {
+    vocabSize: info.vocabSize,
+    vocabBytes: info.vocabBytes,
+    shards: info.files.length,
+    bytes: info.bytes,
+    sentences: info.sentences,
+    words: info.words,
+  };
+  return {
+    date: new Date().toISOString(),
+    options: a.opts,
+    corpus,
+    generation: reused ? null : { seconds: info.seconds, mbPerSec: genMBs },
+    batch: a.batch,
+    bptt: a.bptt,
+    measured: m,
+    trainBytes,
+    tokensPerSec: tps,
+    paperWordsPerSec: PAPER_WORDS_PER_SEC,
+    ratioToPaper: tps / PAPER_WORDS_PER_SEC,
+  };
 }
 
 async function main(): Promise<void> {

@@ -38,14 +38,31 @@ function positiveInt(raw: string | undefined, name: string, def: number): number
   return v;
 }
 
-async function main(): Promise<void> {
+/** The command line's options (a usage error ends the process). */
+function options(): Record<string, string | boolean | undefined> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ options: { steps: { type: 'string' }, data: { type: 'string' }, 'eval-tokens': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      options: {
+        steps: { type: 'string' },
+        data: { type: 'string' },
+        'eval-tokens': { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     fail(`bench/f16_ppl: ${(e as Error).message}\n${USAGE}`);
   }
-  if (values.help) { console.log(USAGE); return; }
+  return values;
+}
+
+async function main(): Promise<void> {
+  const values = options();
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const steps = positiveInt(values.steps as string | undefined, 'steps', 300);
   const evalTokens = positiveInt(values['eval-tokens'] as string | undefined, 'eval-tokens', 50000);
   const data = (values.data as string | undefined) ?? 'brown';
@@ -55,7 +72,14 @@ async function main(): Promise<void> {
   if (!info.features.includes('shader-f16')) fail('bench/f16_ppl: this adapter has no shader-f16, so f16 storage cannot run here');
 
   const base: TrainConfig = {
-    data, batch: 32, bptt: 20, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 512, seed: 1,
+    data,
+    batch: 32,
+    bptt: 20,
+    optimizer: 'adagrad',
+    lr: 0.2,
+    clip: 1,
+    sampled: 512,
+    seed: 1,
     model: { cell: 'glstm', layers: 2, emb: 128, hidden: 512, proj: 128, groups: 2, dropout: 0.1 },
   };
   const dir = mkdtempSync(join(tmpdir(), 'flstm-f16-'));
@@ -63,9 +87,19 @@ async function main(): Promise<void> {
   try {
     for (const precision of ['f32', 'f16'] as const) {
       const cfg: TrainConfig = { ...base, model: { ...base.model, ...(precision === 'f16' ? { precision } : {}) } };
-      const summary = await fl.train.train(cfg, { out: join(dir, precision), steps, evalTokens, logEvery: Math.max(1, Math.floor(steps / 4)), saveEvery: steps,
-        onLog: (e) => { if (e.type === 'progress') console.log(`  ${precision} ${e.line}`); } });
-      console.log(`${precision}: step ${summary.step}, train loss ${summary.trainLoss.toFixed(4)}, valid perplexity ${summary.valid?.ppl.toFixed(2)} (${summary.valid?.tokens} tokens), ${summary.wordsPerSec.toFixed(0)} words/s`);
+      const summary = await fl.train.train(cfg, {
+        out: join(dir, precision),
+        steps,
+        evalTokens,
+        logEvery: Math.max(1, Math.floor(steps / 4)),
+        saveEvery: steps,
+        onLog: (e) => {
+          if (e.type === 'progress') console.log(`  ${precision} ${e.line}`);
+        },
+      });
+      console.log(
+        `${precision}: step ${summary.step}, train loss ${summary.trainLoss.toFixed(4)}, valid perplexity ${summary.valid?.ppl.toFixed(2)} (${summary.valid?.tokens} tokens), ${summary.wordsPerSec.toFixed(0)} words/s`,
+      );
       runs.push({ precision, summary });
     }
   } finally {
@@ -74,12 +108,32 @@ async function main(): Promise<void> {
   const [a, b] = runs.map((r) => r.summary.valid!.ppl);
   console.log(`\nvalid perplexity f16 / f32: ${(b / a).toFixed(4)} (${b.toFixed(2)} vs ${a.toFixed(2)}) after ${steps} steps on ${data}`);
   if (values.json) {
-    const out = { adapter: info.description, date: new Date().toISOString(), data, steps, evalTokens, config: base,
-      runs: runs.map((r) => ({ precision: r.precision, trainLoss: r.summary.trainLoss, validPpl: r.summary.valid!.ppl, validTokens: r.summary.valid!.tokens, wordsPerSec: r.summary.wordsPerSec })),
-      pplRatio: b / a };
+    const out = {
+      adapter: info.description,
+      date: new Date().toISOString(),
+      data,
+      steps,
+      evalTokens,
+      config: base,
+      runs: runs.map((r) => ({
+        precision: r.precision,
+        trainLoss: r.summary.trainLoss,
+        validPpl: r.summary.valid!.ppl,
+        validTokens: r.summary.valid!.tokens,
+        wordsPerSec: r.summary.wordsPerSec,
+      })),
+      pplRatio: b / a,
+    };
     writeFileSync(values.json as string, JSON.stringify(out, null, 2) + '\n');
     console.log(`wrote ${values.json}`);
   }
 }
 
-main().then(() => fl.dispose(), (e) => { console.error((e as Error).message); fl.dispose(); process.exit(1); });
+main().then(
+  () => fl.dispose(),
+  (e) => {
+    console.error((e as Error).message);
+    fl.dispose();
+    process.exit(1);
+  },
+);

@@ -26,7 +26,17 @@ function line(t: FuzzTally, seconds: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mutations: { type: 'string' }, seed: { type: 'string' }, optimizer: { type: 'string' }, 'no-model': { type: 'boolean' }, examples: { type: 'boolean' }, trace: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      mutations: { type: 'string' },
+      seed: { type: 'string' },
+      optimizer: { type: 'string' },
+      'no-model': { type: 'boolean' },
+      examples: { type: 'boolean' },
+      trace: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) return void console.log(USAGE);
   const count = Number(values.mutations ?? 2000);
   const seed = Number(values.seed ?? 1);
@@ -41,8 +51,19 @@ async function main(): Promise<void> {
     const baseline = await baselines(ck, loaders);
     const t0 = performance.now();
     const onProgress = (t: FuzzTally) => console.error(line(t, (performance.now() - t0) / 1000));
-    const t = await fuzz(files, join(base, 'mutated'), { seed, count, loaders, baseline, onProgress, trace: values.trace ? (l) => console.error(l) : undefined });
-    console.log(`checkpoint: ${Object.entries(files).map(([n, b]) => `${n} (${b.length} B)`).join(', ')}; optimizer ${optimizer}; loaders ${loaders.join(', ')}`);
+    const t = await fuzz(files, join(base, 'mutated'), {
+      seed,
+      count,
+      loaders,
+      baseline,
+      onProgress,
+      trace: values.trace ? (l) => console.error(l) : undefined,
+    });
+    console.log(
+      `checkpoint: ${Object.entries(files)
+        .map(([n, b]) => `${n} (${b.length} B)`)
+        .join(', ')}; optimizer ${optimizer}; loaders ${loaders.join(', ')}`,
+    );
     console.log(line(t, (performance.now() - t0) / 1000));
     for (const [file, c] of Object.entries(t.byFile)) console.log(`  ${file}: ${c.identical} identical, ${c.refused} refused`);
     if (values.examples) {

@@ -32,7 +32,16 @@ const num = (k: keyof typeof values) => {
   if (!Number.isInteger(v) || v < 1) throw new Error(`bench/lstm: --${k} must be a positive integer, got ${values[k]}`);
   return v;
 };
-const [T, B, pin, n, p, r, k, reps] = [num('T'), num('B'), num('input'), num('hidden'), num('proj'), num('factor'), num('groups'), num('reps')];
+const [T, B, pin, n, p, r, k, reps] = [
+  num('T'),
+  num('B'),
+  num('input'),
+  num('hidden'),
+  num('proj'),
+  num('factor'),
+  num('groups'),
+  num('reps'),
+];
 
 /** Multiply-adds x2 of the forward matrix products of one sequence. */
 function forwardFlops(cell: fl.CellKind): number {
@@ -48,13 +57,22 @@ async function main() {
   const x = fl.randn([T, B, pin], { seed: 1 });
   const rows: { cell: fl.CellKind; params: number; gflop: number; ms: number; gflops: number }[] = [];
   for (const cell of ['lstm', 'flstm', 'glstm'] as const) {
-    const layer = new fl.nn.LSTM({ inputSize: pin, hiddenSize: n, projSize: p, cell, factor: cell === 'flstm' ? r : undefined, groups: cell === 'glstm' ? k : undefined, seed: 2 });
-    const ones = fl.ones([T, B, p]);
-    const once = () => fl.tidy(() => {
-      const { y } = layer.forward(x);
-      y.backward(ones);
-      layer.zeroGrad();
+    const layer = new fl.nn.LSTM({
+      inputSize: pin,
+      hiddenSize: n,
+      projSize: p,
+      cell,
+      factor: cell === 'flstm' ? r : undefined,
+      groups: cell === 'glstm' ? k : undefined,
+      seed: 2,
     });
+    const ones = fl.ones([T, B, p]);
+    const once = () =>
+      fl.tidy(() => {
+        const { y } = layer.forward(x);
+        y.backward(ones);
+        layer.zeroGrad();
+      });
     once(); // warm-up: pipelines, pool
     await fl.sync();
     const times: number[] = [];
@@ -82,7 +100,10 @@ async function main() {
     );
   }
   if (values.json) {
-    writeFileSync(values.json, JSON.stringify({ adapter: info, T, B, input: pin, hidden: n, proj: p, factor: r, groups: k, rows }, null, 2));
+    writeFileSync(
+      values.json,
+      JSON.stringify({ adapter: info, T, B, input: pin, hidden: n, proj: p, factor: r, groups: k, rows }, null, 2),
+    );
   }
   fl.dispose();
 }

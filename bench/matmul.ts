@@ -27,7 +27,20 @@
 import { writeFileSync } from 'node:fs';
 import * as fl from '../src/index.js';
 import { chooseVariant, subgroupCapable, vec4Eligible, type MatmulVariant } from '../src/ops/matmul_kernel.js';
-import { aShape, bShape, buildReference, checkMatmul, dimsLabel, matmulFlops as flops, specOf, sq, LSTM_DW, LSTM_DX, LSTM_FWD, type Shape } from './matmul_lib.js';
+import {
+  aShape,
+  bShape,
+  buildReference,
+  checkMatmul,
+  dimsLabel,
+  matmulFlops as flops,
+  specOf,
+  sq,
+  LSTM_DW,
+  LSTM_DX,
+  LSTM_FWD,
+  type Shape,
+} from './matmul_lib.js';
 import { describe, fmtG, fmtMs, lpad, pad, randomData, timeIt as timeLoop, type Timing } from './util.js';
 import { disposeTfjs, initTfjs, type TF, type TfjsSide } from './tfjs.js';
 
@@ -66,7 +79,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-tfjs') o.tfjs = false;
     else if (a === '--json') o.json = value(i++, a);
     else if (a === '--variants') {
-      const list = value(i++, a).split(',').map((s) => s.trim()).filter(Boolean);
+      const list = value(i++, a)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const v of list) {
         if (!ALL_VARIANTS.includes(v as Variant)) fail(`bench/matmul: unknown variant "${v}"; expected some of ${ALL_VARIANTS.join(', ')}`);
       }
@@ -130,13 +146,14 @@ interface Row {
   checked: number;
 }
 
-
 /** TensorFlow.js's WebGPU side, or null with why (a failure to start it is no reason to stop). */
 async function startTfjs(info: fl.AdapterInfoSummary): Promise<{ tfs: TfjsSide | null; tfjsError: string | null }> {
   try {
     const tfs = await initTfjs();
     const same = describe(tfs.adapterInfo) === describe(info);
-    console.log(`tfjs  adapter: ${describe(tfs.adapterInfo)} (tfjs-core ${tfs.tf.version_core}, backend ${tfs.tf.getBackend()})${same ? '' : '  <-- NOT the adapter flstm uses'}`);
+    console.log(
+      `tfjs  adapter: ${describe(tfs.adapterInfo)} (tfjs-core ${tfs.tf.version_core}, backend ${tfs.tf.getBackend()})${same ? '' : '  <-- NOT the adapter flstm uses'}`,
+    );
     if (!same) console.log('bench/matmul: warning: flstm and tfjs run on different adapters; the comparison is not like for like');
     return { tfs, tfjsError: null };
   } catch (e) {
@@ -156,12 +173,15 @@ interface Cell {
 }
 
 function progress(s: Shape, r: Row): void {
-  console.log(`  ${pad(s.name, 12)} ${pad(r.variant === 'auto' ? `auto=${r.kernel}` : r.variant, 12)} ${lpad(fmtMs(r.ms), 8)} ms ${lpad(fmtG(r.gflops), 7)} GFLOP/s  (${r.reps} reps, batch ${r.batch}, checked ${r.checked} elts, max |err| ${r.maxAbsErr.toExponential(1)})`);
+  console.log(
+    `  ${pad(s.name, 12)} ${pad(r.variant === 'auto' ? `auto=${r.kernel}` : r.variant, 12)} ${lpad(fmtMs(r.ms), 8)} ms ${lpad(fmtG(r.gflops), 7)} GFLOP/s  (${r.reps} reps, batch ${r.batch}, checked ${r.checked} elts, max |err| ${r.maxAbsErr.toExponential(1)})`,
+  );
 }
 
 /** Why variant `forced` cannot run shape `s` here, or null. */
 function ineligible(s: Shape, forced: MatmulVariant | undefined): string | null {
-  if ((forced === 'vec4' || forced === 'subgroup') && !vec4Eligible(specOf(s, forced))) return `${forced}: not eligible (alignment), skipped`;
+  if ((forced === 'vec4' || forced === 'subgroup') && !vec4Eligible(specOf(s, forced)))
+    return `${forced}: not eligible (alignment), skipped`;
   if (forced === 'subgroup' && !subgroupCapable()) return 'subgroup: this adapter has no subgroups of >= 8 lanes, skipped';
   return null;
 }
@@ -191,7 +211,18 @@ async function benchFlstm(c: Cell, opts: Options): Promise<Row[]> {
     const maxAbsErr = check(label, s, (await out!.data()) as Float32Array, ref);
     const t = await timeIt(run, () => fl.sync(), opts.targetMs);
     (out as fl.Tensor | null)?.dispose();
-    const row: Row = { ...base, variant: v, kernel, ms: t.medianMs, minMs: t.minMs, gflops: base.gflop / (t.medianMs / 1000), reps: t.reps, batch: t.batch, maxAbsErr, checked: ref.idx.length };
+    const row: Row = {
+      ...base,
+      variant: v,
+      kernel,
+      ms: t.medianMs,
+      minMs: t.minMs,
+      gflops: base.gflop / (t.medianMs / 1000),
+      reps: t.reps,
+      batch: t.batch,
+      maxAbsErr,
+      checked: ref.idx.length,
+    };
     rows.push(row);
     progress(s, row);
   }
@@ -217,7 +248,18 @@ async function benchTfjs(c: Cell, tfs: TfjsSide, opts: Options): Promise<Row> {
   (out as ReturnType<TF['matMul']> | null)?.dispose();
   ta.dispose();
   tb.dispose();
-  const row: Row = { ...base, variant: 'tfjs', kernel: 'tfjs-webgpu', ms: t.medianMs, minMs: t.minMs, gflops: base.gflop / (t.medianMs / 1000), reps: t.reps, batch: t.batch, maxAbsErr, checked: ref.idx.length };
+  const row: Row = {
+    ...base,
+    variant: 'tfjs',
+    kernel: 'tfjs-webgpu',
+    ms: t.medianMs,
+    minMs: t.minMs,
+    gflops: base.gflop / (t.medianMs / 1000),
+    reps: t.reps,
+    batch: t.batch,
+    maxAbsErr,
+    checked: ref.idx.length,
+  };
   progress(s, row);
   return row;
 }
@@ -230,7 +272,16 @@ async function benchShapes(shapes: Shape[], tfs: TfjsSide | null, opts: Options)
     const aData = randomData(s.M * s.K, seed++);
     const bData = randomData(s.K * s.N, seed++);
     const ref = buildReference(s, aData, bData);
-    const base = { shape: s.name, dims: dimsLabel(s), M: s.M, K: s.K, N: s.N, transposeA: s.transposeA, transposeB: s.transposeB, gflop: flops(s) / 1e9 };
+    const base = {
+      shape: s.name,
+      dims: dimsLabel(s),
+      M: s.M,
+      K: s.K,
+      N: s.N,
+      transposeA: s.transposeA,
+      transposeB: s.transposeB,
+      gflop: flops(s) / 1e9,
+    };
     const cell: Cell = { s, aData, bData, ref, base };
     rows.push(...(await benchFlstm(cell, opts)));
     if (tfs) rows.push(await benchTfjs(cell, tfs, opts));
@@ -247,20 +298,41 @@ function shapeLines(s: Shape, rows: Row[]): Summary | null {
   const best = mine.length ? mine.reduce((x, y) => (y.ms < x.ms ? y : x)) : null;
   for (const r of mine) {
     const name = r.variant === 'auto' ? `auto=${r.kernel}` : r.variant;
-    console.log([
-      pad(s.name, 12), pad(dimsLabel(s), 22), pad(name + (r === best ? ' *' : ''), 13),
-      lpad(fmtMs(r.ms), 8), lpad(fmtG(r.gflops), 8),
-      lpad(tfr ? fmtMs(tfr.ms) : '-', 8), lpad(tfr ? fmtG(tfr.gflops) : '-', 9),
-      lpad(tfr ? (tfr.ms / r.ms).toFixed(2) : '-', 6),
-    ].join('  '));
+    console.log(
+      [
+        pad(s.name, 12),
+        pad(dimsLabel(s), 22),
+        pad(name + (r === best ? ' *' : ''), 13),
+        lpad(fmtMs(r.ms), 8),
+        lpad(fmtG(r.gflops), 8),
+        lpad(tfr ? fmtMs(tfr.ms) : '-', 8),
+        lpad(tfr ? fmtG(tfr.gflops) : '-', 9),
+        lpad(tfr ? (tfr.ms / r.ms).toFixed(2) : '-', 6),
+      ].join('  '),
+    );
   }
   if (!mine.length && tfr) {
-    console.log([pad(s.name, 12), pad(dimsLabel(s), 22), pad('-', 13), lpad('-', 8), lpad('-', 8), lpad(fmtMs(tfr.ms), 8), lpad(fmtG(tfr.gflops), 9), lpad('-', 6)].join('  '));
+    console.log(
+      [
+        pad(s.name, 12),
+        pad(dimsLabel(s), 22),
+        pad('-', 13),
+        lpad('-', 8),
+        lpad('-', 8),
+        lpad(fmtMs(tfr.ms), 8),
+        lpad(fmtG(tfr.gflops), 9),
+        lpad('-', 6),
+      ].join('  '),
+    );
   }
   if (!best) return null;
   return {
-    shape: s.name, dims: dimsLabel(s), bestVariant: best.variant === 'auto' ? `auto=${best.kernel}` : best.variant, bestMs: best.ms,
-    tfjsMs: tfr?.ms ?? null, ratio: tfr ? tfr.ms / best.ms : null,
+    shape: s.name,
+    dims: dimsLabel(s),
+    bestVariant: best.variant === 'auto' ? `auto=${best.kernel}` : best.variant,
+    bestMs: best.ms,
+    tfjsMs: tfr?.ms ?? null,
+    ratio: tfr ? tfr.ms / best.ms : null,
   };
 }
 
@@ -269,7 +341,16 @@ function shapeLines(s: Shape, rows: Row[]): Summary | null {
  * (> 1: flstm faster). '*' marks the shape's fastest flstm variant.
  */
 function printTable(shapes: Shape[], rows: Row[]): Summary[] {
-  const head = [pad('shape', 12), pad('dims', 22), pad('variant', 13), lpad('ms', 8), lpad('GFLOP/s', 8), lpad('tfjs ms', 8), lpad('tfjs GF/s', 9), lpad('ratio', 6)];
+  const head = [
+    pad('shape', 12),
+    pad('dims', 22),
+    pad('variant', 13),
+    lpad('ms', 8),
+    lpad('GFLOP/s', 8),
+    lpad('tfjs ms', 8),
+    lpad('tfjs GF/s', 9),
+    lpad('ratio', 6),
+  ];
   console.log(head.join('  '));
   console.log('-'.repeat(head.join('  ').length));
   const summary = shapes.map((s) => shapeLines(s, rows)).filter((x): x is Summary => x !== null);
@@ -282,13 +363,28 @@ function printTable(shapes: Shape[], rows: Row[]): Summary[] {
   return summary;
 }
 
-function writeJson(file: string, o: { opts: Options; info: fl.AdapterInfoSummary; tfs: TfjsSide | null; tfjsError: string | null; rows: Row[]; summary: Summary[]; totalS: number }): void {
+function writeJson(
+  file: string,
+  o: {
+    opts: Options;
+    info: fl.AdapterInfoSummary;
+    tfs: TfjsSide | null;
+    tfjsError: string | null;
+    rows: Row[];
+    summary: Summary[];
+    totalS: number;
+  },
+): void {
   const doc = {
     bench: 'matmul',
     date: new Date().toISOString(),
     node: process.version,
     options: { quick: o.opts.quick, variants: o.opts.variants, tfjs: o.opts.tfjs, targetMs: o.opts.targetMs },
-    adapter: { flstm: { ...o.info, limits: undefined }, tfjs: o.tfs ? o.tfs.adapterInfo && describe(o.tfs.adapterInfo) : null, tfjsError: o.tfjsError },
+    adapter: {
+      flstm: { ...o.info, limits: undefined },
+      tfjs: o.tfs ? o.tfs.adapterInfo && describe(o.tfs.adapterInfo) : null,
+      tfjsError: o.tfjsError,
+    },
     timing: 'median per-product ms over samples; one sample = batch products + one submit + queue wait (no readback)',
     results: o.rows,
     summary: o.summary,
@@ -302,10 +398,14 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const info = await fl.init();
-  console.log(`flstm adapter: ${describe(info)} (backend ${info.backend}, ${info.software ? 'software' : 'hardware'}, kernel family ${info.variant}${info.icd ? `, ICD ${info.icd}` : ''})`);
+  console.log(
+    `flstm adapter: ${describe(info)} (backend ${info.backend}, ${info.software ? 'software' : 'hardware'}, kernel family ${info.variant}${info.icd ? `, ICD ${info.icd}` : ''})`,
+  );
   const { tfs, tfjsError } = opts.tfjs ? await startTfjs(info) : { tfs: null, tfjsError: null };
   const shapes = opts.quick ? SHAPES_QUICK : SHAPES_FULL;
-  console.log(`${shapes.length} shapes, variants ${opts.variants.join(',')}${tfs ? ',tfjs' : ''}, ~${(opts.targetMs / 1000).toFixed(1)} s per cell, median of >= ${MIN_SAMPLES} samples\n`);
+  console.log(
+    `${shapes.length} shapes, variants ${opts.variants.join(',')}${tfs ? ',tfjs' : ''}, ~${(opts.targetMs / 1000).toFixed(1)} s per cell, median of >= ${MIN_SAMPLES} samples\n`,
+  );
   const rows = await benchShapes(shapes, tfs, opts);
   console.log(`\nadapter: ${describe(info)}${tfs ? '' : opts.tfjs ? `   (tfjs unavailable: ${tfjsError})` : '   (tfjs not run)'}`);
   const summary = printTable(shapes, rows);

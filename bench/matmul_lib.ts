@@ -16,7 +16,12 @@ export interface Shape {
 }
 
 export const sq = (n: number, transposeA = false, transposeB = false): Shape => ({
-  name: `${n}^3${transposeA ? ' TN' : transposeB ? ' NT' : ''}`, M: n, K: n, N: n, transposeA, transposeB,
+  name: `${n}^3${transposeA ? ' TN' : transposeB ? ' NT' : ''}`,
+  M: n,
+  K: n,
+  N: n,
+  transposeA,
+  transposeB,
 });
 // An LSTM layer with T·B = 640 rows (20 steps x 32 streams), [x; h] = 768, 4n = 2048: the
 // input-half gate product, the gradient reaching [x; h], and the weight gradient.
@@ -40,10 +45,22 @@ export const matmulFlops = (s: Shape): number => 2 * s.M * s.N * s.K;
 export function specOf(s: Shape, variant?: MatmulVariant): MatmulSpec {
   const none = null as unknown as GPUBuffer;
   return {
-    a: none, b: none, c: none, M: s.M, N: s.N, K: s.K, batch: 1,
-    transA: s.transposeA, transB: s.transposeB,
-    lda: s.transposeA ? s.M : s.K, ldb: s.transposeB ? s.K : s.N, ldc: s.N,
-    strideA: s.M * s.K, strideB: s.K * s.N, strideC: s.M * s.N, variant,
+    a: none,
+    b: none,
+    c: none,
+    M: s.M,
+    N: s.N,
+    K: s.K,
+    batch: 1,
+    transA: s.transposeA,
+    transB: s.transposeB,
+    lda: s.transposeA ? s.M : s.K,
+    ldb: s.transposeB ? s.K : s.N,
+    ldc: s.N,
+    strideA: s.M * s.K,
+    strideB: s.K * s.N,
+    strideC: s.M * s.N,
+    variant,
   };
 }
 
@@ -63,7 +80,12 @@ export function buildReference(s: Shape, a: Float32Array, b: Float32Array): Refe
     return { idx: Array.from(c.data, (_, i) => i), val: Array.from(c.data) };
   }
   // Corners plus random points, each a float64 dot product on the host.
-  const pts: [number, number][] = [[0, 0], [0, s.N - 1], [s.M - 1, 0], [s.M - 1, s.N - 1]];
+  const pts: [number, number][] = [
+    [0, 0],
+    [0, s.N - 1],
+    [s.M - 1, 0],
+    [s.M - 1, s.N - 1],
+  ];
   const r = randomData(2 * SAMPLES, 4242);
   while (pts.length < SAMPLES) {
     const i = pts.length;
@@ -91,5 +113,13 @@ export function buildReference(s: Shape, a: Float32Array, b: Float32Array): Refe
  */
 export function checkMatmul(label: string, s: Shape, got: Float32Array, ref: Reference): number {
   if (got.length !== s.M * s.N) throw new Error(`${label}: result has ${got.length} elements, expected ${s.M * s.N}`);
-  return checkClose(`${label} (${s.name}, ${dimsLabel(s)})`, got, ref.idx, ref.val, 1e-6 * s.K, 1e-5, (i) => `C[${Math.floor(i / s.N)}, ${i % s.N}]`);
+  return checkClose(
+    `${label} (${s.name}, ${dimsLabel(s)})`,
+    got,
+    ref.idx,
+    ref.val,
+    1e-6 * s.K,
+    1e-5,
+    (i) => `C[${Math.floor(i / s.N)}, ${i % s.N}]`,
+  );
 }

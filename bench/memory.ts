@@ -45,7 +45,14 @@ const samples: Sample[] = [];
 function sample(phase: string, at: number): void {
   const m = process.memoryUsage();
   const s = fl.stats();
-  samples.push({ phase, at, rssMB: m.rss / MB, heapMB: m.heapUsed / MB, poolInUseMB: s.poolInUseBytes / MB, poolFreeMB: s.poolFreeBytes / MB });
+  samples.push({
+    phase,
+    at,
+    rssMB: m.rss / MB,
+    heapMB: m.heapUsed / MB,
+    poolInUseMB: s.poolInUseBytes / MB,
+    poolFreeMB: s.poolFreeBytes / MB,
+  });
 }
 
 function fail(msg: string): never {
@@ -54,13 +61,25 @@ function fail(msg: string): never {
 }
 
 /** Trains until `limit` (steps or seconds), sampling every `every` steps. */
-async function trainPhase(phase: string, model: LanguageModel, cfg: TrainConfig, corpus: Corpus, cadence: ReadbackCadence, limit: { steps?: number; seconds?: number }, every: number): Promise<void> {
+async function trainPhase(
+  phase: string,
+  model: LanguageModel,
+  cfg: TrainConfig,
+  corpus: Corpus,
+  cadence: ReadbackCadence,
+  limit: { steps?: number; seconds?: number },
+  every: number,
+): Promise<void> {
   const opt = makeOptimizer(cfg, model);
   const loop = new TrainingLoop(model, opt, cfg, corpus.splits.train, { step: 0, epoch: 0, batchIndex: 0 });
   const t0 = performance.now();
   try {
     await loop.run({
-      stopReason: () => (limit.steps !== undefined && loop.pos.step >= limit.steps) || (limit.seconds !== undefined && performance.now() - t0 >= limit.seconds * 1e3) ? 'done' : null,
+      stopReason: () =>
+        (limit.steps !== undefined && loop.pos.step >= limit.steps) ||
+        (limit.seconds !== undefined && performance.now() - t0 >= limit.seconds * 1e3)
+          ? 'done'
+          : null,
       cadence,
       onLoss: async (r) => (Number.isFinite(r.mean) ? null : `the loss became ${r.mean}`),
       afterStep: async () => {
@@ -97,16 +116,51 @@ function report(): void {
     const [first, last] = [ps[0], ps[ps.length - 1]];
     const mid = ps[Math.floor(ps.length / 2)];
     const max = (k: keyof Sample) => Math.max(...ps.map((s) => s[k] as number));
-    return [phase, String(ps.length), `${first.at}..${last.at}`, first.rssMB.toFixed(0), last.rssMB.toFixed(0), max('rssMB').toFixed(0), (last.rssMB - mid.rssMB).toFixed(1),
-      last.heapMB.toFixed(1), `${first.poolInUseMB.toFixed(1)} / ${last.poolInUseMB.toFixed(1)}`, max('poolFreeMB').toFixed(1)];
+    return [
+      phase,
+      String(ps.length),
+      `${first.at}..${last.at}`,
+      first.rssMB.toFixed(0),
+      last.rssMB.toFixed(0),
+      max('rssMB').toFixed(0),
+      (last.rssMB - mid.rssMB).toFixed(1),
+      last.heapMB.toFixed(1),
+      `${first.poolInUseMB.toFixed(1)} / ${last.poolInUseMB.toFixed(1)}`,
+      max('poolFreeMB').toFixed(1),
+    ];
   });
-  console.log(table(['phase', 'samples', 'steps or rounds', 'RSS first MB', 'RSS last MB', 'RSS max MB', 'RSS growth, 2nd half MB', 'heap last MB', 'pool in use first / last MB', 'pool free max MB'], rows));
+  console.log(
+    table(
+      [
+        'phase',
+        'samples',
+        'steps or rounds',
+        'RSS first MB',
+        'RSS last MB',
+        'RSS max MB',
+        'RSS growth, 2nd half MB',
+        'heap last MB',
+        'pool in use first / last MB',
+        'pool free max MB',
+      ],
+      rows,
+    ),
+  );
 }
 
 function readArgs(): { limit: { steps?: number; seconds?: number }; every: number; rounds: number; json?: string } {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ options: { time: { type: 'string' }, steps: { type: 'string' }, every: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      options: {
+        time: { type: 'string' },
+        steps: { type: 'string' },
+        every: { type: 'string' },
+        rounds: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     fail((e as Error).message);
   }
@@ -133,7 +187,10 @@ async function main(): Promise<void> {
   const cfg = defaultTrainConfig();
   const corpus = await loadCorpus(cfg.data, corpusOptions(cfg));
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
-  const quarter = args.limit.steps !== undefined ? { steps: Math.max(args.every, Math.round(args.limit.steps / 4)) } : { seconds: args.limit.seconds! / 4 };
+  const quarter =
+    args.limit.steps !== undefined
+      ? { steps: Math.max(args.every, Math.round(args.limit.steps / 4)) }
+      : { seconds: args.limit.seconds! / 4 };
   sample('start', 0);
   try {
     await trainPhase('train (CLI cadence)', model, cfg, corpus, everySteps(20), args.limit, args.every);
@@ -144,9 +201,20 @@ async function main(): Promise<void> {
   }
   report();
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ adapter: fl.info().description, date: new Date().toISOString(), config: cfg, limit: args.limit, samples }, null, 1) + '\n');
+    writeFileSync(
+      args.json,
+      JSON.stringify({ adapter: fl.info().description, date: new Date().toISOString(), config: cfg, limit: args.limit, samples }, null, 1) +
+        '\n',
+    );
     console.log(`wrote ${args.json}`);
   }
 }
 
-main().then(() => fl.dispose(), (e) => { console.error((e as Error).stack ?? (e as Error).message); fl.dispose(); process.exit(1); });
+main().then(
+  () => fl.dispose(),
+  (e) => {
+    console.error((e as Error).stack ?? (e as Error).message);
+    fl.dispose();
+    process.exit(1);
+  },
+);

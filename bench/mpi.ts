@@ -13,7 +13,13 @@ function mpirunFlags(): string[] {
 /** The JSON events of `flstm train ... --json` on `processes` processes (rank 0 prints them). */
 export function trainEvents<E = Record<string, any>>(processes: number, args: string[]): E[] {
   const cli = [process.execPath, join(import.meta.dirname, '..', 'cli.js'), 'train', ...args, '--json'];
-  const r = processes === 1 ? spawnSync(cli[0], cli.slice(1), { encoding: 'utf8' }) : spawnSync('mpirun', [...mpirunFlags(), String(processes), ...cli], { encoding: 'utf8' });
+  const r =
+    processes === 1
+      ? spawnSync(cli[0], cli.slice(1), { encoding: 'utf8' })
+      : spawnSync('mpirun', [...mpirunFlags(), String(processes), ...cli], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench: the run on ${processes} process(es) failed:\n${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }

@@ -57,7 +57,11 @@ interface PresetResult {
 }
 
 /** `steps` steps of `cfg` on `corpus`, each read back, as the trainer takes them. */
-async function timeSteps(cfg: TrainConfig, corpus: Corpus, steps: number): Promise<{ stepMs: number[]; model: { params: number; rnnParams: number } }> {
+async function timeSteps(
+  cfg: TrainConfig,
+  corpus: Corpus,
+  steps: number,
+): Promise<{ stepMs: number[]; model: { params: number; rnnParams: number } }> {
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
@@ -93,29 +97,57 @@ function configOf(preset: string, data: string, precision: string): TrainConfig 
 async function runPreset(preset: string, data: string, corpus: Corpus, steps: number, precision: string): Promise<PresetResult> {
   const cfg = configOf(preset, data, precision);
   const plan: MemoryPlan = checkedMemoryPlan(cfg, corpus.vocab.size);
-  console.log(`${preset}: memory plan ${formatBytes(plan.total)} (${plan.tables.map((t) => `${t.name} ${t.shards} shard${t.shards > 1 ? 's' : ''}`).join(', ')})`);
+  console.log(
+    `${preset}: memory plan ${formatBytes(plan.total)} (${plan.tables.map((t) => `${t.name} ${t.shards} shard${t.shards > 1 ? 's' : ''}`).join(', ')})`,
+  );
   const { stepMs, model } = await timeSteps(cfg, corpus, steps);
   const medianMs = median(stepMs);
   const words = cfg.batch * cfg.bptt;
   return {
-    preset, rnnParams: model.rnnParams, params: model.params, vocab: corpus.vocab.size, batch: cfg.batch, bptt: cfg.bptt,
-    memoryPlan: plan.total, stepMs, medianMs, wordsPerSec: (words / medianMs) * 1e3, peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    preset,
+    rnnParams: model.rnnParams,
+    params: model.params,
+    vocab: corpus.vocab.size,
+    batch: cfg.batch,
+    bptt: cfg.bptt,
+    memoryPlan: plan.total,
+    stepMs,
+    medianMs,
+    wordsPerSec: (words / medianMs) * 1e3,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
 
 function report(results: PresetResult[]): void {
   const rows = results.map((r) => [
-    r.preset, `${(r.rnnParams / 1e6).toFixed(1)}M`, `${r.batch}x${r.bptt}`, r.medianMs.toFixed(0), r.wordsPerSec.toFixed(0),
-    F_LM_WORDS_PER_SEC[r.preset] ? String(F_LM_WORDS_PER_SEC[r.preset]) : '-', formatBytes(r.memoryPlan), formatBytes(r.peakRssBytes),
+    r.preset,
+    `${(r.rnnParams / 1e6).toFixed(1)}M`,
+    `${r.batch}x${r.bptt}`,
+    r.medianMs.toFixed(0),
+    r.wordsPerSec.toFixed(0),
+    F_LM_WORDS_PER_SEC[r.preset] ? String(F_LM_WORDS_PER_SEC[r.preset]) : '-',
+    formatBytes(r.memoryPlan),
+    formatBytes(r.peakRssBytes),
   ]);
   console.log(table(['preset', 'RNN params', 'batch', 'ms/step', 'words/s', 'f-lm 4xV100 words/s', 'memory plan', 'peak RSS'], rows));
-  console.log('(ms/step: the median of the timed steps, each read back; peak RSS: the process\'s, after the preset, which on a software driver includes the GPU\'s buffers)');
+  console.log(
+    "(ms/step: the median of the timed steps, each read back; peak RSS: the process's, after the preset, which on a software driver includes the GPU's buffers)",
+  );
 }
 
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ options: { data: { type: 'string' }, presets: { type: 'string' }, steps: { type: 'string' }, precision: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      options: {
+        data: { type: 'string' },
+        presets: { type: 'string' },
+        steps: { type: 'string' },
+        precision: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     fail((e as Error).message);
   }
@@ -123,9 +155,14 @@ async function main(): Promise<void> {
   const data = values.data as string | undefined;
   if (!data) fail('--data SPEC is required');
   const names = ((values.presets as string | undefined) ?? 'biglstm,f512,g4').split(',').map((s) => s.trim());
-  for (const n of names) if (!PRESETS.some((p) => p.name === n)) fail(`--presets: ${JSON.stringify(n)} is not a preset (${PRESETS.map((p) => p.name).join(', ')})`);
+  for (const n of names)
+    if (!PRESETS.some((p) => p.name === n))
+      fail(`--presets: ${JSON.stringify(n)} is not a preset (${PRESETS.map((p) => p.name).join(', ')})`);
   const steps = Number(values.steps ?? 8);
-  if (!Number.isInteger(steps) || steps <= UNTIMED_STEPS) fail(`--steps must be an integer above ${UNTIMED_STEPS} (the first ${UNTIMED_STEPS} are not timed), got ${JSON.stringify(values.steps)}`);
+  if (!Number.isInteger(steps) || steps <= UNTIMED_STEPS)
+    fail(
+      `--steps must be an integer above ${UNTIMED_STEPS} (the first ${UNTIMED_STEPS} are not timed), got ${JSON.stringify(values.steps)}`,
+    );
   const precision = (values.precision as string | undefined) ?? 'auto';
   if (!['auto', 'f32', 'f16'].includes(precision)) fail(`--precision must be auto, f32 or f16, got ${JSON.stringify(precision)}`);
 
@@ -138,9 +175,19 @@ async function main(): Promise<void> {
   for (const name of names) results.push(await runPreset(name, data, corpus, steps, precision));
   report(results);
   if (values.json) {
-    writeFileSync(values.json as string, JSON.stringify({ adapter: fl.info().description, date: new Date().toISOString(), data, steps, precision, results }, null, 2) + '\n');
+    writeFileSync(
+      values.json as string,
+      JSON.stringify({ adapter: fl.info().description, date: new Date().toISOString(), data, steps, precision, results }, null, 2) + '\n',
+    );
     console.log(`wrote ${values.json}`);
   }
 }
 
-main().then(() => fl.dispose(), (e) => { console.error((e as Error).stack ?? (e as Error).message); fl.dispose(); process.exit(1); });
+main().then(
+  () => fl.dispose(),
+  (e) => {
+    console.error((e as Error).stack ?? (e as Error).message);
+    fl.dispose();
+    process.exit(1);
+  },
+);

@@ -53,7 +53,19 @@ export interface CellSpec {
 }
 
 /** The cell comparison: the paper's setting in small (2 layers with projection, sampled softmax). */
-export const STEP_MODEL: LmConfig = { vocab: 10000, emb: 256, layers: 2, hidden: 512, proj: 256, T: 20, B: 32, sampled: 1024, optimizer: 'adagrad', lr: 0.2, clip: 1.0 };
+export const STEP_MODEL: LmConfig = {
+  vocab: 10000,
+  emb: 256,
+  layers: 2,
+  hidden: 512,
+  proj: 256,
+  T: 20,
+  B: 32,
+  sampled: 1024,
+  optimizer: 'adagrad',
+  lr: 0.2,
+  clip: 1.0,
+};
 export const STEP_CELLS: CellSpec[] = [
   { label: 'LSTM', cell: 'lstm' },
   { label: 'F-LSTM r=128', cell: 'flstm', factor: 128 },
@@ -63,7 +75,19 @@ export const STEP_CELLS: CellSpec[] = [
 /** Measured beside the cells where the adapter has shader-f16: the same LSTM with --precision f16. */
 export const F16_CELL: CellSpec = { label: 'LSTM f16', cell: 'lstm', precision: 'f16' };
 /** The TensorFlow.js comparison: an LSTM language model of one layer of 512, no projection, full softmax. */
-export const COMPARE_MODEL: LmConfig = { vocab: 10000, emb: 256, layers: 1, hidden: 512, proj: 0, T: 20, B: 32, sampled: 0, optimizer: 'adagrad', lr: 0.2, clip: 0 };
+export const COMPARE_MODEL: LmConfig = {
+  vocab: 10000,
+  emb: 256,
+  layers: 1,
+  hidden: 512,
+  proj: 0,
+  T: 20,
+  B: 32,
+  sampled: 0,
+  optimizer: 'adagrad',
+  lr: 0.2,
+  clip: 0,
+};
 
 export interface StepResult {
   label: string;
@@ -107,7 +131,12 @@ export interface StepResult {
 
 /** Forward matmul FLOPs of one layer over T·B rows (bench/lstm.ts's count). */
 function layerForwardFlops(c: CellSpec, rows: number, pin: number, n: number, p: number, hasProj: boolean): number {
-  const gates = c.cell === 'lstm' ? (pin + p) * 4 * n : c.cell === 'flstm' ? (pin + p) * c.factor! + c.factor! * 4 * n : ((pin + p) * 4 * n) / c.groups!;
+  const gates =
+    c.cell === 'lstm'
+      ? (pin + p) * 4 * n
+      : c.cell === 'flstm'
+        ? (pin + p) * c.factor! + c.factor! * 4 * n
+        : ((pin + p) * 4 * n) / c.groups!;
   return 2 * rows * (gates + (hasProj ? n * p : 0));
 }
 
@@ -121,7 +150,11 @@ export function stepFlops(m: LmConfig, c: CellSpec, candidates: number): { total
   return { total: 3 * (fwd + softmax), softmax: 3 * softmax };
 }
 
-function batches(m: LmConfig, count: number, seed: number): { inputs: Int32Array; targets: Int32Array; steps: number; batchSize: number }[] {
+function batches(
+  m: LmConfig,
+  count: number,
+  seed: number,
+): { inputs: Int32Array; targets: Int32Array; steps: number; batchSize: number }[] {
   // One stream of words; inputs are words t, targets words t+1, time-major [T, B].
   const out = [];
   for (let i = 0; i < count; i++) {
@@ -141,8 +174,25 @@ function batches(m: LmConfig, count: number, seed: number): { inputs: Int32Array
 
 function trainConfig(m: LmConfig, c: CellSpec): TrainConfig {
   return {
-    data: 'synthetic', batch: m.B, bptt: m.T, optimizer: m.optimizer, lr: m.lr, clip: m.clip, sampled: m.sampled, seed: 1,
-    model: { cell: c.cell, layers: m.layers, emb: m.emb, hidden: m.hidden, proj: m.proj, factor: c.factor, groups: c.groups, dropout: 0, precision: c.precision },
+    data: 'synthetic',
+    batch: m.B,
+    bptt: m.T,
+    optimizer: m.optimizer,
+    lr: m.lr,
+    clip: m.clip,
+    sampled: m.sampled,
+    seed: 1,
+    model: {
+      cell: c.cell,
+      layers: m.layers,
+      emb: m.emb,
+      hidden: m.hidden,
+      proj: m.proj,
+      factor: c.factor,
+      groups: c.groups,
+      dropout: 0,
+      precision: c.precision,
+    },
   };
 }
 
@@ -168,10 +218,24 @@ class StepRunner {
   private gpuMs: number | null = null;
   private top: KernelTime[] = [];
 
-  constructor(private readonly ctx: SuiteContext, readonly m: LmConfig, readonly c: CellSpec, count: number) {
+  constructor(
+    private readonly ctx: SuiteContext,
+    readonly m: LmConfig,
+    readonly c: CellSpec,
+    count: number,
+  ) {
     this.cfg = trainConfig(m, c);
     this.model = new LanguageModel({
-      vocabSize: m.vocab, emb: m.emb, layers: m.layers, hidden: m.hidden, proj: m.proj, cell: c.cell, factor: c.factor, groups: c.groups, dropout: 0, seed: 1,
+      vocabSize: m.vocab,
+      emb: m.emb,
+      layers: m.layers,
+      hidden: m.hidden,
+      proj: m.proj,
+      cell: c.cell,
+      factor: c.factor,
+      groups: c.groups,
+      dropout: 0,
+      seed: 1,
       precision: c.precision,
     });
     this.opt = makeOptimizer(this.cfg, this.model);
@@ -189,7 +253,10 @@ class StepRunner {
       this.lossT = r.loss.keep();
       this.state = r.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
     });
-    prev?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+    prev?.forEach((x) => {
+      x.h.dispose();
+      x.c.dispose();
+    });
   }
 
   async warm(n: number): Promise<void> {
@@ -227,21 +294,43 @@ class StepRunner {
     const { m, c } = this;
     const steps = this.walls.length;
     const loss = this.lossT ? ((await this.lossT.data()) as Float32Array)[0] : NaN;
-    const candidates = m.sampled > 0 ? sampleCandidates(this.data[0].targets, m.vocab, m.sampled, (stepSeed(this.cfg.seed, 0) * 40503 + 17) >>> 0).ids.length : m.vocab;
+    const candidates =
+      m.sampled > 0
+        ? sampleCandidates(this.data[0].targets, m.vocab, m.sampled, (stepSeed(this.cfg.seed, 0) * 40503 + 17) >>> 0).ids.length
+        : m.vocab;
     const f = stepFlops(m, c, candidates);
     const ms = median(this.walls);
     return {
-      label: c.label, cell: c.cell, factor: c.factor, groups: c.groups, precision: c.precision, params: this.model.numParams(),
-      gflop: f.total / 1e9, softmaxGflop: f.softmax / 1e9,
-      ms, minMs: Math.min(...this.walls), encodeMs: median(this.encodes), gpuMs: this.gpuMs, topKernels: this.top,
-      dispatches: this.dispatches / steps, submits: this.submits / steps,
-      bindGroupsCreated: this.bindGroups / steps, pipelinesCreated: this.pipelinesMade / steps,
-      wordsPerSec: (m.T * m.B) / (ms / 1e3), gflops: f.total / 1e9 / (ms / 1e3), steps, loss, walls: [...this.walls],
+      label: c.label,
+      cell: c.cell,
+      factor: c.factor,
+      groups: c.groups,
+      precision: c.precision,
+      params: this.model.numParams(),
+      gflop: f.total / 1e9,
+      softmaxGflop: f.softmax / 1e9,
+      ms,
+      minMs: Math.min(...this.walls),
+      encodeMs: median(this.encodes),
+      gpuMs: this.gpuMs,
+      topKernels: this.top,
+      dispatches: this.dispatches / steps,
+      submits: this.submits / steps,
+      bindGroupsCreated: this.bindGroups / steps,
+      pipelinesCreated: this.pipelinesMade / steps,
+      wordsPerSec: (m.T * m.B) / (ms / 1e3),
+      gflops: f.total / 1e9 / (ms / 1e3),
+      steps,
+      loss,
+      walls: [...this.walls],
     };
   }
 
   dispose(): void {
-    this.state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+    this.state?.forEach((x) => {
+      x.h.dispose();
+      x.c.dispose();
+    });
     this.lossT?.dispose();
     this.opt.dispose();
     this.model.dispose();
@@ -254,7 +343,13 @@ class StepRunner {
  * which buffers each one's temporaries get (and make those bind groups); the full suite warms
  * up past that, so the timed steps show the steady state.
  */
-export async function measureSteps(ctx: SuiteContext, m: LmConfig, cells: CellSpec[], steps: number, warm = ctx.quick ? 2 : 5): Promise<StepResult[]> {
+export async function measureSteps(
+  ctx: SuiteContext,
+  m: LmConfig,
+  cells: CellSpec[],
+  steps: number,
+  warm = ctx.quick ? 2 : 5,
+): Promise<StepResult[]> {
   const runners: StepRunner[] = [];
   try {
     for (const c of cells) {
@@ -296,7 +391,9 @@ export async function runStepSuite(ctx: SuiteContext): Promise<StepSuite> {
       r.ideal = base.gflop / r.gflop;
       r.ofIdeal = r.speedup / r.ideal;
       r.ofIdealMedian = r.speedupMedian / r.ideal;
-      ctx.log(`  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated.toFixed(1)} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`);
+      ctx.log(
+        `  ${r.label.padEnd(14)} ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated.toFixed(1)} new bind groups, ${r.speedup.toFixed(2)}x LSTM (ideal ${r.ideal.toFixed(2)}x)`,
+      );
     }
   } catch (e) {
     ctx.failures.push(`training steps: ${(e as Error).message}`);
@@ -386,7 +483,14 @@ class TfjsLmRunner {
 
   result(): TfjsLmResult {
     const ms = median(this.walls);
-    return { ms, wordsPerSec: (this.m.T * this.m.B) / (ms / 1e3), steps: this.walls.length, warmupMs: this.warmupMs, loss: this.loss, layers: this.layers };
+    return {
+      ms,
+      wordsPerSec: (this.m.T * this.m.B) / (ms / 1e3),
+      steps: this.walls.length,
+      warmupMs: this.warmupMs,
+      loss: this.loss,
+      layers: this.layers,
+    };
   }
 
   dispose(): void {
@@ -402,7 +506,7 @@ class TfjsLmRunner {
  */
 export async function runLmCompare(ctx: SuiteContext): Promise<LmCompare> {
   const m = COMPARE_MODEL;
-  const out: LmCompare = { model: m, flstm: null, tfjs: null, tfjsError: ctx.tfs ? null : ctx.tfjsError ?? 'tfjs not run', ratio: null };
+  const out: LmCompare = { model: m, flstm: null, tfjs: null, tfjsError: ctx.tfs ? null : (ctx.tfjsError ?? 'tfjs not run'), ratio: null };
   const rounds = ctx.quick ? 1 : 2;
   const warm = ctx.quick ? 2 : 3; // flstm's first steps make its optimizer state and bind groups
   const t0 = performance.now();
@@ -445,7 +549,9 @@ export async function runLmCompare(ctx: SuiteContext): Promise<LmCompare> {
     out.flstm = await fr.result();
     const r = out.flstm;
     if (!Number.isFinite(r.loss)) ctx.failures.push(`LM step (flstm): the loss is ${r.loss}`);
-    ctx.log(`  flstm        ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups`);
+    ctx.log(
+      `  flstm        ${fmtMs(r.ms).padStart(7)} ms/step ${r.wordsPerSec.toFixed(0).padStart(6)} words/s  encode ${fmtMs(r.encodeMs)} ms, GPU ${r.gpuMs === null ? '-' : fmtMs(r.gpuMs)} ms, ${r.dispatches} dispatches, ${r.bindGroupsCreated} new bind groups`,
+    );
     if (tr) {
       out.tfjs = tr.result();
       ctx.log(`  tfjs-layers  ${fmtMs(out.tfjs.ms).padStart(7)} ms/step ${out.tfjs.wordsPerSec.toFixed(1).padStart(6)} words/s`);

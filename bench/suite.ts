@@ -56,12 +56,18 @@ export const USAGE = `usage: flstm bench [--suite kernels|step|all] [--quick] [-
   --adapter NAME use the adapter whose description contains NAME, or the Vulkan driver in ICD.json`;
 
 /** TensorFlow.js's WebGPU side, or null with why (--no-tfjs, or it would not start). */
-async function startTfjs(o: BenchOptions, description: string, log: (s: string) => void): Promise<{ tfs: TfjsSide | null; tfjsError: string | null }> {
+async function startTfjs(
+  o: BenchOptions,
+  description: string,
+  log: (s: string) => void,
+): Promise<{ tfs: TfjsSide | null; tfjsError: string | null }> {
   if (o.tfjs === false) return { tfs: null, tfjsError: 'disabled (--no-tfjs)' };
   try {
     const tfs = await initTfjs();
     const same = describe(tfs.adapterInfo) === description;
-    log(`tfjs  adapter: ${describe(tfs.adapterInfo)} (tfjs-core ${tfs.tf.version_core})${same ? '' : '  <-- NOT the adapter flstm uses: the comparison is not like for like'}`);
+    log(
+      `tfjs  adapter: ${describe(tfs.adapterInfo)} (tfjs-core ${tfs.tf.version_core})${same ? '' : '  <-- NOT the adapter flstm uses: the comparison is not like for like'}`,
+    );
     return { tfs, tfjsError: null };
   } catch (e) {
     const tfjsError = (e as Error).message.split('\n')[0];
@@ -133,7 +139,15 @@ interface Measured {
   compare: LmCompare | null;
 }
 
-function resultOf(o: BenchOptions, ctx: SuiteContext, m: Measured, info: fl.AdapterInfoSummary, tfs: TfjsSide | null, date: Date, started: number): SuiteResult {
+function resultOf(
+  o: BenchOptions,
+  ctx: SuiteContext,
+  m: Measured,
+  info: fl.AdapterInfoSummary,
+  tfs: TfjsSide | null,
+  date: Date,
+  started: number,
+): SuiteResult {
   const suite: SuiteName = o.suite ?? 'all';
   return {
     bench: 'flstm-suite',
@@ -149,7 +163,8 @@ function resultOf(o: BenchOptions, ctx: SuiteContext, m: Measured, info: fl.Adap
       tfjsError: ctx.tfjsError,
     },
     options: { suite, quick: ctx.quick, targetMs: ctx.targetMs, tfjs: o.tfjs !== false },
-    timing: 'kernels: median per run over samples; one sample = a batch of runs + one submit + queue wait (no readback); "gpu" rows: profiler time per call. steps: median wall time of a step (encode + submit + GPU, synced per step); GPU ms from one separate profiled step',
+    timing:
+      'kernels: median per run over samples; one sample = a batch of runs + one submit + queue wait (no readback); "gpu" rows: profiler time per call. steps: median wall time of a step (encode + submit + GPU, synced per step); GPU ms from one separate profiled step',
     ...m,
     summary: summarize(m.kernels, m.step, m.compare),
     failures: ctx.failures,
@@ -173,7 +188,10 @@ function writeResult(o: BenchOptions, result: SuiteResult, date: Date, log: (s: 
   const save = o.save ?? (suite === 'all' && !quick);
   if (save) {
     const day = date.toISOString().slice(0, 10);
-    const base = join(o.out ?? join('bench', 'results'), `${result.adapter.slug}-${day}${quick ? '-quick' : ''}${suite !== 'all' ? `-${suite}` : ''}`);
+    const base = join(
+      o.out ?? join('bench', 'results'),
+      `${result.adapter.slug}-${day}${quick ? '-quick' : ''}${suite !== 'all' ? `-${suite}` : ''}`,
+    );
     write(`${base}.json`, doc);
     write(`${base}.svg`, renderSvg(result));
   }
@@ -187,10 +205,19 @@ export async function runSuite(o: BenchOptions = {}): Promise<number> {
   const log = o.log ?? ((s: string) => console.log(s));
   const info = await fl.init(o.adapter ? { adapter: o.adapter } : {});
   const description = describe(info);
-  log(`flstm adapter: ${description} (${info.software ? 'software' : 'hardware'}, kernel family ${info.variant}${info.icd ? `, ICD ${info.icd}` : ''})`);
+  log(
+    `flstm adapter: ${description} (${info.software ? 'software' : 'hardware'}, kernel family ${info.variant}${info.icd ? `, ICD ${info.icd}` : ''})`,
+  );
   const { tfs, tfjsError } = await startTfjs(o, description, log);
   const ctx: SuiteContext = {
-    quick, targetMs: (o.seconds ?? (quick ? 0.3 : 1.5)) * 1000, tfs, tfjsError, log, failures: [], timings: {}, profiles: {},
+    quick,
+    targetMs: (o.seconds ?? (quick ? 0.3 : 1.5)) * 1000,
+    tfs,
+    tfjsError,
+    log,
+    failures: [],
+    timings: {},
+    profiles: {},
   };
   const m: Measured = { ceilings: null, kernels: [], step: null, compare: null };
   try {

@@ -120,18 +120,40 @@ export function registerChainedOps(tf: TF): void {
     if (!(name in proto)) proto[name] = fn;
   };
   for (const name of CHAINED_OPS) {
-    if (typeof ops[name] === 'function') def(name, function (this: T, ...a) { return ops[name](this, ...a); });
+    if (typeof ops[name] === 'function')
+      def(name, function (this: T, ...a) {
+        return ops[name](this, ...a);
+      });
   }
   const reshape = (t: T, s: number[]) => tf.reshape(t, s);
-  def('flatten', function () { return reshape(this, [this.size]); });
-  def('asScalar', function () { return reshape(this, []); });
-  def('as1D', function () { return reshape(this, [this.size]); });
-  for (const d of [2, 3, 4, 5]) def(`as${d}D`, function (...s) { return reshape(this, s as number[]); });
-  def('reshapeAs', function (x) { return reshape(this, (x as T).shape); });
-  def('asType', function (dtype) { return tf.cast(this, dtype as 'float32'); });
-  def('toFloat', function () { return tf.cast(this, 'float32'); });
-  def('toInt', function () { return tf.cast(this, 'int32'); });
-  def('toBool', function () { return tf.cast(this, 'bool'); });
+  def('flatten', function () {
+    return reshape(this, [this.size]);
+  });
+  def('asScalar', function () {
+    return reshape(this, []);
+  });
+  def('as1D', function () {
+    return reshape(this, [this.size]);
+  });
+  for (const d of [2, 3, 4, 5])
+    def(`as${d}D`, function (...s) {
+      return reshape(this, s as number[]);
+    });
+  def('reshapeAs', function (x) {
+    return reshape(this, (x as T).shape);
+  });
+  def('asType', function (dtype) {
+    return tf.cast(this, dtype as 'float32');
+  });
+  def('toFloat', function () {
+    return tf.cast(this, 'float32');
+  });
+  def('toInt', function () {
+    return tf.cast(this, 'int32');
+  });
+  def('toBool', function () {
+    return tf.cast(this, 'bool');
+  });
 }
 
 /** tfjs-layers (the Keras-style API), sharing tfjs-core with the backend; throws a short reason when missing. */

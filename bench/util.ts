@@ -149,7 +149,13 @@ export async function timeInterleaved(items: Timed[], o: TimeOptions): Promise<{
       samples[i].push((performance.now() - t0) / batches[i]);
     }
   }
-  const timings = samples.map((xs, i) => ({ medianMs: median(xs), minMs: Math.min(...xs), reps: xs.length * batches[i], samples: xs.length, batch: batches[i] }));
+  const timings = samples.map((xs, i) => ({
+    medianMs: median(xs),
+    minMs: Math.min(...xs),
+    reps: xs.length * batches[i],
+    samples: xs.length,
+    batch: batches[i],
+  }));
   return { timings };
 }
 
@@ -165,7 +171,15 @@ export class MismatchError extends Error {
  * Compares `got` at `idx` with float64 `ref` values: |got - ref| <= atol + rtol·|ref|.
  * Returns the largest |error|; throws a MismatchError naming the first bad elements.
  */
-export function checkClose(label: string, got: ArrayLike<number>, idx: ArrayLike<number> | null, ref: ArrayLike<number>, atol: number, rtol: number, where: (i: number) => string = (i) => `[${i}]`): number {
+export function checkClose(
+  label: string,
+  got: ArrayLike<number>,
+  idx: ArrayLike<number> | null,
+  ref: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  where: (i: number) => string = (i) => `[${i}]`,
+): number {
   let maxErr = 0;
   const bad: string[] = [];
   let nBad = 0;
@@ -181,7 +195,9 @@ export function checkClose(label: string, got: ArrayLike<number>, idx: ArrayLike
     } else maxErr = Math.max(maxErr, err);
   }
   if (nBad) {
-    throw new MismatchError(`MISMATCH in ${label}: ${nBad} of ${ref.length} checked values outside ${atol.toExponential(1)} + ${rtol}·|ref|; first:\n${bad.join('\n')}`);
+    throw new MismatchError(
+      `MISMATCH in ${label}: ${nBad} of ${ref.length} checked values outside ${atol.toExponential(1)} + ${rtol}·|ref|; first:\n${bad.join('\n')}`,
+    );
   }
   return maxErr;
 }
@@ -201,18 +217,30 @@ export function describe(info: AdapterText | null): string {
 /** A file-name slug of the adapter: "llvmpipe-mesa-25-0-7-llvm-15-0-6". */
 export function adapterSlug(info: AdapterText): string {
   const text = info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') || 'unknown-adapter';
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60).replace(/-+$/, '') || 'adapter';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60)
+      .replace(/-+$/, '') || 'adapter'
+  );
 }
 
 export const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 export const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));
+export const fmtMs = (ms: number): string =>
+  ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
 export const fmtG = (g: number): string => (g >= 100 ? g.toFixed(0) : g >= 10 ? g.toFixed(1) : g.toFixed(2));
 
 /** A plain text table: columns right-aligned except the first `left` ones. */
 export function table(head: string[], rows: string[][], left = 1): string {
   const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => r.map((x, c) => (c < left ? pad(x ?? '', w[c]) : lpad(x ?? '', w[c]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((x, c) => (c < left ? pad(x ?? '', w[c]) : lpad(x ?? '', w[c])))
+      .join('  ')
+      .trimEnd();
   const h = line(head);
   return [h, '-'.repeat(h.length), ...rows.map(line)].join('\n');
 }

@@ -16,10 +16,19 @@ function mainUsage(): string {
     'usage: flstm <command> [options]',
     '',
     'commands:',
-    aligned(COMMANDS.map((c) => [c.name, c.summary]), '  '),
+    aligned(
+      COMMANDS.map((c) => [c.name, c.summary]),
+      '  ',
+    ),
     '',
     'options:',
-    aligned([['-h, --help', 'print this help'], ['-v, --version', 'print the version']], '  '),
+    aligned(
+      [
+        ['-h, --help', 'print this help'],
+        ['-v, --version', 'print the version'],
+      ],
+      '  ',
+    ),
     '',
     "Run 'flstm <command> --help' for a command's options.",
   ].join('\n');

@@ -99,7 +99,10 @@ function onesOf<T extends Differentiable<T>>(shape: Shape, make: MakeTensor<T>):
 function sumOf<T extends Differentiable<T>>(a: T, b: T, make: MakeTensor<T>): T {
   a.buffer; // throws a clear message when disposed
   b.buffer;
-  for (const [t, what] of [[a, 'a'], [b, 'b']] as const) {
+  for (const [t, what] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
     if (t.dtype !== 'f32') throw new Error(`flstm: add: ${what} must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
   }
   const c = make(broadcastShape('add', a, b), 'add');
@@ -119,10 +122,14 @@ export interface BackwardOptions<T> {
 
 function checkRoot<T extends Differentiable<T>>(root: T, grad: T | undefined): void {
   if (!root.requiresGrad) {
-    throw new Error(`flstm: backward() on ${tensorOfShape(root.shape)} that does not require grad: none of the tensors it was computed from had requiresGrad: true`);
+    throw new Error(
+      `flstm: backward() on ${tensorOfShape(root.shape)} that does not require grad: none of the tensors it was computed from had requiresGrad: true`,
+    );
   }
   if (!grad && root.size !== 1) {
-    throw new Error(`flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got ${tensorOfShape(root.shape)}: pass the output's gradient, backward(grad)`);
+    throw new Error(
+      `flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got ${tensorOfShape(root.shape)}: pass the output's gradient, backward(grad)`,
+    );
   }
   if (grad && (grad.size !== root.size || grad.dtype !== 'f32')) {
     throw new Error(`flstm: backward() gradient has shape ${fmtShape(grad.shape)}, expected ${fmtShape(root.shape)}`);
@@ -130,7 +137,12 @@ function checkRoot<T extends Differentiable<T>>(root: T, grad: T | undefined): v
 }
 
 /** Backpropagates from root, making the gradients' tensors with `make`. */
-export function backwardPass<T extends Differentiable<T>>(root: T, grad: T | undefined, opts: BackwardOptions<T>, make: MakeTensor<T>): void {
+export function backwardPass<T extends Differentiable<T>>(
+  root: T,
+  grad: T | undefined,
+  opts: BackwardOptions<T>,
+  make: MakeTensor<T>,
+): void {
   checkRoot(root, grad);
   noGrad(() => {
     const order = topoOrder(root);
@@ -162,7 +174,9 @@ export function backwardPass<T extends Differentiable<T>>(root: T, grad: T | und
         let gx = inGrads[j];
         if (!gx) continue;
         if (gx.size !== x.size) {
-          throw new Error(`flstm: internal error: ${node.op} backward gave a gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`);
+          throw new Error(
+            `flstm: internal error: ${node.op} backward gave a gradient of shape ${fmtShape(gx.shape)} for an input of shape ${fmtShape(x.shape)}`,
+          );
         }
         if (!x.requiresGrad) {
           if (gx !== g) gx.dispose();

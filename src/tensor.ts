@@ -51,13 +51,12 @@ export function tidy<T>(fn: () => T): T {
     const collect = (v: unknown): void => {
       if (v instanceof Tensor) keep.add(v);
       else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object' && !(ArrayBuffer.isView(v))) Object.values(v).forEach(collect);
+      else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) Object.values(v).forEach(collect);
     };
     collect(result);
     popScope(keep);
   }
 }
-
 
 let nextId = 1;
 
@@ -67,7 +66,10 @@ const makeGrad = (shape: Shape, origin: string): Tensor => Tensor.empty(shape, '
 export class Storage {
   refs = 1;
   /** `pool` is the pool (and so the device) the buffer belongs to. */
-  constructor(readonly buffer: GPUBuffer, readonly pool: BufferPool | null = currentRuntime()?.pool ?? null) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly pool: BufferPool | null = currentRuntime()?.pool ?? null,
+  ) {}
 }
 
 export class Tensor implements Differentiable<Tensor> {
@@ -105,10 +107,13 @@ export class Tensor implements Differentiable<Tensor> {
   }
 
   get buffer(): GPUBuffer {
-    if (!this.storage) throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) was used after dispose()`);
+    if (!this.storage)
+      throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) was used after dispose()`);
     const pool = this.storage.pool;
     if (pool && pool !== currentRuntime()?.pool) {
-      throw new Error(`flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) belongs to a GPU device that was closed (fl.dispose() or a lost device); make it again after fl.init()`);
+      throw new Error(
+        `flstm: tensor ${fmtShape(this.shape)} (${this.dtype}, from ${this.origin}) belongs to a GPU device that was closed (fl.dispose() or a lost device); make it again after fl.init()`,
+      );
     }
     return this.storage.buffer;
   }

@@ -45,7 +45,9 @@ describe('the binding cap', () => {
     const fits = fl.zeros([CAP / 4]);
     expect((await fits.data()).length).toBe(CAP / 4);
     fits.dispose();
-    expect(() => fl.zeros([CAP / 4 + 1])).toThrow(`needs ${CAP + 4} bytes, over this adapter's binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes })) (${CAP} bytes)`);
+    expect(() => fl.zeros([CAP / 4 + 1])).toThrow(
+      `needs ${CAP + 4} bytes, over this adapter's binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes })) (${CAP} bytes)`,
+    );
   });
 });
 
@@ -55,7 +57,11 @@ describe('flstm info', () => {
     const plain = runCli(['info']);
     expect(plain.status, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^binding size +\d+ \([\d.]+ [KMG]iB\): larger tables are stored in row shards$/m);
-    const capped = spawnSync(process.execPath, ['dist/cli.js', 'info'], { cwd: root, encoding: 'utf8', env: { ...process.env, [BINDING_CAP_ENV]: '1MiB' } });
+    const capped = spawnSync(process.execPath, ['dist/cli.js', 'info'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, [BINDING_CAP_ENV]: '1MiB' },
+    });
     expect(capped.status, capped.stderr).toBe(0);
     expect(capped.stdout).toMatch(/^binding size +1048576 \(1 MiB\), a cap below the adapter's \(FLSTM_MAX_BINDING_BYTES/m);
   });

@@ -16,12 +16,36 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const corpus = join(tmp, 'train.txt');
 writeFileSync(corpus, Array.from({ length: 300 }, (_, i) => `w${i % 37} w${(i * 7) % 41} w${(i * 3) % 29} w${i % 11} .`).join('\n'));
 const NEVER = ['--log-every', '1000000', '--save-every', '1000000', '--eval-tokens', '0', '--sample', '0'];
-const TINY = ['--data', `text:${corpus}`, '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', ...NEVER];
+const TINY = [
+  '--data',
+  `text:${corpus}`,
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--proj',
+  '8',
+  '--batch',
+  '4',
+  '--bptt',
+  '5',
+  '--sampled',
+  '8',
+  ...NEVER,
+];
 
 /** Runs `flstm train ARGS --json`; `interruptAfterMs` sends SIGINT that long after the first output. */
-function train(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; ms: number; stdout: string; stderr: string; stoppedAfterMs?: number }> {
+function train(
+  args: string[],
+  interruptAfterMs?: number,
+): Promise<{ code: number | null; ms: number; stdout: string; stderr: string; stoppedAfterMs?: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/cli.js', 'train', ...TINY, ...args, '--json'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, ['dist/cli.js', 'train', ...TINY, ...args, '--json'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     const t0 = performance.now();
     let stdout = '';
     let stderr = '';
@@ -30,7 +54,10 @@ function train(args: string[], interruptAfterMs?: number): Promise<{ code: numbe
       stdout += d;
       if (interruptAfterMs !== undefined && sentAt === undefined && /"type":"start"/.test(stdout)) {
         sentAt = -1;
-        setTimeout(() => { sentAt = performance.now(); child.kill('SIGINT'); }, interruptAfterMs);
+        setTimeout(() => {
+          sentAt = performance.now();
+          child.kill('SIGINT');
+        }, interruptAfterMs);
       }
     });
     child.stderr.on('data', (d) => (stderr += d));
@@ -43,7 +70,14 @@ function train(args: string[], interruptAfterMs?: number): Promise<{ code: numbe
   });
 }
 
-const summaryOf = (stdout: string) => JSON.parse(stdout.trim().split('\n').filter((l) => l.includes('"type":"summary"')).pop()!);
+const summaryOf = (stdout: string) =>
+  JSON.parse(
+    stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('"type":"summary"'))
+      .pop()!,
+  );
 
 describe('work in flight is bounded whatever the cadences', () => {
   it('--time 6s ends the run after about 6 s of training though nothing is read back', async () => {

@@ -43,7 +43,10 @@ describe('kernel self-check cases', () => {
     expect(failed.map((r) => `${r.group} / ${r.name}: ${r.message}`)).toEqual([]);
     expect(results.filter((r) => r.status === 'pass').length).toBeGreaterThan(35);
     for (const g of ['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'lstm']) {
-      expect(results.some((r) => r.group === g && r.status === 'pass'), g).toBe(true);
+      expect(
+        results.some((r) => r.group === g && r.status === 'pass'),
+        g,
+      ).toBe(true);
     }
     // lavapipe has shader-f16: the f16 operand cases run here.
     const f16 = results.filter((r) => /f16/.test(r.name));
@@ -53,7 +56,7 @@ describe('kernel self-check cases', () => {
 });
 
 describe('the demo session', () => {
-  it('tokenizes text as the CLI\'s text corpora do and detokenizes for display', () => {
+  it("tokenizes text as the CLI's text corpora do and detokenizes for display", () => {
     const c = textCorpus('the cat sat .\n\nthe dog sat .\n', 'test', { validFraction: 0 });
     expect(c.vocab.words.slice(0, 3)).toEqual(['<unk>', '<eos>', 'the']);
     expect(c.vocab.decode(c.train)).toEqual(['the', 'cat', 'sat', '.', '<eos>', 'the', 'dog', 'sat', '.', '<eos>']);
@@ -63,7 +66,7 @@ describe('the demo session', () => {
     expect([c.words, c.tokens, e.words, e.tokens]).toEqual([8, 10, 3, 4]);
     expect(wordCount('the cat sat .\n\nthe dog sat .\n')).toBe(8);
     expect(wordCount('  one\ttwo  \r\n three \n\n')).toBe(3);
-    expect(detokenize(['He', 'said', ',', '``', 'no', "''", '.', '<eos>', 'It', "'s", 'done'])).toBe('He said, \u201cno\u201d.\nIt\'s done');
+    expect(detokenize(['He', 'said', ',', '``', 'no', "''", '.', '<eos>', 'It', "'s", 'done'])).toBe("He said, \u201cno\u201d.\nIt's done");
   });
 
   it('trains (the loss falls), validates, generates, and saves a model the CLI loads', async () => {
@@ -96,7 +99,7 @@ describe('the demo session', () => {
     s.dispose();
   });
 
-  it('loads a CLI checkpoint: the model file alone, or the folder\'s files; a weights-only file alone is refused clearly', async () => {
+  it("loads a CLI checkpoint: the model file alone, or the folder's files; a weights-only file alone is refused clearly", async () => {
     const cfg = trainConfigFor('lstm', SIZES.tiny, 'text:x.txt');
     const corpus = textCorpus(text, 'x', { maxVocab: 300 });
     // A vocabulary that leaves most words out: its own text is still taken (setText below).
@@ -138,13 +141,21 @@ describe('the demo session', () => {
     model.dispose();
   });
 
-  it('continues a run of the CLI\'s trainer with its optimizer state and carried LSTM state; without the optimizer file the loss jumps', async () => {
+  it("continues a run of the CLI's trainer with its optimizer state and carried LSTM state; without the optimizer file the loss jumps", async () => {
     const dir = await tempDir();
     const trainFile = join(dir, 'train.txt');
     await writeFile(trainFile, text);
     const cfg: TrainConfig = {
-      data: `text:${trainFile}`, model: { cell: 'glstm', layers: 1, emb: 16, hidden: 32, proj: 16, groups: 2, dropout: 0 },
-      batch: 8, bptt: 20, optimizer: 'adagrad', lr: 0.2, clip: 0, sampled: 0, seed: 3, maxVocab: 1000,
+      data: `text:${trainFile}`,
+      model: { cell: 'glstm', layers: 1, emb: 16, hidden: 32, proj: 16, groups: 2, dropout: 0 },
+      batch: 8,
+      bptt: 20,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 0,
+      sampled: 0,
+      seed: 3,
+      maxVocab: 1000,
     };
     // Unclipped, the LSTM's gradients fill Adagrad's accumulators within a few hundred steps
     // (clipped to norm 1, they would take many thousand), so a fresh optimizer steps far too big.
@@ -152,7 +163,9 @@ describe('the demo session', () => {
     await fl.train.train(cfg, { out: join(dir, 'run'), steps: cliSteps, logEvery: 20, evalTokens: 0 });
     const ck = join(dir, 'run', 'checkpoint');
     const saved = await loadCheckpoint<CheckpointConfig>(ck);
-    const files: NamedFile[] = await Promise.all((await readdir(ck)).map(async (n) => ({ name: `checkpoint/${n}`, bytes: new Uint8Array(await readFile(join(ck, n))) })));
+    const files: NamedFile[] = await Promise.all(
+      (await readdir(ck)).map(async (n) => ({ name: `checkpoint/${n}`, bytes: new Uint8Array(await readFile(join(ck, n))) })),
+    );
     const optimizerFile = files.find((f) => f.name.endsWith(saved.files.optimizer!))!;
     const modelFile = files.find((f) => f.name.endsWith(saved.files.model))!;
     // The page's decoder reads the optimizer file as the CLI's loader does.
@@ -180,7 +193,8 @@ describe('the demo session', () => {
     const restored = await whole.optimizer!.stateDict();
     expect(restored.scalars).toEqual(saved.optimizer!.scalars);
     expect(Object.keys(restored.tensors).sort()).toEqual(Object.keys(saved.optimizer!.tensors).sort());
-    for (const [k, t] of Object.entries(saved.optimizer!.tensors)) expect(Array.from(restored.tensors[k].data), k).toEqual(Array.from(t.data));
+    for (const [k, t] of Object.entries(saved.optimizer!.tensors))
+      expect(Array.from(restored.tensors[k].data), k).toEqual(Array.from(t.data));
     // ... and the LSTM state carried across batches is the file's.
     const carried = whole.carriedState!;
     expect(carried).toHaveLength(1);
@@ -213,12 +227,21 @@ describe('the demo session', () => {
     // An optimizer file of another checkpoint is refused, naming both files.
     const stray = { name: 'checkpoint/optimizer-99.safetensors', bytes: optimizerFile.bytes };
     const others = files.filter((f) => f !== optimizerFile);
-    expect(() => readBundle([...others, stray])).toThrow(`optimizer-99.safetensors is not the optimizer file of ${saved.files.model} (config.json names ${saved.files.optimizer})`);
+    expect(() => readBundle([...others, stray])).toThrow(
+      `optimizer-99.safetensors is not the optimizer file of ${saved.files.model} (config.json names ${saved.files.optimizer})`,
+    );
     expect(() => readBundle([modelFile, stray])).toThrow(`optimizer-99.safetensors is not the optimizer file of ${saved.files.model}`);
     // ... and so is the state of another step, under the right name.
-    const tensors = Object.fromEntries(Object.entries(saved.optimizer!.tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]));
-    const earlier = { name: optimizerFile.name, bytes: encodeSafetensors(tensors, { 'flstm.scalars': JSON.stringify({ ...saved.optimizer!.scalars, attempts: 7 }) }) };
-    await expect(new Session().load([...others, earlier])).rejects.toThrow(`${saved.files.optimizer} holds the optimizer state after 7 steps, but ${saved.files.model} is at step ${cliSteps}`);
+    const tensors = Object.fromEntries(
+      Object.entries(saved.optimizer!.tensors).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]),
+    );
+    const earlier = {
+      name: optimizerFile.name,
+      bytes: encodeSafetensors(tensors, { 'flstm.scalars': JSON.stringify({ ...saved.optimizer!.scalars, attempts: 7 }) }),
+    };
+    await expect(new Session().load([...others, earlier])).rejects.toThrow(
+      `${saved.files.optimizer} holds the optimizer state after 7 steps, but ${saved.files.model} is at step ${cliSteps}`,
+    );
   });
 
   it('refuses to go on training a loaded model on text mostly outside its vocabulary, and keeps its text', async () => {
@@ -233,7 +256,13 @@ describe('the demo session', () => {
     await s.load([{ name: 'model-2.safetensors', bytes }]);
     // Of this text only 'the', 'over' and the line ends are in the model's vocabulary: 14 of 19 tokens are <unk>.
     const brown = 'The Fulton County Grand Jury said the jury had over 20 words .\nthe jury said so\n';
-    const refused = (() => { try { s.setText(brown, 'Brown'); } catch (e) { return e; } })();
+    const refused = (() => {
+      try {
+        s.setText(brown, 'Brown');
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(refused).toBeInstanceOf(UnknownWordsError);
     expect((refused as UnknownWordsError).trainedOn).toBe('text:tiny.txt');
     expect((refused as Error).message).toBe(

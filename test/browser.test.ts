@@ -23,8 +23,11 @@ import { freshSeed } from './helpers.js';
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results/browser');
 /** FLSTM_CHROMIUM, else chromium (Debian's), chromium-browser or google-chrome on the PATH. */
-const CHROMIUM = process.env.FLSTM_CHROMIUM ??
-  ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)].flatMap((d) => ['chromium', 'chromium-browser', 'google-chrome'].map((n) => join(d, n))).find((p) => existsSync(p));
+const CHROMIUM =
+  process.env.FLSTM_CHROMIUM ??
+  ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)]
+    .flatMap((d) => ['chromium', 'chromium-browser', 'google-chrome'].map((n) => join(d, n)))
+    .find((p) => existsSync(p));
 
 let browser: Browser;
 let server: Server;
@@ -35,7 +38,7 @@ beforeAll(async () => {
   if (!CHROMIUM || !existsSync(CHROMIUM)) {
     throw new Error(
       `the browser tests need Chromium (${process.env.FLSTM_CHROMIUM ? `FLSTM_CHROMIUM=${process.env.FLSTM_CHROMIUM} does not exist` : 'no chromium, chromium-browser or google-chrome on the PATH'}): run \`FLSTM_BROWSER=1 bash tools/setup.sh\` ` +
-        '(it installs Debian\'s chromium), or set FLSTM_CHROMIUM to a Chrome or Chromium binary',
+        "(it installs Debian's chromium), or set FLSTM_CHROMIUM to a Chrome or Chromium binary",
     );
   }
   await buildWeb();
@@ -94,14 +97,36 @@ async function tempDir(): Promise<string> {
  * sample: its checkpoint folder, config.json's manifest, the text file and the folder. `model`
  * gives the cell and sizes.
  */
-async function cliCheckpoint(text: string, name: string, model: string[], steps: number): Promise<{ ck: string; manifest: Record<string, any>; textFile: string; dir: string }> {
+async function cliCheckpoint(
+  text: string,
+  name: string,
+  model: string[],
+  steps: number,
+): Promise<{ ck: string; manifest: Record<string, any>; textFile: string; dir: string }> {
   const dir = await tempDir();
   const textFile = join(dir, name);
   await writeFile(textFile, text);
   const run = join(dir, 'run');
-  execFileSync(process.execPath, [
-    cli(), 'train', '--data', `text:${textFile}`, ...model, '--steps', String(steps), '--eval-tokens', '0', '--sample', '0', '--out', run, '--json',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    process.execPath,
+    [
+      cli(),
+      'train',
+      '--data',
+      `text:${textFile}`,
+      ...model,
+      '--steps',
+      String(steps),
+      '--eval-tokens',
+      '0',
+      '--sample',
+      '0',
+      '--out',
+      run,
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const ck = join(run, 'checkpoint');
   return { ck, manifest: JSON.parse(readFileSync(join(ck, 'config.json'), 'utf8')), textFile, dir };
 }
@@ -134,7 +159,9 @@ async function waitForRun(page: Page): Promise<FlstmDemo> {
 async function giveText(page: Page, file: string): Promise<void> {
   await page.click('#source button[data-value="own"]');
   await page.setInputFiles('#text-file', file);
-  await page.waitForFunction((name) => document.getElementById('text-hint')!.textContent!.startsWith(`${name}: `), basename(file), { timeout: 30_000 });
+  await page.waitForFunction((name) => document.getElementById('text-hint')!.textContent!.startsWith(`${name}: `), basename(file), {
+    timeout: 30_000,
+  });
 }
 
 /** From now on, every text the status line shows; the function returns those so far. */
@@ -202,7 +229,8 @@ describe('the demo page in Chromium', () => {
         const file = join(dir, download.suggestedFilename());
         await download.saveAs(file);
         const out = execFileSync(process.execPath, [cli(), 'generate', '--checkpoint', file, '--tokens', '5', '--json'], {
-          encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
         const g = JSON.parse(out.trim().split('\n').pop()!);
         expect(g.words).toHaveLength(5);
@@ -257,9 +285,14 @@ describe('the demo page in Chromium', () => {
       return {
         scrollWidth: document.documentElement.scrollWidth,
         bodyScrollWidth: document.body.scrollWidth,
-        tiles: Array.from(document.querySelectorAll('.stat'), (e) => ({ text: (e as HTMLElement).innerText.replace(/\s+/g, ' '), ...box(e) })),
+        tiles: Array.from(document.querySelectorAll('.stat'), (e) => ({
+          text: (e as HTMLElement).innerText.replace(/\s+/g, ' '),
+          ...box(e),
+        })),
         // Text cut off inside a tile (an ellipsis, or a label running out of it).
-        clipped: Array.from(document.querySelectorAll('.stat .label, .stat .value'), (e) => e as HTMLElement).filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.innerText),
+        clipped: Array.from(document.querySelectorAll('.stat .label, .stat .value'), (e) => e as HTMLElement)
+          .filter((e) => e.scrollWidth > e.clientWidth)
+          .map((e) => e.innerText),
         chart: box(chart),
         svg: { ...box(svg), drawnWidth: Number(svg.getAttribute('width')) },
         texts: Array.from(svg.querySelectorAll('text'), (t) => ({ text: t.textContent, ...box(t) })),
@@ -286,30 +319,70 @@ describe('the demo page in Chromium', () => {
       expect(t.right, t.text!).toBeLessThanOrEqual(layout.chart.right);
     }
     expect(layout.axisTitles.length).toBeGreaterThanOrEqual(1);
-    for (let i = 1; i < layout.axisTitles.length; i++) expect(layout.axisTitles[i - 1].bottom).toBeLessThanOrEqual(layout.axisTitles[i].top);
+    for (let i = 1; i < layout.axisTitles.length; i++)
+      expect(layout.axisTitles[i - 1].bottom).toBeLessThanOrEqual(layout.axisTitles[i].top);
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('loads a checkpoint written by `flstm train` and generates text', async () => {
-    const { ck, manifest, textFile } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 400).join('\n'), 'train.txt', ['--cell', 'glstm', '--groups', '2', '--layers', '1', '--emb', '16', '--hidden', '32', '--proj', '16', '--batch', '4', '--bptt', '5', '--sampled', '0'], 3);
-    const vocab = readFileSync(join(ck, manifest.files.vocab), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+    const { ck, manifest, textFile } = await cliCheckpoint(
+      brownExcerpt(1).split('\n').slice(0, 400).join('\n'),
+      'train.txt',
+      [
+        '--cell',
+        'glstm',
+        '--groups',
+        '2',
+        '--layers',
+        '1',
+        '--emb',
+        '16',
+        '--hidden',
+        '32',
+        '--proj',
+        '16',
+        '--batch',
+        '4',
+        '--bptt',
+        '5',
+        '--sampled',
+        '0',
+      ],
+      3,
+    );
+    const vocab = readFileSync(join(ck, manifest.files.vocab), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
 
     const { page, errors } = await openPage('');
     await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
     // 1. The model file alone (self-contained: config and vocabulary in its metadata).
     // 2. The folder's files, as an older checkpoint needs them.
     //    The optimizer state comes with the folder only: the page says so.
-    const sets = [[join(ck, manifest.files.model)], ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f))];
+    const sets = [
+      [join(ck, manifest.files.model)],
+      ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f)),
+    ];
     for (const [k, files] of sets.entries()) {
       // The two loads differ in what they restore, so the page's record of the checkpoint changes.
       const before = JSON.stringify((await demoOf(page)).checkpoint);
       await page.setInputFiles('#ck-file', files);
-      await page.waitForFunction((b) => JSON.stringify(window.flstmDemo.checkpoint) !== b || window.flstmDemo.state === 'error', before, { timeout: 60_000 });
+      await page.waitForFunction((b) => JSON.stringify(window.flstmDemo.checkpoint) !== b || window.flstmDemo.state === 'error', before, {
+        timeout: 60_000,
+      });
       const d = await demoOf(page);
       expect(d.error).toBeUndefined();
       const optimizer = k === 0 ? null : manifest.files.optimizer;
-      expect(d.checkpoint).toEqual({ step: 3, cell: 'glstm', vocab: manifest.config.vocabSize, source: manifest.files.model, optimizer, carriedState: true });
+      expect(d.checkpoint).toEqual({
+        step: 3,
+        cell: 'glstm',
+        vocab: manifest.config.vocabSize,
+        source: manifest.files.model,
+        optimizer,
+        carriedState: true,
+      });
       expect(d.step).toBe(3);
       const status = await page.locator('#ck-status').innerText();
       if (optimizer === null) {
@@ -338,8 +411,13 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
-  it('with ?maxBindingBytes the page stores a CLI model\'s tables in row shards, generates, and trains on as unsharded', async () => {
-    const { ck, manifest, textFile } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 400).join('\n'), 'train.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '16', '--hidden', '32', '--proj', '16', '--batch', '4', '--bptt', '5', '--sampled', '8'], 3);
+  it("with ?maxBindingBytes the page stores a CLI model's tables in row shards, generates, and trains on as unsharded", async () => {
+    const { ck, manifest, textFile } = await cliCheckpoint(
+      brownExcerpt(1).split('\n').slice(0, 400).join('\n'),
+      'train.txt',
+      ['--cell', 'lstm', '--layers', '1', '--emb', '16', '--hidden', '32', '--proj', '16', '--batch', '4', '--bptt', '5', '--sampled', '8'],
+      3,
+    );
     const V = manifest.config.vocabSize as number;
     const files = ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f));
     const losses: number[][] = [];
@@ -347,7 +425,9 @@ describe('the demo page in Chromium', () => {
       const { page, errors } = await openPage(query);
       await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
       await page.setInputFiles('#ck-file', files);
-      await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, { timeout: 60_000 });
+      await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, {
+        timeout: 60_000,
+      });
       const d = await demoOf(page);
       expect(d.error).toBeUndefined();
       // 16 KiB hold 256 rows of 16 floats: the embedding and softmax in ceil(V / 256) shards.
@@ -370,7 +450,12 @@ describe('the demo page in Chromium', () => {
   });
 
   it('a corrupt, truncated or foreign file gets the message the CLI gives, and the page keeps its model', async () => {
-    const { ck, manifest, dir } = await cliCheckpoint(brownExcerpt(1).split('\n').slice(0, 300).join('\n'), 'train.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8'], 2);
+    const { ck, manifest, dir } = await cliCheckpoint(
+      brownExcerpt(1).split('\n').slice(0, 300).join('\n'),
+      'train.txt',
+      ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8'],
+      2,
+    );
     const good = join(ck, manifest.files.model);
     const bytes = readFileSync(good);
     const header = 8 + Number(bytes.readBigUInt64LE(0));
@@ -379,8 +464,18 @@ describe('the demo page in Chromium', () => {
       ['header-cut.safetensors', bytes.subarray(0, header - 10)],
       ['random.safetensors', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))],
       ['foreign.safetensors', foreignSafetensors()],
-      ['negative-step.safetensors', withConfig(bytes, (c) => { c.step = -5; })],
-      ['no-model-section.safetensors', withConfig(bytes, (c) => { delete (c.train as Record<string, unknown>).model; })],
+      [
+        'negative-step.safetensors',
+        withConfig(bytes, (c) => {
+          c.step = -5;
+        }),
+      ],
+      [
+        'no-model-section.safetensors',
+        withConfig(bytes, (c) => {
+          delete (c.train as Record<string, unknown>).model;
+        }),
+      ],
       ['notes.txt', Buffer.from('just some text\n')],
     ];
     const { page, errors } = await openPage('');
@@ -396,13 +491,20 @@ describe('the demo page in Chromium', () => {
       await page.waitForFunction(() => window.flstmDemo.state === 'error', null, { timeout: 60_000 });
       const d = await demoOf(page);
       expect(d.error, name).toMatch(new RegExp(`^flstm: .*${name.replace('.', '\\.')}`));
-      expect(d.error, name).not.toMatch(/Cannot read|undefined|is not a function|Invalid typed array|Unexpected token|RangeError|TypeError/);
+      expect(d.error, name).not.toMatch(
+        /Cannot read|undefined|is not a function|Invalid typed array|Unexpected token|RangeError|TypeError/,
+      );
       expect(d.checkpoint, `${name}: the page keeps the model it had`).toEqual(loaded);
       if (!name.endsWith('.safetensors')) continue; // the CLI takes no such file for a checkpoint
       // The CLI says the same of the same file (its path where the page has the file's name).
       const r = spawnSync(process.execPath, [cli(), 'eval', '--checkpoint', file], { encoding: 'utf8' });
       expect(r.status, name).not.toBe(0);
-      const cliMessage = r.stderr.trim().split('\n').pop()!.replace(file, name).replace(/^flstm eval: /, 'flstm: ');
+      const cliMessage = r.stderr
+        .trim()
+        .split('\n')
+        .pop()!
+        .replace(file, name)
+        .replace(/^flstm eval: /, 'flstm: ');
       expect(d.error, name).toBe(cliMessage);
     }
     expect(await page.locator('#ck-status').innerText()).toMatch(/^Not loaded: flstm: .*The model in use is unchanged\.$/);
@@ -434,18 +536,34 @@ describe('the demo page in Chromium', () => {
   });
 
   it('refuses to train a checkpoint of another text on the Brown excerpt, naming the share of unknown words, and trains on its own text', async () => {
-    const { ck, manifest, textFile } = await cliCheckpoint('the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n', 'tiny.txt', ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '2', '--bptt', '3', '--sampled', '0'], 2);
+    const { ck, manifest, textFile } = await cliCheckpoint(
+      'the quick brown fox jumps over dogs\nfour small cats sleep in warm sun\nred birds sing songs at early dawn\n',
+      'tiny.txt',
+      ['--cell', 'lstm', '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '2', '--bptt', '3', '--sampled', '0'],
+      2,
+    );
     const data: string = manifest.config.train.data;
     const V: number = manifest.config.vocabSize;
-    const vocab = new Set(readFileSync(join(ck, manifest.files.vocab), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]));
+    const vocab = new Set(
+      readFileSync(join(ck, manifest.files.vocab), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    );
     // The excerpt in the model's vocabulary: its words and the <eos> ending each line.
-    const lines = readFileSync(join(ROOT, 'dist/web/brown-excerpt.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = readFileSync(join(ROOT, 'dist/web/brown-excerpt.txt'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const tokens = lines.flatMap((l) => [...l.split(/\s+/), '<eos>']);
     const share = (100 * tokens.filter((w) => !vocab.has(w)).length) / tokens.length;
 
     const { page, errors } = await openPage('?steps=2');
     await waitFor(page, 'window.flstmDemo.adapter !== null || window.flstmDemo.state === "error"');
-    await page.setInputFiles('#ck-file', ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f)));
+    await page.setInputFiles(
+      '#ck-file',
+      ['config.json', manifest.files.model, manifest.files.vocab, manifest.files.optimizer].map((f: string) => join(ck, f)),
+    );
     await page.waitForFunction(() => window.flstmDemo.checkpoint !== null || window.flstmDemo.state === 'error', null, { timeout: 60_000 });
     expect(await page.locator('#ck-status').innerText()).toContain(`trained 2 steps on ${data}.`);
     // Train on the selected text, the Brown excerpt: refused, nothing trained.
@@ -463,10 +581,14 @@ describe('the demo page in Chromium', () => {
     expect(await page.locator('#status').innerText()).toBe(`Not trained: ${d.error}`);
     // The Text card asks for the model's text.
     expect(await page.locator('#own-text').isVisible()).toBe(true);
-    expect(await page.locator('#text-hint').innerText()).toBe(`The model was trained on ${data}: drop or paste that text here, then press Train.`);
+    expect(await page.locator('#text-hint').innerText()).toBe(
+      `The model was trained on ${data}: drop or paste that text here, then press Train.`,
+    );
     // Given it, the model trains on from step 2, and the card and the status count its 21 words alike.
     await page.setInputFiles('#text-file', textFile);
-    await page.waitForFunction(() => document.getElementById('text-hint')!.textContent === 'tiny.txt: 21 words.', null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById('text-hint')!.textContent === 'tiny.txt: 21 words.', null, {
+      timeout: 30_000,
+    });
     const statuses = await recordStatuses(page);
     await page.click('#train');
     await waitFor(page, "(window.flstmDemo.state === 'done' && window.flstmDemo.step === 4) || window.flstmDemo.state === 'error'");
@@ -508,7 +630,10 @@ describe('the kernel self-check in Chromium', () => {
     expect(s.results.filter((r) => r.status === 'pass').length).toBeGreaterThan(35);
     // Every kernel family ran (the subgroup matmul only where the adapter has the lanes).
     for (const g of ['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'dropout', 'lstm']) {
-      expect(s.results.some((r) => r.group === g && r.status === 'pass'), g).toBe(true);
+      expect(
+        s.results.some((r) => r.group === g && r.status === 'pass'),
+        g,
+      ).toBe(true);
     }
     // Skipped only for a feature the adapter lacks: subgroups of >= 8 lanes, or shader-f16.
     for (const r of s.results.filter((x) => x.status === 'skip')) {

@@ -7,10 +7,15 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(__dirname, '../src');
 /** The package's entry points (Node, browser) and the barrels they re-export: re-exports only. */
 const ENTRY_POINTS = new Set(['index.ts', 'browser.ts', 'surface.ts'].map((f) => join(SRC, f)));
-const REEXPORTS_ONLY = [...ENTRY_POINTS, ...['train/index.ts', 'train/portable.ts', 'nn/index.ts', 'optim/index.ts', 'data/index.ts'].map((f) => join(SRC, f))];
+const REEXPORTS_ONLY = [
+  ...ENTRY_POINTS,
+  ...['train/index.ts', 'train/portable.ts', 'nn/index.ts', 'optim/index.ts', 'data/index.ts'].map((f) => join(SRC, f)),
+];
 
 function sources(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /**
@@ -61,8 +66,16 @@ function importCycles(files: string[]): string[] {
   };
   for (const f of files) if (!index.has(f)) visit(f);
   return components.map((c) => {
-    const path = cyclePath(c, edges).map((f) => relative(SRC, f)).join(' -> ');
-    const all = c.length + 1 > path.split(' -> ').length ? ` (one of the cycles among ${c.length} modules: ${c.map((f) => relative(SRC, f)).sort().join(', ')})` : '';
+    const path = cyclePath(c, edges)
+      .map((f) => relative(SRC, f))
+      .join(' -> ');
+    const all =
+      c.length + 1 > path.split(' -> ').length
+        ? ` (one of the cycles among ${c.length} modules: ${c
+            .map((f) => relative(SRC, f))
+            .sort()
+            .join(', ')})`
+        : '';
     return path + all;
   });
 }
@@ -104,7 +117,10 @@ describe('budgets', () => {
     for (const f of REEXPORTS_ONLY) {
       const sf = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest);
       const other = sf.statements.filter((st) => !(ts.isExportDeclaration(st) && st.moduleSpecifier));
-      expect(other.map((st) => st.getText(sf).slice(0, 60)), f).toEqual([]);
+      expect(
+        other.map((st) => st.getText(sf).slice(0, 60)),
+        f,
+      ).toEqual([]);
     }
   });
 

@@ -11,7 +11,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { baselines, fuzz, judge, LOADERS, makeTinyCheckpoint, mutate, readFiles, refusalProblem, writeMutated, type Files, type Loaded } from '../bench/checkpoint_mutations.js';
+import {
+  baselines,
+  fuzz,
+  judge,
+  LOADERS,
+  makeTinyCheckpoint,
+  mutate,
+  readFiles,
+  refusalProblem,
+  writeMutated,
+  type Files,
+  type Loaded,
+} from '../bench/checkpoint_mutations.js';
 
 const MUTATIONS = 1000;
 const LOADER_NAMES = ['loadCheckpoint', 'readLmCheckpoint', 'loadModel'];
@@ -45,9 +57,14 @@ describe('checkpoint fault injection', () => {
     const m = mutate(files, 1);
     const dir = join(base, 'oracle');
     await writeMutated(dir, files, { file: 'none', what: 'nothing', bytes: null });
-    expect(await judge(LOADERS.loadCheckpoint, dir, changed, m, files)).toMatchObject({ kind: 'failed', why: expect.stringContaining("'embedding' data differs") });
+    expect(await judge(LOADERS.loadCheckpoint, dir, changed, m, files)).toMatchObject({
+      kind: 'failed',
+      why: expect.stringContaining("'embedding' data differs"),
+    });
     expect(await judge(LOADERS.loadCheckpoint, dir, baseline.loadCheckpoint, m, files)).toEqual({ kind: 'identical' });
-    expect(refusalProblem(new TypeError("Cannot read properties of undefined (reading 'model')"), Object.keys(files))).toMatch(/does not start with 'flstm: '/);
+    expect(refusalProblem(new TypeError("Cannot read properties of undefined (reading 'model')"), Object.keys(files))).toMatch(
+      /does not start with 'flstm: '/,
+    );
     expect(refusalProblem(new Error('flstm: config.json: x must be y, got undefined'), Object.keys(files))).toMatch(/raw JS error/);
     expect(refusalProblem(new Error('flstm: something is wrong'), Object.keys(files))).toMatch(/names no file/);
     expect(refusalProblem(new Error('flstm: config.json: step must be a non-negative integer, got -5'), Object.keys(files))).toBeNull();
@@ -58,7 +75,9 @@ describe('checkpoint fault injection', () => {
     const seed = 1000;
     const t = await fuzz(files, join(base, 'mutated'), { seed, count: MUTATIONS, loaders: LOADER_NAMES, baseline });
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`checkpoint fuzz: ${t.tried} mutations (seeds ${seed}..${seed + MUTATIONS - 1}), ${t.loads} loads (loadModel ${t.byLoader.loadModel?.loads ?? 0}): ${t.identical} identical, ${t.refused} refused, ${t.failures.length} failed, ${seconds.toFixed(1)} s`);
+    console.log(
+      `checkpoint fuzz: ${t.tried} mutations (seeds ${seed}..${seed + MUTATIONS - 1}), ${t.loads} loads (loadModel ${t.byLoader.loadModel?.loads ?? 0}): ${t.identical} identical, ${t.refused} refused, ${t.failures.length} failed, ${seconds.toFixed(1)} s`,
+    );
     expect(t.failures).toEqual([]);
     expect(t.tried).toBe(MUTATIONS);
     // Most damage is seen: far more refusals than identical loads, and every file was mutated.

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../src/train/safetensors.js';
-import { checkCompatible, CheckpointError, loadCheckpoint, saveCheckpoint, writeFileAtomic, type Checkpoint } from '../src/train/checkpoint.js';
+import {
+  checkCompatible,
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+  writeFileAtomic,
+  type Checkpoint,
+} from '../src/train/checkpoint.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -97,7 +104,7 @@ describe('safetensors', () => {
     const bytes = handWritten(
       {
         ints: { dtype: 'I32', shape: [2], data_offsets: [12, 20] },
-        '__metadata__': { format: 'pt' },
+        __metadata__: { format: 'pt' },
         floats: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
         one: { dtype: 'I64', shape: [], data_offsets: [20, 28] },
       },
@@ -141,13 +148,17 @@ describe('safetensors', () => {
       expect(bad(good.subarray(0, 5))).toThrow(SafetensorsError);
     });
     it('header length beyond the file (truncated inside the header)', () => {
-      expect(bad(good.subarray(0, 8 + n - 3))).toThrow(new RegExp(`header length ${n} goes beyond the end of the file \\(${8 + n - 3} bytes\\)`));
+      expect(bad(good.subarray(0, 8 + n - 3))).toThrow(
+        new RegExp(`header length ${n} goes beyond the end of the file \\(${8 + n - 3} bytes\\)`),
+      );
       const huge = new Uint8Array(16);
       new DataView(huge.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
       expect(bad(huge)).toThrow(/header length 18446744073709551615 goes beyond the end of the file/);
     });
     it('truncated inside the data: offsets out of range', () => {
-      expect(bad(good.subarray(0, good.length - 1))).toThrow(/tensor 'w' has data_offsets \[0, 16\], out of range: the data is 15 bytes \(the file is truncated or corrupt\)/);
+      expect(bad(good.subarray(0, good.length - 1))).toThrow(
+        /tensor 'w' has data_offsets \[0, 16\], out of range: the data is 15 bytes \(the file is truncated or corrupt\)/,
+      );
     });
     it('header that is not JSON, not UTF-8, or not an object', () => {
       const b = good.slice();
@@ -165,7 +176,9 @@ describe('safetensors', () => {
     });
     it('bad shape or offsets', () => {
       expect(bad(withHeader({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }))).toThrow(/tensor 'w' has shape \[-1\]/);
-      expect(bad(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [4] } }))).toThrow(/tensor 'w' has data_offsets \[4\]; expected \[begin, end\]/);
+      expect(bad(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [4] } }))).toThrow(
+        /tensor 'w' has data_offsets \[4\]; expected \[begin, end\]/,
+      );
       expect(bad(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }))).toThrow(/begin is after end/);
     });
     it('data length not matching shape and dtype', () => {
@@ -183,9 +196,15 @@ describe('safetensors', () => {
   });
 
   it('the encoder checks its input', () => {
-    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: [1, 2, 3] } })).toThrow(/tensor 'w' \(F32 \[2, 2\]\): has 3 values, but its shape holds 4/);
-    expect(() => encodeSafetensors({ w: { dtype: 'F16' as 'F32', shape: [1], data: [1] } })).toThrow(/dtype "F16"; expected F32, I32 or I64/);
-    expect(() => encodeSafetensors({ w: { dtype: 'I32', shape: [1], data: [1.5] } })).toThrow(/value 1.5 at index 0 is not a 32-bit integer/);
+    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: [1, 2, 3] } })).toThrow(
+      /tensor 'w' \(F32 \[2, 2\]\): has 3 values, but its shape holds 4/,
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'F16' as 'F32', shape: [1], data: [1] } })).toThrow(
+      /dtype "F16"; expected F32, I32 or I64/,
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'I32', shape: [1], data: [1.5] } })).toThrow(
+      /value 1.5 at index 0 is not a 32-bit integer/,
+    );
     expect(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [], data: [1] } })).toThrow(/cannot be a tensor name/);
     expect(() => encodeSafetensors({}, { n: 1 as unknown as string })).toThrow(/metadata 'n' must be a string/);
   });
@@ -299,7 +318,13 @@ describe('checkpoints', () => {
     const dir = await tempDir();
     const f = join(dir, 'a.txt');
     await writeFileAtomic(f, 'one');
-    await expect(writeFileAtomic(f, 'two', { beforeStep: (s) => { if (s.action === 'rename') throw new Error('boom'); } })).rejects.toThrow('boom');
+    await expect(
+      writeFileAtomic(f, 'two', {
+        beforeStep: (s) => {
+          if (s.action === 'rename') throw new Error('boom');
+        },
+      }),
+    ).rejects.toThrow('boom');
     expect(await readFile(f, 'utf8')).toBe('one');
     expect(await readdir(dir)).toEqual(['a.txt']);
     await writeFileAtomic(f, new Uint8Array([116, 119, 111]));
@@ -331,7 +356,9 @@ describe('checkpoints', () => {
       await writeFile(join(dir, 'config.json'), '{"hidden_size": 5}');
       await expect(loadCheckpoint(dir)).rejects.toThrow(/config\.json is not a flstm checkpoint config/);
       await writeFile(join(dir, 'config.json'), text.replace('"model-1.safetensors"', '"../../etc/passwd"'));
-      await expect(loadCheckpoint(dir)).rejects.toThrow(/files\.model must be a file name in the checkpoint directory, got "\.\.\/\.\.\/etc\/passwd"/);
+      await expect(loadCheckpoint(dir)).rejects.toThrow(
+        /files\.model must be a file name in the checkpoint directory, got "\.\.\/\.\.\/etc\/passwd"/,
+      );
       // A save over a corrupt config.json works and repairs it.
       await saveCheckpoint(dir, sampleCheckpoint(2));
       expect((await loadCheckpoint(dir)).config).toEqual(sampleCheckpoint(2).config);
@@ -342,26 +369,39 @@ describe('checkpoints', () => {
       const file = join(dir, 'model-1.safetensors');
       const bytes = await readFile(file);
       await writeFile(file, bytes.subarray(0, bytes.length - 10));
-      await expect(loadCheckpoint(dir)).rejects.toThrow(/model-1\.safetensors: tensor 'layers\.0\.b' has data_offsets \[\d+, \d+\], out of range/);
+      await expect(loadCheckpoint(dir)).rejects.toThrow(
+        /model-1\.safetensors: tensor 'layers\.0\.b' has data_offsets \[\d+, \d+\], out of range/,
+      );
       await writeFile(file, bytes.subarray(0, 20));
-      await expect(loadCheckpoint(dir)).rejects.toThrow(/model-1\.safetensors: the header length \d+ goes beyond the end of the file \(20 bytes\)/);
+      await expect(loadCheckpoint(dir)).rejects.toThrow(
+        /model-1\.safetensors: the header length \d+ goes beyond the end of the file \(20 bytes\)/,
+      );
       await rm(file);
-      await expect(loadCheckpoint(dir)).rejects.toThrow(/config\.json names model-1\.safetensors, which is missing: the checkpoint is incomplete/);
+      await expect(loadCheckpoint(dir)).rejects.toThrow(
+        /config\.json names model-1\.safetensors, which is missing: the checkpoint is incomplete/,
+      );
     });
   });
 
   describe('checkCompatible', () => {
     const model = sampleCheckpoint(1).model;
     it('accepts the same names and shapes', () => {
-      expect(() => checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 8] }, 'layers.0.b': { shape: [8] } })).not.toThrow();
+      expect(() =>
+        checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 8] }, 'layers.0.b': { shape: [8] } }),
+      ).not.toThrow();
     });
     it('names the first mismatching tensor and both shapes', () => {
-      expect(() => checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 16] }, 'layers.0.b': { shape: [16] } })).toThrow(
-        "flstm: the checkpoint is from another model shape: 'layers.0.W' is [3, 8] in the checkpoint but [3, 16] in this model",
-      );
-      expect(() => checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 8] }, 'layers.0.b': { shape: [8] }, 'layers.1.W': { shape: [8, 8] } })).toThrow(
-        "it has no tensor 'layers.1.W' (this model has it with shape [8, 8])",
-      );
+      expect(() =>
+        checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 16] }, 'layers.0.b': { shape: [16] } }),
+      ).toThrow("flstm: the checkpoint is from another model shape: 'layers.0.W' is [3, 8] in the checkpoint but [3, 16] in this model");
+      expect(() =>
+        checkCompatible(model, {
+          'embedding.weight': { shape: [5, 3] },
+          'layers.0.W': { shape: [3, 8] },
+          'layers.0.b': { shape: [8] },
+          'layers.1.W': { shape: [8, 8] },
+        }),
+      ).toThrow("it has no tensor 'layers.1.W' (this model has it with shape [8, 8])");
       expect(() => checkCompatible(model, { 'embedding.weight': { shape: [5, 3] }, 'layers.0.W': { shape: [3, 8] } })).toThrow(
         "it has tensor 'layers.0.b' [8], which this model does not have",
       );

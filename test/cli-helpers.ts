@@ -31,7 +31,12 @@ export function useBuiltCli(): void {
 
 /** Runs `node dist/cli.js ...args` in the project root; returns status, stdout, stderr. */
 export function runCli(args: string[], timeout = 60_000) {
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   if (r.error) throw r.error;
   return r;
 }

@@ -18,7 +18,24 @@ import { root, runCli, useBuiltCli } from './cli-helpers.js';
 useBuiltCli();
 useDevice();
 
-const TINY = ['--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--sample', '0', '--eval-tokens', '200'];
+const TINY = [
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--proj',
+  '8',
+  '--batch',
+  '4',
+  '--bptt',
+  '5',
+  '--sampled',
+  '8',
+  '--sample',
+  '0',
+  '--eval-tokens',
+  '200',
+];
 let tmp: string;
 let data: string;
 let base: string;
@@ -31,7 +48,10 @@ function cli(...args: string[]) {
 }
 
 function jsonLines(stdout: string): Record<string, any>[] {
-  return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }
 
 function ok(r: ReturnType<typeof cli>) {
@@ -81,13 +101,21 @@ function background(args: string[], onLine: (line: string, child: ReturnType<typ
 }
 
 describe("a checkpoint's own vocabulary", () => {
-  it('eval --data encodes the text with the checkpoint\'s vocabulary, words it lacks as <unk>, and says how many', async () => {
+  it("eval --data encodes the text with the checkpoint's vocabulary, words it lacks as <unk>, and says how many", async () => {
     // A model with a 8-word vocabulary (<unk>, <eos> and the 6 most frequent training words).
     const small = join(tmp, 'small-vocab');
     ok(cli('train', '--data', data, ...TINY, '--vocab-size', '8', '--sampled', '0', '--steps', '4', '--out', small, '--json'));
     // Other text whose own 8 most frequent words differ from the model's.
     const other = join(tmp, 'other.txt');
-    const rotated = corpusText(30, 44).split('\n').map((l) => l.split(' ').map((w) => (w ? CORPUS_WORDS[(CORPUS_WORDS.indexOf(w) + 7) % CORPUS_WORDS.length] : w)).join(' ')).join('\n');
+    const rotated = corpusText(30, 44)
+      .split('\n')
+      .map((l) =>
+        l
+          .split(' ')
+          .map((w) => (w ? CORPUS_WORDS[(CORPUS_WORDS.indexOf(w) + 7) % CORPUS_WORDS.length] : w))
+          .join(' '),
+      )
+      .join('\n');
     writeFileSync(other, rotated);
     const r = ok(cli('eval', '--checkpoint', join(small, 'checkpoint'), '--data', `text:${other},${other}`, '--json'));
     const got = jsonLines(r.stdout).find((l) => l.type === 'eval')!;
@@ -114,18 +142,29 @@ describe("a checkpoint's own vocabulary", () => {
     expect(Math.abs(wrong.ppl - ref.ppl) / ref.ppl).toBeGreaterThan(0.05);
     const plain = ok(cli('eval', '--checkpoint', join(small, 'checkpoint'), '--data', `text:${other},${other}`));
     expect(plain.stdout).toMatch(new RegExp(`, ${got.unk} of them <unk> \\(${((100 * got.unk) / got.tokens).toFixed(1)}%\\)`));
-    expect(plain.stderr).toMatch(/^flstm eval: note: [\d.]+% of the tokens are words outside the model's 8-word vocabulary; .*not comparable/m);
+    expect(plain.stderr).toMatch(
+      /^flstm eval: note: [\d.]+% of the tokens are words outside the model's 8-word vocabulary; .*not comparable/m,
+    );
   });
 
   it('a model saved by the demo page evaluates in the CLI: its Brown excerpt on Brown, other page text with --data', () => {
-    const modelFile = readFileSync(join(base, 'checkpoint', JSON.parse(readFileSync(join(base, 'checkpoint', 'config.json'), 'utf8')).files.model));
+    const modelFile = readFileSync(
+      join(base, 'checkpoint', JSON.parse(readFileSync(join(base, 'checkpoint', 'config.json'), 'utf8')).files.model),
+    );
     const bundle = decodeModelBundle<Record<string, any>>(modelFile);
     const page = (dataName: string) => {
       const f = join(tmp, `page-${dataName.replace(/\W/g, '')}.safetensors`);
       const weights = Object.fromEntries(Object.entries(bundle.model).filter(([k]) => !k.startsWith('state.')));
       // As the page saves it: no carried state, and no record of the CLI's corpus files (config.corpus).
       const { corpus: _, ...config } = bundle.config;
-      writeFileSync(f, encodeModelBundle({ model: weights, config: { ...config, stateLayers: 0, train: { ...bundle.config.train, data: dataName } }, vocab: bundle.vocab }));
+      writeFileSync(
+        f,
+        encodeModelBundle({
+          model: weights,
+          config: { ...config, stateLayers: 0, train: { ...bundle.config.train, data: dataName } },
+          vocab: bundle.vocab,
+        }),
+      );
       return f;
     };
     const brown = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '410', '--json');
@@ -133,7 +172,11 @@ describe("a checkpoint's own vocabulary", () => {
     const e = jsonLines(brown.stdout).find((l) => l.type === 'eval')!;
     // Batches of 4 x 5: 410 tokens asked end inside the 21st, which scores its first 10 positions only.
     expect(e.tokens).toBe(410);
-    expect(jsonLines(brown.stdout).filter((l) => l.type === 'eval-progress').at(-1)).toMatchObject({ tokens: 410, total: 410, eta: 0 });
+    expect(
+      jsonLines(brown.stdout)
+        .filter((l) => l.type === 'eval-progress')
+        .at(-1),
+    ).toMatchObject({ tokens: 410, total: 410, eta: 0 });
     expect(e).toMatchObject({ data: 'brown', split: 'valid', step: 6 });
     expect(e.unk / e.tokens).toBeGreaterThan(0.5); // Brown words the tiny model never saw
     const readable = cli('eval', '--checkpoint', page('web:brown-excerpt'), '--max-tokens', '403');
@@ -141,11 +184,13 @@ describe("a checkpoint's own vocabulary", () => {
     expect(readable.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, 403 tokens, /);
     const pasted = cli('eval', '--checkpoint', page('web:pasted text'));
     expect(pasted.status).toBe(2);
-    expect(pasted.stderr.trim()).toMatch(/^flstm eval: the model was trained in the demo page on "pasted text", which flstm cannot read: give --data/);
+    expect(pasted.stderr.trim()).toMatch(
+      /^flstm eval: the model was trained in the demo page on "pasted text", which flstm cannot read: give --data/,
+    );
     ok(cli('eval', '--checkpoint', page('web:pasted text'), '--data', data));
   });
 
-  it('train --resume encodes a changed corpus with the checkpoint\'s vocabulary (new words as <unk>)', () => {
+  it("train --resume encodes a changed corpus with the checkpoint's vocabulary (new words as <unk>)", () => {
     const run = join(tmp, 'grown');
     const corpus = join(tmp, 'grown.txt');
     writeFileSync(corpus, corpusText(40, 45));
@@ -160,9 +205,11 @@ describe("a checkpoint's own vocabulary", () => {
 });
 
 describe('resume', () => {
-  it('--resume --out DIR alone continues with the checkpoint\'s options; --lr may change, others are each named', () => {
+  it("--resume --out DIR alone continues with the checkpoint's options; --lr may change, others are each named", () => {
     const run = join(tmp, 'alone');
-    ok(cli('train', '--data', data, ...TINY, '--cell', 'flstm', '--factor', '4', '--dropout', '0.2', '--steps', '3', '--out', run, '--json'));
+    ok(
+      cli('train', '--data', data, ...TINY, '--cell', 'flstm', '--factor', '4', '--dropout', '0.2', '--steps', '3', '--out', run, '--json'),
+    );
     const first = savedConfig(run).train;
     const r = ok(cli('train', '--resume', '--out', run, '--steps', '5', '--json'));
     expect(jsonLines(r.stdout)[0]).toMatchObject({ type: 'start', step: 3, resumed: true });
@@ -180,22 +227,48 @@ describe('resume', () => {
 
 describe('stopping', () => {
   // Steps slow enough (a wider model) that the run is mid-way when the signal comes.
-  const SLOW = ['--data', 'brown', '--emb', '64', '--hidden', '256', '--proj', '64', '--layers', '1', '--batch', '16', '--bptt', '20', '--sampled', '64', '--sample', '0', '--eval-tokens', '0', '--vocab-size', '2000'];
+  const SLOW = [
+    '--data',
+    'brown',
+    '--emb',
+    '64',
+    '--hidden',
+    '256',
+    '--proj',
+    '64',
+    '--layers',
+    '1',
+    '--batch',
+    '16',
+    '--bptt',
+    '20',
+    '--sampled',
+    '64',
+    '--sample',
+    '0',
+    '--eval-tokens',
+    '0',
+    '--vocab-size',
+    '2000',
+  ];
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} stops at the next step, not the next progress line or save, saves and exits ${signal === 'SIGINT' ? 130 : 143}`, async () => {
       const out = join(tmp, `stop-${signal}`);
       let sentAt: number | null = null;
-      const r = await background(['train', ...SLOW, '--steps', '400', '--log-every', '200', '--save-every', '400', '--out', out, '--json'], (line, child) => {
-        // The first step has run (its kernels compiled) once 'compiled' or a later event arrives; wait a moment more.
-        if (sentAt === null && /"type":"start"/.test(line)) {
-          sentAt = 0;
-          setTimeout(() => {
-            sentAt = Date.now();
-            child.kill(signal);
-          }, 2500);
-        }
-      });
+      const r = await background(
+        ['train', ...SLOW, '--steps', '400', '--log-every', '200', '--save-every', '400', '--out', out, '--json'],
+        (line, child) => {
+          // The first step has run (its kernels compiled) once 'compiled' or a later event arrives; wait a moment more.
+          if (sentAt === null && /"type":"start"/.test(line)) {
+            sentAt = 0;
+            setTimeout(() => {
+              sentAt = Date.now();
+              child.kill(signal);
+            }, 2500);
+          }
+        },
+      );
       expect(sentAt, r.stderr).not.toBeNull();
       expect(r.code, r.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
       const lines = jsonLines(r.stdout);
@@ -214,16 +287,37 @@ describe("Dawn's native warnings", () => {
   it('never reach stderr: a socket (above), a file, a pipe, a terminal-less shell; the library filters them too', () => {
     const errFile = join(tmp, 'stderr.txt');
     const fd = openSync(errFile, 'w');
-    const toFile = spawnSync(process.execPath, ['dist/cli.js', 'info', '--json'], { cwd: root, stdio: ['ignore', 'pipe', fd], encoding: 'utf8' });
+    const toFile = spawnSync(process.execPath, ['dist/cli.js', 'info', '--json'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', fd],
+      encoding: 'utf8',
+    });
     closeSync(fd);
     expect(toFile.status).toBe(0);
     expect(readFileSync(errFile, 'utf8')).toBe('');
-    const piped = spawnSync('bash', ['-c', `"${process.execPath}" dist/cli.js info --json 2>&1 >/dev/null | cat`], { cwd: root, encoding: 'utf8' });
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" dist/cli.js info --json 2>&1 >/dev/null | cat`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(piped.stdout).toBe('');
-    const lib = spawnSync('bash', ['-c', `"${process.execPath}" --input-type=module -e "const fl = await import('./dist/index.js'); await fl.init(); process.stderr.write('after init\\n'); fl.dispose();" 2>&1 | cat`], { cwd: root, encoding: 'utf8' });
+    const lib = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" --input-type=module -e "const fl = await import('./dist/index.js'); await fl.init(); process.stderr.write('after init\\n'); fl.dispose();" 2>&1 | cat`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(lib.stdout).toBe('after init\n');
     // The filter is real: asked to keep them, Dawn prints them on this adapter.
-    const kept = spawnSync('bash', ['-c', `"${process.execPath}" --input-type=module -e "const fl = await import('./dist/index.js'); await fl.init({ dawnWarnings: true }); fl.dispose();" 2>&1 | cat`], { cwd: root, encoding: 'utf8' });
+    const kept = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" --input-type=module -e "const fl = await import('./dist/index.js'); await fl.init({ dawnWarnings: true }); fl.dispose();" 2>&1 | cat`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(kept.stdout).toMatch(/^Warning: maxDynamic\w+ artificially reduced/m);
   });
 
@@ -256,7 +350,8 @@ describe("Dawn's native warnings", () => {
 });
 
 describe('generate', () => {
-  const gen = (...a: string[]) => jsonLines(ok(cli('generate', '--checkpoint', join(base, 'checkpoint'), '--tokens', '10', '--json', ...a)).stdout)[0];
+  const gen = (...a: string[]) =>
+    jsonLines(ok(cli('generate', '--checkpoint', join(base, 'checkpoint'), '--tokens', '10', '--json', ...a)).stdout)[0];
 
   it('top-k 1 and a tiny top-p are the most likely word each time; top-k 3 draws among three; unknown prompt words are named', () => {
     const greedy = gen('--prompt', 'the cat', '--temperature', '0');
@@ -269,7 +364,12 @@ describe('generate', () => {
     expect(unknown.stderr.trim()).toBe('flstm generate: the vocabulary lacks "zebra", "ate": the model read them as <unk>');
     expect(unknown.stdout.startsWith('the zebra ate')).toBe(true);
     expect(gen('--prompt', 'the zebra').unknown).toEqual(['zebra']);
-    for (const [flag, value] of [['--top-k', '0'], ['--top-p', '1.5'], ['--top-p', '0'], ['--temperature', '']]) {
+    for (const [flag, value] of [
+      ['--top-k', '0'],
+      ['--top-p', '1.5'],
+      ['--top-p', '0'],
+      ['--temperature', ''],
+    ]) {
       const bad = cli('generate', '--checkpoint', join(base, 'checkpoint'), flag, value);
       expect(bad.status, `${flag} ${value}`).toBe(2);
       expect(bad.stderr).toContain(`${flag} must be`);
@@ -279,7 +379,30 @@ describe('generate', () => {
 
 describe('flstm compare and flstm chart', () => {
   // A getter: `data` is set in beforeAll.
-  const cmp = () => ['--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--steps', '6', '--eval-every', '3', '--eval-tokens', '100', '--cells', 'lstm,glstm:2'];
+  const cmp = () => [
+    '--data',
+    data,
+    '--emb',
+    '8',
+    '--hidden',
+    '16',
+    '--proj',
+    '8',
+    '--batch',
+    '4',
+    '--bptt',
+    '5',
+    '--sampled',
+    '8',
+    '--steps',
+    '6',
+    '--eval-every',
+    '3',
+    '--eval-tokens',
+    '100',
+    '--cells',
+    'lstm,glstm:2',
+  ];
 
   it('trains each cell to the same budget, prints the table, writes compare.json and compare.svg; --json gives one line per cell, a resumed finished one too', () => {
     const out = join(tmp, 'cmp');
@@ -325,15 +448,27 @@ describe('flstm compare and flstm chart', () => {
     expect(r.stdout).toContain('\nperplexities of the first 37 tokens of the validation and test splits:\ncell ');
     const row = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).rows[0];
     expect(row).toMatchObject({ finalTokens: 37, validTokens: 37, testTokens: 37, evaluated: 'best' });
-    for (const [split, ppl] of [['valid', row.validPpl], ['test', row.testPpl]]) {
-      const ev = jsonLines(ok(cli('eval', '--checkpoint', join(out, 'lstm', 'best'), '--split', split, '--max-tokens', '37', '--json')).stdout).at(-1)!;
+    for (const [split, ppl] of [
+      ['valid', row.validPpl],
+      ['test', row.testPpl],
+    ]) {
+      const ev = jsonLines(
+        ok(cli('eval', '--checkpoint', join(out, 'lstm', 'best'), '--split', split, '--max-tokens', '37', '--json')).stdout,
+      ).at(-1)!;
       expect(ev.tokens).toBe(37);
       expect(ev.ppl, split).toBeCloseTo(ppl, 8);
     }
     // Resumed with another count, the finished cell is evaluated anew, not trained again.
     const again = jsonLines(ok(cli('compare', '--resume', '--out', out, '--final-tokens', '45', '--json')).stdout);
     expect(again).toHaveLength(1);
-    expect(again[0]).toMatchObject({ cell: 'lstm', steps: 6, finalTokens: 45, validTokens: 45, testTokens: 45, trainSeconds: row.trainSeconds });
+    expect(again[0]).toMatchObject({
+      cell: 'lstm',
+      steps: 6,
+      finalTokens: 45,
+      validTokens: 45,
+      testTokens: 45,
+      trainSeconds: row.trainSeconds,
+    });
     const bad = cli('compare', ...cmp(), '--final-tokens', 'some', '--out', join(tmp, 'cmp-bad'));
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe("flstm compare: --final-tokens must be a positive integer or 'all', got 'some'");

@@ -33,7 +33,10 @@ const VALID = ['dog sat .'];
 let tmp: string;
 
 /** Writes a corpus in LM1B's layout; `parts` can leave a piece out or change it. */
-function makeLm1b(name: string, parts: { vocab?: string[] | null; shards?: Record<string, string[]> | null; heldout?: string[] | null; valid?: string[] | null } = {}): string {
+function makeLm1b(
+  name: string,
+  parts: { vocab?: string[] | null; shards?: Record<string, string[]> | null; heldout?: string[] | null; valid?: string[] | null } = {},
+): string {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
   const vocab = parts.vocab === undefined ? VOCAB : parts.vocab;
@@ -155,13 +158,29 @@ describe('StreamBatcher', () => {
     const batches = await collect(b.batches());
     const rows = (x: Batch, a: Int32Array) => Array.from({ length: x.steps }, (_, t) => [a[t * 2], a[t * 2 + 1]]);
     // Stream 0 takes sentence 1, stream 1 sentence 2; a stream that needs more takes the next sentence.
-    expect(rows(batches[0], batches[0].inputs)).toEqual([[0, 0], [3, 8], [4, 6]]);
-    expect(rows(batches[0], batches[0].targets)).toEqual([[3, 8], [4, 6], [5, 0]]);
+    expect(rows(batches[0], batches[0].inputs)).toEqual([
+      [0, 0],
+      [3, 8],
+      [4, 6],
+    ]);
+    expect(rows(batches[0], batches[0].targets)).toEqual([
+      [3, 8],
+      [4, 6],
+      [5, 0],
+    ]);
     expect(batches[0].mask).toBeUndefined();
     // Batch 1: stream 0 finishes sentence 1 (inputs 5 7) and starts sentence 3 (its <S>); stream 1
     // has only sentence 2's last <S> left, which is no input: it takes sentence 4.
-    expect(rows(batches[1], batches[1].inputs)).toEqual([[5, 0], [7, 6], [0, 6]]);
-    expect(rows(batches[1], batches[1].targets)).toEqual([[7, 6], [0, 6], [3, 6]]);
+    expect(rows(batches[1], batches[1].inputs)).toEqual([
+      [5, 0],
+      [7, 6],
+      [0, 6],
+    ]);
+    expect(rows(batches[1], batches[1].targets)).toEqual([
+      [7, 6],
+      [0, 6],
+      [3, 6],
+    ]);
     const pairs = perStream(batches, 2);
     const totalTargets = pairs[0].length + pairs[1].length;
     expect(totalTargets).toBe(5 + 3 + 5 + 4); // n + 1 per sentence
@@ -171,7 +190,13 @@ describe('StreamBatcher', () => {
   });
 
   it('carries state: within a stream each target is the next input, across batches too', async () => {
-    for (const [B, T] of [[1, 1], [2, 2], [3, 4], [2, 7], [5, 3]]) {
+    for (const [B, T] of [
+      [1, 1],
+      [2, 2],
+      [3, 4],
+      [2, 7],
+      [5, 3],
+    ]) {
       const batches = await collect((makeBatcher(corpus.splits.train, { batchSize: B, bptt: T }) as StreamBatcher).batches());
       expect(batches.map((x) => x.index)).toEqual(batches.map((_, i) => i));
       let n = 0;
@@ -215,23 +240,35 @@ describe('StreamBatcher', () => {
 describe('lm1b errors', () => {
   it('a missing directory, vocabulary, shard directory, shards or held-out shard', async () => {
     await expect(loadCorpus(`lm1b:${join(tmp, 'absent')}`)).rejects.toThrow(/^flstm: no One Billion Word directory .*absent$/);
-    await expect(loadCorpus(`lm1b:${makeLm1b('novocab', { vocab: null })}`)).rejects.toThrow(/no One Billion Word vocabulary .*1b_word_vocab\.txt/);
-    await expect(loadCorpus(`lm1b:${makeLm1b('notrain', { shards: null })}`)).rejects.toThrow(/no training shard directory .*training-monolingual\.tokenized\.shuffled/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('novocab', { vocab: null })}`)).rejects.toThrow(
+      /no One Billion Word vocabulary .*1b_word_vocab\.txt/,
+    );
+    await expect(loadCorpus(`lm1b:${makeLm1b('notrain', { shards: null })}`)).rejects.toThrow(
+      /no training shard directory .*training-monolingual\.tokenized\.shuffled/,
+    );
     await expect(loadCorpus(`lm1b:${makeLm1b('noshards', { shards: {} })}`)).rejects.toThrow(/holds no training shards \(news\.en-\*\)/);
-    await expect(loadCorpus(`lm1b:${makeLm1b('noheld', { heldout: null })}`)).rejects.toThrow(/no held-out shard of the test split .*news\.en\.heldout-00000-of-00050/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('noheld', { heldout: null })}`)).rejects.toThrow(
+      /no held-out shard of the test split .*news\.en\.heldout-00000-of-00050/,
+    );
     // The validation split's shard is another one; without it, the message says which each split reads.
     await expect(loadCorpus(`lm1b:${makeLm1b('novalid', { valid: null })}`)).rejects.toThrow(
       /no held-out shard of the validation split .*news\.en\.heldout-00001-of-00050 \(lm1b:DIR tests on news\.en\.heldout-00000-of-00050 and validates on news\.en\.heldout-00001-of-00050\)/,
     );
-    await expect(loadCorpus(`lm1b:${makeLm1b('emptyvalid', { valid: [] })}`)).rejects.toThrow(/the held-out shard of the validation split .*00001-of-00050 is empty/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('emptyvalid', { valid: [] })}`)).rejects.toThrow(
+      /the held-out shard of the validation split .*00001-of-00050 is empty/,
+    );
   });
 
   it('empty shards, a vocabulary without <UNK> or <S>', async () => {
-    await expect(loadCorpus(`lm1b:${makeLm1b('empty', { shards: { 'news.en-00001-of-00100': [] } })}`)).rejects.toThrow(/the training shards in .* are empty/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('empty', { shards: { 'news.en-00001-of-00100': [] } })}`)).rejects.toThrow(
+      /the training shards in .* are empty/,
+    );
     const blank = await loadCorpus(`lm1b:${makeLm1b('blank', { shards: { 'news.en-00001-of-00100': ['', '  '] } })}`);
     await expect(collect((blank.splits.train as StreamSplit).sentences())).rejects.toThrow(/the train split holds no sentences/);
     const noUnk = VOCAB.filter((l) => !l.startsWith('<UNK>'));
-    await expect(loadCorpus(`lm1b:${makeLm1b('nounk', { vocab: noUnk })}`)).rejects.toThrow(/1b_word_vocab\.txt: has no unknown-word token \(<unk> or <UNK>\)/);
+    await expect(loadCorpus(`lm1b:${makeLm1b('nounk', { vocab: noUnk })}`)).rejects.toThrow(
+      /1b_word_vocab\.txt: has no unknown-word token \(<unk> or <UNK>\)/,
+    );
     const noS = VOCAB.filter((l) => !l.startsWith('<S>'));
     await expect(loadCorpus(`lm1b:${makeLm1b('nos', { vocab: noS })}`)).rejects.toThrow(/has no sentence token <S>/);
     await expect(loadCorpus(`lm1b:${dir}`, { maxVocab: 10 })).rejects.toThrow(/uses its own vocabulary/);
@@ -241,12 +278,13 @@ describe('lm1b errors', () => {
 describe('flstm data --data lm1b:DIR', () => {
   useBuiltCli();
 
-  const data = (...args: string[]) => spawnSync(process.execPath, ['dist/cli.js', 'data', '--data', `lm1b:${dir}`, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const data = (...args: string[]) =>
+    spawnSync(process.execPath, ['dist/cli.js', 'data', '--data', `lm1b:${dir}`, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
   const held = (n: string) => join(dir, LM1B_HELDOUT_DIR, `news.en.heldout-${n}-of-00050`);
 
   it('prints the counts of the streamed splits and the files each one reads', () => {
@@ -273,6 +311,8 @@ describe('flstm data --data lm1b:DIR', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^valid file +${held('00001')}$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^test file +${held('00000')}$`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^train files +2: ${join(dir, LM1B_TRAIN_DIR, 'news.en-00001-of-00100')} \\.\\. .*news\\.en-00002-of-00100$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^train files +2: ${join(dir, LM1B_TRAIN_DIR, 'news.en-00001-of-00100')} \\.\\. .*news\\.en-00002-of-00100$`, 'm'),
+    );
   });
 });

@@ -106,7 +106,9 @@ describe('the Brown corpus (Bengio et al. 2003 split)', () => {
     expect(ca01).toMatch(/^\s*The\/at Fulton\/np-tl County\/nn-tl/);
     const words = stripTags(ca01);
     const first = brown.vocab.decode(tokensOf(brown, 'train').subarray(0, 25));
-    expect(first.join(' ')).toBe("The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced `` no evidence '' that any irregularities took place .");
+    expect(first.join(' ')).toBe(
+      "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced `` no evidence '' that any irregularities took place .",
+    );
     const ids = tokensOf(brown, 'train').subarray(0, words.length);
     words.forEach((w, i) => expect(brown.vocab.word(ids[i])).toBe(brown.vocab.has(w) ? w : '<unk>'));
   });
@@ -132,7 +134,16 @@ describe('the Brown corpus (Bengio et al. 2003 split)', () => {
 
 describe('stripTags', () => {
   it('cuts each token at its last slash', () => {
-    expect(stripTags("\n\n\tThe/at Atlanta's/np$ ``/`` 1/2/cd and/or/cc //in ,/, ./.\n")).toEqual(['The', "Atlanta's", '``', '1/2', 'and/or', '/', ',', '.']);
+    expect(stripTags("\n\n\tThe/at Atlanta's/np$ ``/`` 1/2/cd and/or/cc //in ,/, ./.\n")).toEqual([
+      'The',
+      "Atlanta's",
+      '``',
+      '1/2',
+      'and/or',
+      '/',
+      ',',
+      '.',
+    ]);
   });
 });
 
@@ -159,7 +170,13 @@ describe('Vocabulary', () => {
   });
 
   it('saves and loads `word count` lines (id = line number)', async () => {
-    const v = Vocabulary.fromCounts(new Map([['x', 3], ['y', 7]]), { specials: ['<eos>'] });
+    const v = Vocabulary.fromCounts(
+      new Map([
+        ['x', 3],
+        ['y', 7],
+      ]),
+      { specials: ['<eos>'] },
+    );
     const p = join(tmp, 'vocab.txt');
     await v.save(p);
     expect(readFileSync(p, 'utf8')).toBe('<unk> 0\n<eos> 0\ny 7\nx 3\n');
@@ -222,7 +239,9 @@ describe('plain text corpora', () => {
     const c = await loadCorpus(`text:${train}`, { vocabFile: good });
     expect(Array.from(tokensOf(c, 'train'))).toEqual([2, 0, 1]);
     const noUnk = write('nounk.vocab', '<eos> 0\nx 1\ny 1\n');
-    await expect(loadCorpus(`text:${train}`, { vocabFile: noUnk })).rejects.toThrow(/nounk\.vocab: has no unknown-word token \(<unk> or <UNK>\)/);
+    await expect(loadCorpus(`text:${train}`, { vocabFile: noUnk })).rejects.toThrow(
+      /nounk\.vocab: has no unknown-word token \(<unk> or <UNK>\)/,
+    );
     const noEos = write('noeos.vocab', '<unk> 0\nx 1\n');
     await expect(loadCorpus(`text:${train}`, { vocabFile: noEos })).rejects.toThrow(/has no end-of-sentence token <eos>/);
   });
@@ -314,7 +333,12 @@ describe('flstm data', () => {
   useBuiltCli();
 
   function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'data', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'data', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     if (r.error) throw r.error;
     return r;
   }
@@ -367,7 +391,9 @@ describe('files that are not UTF-8 text', () => {
     const latin1 = join(tmp, 'latin1.txt');
     writeFileSync(latin1, Buffer.from('a caf\xe9 here\n', 'latin1'));
     await expect(loadCorpus(`text:${latin1}`)).rejects.toThrow(DataError);
-    await expect(loadCorpus(`text:${latin1}`)).rejects.toThrow(`${latin1} is not UTF-8: line 1 has bytes that do not decode (near character 6)`);
+    await expect(loadCorpus(`text:${latin1}`)).rejects.toThrow(
+      `${latin1} is not UTF-8: line 1 has bytes that do not decode (near character 6)`,
+    );
     const good = write('utf8.txt', 'a café here\nnaïve text\n');
     expect((await loadCorpus(`text:${good}`)).vocab.has('café')).toBe(true);
   });

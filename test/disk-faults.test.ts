@@ -5,7 +5,18 @@
 // with one message in plain words naming the file and the cause, a non-zero exit, the previous
 // checkpoint intact and loadable, and no temporary file left.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,10 +31,38 @@ let tmp: string;
 let data: string;
 /** A run trained to step 4 (checkpoints at 2 and 4): each case starts from a copy. */
 let base: string;
-const TINY = ['--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--sample', '0', '--eval-tokens', '0', '--save-every', '2', '--log-every', '1'];
+const TINY = [
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--proj',
+  '8',
+  '--batch',
+  '4',
+  '--bptt',
+  '5',
+  '--sampled',
+  '8',
+  '--sample',
+  '0',
+  '--eval-tokens',
+  '0',
+  '--save-every',
+  '2',
+  '--log-every',
+  '1',
+];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', ...env } });
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+  });
   if (r.error) throw r.error;
   return r;
 }
@@ -71,7 +110,9 @@ describe('the OS errors in plain words', () => {
     for (const [i, w] of words.entries()) expect(w).toMatch(new RegExp(`^[a-z][a-z ,/()-]+ \\(${codes[i]}\\)$`));
     expect(words[0]).toBe('the disk is full (ENOSPC)');
     // Found through a wrapping error's cause; a code outside the table, and no code at all.
-    expect(plainCause(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'EROFS' }) }))).toBe('the file system is read-only (EROFS)');
+    expect(plainCause(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'EROFS' }) }))).toBe(
+      'the file system is read-only (EROFS)',
+    );
     expect(plainCause(Object.assign(new Error('x'), { code: 'EXDEV' }))).toBe('the file system refused (EXDEV)');
     expect(plainCause(new Error('no code'))).toBeNull();
   });
@@ -90,7 +131,11 @@ describe('a write of a save fails', () => {
       cpSync(base, run, { recursive: true });
       const before = filesOf(join(run, 'checkpoint'));
       const msg = oneError(cli(['train', '--resume', '--out', run, '--steps', '8'], { FLSTM_TEST_SAVE_FAULT: fault }));
-      expect(msg).toMatch(new RegExp(`^flstm: could not save the checkpoint in ${esc(join(run, 'checkpoint'))}: .* writing ${esc(file)}; the previous checkpoint \\(step 4\\) is kept, and train --resume continues from it$`));
+      expect(msg).toMatch(
+        new RegExp(
+          `^flstm: could not save the checkpoint in ${esc(join(run, 'checkpoint'))}: .* writing ${esc(file)}; the previous checkpoint \\(step 4\\) is kept, and train --resume continues from it$`,
+        ),
+      );
       expect(msg).toMatch(words);
       expect(msg).not.toMatch(/injected/); // the raw error text is not the message
       expect(filesOf(join(run, 'checkpoint'))).toEqual(before);
@@ -106,7 +151,9 @@ describe('a write of a save fails', () => {
   it("a new run's first save: says that no checkpoint had been saved; nothing of it is left in checkpoint/", () => {
     const run = join(tmp, 'first-save');
     const msg = oneError(cli(['train', '--data', data, ...TINY, '--steps', '4', '--out', run], { FLSTM_TEST_SAVE_FAULT: 'ENOSPC@2/1' }));
-    expect(msg).toBe(`flstm: could not save the checkpoint in ${join(run, 'checkpoint')}: the disk is full (ENOSPC) writing optimizer-1.safetensors; no checkpoint had been saved yet`);
+    expect(msg).toBe(
+      `flstm: could not save the checkpoint in ${join(run, 'checkpoint')}: the disk is full (ENOSPC) writing optimizer-1.safetensors; no checkpoint had been saved yet`,
+    );
     expect(readdirSync(join(run, 'checkpoint'))).toEqual([]);
     // The folder holds no run, so a new one may start there.
     expect(cli(['train', '--data', data, ...TINY, '--steps', '2', '--out', run]).status).toBe(0);
@@ -118,7 +165,9 @@ describe('the run folder', () => {
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'keep me');
     for (const resume of [[], ['--resume']]) {
-      expect(oneError(cli(['train', '--data', data, ...TINY, ...resume, '--steps', '2', '--out', file]))).toBe(`flstm: the run folder ${file} (--out) is a file, not a folder: give a new folder or one that holds a run`);
+      expect(oneError(cli(['train', '--data', data, ...TINY, ...resume, '--steps', '2', '--out', file]))).toBe(
+        `flstm: the run folder ${file} (--out) is a file, not a folder: give a new folder or one that holds a run`,
+      );
     }
     expect(oneError(cli(['train', '--data', data, ...TINY, '--steps', '2', '--out', join(file, 'run')]))).toBe(
       `flstm: could not create the run folder ${join(file, 'run')} (--out): a part of the path is a file, not a folder (ENOTDIR)`,
@@ -142,8 +191,18 @@ describe('the run folder', () => {
     try {
       const r = cli(['train', '--resume', '--out', run, '--steps', '8'], enforced ? {} : { FLSTM_TEST_SAVE_FAULT: 'EACCES@1' });
       const msg = oneError(r);
-      if (enforced) expect(msg).toMatch(new RegExp(`^flstm: could not write in the run folder ${esc(run)} \\(--out\\): permission denied .*\\(EACCES\\) creating ${LOCK_FILE}$`));
-      else expect(msg).toMatch(new RegExp(`^flstm: could not save the checkpoint in ${esc(join(run, 'checkpoint'))}: permission denied .*\\(EACCES\\) writing model-3.safetensors; the previous checkpoint \\(step 4\\) is kept`));
+      if (enforced)
+        expect(msg).toMatch(
+          new RegExp(
+            `^flstm: could not write in the run folder ${esc(run)} \\(--out\\): permission denied .*\\(EACCES\\) creating ${LOCK_FILE}$`,
+          ),
+        );
+      else
+        expect(msg).toMatch(
+          new RegExp(
+            `^flstm: could not save the checkpoint in ${esc(join(run, 'checkpoint'))}: permission denied .*\\(EACCES\\) writing model-3.safetensors; the previous checkpoint \\(step 4\\) is kept`,
+          ),
+        );
     } finally {
       chmodSync(run, 0o755);
       chmodSync(join(run, 'checkpoint'), 0o755);
@@ -155,7 +214,9 @@ describe('the run folder', () => {
   it('a metrics.jsonl that is a folder: the message names it (EISDIR)', () => {
     const run = join(tmp, 'metrics-dir');
     mkdirSync(join(run, 'metrics.jsonl'), { recursive: true });
-    expect(oneError(cli(['train', '--data', data, ...TINY, '--steps', '2', '--out', run]))).toBe(`flstm: could not write ${join(run, 'metrics.jsonl')}: a folder is where a file should be (EISDIR)`);
+    expect(oneError(cli(['train', '--data', data, ...TINY, '--steps', '2', '--out', run]))).toBe(
+      `flstm: could not write ${join(run, 'metrics.jsonl')}: a folder is where a file should be (EISDIR)`,
+    );
     expect(existsSync(join(run, 'checkpoint'))).toBe(false);
   });
 });
@@ -168,7 +229,7 @@ function smallDisk(kib: number, ro = false): string | null {
 }
 
 describe('a read-only file system (a read-only tmpfs, where one can be mounted)', () => {
-  it('--out of a new folder on it says read-only (Node\'s own mkdir -p says ENOENT, no such file or directory)', (ctx) => {
+  it("--out of a new folder on it says read-only (Node's own mkdir -p says ENOENT, no such file or directory)", (ctx) => {
     const disk = smallDisk(16, true);
     // Mounting a tmpfs needs root (CI and this machine have it); elsewhere the test says it was
     // skipped, and the EROFS wording itself is os_errors.ts's, which the injected faults reach.

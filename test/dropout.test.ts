@@ -55,7 +55,13 @@ describe('dropout', () => {
   });
 
   it('forward and backward match the float64 reference', async () => {
-    for (const [shape, rate] of [[[1], 0.5], [[7], 0.3], [[33, 129], 0.5], [[3, 129, 7], 0.1], [[1000], 0.9]] as [number[], number][]) {
+    for (const [shape, rate] of [
+      [[1], 0.5],
+      [[7], 0.3],
+      [[33, 129], 0.5],
+      [[3, 129, 7], 0.1],
+      [[1000], 0.9],
+    ] as [number[], number][]) {
       const seed = freshSeed();
       const x = f32(randomNd(shape, seed, 3));
       const dy = f32(randomNd(shape, seed + 1));
@@ -64,7 +70,9 @@ describe('dropout', () => {
       expect(y.shape).toEqual(shape);
       y.backward(toTensor(dy));
       expectClose(await y.data(), dropoutRef(x, rate, seed), { what: `dropout ${JSON.stringify(shape)} rate=${rate} seed=${seed}` });
-      expectClose(await xt.grad!.data(), dropoutBackwardRef(dy, rate, seed), { what: `dropout' ${JSON.stringify(shape)} rate=${rate} seed=${seed}` });
+      expectClose(await xt.grad!.data(), dropoutBackwardRef(dy, rate, seed), {
+        what: `dropout' ${JSON.stringify(shape)} rate=${rate} seed=${seed}`,
+      });
     }
   });
 
@@ -155,6 +163,8 @@ describe('dropout of some streams of a batch (data-parallel training)', () => {
   });
 
   it('refuses streams outside the total, naming the shape', () => {
-    expect(() => fl.dropout(fl.ones([2, 4, 3]), 0.5, { seed: 1, streams: { offset: 6, total: 8 } })).toThrow(/streams 6\.\. of 8 for x of shape \[2, 4, 3\]/);
+    expect(() => fl.dropout(fl.ones([2, 4, 3]), 0.5, { seed: 1, streams: { offset: 6, total: 8 } })).toThrow(
+      /streams 6\.\. of 8 for x of shape \[2, 4, 3\]/,
+    );
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
-import { binaryBackwardRef, binaryRef, sumAxisBackwardRef, sumAxisRef, unaryBackwardRef, unaryRef, type UnaryRefOp } from '../src/ref/elementwise.js';
+import {
+  binaryBackwardRef,
+  binaryRef,
+  sumAxisBackwardRef,
+  sumAxisRef,
+  unaryBackwardRef,
+  unaryRef,
+  type UnaryRefOp,
+} from '../src/ref/elementwise.js';
 import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './helpers.js';
 
 useDevice();
@@ -38,11 +46,17 @@ describe('unary ops', () => {
 describe('binary ops with broadcasting', () => {
   const cases: [number[], number[]][] = [
     [[7], [7]],
-    [[33, 129], [33, 129]],
+    [
+      [33, 129],
+      [33, 129],
+    ],
     [[33, 129], [129]],
     [[129], [33, 129]],
     [[1000, 7], [1]],
-    [[2, 3, 5], [3, 5]],
+    [
+      [2, 3, 5],
+      [3, 5],
+    ],
   ];
   for (const op of ['add', 'sub', 'mul'] as const) {
     for (const [sa, sb] of cases) {

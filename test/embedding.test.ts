@@ -7,7 +7,6 @@ import { expectClose, f32, freshSeed, randomIds, randomNd, toTensor, useDevice }
 
 useDevice();
 
-
 const bits = (a: Float32Array | Int32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe('embedding reference', () => {
@@ -82,7 +81,9 @@ describe('embedding on the GPU', () => {
 
   it('backward is deterministic: two runs give bit-identical gradients', async () => {
     const seed = freshSeed();
-    const V = 7, D = 129, P = 1000;
+    const V = 7,
+      D = 129,
+      P = 1000;
     const table = f32(randomNd([V, D], seed));
     const ids = randomIds(P, V, seed + 1);
     const dy = toTensor(f32(randomNd([P, D], seed + 2, 10)));
@@ -117,7 +118,9 @@ describe('embedding on the GPU', () => {
     expect(() => fl.embedding(table, fl.tensor(Int32Array.from([0, 1, 2, 3, -1, 5]), [2, 3]))).toThrow(
       'flstm: embedding: id -1 at position 4 (index [1, 1] of shape [2, 3]) is out of range for a table of 10 rows',
     );
-    expect(() => fl.embeddingBackwardSparse([3, 12], fl.zeros([2, 4]), 10)).toThrow(/id 12 at position 1 is out of range for a table of 10 rows/);
+    expect(() => fl.embeddingBackwardSparse([3, 12], fl.zeros([2, 4]), 10)).toThrow(
+      /id 12 at position 1 is out of range for a table of 10 rows/,
+    );
   });
 
   it('rejects wrong dtypes, ranks and shapes with clear messages', () => {

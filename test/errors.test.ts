@@ -53,12 +53,16 @@ describe('clear errors', () => {
   it('backward() on a non-scalar without a gradient says to pass one', () => {
     const x = fl.tensor([1, 2, 3], [3], { requiresGrad: true });
     const y = fl.tanh(x);
-    expect(() => y.backward()).toThrow('flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got a tensor of shape [3]: pass the output\'s gradient, backward(grad)');
+    expect(() => y.backward()).toThrow(
+      "flstm: backward() without a gradient needs a scalar (one element, such as a loss of shape []); got a tensor of shape [3]: pass the output's gradient, backward(grad)",
+    );
   });
 
   it('backward() on a tensor that needs no grad says so', () => {
     const x = fl.tensor([1, 2, 3], [3]);
-    expect(() => fl.sum(x).backward()).toThrow('flstm: backward() on a scalar (shape []) that does not require grad: none of the tensors it was computed from had requiresGrad: true');
+    expect(() => fl.sum(x).backward()).toThrow(
+      'flstm: backward() on a scalar (shape []) that does not require grad: none of the tensors it was computed from had requiresGrad: true',
+    );
     expect(() => fl.tanh(x).backward(fl.ones([3]))).toThrow('flstm: backward() on a tensor of shape [3] that does not require grad');
   });
 
@@ -80,7 +84,9 @@ describe('clear errors', () => {
   it('an adapter that does not match --adapter is named', async () => {
     // init() returns the open runtime when there is one; the check happens on a fresh init.
     fl.dispose();
-    await expect(fl.init({ adapter: 'no-such-gpu-xyz' })).rejects.toThrow(/adapter "no-such-gpu-xyz" was asked for, but the adapter found is/);
+    await expect(fl.init({ adapter: 'no-such-gpu-xyz' })).rejects.toThrow(
+      /adapter "no-such-gpu-xyz" was asked for, but the adapter found is/,
+    );
     await expect(fl.init({ adapter: '/no/such/icd.json' })).rejects.toThrow(/ICD file \/no\/such\/icd\.json does not exist/);
     await fl.init();
   });

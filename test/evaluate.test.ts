@@ -26,7 +26,10 @@ async function referenceLosses(model: LanguageModel, split: Split): Promise<{ lo
   let state: LSTMState[] | undefined;
   for await (const batch of makeBatcher(split, { batchSize: B, bptt: T }).batches()) {
     const r = model.logits(batch.inputs, batch.steps, batch.batchSize, state);
-    state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+    state?.forEach((s) => {
+      s.h.dispose();
+      s.c.dispose();
+    });
     state = r.state;
     const logits = (await r.logits.data()) as Float32Array;
     r.logits.dispose();
@@ -39,7 +42,10 @@ async function referenceLosses(model: LanguageModel, split: Split): Promise<{ lo
       out.push({ loss: Math.log(z) + max - row[batch.targets[i]], unk: batch.targets[i] === UNK });
     }
   }
-  state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+  state?.forEach((s) => {
+    s.h.dispose();
+    s.c.dispose();
+  });
   return out;
 }
 
@@ -78,10 +84,16 @@ describe('evaluate() with maxTokens scores exactly the first maxTokens targets',
   it('a stream split whose batches are padded where the sentences run out: only real targets count', async () => {
     const seed = freshSeed();
     const rng = new Rng(seed);
-    const sentences = Array.from({ length: 9 }, () => Int32Array.from({ length: 2 + Math.floor(rng.uniform() * 9) }, () => Math.floor(rng.uniform() * V)));
+    const sentences = Array.from({ length: 9 }, () =>
+      Int32Array.from({ length: 2 + Math.floor(rng.uniform() * 9) }, () => Math.floor(rng.uniform() * V)),
+    );
     const split: Split = {
-      kind: 'stream', name: 'valid', files: [],
-      sentences: async function* () { yield* sentences; },
+      kind: 'stream',
+      name: 'valid',
+      files: [],
+      sentences: async function* () {
+        yield* sentences;
+      },
     };
     const m = model(seed);
     try {
@@ -103,7 +115,10 @@ describe('evaluate() progress', () => {
       const r = await evaluate(m, split, { batchSize: B, bptt: T, onProgress: (p) => progress.push(p) });
       expect(progress[0]!.tokens).toBe(B * T);
       expect(progress.at(-1)).toMatchObject({ tokens: r.tokens, total: r.tokens, eta: 0 });
-      const steps = progress.slice(1).map((p, i) => p.tokens - progress[i]!.tokens).filter((d) => d > 0);
+      const steps = progress
+        .slice(1)
+        .map((p, i) => p.tokens - progress[i]!.tokens)
+        .filter((d) => d > 0);
       expect(Math.max(...steps)).toBeLessThanOrEqual(16 * B * T); // at most 16 batches a group
     } finally {
       m.dispose();
@@ -113,7 +128,11 @@ describe('evaluate() progress', () => {
 
 describe('firstPositions', () => {
   const batch = (mask?: number[]): Batch => ({
-    index: 0, steps: 3, batchSize: 2, inputs: Int32Array.of(0, 1, 2, 3, 4, 5), targets: Int32Array.of(10, 11, 12, 13, 14, 15),
+    index: 0,
+    steps: 3,
+    batchSize: 2,
+    inputs: Int32Array.of(0, 1, 2, 3, 4, 5),
+    targets: Int32Array.of(10, 11, 12, 13, 14, 15),
     ...(mask ? { mask: Uint8Array.from(mask) } : {}),
   });
 

@@ -34,7 +34,10 @@ describe("the all-reduce's half sum (--allreduce f16)", () => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     // Random bit patterns, infinities and NaNs left out (0x7c00 and above, either sign).
-    const bits = () => { const h = Math.floor(rng.uniform() * 0x7c00); return rng.uniform() < 0.5 ? h : h | 0x8000; };
+    const bits = () => {
+      const h = Math.floor(rng.uniform() * 0x7c00);
+      return rng.uniform() < 0.5 ? h : h | 0x8000;
+    };
     const a = Uint16Array.from({ length: 20000 }, bits);
     const b = Uint16Array.from({ length: 20000 }, bits);
     const want = Array.from(a, (h, i) => roundHalf(fromHalfBits(h) + fromHalfBits(b[i])));
@@ -50,7 +53,9 @@ describe('fl.cast', () => {
   it('f32 -> f16 is within one rounding of the nearest half, f16 -> f32 is exact, over range is inf', async () => {
     const rng = new fl.Rng(freshSeed());
     const n = 1037; // not a multiple of 4: the last vec4 is partly padding
-    const x = Float32Array.from({ length: n }, (_, i) => (i < 4 ? [65520, -1e6, 1e-9, 0][i] : (rng.uniform() - 0.5) * 2 ** (Math.floor(rng.uniform() * 30) - 15)));
+    const x = Float32Array.from({ length: n }, (_, i) =>
+      i < 4 ? [65520, -1e6, 1e-9, 0][i] : (rng.uniform() - 0.5) * 2 ** (Math.floor(rng.uniform() * 30) - 15),
+    );
     const t = fl.tensor(x, [n]);
     const h = fl.cast(t, 'f16');
     expect(h.dtype).toBe('f16');
@@ -61,7 +66,10 @@ describe('fl.cast', () => {
     let exactNearest = 0;
     for (let i = 2; i < n; i++) {
       const want = roundHalf(x[i]);
-      if (got[i] === want) { exactNearest++; continue; }
+      if (got[i] === want) {
+        exactNearest++;
+        continue;
+      }
       // Some adapters round toward zero: then the neighbouring half toward zero.
       const bits = toHalfBits(want);
       const towardZero = fromHalfBits(Math.abs(want) > Math.abs(x[i]) ? bits - 1 : bits);
@@ -90,7 +98,9 @@ describe('fl.cast', () => {
     y.backward(fl.tensor([1, 0, 0, 2], [2, 2]));
     // dW = dY · X^T
     expect(w.grad!.dtype).toBe('f32');
-    expect(Array.from(await w.grad!.data())).toEqual([0.5, 2, 3, 0.5, 0.5, -1].map((v, i) => (i < 3 ? v : [2 * -1, 2 * 0.25, 2 * -0.5][i - 3])));
+    expect(Array.from(await w.grad!.data())).toEqual(
+      [0.5, 2, 3, 0.5, 0.5, -1].map((v, i) => (i < 3 ? v : [2 * -1, 2 * 0.25, 2 * -0.5][i - 3])),
+    );
     w.dispose();
     x.dispose();
   });

@@ -17,7 +17,32 @@ useBuiltCli();
 
 let tmp: string;
 let data: string;
-const opts = () => ['--data', data, '--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--save-every', '2', '--log-every', '1', '--eval-tokens', '0', '--sample', '0'];
+const opts = () => [
+  '--data',
+  data,
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--proj',
+  '8',
+  '--batch',
+  '4',
+  '--bptt',
+  '5',
+  '--sampled',
+  '8',
+  '--save-every',
+  '2',
+  '--log-every',
+  '1',
+  '--eval-tokens',
+  '0',
+  '--sample',
+  '0',
+];
 const STEPS = 30;
 const PAUSE_MS = 100;
 /** The seed of the kill moments (FLSTM_FAULT_SEED repeats a failing sequence). */
@@ -35,7 +60,12 @@ afterAll(() => {
 
 /** The training losses of a run folder, by step. */
 function losses(out: string): [number, number][] {
-  return readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.split === 'train').map((r) => [r.step, r.loss]);
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.split === 'train')
+    .map((r) => [r.step, r.loss]);
 }
 
 interface Running {
@@ -49,7 +79,9 @@ interface Running {
 function start(args: string[], errFile: string, pauseMs = PAUSE_MS): Running {
   const fd = openSync(errFile, 'w');
   const child = spawn(process.execPath, ['dist/cli.js', 'train', ...args, '--json'], {
-    cwd: root, stdio: ['ignore', 'pipe', fd], env: { ...process.env, NODE_OPTIONS: '', FLSTM_TEST_SAVE_PAUSE_MS: String(pauseMs) },
+    cwd: root,
+    stdio: ['ignore', 'pipe', fd],
+    env: { ...process.env, NODE_OPTIONS: '', FLSTM_TEST_SAVE_PAUSE_MS: String(pauseMs) },
   });
   closeSync(fd);
   const fns: ((l: Record<string, any>) => void)[] = [];
@@ -68,7 +100,9 @@ function start(args: string[], errFile: string, pauseMs = PAUSE_MS): Running {
 /** What a save cut short leaves in the checkpoint folder: temporary files, generation files config.json does not name. */
 function strays(ckDir: string): string[] {
   if (!existsSync(ckDir)) return [];
-  const named = existsSync(join(ckDir, 'config.json')) ? Object.values(JSON.parse(readFileSync(join(ckDir, 'config.json'), 'utf8')).files as Record<string, string>) : [];
+  const named = existsSync(join(ckDir, 'config.json'))
+    ? Object.values(JSON.parse(readFileSync(join(ckDir, 'config.json'), 'utf8')).files as Record<string, string>)
+    : [];
   return readdirSync(ckDir).filter((n) => n !== 'config.json' && !named.includes(n));
 }
 
@@ -117,7 +151,7 @@ function evalWorks(out: string): number {
 }
 
 describe('kill -9 at random moments, saves included', () => {
-  it('each train --resume continues from the surviving checkpoint; the losses are the uninterrupted run\'s', async () => {
+  it("each train --resume continues from the surviving checkpoint; the losses are the uninterrupted run's", async () => {
     const ref = join(tmp, 'ref');
     expect(runCli(['train', ...opts(), '--steps', String(STEPS), '--out', ref]).status).toBe(0);
     const out = join(tmp, 'killed');

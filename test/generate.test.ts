@@ -7,7 +7,10 @@ import { Rng } from '../src/random.js';
 
 /** The probabilities sampleWord should draw with, by the definition of each option. */
 function expected(logits: number[], T: number, topK: number | undefined, topP: number, unk: number): number[] {
-  const ids = logits.map((_, i) => i).filter((i) => i !== unk).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const ids = logits
+    .map((_, i) => i)
+    .filter((i) => i !== unk)
+    .sort((a, b) => logits[b]! - logits[a]! || a - b);
   const kept = ids.slice(0, topK ?? ids.length);
   const w = kept.map((i) => Math.exp(logits[i]! / T));
   const total = w.reduce((a, b) => a + b, 0);
@@ -15,7 +18,10 @@ function expected(logits: number[], T: number, topK: number | undefined, topP: n
   let mass = 0;
   for (let j = 0; j < kept.length; j++) {
     mass += w[j]! / total;
-    if (mass >= topP) { n = j + 1; break; }
+    if (mass >= topP) {
+      n = j + 1;
+      break;
+    }
   }
   const p = new Array(logits.length).fill(0);
   const z = w.slice(0, n).reduce((a, b) => a + b, 0);
@@ -59,7 +65,7 @@ describe('sampleWord', () => {
 describe('detokenize', () => {
   it('joins punctuation to its word, turns quotes curly and sentence tokens into line breaks', () => {
     expect(detokenize(['The', 'jury', 'said', ',', '``', 'it', "didn't", "''", '.', '<eos>', 'It', 'was', '(', 'late', ')', '.'])).toBe(
-      'The jury said, \u201cit didn\'t\u201d.\nIt was (late).',
+      "The jury said, \u201cit didn't\u201d.\nIt was (late).",
     );
     expect(detokenize(['<S>', 'A', 'b', '<S>', 'C'])).toBe('A b\nC');
   });

@@ -47,7 +47,9 @@ function wgslImports(file: string): { wgsl: string; local: string; kernelFileNam
 
 describe('kernel uniform types', () => {
   it(`${UNIFORM_TYPES_FILE} is what kernels/*.wgsl declare (else: npm run gen:uniforms)`, () => {
-    const files = readdirSync('kernels').filter((n) => n.endsWith('.wgsl')).map((n) => ({ name: n.slice(0, -5), code: readFileSync(join('kernels', n), 'utf8') }));
+    const files = readdirSync('kernels')
+      .filter((n) => n.endsWith('.wgsl'))
+      .map((n) => ({ name: n.slice(0, -5), code: readFileSync(join('kernels', n), 'utf8') }));
     expect(readFileSync(UNIFORM_TYPES_FILE, 'utf8')).toBe(uniformTypesModule(files));
   });
 
@@ -57,7 +59,10 @@ describe('kernel uniform types', () => {
       for (const imp of wgslImports(file)) {
         const name = basename(imp.wgsl, '.wgsl');
         found.push(name);
-        expect(imp.kernelFileNames, `${file}: ${imp.wgsl} (imported as ${imp.local}) must reach kernelFile('${name}', ${imp.local})`).toEqual([name]);
+        expect(
+          imp.kernelFileNames,
+          `${file}: ${imp.wgsl} (imported as ${imp.local}) must reach kernelFile('${name}', ${imp.local})`,
+        ).toEqual([name]);
       }
     }
     expect(found.length).toBeGreaterThan(20);
@@ -67,9 +72,26 @@ describe('kernel uniform types', () => {
     const store = withEpilogue('scalar', kernelFile('lstm_cell_store', cellStoreSrc));
     const fields = { n: 1, ldAdd: 1, offAdd: 0, offCprev: 0, offGates: 0, offC: 0, offM: 0 };
     const d = rt().dummy;
-    const params = { M: 1, N: 1, K: 1, lda: 1, ldb: 1, ldc: 1, strideA: 0, strideB: 0, strideC: 0, strideBias: 0, alpha: 1, offA: 0, offB: 0, offC: 0, offBias: 0 };
-    expect(() => rt().run(store, { params, buffers: [d, d, d, uniform(store, 7, fields), d, d, d], workgroups: [1, 1, 1] }))
-      .toThrow(/the uniform for binding 7 was given at binding 4/);
+    const params = {
+      M: 1,
+      N: 1,
+      K: 1,
+      lda: 1,
+      ldb: 1,
+      ldc: 1,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      strideBias: 0,
+      alpha: 1,
+      offA: 0,
+      offB: 0,
+      offC: 0,
+      offBias: 0,
+    };
+    expect(() => rt().run(store, { params, buffers: [d, d, d, uniform(store, 7, fields), d, d, d], workgroups: [1, 1, 1] })).toThrow(
+      /the uniform for binding 7 was given at binding 4/,
+    );
   });
 });
 
@@ -98,6 +120,7 @@ export function callSitesThatDoNotCompile(k: KernelSource<any>): void {
   uniform(store, 6, { n: 1, ldAdd: 1, offAdd: 0, offCprev: 0, offGates: 0, offC: 0, offM: 0 });
   // @ts-expect-error a field CellParams lacks
   uniform(store, 7, { n: 1, ldAdd: 1, offAdd: 0, offCprev: 0, offGates: 0, offC: 0, offM: 0, offX: 0 });
+  // prettier-ignore
   // @ts-expect-error the matmul contract's Params at binding 0 of a composed kernel: M missing
   rt().run(withEpilogue('scalar', store), { params: { N: 1, K: 1, lda: 1, ldb: 1, ldc: 1, strideA: 0, strideB: 0, strideC: 0, strideBias: 0, alpha: 1, offA: 0, offB: 0, offC: 0, offBias: 0 }, buffers, workgroups: [1] });
 }

@@ -20,7 +20,11 @@ describe('backward onLeafGrad', () => {
       onLeafGrad: (leaf) => {
         const entry = { leaf, grad: [] as number[] };
         seen.push(entry);
-        reads.push(leaf.grad!.data().then((d) => { entry.grad = Array.from(d); }));
+        reads.push(
+          leaf.grad!.data().then((d) => {
+            entry.grad = Array.from(d);
+          }),
+        );
       },
     });
     await Promise.all(reads);

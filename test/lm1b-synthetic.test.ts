@@ -25,7 +25,15 @@ import {
 } from '../src/data/index.js';
 
 /** Small: 2000 entries, 3 training shards of 50 KB, 2 held-out shards; OOV 2% so it is measurable. */
-const SMALL: SyntheticLm1bOptions = { vocabSize: 2000, trainShards: 3, shardBytes: 50_000, heldoutShards: 2, heldoutShardBytes: 20_000, oovRate: 0.02, seed: 7 };
+const SMALL: SyntheticLm1bOptions = {
+  vocabSize: 2000,
+  trainShards: 3,
+  shardBytes: 50_000,
+  heldoutShards: 2,
+  heldoutShardBytes: 20_000,
+  oovRate: 0.02,
+  seed: 7,
+};
 
 let tmp: string;
 let dir: string;
@@ -68,7 +76,11 @@ afterAll(() => {
 describe('writeSyntheticLm1b: layout', () => {
   it('writes exactly the file names of LM1B, which lm1b:DIR reads', () => {
     expect(readdirSync(dir).sort()).toEqual([LM1B_VOCAB_FILE, LM1B_HELDOUT_DIR, LM1B_TRAIN_DIR].sort());
-    expect(readdirSync(join(dir, LM1B_TRAIN_DIR)).sort()).toEqual(['news.en-00001-of-00100', 'news.en-00002-of-00100', 'news.en-00003-of-00100']);
+    expect(readdirSync(join(dir, LM1B_TRAIN_DIR)).sort()).toEqual([
+      'news.en-00001-of-00100',
+      'news.en-00002-of-00100',
+      'news.en-00003-of-00100',
+    ]);
     expect(readdirSync(join(dir, LM1B_HELDOUT_DIR)).sort()).toEqual([LM1B_HELDOUT_FILE, 'news.en.heldout-00001-of-00050']);
     expect(corpus.name).toBe('lm1b');
     expect(corpus.splits.train.kind).toBe('stream');
@@ -154,7 +166,9 @@ describe('writeSyntheticLm1b: determinism', () => {
       expect(again).toEqual(f);
       expect(readFileSync(f.path).equals(before)).toBe(true);
     }
-    await expect(writeSyntheticLm1bShard(dir, 'train', 3, SMALL)).rejects.toThrow(/train shard index must be an integer in \[0, 2\], got 3/);
+    await expect(writeSyntheticLm1bShard(dir, 'train', 3, SMALL)).rejects.toThrow(
+      /train shard index must be an integer in \[0, 2\], got 3/,
+    );
   });
 });
 
@@ -226,7 +240,9 @@ describe('writeSyntheticLm1b: statistics', () => {
     expect(n / words).toBeGreaterThan(0.015);
     expect(n / words).toBeLessThan(0.025);
     // The raw text has them as words the vocabulary lacks.
-    const raw = readFileSync(info.files[0].path, 'latin1').split(/\s+/).filter((w) => w);
+    const raw = readFileSync(info.files[0].path, 'latin1')
+      .split(/\s+/)
+      .filter((w) => w);
     expect(raw.filter((w) => !corpus.vocab.has(w)).length).toBe(info.files[0].oovWords);
   });
 });
@@ -261,7 +277,14 @@ describe('writeSyntheticLm1b: options', () => {
 describe('streaming', () => {
   it('streams a corpus of several-MB shards with heap growth far below its size', async () => {
     const d = join(tmp, 'big');
-    const big = await writeSyntheticLm1b(d, { vocabSize: 2000, trainShards: 5, shardBytes: 5_000_000, heldoutShards: 2, heldoutShardBytes: 10_000, seed: 3 });
+    const big = await writeSyntheticLm1b(d, {
+      vocabSize: 2000,
+      trainShards: 5,
+      shardBytes: 5_000_000,
+      heldoutShards: 2,
+      heldoutShardBytes: 10_000,
+      seed: 3,
+    });
     const trainBytes = big.files.filter((f) => f.split === 'train').reduce((a, f) => a + f.bytes, 0);
     const base = process.memoryUsage().heapUsed;
     let peak = 0;

@@ -71,8 +71,12 @@ describe('LSTM layer kernels against the float64 reference (forward, state, all 
   it('rejects a wrong input width, a state of the wrong shape, an empty sequence', () => {
     const cfg = { cell: 'lstm' as const, inputSize: 4, hiddenSize: 3, projSize: 0 };
     const w = { W: fl.zeros([7, 12]), b: fl.zeros([12]) };
-    expect(() => fl.lstmSequence(fl.zeros([2, 2, 5]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/input has width 5 .*expected inputSize 4/);
-    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([3, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/state h has shape \[3, 3\], expected \[2, 3\]/);
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 5]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(
+      /input has width 5 .*expected inputSize 4/,
+    );
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([3, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(
+      /state h has shape \[3, 3\], expected \[2, 3\]/,
+    );
     expect(() => fl.lstmSequence(fl.zeros([0, 2, 4]), fl.zeros([2, 3]), fl.zeros([2, 3]), w, cfg)).toThrow(/sequence is empty/);
   });
 });

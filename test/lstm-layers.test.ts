@@ -99,7 +99,15 @@ describe('nn.LSTM structure', () => {
   for (const cell of ['lstm', 'flstm', 'glstm'] as const) {
     it(`${cell}: T steps in two halves with the carried state equal one run of T steps`, async () => {
       const seed = freshSeed();
-      const layer = new fl.nn.LSTM({ inputSize: 8, hiddenSize: 8, projSize: 4, cell, factor: cell === 'flstm' ? 4 : undefined, groups: cell === 'glstm' ? 2 : undefined, seed });
+      const layer = new fl.nn.LSTM({
+        inputSize: 8,
+        hiddenSize: 8,
+        projSize: 4,
+        cell,
+        factor: cell === 'flstm' ? 4 : undefined,
+        groups: cell === 'glstm' ? 2 : undefined,
+        seed,
+      });
       const x = randomNd([6, 3, 8], seed + 1);
       const whole = layer.forward(toTensor(x));
       const first = layer.forward(toTensor(nd(x.data.slice(0, 3 * 3 * 8), [3, 3, 8])));
@@ -112,14 +120,22 @@ describe('nn.LSTM structure', () => {
   }
 
   it('bad input gets one clear error at the call', () => {
-    expect(() => new fl.nn.LSTM({ inputSize: 6, hiddenSize: 8, projSize: 4, cell: 'glstm', groups: 4 })).toThrow(/groups k=4 must divide .* input size 6/);
+    expect(() => new fl.nn.LSTM({ inputSize: 6, hiddenSize: 8, projSize: 4, cell: 'glstm', groups: 4 })).toThrow(
+      /groups k=4 must divide .* input size 6/,
+    );
     expect(() => new fl.nn.LSTM({ inputSize: 6, hiddenSize: 8, cell: 'flstm' })).toThrow(/flstm needs a positive integer factor r/);
     const l = new fl.nn.LSTM({ inputSize: 4, hiddenSize: 3 });
     expect(() => l.forward(fl.zeros([2, 2, 5]))).toThrow(/input has width 5/);
-    expect(() => l.forward(fl.zeros([2, 2, 4]), { h: fl.zeros([2, 4]), c: fl.zeros([2, 3]) })).toThrow(/state h has shape \[2, 4\], expected \[2, 3\]/);
-    expect(() => new fl.nn.LSTMStack({ layers: 2, inputSize: 8, hiddenSize: 8, cell: 'glstm', groups: '2,3' })).toThrow(/layer 2: glstm groups k=3/);
+    expect(() => l.forward(fl.zeros([2, 2, 4]), { h: fl.zeros([2, 4]), c: fl.zeros([2, 3]) })).toThrow(
+      /state h has shape \[2, 4\], expected \[2, 3\]/,
+    );
+    expect(() => new fl.nn.LSTMStack({ layers: 2, inputSize: 8, hiddenSize: 8, cell: 'glstm', groups: '2,3' })).toThrow(
+      /layer 2: glstm groups k=3/,
+    );
     const cfg = { ...l.config, cell: 'xlstm' as fl.CellKind };
-    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([2, 3]), fl.zeros([2, 3]), { W: l.W, b: l.b }, cfg)).toThrow(/lstm: unknown cell 'xlstm' \(expected lstm, flstm or glstm\)/);
+    expect(() => fl.lstmSequence(fl.zeros([2, 2, 4]), fl.zeros([2, 3]), fl.zeros([2, 3]), { W: l.W, b: l.b }, cfg)).toThrow(
+      /lstm: unknown cell 'xlstm' \(expected lstm, flstm or glstm\)/,
+    );
   });
 });
 
@@ -127,7 +143,9 @@ describe('nn.LSTMStack', () => {
   it('a hierarchical G-LSTM stack ("2,4") equals the chained float64 reference; parameters count as the formula says', async () => {
     const seed = freshSeed();
     const stack = new fl.nn.LSTMStack({ layers: 2, inputSize: 8, hiddenSize: 16, projSize: 8, cell: 'glstm', groups: '2,4', seed });
-    expect(stack.numParams()).toBe(fl.nn.lstmStackParamCount({ cell: 'glstm', layers: 2, inputSize: 8, hiddenSize: 16, projSize: 8, groups: [2, 4] }));
+    expect(stack.numParams()).toBe(
+      fl.nn.lstmStackParamCount({ cell: 'glstm', layers: 2, inputSize: 8, hiddenSize: 16, projSize: 8, groups: [2, 4] }),
+    );
     const sd = await stack.stateDict();
     expect(Object.keys(sd).sort()).toEqual(['layers.0.P', 'layers.0.W', 'layers.0.b', 'layers.1.P', 'layers.1.W', 'layers.1.b']);
     const x = f32(randomNd([4, 3, 8], seed + 1));
@@ -136,8 +154,14 @@ describe('nn.LSTMStack', () => {
     for (let l = 0; l < 2; l++) {
       const g = [2, 4][l];
       const ref: LstmRefParams = {
-        cell: 'glstm', inputSize: 8, hiddenSize: 16, projSize: 8, groups: g,
-        W: nd(sd[`layers.${l}.W`].data, sd[`layers.${l}.W`].shape), b: nd(sd[`layers.${l}.b`].data, [64]), P: nd(sd[`layers.${l}.P`].data, [16, 8]),
+        cell: 'glstm',
+        inputSize: 8,
+        hiddenSize: 16,
+        projSize: 8,
+        groups: g,
+        W: nd(sd[`layers.${l}.W`].data, sd[`layers.${l}.W`].shape),
+        b: nd(sd[`layers.${l}.b`].data, [64]),
+        P: nd(sd[`layers.${l}.P`].data, [16, 8]),
       };
       h = lstmForwardRef(ref, h, nd(new Float64Array(24), [3, 8]), nd(new Float64Array(48), [3, 16])).y;
     }

@@ -65,7 +65,10 @@ describe('lstm layer reference: BPTT agrees with finite differences', () => {
       expectGrad(g.dc0.data, numericGrad(f, c0), `dc0 ${tag}`);
       expectGrad(g.db.data, numericGrad(f, p.b), `db ${tag}`);
       const pairs: [NDArray | undefined, NDArray | undefined, string][] = [
-        [g.dW, p.W, 'dW'], [g.dW1, p.W1, 'dW1'], [g.dW2, p.W2, 'dW2'], [g.dP, p.P, 'dP'],
+        [g.dW, p.W, 'dW'],
+        [g.dW1, p.W1, 'dW1'],
+        [g.dW2, p.W2, 'dW2'],
+        [g.dP, p.P, 'dP'],
       ];
       for (const [grad, param, what] of pairs) {
         expect(!!grad, `${what} present iff its parameter is (${tag})`).toBe(!!param);
@@ -103,11 +106,16 @@ describe('lstm layer reference: structure', () => {
   it('gate order, forget bias and projection on one hand-computed step', () => {
     // p_in = 1, n = 1, no projection: W rows [x; h], columns i f g o.
     const p: LstmRefParams = {
-      cell: 'lstm', inputSize: 1, hiddenSize: 1, projSize: 0,
+      cell: 'lstm',
+      inputSize: 1,
+      hiddenSize: 1,
+      projSize: 0,
       W: nd([0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 0.8], [2, 4]),
       b: nd([0.01, -0.02, 0.03, -0.04], [4]),
     };
-    const x = 0.7, h = -0.3, c = 0.9;
+    const x = 0.7,
+      h = -0.3,
+      c = 0.9;
     const s = (v: number) => 1 / (1 + Math.exp(-v));
     const i = s(0.1 * x - 0.5 * h + 0.01);
     const f = s(0.2 * x + 0.6 * h - 0.02 + 1);
@@ -142,7 +150,11 @@ describe('lstm layer reference: structure', () => {
       const pg = randomLstmParams(cfg, seed);
       const pl: LstmRefParams = { ...pg, cell: 'lstm', groups: undefined, W: lstmEquivalentDenseW(pg) };
       const { x, h0, c0, dy } = inputs(cfg, seed);
-      expectClose(lstmForwardRef(pg, x, h0, c0).y.data, lstmForwardRef(pl, x, h0, c0).y, { atol: 1e-12, rtol: 1e-12, what: `y k=${cfg.groups} seed=${seed}` });
+      expectClose(lstmForwardRef(pg, x, h0, c0).y.data, lstmForwardRef(pl, x, h0, c0).y, {
+        atol: 1e-12,
+        rtol: 1e-12,
+        what: `y k=${cfg.groups} seed=${seed}`,
+      });
       // the dense W's gradient, restricted to the blocks, is the grouped gradient
       const dense = lstmBackwardRef(pl, x, h0, c0, dy);
       const grouped = lstmBackwardRef(pg, x, h0, c0, dy);
@@ -175,7 +187,8 @@ describe('lstm layer reference: structure', () => {
       expectClose(ga[k]!.data, gb[k]!.data, { atol: 1e-12, rtol: 1e-10, what: `${k} seed=${seed}` });
     // chain rule through W = W1·W2: dW1 = dW·W2^T, dW2 = W1^T·dW
     const dW = gb.dW!.data;
-    const dW1 = new Float64Array(16), dW2 = new Float64Array(32);
+    const dW1 = new Float64Array(16),
+      dW2 = new Float64Array(32);
     for (let row = 0; row < 8; row++)
       for (let a = 0; a < 2; a++)
         for (let col = 0; col < 16; col++) {

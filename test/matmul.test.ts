@@ -8,13 +8,32 @@ import { expectClose, f32, freshSeed, randomNd, toTensor, useDevice } from './he
 useDevice();
 
 type Case = [number, number, number]; // M, K, N
-const ANY_SIZES: Case[] = [[1, 1, 1], [7, 33, 129], [129, 7, 33], [1000, 7, 33], [33, 129, 1], [65, 17, 70]];
+const ANY_SIZES: Case[] = [
+  [1, 1, 1],
+  [7, 33, 129],
+  [129, 7, 33],
+  [1000, 7, 33],
+  [33, 129, 1],
+  [65, 17, 70],
+];
 // vec4 needs K and the contiguous extents to be multiples of 4; M and N edges stay ragged.
 // 76 and 132 take the 16-row subgroup blocks with a partly and a wholly empty second half.
-const VEC4_SIZES: Case[] = [[4, 4, 4], [36, 36, 68], [132, 64, 36], [76, 20, 40], [36, 132, 12], [4, 4, 100]];
+const VEC4_SIZES: Case[] = [
+  [4, 4, 4],
+  [36, 36, 68],
+  [132, 64, 36],
+  [76, 20, 40],
+  [36, 132, 12],
+  [4, 4, 100],
+];
 /** vec4 sizes with a ragged edge where the layout allows one (M when A is not transposed, N when B is). */
 const raggedVec4 = (tA: boolean, tB: boolean): Case => [tA ? 36 : 33, 40, tB ? 33 : 36];
-const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
 
 type CheckOptions = Omit<MatmulCheck, 'tA' | 'tB' | 'bias'> & { transposeA?: boolean; transposeB?: boolean; bias?: boolean };
 
@@ -54,7 +73,13 @@ describe('matmul forward and backward against the float64 reference', () => {
       const aligned = variant === 'vec4' || variant === 'subgroup';
       for (const [tA, tB] of TRANSPOSES) {
         // Each combination compiles its own pipelines: one operand alone untransposed only.
-        for (const [f16A, f16B] of tA || tB ? [[true, true]] : [[true, false], [false, true], [true, true]]) {
+        for (const [f16A, f16B] of tA || tB
+          ? [[true, true]]
+          : [
+              [true, false],
+              [false, true],
+              [true, true],
+            ]) {
           const o = { transposeA: tA, transposeB: tB, variant, f16A, f16B };
           if (!aligned) await checkMatmul(33, 37, 29, o);
           else {
@@ -82,14 +107,29 @@ describe('matmul forward and backward against the float64 reference', () => {
 
   it('the automatic choice: subgroup (or vec4) on a software adapter for aligned shapes, scalar otherwise', async () => {
     const { chooseVariant, subgroupCapable } = await import('../src/ops/matmul_kernel.js');
-    const base = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, ldc: 64, strideA: 0, strideB: 0, strideC: 0, batch: 1, transA: false, transB: false } as Parameters<typeof chooseVariant>[0];
+    const base = {
+      M: 64,
+      N: 64,
+      K: 64,
+      lda: 64,
+      ldb: 64,
+      ldc: 64,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      batch: 1,
+      transA: false,
+      transB: false,
+    } as Parameters<typeof chooseVariant>[0];
     if (fl.info().software) {
       expect(chooseVariant(base)).toBe(subgroupCapable() ? 'subgroup' : 'vec4');
       expect(chooseVariant({ ...base, K: 63, lda: 63 })).toBe('scalar');
     } else expect(chooseVariant(base)).toBe('shared');
     // lavapipe reports subgroups of 8 lanes: the fast kernel must be the one chosen there.
     if (/llvmpipe/.test(fl.info().description)) expect(subgroupCapable()).toBe(true);
-    const spec = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, strideA: 0, strideB: 0, transA: false, transB: false } as Parameters<typeof vec4Eligible>[0];
+    const spec = { M: 64, N: 64, K: 64, lda: 64, ldb: 64, strideA: 0, strideB: 0, transA: false, transB: false } as Parameters<
+      typeof vec4Eligible
+    >[0];
     expect(vec4Eligible(spec)).toBe(true);
     expect(vec4Eligible({ ...spec, K: 63, lda: 63 })).toBe(false);
     expect(fl.info().variant).toBe(fl.info().software ? 'software' : 'gpu');
@@ -157,7 +197,9 @@ describe('groupedMatmul (block-diagonal, G-LSTM)', () => {
   }
 
   it('rejects groups that do not cover x', () => {
-    expect(() => fl.groupedMatmul(fl.zeros([2, 10]), fl.zeros([4, 3, 2]))).toThrow(/x has 10 columns but w \[4, 3, 2\] covers 4 groups x 3 = 12/);
+    expect(() => fl.groupedMatmul(fl.zeros([2, 10]), fl.zeros([4, 3, 2]))).toThrow(
+      /x has 10 columns but w \[4, 3, 2\] covers 4 groups x 3 = 12/,
+    );
     expect(() => fl.groupedMatmul(fl.zeros([2, 10]), fl.zeros([10, 2]))).toThrow(/w must be 3-D/);
   });
 });

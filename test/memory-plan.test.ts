@@ -22,8 +22,15 @@ const tmp = mkdtempSync(join(tmpdir(), 'flstm-plan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const base: TrainConfig = {
-  data: 'x', model: { cell: 'lstm', layers: 2, emb: 64, hidden: 128, proj: 64, dropout: 0.1 },
-  batch: 8, bptt: 10, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 64, seed: 1,
+  data: 'x',
+  model: { cell: 'lstm', layers: 2, emb: 64, hidden: 128, proj: 64, dropout: 0.1 },
+  batch: 8,
+  bptt: 10,
+  optimizer: 'adagrad',
+  lr: 0.2,
+  clip: 1,
+  sampled: 64,
+  seed: 1,
 };
 const configs: TrainConfig[] = [
   base,
@@ -41,23 +48,35 @@ async function poolBytesOfSteps(cfg: TrainConfig): Promise<{ model: LanguageMode
   for (let s = 0; s < 3; s++) {
     const ids = (k: number) => Int32Array.from({ length: cfg.batch * cfg.bptt }, (_, i) => (i * k + s) % V);
     fl.tidy(() => {
-      const r = trainStep(model, opt, { inputs: ids(7919), targets: ids(104729), steps: cfg.bptt, batchSize: cfg.batch }, state, stepOptions(cfg, s));
-      state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+      const r = trainStep(
+        model,
+        opt,
+        { inputs: ids(7919), targets: ids(104729), steps: cfg.bptt, batchSize: cfg.batch },
+        state,
+        stepOptions(cfg, s),
+      );
+      state?.forEach((x) => {
+        x.h.dispose();
+        x.c.dispose();
+      });
       state = r.state.map((x) => ({ h: x.h.keep(), c: x.c.keep() }));
     });
   }
   await fl.sync();
   const after = fl.stats();
-  state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+  state?.forEach((x) => {
+    x.h.dispose();
+    x.c.dispose();
+  });
   opt.dispose();
   return { model, held: after.poolInUseBytes + after.poolFreeBytes - before.poolInUseBytes - before.poolFreeBytes };
 }
 
 describe('formatBytes', () => {
   it('prints binary units, whole when exact', () => {
-    expect([1, 512, 1024, 1536, 262_144, 127_936, 134_217_728, 268_435_456 + 1_048_576 / 2, 4_294_967_295, 160_012_800_000].map(formatBytes)).toEqual(
-      ['1 byte', '512 bytes', '1 KiB', '1.5 KiB', '256 KiB', '124.9 KiB', '128 MiB', '256.5 MiB', '4.00 GiB', '149.02 GiB'],
-    );
+    expect(
+      [1, 512, 1024, 1536, 262_144, 127_936, 134_217_728, 268_435_456 + 1_048_576 / 2, 4_294_967_295, 160_012_800_000].map(formatBytes),
+    ).toEqual(['1 byte', '512 bytes', '1 KiB', '1.5 KiB', '256 KiB', '124.9 KiB', '128 MiB', '256.5 MiB', '4.00 GiB', '149.02 GiB']);
   });
 });
 
@@ -69,8 +88,13 @@ describe('the memory plan', () => {
       try {
         expect(plan.weights).toBe(4 * model.numParams());
         expect(plan.optimizer).toBe({ adagrad: 1, adam: 2, sgd: 0 }[cfg.optimizer] * plan.weights);
-        expect(plan.tables.map((t) => [t.name, t.shards, t.rowsPerShard])).toEqual(model.tables.map((t) => [t.name, t.shards.length, t.shards[0].rows]));
-        expect(plan.tables.some((t) => t.shards > 1), 'the cap shards the softmax').toBe(true);
+        expect(plan.tables.map((t) => [t.name, t.shards, t.rowsPerShard])).toEqual(
+          model.tables.map((t) => [t.name, t.shards.length, t.shards[0].rows]),
+        );
+        expect(
+          plan.tables.some((t) => t.shards > 1),
+          'the cap shards the softmax',
+        ).toBe(true);
         // --ema: the LSTM's averages and the weights set aside while validating.
         const withAverage = memoryPlan({ ...cfg, ema: 0.999 }, V, fl.info().maxBindingBytes);
         expect(plan.averages).toBe(0);
@@ -89,13 +113,39 @@ describe('the memory plan', () => {
   }
 
   it('train --dry-run prints the plan with the shards and trains nothing', () => {
-    const text = Array.from({ length: 400 }, (_, i) => Array.from({ length: 12 }, (_, j) => `w${(i * 31 + j * 17) % 2500}`).join(' ')).join('\n');
+    const text = Array.from({ length: 400 }, (_, i) => Array.from({ length: 12 }, (_, j) => `w${(i * 31 + j * 17) % 2500}`).join(' ')).join(
+      '\n',
+    );
     writeFileSync(join(tmp, 'train.txt'), text);
     const out = join(tmp, 'run');
     process.env.FLSTM_MAX_BINDING_BYTES = '256KiB';
     let r;
     try {
-      r = runCli(['train', '--data', `text:${join(tmp, 'train.txt')}`, '--emb', '64', '--hidden', '128', '--proj', '64', '--layers', '1', '--batch', '4', '--bptt', '5', '--sampled', '64', '--dry-run', '--out', out], 120_000);
+      r = runCli(
+        [
+          'train',
+          '--data',
+          `text:${join(tmp, 'train.txt')}`,
+          '--emb',
+          '64',
+          '--hidden',
+          '128',
+          '--proj',
+          '64',
+          '--layers',
+          '1',
+          '--batch',
+          '4',
+          '--bptt',
+          '5',
+          '--sampled',
+          '64',
+          '--dry-run',
+          '--out',
+          out,
+        ],
+        120_000,
+      );
     } finally {
       delete process.env.FLSTM_MAX_BINDING_BYTES;
     }
@@ -114,9 +164,31 @@ describe('the memory plan', () => {
   it('refuses, before anything is allocated, a tensor that is not sharded and does not fit a binding, naming it', () => {
     const text = 'a b c d e f g h\n'.repeat(50);
     writeFileSync(join(tmp, 'small.txt'), text);
-    const r = runCli(['train', '--data', `text:${join(tmp, 'small.txt')}`, '--cell', 'lstm', '--hidden', '100000', '--proj', '0', '--layers', '1', '--emb', '8', '--sampled', '0', '--dry-run'], 120_000);
+    const r = runCli(
+      [
+        'train',
+        '--data',
+        `text:${join(tmp, 'small.txt')}`,
+        '--cell',
+        'lstm',
+        '--hidden',
+        '100000',
+        '--proj',
+        '0',
+        '--layers',
+        '1',
+        '--emb',
+        '8',
+        '--sampled',
+        '0',
+        '--dry-run',
+      ],
+      120_000,
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB.*over this adapter's 128 MiB binding \(only the embedding and softmax tables are stored in shards\)/);
+    expect(r.stderr).toMatch(
+      /rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB.*over this adapter's 128 MiB binding \(only the embedding and softmax tables are stored in shards\)/,
+    );
     expect(r.stderr).not.toMatch(/Invalid typed array length|at \w+ \(/);
     // The dry run plans first: the whole plan, then what a GPU needs for it.
     expect(r.stdout).toMatch(/^memory plan \(bindings of up to 128 MiB\)$/m);
@@ -127,7 +199,32 @@ describe('the memory plan', () => {
   it('train --dry-run --json gives the plan as JSON, with what does not fit and what would, and checks what the run checks', () => {
     writeFileSync(join(tmp, 'small.txt'), 'a b c d e f g h\n'.repeat(50));
     const data = `text:${join(tmp, 'small.txt')}`;
-    const r = runCli(['train', '--data', data, '--cell', 'lstm', '--hidden', '100000', '--proj', '0', '--layers', '1', '--emb', '8', '--sampled', '0', '--batch', '2', '--bptt', '3', '--dry-run', '--json'], 120_000);
+    const r = runCli(
+      [
+        'train',
+        '--data',
+        data,
+        '--cell',
+        'lstm',
+        '--hidden',
+        '100000',
+        '--proj',
+        '0',
+        '--layers',
+        '1',
+        '--emb',
+        '8',
+        '--sampled',
+        '0',
+        '--batch',
+        '2',
+        '--bptt',
+        '3',
+        '--dry-run',
+        '--json',
+      ],
+      120_000,
+    );
     expect(r.status).toBe(1);
     const plan = JSON.parse(r.stdout.trim());
     const W = 4 * 100_008 * 400_000;
@@ -136,7 +233,30 @@ describe('the memory plan', () => {
     expect(plan.problems).toHaveLength(2);
     expect(plan.problems[0]).toMatch(/^rnn\.layers\.0\.W \[100008, 400000\] needs 149\.02 GiB/);
     expect(plan.problems[1]).toMatch(/^the model needs about [\d.]+ GiB, more than this machine's [\d.]+ GiB of memory$/);
-    const fits = runCli(['train', '--data', data, '--cell', 'lstm', '--hidden', '16', '--layers', '1', '--emb', '8', '--sampled', '0', '--batch', '2', '--bptt', '3', '--dry-run', '--json'], 120_000);
+    const fits = runCli(
+      [
+        'train',
+        '--data',
+        data,
+        '--cell',
+        'lstm',
+        '--hidden',
+        '16',
+        '--layers',
+        '1',
+        '--emb',
+        '8',
+        '--sampled',
+        '0',
+        '--batch',
+        '2',
+        '--bptt',
+        '3',
+        '--dry-run',
+        '--json',
+      ],
+      120_000,
+    );
     expect(fits.status, fits.stderr).toBe(0);
     expect(JSON.parse(fits.stdout.trim())).toMatchObject({ fits: true, problems: [] });
     // A --sampled the vocabulary cannot give is refused by the dry run as by the run.

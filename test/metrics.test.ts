@@ -71,18 +71,26 @@ describe('metrics log', () => {
     const file = join(await tempDir(), 'metrics.jsonl');
     await appendMetrics(file, [rec(10), rec(20), rec(20, 'valid'), rec(30), rec(40)]);
     expect(await rewindMetrics(file, 20)).toBe(3);
-    expect((await readMetrics(file)).map((r) => [r.step, r.split])).toEqual([[10, 'train'], [20, 'train'], [20, 'valid']]);
+    expect((await readMetrics(file)).map((r) => [r.step, r.split])).toEqual([
+      [10, 'train'],
+      [20, 'train'],
+      [20, 'valid'],
+    ]);
     expect(await rewindMetrics(join(await tempDir(), 'none.jsonl'), 5)).toBe(0);
   });
 
   it('clear errors: a missing log, a record without a step', async () => {
-    await expect(readMetrics('/nonexistent/flstm/metrics.jsonl')).rejects.toThrow("flstm: the metrics log '/nonexistent/flstm/metrics.jsonl' does not exist");
+    await expect(readMetrics('/nonexistent/flstm/metrics.jsonl')).rejects.toThrow(
+      "flstm: the metrics log '/nonexistent/flstm/metrics.jsonl' does not exist",
+    );
     const file = join(await tempDir(), 'm.jsonl');
     await expect(appendMetrics(file, { split: 'train', loss: 1 } as unknown as MetricsRecord)).rejects.toThrow(/needs a numeric step/);
   });
 
   it('skips lines that are not records', () => {
-    const { records, skipped } = parseMetrics(`${JSON.stringify(rec(1))}\n[1,2]\n{"step":"x","split":"train"}\n\n${JSON.stringify(rec(2))}\n`);
+    const { records, skipped } = parseMetrics(
+      `${JSON.stringify(rec(1))}\n[1,2]\n{"step":"x","split":"train"}\n\n${JSON.stringify(rec(2))}\n`,
+    );
     expect(records.map((r) => r.step)).toEqual([1, 2]);
     expect(skipped).toEqual([2, 3]);
   });
@@ -90,12 +98,14 @@ describe('metrics log', () => {
 
 describe('progress line', () => {
   it('formats step, loss, perplexity, words/s and the ETA from steps', () => {
-    expect(formatProgress({ step: 120, totalSteps: 1000, elapsed: 120 * (192 / 880), loss: 5.2311, ppl: 187.04, wordsPerSec: 1234.4 })).toBe(
-      'step 120/1000  loss 5.231  ppl 187.0  1,234 words/s  ETA 3m12s',
-    );
+    expect(
+      formatProgress({ step: 120, totalSteps: 1000, elapsed: 120 * (192 / 880), loss: 5.2311, ppl: 187.04, wordsPerSec: 1234.4 }),
+    ).toBe('step 120/1000  loss 5.231  ppl 187.0  1,234 words/s  ETA 3m12s');
   });
   it('ETA from a time limit, the sooner of the two, and from the rate since a resume', () => {
-    expect(formatProgress({ step: 50, timeLimit: 600, elapsed: 100, loss: 2, wordsPerSec: 10 })).toBe('step 50  loss 2.000  ppl 7.4  10 words/s  ETA 8m20s');
+    expect(formatProgress({ step: 50, timeLimit: 600, elapsed: 100, loss: 2, wordsPerSec: 10 })).toBe(
+      'step 50  loss 2.000  ppl 7.4  10 words/s  ETA 8m20s',
+    );
     expect(formatProgress({ step: 50, totalSteps: 100, timeLimit: 3600, elapsed: 100, loss: 2 })).toMatch(/ETA 1m40s$/);
     expect(formatProgress({ step: 150, startStep: 100, totalSteps: 200, elapsed: 10, loss: 2 })).toMatch(/ETA 10s$/);
     expect(formatProgress({ step: 0, totalSteps: 100, elapsed: 0, loss: 9.8 })).toBe('step 0/100  loss 9.800  ppl 18,034');
@@ -106,7 +116,15 @@ describe('progress line', () => {
     expect(formatProgress({ step: 3, elapsed: 1, loss: Infinity })).toBe('step 3  loss inf  ppl inf');
   });
   it('durations and counts', () => {
-    expect([5, 59.6, 192, 3599, 3600, 7500, 86400 + 3 * 3600].map(formatDuration)).toEqual(['5s', '1m00s', '3m12s', '59m59s', '1h00m', '2h05m', '1d03h']);
+    expect([5, 59.6, 192, 3599, 3600, 7500, 86400 + 3 * 3600].map(formatDuration)).toEqual([
+      '5s',
+      '1m00s',
+      '3m12s',
+      '59m59s',
+      '1h00m',
+      '2h05m',
+      '1d03h',
+    ]);
     expect(formatDuration(-3)).toBe('0s');
     expect([0, 999, 1000, 1234567, -4321].map(formatCount)).toEqual(['0', '999', '1,000', '1,234,567', '-4,321']);
   });
@@ -165,7 +183,10 @@ describe('chart', () => {
   });
 
   it('labels a sampled-softmax training loss so', () => {
-    const sampled = renderChart([rec(1, 'train', 3, { objective: 'sampled-softmax' }), rec(2, 'train', 2.5, { objective: 'sampled-softmax' })]);
+    const sampled = renderChart([
+      rec(1, 'train', 3, { objective: 'sampled-softmax' }),
+      rec(2, 'train', 2.5, { objective: 'sampled-softmax' }),
+    ]);
     expect(sampled).toContain('training loss, sampled softmax (nats)');
     expect(renderChart([rec(1), rec(2)])).toContain('training loss (nats)');
   });
@@ -185,7 +206,10 @@ describe('chart', () => {
       expect(svg).toContain('training loss');
       expect(svg).toContain('validation perplexity');
       // Vertices go left to right.
-      const xs = /class="series train-loss"[^>]*points="([^"]*)"/.exec(svg)![1]!.split(' ').map((p) => Number(p.split(',')[0]));
+      const xs = /class="series train-loss"[^>]*points="([^"]*)"/
+        .exec(svg)![1]!
+        .split(' ')
+        .map((p) => Number(p.split(',')[0]));
       expect(xs.every((x, i) => i === 0 || x >= xs[i - 1]!)).toBe(true);
     }
   });

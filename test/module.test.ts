@@ -124,12 +124,18 @@ describe('nn.Module', () => {
     const orig = await m.stateDict();
     const { b: _b, ...noB } = good;
     expect(() => m.loadStateDict(noB)).toThrow(/loadStateDict: missing parameter 'b'$/);
-    expect(() => m.loadStateDict({ ...good, extra: { shape: [1], data: new Float32Array(1) } })).toThrow(/unexpected parameter 'extra' \(the module has 'W', 'b', 'child.P'\)/);
+    expect(() => m.loadStateDict({ ...good, extra: { shape: [1], data: new Float32Array(1) } })).toThrow(
+      /unexpected parameter 'extra' \(the module has 'W', 'b', 'child.P'\)/,
+    );
     expect(() => m.loadStateDict({ ...good, 'child.P': { shape: [2, 3], data: new Float32Array(6) } })).toThrow(
       /'child.P' has shape \[2, 3\] in the state dict, but the parameter has shape \[3, 2\]/,
     );
-    expect(() => m.loadStateDict({ ...good, 'child.P': { shape: [3, 2], data: new Float32Array(5) } })).toThrow(/'child.P' has 5 values for shape \[3, 2\] \(6 expected\)/);
-    expect(() => m.loadStateDict({ ...good, b: 7 as unknown as { shape: number[]; data: Float32Array } })).toThrow(/'b' must be \{ shape: number\[\], data: Float32Array \}/);
+    expect(() => m.loadStateDict({ ...good, 'child.P': { shape: [3, 2], data: new Float32Array(5) } })).toThrow(
+      /'child.P' has 5 values for shape \[3, 2\] \(6 expected\)/,
+    );
+    expect(() => m.loadStateDict({ ...good, b: 7 as unknown as { shape: number[]; data: Float32Array } })).toThrow(
+      /'b' must be \{ shape: number\[\], data: Float32Array \}/,
+    );
     const after = await m.stateDict();
     for (const k of Object.keys(orig)) expect(Array.from(after[k].data)).toEqual(Array.from(orig[k].data));
     m.dispose();

@@ -48,7 +48,11 @@ describe('MovingAverage', () => {
     const d = 0.75;
     const w0 = [randomValues(37, 1), randomValues(12, 2)];
     const params = w0.map((v, i) => tensor(v, [v.length]).keep());
-    const ema = new MovingAverage(params.map((p, i) => [`p${i}`, p]), d, 'fixed');
+    const ema = new MovingAverage(
+      params.map((p, i) => [`p${i}`, p]),
+      d,
+      'fixed',
+    );
     const ref = w0.map((v) => Float64Array.from(v));
     for (let step = 0; step < 3; step++) {
       params.forEach((p, i) => {
@@ -69,10 +73,16 @@ describe('MovingAverage', () => {
       expect(Array.from(await params[i].data())).toEqual(Array.from(trained[i]));
     }
 
-    const other = new MovingAverage(params.map((p, i) => [`p${i}`, p]), d, 'fixed');
+    const other = new MovingAverage(
+      params.map((p, i) => [`p${i}`, p]),
+      d,
+      'fixed',
+    );
     other.loadStateDict(saved, 'test');
     expect(Array.from((await other.stateDict())['ema.p1'].data)).toEqual(Array.from(saved['ema.p1'].data));
-    expect(() => other.loadStateDict({ 'ema.p0': saved['ema.p0'] }, 'the checkpoint in X')).toThrow("the checkpoint in X holds no moving average 'ema.p1'");
+    expect(() => other.loadStateDict({ 'ema.p0': saved['ema.p0'] }, 'the checkpoint in X')).toThrow(
+      "the checkpoint in X holds no moving average 'ema.p1'",
+    );
     expect(() => new MovingAverage([['p0', params[0]]], 1, 'fixed')).toThrow('decay must be a number in [0, 1), got 1');
     expect(() => ema.update(0)).toThrow('the step must be a positive integer, got 0');
     [ema, other].forEach((e) => e.dispose());
@@ -117,63 +127,92 @@ async function excerptCorpus(): Promise<{ dir: string; data: string }> {
 describe('training with --ema', () => {
   // undefined: a configuration written before emaSchedule existed, which averaged with the fixed
   // decay; the CLI now gives it back as --ema-schedule fixed, and the run resumes with that.
-  it.each([undefined, 'warmup'] as const)('schedule %s: starts from the initial weights, continues exactly on resume, and validation and a loaded model use the averages', async (schedule) => {
-    const { dir, data } = await excerptCorpus();
-    const d = 0.9;
-    const cfg: TrainConfig = {
-      data, model: { cell: 'glstm', groups: 2, layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0 },
-      batch: 4, bptt: 8, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 16, seed: 5, maxVocab: 500, ema: d, ...(schedule ? { emaSchedule: schedule } : {}),
-    };
-    const decayAt = (t: number) => (schedule === 'warmup' ? tfDecay(d, t) : d);
-    const o = { logEvery: 1, saveEvery: 1000, evalTokens: 96 };
-    const run = join(dir, 'run');
-    await train(cfg, { ...o, out: run, steps: 1, evalTokens: 0 });
-    const first = await loadCheckpoint(join(run, 'checkpoint'));
-    const resumed = await train({ ...cfg, emaSchedule: schedule ?? 'fixed' }, { ...o, out: run, steps: 2, resume: true });
-    const second = await loadCheckpoint(join(run, 'checkpoint'));
-    const whole = await train(cfg, { ...o, out: join(dir, 'whole'), steps: 2 });
-    const wholeCk = await loadCheckpoint(join(dir, 'whole', 'checkpoint'));
+  it.each([undefined, 'warmup'] as const)(
+    'schedule %s: starts from the initial weights, continues exactly on resume, and validation and a loaded model use the averages',
+    async (schedule) => {
+      const { dir, data } = await excerptCorpus();
+      const d = 0.9;
+      const cfg: TrainConfig = {
+        data,
+        model: { cell: 'glstm', groups: 2, layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0 },
+        batch: 4,
+        bptt: 8,
+        optimizer: 'adagrad',
+        lr: 0.2,
+        clip: 1,
+        sampled: 16,
+        seed: 5,
+        maxVocab: 500,
+        ema: d,
+        ...(schedule ? { emaSchedule: schedule } : {}),
+      };
+      const decayAt = (t: number) => (schedule === 'warmup' ? tfDecay(d, t) : d);
+      const o = { logEvery: 1, saveEvery: 1000, evalTokens: 96 };
+      const run = join(dir, 'run');
+      await train(cfg, { ...o, out: run, steps: 1, evalTokens: 0 });
+      const first = await loadCheckpoint(join(run, 'checkpoint'));
+      const resumed = await train({ ...cfg, emaSchedule: schedule ?? 'fixed' }, { ...o, out: run, steps: 2, resume: true });
+      const second = await loadCheckpoint(join(run, 'checkpoint'));
+      const whole = await train(cfg, { ...o, out: join(dir, 'whole'), steps: 2 });
+      const wholeCk = await loadCheckpoint(join(dir, 'whole', 'checkpoint'));
 
-    // The initial weights: a model of the same configuration and seed.
-    const vocab = (await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab })).vocab;
-    const fresh = new LanguageModel(modelOptions(cfg, vocab.size));
-    const w0 = await fresh.stateDict();
-    fresh.dispose();
-    const averaged = Object.keys(second.model).filter((k) => k.startsWith('ema.'));
-    expect(averaged.sort()).toEqual(Object.keys(w0).filter((k) => k.startsWith('rnn.')).map((k) => `ema.${k}`).sort());
-    for (const name of averaged) {
-      const w = name.slice(4);
-      const avg1 = Array.from(w0[w].data, (v, i) => decayAt(1) * v + (1 - decayAt(1)) * first.model[w].data[i]);
-      expect(maxDiff(first.model[name].data, avg1), name).toBeLessThan(1e-6);
-      const avg2 = Array.from(first.model[name].data, (v, i) => decayAt(2) * v + (1 - decayAt(2)) * second.model[w].data[i]);
-      expect(maxDiff(second.model[name].data, avg2), name).toBeLessThan(1e-6);
-      expect(Array.from(second.model[name].data), name).toEqual(Array.from(wholeCk.model[name].data));
-      expect(maxDiff(second.model[name].data, second.model[w].data), name).toBeGreaterThan(1e-4); // the average is not the weights
-    }
+      // The initial weights: a model of the same configuration and seed.
+      const vocab = (await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab })).vocab;
+      const fresh = new LanguageModel(modelOptions(cfg, vocab.size));
+      const w0 = await fresh.stateDict();
+      fresh.dispose();
+      const averaged = Object.keys(second.model).filter((k) => k.startsWith('ema.'));
+      expect(averaged.sort()).toEqual(
+        Object.keys(w0)
+          .filter((k) => k.startsWith('rnn.'))
+          .map((k) => `ema.${k}`)
+          .sort(),
+      );
+      for (const name of averaged) {
+        const w = name.slice(4);
+        const avg1 = Array.from(w0[w].data, (v, i) => decayAt(1) * v + (1 - decayAt(1)) * first.model[w].data[i]);
+        expect(maxDiff(first.model[name].data, avg1), name).toBeLessThan(1e-6);
+        const avg2 = Array.from(first.model[name].data, (v, i) => decayAt(2) * v + (1 - decayAt(2)) * second.model[w].data[i]);
+        expect(maxDiff(second.model[name].data, avg2), name).toBeLessThan(1e-6);
+        expect(Array.from(second.model[name].data), name).toEqual(Array.from(wholeCk.model[name].data));
+        expect(maxDiff(second.model[name].data, second.model[w].data), name).toBeGreaterThan(1e-4); // the average is not the weights
+      }
 
-    // A loaded model holds the averages, and evaluates as the run's validation did.
-    const loaded = await loadModel(join(run, 'checkpoint'));
-    expect(loaded.averaged).toBe(true);
-    expect(loaded.weights).toBe('average');
-    expect(resumed.weights).toBe('average');
-    const lw = await loaded.model.stateDict();
-    for (const name of averaged) expect(Array.from(lw[name.slice(4)].data), name).toEqual(Array.from(second.model[name].data));
-    const corpus = await loadCorpus(cfg.data, { vocab: loaded.vocab });
-    const r = await evaluate(loaded.model, corpus.splits.valid!, { batchSize: cfg.batch, bptt: cfg.bptt, maxTokens: 96 });
-    expect(r.loss).toBeCloseTo(resumed.valid!.loss, 5);
-    expect(resumed.valid!.loss).toBeCloseTo(whole.valid!.loss, 6);
-    loaded.model.dispose();
+      // A loaded model holds the averages, and evaluates as the run's validation did.
+      const loaded = await loadModel(join(run, 'checkpoint'));
+      expect(loaded.averaged).toBe(true);
+      expect(loaded.weights).toBe('average');
+      expect(resumed.weights).toBe('average');
+      const lw = await loaded.model.stateDict();
+      for (const name of averaged) expect(Array.from(lw[name.slice(4)].data), name).toEqual(Array.from(second.model[name].data));
+      const corpus = await loadCorpus(cfg.data, { vocab: loaded.vocab });
+      const r = await evaluate(loaded.model, corpus.splits.valid!, { batchSize: cfg.batch, bptt: cfg.bptt, maxTokens: 96 });
+      expect(r.loss).toBeCloseTo(resumed.valid!.loss, 5);
+      expect(resumed.valid!.loss).toBeCloseTo(whole.valid!.loss, 6);
+      loaded.model.dispose();
 
-    // The run trained on from the weights, not the averages: its second step's weights are the whole run's.
-    for (const name of averaged) expect(Array.from(second.model[name.slice(4)].data)).toEqual(Array.from(wholeCk.model[name.slice(4)].data));
-    expect((second.config as { train: TrainConfig }).train).toMatchObject({ ema: d, emaSchedule: schedule ?? 'fixed' });
-  }, 120_000);
+      // The run trained on from the weights, not the averages: its second step's weights are the whole run's.
+      for (const name of averaged)
+        expect(Array.from(second.model[name.slice(4)].data)).toEqual(Array.from(wholeCk.model[name.slice(4)].data));
+      expect((second.config as { train: TrainConfig }).train).toMatchObject({ ema: d, emaSchedule: schedule ?? 'fixed' });
+    },
+    120_000,
+  );
 
   it("after a short run the warmup average evaluates near the trained weights (the fixed decay's is still near the initial ones)", async () => {
     const { dir, data } = await excerptCorpus();
     const cfg: TrainConfig = {
-      data, model: { cell: 'lstm', layers: 1, emb: 32, hidden: 64, proj: 32, dropout: 0 },
-      batch: 8, bptt: 10, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 0, seed: 3, maxVocab: 1000, ema: 0.999,
+      data,
+      model: { cell: 'lstm', layers: 1, emb: 32, hidden: 64, proj: 32, dropout: 0 },
+      batch: 8,
+      bptt: 10,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 0,
+      seed: 3,
+      maxVocab: 1000,
+      ema: 0.999,
     };
     const ppl = async (run: string, weights: 'average' | 'trained') => {
       const m = await loadModel(join(run, 'checkpoint'), { weights });

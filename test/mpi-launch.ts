@@ -16,7 +16,10 @@ function launcherBase(): { cmd: string; flags: string[]; np: string } {
 
 /** Runs `args` on `n` ranks; returns status, stdout, stderr. */
 export function mpiRun(n: number, args: string[], timeout = 120_000) {
-  return mpiRunEach(Array.from({ length: n }, () => args), timeout);
+  return mpiRunEach(
+    Array.from({ length: n }, () => args),
+    timeout,
+  );
 }
 
 /** Runs one rank per command line (MPI's `a : b` form), each its own program and arguments. */
@@ -36,8 +39,14 @@ export function mpiRunEach(commands: string[][], timeout = 120_000) {
 export async function bundleFixture(name: string): Promise<string> {
   const outfile = join(root, 'test-results/fixtures', `${name}.mjs`);
   await build({
-    entryPoints: [join(root, 'test/fixtures', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning',
-    external: ['koffi', 'webgpu'], loader: { '.wgsl': 'text' },
+    entryPoints: [join(root, 'test/fixtures', `${name}.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'warning',
+    external: ['koffi', 'webgpu'],
+    loader: { '.wgsl': 'text' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   return outfile;

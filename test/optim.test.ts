@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { Rng } from '../src/random.js';
-import { RefOptimizer, adagradRef, adamRef, clipScaleRef, globalNormRef, sgdRef, type RefKind, type RefOptions, type RefSparse } from '../src/ref/optim.js';
+import {
+  RefOptimizer,
+  adagradRef,
+  adamRef,
+  clipScaleRef,
+  globalNormRef,
+  sgdRef,
+  type RefKind,
+  type RefOptions,
+  type RefSparse,
+} from '../src/ref/optim.js';
 import { expectClose, freshSeed, useDevice } from './helpers.js';
 
 useDevice();
@@ -20,7 +30,12 @@ function randomF32(n: number, rng: Rng, scale = 1): Float32Array {
 
 function makeParams(seed: number, shapes = SHAPES): { host: Float32Array[]; tensors: fl.Tensor[] } {
   const rng = new Rng(seed);
-  const host = shapes.map((s) => randomF32(s.reduce((a, b) => a * b, 1), rng));
+  const host = shapes.map((s) =>
+    randomF32(
+      s.reduce((a, b) => a * b, 1),
+      rng,
+    ),
+  );
   return { host, tensors: host.map((h, i) => fl.tensor(h, shapes[i], { requiresGrad: true })) };
 }
 
@@ -38,9 +53,19 @@ function makeOpt(kind: Kind, params: fl.optim.ParamList, o: Record<string, unkno
 
 const CONFIGS: { kind: Kind; opts: Record<string, number>; ref: RefOptions; lr2: number }[] = [
   { kind: 'adagrad', opts: {}, ref: { lr: 0.2, initialAccumulator: 1 }, lr2: 0.1 },
-  { kind: 'adagrad', opts: { lr: 0.05, initialAccumulator: 0.1, eps: 1e-3 }, ref: { lr: 0.05, initialAccumulator: 0.1, eps: 1e-3 }, lr2: 0.3 },
+  {
+    kind: 'adagrad',
+    opts: { lr: 0.05, initialAccumulator: 0.1, eps: 1e-3 },
+    ref: { lr: 0.05, initialAccumulator: 0.1, eps: 1e-3 },
+    lr2: 0.3,
+  },
   { kind: 'adam', opts: { lr: 0.01 }, ref: { lr: 0.01 }, lr2: 0.003 },
-  { kind: 'adam', opts: { lr: 0.02, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, ref: { lr: 0.02, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, lr2: 0.05 },
+  {
+    kind: 'adam',
+    opts: { lr: 0.02, beta1: 0.8, beta2: 0.99, eps: 1e-6 },
+    ref: { lr: 0.02, beta1: 0.8, beta2: 0.99, eps: 1e-6 },
+    lr2: 0.05,
+  },
   { kind: 'sgd', opts: { lr: 0.1 }, ref: { lr: 0.1 }, lr2: 0.05 },
   { kind: 'sgd', opts: { lr: 0.1, momentum: 0.9 }, ref: { lr: 0.1, momentum: 0.9 }, lr2: 0.02 },
 ];
@@ -122,8 +147,10 @@ describe('optimizers on the GPU against the float64 reference', () => {
       const slots = c.kind === 'adagrad' ? ['acc'] : c.kind === 'adam' ? ['m', 'v'] : c.opts.momentum ? ['momentum'] : [];
       expect(Object.keys(sd.tensors).sort()).toEqual(tensors.flatMap((_, i) => slots.map((s) => `${i}.${s}`)).sort());
       for (let i = 0; i < tensors.length; i++) {
-        if (slots[0]) expectClose(sd.tensors[`${i}.${slots[0]}`].data, ref.s1[i], { atol: 2e-5, rtol: 2e-4, what: `${what}: ${slots[0]} ${i}` });
-        if (slots[1]) expectClose(sd.tensors[`${i}.${slots[1]}`].data, ref.s2[i], { atol: 1e-7, rtol: 2e-4, what: `${what}: ${slots[1]} ${i}` });
+        if (slots[0])
+          expectClose(sd.tensors[`${i}.${slots[0]}`].data, ref.s1[i], { atol: 2e-5, rtol: 2e-4, what: `${what}: ${slots[0]} ${i}` });
+        if (slots[1])
+          expectClose(sd.tensors[`${i}.${slots[1]}`].data, ref.s2[i], { atol: 1e-7, rtol: 2e-4, what: `${what}: ${slots[1]} ${i}` });
       }
       opt.zeroGrad();
       expect(tensors.every((t) => t.grad === null)).toBe(true);
@@ -243,7 +270,11 @@ describe('global-norm clipping on the GPU', () => {
     const n = globalNormRef(grads);
     expectClose(await norm.data(), [n], { rtol: 1e-5, atol: 0, what: `clipGradNorm seed=${seed}` });
     for (let i = 0; i < grads.length; i++) {
-      expectClose(await tensors[i].grad!.data(), Array.from(grads[i], (g) => g * clipScaleRef(n, 1.5)), { rtol: 1e-5, atol: 1e-7 });
+      expectClose(
+        await tensors[i].grad!.data(),
+        Array.from(grads[i], (g) => g * clipScaleRef(n, 1.5)),
+        { rtol: 1e-5, atol: 1e-7 },
+      );
     }
     // A NaN leaves the gradients as they were.
     const bad = Float32Array.from(grads[2]);
@@ -279,7 +310,8 @@ describe('non-finite gradients', () => {
       expect(r.finite).toBe(p === null);
       if (p) {
         // Nothing moved.
-        for (let i = 0; i < tensors.length; i++) expect(bits((await tensors[i].data()) as Float32Array), `${what} step ${s}`).toEqual(bits(before[i] as Float32Array));
+        for (let i = 0; i < tensors.length; i++)
+          expect(bits((await tensors[i].data()) as Float32Array), `${what} step ${s}`).toEqual(bits(before[i] as Float32Array));
         expect((await opt.readStats()).finite).toBe(false);
       }
     }
@@ -310,7 +342,10 @@ describe('sparse row updates', () => {
       const tableHost = randomF32(c.V * c.D, rng);
       const table = fl.tensor(tableHost, [c.V, c.D], { requiresGrad: true });
       const dense = fl.tensor(randomF32(33, rng), [3, 11], { requiresGrad: true });
-      const pairs: [string, fl.Tensor][] = [['emb', table], ['w', dense]];
+      const pairs: [string, fl.Tensor][] = [
+        ['emb', table],
+        ['w', dense],
+      ];
       const opt = makeOpt(c.kind, pairs, c.opts);
       const ref = new RefOptimizer(c.kind, [tableHost, await dense.data()], { ...c.opts } as unknown as RefOptions);
       const slot0 = c.kind === 'adagrad' ? 'acc' : c.kind === 'adam' ? 'm' : c.opts.momentum ? 'momentum' : null;
@@ -348,7 +383,9 @@ describe('sparse row updates', () => {
           const st = (await opt.stateDict()).tensors[`emb.${slot0}`].data;
           for (let v = 0; v < c.V; v++) {
             if (touched.has(v)) continue;
-            expect(bits(st.subarray(v * c.D, (v + 1) * c.D)), `${what}: state row ${v}`).toEqual(bits(state0!.subarray(v * c.D, (v + 1) * c.D)));
+            expect(bits(st.subarray(v * c.D, (v + 1) * c.D)), `${what}: state row ${v}`).toEqual(
+              bits(state0!.subarray(v * c.D, (v + 1) * c.D)),
+            );
           }
           state0 = st;
         }
@@ -357,7 +394,8 @@ describe('sparse row updates', () => {
       }
       expectClose(await table.data(), ref.w[0], { atol: 2e-5, rtol: 2e-4, what: `${what}: table` });
       expectClose(await dense.data(), ref.w[1], { atol: 2e-5, rtol: 2e-4, what: `${what}: dense` });
-      if (slot0) expectClose((await opt.stateDict()).tensors[`emb.${slot0}`].data, ref.s1[0], { atol: 2e-5, rtol: 2e-4, what: `${what}: ${slot0}` });
+      if (slot0)
+        expectClose((await opt.stateDict()).tensors[`emb.${slot0}`].data, ref.s1[0], { atol: 2e-5, rtol: 2e-4, what: `${what}: ${slot0}` });
     });
   }
 
@@ -423,7 +461,9 @@ describe('state dicts', () => {
       // Through JSON and copies, as a checkpoint would be.
       const saved = await B.opt.stateDict();
       const scalars = JSON.parse(JSON.stringify(saved.scalars));
-      const tensors = Object.fromEntries(Object.entries(saved.tensors).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
+      const tensors = Object.fromEntries(
+        Object.entries(saved.tensors).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
+      );
       const paramsB = await Promise.all(B.ts.map(async (t) => Float32Array.from((await t.data()) as Float32Array)));
       B.opt.dispose();
       const C = make(paramsB);
@@ -452,7 +492,9 @@ describe('state dicts', () => {
     expect(() => opt.loadStateDict({ ...sd, tensors: { ...sd.tensors, '2.acc': { shape: [33], data: new Float32Array(33) } } })).toThrow(
       /'2.acc' has shape \[33\].*expected \[3, 11\]/,
     );
-    expect(() => opt.loadStateDict({ ...sd, tensors: { ...sd.tensors, 'x.acc': sd.tensors['0.acc'] } })).toThrow(/unexpected state tensor 'x.acc'/);
+    expect(() => opt.loadStateDict({ ...sd, tensors: { ...sd.tensors, 'x.acc': sd.tensors['0.acc'] } })).toThrow(
+      /unexpected state tensor 'x.acc'/,
+    );
     expect(() => opt.loadStateDict({ ...sd, scalars: { ...sd.scalars, step: -1 } })).toThrow(/scalars.step must be a non-negative integer/);
     const { kind: _k, ...noKind } = sd.scalars;
     expect(() => opt.loadStateDict({ ...sd, scalars: noKind })).toThrow(/scalars.kind is missing/);
@@ -467,7 +509,9 @@ describe('options', () => {
     expect(() => new fl.optim.Adagrad(tensors, { initialAccumulator: 0 })).toThrow(/initialAccumulator must be a finite number > 0/);
     expect(() => new fl.optim.Adam(tensors, { beta2: 1 })).toThrow(/beta2 must be a finite number >= 0 and < 1/);
     expect(() => new fl.optim.Adam(tensors, { clip: 0 })).toThrow(/clip.maxNorm must be a finite number > 0/);
-    expect(() => new fl.optim.Adam(tensors, { clip: { maxNorm: 1, params: ['zz'] } })).toThrow(/clip.params names 'zz', which is not one of the optimizer's parameters \('0', '1', '2', '3'\)/);
+    expect(() => new fl.optim.Adam(tensors, { clip: { maxNorm: 1, params: ['zz'] } })).toThrow(
+      /clip.params names 'zz', which is not one of the optimizer's parameters \('0', '1', '2', '3'\)/,
+    );
     expect(() => new fl.optim.Adam([tensors[0], tensors[0]])).toThrow(/parameter '1' is the same tensor as '0'/);
     expect(() => new fl.optim.Adam([fl.tensor(Int32Array.of(1))])).toThrow(/parameter '0' must be f32/);
     const opt = new fl.optim.Adam(tensors);

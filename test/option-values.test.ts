@@ -18,7 +18,8 @@ const refuses = (o: OptionSpec, raw: string) => {
   return v !== null && typeof v === 'object' && 'expected' in v;
 };
 /** Options whose value is a number (or numbers): their reader makes one of '1' or '0.5'. */
-const isNumeric = (o: OptionSpec) => !!o.reader && ['1', '0.5'].some((raw) => [o.reader!.read(raw)].flat().every((v) => typeof v === 'number'));
+const isNumeric = (o: OptionSpec) =>
+  !!o.reader && ['1', '0.5'].some((raw) => [o.reader!.read(raw)].flat().every((v) => typeof v === 'number'));
 
 const dir = mkdtempSync(join(tmpdir(), 'flstm-options-'));
 const tiny = join(dir, 'train.txt');
@@ -26,15 +27,40 @@ writeFileSync(tiny, 'a b c d e f g h\n'.repeat(50));
 
 /** What a command needs besides the option under test to reach it (and to do little if it took a bad value). */
 function baseArgs(cmd: string, option: string): string[] {
-  const cell = option === 'factor' ? ['--cell', 'flstm', '--factor', '2'] : option === 'groups' ? ['--cell', 'glstm', '--groups', '2'] : ['--cell', 'lstm'];
-  const small = ['--hidden', '8', '--emb', '8', '--proj', '0', '--eval-every', '1', '--data', `text:${tiny}`, '--sampled', '0', '--out', join(dir, `${cmd}-${option}`)];
+  const cell =
+    option === 'factor'
+      ? ['--cell', 'flstm', '--factor', '2']
+      : option === 'groups'
+        ? ['--cell', 'glstm', '--groups', '2']
+        : ['--cell', 'lstm'];
+  const small = [
+    '--hidden',
+    '8',
+    '--emb',
+    '8',
+    '--proj',
+    '0',
+    '--eval-every',
+    '1',
+    '--data',
+    `text:${tiny}`,
+    '--sampled',
+    '0',
+    '--out',
+    join(dir, `${cmd}-${option}`),
+  ];
   switch (cmd) {
-    case 'params': return [...cell, '--layers', '2', '--hidden', '8', '--emb', '8'];
-    case 'train': return [...cell, ...small, '--steps', '1', '--dry-run'];
-    case 'compare': return ['--cells', 'lstm', ...small, '--steps', '1'];
+    case 'params':
+      return [...cell, '--layers', '2', '--hidden', '8', '--emb', '8'];
+    case 'train':
+      return [...cell, ...small, '--steps', '1', '--dry-run'];
+    case 'compare':
+      return ['--cells', 'lstm', ...small, '--steps', '1'];
     case 'eval':
-    case 'generate': return ['--checkpoint', join(dir, 'none')];
-    default: return [];
+    case 'generate':
+      return ['--checkpoint', join(dir, 'none')];
+    default:
+      return [];
   }
 }
 
@@ -48,7 +74,8 @@ describe('numeric option values', () => {
   });
 
   it('a negative or non-numeric value is refused by every numeric option', () => {
-    for (const { c, o } of cases) for (const raw of ['-5', '-0.5', 'abc', '']) expect(refuses(o, raw), `${c.name} --${o.name} ${raw}`).toBe(true);
+    for (const { c, o } of cases)
+      for (const raw of ['-5', '-0.5', 'abc', '']) expect(refuses(o, raw), `${c.name} --${o.name} ${raw}`).toBe(true);
   });
 
   it('each bad value is one usage error naming the flag, the value and what it takes, before anything runs', async () => {
@@ -56,9 +83,14 @@ describe('numeric option values', () => {
     for (const { c, o } of cases) {
       for (const raw of BAD_VALUES.filter((r) => refuses(o, r))) {
         const { values, positionals } = parseCommandLine(c, [...baseArgs(c.name, o.name), `--${o.name}`, raw]);
-        const err = await c.run(values, positionals).then(() => null, (e: unknown) => e);
+        const err = await c.run(values, positionals).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(err, `${c.name} --${o.name} ${raw}`).toBeInstanceOf(UsageError);
-        expect((err as Error).message, `${c.name} --${o.name} ${raw}`).toMatch(new RegExp(`^flstm ${c.name}: --${o.name} must be .+, got '${raw.replace('.', '\\.')}'$`));
+        expect((err as Error).message, `${c.name} --${o.name} ${raw}`).toMatch(
+          new RegExp(`^flstm ${c.name}: --${o.name} must be .+, got '${raw.replace('.', '\\.')}'$`),
+        );
         checked++;
       }
     }
@@ -71,7 +103,10 @@ describe('numeric option values', () => {
       [['train', '--lr', '-1'], "flstm train: --lr must be a positive number, got '-1'"],
       [['train', '--steps', '-3'], "flstm train: --steps must be a positive integer, got '-3'"],
       [['train', '--vocab-size', '1'], "flstm train: --vocab-size must be an integer of at least 2 (<unk> and one word), got '1'"],
-      [['data', '--data', `text:${tiny}`, '--vocab-size', '2'], 'flstm data: --vocab-size must be at least 3 for a text: corpus (<unk>, <eos> and one word), got 2'],
+      [
+        ['data', '--data', `text:${tiny}`, '--vocab-size', '2'],
+        'flstm data: --vocab-size must be at least 3 for a text: corpus (<unk>, <eos> and one word), got 2',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = runCli(args);

@@ -15,7 +15,9 @@ describe('training options', () => {
     for (const o of CONFIG_OPTIONS) {
       if (o.default === undefined || o.name === 'precision') continue; // auto is settled by the adapter
       expect(fieldOf(cfg, o.field!), `--${o.name}`).toEqual(o.default);
-      expect(helpText(o), `--${o.name}`).toMatch(new RegExp(`default ${String(o.reader!.text(o.default)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+      expect(helpText(o), `--${o.name}`).toMatch(
+        new RegExp(`default ${String(o.reader!.text(o.default)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`),
+      );
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(12);
@@ -26,8 +28,26 @@ describe('training options', () => {
   it('a configuration read back as options gives the same configuration (a resume starts from it)', () => {
     const configs = [
       trainConfigFrom({}),
-      trainConfigFrom({ cell: 'flstm', factor: '16', proj: '0', optimizer: 'sgd', 'vocab-size': '900', 'eval-every': '5', patience: '2', 'lr-decay': '0.5' }),
-      trainConfigFrom({ cell: 'glstm', groups: '2,4', precision: 'f16', data: 'text:a.txt', vocab: 'v.txt', 'min-count': '2', 'eval-every': '3', 'eval-tokens': '100' }),
+      trainConfigFrom({
+        cell: 'flstm',
+        factor: '16',
+        proj: '0',
+        optimizer: 'sgd',
+        'vocab-size': '900',
+        'eval-every': '5',
+        patience: '2',
+        'lr-decay': '0.5',
+      }),
+      trainConfigFrom({
+        cell: 'glstm',
+        groups: '2,4',
+        precision: 'f16',
+        data: 'text:a.txt',
+        vocab: 'v.txt',
+        'min-count': '2',
+        'eval-every': '3',
+        'eval-tokens': '100',
+      }),
       defaultTrainConfig({ model: { cell: 'lstm', layers: 1, emb: 8, hidden: 16, proj: 8, dropout: 0 }, sampled: 0, batch: 4 }),
     ];
     for (const cfg of configs) expect(trainConfigFrom(valuesFromConfig(cfg))).toEqual(cfg);
@@ -42,7 +62,8 @@ describe('training options', () => {
     expect(() => trainConfigFrom({ 'ema-schedule': 'fixed' })).toThrow(/^flstm train: --ema-schedule fixed needs --ema D/);
     expect(() => trainConfigFrom({ ema: '0', 'ema-schedule': 'warmup' })).toThrow(UsageError);
     expect(() => trainConfigFrom({ ema: '0.9', 'ema-schedule': 'tf' })).toThrow(/--ema-schedule must be warmup or fixed, got 'tf'/);
-    for (const cfg of [trainConfigFrom({ ema: '0.99' }), trainConfigFrom({ ema: '0.99', 'ema-schedule': 'fixed' })]) expect(trainConfigFrom(valuesFromConfig(cfg))).toEqual(cfg);
+    for (const cfg of [trainConfigFrom({ ema: '0.99' }), trainConfigFrom({ ema: '0.99', 'ema-schedule': 'fixed' })])
+      expect(trainConfigFrom(valuesFromConfig(cfg))).toEqual(cfg);
     // Written before the field: the options it gives back name the fixed decay, which is no difference from it.
     const { emaSchedule: _s, ...old } = trainConfigFrom({ ema: '0.999', 'ema-schedule': 'fixed' });
     const resumed = trainConfigFrom(valuesFromConfig(old));
@@ -72,7 +93,9 @@ describe('option readers', () => {
     expect(() => read({ name: 'n', help: '', reader: count }, '-1')).toThrow(/--n must be a non-negative integer, got '-1'/);
     expect(read({ name: 't', help: '', reader: duration }, '1h30m')).toBe(5400);
     expect(() => read({ name: 't', help: '', reader: duration }, '5q')).toThrow(/--t must be a duration such as 90s/);
-    expect(() => read({ name: 'x', help: '', reader: number((v) => v < 1, 'a number below 1') }, '2')).toThrow(/--x must be a number below 1, got '2'/);
+    expect(() => read({ name: 'x', help: '', reader: number((v) => v < 1, 'a number below 1') }, '2')).toThrow(
+      /--x must be a number below 1, got '2'/,
+    );
     expect(() => read({ name: 'c', help: '', reader: choice(['a', 'b', 'c']) }, 'd')).toThrow(/--c must be a, b or c, got 'd'/);
     expect(read({ name: 'c', help: '', reader: choice(['a', 'b']), default: 'b' }, undefined)).toBe('b');
     expect(() => read({ name: 'c', help: '', reader: choice(['a', 'b']), required: true }, undefined)).toThrow(/--c is required \(a, b\)/);
@@ -81,7 +104,9 @@ describe('option readers', () => {
 
   it('refuses an F-LSTM factor that gives more parameters than the LSTM it factors, with the counts', () => {
     expect(() => trainConfigFrom({ cell: 'flstm', factor: '1000' })).toThrow(UsageError);
-    expect(() => trainConfigFrom({ cell: 'flstm', factor: '1000' })).toThrow(/--factor 1000 gives the F-LSTM layers 4\.74M parameters, 4\.0x the 1\.18M of an LSTM of these sizes/);
+    expect(() => trainConfigFrom({ cell: 'flstm', factor: '1000' })).toThrow(
+      /--factor 1000 gives the F-LSTM layers 4\.74M parameters, 4\.0x the 1\.18M of an LSTM of these sizes/,
+    );
     // Below the break-even point (about 102 for these sizes) it trains.
     expect(trainConfigFrom({ cell: 'flstm', factor: '100' }).model.factor).toBe(100);
   });

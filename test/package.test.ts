@@ -16,9 +16,7 @@ const TIMEOUT = 60_000;
 /** `npm test` builds first; when run alone, build when dist/ is missing or older than the sources. */
 beforeAll(() => {
   const outputs = ['dist/index.js', 'dist/cli.js'].map((f) => join(root, f));
-  const stale =
-    outputs.some((f) => !existsSync(f)) ||
-    Math.min(...outputs.map((f) => statSync(f).mtimeMs)) < sourcesMtime();
+  const stale = outputs.some((f) => !existsSync(f)) || Math.min(...outputs.map((f) => statSync(f).mtimeMs)) < sourcesMtime();
   if (stale) execSync('npm run build', { cwd: root, stdio: 'pipe' });
 }, 120_000);
 
@@ -46,7 +44,7 @@ describe('the package', () => {
     expect(readFileSync(join(root, 'dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
   });
 
-  it("import('flstm') resolves by name through \"exports\" and can init, make a tensor and read it", () => {
+  it('import(\'flstm\') resolves by name through "exports" and can init, make a tensor and read it', () => {
     const script = `
       const url = import.meta.resolve('flstm');
       const fl = await import('flstm');
@@ -66,7 +64,11 @@ describe('the package', () => {
 
   it('the browser entry point ("browser" in "exports") is the Node surface, but fl.train without the parts that read and write files', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(pkg.exports['.'].browser).toEqual({ 'types@<6': './dist/types/browser.webgpu-types.d.ts', types: './dist/types/browser.d.ts', default: './dist/browser.js' });
+    expect(pkg.exports['.'].browser).toEqual({
+      'types@<6': './dist/types/browser.webgpu-types.d.ts',
+      types: './dist/types/browser.d.ts',
+      default: './dist/browser.js',
+    });
     expect(Object.keys(pkg.exports['.'])[0]).toBe('browser'); // conditions match in order
     const script = `
       const node = await import('./dist/index.js');
@@ -78,10 +80,25 @@ describe('the package', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim());
     expect(out.browser).toEqual(out.node);
-    const fileBased = ['DEFAULT_LOG_EVERY', 'DEFAULT_SAVE_EVERY', 'appendMetrics', 'checkCompatible', 'joinWorld', 'loadCheckpoint', 'loadModel', 'readCheckpointConfig', 'readMetrics', 'saveCheckpoint', 'train', 'writeChart'];
+    const fileBased = [
+      'DEFAULT_LOG_EVERY',
+      'DEFAULT_SAVE_EVERY',
+      'appendMetrics',
+      'checkCompatible',
+      'joinWorld',
+      'loadCheckpoint',
+      'loadModel',
+      'readCheckpointConfig',
+      'readMetrics',
+      'saveCheckpoint',
+      'train',
+      'writeChart',
+    ];
     expect(out.nodeTrain.filter((n: string) => !out.browserTrain.includes(n))).toEqual(fileBased);
     expect(out.browserTrain.filter((n: string) => !out.nodeTrain.includes(n))).toEqual([]);
-    expect(out.browserTrain).toEqual(expect.arrayContaining(['TrainingLoop', 'trainStep', 'evaluate', 'generate', 'encodeModelBundle', 'renderChart']));
+    expect(out.browserTrain).toEqual(
+      expect.arrayContaining(['TrainingLoop', 'trainStep', 'evaluate', 'generate', 'encodeModelBundle', 'renderChart']),
+    );
     // The browser's bundle loads no Node module (a lazy import() of one is only reached when reading files).
     expect(readFileSync(join(root, 'dist/browser.js'), 'utf8')).not.toMatch(/^import[^\n]*["']node:/m);
   });
@@ -103,7 +120,13 @@ const USER_TSC = ['--strict', '--module', 'NodeNext', '--moduleResolution', 'Nod
 const WITH_NODE_TYPES = ['--typeRoots', join(root, 'node_modules/@types'), '--types', 'node'];
 const TRAIN_TIMEOUT = 120_000;
 
-type LockEntry = { version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean; devOptional?: boolean };
+type LockEntry = {
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  dev?: boolean;
+  devOptional?: boolean;
+};
 
 /** Where Node would find `name` from the package at lockfile location `from` ('' is the root). */
 function lockedLocation(packages: Record<string, LockEntry>, from: string, name: string): string {
@@ -140,7 +163,13 @@ function lockedDependencies(): Record<string, LockEntry> {
 function createProject(dir: string): void {
   const name = 'flstm-user';
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }, null, 2));
-  const lock = { name, version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name, version: '1.0.0' }, ...lockedDependencies() } };
+  const lock = {
+    name,
+    version: '1.0.0',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name, version: '1.0.0' }, ...lockedDependencies() },
+  };
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
 }
 
@@ -256,7 +285,7 @@ describe('the packed tarball, installed in a new project', () => {
     expect(r.status).toBe(0);
   });
 
-  it('its types check under the newest TypeScript too, whose DOM lib has WebGPU\'s types (no duplicate declarations)', () => {
+  it("its types check under the newest TypeScript too, whose DOM lib has WebGPU's types (no duplicate declarations)", () => {
     writeFileSync(inProject('types.ts'), TYPES_TS);
     const version = runIn(project, process.execPath, [TSC_NEWEST, '--version']);
     expect(version.stdout).toMatch(/Version [7-9]\./);
@@ -271,7 +300,11 @@ describe('the packed tarball, installed in a new project', () => {
     expect(r.status).not.toBe(0);
     const errors = r.stdout.split('\n').filter((l) => / error TS\d+:/.test(l));
     expect(errors, r.stdout).toHaveLength(1);
-    expect(errors[0]).toMatch(new RegExp(`^wrong\\.ts\\(${WRONG_LINE},\\d+\\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Tensor'`));
+    expect(errors[0]).toMatch(
+      new RegExp(
+        `^wrong\\.ts\\(${WRONG_LINE},\\d+\\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Tensor'`,
+      ),
+    );
   });
 
   it("docs/library.md's tensor example runs as an .mjs and as a .ts compiled by tsc --strict, printing a.grad as it says", () => {
@@ -297,35 +330,42 @@ describe('the packed tarball, installed in a new project', () => {
     expect(printed[1].values).toEqual(printed[0].values);
   });
 
-  it("docs/library.md's training example type-checks and runs: the steps it asks for, then the prompt and as many words as asked", () => {
-    const example = libraryExample('fl.train.train(');
-    const steps = Number(exampleValue(example, /\bsteps: (\d+)/));
-    const tokens = Number(exampleValue(example, /\{ tokens: (\d+)/));
-    const prompt = exampleValue(example, /generate\(model, vocab, '([^']*)'/).split(' ');
-    const out = exampleValue(example, /\bout: '([^']+)'/);
-    writeFileSync(inProject('train.ts'), example);
-    const checked = runIn(project, process.execPath, [TSC, ...USER_TSC, ...WITH_NODE_TYPES, '--noEmit', 'train.ts']);
-    expect(checked.stdout + checked.stderr).toBe('');
-    expect(checked.status).toBe(0);
+  it(
+    "docs/library.md's training example type-checks and runs: the steps it asks for, then the prompt and as many words as asked",
+    () => {
+      const example = libraryExample('fl.train.train(');
+      const steps = Number(exampleValue(example, /\bsteps: (\d+)/));
+      const tokens = Number(exampleValue(example, /\{ tokens: (\d+)/));
+      const prompt = exampleValue(example, /generate\(model, vocab, '([^']*)'/).split(' ');
+      const out = exampleValue(example, /\bout: '([^']+)'/);
+      writeFileSync(inProject('train.ts'), example);
+      const checked = runIn(project, process.execPath, [TSC, ...USER_TSC, ...WITH_NODE_TYPES, '--noEmit', 'train.ts']);
+      expect(checked.stdout + checked.stderr).toBe('');
+      expect(checked.status).toBe(0);
 
-    writeFileSync(inProject('train.mjs'), example);
-    const r = runIn(project, process.execPath, ['train.mjs'], TRAIN_TIMEOUT);
-    expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(2);
-    const [step, ppl] = lines[0].split(' ').map(Number);
-    expect(step).toBe(steps);
-    expect(ppl).toBeGreaterThan(1);
-    expect(Number.isFinite(ppl)).toBe(true);
-    const words = lines[1].split(' ');
-    expect(words.slice(0, prompt.length)).toEqual(prompt);
-    expect(words).toHaveLength(prompt.length + tokens);
-    expect(existsSync(join(project, out, 'checkpoint/config.json'))).toBe(true);
-  }, TRAIN_TIMEOUT + 30_000);
+      writeFileSync(inProject('train.mjs'), example);
+      const r = runIn(project, process.execPath, ['train.mjs'], TRAIN_TIMEOUT);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(2);
+      const [step, ppl] = lines[0].split(' ').map(Number);
+      expect(step).toBe(steps);
+      expect(ppl).toBeGreaterThan(1);
+      expect(Number.isFinite(ppl)).toBe(true);
+      const words = lines[1].split(' ');
+      expect(words.slice(0, prompt.length)).toEqual(prompt);
+      expect(words).toHaveLength(prompt.length + tokens);
+      expect(existsSync(join(project, out, 'checkpoint/config.json'))).toBe(true);
+    },
+    TRAIN_TIMEOUT + 30_000,
+  );
 
   it("writes a `> log 2>&1` log whole, without Dawn's warnings: the installed koffi gives dup and dup2", () => {
     expect(existsSync(inProject('node_modules/koffi/package.json'))).toBe(true);
-    writeFileSync(inProject('log.mjs'), "import * as fl from 'flstm';\nawait fl.init();\nconsole.error('to stderr');\nconsole.log('to stdout');\nfl.dispose();\n");
+    writeFileSync(
+      inProject('log.mjs'),
+      "import * as fl from 'flstm';\nawait fl.init();\nconsole.error('to stderr');\nconsole.log('to stdout');\nfl.dispose();\n",
+    );
     const log = inProject('log.txt');
     const fd = openSync(log, 'w');
     const r = spawnSync(process.execPath, ['log.mjs'], { cwd: project, stdio: ['ignore', fd, fd] });
@@ -351,7 +391,15 @@ describe('the flstm CLI', () => {
   it('info prints an aligned, readable listing', () => {
     const r = cli('info');
     expect(r.status, r.stderr).toBe(0);
-    for (const label of ['backend', 'description', 'software adapter', 'kernel variant', 'limits', 'maxStorageBufferBindingSize', 'features']) {
+    for (const label of [
+      'backend',
+      'description',
+      'software adapter',
+      'kernel variant',
+      'limits',
+      'maxStorageBufferBindingSize',
+      'features',
+    ]) {
       expect(r.stdout).toContain(label);
     }
     expect(r.stdout).toMatch(/^backend +node-dawn$/m);

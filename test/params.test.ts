@@ -80,7 +80,8 @@ describe('flstm params', () => {
 
   it('without --proj (or --proj 0) there is no projection: later layers read n', () => {
     // layer 1: (e + n)·4n + 4n; layer 2: (n + n)·4n + 4n
-    const e = 30, n = 20;
+    const e = 30,
+      n = 20;
     const want = [(e + n) * 4 * n + 4 * n, 2 * n * 4 * n + 4 * n];
     for (const proj of [[], ['--proj', '0']]) {
       const out = json('--cell', 'lstm', '--layers', '2', '--hidden', String(n), '--emb', String(e), ...proj);
@@ -97,24 +98,38 @@ describe('flstm params', () => {
     expect(usageError('--cell', 'lstm', '--hidden', '8', '--emb', '8')).toContain('--layers is required');
     expect(usageError('--cell', 'lstm', '--layers', '2', '--emb', '8')).toContain('--hidden is required');
     expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '8')).toContain('--emb is required');
-    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', 'abc', '--emb', '8')).toContain("--hidden must be a positive integer, got 'abc'");
-    expect(usageError('--cell', 'lstm', '--layers', '0', '--hidden', '8', '--emb', '8')).toContain("--layers must be a positive integer, got '0'");
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', 'abc', '--emb', '8')).toContain(
+      "--hidden must be a positive integer, got 'abc'",
+    );
+    expect(usageError('--cell', 'lstm', '--layers', '0', '--hidden', '8', '--emb', '8')).toContain(
+      "--layers must be a positive integer, got '0'",
+    );
     expect(usageError('--cell', 'lstm', '--layers', '2.5', '--hidden', '8', '--emb', '8')).toContain("got '2.5'");
     expect(usageError('--cell', 'lstm', '--layers=-1', '--hidden', '8', '--emb', '8')).toContain("got '-1'");
     expect(usageError('--cell', 'lstm', ...g, '--proj', 'x')).toContain("--proj must be a non-negative integer, got 'x'");
     expect(usageError('--cell', 'flstm', ...g)).toContain('--factor is required');
     expect(usageError('--cell', 'lstm', '--factor', '512', ...g)).toContain('--factor applies only to --cell flstm, not lstm');
-    expect(usageError('--cell', 'glstm', '--factor', '512', '--groups', '2', ...g)).toContain('--factor applies only to --cell flstm, not glstm');
+    expect(usageError('--cell', 'glstm', '--factor', '512', '--groups', '2', ...g)).toContain(
+      '--factor applies only to --cell flstm, not glstm',
+    );
     expect(usageError('--cell', 'glstm', ...g)).toContain('--cell glstm needs --groups');
     expect(usageError('--cell', 'lstm', '--groups', '2', ...g)).toContain('--groups applies only to --cell glstm, not lstm');
     expect(usageError('--cell', 'flstm', '--factor', '4', '--groups', '2', ...g)).toContain('--groups applies only to --cell glstm');
-    expect(usageError('--cell', 'glstm', '--groups', '0', ...g)).toContain("--groups must be a positive integer or a comma-separated list of them (one per layer), got '0'");
+    expect(usageError('--cell', 'glstm', '--groups', '0', ...g)).toContain(
+      "--groups must be a positive integer or a comma-separated list of them (one per layer), got '0'",
+    );
     expect(usageError('--cell', 'glstm', '--groups', '4,x', ...g)).toContain("got '4,x'");
     expect(usageError('--cell', 'glstm', '--groups', '4,8,2', ...g)).toContain('--groups 4,8,2 gives 3 group counts for 2 layers');
     expect(usageError('--cell', 'lstm', ...g, '--bogus')).toContain('unknown option --bogus');
-    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-3', '--emb', '8')).toContain("--hidden must be a positive integer, got '-3'");
-    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-x', '--emb', '8')).toContain('option --hidden needs a value (one that starts with a dash is written --hidden=-VALUE)');
-    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden=-3', '--emb', '8')).toContain("--hidden must be a positive integer, got '-3'");
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-3', '--emb', '8')).toContain(
+      "--hidden must be a positive integer, got '-3'",
+    );
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden', '-x', '--emb', '8')).toContain(
+      'option --hidden needs a value (one that starts with a dash is written --hidden=-VALUE)',
+    );
+    expect(usageError('--cell', 'lstm', '--layers', '2', '--hidden=-3', '--emb', '8')).toContain(
+      "--hidden must be a positive integer, got '-3'",
+    );
     expect(usageError('--cell', 'lstm', ...g, '--proj')).toContain('option --proj needs a value');
   });
 
@@ -149,7 +164,11 @@ describe('src/nn/params.ts', () => {
   it('agrees with the float64 reference (which counts its weight shapes)', () => {
     const configs: LstmStackConfig[] = [];
     for (const layers of [1, 2, 3])
-      for (const [inputSize, hiddenSize, projSize] of [[12, 24, 6], [6, 12, 12], [24, 48, 12]])
+      for (const [inputSize, hiddenSize, projSize] of [
+        [12, 24, 6],
+        [6, 12, 12],
+        [24, 48, 12],
+      ])
         for (const hasProj of [true, false]) {
           const base = { layers, inputSize, hiddenSize, projSize: hasProj ? projSize : 0 };
           configs.push({ ...base, cell: 'lstm' });
@@ -169,6 +188,8 @@ describe('src/nn/params.ts', () => {
     expect(lstmStackParamCount({ ...base, cell: 'flstm', factor: 512 })).toBe(52_494_336);
     expect(lstmStackParamCount({ ...base, cell: 'glstm', groups: [4, 8] })).toBe((50_397_184 + 33_619_968) / 2);
     expect(() => lstmStackParamCount({ ...base, cell: 'glstm', groups: [2] })).toThrow(/1 group counts \(2\) given for 2 layers/);
-    expect(() => lstmStackParamCount({ ...base, cell: 'lstm', factor: 2 })).toThrow(/layer 1: a factor \(r = 2\) applies only to the flstm cell, not lstm/);
+    expect(() => lstmStackParamCount({ ...base, cell: 'lstm', factor: 2 })).toThrow(
+      /layer 1: a factor \(r = 2\) applies only to the flstm cell, not lstm/,
+    );
   });
 });

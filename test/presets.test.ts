@@ -26,7 +26,9 @@ describe('presets', () => {
     expect((counts.g8 / 1e6).toFixed(1)).toBe('33.6');
     const text = runCli(['params', '--preset', 'g4']).stdout;
     expect(text).toMatch(/^preset +g4: the paper's G-LSTM, 4 groups/m);
-    expect(text).toMatch(/^sets +--cell glstm --groups 4 --layers 2 --hidden 8192 --proj 1024 --emb 1024 --batch 128 --bptt 20 --sampled 8192 /m);
+    expect(text).toMatch(
+      /^sets +--cell glstm --groups 4 --layers 2 --hidden 8192 --proj 1024 --emb 1024 --batch 128 --bptt 20 --sampled 8192 /m,
+    );
   });
 
   it("a preset gives f-lm's recipe; options given override it", () => {
@@ -55,7 +57,7 @@ describe('presets', () => {
     expect(r.stderr).toMatch(/--preset.*'huge'|--preset.*huge/);
   });
 
-  it("a resume needs no preset (the checkpoint holds the options it became); another one is named as differences", () => {
+  it('a resume needs no preset (the checkpoint holds the options it became); another one is named as differences', () => {
     const saved = trainConfigFrom({ preset: 'g4' });
     // What a resume without --preset reads: the checkpoint's configuration as options.
     expect(trainConfigFrom(valuesFromConfig(saved))).toEqual(saved);

@@ -1,7 +1,15 @@
 // The float64 references are themselves checked: their analytic backward against central
 // finite differences of their forward (no GPU involved).
 import { describe, expect, it } from 'vitest';
-import { binaryBackwardRef, binaryRef, sumAxisBackwardRef, sumAxisRef, unaryBackwardRef, unaryRef, type UnaryRefOp } from '../src/ref/elementwise.js';
+import {
+  binaryBackwardRef,
+  binaryRef,
+  sumAxisBackwardRef,
+  sumAxisRef,
+  unaryBackwardRef,
+  unaryRef,
+  type UnaryRefOp,
+} from '../src/ref/elementwise.js';
 import { groupedMatmulBackwardRef, groupedMatmulRef, matmulBackwardRef, matmulRef } from '../src/ref/matmul.js';
 import { dot, numericGrad } from '../src/ref/gradcheck.js';
 import { freshSeed, randomNd } from './helpers.js';
@@ -22,7 +30,10 @@ describe('float64 references agree with finite differences', () => {
       const seed = freshSeed();
       const x = randomNd([33], seed, 2);
       // keep relu away from its kink
-      if (op === 'relu') x.data.forEach((v, i) => { if (Math.abs(v) < 1e-3) x.data[i] = 0.5; });
+      if (op === 'relu')
+        x.data.forEach((v, i) => {
+          if (Math.abs(v) < 1e-3) x.data[i] = 0.5;
+        });
       const w = randomNd([33], seed + 1);
       const num = numericGrad(() => dot(w, unaryRef(op, x, 1.7, 0.3)), x);
       expectGrad(unaryBackwardRef(op, x, w, 1.7).data, num, `${op} seed=${seed}`);
@@ -31,14 +42,29 @@ describe('float64 references agree with finite differences', () => {
 
   it('binary ops with broadcasting', () => {
     for (const op of ['add', 'sub', 'mul'] as const) {
-      for (const [sa, sb] of [[[7, 5], [7, 5]], [[7, 5], [5]], [[5], [3, 5]]] as number[][][]) {
+      for (const [sa, sb] of [
+        [
+          [7, 5],
+          [7, 5],
+        ],
+        [[7, 5], [5]],
+        [[5], [3, 5]],
+      ] as number[][][]) {
         const seed = freshSeed();
         const a = randomNd(sa, seed);
         const b = randomNd(sb, seed + 1);
         const w = randomNd(binaryRef(op, a, b).shape, seed + 2);
         const [ga, gb] = binaryBackwardRef(op, a, b, w);
-        expectGrad(ga.data, numericGrad(() => dot(w, binaryRef(op, a, b)), a), `${op} da seed=${seed}`);
-        expectGrad(gb.data, numericGrad(() => dot(w, binaryRef(op, a, b)), b), `${op} db seed=${seed}`);
+        expectGrad(
+          ga.data,
+          numericGrad(() => dot(w, binaryRef(op, a, b)), a),
+          `${op} da seed=${seed}`,
+        );
+        expectGrad(
+          gb.data,
+          numericGrad(() => dot(w, binaryRef(op, a, b)), b),
+          `${op} db seed=${seed}`,
+        );
       }
     }
   });
@@ -48,12 +74,21 @@ describe('float64 references agree with finite differences', () => {
       const seed = freshSeed();
       const x = randomNd([3, 4, 5], seed);
       const w = randomNd(sumAxisRef(x, axis).shape, seed + 1);
-      expectGrad(sumAxisBackwardRef([3, 4, 5], w, axis, 0.5).data, numericGrad(() => dot(w, sumAxisRef(x, axis, 0.5)), x), `sum axis ${axis}`);
+      expectGrad(
+        sumAxisBackwardRef([3, 4, 5], w, axis, 0.5).data,
+        numericGrad(() => dot(w, sumAxisRef(x, axis, 0.5)), x),
+        `sum axis ${axis}`,
+      );
     }
   });
 
   it('matmul with every transpose, batching, bias and activation', () => {
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       for (const activation of ['none', 'sigmoid', 'tanh'] as const) {
         const seed = freshSeed();
         const [M, K, N, batch] = [3, 4, 5, 2];

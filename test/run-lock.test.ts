@@ -16,7 +16,26 @@ useBuiltCli();
 
 let tmp: string;
 let data: string;
-const TINY = ['--layers', '1', '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--bptt', '5', '--sampled', '8', '--sample', '0', '--eval-tokens', '0'];
+const TINY = [
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--proj',
+  '8',
+  '--batch',
+  '4',
+  '--bptt',
+  '5',
+  '--sampled',
+  '8',
+  '--sample',
+  '0',
+  '--eval-tokens',
+  '0',
+];
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'flstm-run-lock-'));
@@ -43,7 +62,9 @@ describe('acquireRunLock', () => {
     expect(lockOf(dir)).toMatchObject({ pid: process.pid, host: hostname(), token: lock.holder.token });
     const err = await acquireRunLock(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunLockedError);
-    expect((err as Error).message).toContain(`${dir} is in use by another flstm train (pid ${process.pid} on host ${hostname()}, started ${lock.holder.startedAt})`);
+    expect((err as Error).message).toContain(
+      `${dir} is in use by another flstm train (pid ${process.pid} on host ${hostname()}, started ${lock.holder.startedAt})`,
+    );
     await lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     await lock.release(); // idempotent
@@ -73,7 +94,10 @@ describe('acquireRunLock', () => {
     await lock.release();
     if (lock.holder.processStart === undefined) return; // not Linux: no start time to compare
     // The parent process is alive; its start time is not the one recorded: a reused pid.
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.ppid, host: hostname(), startedAt: 'then', processStart: 1, token: 'old' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: process.ppid, host: hostname(), startedAt: 'then', processStart: 1, token: 'old' }),
+    );
     const reused = await acquireRunLock(dir);
     await reused.release();
     // With its real start time a live process is the holder: refused.
@@ -81,7 +105,10 @@ describe('acquireRunLock', () => {
     try {
       await new Promise((r) => setTimeout(r, 200));
       const childStart = Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
-      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: hostname(), startedAt: 'now', processStart: childStart, token: 'theirs' }));
+      writeFileSync(
+        join(dir, LOCK_FILE),
+        JSON.stringify({ pid: child.pid, host: hostname(), startedAt: 'now', processStart: childStart, token: 'theirs' }),
+      );
       await expect(acquireRunLock(dir)).rejects.toThrow(`pid ${child.pid} on host ${hostname()}`);
       expect(lockOf(dir).token).toBe('theirs');
     } finally {
@@ -93,7 +120,9 @@ describe('acquireRunLock', () => {
     const dir = mkdtempSync(join(tmp, 'host-'));
     const file = join(dir, LOCK_FILE);
     writeFileSync(file, JSON.stringify({ pid: deadPid(), host: `not-${hostname()}`, startedAt: '2026-01-01T00:00:00.000Z', token: 'x' }));
-    await expect(acquireRunLock(dir)).rejects.toThrow(`on host not-${hostname()}, started 2026-01-01T00:00:00.000Z): if that process is gone, delete ${file}`);
+    await expect(acquireRunLock(dir)).rejects.toThrow(
+      `on host not-${hostname()}, started 2026-01-01T00:00:00.000Z): if that process is gone, delete ${file}`,
+    );
     writeFileSync(file, 'garbage');
     await expect(acquireRunLock(dir)).rejects.toThrow(`its lock file ${file} is unreadable`);
     expect(readFileSync(file, 'utf8')).toBe('garbage');
@@ -120,7 +149,11 @@ interface Background {
 /** `flstm train ... --json` in the background; stderr goes to a file, so the pid is the trainer's (no filtering child). */
 function background(args: string[], errFile: string): Background {
   const fd = openSync(errFile, 'w');
-  const child = spawn(process.execPath, ['dist/cli.js', 'train', ...args, '--json'], { cwd: root, stdio: ['ignore', 'pipe', fd], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, ['dist/cli.js', 'train', ...args, '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', fd],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   closeSync(fd);
   const lines: Record<string, any>[] = [];
   const waiters: [(l: Record<string, any>) => boolean, () => void][] = [];
@@ -131,15 +164,26 @@ function background(args: string[], errFile: string): Background {
     for (const p of parts.filter((x) => x.trim())) {
       const l = JSON.parse(p);
       lines.push(l);
-      for (const w of waiters.splice(0)) (w[0](l) ? w[1]() : waiters.push(w));
+      for (const w of waiters.splice(0)) w[0](l) ? w[1]() : waiters.push(w);
     }
   });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
   exited.finally(() => clearTimeout(timer));
   return {
-    child, lines, exited, stderr: () => readFileSync(errFile, 'utf8'),
-    until: (test) => (lines.some(test) ? Promise.resolve() : Promise.race([new Promise<void>((r) => waiters.push([test, r])), exited.then(() => { throw new Error(`exited first: ${readFileSync(errFile, 'utf8')}`); })])),
+    child,
+    lines,
+    exited,
+    stderr: () => readFileSync(errFile, 'utf8'),
+    until: (test) =>
+      lines.some(test)
+        ? Promise.resolve()
+        : Promise.race([
+            new Promise<void>((r) => waiters.push([test, r])),
+            exited.then(() => {
+              throw new Error(`exited first: ${readFileSync(errFile, 'utf8')}`);
+            }),
+          ]),
   };
 }
 
@@ -147,15 +191,27 @@ describe('flstm train locks its run folder', () => {
   it('a second train --resume (or a fresh train) on a running run is refused at once, naming it; the first goes on undisturbed', async () => {
     const out = join(tmp, 'two');
     expect(runCli(['train', '--data', data, ...TINY, '--steps', '4', '--log-every', '1', '--out', out]).status).toBe(0);
-    const a = background(['--resume', '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '1000000'], join(tmp, 'two-a.err'));
+    const a = background(
+      ['--resume', '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '1000000'],
+      join(tmp, 'two-a.err'),
+    );
     await a.until((l) => l.type === 'progress' && l.step >= 8);
     const metricsBefore = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
     const t = performance.now();
-    for (const extra of [['--resume', '--steps', '100'], ['--steps', '100']]) {
+    for (const extra of [
+      ['--resume', '--steps', '100'],
+      ['--steps', '100'],
+    ]) {
       const b = runCli(['train', '--data', data, ...TINY, ...extra, '--out', out]);
       expect(b.status, b.stderr).toBe(1);
       const msg = b.stderr.split('\n').filter((l) => l.startsWith('flstm'));
-      expect(msg).toEqual([expect.stringMatching(new RegExp(`^flstm: ${out} is in use by another flstm train \\(pid ${a.child.pid} on host ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): wait for it to end or stop it`))]);
+      expect(msg).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^flstm: ${out} is in use by another flstm train \\(pid ${a.child.pid} on host ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): wait for it to end or stop it`,
+          ),
+        ),
+      ]);
     }
     expect(performance.now() - t).toBeLessThan(20_000);
     // Nothing was rewound or truncated: the metrics kept every line and grew on.
@@ -166,7 +222,10 @@ describe('flstm train locks its run folder', () => {
     expect(await a.exited, a.stderr()).toBe(130);
     const summary = a.lines[a.lines.length - 1]!;
     expect(summary).toMatchObject({ type: 'summary', stopReason: 'interrupted' });
-    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
     expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
     expect(steps.length).toBeGreaterThanOrEqual(8 + grown + 5);
     expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).config.step).toBe(summary.step);
@@ -175,7 +234,10 @@ describe('flstm train locks its run folder', () => {
 
   it('a run killed with -9 leaves its lock, which does not block the next --resume; that one removes it at the end', async () => {
     const out = join(tmp, 'killed');
-    const a = background(['--data', data, ...TINY, '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '5'], join(tmp, 'killed.err'));
+    const a = background(
+      ['--data', data, ...TINY, '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '5'],
+      join(tmp, 'killed.err'),
+    );
     await a.until((l) => l.type === 'checkpoint');
     a.child.kill('SIGKILL');
     await a.exited;
@@ -188,7 +250,10 @@ describe('flstm train locks its run folder', () => {
 
   it('two signals at once (the second exits at once, skipping the save) still remove the lock', async () => {
     const out = join(tmp, 'twice');
-    const a = background(['--data', data, ...TINY, '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '1000000'], join(tmp, 'twice.err'));
+    const a = background(
+      ['--data', data, ...TINY, '--out', out, '--time', '40s', '--log-every', '1', '--save-every', '1000000'],
+      join(tmp, 'twice.err'),
+    );
     await a.until((l) => l.type === 'progress');
     expect(lockOf(out).pid).toBe(a.child.pid);
     a.child.kill('SIGINT');

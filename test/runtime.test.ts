@@ -28,7 +28,14 @@ describe('fl.info()', () => {
     expect(info.software).toBe(true);
     expect(info.variant).toBe('software');
     const adapterLimits = rt().adapter.limits as unknown as Record<string, number>;
-    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension']) {
+    for (const k of [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupsPerDimension',
+    ]) {
       expect(info.limits[k], k).toBe(Number(adapterLimits[k]));
       expect(Number((rt().device.limits as unknown as Record<string, number>)[k]), `device ${k}`).toBe(Number(adapterLimits[k]));
     }
@@ -74,7 +81,10 @@ describe('WGSL compile errors', () => {
   });
 
   it('in a composed kernel, name the file and line the error came from', async () => {
-    const core = { name: 'core_piece', code: '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1)\nfn main() { y[0] = twice(1.0); }' };
+    const core = {
+      name: 'core_piece',
+      code: '@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1)\nfn main() { y[0] = twice(1.0); }',
+    };
     const epilogue = { name: 'epilogue_piece', code: 'fn twice(x: f32) -> f32 {\n  return x * missing_name;\n}\n' };
     const kernel = composeKernel('core_piece+epilogue_piece', [core, { generated: 'a prelude', code: 'const K = 1u;\n' }, epilogue]);
     let err: unknown;
@@ -93,7 +103,12 @@ describe('WGSL compile errors', () => {
   it("a composed matmul kernel's parts cover its code, in order, each from the file it names", () => {
     const k = withEpilogue('vec4', { name: 'lstm_cell_store', code: cellStoreSrc }, 'f16', 'f32');
     const lines = k.code.split('\n');
-    expect(k.parts!.map((p) => p.file)).toEqual(['kernels/matmul_reg_vec4.wgsl', 'kernels/matmul_contract.wgsl', '(generated: operands a f16, b f32)', 'kernels/lstm_cell_store.wgsl']);
+    expect(k.parts!.map((p) => p.file)).toEqual([
+      'kernels/matmul_reg_vec4.wgsl',
+      'kernels/matmul_contract.wgsl',
+      '(generated: operands a f16, b f32)',
+      'kernels/lstm_cell_store.wgsl',
+    ]);
     expect(k.parts!.reduce((n, p) => n + p.lines, 0)).toBe(lines.length - 1); // the code ends with a newline
     const firstOfEpilogue = k.parts![0].lines + k.parts![1].lines + k.parts![2].lines + 1;
     expect(sourceLine(k, firstOfEpilogue)).toEqual({ file: 'kernels/lstm_cell_store.wgsl', line: 1 });
@@ -139,9 +154,15 @@ struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
     const y = fl.zeros([4]);
     rt().run(KERNEL, { params: { b: 0.5, a: 7 }, buffers: [y.buffer, uniform(KERNEL, 2, { a: 40, b: 0.25 })], workgroups: [1] });
     expect(Array.from(await y.data()).slice(0, 2)).toEqual([7.5, 40.25]);
-    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings declares 3 bindings but 2 were given/);
-    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(/binding 2 is a uniform, but a storage buffer was given/);
-    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [uniform(KERNEL, 1, { a: 1, b: 0 }), y.buffer], workgroups: [1] })).toThrow(/kernel test_bindings has no uniform at binding 1/);
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer], workgroups: [1] })).toThrow(
+      /kernel test_bindings declares 3 bindings but 2 were given/,
+    );
+    expect(() => rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [y.buffer, y.buffer], workgroups: [1] })).toThrow(
+      /binding 2 is a uniform, but a storage buffer was given/,
+    );
+    expect(() =>
+      rt().run(KERNEL, { params: { a: 1, b: 0 }, buffers: [uniform(KERNEL, 1, { a: 1, b: 0 }), y.buffer], workgroups: [1] }),
+    ).toThrow(/kernel test_bindings has no uniform at binding 1/);
     y.dispose();
   });
 
@@ -169,15 +190,21 @@ struct P { a: u32, b: f32, pad0: u32, pad1: u32 }
     expect(() => uniformLayout('k', 'struct P { v: vec4f }', 'P')).toThrow(/field P\.v is vec4f; uniform fields must be u32, i32 or f32/);
     expect(() => uniformLayout('k', 'struct Q { v: u32 }', 'P')).toThrow(/kernel k declares no struct P/);
     expect(structWords('s.wgsl', 'struct S { a: f32, b: u32 }', 'S', { b: 'u32', a: 'f32' })).toEqual({ a: 0, b: 1 });
-    expect(() => structWords('s.wgsl', 'struct S { a: f32, b: u32 }', 'S', { b: 'f32' })).toThrow(/s\.wgsl: struct S has b: u32; the host reads b: f32/);
+    expect(() => structWords('s.wgsl', 'struct S { a: f32, b: u32 }', 'S', { b: 'f32' })).toThrow(
+      /s\.wgsl: struct S has b: u32; the host reads b: f32/,
+    );
     expect(() => structWords('s.wgsl', 'struct S { a: f32 }', 'S', { c: 'u32' })).toThrow(/struct S has no field c/);
   });
 
   it('parses binding kinds, ignoring comments, and rejects gaps and duplicates', () => {
     expect(bindingKinds('k', KERNEL.code)).toEqual(['u', 'w', 'u']);
-    expect(bindingKinds('k', '@group(0) @binding(0) var<storage> a: array<f32>;\n@group(0) @binding(1) var<storage, read> b: array<f32>;')).toEqual(['r', 'r']);
+    expect(
+      bindingKinds('k', '@group(0) @binding(0) var<storage> a: array<f32>;\n@group(0) @binding(1) var<storage, read> b: array<f32>;'),
+    ).toEqual(['r', 'r']);
     expect(() => bindingKinds('gap', '@group(0) @binding(1) var<storage, read> b: array<f32>;')).toThrow(/kernel gap skips @binding\(0\)/);
-    expect(() => bindingKinds('dup', '@group(0) @binding(0) var<uniform> p: vec4u;\n@group(0) @binding(0) var<uniform> q: vec4u;')).toThrow(/kernel dup declares @binding\(0\) twice/);
+    expect(() => bindingKinds('dup', '@group(0) @binding(0) var<uniform> p: vec4u;\n@group(0) @binding(0) var<uniform> q: vec4u;')).toThrow(
+      /kernel dup declares @binding\(0\) twice/,
+    );
   });
 });
 
@@ -255,14 +282,26 @@ describe('caches and memory', () => {
   });
 
   // G-LSTM with projection; LSTM without, whose backward binds two ranges of the gate gradients.
-  for (const m of [{ cell: 'glstm', proj: 16, groups: 2 }, { cell: 'lstm', proj: 0 }] as const) {
+  for (const m of [
+    { cell: 'glstm', proj: 16, groups: 2 },
+    { cell: 'lstm', proj: 0 },
+  ] as const) {
     it(`a language-model training step makes no bind group, buffer or pipeline once its batches were seen (dropout seeds, sampled sizes, time indices change; ${m.cell}${m.proj ? '' : ' without projection'})`, async () => {
       // Every step draws a new dropout seed and new sampled candidates, and the batches differ
       // in their unique ids: parameters that change per dispatch live in the parameter ring,
       // and sizes that follow the data fall into the pool's size classes.
       const model = new LanguageModel({ vocabSize: 300, emb: 16, layers: 2, hidden: 32, ...m, dropout: 0.25, seed: 3 });
-      const cfg = { data: 'synthetic', batch: 4, bptt: 5, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 40, seed: 1,
-        model: { layers: 2, emb: 16, hidden: 32, ...m, dropout: 0.25 } } as unknown as TrainConfig;
+      const cfg = {
+        data: 'synthetic',
+        batch: 4,
+        bptt: 5,
+        optimizer: 'adagrad',
+        lr: 0.2,
+        clip: 1,
+        sampled: 40,
+        seed: 1,
+        model: { layers: 2, emb: 16, hidden: 32, ...m, dropout: 0.25 },
+      } as unknown as TrainConfig;
       const opt = makeOptimizer(cfg, model);
       const rng = new fl.Rng(9);
       const batches = [0, 1, 2].map(() => {
@@ -274,11 +313,18 @@ describe('caches and memory', () => {
       const step = async (i: number) => {
         const prev = state;
         const r = fl.tidy(() => {
-          const out = trainStep(model, opt, batches[i % 3], state, { gradientScale: GRADIENT_SCALE.adagrad, sampled: 40, seed: stepSeed(1, i) });
+          const out = trainStep(model, opt, batches[i % 3], state, {
+            gradientScale: GRADIENT_SCALE.adagrad,
+            sampled: 40,
+            seed: stepSeed(1, i),
+          });
           state = out.state.map((s) => ({ h: s.h.keep(), c: s.c.keep() }));
           return out.loss;
         });
-        prev?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+        prev?.forEach((x) => {
+          x.h.dispose();
+          x.c.dispose();
+        });
         losses.push((await r.data())[0]);
         r.dispose();
       };
@@ -293,7 +339,10 @@ describe('caches and memory', () => {
       for (const l of losses) expect(Number.isFinite(l)).toBe(true);
       // The same batch at steps 0 and 9 (seeds differ): training moved the loss.
       expect(losses[9]).not.toBe(losses[0]);
-      state?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+      state?.forEach((x) => {
+        x.h.dispose();
+        x.c.dispose();
+      });
       model.dispose();
       opt.dispose();
     });
@@ -361,7 +410,11 @@ describe('caches and memory', () => {
     a.dispose();
     expect(fl.stats().poolInUseBytes).toBe(afterBoth); // b still holds the buffer
     expect(Array.from(await b.data())).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await b.array()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(await b.array()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     b.dispose();
     expect(fl.stats().poolInUseBytes).toBe(inUse);
   });

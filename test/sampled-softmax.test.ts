@@ -48,7 +48,8 @@ describe('log-uniform candidate sampler', () => {
     for (let k = 0; k < 5000; k++) total += logUniformProb(k, 5000);
     expect(Math.abs(total - 1)).toBeLessThan(1e-12);
     const counts = new Map<number, number>();
-    for (let s = 0; s < 200; s++) for (const id of sampleCandidates(new Int32Array(), 5000, 20, s).ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (let s = 0; s < 200; s++)
+      for (const id of sampleCandidates(new Int32Array(), 5000, 20, s).ids) counts.set(id, (counts.get(id) ?? 0) + 1);
     expect(counts.get(0) ?? 0).toBeGreaterThan(counts.get(100) ?? 0);
     // id 0 has P = log 2 / log 5001 = 8.1%: with 20 distinct samples per draw it is nearly always in.
     expect(counts.get(0)!).toBeGreaterThan(150);
@@ -60,7 +61,7 @@ describe('log-uniform candidate sampler', () => {
 });
 
 describe('sampledSoftmaxLoss', () => {
-  it('is the softmax cross-entropy of the log-Q-corrected logits with other rows\' unsampled targets masked; gradients to h, the rows and the biases', async () => {
+  it("is the softmax cross-entropy of the log-Q-corrected logits with other rows' unsampled targets masked; gradients to h, the rows and the biases", async () => {
     const seed = freshSeed();
     const targets = Int32Array.from([3, 400, 3, 77, 999, 12, 5]);
     const cand = sampleCandidates(targets, 1000, 40, seed);
@@ -75,25 +76,27 @@ describe('sampledSoftmaxLoss', () => {
     loss.backward();
     // Reference: float64 logits, then the corrected and masked logits, then softmax CE.
     const logits = new Float64Array(N * U);
-    for (let i = 0; i < N; i++) for (let j = 0; j < U; j++) {
-      let v = b.data[j];
-      for (let k = 0; k < d; k++) v += h.data[i * d + k] * w.data[j * d + k];
-      logits[i * U + j] = v;
-    }
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < U; j++) {
+        let v = b.data[j];
+        for (let k = 0; k < d; k++) v += h.data[i * d + k] * w.data[j * d + k];
+        logits[i * U + j] = v;
+      }
     const want = softmaxCrossEntropyRef(sampledLogitsRef(nd(logits, [N, U]), cand), cand.targetCol);
     const what = `seed=${seed}`;
     expectClose(await loss.data(), [want.loss], { what, atol: 1e-5, rtol: 1e-5 });
     const dh = new Float64Array(N * d);
     const dw = new Float64Array(U * d);
     const db = new Float64Array(U);
-    for (let i = 0; i < N; i++) for (let j = 0; j < U; j++) {
-      const gl = want.grad.data[i * U + j];
-      db[j] += gl;
-      for (let k = 0; k < d; k++) {
-        dh[i * d + k] += gl * w.data[j * d + k];
-        dw[j * d + k] += gl * h.data[i * d + k];
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < U; j++) {
+        const gl = want.grad.data[i * U + j];
+        db[j] += gl;
+        for (let k = 0; k < d; k++) {
+          dh[i * d + k] += gl * w.data[j * d + k];
+          dw[j * d + k] += gl * h.data[i * d + k];
+        }
       }
-    }
     const tol = { atol: 1e-6, rtol: 1e-4 };
     expectClose(await ht.grad!.data(), dh, { ...tol, what: `dh ${what}` });
     expectClose(await wt.grad!.data(), dw, { ...tol, what: `dw ${what}` });
@@ -106,7 +109,11 @@ describe('sampledSoftmaxLoss', () => {
   it('rejects biases and hidden rows that do not match the candidates', () => {
     const cand = sampleCandidates(Int32Array.from([1, 2]), 100, 10, 1);
     const U = cand.ids.length;
-    expect(() => sampledSoftmaxLoss(fl.zeros([2, 4]), fl.zeros([U, 4]), fl.zeros([U + 1]), cand)).toThrow(new RegExp(`bRows must have shape \\[${U}\\]`));
-    expect(() => sampledSoftmaxLoss(fl.zeros([3, 4]), fl.zeros([U, 4]), fl.zeros([U]), cand)).toThrow(/h must have 2 rows \(the candidates were drawn for 2 targets\), got shape \[3, 4\]/);
+    expect(() => sampledSoftmaxLoss(fl.zeros([2, 4]), fl.zeros([U, 4]), fl.zeros([U + 1]), cand)).toThrow(
+      new RegExp(`bRows must have shape \\[${U}\\]`),
+    );
+    expect(() => sampledSoftmaxLoss(fl.zeros([3, 4]), fl.zeros([U, 4]), fl.zeros([U]), cand)).toThrow(
+      /h must have 2 rows \(the candidates were drawn for 2 targets\), got shape \[3, 4\]/,
+    );
   });
 });

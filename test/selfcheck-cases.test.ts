@@ -13,7 +13,16 @@ describe('the kernel case table', () => {
   it('names every case once, in the groups the self-check page reports', () => {
     const names = cases.map((c) => `${c.group}/${c.name}`);
     expect(new Set(names).size).toBe(names.length);
-    expect([...new Set(cases.map((c) => c.group))]).toEqual(['matmul', 'groupedMatmul', 'elementwise', 'reduce', 'embedding', 'softmaxCrossEntropy', 'dropout', 'lstm']);
+    expect([...new Set(cases.map((c) => c.group))]).toEqual([
+      'matmul',
+      'groupedMatmul',
+      'elementwise',
+      'reduce',
+      'embedding',
+      'softmaxCrossEntropy',
+      'dropout',
+      'lstm',
+    ]);
   });
 
   for (const c of cases) {

@@ -26,7 +26,9 @@ afterAll(async () => {
 });
 
 async function trainLosses(run: string): Promise<number[]> {
-  return parseMetrics(await readFile(join(run, 'metrics.jsonl'), 'utf8')).records.filter((r) => r.split === 'train').map((r) => r.loss);
+  return parseMetrics(await readFile(join(run, 'metrics.jsonl'), 'utf8'))
+    .records.filter((r) => r.split === 'train')
+    .map((r) => r.loss);
 }
 
 describe('sharded tables', () => {
@@ -37,8 +39,16 @@ describe('sharded tables', () => {
     await writeFile(join(dir, 'train.txt'), lines.slice(0, 1500).join('\n'));
     await writeFile(join(dir, 'valid.txt'), lines.slice(1500, 1520).join('\n'));
     const cfg: TrainConfig = {
-      data: `text:${join(dir, 'train.txt')},${join(dir, 'valid.txt')}`, model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0.1 },
-      batch: 4, bptt: 10, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 16, seed: 9, maxVocab: 1999,
+      data: `text:${join(dir, 'train.txt')},${join(dir, 'valid.txt')}`,
+      model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0.1 },
+      batch: 4,
+      bptt: 10,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 16,
+      seed: 9,
+      maxVocab: 1999,
     };
     const steps = 12;
     const o = { logEvery: 1, saveEvery: 1000, evalTokens: 120 };
@@ -60,7 +70,12 @@ describe('sharded tables', () => {
     // A model whose weights are loaded next draws no tables: they start as zeros, in the same shards.
     const blank = new LanguageModel({ vocabSize: vocab, emb: 16, layers: 1, hidden: 32, proj: 16, drawTables: false });
     expect(blank.softmaxTable.shards.map((s) => s.rows)).toEqual([512, 512, 512, 463]);
-    for (const t of blank.tables) for (const s of t.shards) expect((await s.param.data()).every((v) => v === 0), `${t.name} shard at ${s.start}`).toBe(true);
+    for (const t of blank.tables)
+      for (const s of t.shards)
+        expect(
+          (await s.param.data()).every((v) => v === 0),
+          `${t.name} shard at ${s.start}`,
+        ).toBe(true);
     blank.dispose();
 
     const run = join(dir, 'sharded');
@@ -76,7 +91,8 @@ describe('sharded tables', () => {
     expect(Object.keys(b.model).sort()).toEqual(Object.keys(a.model).sort());
     for (const [k, t] of Object.entries(a.model)) expect(Array.from(b.model[k].data), k).toEqual(Array.from(t.data));
     expect(Object.keys(b.optimizer!.tensors).sort()).toEqual(Object.keys(a.optimizer!.tensors).sort());
-    for (const [k, t] of Object.entries(a.optimizer!.tensors)) expect(Array.from(b.optimizer!.tensors[k].data), k).toEqual(Array.from(t.data));
+    for (const [k, t] of Object.entries(a.optimizer!.tensors))
+      expect(Array.from(b.optimizer!.tensors[k].data), k).toEqual(Array.from(t.data));
 
     // The unsharded run's checkpoint opens sharded here and evaluates as it did there.
     const loaded = await loadModel(join(dir, 'whole', 'checkpoint'));

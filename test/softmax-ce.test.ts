@@ -8,7 +8,6 @@ import { expectClose, f32, freshSeed, randomIds, randomNd, toTensor, useDevice }
 
 useDevice();
 
-
 const bits = (a: Float32Array | Int32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe('softmax cross-entropy reference', () => {
@@ -62,7 +61,11 @@ describe('softmax cross-entropy on the GPU', () => {
   }
 
   it('exclude: columns [from, to) count only in the rows whose target they are (both kernels, vec4 and scalar gradients)', async () => {
-    for (const [N, C, from, to] of [[9, 12, 4, 9], [6, 301, 100, 250], [5, 130, 0, 130]] as const) {
+    for (const [N, C, from, to] of [
+      [9, 12, 4, 9],
+      [6, 301, 100, 250],
+      [5, 130, 0, 130],
+    ] as const) {
       for (const kernel of ['rows', 'tree'] as const) {
         const seed = freshSeed();
         const logits = f32(randomNd([N, C], seed, 4));
@@ -86,12 +89,18 @@ describe('softmax cross-entropy on the GPU', () => {
 
   it('rejects an exclude range that is not a range of the columns', () => {
     const lt = fl.zeros([2, 8]);
-    expect(() => fl.softmaxCrossEntropy(lt, [0, 1], { exclude: [3, 9] })).toThrow(/exclude must be a column range \[from, to\) with 0 <= from <= to <= 8, got \[3,9\]/);
+    expect(() => fl.softmaxCrossEntropy(lt, [0, 1], { exclude: [3, 9] })).toThrow(
+      /exclude must be a column range \[from, to\) with 0 <= from <= to <= 8, got \[3,9\]/,
+    );
     expect(() => fl.softmaxCrossEntropy(lt, [0, 1], { exclude: [5, 2] })).toThrow(/exclude must be a column range/);
   });
 
   it('picks a kernel by size and needs no gradient buffer without requiresGrad', async () => {
-    for (const [N, C] of [[33, 7], [5, 4000], [100, 300]] as const) {
+    for (const [N, C] of [
+      [33, 7],
+      [5, 4000],
+      [100, 300],
+    ] as const) {
       const seed = freshSeed();
       const logits = f32(randomNd([N, C], seed, 2));
       const targets = Array.from(randomIds(N, C, seed + 1));
@@ -103,7 +112,15 @@ describe('softmax cross-entropy on the GPU', () => {
 
   it('gives finite, correct results for huge logits (+-1000)', async () => {
     for (const kernel of ['rows', 'tree'] as const) {
-      const lt = fl.tensor([[1000, -1000], [-1000, 1000], [1000, 1000]], undefined, { requiresGrad: true });
+      const lt = fl.tensor(
+        [
+          [1000, -1000],
+          [-1000, 1000],
+          [1000, 1000],
+        ],
+        undefined,
+        { requiresGrad: true },
+      );
       const loss = fl.softmaxCrossEntropy(lt, [0, 0, 1], { kernel });
       loss.backward();
       const l = (await loss.data())[0];
@@ -113,7 +130,10 @@ describe('softmax cross-entropy on the GPU', () => {
 
       const seed = freshSeed();
       const rng = new Rng(seed);
-      const big = nd(Array.from({ length: 7 * 1000 }, () => (rng.uniform() < 0.5 ? -1000 : 1000) + rng.uniform()), [7, 1000]);
+      const big = nd(
+        Array.from({ length: 7 * 1000 }, () => (rng.uniform() < 0.5 ? -1000 : 1000) + rng.uniform()),
+        [7, 1000],
+      );
       const x = f32(big);
       const targets = randomIds(7, 1000, seed + 1);
       const xt = toTensor(x, true);
@@ -155,7 +175,9 @@ describe('softmax cross-entropy on the GPU', () => {
 
   it('rejects wrong dtypes and shapes with clear messages', () => {
     const logits = fl.zeros([3, 5]);
-    expect(() => fl.softmaxCrossEntropy(logits, fl.tensor([0, 1, 2]))).toThrow('flstm: softmaxCrossEntropy: targets must be i32, got f32 [3]');
+    expect(() => fl.softmaxCrossEntropy(logits, fl.tensor([0, 1, 2]))).toThrow(
+      'flstm: softmaxCrossEntropy: targets must be i32, got f32 [3]',
+    );
     expect(() => fl.softmaxCrossEntropy(fl.tensor(new Int32Array(15), [3, 5]), [0, 1, 2])).toThrow(
       'flstm: softmaxCrossEntropy: logits must be f32, got i32 [3, 5]',
     );
@@ -165,7 +187,9 @@ describe('softmax cross-entropy on the GPU', () => {
     expect(() => fl.softmaxCrossEntropy(logits, [0, 1])).toThrow(
       'flstm: softmaxCrossEntropy: targets must have shape [3] (one per row of logits [3, 5]), got [2]',
     );
-    expect(() => fl.softmaxCrossEntropy(logits, fl.tensor(new Int32Array(3), [3, 1]))).toThrow(/targets must have shape \[3\].*got \[3, 1\]/);
+    expect(() => fl.softmaxCrossEntropy(logits, fl.tensor(new Int32Array(3), [3, 1]))).toThrow(
+      /targets must have shape \[3\].*got \[3, 1\]/,
+    );
     expect(() => fl.softmaxCrossEntropy(fl.zeros([0, 5]), [])).toThrow(/must have at least one row and one class/);
   });
 });

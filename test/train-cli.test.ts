@@ -12,8 +12,6 @@ import { sourcesMtime } from './cli-helpers.js';
 
 const root = resolve(__dirname, '..');
 
-
-
 let tmp: string;
 let data: string;
 /** A run trained once in beforeAll: eval, generate and the damaged copies start from it. */
@@ -36,7 +34,10 @@ function ours(stderr: string): string[] {
 }
 
 function jsonLines(stdout: string): Record<string, any>[] {
-  return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }
 
 /** One error line on stderr (no stack trace) with the exit code; returns the line. */
@@ -57,7 +58,7 @@ function filesOf(dir: string): Record<string, string> {
 beforeAll(() => {
   // `npm test` builds first; run alone, build when dist/cli.js is missing or older than the sources.
   const cliJs = join(root, 'dist/cli.js');
-    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < sourcesMtime()) {
+  if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < sourcesMtime()) {
     const started = Date.now();
     try {
       execSync('npm run build', { cwd: root, stdio: 'pipe' });
@@ -83,7 +84,10 @@ afterAll(() => {
 
 describe('flstm train', () => {
   it('--json prints JSON lines only: start, progress, checkpoint, eval, summary; the run folder has what it says', () => {
-    const lines = jsonLines(cli('train', '--data', data, ...TINY, '--steps', '4', '--log-every', '2', '--out', join(tmp, 'json'), '--json', '--sample', '5').stdout);
+    const lines = jsonLines(
+      cli('train', '--data', data, ...TINY, '--steps', '4', '--log-every', '2', '--out', join(tmp, 'json'), '--json', '--sample', '5')
+        .stdout,
+    );
     expect(lines[0]).toMatchObject({ type: 'start', step: 0, resumed: false, vocab: expect.any(Number), params: expect.any(Number) });
     expect(lines.filter((l) => l.type === 'progress').map((l) => l.step)).toEqual([2, 4]);
     for (const p of lines.filter((l) => l.type === 'progress')) {
@@ -115,7 +119,7 @@ describe('flstm train', () => {
     expect(readFileSync(join(tmp, 'json', 'chart.svg'), 'utf8')).toMatch(/^<svg|<\?xml/);
   });
 
-  it('--precision: auto (the default) is f16 where the adapter has shader-f16, else f32; resuming, the checkpoint\'s', () => {
+  it("--precision: auto (the default) is f16 where the adapter has shader-f16, else f32; resuming, the checkpoint's", () => {
     const f16 = /^features .*\bshader-f16\b/m.test(cli('info').stdout);
     const start = (r: ReturnType<typeof cli>) => {
       expect(r.status, r.stderr).toBe(0);
@@ -123,15 +127,24 @@ describe('flstm train', () => {
     };
     const saved = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoint', 'config.json'), 'utf8')).config.train.model.precision;
     const auto = join(tmp, 'precision-auto');
-    expect(start(cli('train', '--data', data, ...TINY, '--steps', '2', '--eval-tokens', '0', '--out', auto, '--json'))).toMatchObject({ type: 'start', precision: f16 ? 'f16' : 'f32' });
+    expect(start(cli('train', '--data', data, ...TINY, '--steps', '2', '--eval-tokens', '0', '--out', auto, '--json'))).toMatchObject({
+      type: 'start',
+      precision: f16 ? 'f16' : 'f32',
+    });
     expect(saved(auto)).toBe(f16 ? 'f16' : undefined);
     // A run trained with f32 resumes without naming it again (auto takes the checkpoint's).
     const f32 = join(tmp, 'precision-f32');
-    expect(start(cli('train', '--data', data, ...TINY, '--precision', 'f32', '--steps', '2', '--eval-tokens', '0', '--out', f32, '--json'))).toMatchObject({ precision: 'f32' });
+    expect(
+      start(cli('train', '--data', data, ...TINY, '--precision', 'f32', '--steps', '2', '--eval-tokens', '0', '--out', f32, '--json')),
+    ).toMatchObject({ precision: 'f32' });
     expect(saved(f32)).toBe(undefined);
-    expect(start(cli('train', '--data', data, ...TINY, '--steps', '4', '--eval-tokens', '0', '--out', f32, '--resume', '--json'))).toMatchObject({ resumed: true, step: 2, precision: 'f32' });
+    expect(
+      start(cli('train', '--data', data, ...TINY, '--steps', '4', '--eval-tokens', '0', '--out', f32, '--resume', '--json')),
+    ).toMatchObject({ resumed: true, step: 2, precision: 'f32' });
     if (f16) {
-      expect(oneError(cli('train', '--data', data, ...TINY, '--precision', 'f16', '--steps', '4', '--out', f32, '--resume'), 1)).toMatch(/--precision .* in the checkpoint, "f16" now/);
+      expect(oneError(cli('train', '--data', data, ...TINY, '--precision', 'f16', '--steps', '4', '--out', f32, '--resume'), 1)).toMatch(
+        /--precision .* in the checkpoint, "f16" now/,
+      );
     }
   });
 
@@ -146,7 +159,13 @@ describe('flstm train', () => {
     const lines = jsonLines(r.stdout);
     expect(lines[0]).toMatchObject({ type: 'start', vocab: 17905 });
     const ck = JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).config.train;
-    expect(ck).toMatchObject({ data: 'brown', model: { cell: 'glstm', groups: 2, layers: 2 }, optimizer: 'adagrad', lr: 0.2, sampled: 512 });
+    expect(ck).toMatchObject({
+      data: 'brown',
+      model: { cell: 'glstm', groups: 2, layers: 2 },
+      optimizer: 'adagrad',
+      lr: 0.2,
+      sampled: 512,
+    });
     const summary = lines[lines.length - 1];
     expect(summary.valid.tokens).toBeGreaterThanOrEqual(640);
     expect(Number.isFinite(summary.validPpl)).toBe(true);
@@ -156,10 +175,34 @@ describe('flstm train', () => {
   it('a NaN loss stops the run with a non-zero exit code naming the step; the last good checkpoint is kept and loads', () => {
     const out = join(tmp, 'nan');
     // SGD at lr 1e30 without clipping: step 1 (the initial weights) is finite, its update is not survivable.
-    const r = cli('train', '--data', data, ...TINY, '--sampled', '0', '--optimizer', 'sgd', '--lr', '1e30', '--clip', '0', '--steps', '20', '--log-every', '1', '--save-every', '1', '--out', out);
+    const r = cli(
+      'train',
+      '--data',
+      data,
+      ...TINY,
+      '--sampled',
+      '0',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '1e30',
+      '--clip',
+      '0',
+      '--steps',
+      '20',
+      '--log-every',
+      '1',
+      '--save-every',
+      '1',
+      '--out',
+      out,
+    );
     expect(r.status, r.stderr).toBe(1);
     const msg = ours(r.stderr).join('\n');
-    const m = /(?:loss became (?:NaN|-?Infinity)|gradient became NaN or infinite|weights became NaN or infinite).*?(?:at|by) step (\d+)[^\n]*stopped\. The last good checkpoint \(step (\d+)\) is kept in (\S+)\./.exec(msg);
+    const m =
+      /(?:loss became (?:NaN|-?Infinity)|gradient became NaN or infinite|weights became NaN or infinite).*?(?:at|by) step (\d+)[^\n]*stopped\. The last good checkpoint \(step (\d+)\) is kept in (\S+)\./.exec(
+        msg,
+      );
     expect(m, msg).not.toBeNull();
     const [stopStep, keptStep] = [Number(m![1]), Number(m![2])];
     expect(keptStep).toBeLessThan(stopStep);
@@ -168,7 +211,10 @@ describe('flstm train', () => {
     const cfg = JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8'));
     expect(cfg.config.step).toBe(keptStep);
     // The metrics log stops at the last finite report.
-    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
     expect(Math.max(...steps)).toBeLessThan(stopStep);
     // The checkpoint loads: eval runs on it (its weights are finite, however large).
     const ev = cli('eval', '--checkpoint', join(out, 'checkpoint'), '--json');
@@ -178,10 +224,29 @@ describe('flstm train', () => {
 
   it('SIGINT saves a checkpoint, says so and exits (130); the checkpoint loads', async () => {
     const out = join(tmp, 'sigint');
-    const child = spawn(process.execPath, ['dist/cli.js', 'train', '--data', data, ...TINY, '--time', '10m', '--log-every', '1', '--save-every', '100000', '--out', out, '--json'], {
-      cwd: root,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'dist/cli.js',
+        'train',
+        '--data',
+        data,
+        ...TINY,
+        '--time',
+        '10m',
+        '--log-every',
+        '1',
+        '--save-every',
+        '100000',
+        '--out',
+        out,
+        '--json',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -224,8 +289,29 @@ describe('flstm eval and generate on a trained checkpoint', () => {
       expect(progress.length).toBeGreaterThan(0);
       expect(lines.slice(0, -1)).toEqual(progress);
       const e = lines[lines.length - 1];
-      expect(Object.keys(e).sort()).toEqual(['averaged', 'checkpoint', 'data', 'loss', 'ppl', 'seconds', 'split', 'step', 'tokens', 'type', 'unk', 'weights']);
-      expect(e).toMatchObject({ type: 'eval', checkpoint: join(base, 'checkpoint'), split, step: 8, data, averaged: false, weights: 'trained' });
+      expect(Object.keys(e).sort()).toEqual([
+        'averaged',
+        'checkpoint',
+        'data',
+        'loss',
+        'ppl',
+        'seconds',
+        'split',
+        'step',
+        'tokens',
+        'type',
+        'unk',
+        'weights',
+      ]);
+      expect(e).toMatchObject({
+        type: 'eval',
+        checkpoint: join(base, 'checkpoint'),
+        split,
+        step: 8,
+        data,
+        averaged: false,
+        weights: 'trained',
+      });
       expect(progress[progress.length - 1]).toMatchObject({ tokens: e.tokens, total: e.tokens, eta: 0 });
       expect(e.ppl).toBeCloseTo(Math.exp(e.loss), 6);
       expect(e.ppl).toBeGreaterThan(1);
@@ -233,13 +319,32 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     }
     const plain = cli('eval', '--checkpoint', join(base, 'checkpoint'));
     expect(plain.status, plain.stderr).toBe(0);
-    expect(plain.stdout).toMatch(/^valid perplexity [\d.]+ \(loss [\d.]+, \d+ tokens, \d+ of them <unk> \([\d.]+%\), step 8, the trained weights, [\d.]+ s\)\n$/);
-    expect(oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--weights', 'average'), 2)).toMatch(/^flstm eval: --weights average: .*model-\d+\.safetensors holds no moving average of the weights \(its run was trained without --ema\)/);
+    expect(plain.stdout).toMatch(
+      /^valid perplexity [\d.]+ \(loss [\d.]+, \d+ tokens, \d+ of them <unk> \([\d.]+%\), step 8, the trained weights, [\d.]+ s\)\n$/,
+    );
+    expect(oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--weights', 'average'), 2)).toMatch(
+      /^flstm eval: --weights average: .*model-\d+\.safetensors holds no moving average of the weights \(its run was trained without --ema\)/,
+    );
   });
 
-  it('with --ema every validation and eval line says it ran on the moving average; --weights trained evaluates the last step\'s', () => {
+  it("with --ema every validation and eval line says it ran on the moving average; --weights trained evaluates the last step's", () => {
     const out = join(tmp, 'ema');
-    const r = cli('train', '--data', data, ...TINY, '--ema', '0.999', '--steps', '6', '--eval-every', '3', '--eval-tokens', '40', '--out', out);
+    const r = cli(
+      'train',
+      '--data',
+      data,
+      ...TINY,
+      '--ema',
+      '0.999',
+      '--steps',
+      '6',
+      '--eval-every',
+      '3',
+      '--eval-tokens',
+      '40',
+      '--out',
+      out,
+    );
     expect(r.status, r.stderr).toBe(0);
     const validations = r.stdout.split('\n').filter((l) => /^valid perplexity /.test(l));
     expect(validations).toHaveLength(2);
@@ -256,8 +361,12 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     expect(jsonLines(ev('--json').stdout).at(-1)).toMatchObject({ weights: 'average', averaged: true });
     expect(jsonLines(ev('--json').stdout).at(-1)!.loss).not.toBe(trained.loss);
     const gen = cli('generate', '--checkpoint', join(out, 'checkpoint'), '--prompt', 'the', '--tokens', '3');
-    expect(ours(gen.stderr)).toEqual(["flstm generate: from the moving average of the LSTM weights (decay 0.999, warmup); --weights trained uses the last step's"]);
-    expect(jsonLines(cli('generate', '--checkpoint', join(out, 'checkpoint'), '--tokens', '3', '--weights', 'trained', '--json').stdout)[0]).toMatchObject({ weights: 'trained' });
+    expect(ours(gen.stderr)).toEqual([
+      "flstm generate: from the moving average of the LSTM weights (decay 0.999, warmup); --weights trained uses the last step's",
+    ]);
+    expect(
+      jsonLines(cli('generate', '--checkpoint', join(out, 'checkpoint'), '--tokens', '3', '--weights', 'trained', '--json').stdout)[0],
+    ).toMatchObject({ weights: 'trained' });
   });
 
   it('generate prints the prompt and N words; the same seed gives the same text, another seed another', () => {
@@ -277,7 +386,11 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     // The text as a person reads it: <eos> is a line break, the words otherwise in order.
     expect(a.text.split(/\s+/)).toEqual(['the', 'cat', ...a.words].filter((w) => w !== '<eos>'));
     expect(a.text).not.toContain('<eos>');
-    const vocab = new Set(readFileSync(join(base, 'checkpoint', readdirSync(join(base, 'checkpoint')).find((f) => f.startsWith('vocab-'))!), 'utf8').split('\n').map((l) => l.split(' ')[0]));
+    const vocab = new Set(
+      readFileSync(join(base, 'checkpoint', readdirSync(join(base, 'checkpoint')).find((f) => f.startsWith('vocab-'))!), 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    );
     for (const w of a.words) expect(vocab.has(w), w).toBe(true);
     expect(gen('--seed', '5')).toEqual(a);
     const others = [gen('--seed', '6'), gen('--seed', '7')];
@@ -294,18 +407,53 @@ describe('flstm eval and generate on a trained checkpoint', () => {
   it('generate (like eval, through the same loader) says it loads a large checkpoint, its bytes, then how long it took', () => {
     const big = join(tmp, 'big');
     // Two layers of 2048 cells: 72 MiB of weights, past the 64 MiB from which loading is announced.
-    const t = cli('train', '--data', data, '--cell', 'lstm', '--emb', '512', '--hidden', '2048', '--proj', '512', '--layers', '2', '--batch', '2', '--bptt', '2', '--sampled', '8', '--steps', '1', '--eval-tokens', '0', '--sample', '0', '--out', big);
+    const t = cli(
+      'train',
+      '--data',
+      data,
+      '--cell',
+      'lstm',
+      '--emb',
+      '512',
+      '--hidden',
+      '2048',
+      '--proj',
+      '512',
+      '--layers',
+      '2',
+      '--batch',
+      '2',
+      '--bptt',
+      '2',
+      '--sampled',
+      '8',
+      '--steps',
+      '1',
+      '--eval-tokens',
+      '0',
+      '--sample',
+      '0',
+      '--out',
+      big,
+    );
     expect(t.status, t.stderr).toBe(0);
     const ck = join(big, 'checkpoint');
     const g = cli('generate', '--checkpoint', ck, '--prompt', 'the', '--tokens', '2');
     expect(g.status, g.stderr).toBe(0);
-    expect(ours(g.stderr)).toEqual([expect.stringMatching(new RegExp(`^flstm generate: loading ${ck} \\(7\\d\\.\\d+ MiB of weights\\)$`)), expect.stringMatching(/^flstm generate: loaded in \d+(\.\d+)?(ms|s|m\d*s?)$/)]);
+    expect(ours(g.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^flstm generate: loading ${ck} \\(7\\d\\.\\d+ MiB of weights\\)$`)),
+      expect.stringMatching(/^flstm generate: loaded in \d+(\.\d+)?(ms|s|m\d*s?)$/),
+    ]);
     const small = cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the', '--tokens', '2');
     expect(ours(small.stderr), 'a small checkpoint loads without a word').toEqual([]);
   });
 
   it('generate writes the prompt at once, then each word as it is drawn', async () => {
-    const child = spawn(process.execPath, [join(root, 'dist/cli.js'), 'generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'dist/cli.js'), 'generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40'],
+      { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } },
+    );
     const chunks: string[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
     const status = await new Promise<number | null>((done) => child.on('close', done));
@@ -313,7 +461,9 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     // The prompt comes first, then a write per word: the pipe delivers them apart (the GPU's read-back of each word's logits is between them).
     expect(chunks[0].startsWith('the cat')).toBe(true);
     expect(chunks.length, `${chunks.length} pieces: ${JSON.stringify(chunks.slice(0, 5))}`).toBeGreaterThan(10);
-    const whole = jsonLines(cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40', '--json').stdout)[0];
+    const whole = jsonLines(
+      cli('generate', '--checkpoint', join(base, 'checkpoint'), '--prompt', 'the cat', '--tokens', '40', '--json').stdout,
+    )[0];
     expect(chunks.join('')).toBe(`${whole.text}\n`);
   });
 });
@@ -329,27 +479,80 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     expect(oneError(cli('train', '--steps', '-3'), 2)).toMatch(/--steps/);
     expect(oneError(cli('train', '--data', 'nonsense'), 2)).toMatch(/unknown corpus 'nonsense'/);
     expect(oneError(cli('eval', '--split', 'valid'), 2)).toMatch(/--checkpoint DIR is required/);
-    expect(oneError(cli('generate', '--checkpoint', base, '--temperature', 'hot'), 2)).toMatch(/--temperature must be a number >= 0, got 'hot'/);
+    expect(oneError(cli('generate', '--checkpoint', base, '--temperature', 'hot'), 2)).toMatch(
+      /--temperature must be a number >= 0, got 'hot'/,
+    );
   });
 
   it('a missing corpus file, an empty corpus, a vocabulary without <unk>, too many samples for the vocabulary', () => {
     const out = join(tmp, 'bad-data');
     const missing = join(tmp, 'no-such-file.txt');
-    expect(oneError(cli('train', '--data', `text:${missing}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(new RegExp(`no train file ${missing}`));
+    expect(oneError(cli('train', '--data', `text:${missing}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(
+      new RegExp(`no train file ${missing}`),
+    );
     writeFileSync(join(tmp, 'empty.txt'), '\n  \n');
-    expect(oneError(cli('train', '--data', `text:${join(tmp, 'empty.txt')}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(/the train file .*empty\.txt is empty \(no words\)/);
+    expect(oneError(cli('train', '--data', `text:${join(tmp, 'empty.txt')}`, ...TINY, '--steps', '1', '--out', out), 1)).toMatch(
+      /the train file .*empty\.txt is empty \(no words\)/,
+    );
     writeFileSync(join(tmp, 'vocab-no-unk.txt'), ['<eos> 0', ...CORPUS_WORDS.map((w) => `${w} 1`)].join('\n') + '\n');
-    const noUnk = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-no-unk.txt'), ...TINY, '--steps', '1', '--out', out), 1);
+    const noUnk = oneError(
+      cli(
+        'train',
+        '--data',
+        `text:${join(tmp, 'train.txt')}`,
+        '--vocab',
+        join(tmp, 'vocab-no-unk.txt'),
+        ...TINY,
+        '--steps',
+        '1',
+        '--out',
+        out,
+      ),
+      1,
+    );
     expect(noUnk).toMatch(/vocab-no-unk\.txt: has no unknown-word token \(<unk> or <UNK>\)/);
     expect(noUnk).toMatch(/add a line '<unk> 0'/);
     // 512 samples given do not fit a 20-word vocabulary: say so before training.
-    expect(oneError(cli('train', '--data', data, '--emb', '8', '--hidden', '16', '--proj', '8', '--batch', '4', '--sampled', '512', '--steps', '1', '--out', out), 1)).toMatch(
-      /--sampled 512 needs a vocabulary of more than 512 words; .* has \d+: use fewer samples or --sampled 0/,
-    );
+    expect(
+      oneError(
+        cli(
+          'train',
+          '--data',
+          data,
+          '--emb',
+          '8',
+          '--hidden',
+          '16',
+          '--proj',
+          '8',
+          '--batch',
+          '4',
+          '--sampled',
+          '512',
+          '--steps',
+          '1',
+          '--out',
+          out,
+        ),
+        1,
+      ),
+    ).toMatch(/--sampled 512 needs a vocabulary of more than 512 words; .* has \d+: use fewer samples or --sampled 0/);
     expect(existsSync(join(out, 'checkpoint', 'config.json'))).toBe(false);
     // A vocabulary file with <unk> and <eos> trains.
     writeFileSync(join(tmp, 'vocab-ok.txt'), ['<unk> 0', '<eos> 0', ...CORPUS_WORDS.slice(0, 10).map((w) => `${w} 1`)].join('\n') + '\n');
-    const ok = cli('train', '--data', `text:${join(tmp, 'train.txt')}`, '--vocab', join(tmp, 'vocab-ok.txt'), ...TINY, '--steps', '1', '--out', join(tmp, 'vocab-ok'), '--json');
+    const ok = cli(
+      'train',
+      '--data',
+      `text:${join(tmp, 'train.txt')}`,
+      '--vocab',
+      join(tmp, 'vocab-ok.txt'),
+      ...TINY,
+      '--steps',
+      '1',
+      '--out',
+      join(tmp, 'vocab-ok'),
+      '--json',
+    );
     expect(ok.status, ok.stderr).toBe(0);
     expect(jsonLines(ok.stdout)[0]).toMatchObject({ type: 'start', vocab: 12 });
   });
@@ -358,19 +561,29 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     const one = join(tmp, 'one.txt');
     writeFileSync(one, 'cat\n');
     const out = join(tmp, 'short-valid');
-    const msg = oneError(cli('train', '--data', `text:${join(tmp, 'train.txt')},${one}`, ...TINY, '--batch', '32', '--steps', '20', '--out', out), 1);
-    expect(msg).toBe(`flstm: ${one} (the validation split) has 2 tokens, too few for --batch 32: each of the 32 streams needs at least 2 tokens (64 in all); give a longer file or --batch 1`);
+    const msg = oneError(
+      cli('train', '--data', `text:${join(tmp, 'train.txt')},${one}`, ...TINY, '--batch', '32', '--steps', '20', '--out', out),
+      1,
+    );
+    expect(msg).toBe(
+      `flstm: ${one} (the validation split) has 2 tokens, too few for --batch 32: each of the 32 streams needs at least 2 tokens (64 in all); give a longer file or --batch 1`,
+    );
     expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
-    expect(oneError(cli('train', '--data', `text:${one}`, ...TINY, '--steps', '2', '--out', out), 1)).toMatch(/one\.txt \(the training split\) has 2 tokens, too few for --batch 4:/);
+    expect(oneError(cli('train', '--data', `text:${one}`, ...TINY, '--steps', '2', '--out', out), 1)).toMatch(
+      /one\.txt \(the training split\) has 2 tokens, too few for --batch 4:/,
+    );
     // eval batches as the checkpoint did unless --batch is given.
-    const ev = (...a: string[]) => oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--data', `text:${join(tmp, 'train.txt')},${one}`, ...a), 1);
+    const ev = (...a: string[]) =>
+      oneError(cli('eval', '--checkpoint', join(base, 'checkpoint'), '--data', `text:${join(tmp, 'train.txt')},${one}`, ...a), 1);
     expect(ev()).toMatch(/one\.txt \(the validation split\) has 2 tokens, too few for --batch 4 \(the checkpoint's\): /);
     expect(ev('--batch', '3')).toMatch(/too few for --batch 3: each of the 3 streams/);
   });
 
   it('eval or generate given a run folder: the message names its checkpoints', () => {
     for (const cmd of ['eval', 'generate']) {
-      expect(oneError(cli(cmd, '--checkpoint', base), 1)).toBe(`flstm: '${base}' has no config.json: it is a run folder, not a checkpoint; did you mean ${join(base, 'checkpoint')}?`);
+      expect(oneError(cli(cmd, '--checkpoint', base), 1)).toBe(
+        `flstm: '${base}' has no config.json: it is a run folder, not a checkpoint; did you mean ${join(base, 'checkpoint')}?`,
+      );
     }
   });
 
@@ -381,7 +594,9 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
     const r = cli('train', '--resume', '--out', run, '--steps', '5', '--sample', '5');
     expect(r.status, r.stderr).toBe(0);
-    expect(ours(r.stderr)).toEqual([`flstm train: the checkpoint in ${join(run, 'checkpoint')} is at step 8, already past --steps 5: nothing to train, and nothing was changed (a larger --steps continues it)`]);
+    expect(ours(r.stderr)).toEqual([
+      `flstm train: the checkpoint in ${join(run, 'checkpoint')} is at step 8, already past --steps 5: nothing to train, and nothing was changed (a larger --steps continues it)`,
+    ]);
     expect(r.stdout).toBe('');
     expect(filesOf(join(run, 'checkpoint'))).toEqual(before);
     expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
@@ -389,19 +604,31 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
 
   it('the default --sampled on a small vocabulary: the full softmax, said on the start line, stored in the checkpoint, resumed', () => {
     const out = join(tmp, 'default-sampled');
-    const args = ['--data', data, ...TINY.filter((a, i) => a !== '--sampled' && TINY[i - 1] !== '--sampled'), '--eval-tokens', '0', '--out', out];
+    const args = [
+      '--data',
+      data,
+      ...TINY.filter((a, i) => a !== '--sampled' && TINY[i - 1] !== '--sampled'),
+      '--eval-tokens',
+      '0',
+      '--out',
+      out,
+    ];
     const r = cli('train', ...args, '--steps', '2');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^flstm train: .*, full softmax \(the default of 512 samples needs a vocabulary of more than 512 words\), /);
+    expect(r.stdout.split('\n')[0]).toMatch(
+      /^flstm train: .*, full softmax \(the default of 512 samples needs a vocabulary of more than 512 words\), /,
+    );
     expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).config.train.sampled).toBe(0);
     const resumed = cli('train', ...args, '--steps', '4', '--resume', '--json');
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(jsonLines(resumed.stdout)[0]).toMatchObject({ type: 'start', step: 2, resumed: true, sampled: 0, objective: 'full-softmax' });
     // A count given is kept on the start line too.
-    expect(cli('train', '--data', data, ...TINY, '--steps', '1', '--eval-tokens', '0', '--out', join(tmp, 'given-sampled')).stdout).toMatch(/, sampled softmax of 8 samples, /);
+    expect(cli('train', '--data', data, ...TINY, '--steps', '1', '--eval-tokens', '0', '--out', join(tmp, 'given-sampled')).stdout).toMatch(
+      /, sampled softmax of 8 samples, /,
+    );
   });
 
-  it('--resume without a checkpoint, or with options that differ from the checkpoint\'s (each named); the checkpoint is untouched', () => {
+  it("--resume without a checkpoint, or with options that differ from the checkpoint's (each named); the checkpoint is untouched", () => {
     expect(oneError(cli('train', '--data', data, ...TINY, '--steps', '10', '--out', join(tmp, 'never-trained'), '--resume'), 1)).toMatch(
       /--resume: no checkpoint in .*never-trained\/checkpoint/,
     );
@@ -411,13 +638,20 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
     const args = TINY.map((a, i) => (TINY[i - 1] === '--hidden' ? '32' : a));
     const shape = oneError(cli('train', '--data', data, ...args, '--steps', '12', '--out', run, '--resume'), 1);
-    expect(shape).toMatch(/--resume: the options differ from the checkpoint's .* \(the model differs\): --hidden 16 in the checkpoint, 32 now; resume with the same options/);
-    const two = oneError(cli('train', '--data', data, ...TINY, '--dropout', '0.5', '--bptt', '6', '--steps', '12', '--out', run, '--resume'), 1);
+    expect(shape).toMatch(
+      /--resume: the options differ from the checkpoint's .* \(the model differs\): --hidden 16 in the checkpoint, 32 now; resume with the same options/,
+    );
+    const two = oneError(
+      cli('train', '--data', data, ...TINY, '--dropout', '0.5', '--bptt', '6', '--steps', '12', '--out', run, '--resume'),
+      1,
+    );
     expect(two).toMatch(/--resume: the options differ from the checkpoint's /);
     expect(two).toContain('--bptt 5 in the checkpoint, 6 now');
     expect(two).toContain('--dropout 0.1 in the checkpoint, 0.5 now');
     // Without --resume, a folder that holds a run is not started over (its checkpoint and metrics would go).
-    expect(oneError(cli('train', '--data', data, ...TINY, '--steps', '2', '--out', run), 1)).toMatch(/reshaped already holds a run .*: --resume continues it/);
+    expect(oneError(cli('train', '--data', data, ...TINY, '--steps', '2', '--out', run), 1)).toMatch(
+      /reshaped already holds a run .*: --resume continues it/,
+    );
     expect(filesOf(join(run, 'checkpoint'))).toEqual(before);
     expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
     // With the same options it resumes.
@@ -441,7 +675,9 @@ describe('bad input and faults: one clear message each, nothing saved is lost', 
     expect(oneError(cli('eval', '--checkpoint', t.ck), 1)).toMatch(new RegExp(`${esc(t.file)}: .*(truncated)`));
     // Cut inside the header.
     const h = damaged('truncated-header', (b) => b.subarray(0, 20));
-    expect(oneError(cli('eval', '--checkpoint', h.ck), 1)).toMatch(new RegExp(`${esc(h.file)}: the header length \\d+ goes beyond the end of the file`));
+    expect(oneError(cli('eval', '--checkpoint', h.ck), 1)).toMatch(
+      new RegExp(`${esc(h.file)}: the header length \\d+ goes beyond the end of the file`),
+    );
     // Corrupt: bytes of the header overwritten.
     const c = damaged('corrupt', (b) => {
       const x = Buffer.from(b);

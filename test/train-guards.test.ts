@@ -39,8 +39,16 @@ const dir = (name: string) => join(tmp, `${name}-${runs++}`);
 
 function config(files: string[], over: Partial<TrainConfig> = {}): TrainConfig {
   return {
-    data: `text:${files.join(',')}`, model: { cell: 'glstm', layers: 1, emb: 8, hidden: 16, proj: 8, groups: 2, dropout: 0.1 },
-    batch: 4, bptt: 5, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 8, seed: 3, ...over,
+    data: `text:${files.join(',')}`,
+    model: { cell: 'glstm', layers: 1, emb: 8, hidden: 16, proj: 8, groups: 2, dropout: 0.1 },
+    batch: 4,
+    bptt: 5,
+    optimizer: 'adagrad',
+    lr: 0.2,
+    clip: 1,
+    sampled: 8,
+    seed: 3,
+    ...over,
   };
 }
 
@@ -57,7 +65,10 @@ function filesOf(d: string): Record<string, string> {
 
 describe('checked before the first step', () => {
   it('a validation or test split too short for the batch: one message naming the file, its split and --batch; nothing trained or written', async () => {
-    for (const files of [[trainFile, oneWord], [trainFile, validFile, oneWord]]) {
+    for (const files of [
+      [trainFile, oneWord],
+      [trainFile, validFile, oneWord],
+    ]) {
       const out = dir('short-split');
       const events: TrainEvent[] = [];
       const split = files.length === 2 ? 'validation' : 'test';
@@ -88,9 +99,13 @@ describe('checked before the first step', () => {
       await lock.release();
     }
     // Free, the folder holds no checkpoint, and --resume says so; a folder that is not there is not created.
-    await expect(train(config([trainFile, validFile]), { out, steps: 2, resume: true })).rejects.toThrow(`--resume: no checkpoint in ${join(out, 'checkpoint')}`);
+    await expect(train(config([trainFile, validFile]), { out, steps: 2, resume: true })).rejects.toThrow(
+      `--resume: no checkpoint in ${join(out, 'checkpoint')}`,
+    );
     const missing = dir('missing');
-    await expect(train(config([trainFile, validFile]), { out: missing, steps: 2, resume: true })).rejects.toThrow(`--resume: no checkpoint in ${join(missing, 'checkpoint')}`);
+    await expect(train(config([trainFile, validFile]), { out: missing, steps: 2, resume: true })).rejects.toThrow(
+      `--resume: no checkpoint in ${join(missing, 'checkpoint')}`,
+    );
     expect(existsSync(missing)).toBe(false);
   });
 });
@@ -101,7 +116,9 @@ describe('after the last step', () => {
     const onLog = (e: TrainEvent) => {
       if (e.type === 'eval-progress') throw new Error('injected: the validation failed');
     };
-    await expect(train(config([trainFile, validFile]), { out, steps: 6, logEvery: 2, onLog })).rejects.toThrow('injected: the validation failed');
+    await expect(train(config([trainFile, validFile]), { out, steps: 6, logEvery: 2, onLog })).rejects.toThrow(
+      'injected: the validation failed',
+    );
     const ck = await loadCheckpoint<Record<string, any>>(join(out, 'checkpoint'));
     expect(ck.config.step).toBe(6);
     expect(existsSync(join(out, 'chart.svg'))).toBe(true);
@@ -114,7 +131,10 @@ describe('after the last step', () => {
     const out = dir('final-recorded');
     const s = await train(config([trainFile, validFile], { validation: { every: 4 } }), { out, steps: 6, logEvery: 2 });
     const valid = parseMetrics(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).records.filter((r) => r.split === 'valid');
-    expect(valid.map((r) => [r.step, !!r.final])).toEqual([[4, false], [6, true]]);
+    expect(valid.map((r) => [r.step, !!r.final])).toEqual([
+      [4, false],
+      [6, true],
+    ]);
     const ck = await loadCheckpoint<Record<string, any>>(join(out, 'checkpoint'));
     const lowest = valid.reduce((m, r) => (r.loss < m.loss ? r : m));
     expect(ck.config.schedule.kept).toEqual({ loss: lowest.loss, step: lowest.step });
@@ -131,10 +151,13 @@ describe('a resume whose checkpoint is already at the limit', () => {
     for (const steps of [4, 6]) {
       const events: TrainEvent[] = [];
       const s = await train(cfg, { out, steps, resume: true, onLog: (e) => events.push(e) });
-      expect(events).toEqual([{
-        type: 'stopped', step: 6,
-        reason: `the checkpoint in ${join(out, 'checkpoint')} is at step 6, already ${steps < 6 ? 'past' : 'at'} --steps ${steps}: nothing to train, and nothing was changed (a larger --steps continues it)`,
-      }]);
+      expect(events).toEqual([
+        {
+          type: 'stopped',
+          step: 6,
+          reason: `the checkpoint in ${join(out, 'checkpoint')} is at step 6, already ${steps < 6 ? 'past' : 'at'} --steps ${steps}: nothing to train, and nothing was changed (a larger --steps continues it)`,
+        },
+      ]);
       expect(s).toMatchObject({ step: 6, upToDate: true, stopReason: 'steps', trainSeconds: 0, evalSeconds: 0 });
       expect(filesOf(out)).toEqual(before);
     }
@@ -142,7 +165,7 @@ describe('a resume whose checkpoint is already at the limit', () => {
     expect((await train(cfg, { out, steps: 8, resume: true })).step).toBe(8);
   });
 
-  it('a total time already trained (compare\'s budget): the same', async () => {
+  it("a total time already trained (compare's budget): the same", async () => {
     const out = dir('past-time');
     const cfg = config([trainFile, validFile]);
     await train(cfg, { out, steps: 2, evalTokens: 0 });
@@ -150,7 +173,12 @@ describe('a resume whose checkpoint is already at the limit', () => {
     const events: TrainEvent[] = [];
     const s = await train(cfg, { out, totalSeconds: 1e-6, resume: true, onLog: (e) => events.push(e) });
     expect(s).toMatchObject({ step: 2, upToDate: true, stopReason: 'time' });
-    expect(events).toMatchObject([{ type: 'stopped', reason: expect.stringMatching(/is at \S+ of training, already the \S+ asked for: nothing to train, and nothing was changed$/) }]);
+    expect(events).toMatchObject([
+      {
+        type: 'stopped',
+        reason: expect.stringMatching(/is at \S+ of training, already the \S+ asked for: nothing to train, and nothing was changed$/),
+      },
+    ]);
     expect(filesOf(out)).toEqual(before);
   });
 });
@@ -166,9 +194,17 @@ describe('a default sample count and a small vocabulary', () => {
     expect(ck.config.train.sampled).toBe(0);
     // A default that fits is kept.
     const fits: TrainEvent[] = [];
-    await train(config([trainFile, validFile], { sampled: 8 }), { out: dir('default-fits'), steps: 1, evalTokens: 0, sampledIsDefault: true, onLog: (e) => fits.push(e) });
+    await train(config([trainFile, validFile], { sampled: 8 }), {
+      out: dir('default-fits'),
+      steps: 1,
+      evalTokens: 0,
+      sampledIsDefault: true,
+      onLog: (e) => fits.push(e),
+    });
     expect(fits[0]).toMatchObject({ type: 'start', sampled: 8, objective: 'sampled-softmax' });
     expect(fits[0]).not.toHaveProperty('defaultSampledUnfit');
-    await expect(train(cfg, { out: dir('given-sampled'), steps: 2 })).rejects.toThrow(/--sampled 512 needs a vocabulary of more than 512 words; .* has 19: use fewer samples or --sampled 0/);
+    await expect(train(cfg, { out: dir('given-sampled'), steps: 2 })).rejects.toThrow(
+      /--sampled 512 needs a vocabulary of more than 512 words; .* has 19: use fewer samples or --sampled 0/,
+    );
   });
 });

@@ -34,8 +34,17 @@ const dir = (name: string) => join(tmp, `${name}-${runs++}`);
 /** Adagrad at lr 3 on this corpus: the validation loss jumps after the first steps, then recovers. */
 function config(validation?: ValidationConfig, over: Partial<TrainConfig> = {}): TrainConfig {
   return {
-    data: spec, model: { cell: 'glstm', layers: 2, emb: 8, hidden: 16, proj: 8, groups: 2, dropout: 0.25 },
-    batch: 4, bptt: 5, optimizer: 'adagrad', lr: 3, clip: 1, sampled: 8, seed: 7, ...(validation ? { validation } : {}), ...over,
+    data: spec,
+    model: { cell: 'glstm', layers: 2, emb: 8, hidden: 16, proj: 8, groups: 2, dropout: 0.25 },
+    batch: 4,
+    bptt: 5,
+    optimizer: 'adagrad',
+    lr: 3,
+    clip: 1,
+    sampled: 8,
+    seed: 7,
+    ...(validation ? { validation } : {}),
+    ...over,
   };
 }
 
@@ -48,18 +57,39 @@ describe('the validation schedule (pure)', () => {
     const rules = { patience: 2, lrDecay: 0.5 };
     let s = initialSchedule(1);
     const seen: [boolean, boolean, boolean, number][] = [];
-    for (const [loss, step] of [[3, 10], [2, 20], [2.5, 30], [2, 40], [1.5, 50], [1.6, 60], [1.7, 70]] as const) {
+    for (const [loss, step] of [
+      [3, 10],
+      [2, 20],
+      [2.5, 30],
+      [2, 40],
+      [1.5, 50],
+      [1.6, 60],
+      [1.7, 70],
+    ] as const) {
       const o = afterValidation(s, loss, step, rules);
       seen.push([o.improved, o.lrDecayed, o.stop, o.state.lr]);
       s = o.state;
     }
     // A tie (2 at step 40) is no improvement.
-    expect(seen).toEqual([[true, false, false, 1], [true, false, false, 1], [false, true, false, 0.5], [false, true, true, 0.25], [true, false, false, 0.25], [false, true, false, 0.125], [false, true, true, 0.0625]]);
+    expect(seen).toEqual([
+      [true, false, false, 1],
+      [true, false, false, 1],
+      [false, true, false, 0.5],
+      [false, true, true, 0.25],
+      [true, false, false, 0.25],
+      [false, true, false, 0.125],
+      [false, true, true, 0.0625],
+    ]);
     expect(s.best).toEqual({ loss: 1.5, step: 50 });
     expect(afterValidation(initialSchedule(1), NaN, 1, {}).improved).toBe(false);
     expect(afterValidation(initialSchedule(1), 5, 1, {}).state).toEqual({ lr: 1, best: { loss: 5, step: 1 }, sinceBest: 0 });
     // Without rules nothing but the best changes.
-    expect(afterValidation({ lr: 1, best: { loss: 1, step: 1 }, sinceBest: 7 }, 2, 2, {})).toEqual({ state: { lr: 1, best: { loss: 1, step: 1 }, sinceBest: 8 }, improved: false, lrDecayed: false, stop: false });
+    expect(afterValidation({ lr: 1, best: { loss: 1, step: 1 }, sinceBest: 7 }, 2, 2, {})).toEqual({
+      state: { lr: 1, best: { loss: 1, step: 1 }, sinceBest: 8 },
+      improved: false,
+      lrDecayed: false,
+      stop: false,
+    });
   });
 
   it('refuses impossible settings, naming the flag', () => {
@@ -85,7 +115,10 @@ describe('validation during training', () => {
       const o = afterValidation(state, v.loss, v.step, { lrDecay: 0.5, patience: 2 });
       state = o.state;
       if (o.lrDecayed) decays.push(o.state.lr);
-      if (o.stop) { stopAt = v.step; break; }
+      if (o.stop) {
+        stopAt = v.step;
+        break;
+      }
     }
     expect(stopAt, 'this recipe must plateau within 40 steps, or the test checks nothing').not.toBeNull();
     expect(s.stopReason).toBe('early stop');
@@ -101,7 +134,9 @@ describe('validation during training', () => {
     const last = await loadCheckpoint<Record<string, any>>(join(out, 'checkpoint'));
     expect(last.config.step).toBe(stopAt);
     expect(last.config.schedule).toEqual({ ...state, kept: state.best });
-    expect(events.find((e) => e.type === 'stopped')).toMatchObject({ reason: expect.stringMatching(/^early stop at step \d+: no improvement in 2 validations/) });
+    expect(events.find((e) => e.type === 'stopped')).toMatchObject({
+      reason: expect.stringMatching(/^early stop at step \d+: no improvement in 2 validations/),
+    });
   });
 
   it('resumes exactly: the same losses, validations, decays and checkpoint as the uninterrupted run', async () => {
@@ -114,14 +149,22 @@ describe('validation during training', () => {
     const ra = records(a, 'train');
     expect(records(b, 'train').map((r) => r.loss)).toEqual(ra.map((r) => r.loss));
     // The first run's final validation (step 7) is a measurement of its own; the cadence's are the same.
-    const cadence = (out: string) => records(out, 'valid').filter((r) => !r.final).map((r) => [r.step, r.loss, r.lr]);
-    expect(records(b, 'valid').filter((r) => r.final).map((r) => r.step)).toEqual([7]);
+    const cadence = (out: string) =>
+      records(out, 'valid')
+        .filter((r) => !r.final)
+        .map((r) => [r.step, r.loss, r.lr]);
+    expect(
+      records(b, 'valid')
+        .filter((r) => r.final)
+        .map((r) => r.step),
+    ).toEqual([7]);
     expect(cadence(b)).toEqual(cadence(a));
     expect(new Set(records(a, 'valid').map((r) => r.lr)).size, 'the learning rate must decay at least once').toBeGreaterThan(1);
     const ca = await loadCheckpoint<Record<string, any>>(join(a, 'checkpoint'));
     const cb = await loadCheckpoint<Record<string, any>>(join(b, 'checkpoint'));
     expect(cb.config.schedule).toEqual(ca.config.schedule);
-    for (const [name, t] of Object.entries(ca.model)) expect(Buffer.from(cb.model[name]!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
+    for (const [name, t] of Object.entries(ca.model))
+      expect(Buffer.from(cb.model[name]!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
     // Each best checkpoint holds the lowest validation its run measured, a final one included.
     for (const out of [a, b]) {
       const all = records(out, 'valid');
@@ -161,7 +204,14 @@ describe('the clock and the first step', () => {
     expect(types.indexOf('progress')).toBeGreaterThan(types.indexOf('compiled'));
     expect(slow.find((e) => e.type === 'compiled')).toMatchObject({ step: 1, seconds: expect.any(Number) });
     const fast: TrainEvent[] = [];
-    await train(config(), { out: dir('no-notice'), steps: 2, logEvery: 1, evalTokens: 0, compileNoticeMs: 600_000, onLog: (e) => fast.push(e) });
+    await train(config(), {
+      out: dir('no-notice'),
+      steps: 2,
+      logEvery: 1,
+      evalTokens: 0,
+      compileNoticeMs: 600_000,
+      onLog: (e) => fast.push(e),
+    });
     expect(fast.some((e) => e.type === 'compiling' || e.type === 'compiled')).toBe(false);
   });
 });

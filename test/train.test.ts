@@ -22,11 +22,18 @@ import { matmulBackwardRef, matmulRef } from '../src/ref/matmul.js';
 import { sampledLogitsRef } from '../src/ref/sampled_softmax.js';
 import { softmaxCrossEntropyRef } from '../src/ref/softmax_ce.js';
 import { Rng } from '../src/random.js';
-import { corpusStats, loadCorpus, LM1B_HELDOUT_DIR, LM1B_HELDOUT_FILE, LM1B_TRAIN_DIR, LM1B_VALID_FILE, LM1B_VOCAB_FILE } from '../src/data/index.js';
+import {
+  corpusStats,
+  loadCorpus,
+  LM1B_HELDOUT_DIR,
+  LM1B_HELDOUT_FILE,
+  LM1B_TRAIN_DIR,
+  LM1B_VALID_FILE,
+  LM1B_VOCAB_FILE,
+} from '../src/data/index.js';
 import { CORPUS_WORDS, corpusText, expectClose, freshSeed, useDevice } from './helpers.js';
 
 useDevice();
-
 
 let tmp: string;
 let textSpec: string;
@@ -105,7 +112,12 @@ async function expectSameCheckpoint(dirA: string, dirB: string): Promise<void> {
 }
 
 /** Run A: N steps straight. Run B: `half` steps, then a resumed train() call to N. */
-async function resumeMatches(cfg: TrainConfig, N = 12, half = 6, extra: Partial<TrainOptions> = {}): Promise<{ a: MetricsRecord[]; events: TrainEvent[]; outA: string }> {
+async function resumeMatches(
+  cfg: TrainConfig,
+  N = 12,
+  half = 6,
+  extra: Partial<TrainOptions> = {},
+): Promise<{ a: MetricsRecord[]; events: TrainEvent[]; outA: string }> {
   const common = { saveEvery: 4, logEvery: 1, evalTokens: 0, ...extra };
   const outA = runDir('straight');
   const outB = runDir('resumed');
@@ -133,7 +145,7 @@ async function resumeMatches(cfg: TrainConfig, N = 12, half = 6, extra: Partial<
 }
 
 describe('resume reproduces the uninterrupted run exactly', () => {
-  it('G-LSTM, Adagrad (the paper\'s), sampled softmax, dropout 0.25; across an epoch boundary', async () => {
+  it("G-LSTM, Adagrad (the paper's), sampled softmax, dropout 0.25; across an epoch boundary", async () => {
     const cfg = config();
     const { a, outA } = await resumeMatches(cfg);
     // The run learns something and its losses are not all alike (the comparison means something).
@@ -153,7 +165,12 @@ describe('resume reproduces the uninterrupted run exactly', () => {
   });
 
   it('hierarchical G-LSTM (groups 2,4), SGD, no clipping, sampled softmax, resumed mid-epoch from the carried state', async () => {
-    await resumeMatches(config({ model: { groups: [2, 4], hidden: 32, dropout: 0.1 }, optimizer: 'sgd', lr: 0.5, clip: 0, sampled: 6 }), 9, 3, { saveEvery: 3 });
+    await resumeMatches(
+      config({ model: { groups: [2, 4], hidden: 32, dropout: 0.1 }, optimizer: 'sgd', lr: 0.5, clip: 0, sampled: 6 }),
+      9,
+      3,
+      { saveEvery: 3 },
+    );
   });
 });
 
@@ -169,7 +186,10 @@ describe('precision f16 (the matmuls read f16 copies of the weight matrices and 
     const full = trainRecords(outF);
     let differ = 0;
     for (let i = 0; i < 10; i++) {
-      expect(Math.abs(half[i].loss - full[i].loss) / full[i].loss, `step ${i + 1}: f16 ${half[i].loss} vs f32 ${full[i].loss}`).toBeLessThan(0.01);
+      expect(
+        Math.abs(half[i].loss - full[i].loss) / full[i].loss,
+        `step ${i + 1}: f16 ${half[i].loss} vs f32 ${full[i].loss}`,
+      ).toBeLessThan(0.01);
       if (half[i].loss !== full[i].loss) differ++;
     }
     expect(differ).toBeGreaterThan(0);
@@ -216,8 +236,15 @@ interface RefGrads {
  */
 function referenceModel(
   sd: Record<string, { shape: number[]; data: Float32Array }>,
-  o: { V: number; emb: number; layers: { cell: 'glstm' | 'lstm' | 'flstm'; groups?: number; factor?: number; pin: number; n: number; p: number }[] },
-  inputs: Int32Array, targets: Int32Array, T: number, B: number,
+  o: {
+    V: number;
+    emb: number;
+    layers: { cell: 'glstm' | 'lstm' | 'flstm'; groups?: number; factor?: number; pin: number; n: number; p: number }[];
+  },
+  inputs: Int32Array,
+  targets: Int32Array,
+  T: number,
+  B: number,
   state: { h: NDArray; c: NDArray }[],
   cand: ReturnType<typeof sampleCandidates> | null,
 ): RefGrads {
@@ -225,8 +252,21 @@ function referenceModel(
   const W = nd(sd.softmax_w.data, sd.softmax_w.shape);
   const bias = nd(sd.softmax_b.data, sd.softmax_b.shape);
   const params: LstmRefParams[] = o.layers.map((l, i) => {
-    const g = (k: string) => (sd[`rnn.layers.${i}.${k}`] ? nd(sd[`rnn.layers.${i}.${k}`].data, sd[`rnn.layers.${i}.${k}`].shape) : undefined);
-    return { cell: l.cell, inputSize: l.pin, hiddenSize: l.n, projSize: l.p, groups: l.groups, factor: l.factor, W: g('W'), W1: g('W1'), W2: g('W2'), b: g('b')!, P: g('P') };
+    const g = (k: string) =>
+      sd[`rnn.layers.${i}.${k}`] ? nd(sd[`rnn.layers.${i}.${k}`].data, sd[`rnn.layers.${i}.${k}`].shape) : undefined;
+    return {
+      cell: l.cell,
+      inputSize: l.pin,
+      hiddenSize: l.n,
+      projSize: l.p,
+      groups: l.groups,
+      factor: l.factor,
+      W: g('W'),
+      W1: g('W1'),
+      W2: g('W2'),
+      b: g('b')!,
+      P: g('P'),
+    };
   });
   // Forward.
   const xs: NDArray[] = [embeddingRef(E, inputs, [T, B])];
@@ -235,7 +275,10 @@ function referenceModel(
   const h = nd(xs[xs.length - 1].data, [T * B, d]);
   const ids = cand ? Array.from(cand.ids) : Array.from({ length: o.V }, (_, i) => i);
   const rowsW = embeddingRef(W, ids);
-  const rowsB = nd(ids.map((i) => bias.data[i]), [ids.length]);
+  const rowsB = nd(
+    ids.map((i) => bias.data[i]),
+    [ids.length],
+  );
   const logits = matmulRef(h, rowsW, { transposeB: true, bias: rowsB });
   const final = cand ? sampledLogitsRef(logits, cand) : logits;
   const ce = softmaxCrossEntropyRef(final, cand ? cand.targetCol : targets);
@@ -291,21 +334,32 @@ describe('sparse rows of LanguageModel.trainLoss equal the dense gradient of a f
       const inputs = Int32Array.from({ length: T * B }, draw);
       const targets = Int32Array.from({ length: T * B }, draw);
       const state = layers.map((l) => ({
-        h: nd(Float32Array.from({ length: B * l.p }, () => rng.uniform() - 0.5), [B, l.p]),
-        c: nd(Float32Array.from({ length: B * l.n }, () => rng.uniform() - 0.5), [B, l.n]),
+        h: nd(
+          Float32Array.from({ length: B * l.p }, () => rng.uniform() - 0.5),
+          [B, l.p],
+        ),
+        c: nd(
+          Float32Array.from({ length: B * l.n }, () => rng.uniform() - 0.5),
+          [B, l.n],
+        ),
       }));
       const stepSeed = 1000 + (seed % 1000);
       // The candidates trainLoss draws for this seed (the same derivation as src/nn/lm.ts).
       const cand = S > 0 ? sampleCandidates(targets, V, S, (stepSeed * 40503 + 17) >>> 0) : null;
       const ref = referenceModel(sd, { V, emb: 8, layers }, inputs, targets, T, B, state, cand);
 
-      const gpuState = state.map((s) => ({ h: fl.tensor(Float32Array.from(s.h.data), s.h.shape), c: fl.tensor(Float32Array.from(s.c.data), s.c.shape) }));
+      const gpuState = state.map((s) => ({
+        h: fl.tensor(Float32Array.from(s.h.data), s.h.shape),
+        c: fl.tensor(Float32Array.from(s.c.data), s.c.shape),
+      }));
       const r = model.trainLoss(inputs, targets, T, B, gpuState, { sampled: S, seed: stepSeed });
       r.loss.backward();
       const what = `seed=${seed} S=${S}`;
       expectClose(await r.loss.data(), [ref.loss], { atol: 1e-5, rtol: 1e-5, what: `loss ${what}` });
 
-      expect(r.sparse.map((x) => x.table)).toEqual(S > 0 ? [model.embeddingTable, model.softmaxTable, model.biasTable] : [model.embeddingTable]);
+      expect(r.sparse.map((x) => x.table)).toEqual(
+        S > 0 ? [model.embeddingTable, model.softmaxTable, model.biasTable] : [model.embeddingTable],
+      );
       // Embedding: the unique input ids, their summed gradient rows; no other row has any.
       const emb = r.sparse[0];
       expect(Array.from(emb.ids)).toEqual(Array.from(uniqueSorted(inputs)));
@@ -358,11 +412,17 @@ describe('evaluation and generation hold no GPU memory from one batch to the nex
       let state: ReturnType<LanguageModel['logits']>['state'] | undefined;
       for (let i = 0; i < 30; i++) {
         const o = model.logits(Int32Array.of(i % 50), 1, 1, state);
-        state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+        state?.forEach((s) => {
+          s.h.dispose();
+          s.c.dispose();
+        });
         state = o.state;
         o.logits.dispose();
       }
-      state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+      state?.forEach((s) => {
+        s.h.dispose();
+        s.c.dispose();
+      });
       expect(fl.stats().poolInUseBytes).toBe(before.poolInUseBytes);
     } finally {
       model.dispose();

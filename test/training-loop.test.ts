@@ -33,8 +33,16 @@ describe('the training loop', () => {
     const file = join(dir, 'train.txt');
     await writeFile(file, brownExcerpt(1).split('\n').slice(0, 60).join('\n'));
     const cfg: TrainConfig = {
-      data: `text:${file}`, model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0.2 },
-      batch: 4, bptt: 10, optimizer: 'adagrad', lr: 0.2, clip: 1, sampled: 16, seed: 5, maxVocab: 400,
+      data: `text:${file}`,
+      model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0.2 },
+      batch: 4,
+      bptt: 10,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 16,
+      seed: 5,
+      maxVocab: 400,
     };
     const corpus = await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab });
     const tokens = corpus.splits.train.kind === 'array' ? corpus.splits.train.tokens : new Int32Array();
@@ -45,12 +53,21 @@ describe('the training loop', () => {
     await train(cfg, { out: run, steps: first, logEvery: 1, evalTokens: 0 });
 
     const ck = join(run, 'checkpoint');
-    const files: NamedFile[] = await Promise.all((await readdir(ck)).map(async (n) => ({ name: n, bytes: new Uint8Array(await readFile(join(ck, n))) })));
+    const files: NamedFile[] = await Promise.all(
+      (await readdir(ck)).map(async (n) => ({ name: n, bytes: new Uint8Array(await readFile(join(ck, n))) })),
+    );
     const session = new Session();
     await session.load(files);
     expect(session.continuation).toEqual({ optimizerFrom: expect.any(String), carriedState: true });
     // The CLI's own token stream, so the page's batches are the trainer's.
-    session.corpus = { source: file, vocab: session.vocab!, train: tokens, valid: new Int32Array(), tokens: tokens.length, words: 0 /* shown by the page only */ };
+    session.corpus = {
+      source: file,
+      vocab: session.vocab!,
+      train: tokens,
+      valid: new Int32Array(),
+      tokens: tokens.length,
+      words: 0 /* shown by the page only */,
+    };
     const page: number[] = [];
     await session.train({ steps: last, reportEvery: 1, onReport: (r) => page.push(r.loss) });
     expect(session.epoch).toBe(1);

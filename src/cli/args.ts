@@ -12,7 +12,12 @@ export type OptionSpec = OptionDecl<any>;
 
 export const JSON_OPTION: OptionSpec = { name: 'json', help: 'print JSON lines instead of the readable form' };
 export const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', help: 'print this help' };
-export const ADAPTER_OPTION: OptionSpec = { name: 'adapter', value: 'NAME|ICD.json', reader: text(), help: 'use the adapter whose description contains NAME, or the Vulkan driver in ICD.json' };
+export const ADAPTER_OPTION: OptionSpec = {
+  name: 'adapter',
+  value: 'NAME|ICD.json',
+  reader: text(),
+  help: 'use the adapter whose description contains NAME, or the Vulkan driver in ICD.json',
+};
 /** What every command that opens the GPU takes. */
 export const DEVICE_OPTIONS: OptionSpec[] = [JSON_OPTION, ADAPTER_OPTION, HELP_OPTION];
 
@@ -65,8 +70,13 @@ function usageErrorFrom(err: unknown, c: CommandLine): Error {
       const msg = e.message ?? '';
       const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(msg);
       // A value that starts with a dash ("--hidden -3") reads as an option: say how to give it.
-      if (ambiguous) return new UsageError(`flstm ${c.name}: option ${ambiguous[1]} needs a value (one that starts with a dash is written ${ambiguous[1]}=-VALUE)`);
-      return new UsageError(`flstm ${c.name}: ${msg.split('\n')[0].replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`);
+      if (ambiguous)
+        return new UsageError(
+          `flstm ${c.name}: option ${ambiguous[1]} needs a value (one that starts with a dash is written ${ambiguous[1]}=-VALUE)`,
+        );
+      return new UsageError(
+        `flstm ${c.name}: ${msg.split('\n')[0].replace(/^Option '([^' ]+)[^']*' argument missing$/, 'option $1 needs a value')}`,
+      );
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`flstm ${c.name}: unexpected argument ${m ? m[1] : ''} (it takes no positional arguments)`);
@@ -78,7 +88,12 @@ function usageErrorFrom(err: unknown, c: CommandLine): Error {
 /** The command's arguments as option values and positionals; a mistake is one UsageError. */
 export function parseCommandLine(c: CommandLine, args: readonly string[]): { values: Values; positionals: string[] } {
   try {
-    return parseArgs({ args: attachNegativeValues(args, c.options), options: parserOptions(c.options), strict: true, allowPositionals: !!c.positionals }) as { values: Values; positionals: string[] };
+    return parseArgs({
+      args: attachNegativeValues(args, c.options),
+      options: parserOptions(c.options),
+      strict: true,
+      allowPositionals: !!c.positionals,
+    }) as { values: Values; positionals: string[] };
   } catch (err) {
     throw usageErrorFrom(err, c);
   }

@@ -4,13 +4,25 @@ import { ADAPTER_OPTION, HELP_OPTION, UsageError } from './args.js';
 import { choice, number, readOption, text } from '../options/declare.js';
 import type { Command } from './command.js';
 
-const SUITE = { name: 'suite', reader: choice(['kernels', 'step', 'all'] as const), default: 'all' as const, help: 'kernels: ceilings and kernels (matmul beside tfjs); step: training steps per cell, and the LSTM LM beside tfjs-layers; all' };
+const SUITE = {
+  name: 'suite',
+  reader: choice(['kernels', 'step', 'all'] as const),
+  default: 'all' as const,
+  help: 'kernels: ceilings and kernels (matmul beside tfjs); step: training steps per cell, and the LSTM LM beside tfjs-layers; all',
+};
 const JSON_FILE = { name: 'json', value: 'FILE', reader: text('a file name'), help: 'also write the results as JSON to FILE' };
 const OUT = { name: 'out', value: 'DIR', reader: text('a folder'), help: 'results folder', defaultText: 'bench/results' };
-const SECONDS = { name: 'seconds', value: 'S', reader: number((x) => x > 0, 'a positive number of seconds'), help: 'timing target per kernel', defaultText: '1.5; --quick 0.3' };
+const SECONDS = {
+  name: 'seconds',
+  value: 'S',
+  reader: number((x) => x > 0, 'a positive number of seconds'),
+  help: 'timing target per kernel',
+  defaultText: '1.5; --quick 0.3',
+};
 
 export const benchCommand: Command = {
-  name: 'bench', gpu: true,
+  name: 'bench',
+  gpu: true,
   summary: 'benchmark the kernels and LSTM / F-LSTM / G-LSTM training steps, beside TensorFlow.js when installed',
   options: [
     SUITE,
@@ -35,11 +47,19 @@ export const benchCommand: Command = {
     try {
       mod = (await import(url.href)) as typeof mod;
     } catch (err) {
-      throw new Error(`flstm bench: cannot load the benchmark bundle ${url.pathname} (npm run build makes it): ${(err as Error).message.split('\n')[0]}`);
+      throw new Error(
+        `flstm bench: cannot load the benchmark bundle ${url.pathname} (npm run build makes it): ${(err as Error).message.split('\n')[0]}`,
+      );
     }
     process.exitCode = await mod.runSuite({
-      suite, quick: !!values.quick, json, save: values.save ? true : values['no-save'] ? false : undefined,
-      tfjs: !values['no-tfjs'], out: readOption(values, 'bench', OUT), seconds, adapter,
+      suite,
+      quick: !!values.quick,
+      json,
+      save: values.save ? true : values['no-save'] ? false : undefined,
+      tfjs: !values['no-tfjs'],
+      out: readOption(values, 'bench', OUT),
+      seconds,
+      adapter,
     });
   },
 };

@@ -45,7 +45,7 @@ export async function withStopSignals<T>(onFirst: (signal: string) => void, fn: 
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {
-    return await fn({ requested: () => received !== null, exitCode: () => (received ? SIGNAL_CODES[received] ?? 130 : 0) });
+    return await fn({ requested: () => received !== null, exitCode: () => (received ? (SIGNAL_CODES[received] ?? 130) : 0) });
   } finally {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);

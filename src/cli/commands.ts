@@ -8,4 +8,14 @@ import { generateCommand } from './generate.js';
 import { dataCommand, infoCommand, paramsCommand } from './inspect.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [infoCommand, paramsCommand, dataCommand, trainCommand, evalCommand, generateCommand, compareCommand, chartCommand, benchCommand];
+export const COMMANDS: Command[] = [
+  infoCommand,
+  paramsCommand,
+  dataCommand,
+  trainCommand,
+  evalCommand,
+  generateCommand,
+  compareCommand,
+  chartCommand,
+  benchCommand,
+];

@@ -31,7 +31,13 @@ export const DEFAULT_CELLS = 'lstm,flstm:64,glstm:2,glstm:4';
 const DEFAULT_EVAL_EVERY = '250';
 const DEFAULT_EVAL_TOKENS = '20000';
 const FORMAT = 'flstm-compare/1';
-const CELLS = { name: 'cells', value: 'LIST', help: `the cells: ${CELL_KINDS.flatMap(cellSpellings).join(', ')}, comma-separated`, reader: text('a list of cells'), default: DEFAULT_CELLS };
+const CELLS = {
+  name: 'cells',
+  value: 'LIST',
+  help: `the cells: ${CELL_KINDS.flatMap(cellSpellings).join(', ')}, comma-separated`,
+  reader: text('a list of cells'),
+  default: DEFAULT_CELLS,
+};
 
 export interface CellSpec {
   /** As given: lstm, flstm:64, glstm:4, glstm:2+4. */
@@ -57,8 +63,10 @@ function parseCell(spec: string): CellSpec {
     return { spec, label, dir: cell, values: { cell } };
   }
   const option = SIZE_OPTIONS[size];
-  if (arg === undefined) throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cellSpellings(cell)[0]} (${option.noun})`);
-  if (arg.split('+').some((n) => Number(n) < 1)) throw new UsageError(`flstm compare: --cells: '${spec}': ${option.each} must be a positive integer`);
+  if (arg === undefined)
+    throw new UsageError(`flstm compare: --cells: '${spec}' needs its size: ${cellSpellings(cell)[0]} (${option.noun})`);
+  if (arg.split('+').some((n) => Number(n) < 1))
+    throw new UsageError(`flstm compare: --cells: '${spec}': ${option.each} must be a positive integer`);
   if (!option.perLayer && arg.includes('+')) throw new UsageError(`flstm compare: --cells: '${spec}': ${cell} takes one ${option.named}`);
   const value = arg.replace(/\+/g, ',');
   return { spec, label: `${label} ${option.symbol}=${value}`, dir: `${cell}-${arg}`, values: { cell, [size]: value } };
@@ -66,7 +74,10 @@ function parseCell(spec: string): CellSpec {
 
 /** Parses --cells: lstm, flstm:R, glstm:K or glstm:K1+K2 (one group count per layer), comma-separated. */
 export function parseCells(raw: string): CellSpec[] {
-  const specs = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const specs = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (specs.length === 0) throw new UsageError('flstm compare: --cells needs at least one cell (e.g. lstm,flstm:64,glstm:4)');
   const cells = specs.map(parseCell);
   const seen = new Set<string>();
@@ -156,7 +167,8 @@ const RUN_ONLY = new Set(['steps', 'time', 'final-tokens', 'log-every', 'save-ev
 
 function sharedOptions(values: Values): Values {
   const out: Values = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined && k !== 'cells' && !['out', 'resume', 'json', 'adapter', 'help'].includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(values))
+    if (v !== undefined && k !== 'cells' && !['out', 'resume', 'json', 'adapter', 'help'].includes(k)) out[k] = v;
   return out;
 }
 
@@ -191,7 +203,8 @@ async function readCompareFile(file: string): Promise<CompareFile | null> {
 async function comparePlan(values: Values, file: string): Promise<CompareFile> {
   const saved = await readCompareFile(file);
   if (!values.resume) {
-    if (saved) throw new Error(`flstm compare: ${file} already holds a comparison: --resume continues it; to start afresh give another --out`);
+    if (saved)
+      throw new Error(`flstm compare: ${file} already holds a comparison: --resume continues it; to start afresh give another --out`);
     return { format: FORMAT, cells: readOption(values, 'compare', CELLS), options: sharedOptions(values), rows: [] };
   }
   if (!saved) throw new Error(`flstm compare: --resume: no comparison in ${file}`);
@@ -213,11 +226,22 @@ function cellValues(plan: CompareFile, cell: CellSpec): Values {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Trains (or continues) one cell to the budget and evaluates it; null when a signal stopped it. */
-async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget: Budget, finalTokens: FinalTokens, json: boolean, stop: StopSignal): Promise<CompareRow | null> {
+async function runCell(
+  plan: CompareFile,
+  cell: CellSpec,
+  outDir: string,
+  budget: Budget,
+  finalTokens: FinalTokens,
+  json: boolean,
+  stop: StopSignal,
+): Promise<CompareRow | null> {
   const values = cellValues(plan, cell);
   const runDir = join(outDir, cell.dir);
   const resume = await exists(join(runDir, 'checkpoint', 'config.json'));
@@ -227,7 +251,12 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   let params = 0;
   let rnnParams = 0;
   const summary = await training.train(cfg, {
-    out: runDir, resume, steps: budget.steps, totalSeconds: budget.seconds, ...cadenceFrom(values, 'compare'), sampledIsDefault: values.sampled === undefined,
+    out: runDir,
+    resume,
+    steps: budget.steps,
+    totalSeconds: budget.seconds,
+    ...cadenceFrom(values, 'compare'),
+    sampledIsDefault: values.sampled === undefined,
     stopRequested: stop.requested,
     onLog: (e) => {
       if (e.type === 'start') ({ params, rnnParams } = e);
@@ -241,12 +270,25 @@ async function runCell(plan: CompareFile, cell: CellSpec, outDir: string, budget
   if (summary.stopReason !== 'non-finite loss' && !ev) return null;
   const trainSeconds = ck?.seconds ?? summary.totalTrainSeconds;
   return {
-    cell: cell.spec, label: cell.label, run: runDir, params, rnnParams, steps: summary.step,
+    cell: cell.spec,
+    label: cell.label,
+    run: runDir,
+    params,
+    rnnParams,
+    steps: summary.step,
     wordsPerSec: (summary.step * cfg.batch * cfg.bptt) / Math.max(trainSeconds, 1e-9),
-    validPpl: ev?.ppl.valid ?? NaN, ...(ev?.ppl.test !== undefined ? { testPpl: ev.ppl.test } : {}),
-    finalTokens, ...(ev?.validTokens !== undefined ? { validTokens: ev.validTokens } : {}), ...(ev?.testTokens !== undefined ? { testTokens: ev.testTokens } : {}),
-    evaluated: ev?.which ?? 'last', evaluatedStep: ev?.step ?? summary.step, ...(ev ? { weights: ev.weights } : {}), trainSeconds,
-    wallSeconds: trainSeconds + (ck?.otherSeconds ?? summary.evalSeconds) + (ev?.seconds ?? 0), stopReason: summary.stopReason, budget,
+    validPpl: ev?.ppl.valid ?? NaN,
+    ...(ev?.ppl.test !== undefined ? { testPpl: ev.ppl.test } : {}),
+    finalTokens,
+    ...(ev?.validTokens !== undefined ? { validTokens: ev.validTokens } : {}),
+    ...(ev?.testTokens !== undefined ? { testTokens: ev.testTokens } : {}),
+    evaluated: ev?.which ?? 'last',
+    evaluatedStep: ev?.step ?? summary.step,
+    ...(ev ? { weights: ev.weights } : {}),
+    trainSeconds,
+    wallSeconds: trainSeconds + (ck?.otherSeconds ?? summary.evalSeconds) + (ev?.seconds ?? 0),
+    stopReason: summary.stopReason,
+    budget,
   };
 }
 
@@ -257,11 +299,22 @@ const fmtPpl = (v: number | undefined) => (v === undefined ? '-' : Number.isFini
 export function formatTable(rows: readonly CompareRow[]): string {
   const head = ['cell', 'params', 'RNN params', 'steps', 'words/s', 'valid ppl', 'test ppl', 'wall time', 'evaluated'];
   const body = rows.map((r) => [
-    r.label, fmtM(r.params), fmtM(r.rnnParams), formatCount(r.steps), formatCount(r.wordsPerSec), fmtPpl(r.validPpl), fmtPpl(r.testPpl),
-    formatDuration(r.wallSeconds), `${r.evaluated} (step ${formatCount(r.evaluatedStep)}${r.weights ? `, ${r.weights === 'average' ? 'moving average' : 'trained weights'}` : ''})`,
+    r.label,
+    fmtM(r.params),
+    fmtM(r.rnnParams),
+    formatCount(r.steps),
+    formatCount(r.wordsPerSec),
+    fmtPpl(r.validPpl),
+    fmtPpl(r.testPpl),
+    formatDuration(r.wallSeconds),
+    `${r.evaluated} (step ${formatCount(r.evaluatedStep)}${r.weights ? `, ${r.weights === 'average' ? 'moving average' : 'trained weights'}` : ''})`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...body.map(line)].join('\n');
 }
 
@@ -275,9 +328,15 @@ function scoredHeader(rows: readonly CompareRow[]): string {
 }
 
 async function saveResults(outDir: string, plan: CompareFile, title: string): Promise<void> {
-  await writeFileAtomic(join(outDir, 'compare.json'), `${JSON.stringify(plan, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  await writeFileAtomic(
+    join(outDir, 'compare.json'),
+    `${JSON.stringify(plan, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
   const cells = parseCells(plan.cells).filter((c) => plan.rows.some((r) => r.cell === c.spec));
-  const runs = await readRuns(cells.map((c) => join(outDir, c.dir)), cells.map((c) => c.label));
+  const runs = await readRuns(
+    cells.map((c) => join(outDir, c.dir)),
+    cells.map((c) => c.label),
+  );
   await writeSvg(join(outDir, 'compare.svg'), renderOverlayChart(runs, { x: 'time', title }));
 }
 
@@ -287,25 +346,49 @@ async function defaultCompareFolder(resume: boolean): Promise<string> {
 }
 
 export const compareCommand: Command = {
-  name: 'compare', gpu: true,
+  name: 'compare',
+  gpu: true,
   summary: "train several cells with the same options and budget and print the paper's Table 1 (parameters, words/s, perplexities, time)",
   options: [
     CELLS,
     ...MODEL_OPTIONS.filter((o) => !['cell', 'factor', 'groups'].includes(o.name)),
     ...RECIPE_OPTIONS,
-    ...RUN_OPTIONS.map((o) => (o.name === 'steps' ? { ...o, help: 'equal steps: train each cell until step N' }
-      : o.name === 'time' ? { ...o, help: 'equal time: train each cell this long (training only, across resumes): 90s, 10m, 2h' }
-        : o.name === 'out' ? { ...o, help: 'the comparison folder: one run folder per cell, compare.json, compare.svg', defaultText: 'runs/compare, or runs/compare-2... when taken' }
-          : o.name === 'resume' ? { ...o, help: 'continue the comparison in --out: finished rows are kept, the other cells resume' } : o)),
-    ...VALIDATION_OPTIONS.filter((o) => o.name !== 'best').map((o) => (o.name === 'eval-every' ? { ...o, help: 'validate every N steps for the curves and the best checkpoint', defaultText: DEFAULT_EVAL_EVERY }
-      : o.name === 'eval-tokens' ? { ...o, help: "tokens of each validation during training, which chooses the best checkpoint (the table's: --final-tokens)", defaultText: DEFAULT_EVAL_TOKENS } : o)),
+    ...RUN_OPTIONS.map((o) =>
+      o.name === 'steps'
+        ? { ...o, help: 'equal steps: train each cell until step N' }
+        : o.name === 'time'
+          ? { ...o, help: 'equal time: train each cell this long (training only, across resumes): 90s, 10m, 2h' }
+          : o.name === 'out'
+            ? {
+                ...o,
+                help: 'the comparison folder: one run folder per cell, compare.json, compare.svg',
+                defaultText: 'runs/compare, or runs/compare-2... when taken',
+              }
+            : o.name === 'resume'
+              ? { ...o, help: 'continue the comparison in --out: finished rows are kept, the other cells resume' }
+              : o,
+    ),
+    ...VALIDATION_OPTIONS.filter((o) => o.name !== 'best').map((o) =>
+      o.name === 'eval-every'
+        ? { ...o, help: 'validate every N steps for the curves and the best checkpoint', defaultText: DEFAULT_EVAL_EVERY }
+        : o.name === 'eval-tokens'
+          ? {
+              ...o,
+              help: "tokens of each validation during training, which chooses the best checkpoint (the table's: --final-tokens)",
+              defaultText: DEFAULT_EVAL_TOKENS,
+            }
+          : o,
+    ),
     FINAL_TOKENS,
     ...DEVICE_OPTIONS.map((o) => (o.name === 'json' ? { ...o, help: 'print one JSON line per cell (its row), nothing else' } : o)),
   ],
   async run(values) {
     // Each rank would run a comparison of its own into the same folder.
     const launched = launcherFromEnv(process.env);
-    if (launched && launched.size > 1) throw new UsageError(`flstm compare: runs on one process, and ${launched.name} started ${launched.size}: run it without the launcher (flstm train trains on several)`);
+    if (launched && launched.size > 1)
+      throw new UsageError(
+        `flstm compare: runs on one process, and ${launched.name} started ${launched.size}: run it without the launcher (flstm train trains on several)`,
+      );
     const outDir = readOption(values, 'compare', OUT) ?? (await defaultCompareFolder(!!values.resume));
     const file = join(outDir, 'compare.json');
     const plan = await comparePlan(values, file);
@@ -321,11 +404,18 @@ export const compareCommand: Command = {
     const budgetText = budget.steps !== undefined ? `${formatCount(budget.steps)} steps` : `${formatDuration(budget.seconds!)} of training`;
     const title = `flstm compare on ${plan.options.data ?? 'brown'}: ${budgetText} each`;
     // A row of another budget or final evaluation is done again (rows written before --final-tokens scored the whole splits).
-    plan.rows = plan.rows.filter((r) => cells.some((c) => c.spec === r.cell) && sameBudget(r.budget, budget) && (r.finalTokens ?? 'all') === finalTokens);
+    plan.rows = plan.rows.filter(
+      (r) => cells.some((c) => c.spec === r.cell) && sameBudget(r.budget, budget) && (r.finalTokens ?? 'all') === finalTokens,
+    );
     await saveResults(outDir, plan, title);
     if (json) for (const row of plan.rows) console.log(JSON.stringify(row)); // finished before: the lines their run printed
     await withStopSignals(
-      (signal) => { if (!json) console.error(`\nflstm compare: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving the current run (Ctrl-C again to quit at once)`); },
+      (signal) => {
+        if (!json)
+          console.error(
+            `\nflstm compare: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving the current run (Ctrl-C again to quit at once)`,
+          );
+      },
       async (stop) => {
         for (const cell of cells) {
           if (plan.rows.some((r) => r.cell === cell.spec)) continue;
@@ -333,14 +423,19 @@ export const compareCommand: Command = {
           const row = await runCell(plan, cell, outDir, budget, finalTokens, json, stop);
           if (!row) {
             process.exitCode = stop.exitCode() || 130;
-            console.error(`flstm compare: stopped during ${cell.label}; ${plan.rows.length} finished row${plan.rows.length === 1 ? '' : 's'} kept in ${file}; --resume --out ${outDir} continues`);
+            console.error(
+              `flstm compare: stopped during ${cell.label}; ${plan.rows.length} finished row${plan.rows.length === 1 ? '' : 's'} kept in ${file}; --resume --out ${outDir} continues`,
+            );
             return;
           }
           plan.rows.push(row);
           plan.rows.sort((a, b) => cells.findIndex((c) => c.spec === a.cell) - cells.findIndex((c) => c.spec === b.cell));
           await saveResults(outDir, plan, title);
           if (json) console.log(JSON.stringify(row));
-          else console.log(`flstm compare: ${row.label}: valid perplexity ${fmtPpl(row.validPpl)}, test ${fmtPpl(row.testPpl)}, ${formatCount(row.wordsPerSec)} words/s`);
+          else
+            console.log(
+              `flstm compare: ${row.label}: valid perplexity ${fmtPpl(row.validPpl)}, test ${fmtPpl(row.testPpl)}, ${formatCount(row.wordsPerSec)} words/s`,
+            );
         }
         if (!json) console.log(`\n${scoredHeader(plan.rows)}${formatTable(plan.rows)}\n\nwrote ${file} and ${join(outDir, 'compare.svg')}`);
       },

@@ -30,7 +30,9 @@ const readFinalTokens: Reader<FinalTokens> = {
 };
 
 export const FINAL_TOKENS = {
-  name: 'final-tokens', value: 'N|all', reader: readFinalTokens,
+  name: 'final-tokens',
+  value: 'N|all',
+  reader: readFinalTokens,
   help: "tokens of the validation and test splits the table's perplexities score (the first N of each, exactly; all: the whole splits)",
   defaultText: `all when each cell trains ${WHOLE_SPLITS_FROM.seconds / 60} minutes or ${formatCount(WHOLE_SPLITS_FROM.steps)} steps or more, else ${formatCount(CAPPED_FINAL_TOKENS)}`,
 } satisfies OptionDecl<FinalTokens>;
@@ -39,7 +41,9 @@ export const FINAL_TOKENS = {
 export function finalTokensFor(values: Values, budget: { steps?: number; seconds?: number }): FinalTokens {
   const given = readOption(values, 'compare', FINAL_TOKENS);
   if (given !== undefined) return given;
-  const large = (budget.steps === undefined || budget.steps >= WHOLE_SPLITS_FROM.steps) && (budget.seconds === undefined || budget.seconds >= WHOLE_SPLITS_FROM.seconds);
+  const large =
+    (budget.steps === undefined || budget.steps >= WHOLE_SPLITS_FROM.steps) &&
+    (budget.seconds === undefined || budget.seconds >= WHOLE_SPLITS_FROM.seconds);
   return large ? 'all' : CAPPED_FINAL_TOKENS;
 }
 
@@ -52,7 +56,10 @@ export interface Scored {
 
 /** "the first 20,000 tokens of the validation and test splits", "the whole validation and test splits (199,968 and 161,152 tokens)". */
 export function scoredText(s: Scored): string {
-  const counted: [string, number | undefined][] = [['validation', s.validTokens], ['test', s.testTokens]];
+  const counted: [string, number | undefined][] = [
+    ['validation', s.validTokens],
+    ['test', s.testTokens],
+  ];
   const splits = counted.filter((p): p is [string, number] => p[1] !== undefined);
   // Rows written before the counts were kept scored the whole splits.
   if (splits.length === 0 || s.finalTokens === undefined) return 'the whole splits';
@@ -60,9 +67,12 @@ export function scoredText(s: Scored): string {
   const whole = (count: number) => n === 'all' || count < n;
   const names = splits.map(([name]) => name).join(' and ');
   const plural = splits.length > 1 ? 's' : '';
-  if (splits.every(([, c]) => whole(c))) return `the whole ${names} split${plural} (${splits.map(([, c]) => formatCount(c)).join(' and ')} tokens)`;
+  if (splits.every(([, c]) => whole(c)))
+    return `the whole ${names} split${plural} (${splits.map(([, c]) => formatCount(c)).join(' and ')} tokens)`;
   if (splits.every(([, c]) => c === n)) return `the first ${formatCount(n as number)} tokens of the ${names} split${plural}`;
-  return splits.map(([name, c]) => (whole(c) ? `the whole ${name} split (${formatCount(c)} tokens)` : `the first ${formatCount(c)} ${name} tokens`)).join(' and ');
+  return splits
+    .map(([name, c]) => (whole(c) ? `the whole ${name} split (${formatCount(c)} tokens)` : `the first ${formatCount(c)} ${name} tokens`))
+    .join(' and ');
 }
 
 export interface FinalEvaluation extends Scored {
@@ -75,14 +85,25 @@ export interface FinalEvaluation extends Scored {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The perplexities of a run's best checkpoint (its last when it kept none); null when a signal stopped it. */
-export async function evaluateFinal(runDir: string, finalTokens: FinalTokens, printer: TrainPrinter, stop: StopSignal): Promise<FinalEvaluation | null> {
+export async function evaluateFinal(
+  runDir: string,
+  finalTokens: FinalTokens,
+  printer: TrainPrinter,
+  stop: StopSignal,
+): Promise<FinalEvaluation | null> {
   const best = join(runDir, 'best');
   const which: 'best' | 'last' = (await exists(join(best, 'config.json'))) ? 'best' : 'last';
-  const asked = finalTokens === 'all' ? 'the whole validation and test splits' : `the first ${formatCount(finalTokens)} tokens of the validation and test splits`;
+  const asked =
+    finalTokens === 'all'
+      ? 'the whole validation and test splits'
+      : `the first ${formatCount(finalTokens)} tokens of the validation and test splits`;
   // Loading the checkpoint and the corpus takes seconds: said before, not after.
   printer.out(`final evaluation: the ${which} checkpoint on ${asked}`);
   const loaded = await training.loadModel(which === 'best' ? best : join(runDir, 'checkpoint'));
@@ -94,9 +115,13 @@ export async function evaluateFinal(runDir: string, finalTokens: FinalTokens, pr
       const split = corpus.splits[name];
       if (!split) continue;
       const r = await training.evaluate(loaded.model, split, {
-        batchSize: cfg.batch, bptt: cfg.bptt, unkId: loaded.vocab.unkId, shouldStop: stop.requested,
+        batchSize: cfg.batch,
+        bptt: cfg.bptt,
+        unkId: loaded.vocab.unkId,
+        shouldStop: stop.requested,
         maxTokens: finalTokens === 'all' ? undefined : finalTokens,
-        onProgress: (p) => printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step}, ${weightsText(loaded.weights)})`),
+        onProgress: (p) =>
+          printer.evalProgress(name, p, ` (${which} checkpoint, step ${loaded.config.step}, ${weightsText(loaded.weights)})`),
       });
       printer.close();
       if (r.interrupted) return null;

@@ -21,12 +21,22 @@ import { TrainPrinter, weightsText } from './train_printer.js';
  * (corpora.locateCorpus: from any folder). A model trained in the demo page names the page's
  * text ('web:...'); its Brown excerpt is evaluated on Brown, other text needs --data.
  */
-export async function corpusSpecFor(config: training.CheckpointConfig, given: string | undefined, cmd: string): Promise<{ spec: string; note?: string }> {
+export async function corpusSpecFor(
+  config: training.CheckpointConfig,
+  given: string | undefined,
+  cmd: string,
+): Promise<{ spec: string; note?: string }> {
   if (given !== undefined) return { spec: given };
   const data = config.train.data;
-  if (data === 'web:brown-excerpt') return { spec: 'brown', note: 'the model was trained in the demo page on a Brown excerpt: evaluating on the Brown corpus (--data chooses another)' };
+  if (data === 'web:brown-excerpt')
+    return {
+      spec: 'brown',
+      note: 'the model was trained in the demo page on a Brown excerpt: evaluating on the Brown corpus (--data chooses another)',
+    };
   if (data.startsWith('web:')) {
-    throw new UsageError(`flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${corpora.CORPUS_SPECS})`);
+    throw new UsageError(
+      `flstm ${cmd}: the model was trained in the demo page on ${JSON.stringify(data.slice(4))}, which flstm cannot read: give --data (${corpora.CORPUS_SPECS})`,
+    );
   }
   return { spec: await corpora.locateCorpus(data, config.corpus) };
 }
@@ -57,18 +67,41 @@ export function unkText(r: { tokens: number; unk: number }, vocabSize: number): 
   const share = r.tokens > 0 ? r.unk / r.tokens : 0;
   const part = `${formatCount(r.tokens)} tokens, ${formatCount(r.unk)} of them <unk> (${percent(share)})`;
   if (share <= UNK_SHARE_LIMIT) return { part };
-  return { part, note: `${outsideVocabulary(share, vocabSize)}; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary` };
+  return {
+    part,
+    note: `${outsideVocabulary(share, vocabSize)}; each counts as <unk>, one word of it, so this perplexity is not comparable with a model of another vocabulary`,
+  };
 }
 
-export const CHECKPOINT = { name: 'checkpoint', value: 'DIR|FILE', required: true, reader: text('DIR'), help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)' };
+export const CHECKPOINT = {
+  name: 'checkpoint',
+  value: 'DIR|FILE',
+  required: true,
+  reader: text('DIR'),
+  help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file (one the demo page saved)',
+};
 const SPLIT = { name: 'split', help: 'the split', reader: choice(['valid', 'test', 'train'] as const), default: 'valid' as const };
-const DATA = { name: 'data', value: 'SPEC', reader: text(corpora.CORPUS_SPECS), help: `the corpus: ${corpora.CORPUS_SPECS}`, defaultText: "the checkpoint's files, where its run read them; a page model's Brown excerpt: brown" };
+const DATA = {
+  name: 'data',
+  value: 'SPEC',
+  reader: text(corpora.CORPUS_SPECS),
+  help: `the corpus: ${corpora.CORPUS_SPECS}`,
+  defaultText: "the checkpoint's files, where its run read them; a page model's Brown excerpt: brown",
+};
 const BATCH = { name: 'batch', value: 'B', reader: positiveInt, help: 'streams', defaultText: "the checkpoint's" };
 const BPTT = { name: 'bptt', value: 'T', reader: positiveInt, help: 'steps per batch', defaultText: "the checkpoint's" };
-const MAX_TOKENS = { name: 'max-tokens', value: 'N', reader: positiveInt, help: 'score the first N tokens of the split, exactly', defaultText: 'the whole split' };
+const MAX_TOKENS = {
+  name: 'max-tokens',
+  value: 'N',
+  reader: positiveInt,
+  help: 'score the first N tokens of the split, exactly',
+  defaultText: 'the whole split',
+};
 export const WEIGHTS = {
-  name: 'weights', reader: choice(['average', 'trained'] as const),
-  help: "the LSTM weights: average, the run's moving average (--ema); trained, the last step's", defaultText: 'average when the checkpoint has one',
+  name: 'weights',
+  reader: choice(['average', 'trained'] as const),
+  help: "the LSTM weights: average, the run's moving average (--ema); trained, the last step's",
+  defaultText: 'average when the checkpoint has one',
 };
 
 /** The checkpoint's model with the weights --weights asks for (a checkpoint without averages and --weights average: a usage error). */
@@ -109,16 +142,18 @@ export function loadedWeightsText(loaded: training.LoadedModel): string {
 }
 
 export const evalCommand: Command = {
-  name: 'eval', gpu: true,
+  name: 'eval',
+  gpu: true,
   summary: "full-softmax perplexity of a checkpoint on a split (the text in the checkpoint's vocabulary)",
-  options: [
-    CHECKPOINT, SPLIT, DATA, BATCH, BPTT, MAX_TOKENS, WEIGHTS,
-    ...DEVICE_OPTIONS,
-  ],
+  options: [CHECKPOINT, SPLIT, DATA, BATCH, BPTT, MAX_TOKENS, WEIGHTS, ...DEVICE_OPTIONS],
   async run(values) {
     const dir = readOption(values, 'eval', CHECKPOINT)!;
     const splitName = readOption(values, 'eval', SPLIT);
-    const sizes = { batch: readOption(values, 'eval', BATCH), bptt: readOption(values, 'eval', BPTT), maxTokens: readOption(values, 'eval', MAX_TOKENS) };
+    const sizes = {
+      batch: readOption(values, 'eval', BATCH),
+      bptt: readOption(values, 'eval', BPTT),
+      maxTokens: readOption(values, 'eval', MAX_TOKENS),
+    };
     const given = readOption(values, 'eval', DATA);
     readOption(values, 'eval', WEIGHTS); // checked before the GPU opens
     await initFrom(values);
@@ -134,23 +169,44 @@ export const evalCommand: Command = {
     const cfg = loaded.config.train;
     const batch = sizes.batch ?? cfg.batch;
     checkSplitFitsBatch(corpus, splitName, batch, `--batch ${batch}${sizes.batch === undefined ? " (the checkpoint's)" : ''}`);
-    await withStopSignals(() => {}, async (stop) => {
-      const r = await training.evaluate(loaded.model, split, {
-        batchSize: batch, bptt: sizes.bptt ?? cfg.bptt, maxTokens: sizes.maxTokens, unkId: loaded.vocab.unkId,
-        shouldStop: stop.requested, onProgress: (p) => printer.evalProgress(splitName, p),
-      });
-      printer.close();
-      if (r.interrupted) {
-        process.exitCode = stop.exitCode() || 130;
-        throw new Error(`flstm eval: interrupted after ${formatCount(r.tokens)} tokens; no perplexity is given for part of the split`);
-      }
-      const unk = unkText(r, loaded.vocab.size);
-      if (values.json) console.log(JSON.stringify({ type: 'eval', checkpoint: dir, data: corpus.spec, split: splitName, step: loaded.config.step, averaged: loaded.averaged, weights: loaded.weights, ...r }));
-      else {
-        console.log(`${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}, ${loadedWeightsText(loaded)}, ${r.seconds.toFixed(1)} s)`);
-        if (unk.note) printer.err(`flstm eval: note: ${unk.note}`);
-      }
-    });
+    await withStopSignals(
+      () => {},
+      async (stop) => {
+        const r = await training.evaluate(loaded.model, split, {
+          batchSize: batch,
+          bptt: sizes.bptt ?? cfg.bptt,
+          maxTokens: sizes.maxTokens,
+          unkId: loaded.vocab.unkId,
+          shouldStop: stop.requested,
+          onProgress: (p) => printer.evalProgress(splitName, p),
+        });
+        printer.close();
+        if (r.interrupted) {
+          process.exitCode = stop.exitCode() || 130;
+          throw new Error(`flstm eval: interrupted after ${formatCount(r.tokens)} tokens; no perplexity is given for part of the split`);
+        }
+        const unk = unkText(r, loaded.vocab.size);
+        if (values.json)
+          console.log(
+            JSON.stringify({
+              type: 'eval',
+              checkpoint: dir,
+              data: corpus.spec,
+              split: splitName,
+              step: loaded.config.step,
+              averaged: loaded.averaged,
+              weights: loaded.weights,
+              ...r,
+            }),
+          );
+        else {
+          console.log(
+            `${splitName} perplexity ${r.ppl.toFixed(2)} (loss ${r.loss.toFixed(4)}, ${unk.part}, step ${loaded.config.step}, ${loadedWeightsText(loaded)}, ${r.seconds.toFixed(1)} s)`,
+          );
+          if (unk.note) printer.err(`flstm eval: note: ${unk.note}`);
+        }
+      },
+    );
     loaded.model.dispose();
   },
 };

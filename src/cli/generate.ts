@@ -10,17 +10,36 @@ import { growingText } from './growing_text.js';
 
 const PROMPT = { name: 'prompt', value: 'TEXT', reader: anyText, help: 'the words to continue', default: 'The' };
 const TOKENS = { name: 'tokens', value: 'N', reader: count, help: 'words to generate', default: 30 };
-const TEMPERATURE = { name: 'temperature', value: 'T', reader: number((x) => x >= 0, 'a number >= 0'), help: 'softmax temperature; 0 picks the most likely word', default: 1 };
+const TEMPERATURE = {
+  name: 'temperature',
+  value: 'T',
+  reader: number((x) => x >= 0, 'a number >= 0'),
+  help: 'softmax temperature; 0 picks the most likely word',
+  default: 1,
+};
 const TOP_K = { name: 'top-k', value: 'K', reader: positiveInt, help: 'sample among the K most likely words only', defaultText: 'all' };
-const TOP_P = { name: 'top-p', value: 'P', reader: number((x) => x > 0 && x <= 1, 'a number in (0, 1]'), help: 'sample among the most likely words whose probability sums to P (nucleus sampling)', defaultText: '1: all' };
+const TOP_P = {
+  name: 'top-p',
+  value: 'P',
+  reader: number((x) => x > 0 && x <= 1, 'a number in (0, 1]'),
+  help: 'sample among the most likely words whose probability sums to P (nucleus sampling)',
+  defaultText: '1: all',
+};
 const SEED = { name: 'seed', value: 'S', reader: count, help: 'sampling seed', default: 1 };
 
 export const generateCommand: Command = {
-  name: 'generate', gpu: true,
+  name: 'generate',
+  gpu: true,
   summary: 'sample text from a checkpoint',
   options: [
     { ...CHECKPOINT, help: 'a checkpoint folder (RUN/checkpoint, RUN/best) or a model .safetensors file' },
-    PROMPT, TOKENS, TEMPERATURE, TOP_K, TOP_P, SEED, WEIGHTS,
+    PROMPT,
+    TOKENS,
+    TEMPERATURE,
+    TOP_K,
+    TOP_P,
+    SEED,
+    WEIGHTS,
     ...DEVICE_OPTIONS,
   ],
   async run(values) {
@@ -39,7 +58,8 @@ export const generateCommand: Command = {
     // On a terminal or in a log, the words appear as they are drawn, after the notices about the prompt.
     const shown = values.json ? undefined : growingText((s) => process.stdout.write(s));
     if (shown) {
-      if (loaded.weights === 'average') console.error(`flstm generate: from ${loadedWeightsText(loaded)}; --weights trained uses the last step's`);
+      if (loaded.weights === 'average')
+        console.error(`flstm generate: from ${loadedWeightsText(loaded)}; --weights trained uses the last step's`);
       options.onWord = (g) => {
         if (g.words.length === 0) unknownNotice(g.unknown, loaded.vocab.unk);
         shown.show([...g.prompt, ...g.words]);
@@ -48,7 +68,16 @@ export const generateCommand: Command = {
     const g = await training.generate(loaded.model, loaded.vocab, prompt, options);
     loaded.model.dispose();
     if (shown) process.stdout.write('\n');
-    else console.log(JSON.stringify({ prompt: g.prompt, words: g.words, text: detokenize([...g.prompt, ...g.words]), unknown: g.unknown, weights: loaded.weights }));
+    else
+      console.log(
+        JSON.stringify({
+          prompt: g.prompt,
+          words: g.words,
+          text: detokenize([...g.prompt, ...g.words]),
+          unknown: g.unknown,
+          weights: loaded.weights,
+        }),
+      );
   },
 };
 

@@ -9,7 +9,21 @@ import { aligned, DEVICE_OPTIONS, HELP_OPTION, JSON_OPTION, UsageError } from '.
 import { initFrom, type Command } from './command.js';
 import { readOption, withoutDefault } from '../options/declare.js';
 import { PRESET, PRESETS, withPreset, type Preset } from '../options/presets.js';
-import { CELL, checkVocabSize, DATA, EMB, HIDDEN, LAYERS, MIN_COUNT, MODEL_OPTIONS, PROJ, stackFromOptions, VOCAB_FILE, VOCAB_SIZE, type TrainOption } from '../options/train.js';
+import {
+  CELL,
+  checkVocabSize,
+  DATA,
+  EMB,
+  HIDDEN,
+  LAYERS,
+  MIN_COUNT,
+  MODEL_OPTIONS,
+  PROJ,
+  stackFromOptions,
+  VOCAB_FILE,
+  VOCAB_SIZE,
+  type TrainOption,
+} from '../options/train.js';
 
 /** A byte count's size in words, after the exact count: " (128 MiB)"; nothing under 1 KiB. */
 function fmtBytes(n: number): string {
@@ -27,7 +41,10 @@ function formatInfo(info: AdapterInfoSummary): string {
     ['software adapter', info.software ? 'yes' : 'no'],
     ['vulkan driver', icd ? icd : info.backend === 'node-dawn' ? "(the Vulkan loader's default)" : '-'],
     ['kernel variant', info.variant],
-    ['binding size', `${info.maxBindingBytes}${fmtBytes(info.maxBindingBytes)}${info.bindingCapped ? ', a cap below the adapter\'s (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))' : ''}: larger tables are stored in row shards`],
+    [
+      'binding size',
+      `${info.maxBindingBytes}${fmtBytes(info.maxBindingBytes)}${info.bindingCapped ? ", a cap below the adapter's (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))" : ''}: larger tables are stored in row shards`,
+    ],
     ['features', info.features.join(', ') || '-'],
   ];
   const limits: [string, string][] = Object.entries(info.limits).map(([k, v]) => [k, `${v}${/Size$/.test(k) ? fmtBytes(v) : ''}`]);
@@ -35,7 +52,8 @@ function formatInfo(info: AdapterInfoSummary): string {
 }
 
 export const infoCommand: Command = {
-  name: 'info', gpu: true,
+  name: 'info',
+  gpu: true,
   summary: 'show the WebGPU adapter, its limits and features, and the kernel variant in use',
   options: DEVICE_OPTIONS,
   async run(values) {
@@ -45,7 +63,10 @@ export const infoCommand: Command = {
 };
 
 /** The options a preset gives, as flags. */
-const presetFlags = (p: Preset) => Object.entries(p.values).map(([k, v]) => `--${k} ${v}`).join(' ');
+const presetFlags = (p: Preset) =>
+  Object.entries(p.values)
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(' ');
 
 const fmtMillions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 
@@ -55,8 +76,13 @@ export const paramsCommand: Command = {
   // Every size stated: no defaults here, but no projection unless --proj gives one.
   options: [
     { ...PRESET, help: `count a named configuration's (${PRESETS.map((p) => p.name).join(', ')}); options given override it` },
-    ...MODEL_OPTIONS.map((o) => (o === PROJ ? { ...withoutDefault(o), default: 0 } : withoutDefault(o, ([CELL, LAYERS, HIDDEN, EMB] as TrainOption<any>[]).includes(o)))),
-    JSON_OPTION, HELP_OPTION,
+    ...MODEL_OPTIONS.map((o) =>
+      o === PROJ
+        ? { ...withoutDefault(o), default: 0 }
+        : withoutDefault(o, ([CELL, LAYERS, HIDDEN, EMB] as TrainOption<any>[]).includes(o)),
+    ),
+    JSON_OPTION,
+    HELP_OPTION,
   ],
   async run(values) {
     const preset = PRESETS.find((p) => p.name === readOption(values, 'params', PRESET));
@@ -69,10 +95,17 @@ export const paramsCommand: Command = {
     }
     const size = cellSpec(stack.cell).size;
     const sizeValue = size && stack[size];
-    const cellText = stack.cell + (size ? ` (${size} ${SIZE_OPTIONS[size].symbol} = ${Array.isArray(sizeValue) ? sizeValue.join(',') : String(sizeValue)})` : '');
+    const cellText =
+      stack.cell +
+      (size ? ` (${size} ${SIZE_OPTIONS[size].symbol} = ${Array.isArray(sizeValue) ? sizeValue.join(',') : String(sizeValue)})` : '');
     const w = String(total).length;
     const rows: [string, string][] = [
-      ...(preset ? ([['preset', `${preset.name}: ${preset.summary}`], ['sets', presetFlags(preset)]] as [string, string][]) : []),
+      ...(preset
+        ? ([
+            ['preset', `${preset.name}: ${preset.summary}`],
+            ['sets', presetFlags(preset)],
+          ] as [string, string][])
+        : []),
       ['cell', cellText],
       ['layers', String(stack.layers)],
       ['embedding', String(stack.inputSize)],
@@ -120,7 +153,10 @@ export const dataCommand: Command = {
     const v = corpus.vocab;
     const rows: [string, string][] = [
       ['data', corpus.spec],
-      ['vocabulary', `${v.size}${v.unk !== undefined ? ` (${v.unk} id ${v.unkId})` : ''}${corpus.boundary ? `, sentence token ${corpus.boundary}` : ''}`],
+      [
+        'vocabulary',
+        `${v.size}${v.unk !== undefined ? ` (${v.unk} id ${v.unkId})` : ''}${corpus.boundary ? `, sentence token ${corpus.boundary}` : ''}`,
+      ],
     ];
     const entries = Object.entries(splits) as [string, corpora.SplitStats][];
     const w = Math.max(...entries.map(([, s]) => String(s.tokens).length));
@@ -129,7 +165,11 @@ export const dataCommand: Command = {
       const sent = s.sentences !== undefined ? `, ${s.sentences} sentences` : '';
       rows.push([name, `${String(s.tokens).padStart(w)} tokens, ${s.unk} ${v.unk ?? '<unk>'} (${pct}%)${sent}`]);
       const files = splitFiles(corpus)[name];
-      if (files) rows.push([`${name} ${files.length === 1 ? 'file' : 'files'}`, files.length === 1 ? files[0] : `${files.length}: ${files[0]} .. ${files[files.length - 1]}`]);
+      if (files)
+        rows.push([
+          `${name} ${files.length === 1 ? 'file' : 'files'}`,
+          files.length === 1 ? files[0] : `${files.length}: ${files[0]} .. ${files[files.length - 1]}`,
+        ]);
     }
     console.log(aligned(rows));
   },

@@ -18,13 +18,30 @@ import { BEST, EVAL_TOKENS } from '../options/train.js';
 import { PRESET, withPreset } from '../options/presets.js';
 import { initFrom, withStopSignals, type Command } from './command.js';
 import { joinWorld } from '../distributed/world.js';
-import { ALLREDUCE, DISTRIBUTED, limitsFrom, LOG_EVERY, MODEL_OPTIONS, OUT, RECIPE_OPTIONS, resolvePrecision, resumeValues, RUN_OPTIONS, SAVE_EVERY, trainConfigFrom, VALIDATION_OPTIONS } from './train_options.js';
+import {
+  ALLREDUCE,
+  DISTRIBUTED,
+  limitsFrom,
+  LOG_EVERY,
+  MODEL_OPTIONS,
+  OUT,
+  RECIPE_OPTIONS,
+  resolvePrecision,
+  resumeValues,
+  RUN_OPTIONS,
+  SAVE_EVERY,
+  trainConfigFrom,
+  VALIDATION_OPTIONS,
+} from './train_options.js';
 import { TrainPrinter, weightsText } from './train_printer.js';
 import { growingText, type GrowingText } from './growing_text.js';
 import { checkNotFile } from '../train/trainer.js';
 import type { Vocabulary } from '../data/vocab.js';
 
-const DRY_RUN = { name: 'dry-run', help: 'print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables\' shards) and stop before anything is allocated' } satisfies OptionDecl<boolean>;
+const DRY_RUN = {
+  name: 'dry-run',
+  help: "print the memory plan (bytes of the weights, gradients, optimizer state, f16 copies and activations; the tables' shards) and stop before anything is allocated",
+} satisfies OptionDecl<boolean>;
 
 /**
  * --dry-run: the plan of the run these options would start (or continue), printed; nothing is
@@ -46,16 +63,36 @@ async function printPlan(cfg: training.TrainConfig, values: Values, out: string,
   // A distributed run's per-step exchange: the dense gradients all-reduced (each process's plan is the one above).
   const allReduced = processes > 1 ? allReducedBytes(run, vocabSize, readOption(values, 'train', ALLREDUCE)) : undefined;
   if (values.json) {
-    console.log(JSON.stringify({ type: 'memory-plan', vocab: vocabSize, ...plan, fits: problems.length === 0, problems, needs, ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}) }));
+    console.log(
+      JSON.stringify({
+        type: 'memory-plan',
+        vocab: vocabSize,
+        ...plan,
+        fits: problems.length === 0,
+        problems,
+        needs,
+        ...(allReduced !== undefined ? { processes, allReducedBytes: allReduced } : {}),
+      }),
+    );
   } else {
-    const exchange = allReduced === undefined ? '' : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
-    console.log(`${formatMemoryPlan(plan)}${exchange}\nneeds: bindings of ${formatBytes(needs.bindingBytes)}, ${formatBytes(needs.memoryBytes)} of memory\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`);
+    const exchange =
+      allReduced === undefined
+        ? ''
+        : `\n${processes} processes, each with this plan; a step all-reduces ${formatBytes(allReduced)} of gradients and gathers the table rows it touched`;
+    console.log(
+      `${formatMemoryPlan(plan)}${exchange}\nneeds: bindings of ${formatBytes(needs.bindingBytes)}, ${formatBytes(needs.memoryBytes)} of memory\n(vocabulary ${formatCount(vocabSize)}; nothing was trained)`,
+    );
   }
   if (problems.length) throw new Error(`flstm: this adapter cannot run this plan: ${problems.join('; and ')}; ${needsText(needs)}`);
 }
 
-
-const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text printed at the end (0: none)', reader: count, default: 30 } satisfies OptionDecl<number>;
+const SAMPLE_OPTION = {
+  name: 'sample',
+  value: 'N',
+  help: 'words of sample text printed at the end (0: none)',
+  reader: count,
+  default: 30,
+} satisfies OptionDecl<number>;
 
 /**
  * The run folder when --out is not given: runs/train, or (a new run, when that one holds a
@@ -63,7 +100,11 @@ const SAMPLE_OPTION = { name: 'sample', value: 'N', help: 'words of sample text 
  * the default twice never replaces an earlier run. --resume continues runs/train.
  */
 async function defaultRunFolder(resume: boolean): Promise<string> {
-  const taken = (d: string) => access(`${d}/checkpoint/config.json`).then(() => true, () => false);
+  const taken = (d: string) =>
+    access(`${d}/checkpoint/config.json`).then(
+      () => true,
+      () => false,
+    );
   if (resume || !(await taken('runs/train'))) return 'runs/train';
   for (let i = 2; ; i++) if (!(await taken(`runs/train-${i}`))) return `runs/train-${i}`;
 }
@@ -97,9 +138,12 @@ export function cadenceFrom(values: Values, cmd: string): Pick<training.TrainOpt
 
 function printSummary(p: TrainPrinter, s: training.TrainSummary, out: string): void {
   const evalPart = s.evalSeconds > 0 ? `; validation took ${formatDuration(s.evalSeconds)}` : '';
-  p.out(`trained to step ${s.step} (${s.stopReason}), ${formatCount(s.wordsPerSec)} words/s over ${formatDuration(s.trainSeconds)} of training${evalPart}; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`);
+  p.out(
+    `trained to step ${s.step} (${s.stopReason}), ${formatCount(s.wordsPerSec)} words/s over ${formatDuration(s.trainSeconds)} of training${evalPart}; run folder ${out} (checkpoint/, metrics.jsonl, chart.svg)`,
+  );
   if (s.valid) p.out(`validation perplexity ${s.valid.ppl.toFixed(2)} (${formatCount(s.valid.tokens)} tokens, ${weightsText(s.weights)})`);
-  if (s.best) p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step} (${weightsText(s.weights)}), kept in ${s.best.dir}`);
+  if (s.best)
+    p.out(`best validation perplexity ${s.best.ppl.toFixed(2)} at step ${s.best.step} (${weightsText(s.weights)}), kept in ${s.best.dir}`);
 }
 
 /** The end-of-run sample's prompt: "The" (or "the") when the vocabulary has it, else its most frequent word. */
@@ -113,7 +157,12 @@ async function sampleText(out: string, words: number, seed: number, shown?: Grow
   const loaded = await training.loadModel(join(out, 'checkpoint'));
   try {
     const onWord = shown && ((g: training.Generated) => shown.show([...g.prompt, ...g.words]));
-    const g = await training.generate(loaded.model, loaded.vocab, samplePrompt(loaded.vocab), { tokens: words, seed, temperature: 0.8, onWord });
+    const g = await training.generate(loaded.model, loaded.vocab, samplePrompt(loaded.vocab), {
+      tokens: words,
+      seed,
+      temperature: 0.8,
+      onWord,
+    });
     return detokenize([...g.prompt, ...g.words]);
   } finally {
     loaded.model.dispose();
@@ -123,14 +172,31 @@ async function sampleText(out: string, words: number, seed: number, shown?: Grow
 /** The end-of-run sample on stdout, its words written as they are drawn (a large model loads for a while first). */
 async function printSample(out: string, words: number, seed: number): Promise<void> {
   process.stdout.write('sample: ');
-  await sampleText(out, words, seed, growingText((s) => process.stdout.write(s)));
+  await sampleText(
+    out,
+    words,
+    seed,
+    growingText((s) => process.stdout.write(s)),
+  );
   process.stdout.write('\n');
 }
 
 export const trainCommand: Command = {
-  name: 'train', gpu: true,
+  name: 'train',
+  gpu: true,
   summary: 'train an LSTM / F-LSTM / G-LSTM language model (Ctrl-C or SIGTERM saves a checkpoint and stops)',
-  options: [PRESET, ...MODEL_OPTIONS, ...RECIPE_OPTIONS, ...RUN_OPTIONS, ...VALIDATION_OPTIONS, SAMPLE_OPTION, DRY_RUN, DISTRIBUTED, ALLREDUCE, ...DEVICE_OPTIONS],
+  options: [
+    PRESET,
+    ...MODEL_OPTIONS,
+    ...RECIPE_OPTIONS,
+    ...RUN_OPTIONS,
+    ...VALIDATION_OPTIONS,
+    SAMPLE_OPTION,
+    DRY_RUN,
+    DISTRIBUTED,
+    ALLREDUCE,
+    ...DEVICE_OPTIONS,
+  ],
   async run(values) {
     const out = readOption(values, 'train', OUT) ?? (await defaultRunFolder(!!values.resume));
     const limits = limitsFrom(values, 'train');
@@ -146,11 +212,26 @@ export const trainCommand: Command = {
     const printer = new TrainPrinter({ json: !!values.json, what: `${cfg.model.cell} on ${cfg.data}`, quiet: world.rank > 0 });
     try {
       await withStopSignals(
-        (signal) => { if (!values.json && world.rank === 0) printer.err(`\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`); },
+        (signal) => {
+          if (!values.json && world.rank === 0)
+            printer.err(
+              `\nflstm train: ${signal === 'SIGINT' ? 'interrupted' : signal}; saving a checkpoint (Ctrl-C again to quit at once)`,
+            );
+        },
         async (stop) => {
           // A --sampled not given is a default, which a small vocabulary trains without.
           const sampledIsDefault = values.sampled === undefined;
-          const summary = await training.train(cfg, { out, resume: !!values.resume, ...limits, ...cadence, sampledIsDefault, stopRequested: stop.requested, onLog: (e) => printer.event(e), world, allReduce: readOption(values, 'train', ALLREDUCE) });
+          const summary = await training.train(cfg, {
+            out,
+            resume: !!values.resume,
+            ...limits,
+            ...cadence,
+            sampledIsDefault,
+            stopRequested: stop.requested,
+            onLog: (e) => printer.event(e),
+            world,
+            allReduce: readOption(values, 'train', ALLREDUCE),
+          });
           printer.close();
           if (world.rank > 0) return;
           // Already at the limit: the 'stopped' event said so, and nothing changed to summarize.

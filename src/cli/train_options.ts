@@ -11,24 +11,69 @@ import { ALLREDUCE_PRECISIONS, type AllReducePrecision } from '../distributed/da
 import { PRECISION, valuesFromConfig } from '../options/train.js';
 import { SIZE_OPTION_NAMES } from '../nn/cells.js';
 
-export { MODEL_OPTIONS, RECIPE_OPTIONS, VALIDATION_OPTIONS, stackFromOptions, trainConfigFrom, valuesFromConfig } from '../options/train.js';
+export {
+  MODEL_OPTIONS,
+  RECIPE_OPTIONS,
+  VALIDATION_OPTIONS,
+  stackFromOptions,
+  trainConfigFrom,
+  valuesFromConfig,
+} from '../options/train.js';
 
-export const STEPS = { name: 'steps', value: 'N', help: 'train until step N (counting steps before a resume)', reader: positiveInt } satisfies OptionDecl<number>;
-export const TIME = { name: 'time', value: 'LIMIT', help: 'train for this long, evaluation and saving not counted: 90s, 10m, 2h', defaultText: '5m when --steps is not given', reader: duration } satisfies OptionDecl<number>;
-export const OUT = { name: 'out', value: 'DIR', help: 'run folder: checkpoint, metrics.jsonl, chart.svg', defaultText: 'runs/train, or runs/train-2... when taken', reader: text('a folder') } satisfies OptionDecl<string>;
-export const RESUME = { name: 'resume', help: "continue the run in --out from its checkpoint; options not given are the checkpoint's" } satisfies OptionDecl<boolean>;
-export const LOG_EVERY = { name: 'log-every', value: 'N', help: 'steps between progress lines', defaultText: String(DEFAULT_LOG_EVERY), reader: positiveInt } satisfies OptionDecl<number>;
-export const SAVE_EVERY = { name: 'save-every', value: 'N', help: 'steps between checkpoints', defaultText: String(DEFAULT_SAVE_EVERY), reader: positiveInt } satisfies OptionDecl<number>;
+export const STEPS = {
+  name: 'steps',
+  value: 'N',
+  help: 'train until step N (counting steps before a resume)',
+  reader: positiveInt,
+} satisfies OptionDecl<number>;
+export const TIME = {
+  name: 'time',
+  value: 'LIMIT',
+  help: 'train for this long, evaluation and saving not counted: 90s, 10m, 2h',
+  defaultText: '5m when --steps is not given',
+  reader: duration,
+} satisfies OptionDecl<number>;
+export const OUT = {
+  name: 'out',
+  value: 'DIR',
+  help: 'run folder: checkpoint, metrics.jsonl, chart.svg',
+  defaultText: 'runs/train, or runs/train-2... when taken',
+  reader: text('a folder'),
+} satisfies OptionDecl<string>;
+export const RESUME = {
+  name: 'resume',
+  help: "continue the run in --out from its checkpoint; options not given are the checkpoint's",
+} satisfies OptionDecl<boolean>;
+export const LOG_EVERY = {
+  name: 'log-every',
+  value: 'N',
+  help: 'steps between progress lines',
+  defaultText: String(DEFAULT_LOG_EVERY),
+  reader: positiveInt,
+} satisfies OptionDecl<number>;
+export const SAVE_EVERY = {
+  name: 'save-every',
+  value: 'N',
+  help: 'steps between checkpoints',
+  defaultText: String(DEFAULT_SAVE_EVERY),
+  reader: positiveInt,
+} satisfies OptionDecl<number>;
 
 export const RUN_OPTIONS: OptionDecl<any>[] = [STEPS, TIME, OUT, RESUME, LOG_EVERY, SAVE_EVERY];
 
 export const DISTRIBUTED = {
-  name: 'distributed', value: 'MODE', reader: choice(DISTRIBUTED_MODES), default: 'auto' as DistributedMode,
+  name: 'distributed',
+  value: 'MODE',
+  reader: choice(DISTRIBUTED_MODES),
+  default: 'auto' as DistributedMode,
   help: 'auto: train on every process an MPI launcher started (mpirun -np N, srun), each with --batch streams; mpi: the same, and an error outside a launcher; none: this process alone',
 } satisfies OptionDecl<DistributedMode>;
 
 export const ALLREDUCE = {
-  name: 'allreduce', value: 'PRECISION', reader: choice(ALLREDUCE_PRECISIONS), default: 'f32' as AllReducePrecision,
+  name: 'allreduce',
+  value: 'PRECISION',
+  reader: choice(ALLREDUCE_PRECISIONS),
+  default: 'f32' as AllReducePrecision,
   help: "the precision a distributed run's LSTM gradients are summed in over the ranks: f32, or f16 (half the bytes; needs shader-f16)",
 } satisfies OptionDecl<AllReducePrecision>;
 

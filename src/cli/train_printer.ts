@@ -88,11 +88,16 @@ export class TrainPrinter {
       case 'start':
         this.out(startLine(e, this.o.what));
         if (e.world) this.out(worldLine(e.world));
-        if (e.corpusChanges) this.err(`flstm train: note: ${e.corpusChanges.join('; ')}; the run continues on the files as they are now, in the checkpoint's vocabulary`);
+        if (e.corpusChanges)
+          this.err(
+            `flstm train: note: ${e.corpusChanges.join('; ')}; the run continues on the files as they are now, in the checkpoint's vocabulary`,
+          );
         return;
       case 'compiling':
         if (e.seconds !== undefined) return this.err(`flstm train: still compiling (${e.seconds.toFixed(0)} s so far)`);
-        return this.err('flstm train: compiling the kernels for this model shape (the first step; a software driver keeps them in its shader cache for the next run)');
+        return this.err(
+          'flstm train: compiling the kernels for this model shape (the first step; a software driver keeps them in its shader cache for the next run)',
+        );
       case 'compiled':
         return this.err(`flstm train: the first step took ${e.seconds.toFixed(1)} s`);
       case 'progress':
@@ -100,13 +105,20 @@ export class TrainPrinter {
       case 'eval-progress':
         return this.evalProgress(e.split, e, ` at step ${e.step}`);
       case 'eval':
-        return this.out(`${e.split} perplexity ${e.ppl.toFixed(2)} (loss ${e.loss.toFixed(4)}, ${formatCount(e.tokens)} tokens, step ${e.step}, ${e.seconds.toFixed(1)} s, ${weightsText(e.weights)})${e.best ? ', the best so far' : ''}`);
+        return this.out(
+          `${e.split} perplexity ${e.ppl.toFixed(2)} (loss ${e.loss.toFixed(4)}, ${formatCount(e.tokens)} tokens, step ${e.step}, ${e.seconds.toFixed(1)} s, ${weightsText(e.weights)})${e.best ? ', the best so far' : ''}`,
+        );
       case 'lr':
         return this.out(`learning rate now ${Number(e.lr.toPrecision(4))} (step ${e.step}): ${e.reason}`);
       case 'stopped':
         return this.err(`flstm train: ${e.reason}`);
       case 'saving':
-        return this.progress(e.total === undefined ? `saving the checkpoint in ${e.dir}: reading the weights` : `saving the checkpoint in ${e.dir}: ${formatBytes(e.bytes)} of ${formatBytes(e.total)} written`, true);
+        return this.progress(
+          e.total === undefined
+            ? `saving the checkpoint in ${e.dir}: reading the weights`
+            : `saving the checkpoint in ${e.dir}: ${formatBytes(e.bytes)} of ${formatBytes(e.total)} written`,
+          true,
+        );
       case 'checkpoint':
         return;
     }
@@ -117,7 +129,9 @@ export class TrainPrinter {
 function softmaxText(e: Extract<training.TrainEvent, { type: 'start' }>): string {
   if (e.sampled > 0) return `sampled softmax of ${formatCount(e.sampled)} samples`;
   const n = e.defaultSampledUnfit;
-  return n === undefined ? 'full softmax' : `full softmax (the default of ${formatCount(n)} samples needs a vocabulary of more than ${formatCount(n)} words)`;
+  return n === undefined
+    ? 'full softmax'
+    : `full softmax (the default of ${formatCount(n)} samples needs a vocabulary of more than ${formatCount(n)} words)`;
 }
 
 /** A distributed run's processes: the global batch they make, and each rank's machine and adapter. */
@@ -132,10 +146,14 @@ export function weightsText(w: training.WeightsUsed): string {
 }
 
 function startLine(e: Extract<training.TrainEvent, { type: 'start' }>, what = 'a model'): string {
-  const unk = Number.isFinite(e.trainUnk) && e.trainTokens > 0 ? `, ${(100 * e.trainUnk / e.trainTokens).toFixed(1)}% of its ${formatCount(e.trainTokens)} training tokens <unk>` : '';
-  const objective = e.objective === 'sampled-softmax'
-    ? '; the training loss is the sampled softmax\'s (below the full-softmax loss: validation gives the perplexity)'
-    : '';
+  const unk =
+    Number.isFinite(e.trainUnk) && e.trainTokens > 0
+      ? `, ${((100 * e.trainUnk) / e.trainTokens).toFixed(1)}% of its ${formatCount(e.trainTokens)} training tokens <unk>`
+      : '';
+  const objective =
+    e.objective === 'sampled-softmax'
+      ? "; the training loss is the sampled softmax's (below the full-softmax loss: validation gives the perplexity)"
+      : '';
   const sharded = e.memory.tables.filter((t) => t.shards > 1).map((t) => `${t.name} in ${t.shards} shards`);
   const memory = `, memory plan ${formatBytes(e.memory.total)}${sharded.length ? ` (${sharded.join(', ')})` : ''}`;
   return `flstm train: ${what} (vocabulary ${formatCount(e.vocab)}${unk}), ${formatCount(e.params)} parameters (${formatCount(e.rnnParams)} in the LSTM layers), ${softmaxText(e)}, ${e.precision} matmul operands, adapter ${e.adapter}${memory}${e.resumed ? `, resumed at step ${e.step}` : ''}${objective}`;

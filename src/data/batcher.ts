@@ -71,7 +71,9 @@ export class Batcher {
     const positions = this.streamLength - 1;
     this.length = opts.dropLast ? Math.floor(positions / opts.bptt) : Math.ceil(positions / opts.bptt);
     if (this.length === 0) {
-      throw new DataError(`batcher: streams of ${this.streamLength} tokens (${tokens.length} tokens / ${opts.batchSize}) give no full batch of ${opts.bptt} steps with dropLast`);
+      throw new DataError(
+        `batcher: streams of ${this.streamLength} tokens (${tokens.length} tokens / ${opts.batchSize}) give no full batch of ${opts.bptt} steps with dropLast`,
+      );
     }
   }
 
@@ -106,7 +108,8 @@ export class Batcher {
 
   /** The batches of one epoch from batch `start` on (resume: start at the next batch to train). */
   *batches(start = 0): Generator<Batch> {
-    if (!Number.isInteger(start) || start < 0 || start > this.length) throw new DataError(`batcher: start ${start} is out of range [0, ${this.length}]`);
+    if (!Number.isInteger(start) || start < 0 || start > this.length)
+      throw new DataError(`batcher: start ${start} is out of range [0, ${this.length}]`);
     for (let i = start; i < this.length; i++) yield this.batch(i);
   }
 

@@ -90,7 +90,9 @@ export async function loadBrown(opts: BrownOptions = {}): Promise<Corpus> {
     : table.build({ minCount: opts.minCount ?? BROWN_MIN_COUNT, maxSize: opts.maxSize, unk: '<unk>', source: 'brown' });
   const n = tokens.length;
   if (n <= BROWN_TRAIN_TOKENS + BROWN_VALID_TOKENS) {
-    throw new DataError(`the Brown corpus in ${dir} has ${n} tokens, fewer than the ${BROWN_TRAIN_TOKENS + BROWN_VALID_TOKENS} of its train and validation splits`);
+    throw new DataError(
+      `the Brown corpus in ${dir} has ${n} tokens, fewer than the ${BROWN_TRAIN_TOKENS + BROWN_VALID_TOKENS} of its train and validation splits`,
+    );
   }
   return {
     name: 'brown',

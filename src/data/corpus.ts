@@ -35,11 +35,14 @@ export async function loadCorpus(spec: string, opts: LoadCorpusOptions = {}): Pr
   }
   switch (p.kind) {
     case 'brown':
-      if (opts.vocabFile !== undefined) throw new CorpusSpecError('the Brown corpus builds its own vocabulary (Bengio et al.): a vocabulary file does not apply');
+      if (opts.vocabFile !== undefined)
+        throw new CorpusSpecError('the Brown corpus builds its own vocabulary (Bengio et al.): a vocabulary file does not apply');
       return loadBrown({ dir: opts.brownDir, maxSize: opts.maxVocab, minCount: opts.minCount, vocab: opts.vocab });
     case 'lm1b':
       if (opts.vocabFile !== undefined || opts.maxVocab !== undefined || opts.minCount !== undefined) {
-        throw new CorpusSpecError('lm1b: uses its own vocabulary (1b_word_vocab.txt): a vocabulary file, size or minimum count does not apply');
+        throw new CorpusSpecError(
+          'lm1b: uses its own vocabulary (1b_word_vocab.txt): a vocabulary file, size or minimum count does not apply',
+        );
       }
       return loadLm1b(p.dir, { vocab: opts.vocab });
     case 'text':
@@ -67,11 +70,18 @@ export async function locateCorpus(data: string, id: CorpusIdentity | undefined)
 
 /** Why locateCorpus found no files: the one missing where the run read it, and where --data as given points. */
 async function lostCorpus(id: CorpusIdentity, missing: { what: string; path: string } | undefined, given: string): Promise<DataError> {
-  const at = namedPaths(id).map((p) => p.path).join(', ');
-  if (!missing) return new DataError(`the run's corpus is at ${at}, a path with a comma, which a text: spec cannot name: give --data with the files at paths without one`);
+  const at = namedPaths(id)
+    .map((p) => p.path)
+    .join(', ');
+  if (!missing)
+    return new DataError(
+      `the run's corpus is at ${at}, a path with a comma, which a text: spec cannot name: give --data with the files at paths without one`,
+    );
   const { resolve } = await import('node:path');
   const asGiven = resolve(given) !== missing.path ? `, nor at ${given} (as the run's --data gave it, from this folder)` : '';
-  return new DataError(`${missing.what} of the run's corpus cannot be found: it is not at ${missing.path} (where the run read it)${asGiven}; give its new location with --data`);
+  return new DataError(
+    `${missing.what} of the run's corpus cannot be found: it is not at ${missing.path} (where the run read it)${asGiven}; give its new location with --data`,
+  );
 }
 
 /** The ids of a split in chunks: an array split in pieces of `size`, a stream split sentence by sentence. */

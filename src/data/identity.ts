@@ -44,7 +44,10 @@ export async function fileHasher(path: string): Promise<FileHasher> {
 export function namedPaths(spec: CorpusSpec | CorpusIdentity): { what: string; path: string }[] {
   if (spec.kind === 'lm1b') return [{ what: 'the One Billion Word directory', path: spec.dir }];
   if (spec.kind !== 'text') return [];
-  return (spec.files as (string | FileIdentity)[]).map((f, i) => ({ what: `the ${SPLIT_NAMES[i]} file`, path: typeof f === 'string' ? f : f.path }));
+  return (spec.files as (string | FileIdentity)[]).map((f, i) => ({
+    what: `the ${SPLIT_NAMES[i]} file`,
+    path: typeof f === 'string' ? f : f.path,
+  }));
 }
 
 /** The spec that reads the recorded files; undefined when a path holds a comma (a text: spec cannot say it). */
@@ -57,16 +60,27 @@ export function recordedSpec(id: CorpusIdentity): string | undefined {
 /** The first of `paths` that does not exist, or undefined. */
 export async function firstMissing(paths: { what: string; path: string }[]): Promise<{ what: string; path: string } | undefined> {
   const { access } = await import('node:fs/promises');
-  for (const p of paths) if (!(await access(p.path).then(() => true, () => false))) return p;
+  for (const p of paths)
+    if (
+      !(await access(p.path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return p;
   return undefined;
 }
 
 /** Before the files are read: a spec of another kind, or another number of text files. */
 export function specMismatch(was: CorpusIdentity, now: CorpusSpec, spec: string): string | null {
   const files = namedPaths(was);
-  const described = was.kind === 'lm1b' ? `lm1b:${was.dir}` : `${files.length} text file${files.length === 1 ? '' : 's'} (${files.map((f) => f.path).join(', ')})`;
+  const described =
+    was.kind === 'lm1b'
+      ? `lm1b:${was.dir}`
+      : `${files.length} text file${files.length === 1 ? '' : 's'} (${files.map((f) => f.path).join(', ')})`;
   if (now.kind !== was.kind) return `the run trained on ${described}, --data gives ${spec}`;
-  if (now.kind === 'text' && now.files.length !== files.length) return `the run trained on ${described}, --data gives ${now.files.length} file${now.files.length === 1 ? '' : 's'}`;
+  if (now.kind === 'text' && now.files.length !== files.length)
+    return `the run trained on ${described}, --data gives ${now.files.length} file${now.files.length === 1 ? '' : 's'}`;
   return null;
 }
 
@@ -81,9 +95,10 @@ export interface CorpusChange {
 
 function fileChange(what: string, was: FileIdentity, now: FileIdentity): CorpusChange | null {
   if (was.bytes === now.bytes && was.sha256 === now.sha256) return null;
-  const how = was.bytes !== now.bytes
-    ? `${count(was.bytes)} bytes then, ${count(now.bytes)} now`
-    : `the same ${count(now.bytes)} bytes, other content: SHA-256 ${was.sha256.slice(0, 12)}... then, ${now.sha256.slice(0, 12)}... now`;
+  const how =
+    was.bytes !== now.bytes
+      ? `${count(was.bytes)} bytes then, ${count(now.bytes)} now`
+      : `the same ${count(now.bytes)} bytes, other content: SHA-256 ${was.sha256.slice(0, 12)}... then, ${now.sha256.slice(0, 12)}... now`;
   if (was.path === now.path) return { text: `${what} ${now.path} has changed since the run read it (${how})`, inPlace: true };
   return { text: `${what} ${now.path} is not the file the run read, ${was.path} (${how})`, inPlace: false };
 }
@@ -91,7 +106,8 @@ function fileChange(what: string, was: FileIdentity, now: FileIdentity): CorpusC
 /** How the corpus read now differs from the recorded one, a change per file; [] when it is the same. */
 export function corpusChanges(was: CorpusIdentity, now: CorpusIdentity | undefined): CorpusChange[] {
   const other = (text: string): CorpusChange[] => [{ text, inPlace: false }];
-  if (!now || now.kind !== was.kind) return other(`the run trained on ${was.kind === 'lm1b' ? `lm1b:${was.dir}` : 'text files'}, not on this corpus`);
+  if (!now || now.kind !== was.kind)
+    return other(`the run trained on ${was.kind === 'lm1b' ? `lm1b:${was.dir}` : 'text files'}, not on this corpus`);
   if (was.kind === 'text' && now.kind === 'text') {
     if (was.files.length !== now.files.length) return other(`the run trained on ${was.files.length} text files, not ${now.files.length}`);
     return was.files.map((f, i) => fileChange(`the ${SPLIT_NAMES[i]} file`, f, now.files[i])).filter((c): c is CorpusChange => c !== null);

@@ -69,7 +69,10 @@ export function sentenceSplit(name: string, files: readonly string[], vocab: Voc
             }
           }
         }
-        if (!any) throw new DataError(`the ${name} split holds no sentences (${files.length === 1 ? files[0] : `${files.length} files: ${files[0]} ..`} empty)`);
+        if (!any)
+          throw new DataError(
+            `the ${name} split holds no sentences (${files.length === 1 ? files[0] : `${files.length} files: ${files[0]} ..`} empty)`,
+          );
         if (!opts.repeat) return;
       }
     },
@@ -95,7 +98,10 @@ async function trainShards(dir: string): Promise<{ files: string[]; bytes: numbe
   const { join } = await import('node:path');
   const trainDir = join(dir, LM1B_TRAIN_DIR);
   await requirePath(trainDir, 'directory', 'training shard directory');
-  const files = (await readdir(trainDir)).filter((n) => n.startsWith(LM1B_TRAIN_PREFIX)).sort().map((n) => join(trainDir, n));
+  const files = (await readdir(trainDir))
+    .filter((n) => n.startsWith(LM1B_TRAIN_PREFIX))
+    .sort()
+    .map((n) => join(trainDir, n));
   if (files.length === 0) throw new DataError(`${trainDir} holds no training shards (${LM1B_TRAIN_PREFIX}*)`);
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   if (sizes.every((s) => s === 0)) throw new DataError(`the training shards in ${trainDir} are empty`);
@@ -112,7 +118,8 @@ export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): 
   const vocab = opts.vocab ?? (await Vocabulary.load(vocabPath));
   vocab.requireUnk('the words of the shards that are not in it');
   const sId = vocab.get(LM1B_SENTENCE);
-  if (sId === undefined) throw new DataError(`${vocab.source}: has no sentence token ${LM1B_SENTENCE} (its first line in the One Billion Word vocabulary)`);
+  if (sId === undefined)
+    throw new DataError(`${vocab.source}: has no sentence token ${LM1B_SENTENCE} (its first line in the One Billion Word vocabulary)`);
 
   const train = await trainShards(dir);
   const test = await heldoutShard(dir, LM1B_HELDOUT_FILE, 'test');
@@ -122,7 +129,11 @@ export async function loadLm1b(dir: string, opts: { vocab?: Vocabulary } = {}): 
     spec: `lm1b:${dir}`,
     vocab,
     boundary: LM1B_SENTENCE,
-    splits: { train: sentenceSplit('train', train.files, vocab, sId), valid: sentenceSplit('valid', [valid], vocab, sId), test: sentenceSplit('test', [test], vocab, sId) },
+    splits: {
+      train: sentenceSplit('train', train.files, vocab, sId),
+      valid: sentenceSplit('valid', [valid], vocab, sId),
+      test: sentenceSplit('test', [test], vocab, sId),
+    },
     identity: { kind: 'lm1b', dir: resolve(dir), trainShards: train.files.length, trainBytes: train.bytes },
   };
 }

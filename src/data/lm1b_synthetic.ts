@@ -134,7 +134,9 @@ export function lm1bHeldoutShardName(i: number): string {
 
 /** The path of a shard under `dir`. */
 function syntheticShardPath(join: (...p: string[]) => string, dir: string, split: SyntheticSplit, index: number): string {
-  return split === 'train' ? join(dir, LM1B_TRAIN_DIR, lm1bTrainShardName(index)) : join(dir, LM1B_HELDOUT_DIR, lm1bHeldoutShardName(index));
+  return split === 'train'
+    ? join(dir, LM1B_TRAIN_DIR, lm1bTrainShardName(index))
+    : join(dir, LM1B_HELDOUT_DIR, lm1bHeldoutShardName(index));
 }
 
 /** A value as a message shows it (NaN and Infinity as such, strings quoted). */
@@ -149,13 +151,15 @@ function checkInt(k: string, v: unknown, min: number, max: number): void {
 }
 
 function checkReal(k: string, v: unknown, ok: (x: number) => boolean, expected: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new DataError(`synthetic lm1b: ${k} must be ${expected}, got ${shown(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+    throw new DataError(`synthetic lm1b: ${k} must be ${expected}, got ${shown(v)}`);
 }
 
 /** The options with their defaults; one error names the first bad value and what was expected. */
 export function resolveSyntheticOptions(opts: SyntheticLm1bOptions = {}): Resolved {
   const unknown = Object.keys(opts).filter((k) => !Object.prototype.hasOwnProperty.call(DEFAULTS, k));
-  if (unknown.length) throw new DataError(`synthetic lm1b: unknown option ${unknown[0]} (expected one of ${Object.keys(DEFAULTS).join(', ')})`);
+  if (unknown.length)
+    throw new DataError(`synthetic lm1b: unknown option ${unknown[0]} (expected one of ${Object.keys(DEFAULTS).join(', ')})`);
   // An option given as undefined takes its default.
   const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const o: Resolved = { ...DEFAULTS, ...given };
@@ -400,19 +404,38 @@ export async function writeSyntheticLm1b(dir: string, opts: SyntheticLm1bOptions
   const vocabFile = join(dir, LM1B_VOCAB_FILE);
   const vocabBytes = writeVocab(fs, vocabFile, m);
   const files: SyntheticShardInfo[] = [];
-  for (const [split, n] of [['train', m.o.trainShards], ['heldout', m.o.heldoutShards]] as const) {
+  for (const [split, n] of [
+    ['train', m.o.trainShards],
+    ['heldout', m.o.heldoutShards],
+  ] as const) {
     for (let i = 0; i < n; i++) files.push(writeShard(fs, syntheticShardPath(join, dir, split, i), m, split, i));
   }
   const sum = (k: 'bytes' | 'sentences' | 'words') => files.reduce((a, f) => a + f[k], 0);
-  return { dir, vocabFile, vocabSize: m.o.vocabSize, vocabBytes, files, bytes: sum('bytes'), sentences: sum('sentences'), words: sum('words'), seconds: (performance.now() - t0) / 1000 };
+  return {
+    dir,
+    vocabFile,
+    vocabSize: m.o.vocabSize,
+    vocabBytes,
+    files,
+    bytes: sum('bytes'),
+    sentences: sum('sentences'),
+    words: sum('words'),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /**
  * Writes one shard of the corpus `writeSyntheticLm1b(dir, opts)` writes, alone (the same bytes:
  * pass the same options): to regenerate a lost or damaged shard without the rest.
  */
-export async function writeSyntheticLm1bShard(dir: string, split: SyntheticSplit, index: number, opts: SyntheticLm1bOptions = {}): Promise<SyntheticShardInfo> {
-  if (split !== 'train' && split !== 'heldout') throw new DataError(`synthetic lm1b: split must be 'train' or 'heldout', got ${JSON.stringify(split)}`);
+export async function writeSyntheticLm1bShard(
+  dir: string,
+  split: SyntheticSplit,
+  index: number,
+  opts: SyntheticLm1bOptions = {},
+): Promise<SyntheticShardInfo> {
+  if (split !== 'train' && split !== 'heldout')
+    throw new DataError(`synthetic lm1b: split must be 'train' or 'heldout', got ${JSON.stringify(split)}`);
   const o = resolveSyntheticOptions(opts);
   checkInt(`the ${split} shard index`, index, 0, (split === 'train' ? o.trainShards : o.heldoutShards) - 1);
   const { fs, join, m } = await prepare(dir, o);

@@ -49,7 +49,8 @@ function emptyError(path: string, name: string): DataError {
 }
 
 export async function loadText(files: readonly string[], opts: TextOptions = {}): Promise<Corpus> {
-  if (files.length < 1 || files.length > 3) throw new DataError(`text corpus: give 1 to 3 files (train[,valid[,test]]), got ${files.length}`);
+  if (files.length < 1 || files.length > 3)
+    throw new DataError(`text corpus: give 1 to 3 files (train[,valid[,test]]), got ${files.length}`);
   for (const [i, f] of files.entries()) await requirePath(f, 'file', `${SPLIT_NAMES[i]} file`);
 
   let vocab: Vocabulary;
@@ -68,13 +69,20 @@ export async function loadText(files: readonly string[], opts: TextOptions = {})
     }
     vocab = await Vocabulary.load(opts.vocabFile);
     vocab.requireUnk(`the words of ${files.join(', ')} that are not in it`);
-    if (!vocab.has(EOS)) throw new DataError(`${opts.vocabFile}: has no end-of-sentence token ${EOS} (text corpora end every line with it)`);
+    if (!vocab.has(EOS))
+      throw new DataError(`${opts.vocabFile}: has no end-of-sentence token ${EOS} (text corpora end every line with it)`);
     ({ tokens: train, identity: trainFile } = await encodeFile(files[0], vocab));
   } else {
     const table = new WordTable();
     trainFile = await forEachWord(files[0], (w) => table.add(w));
     if (table.stream.length === 0) throw emptyError(files[0], 'train');
-    ({ vocab, tokens: train } = table.build({ unk: TEXT_UNK, specials: [EOS], maxSize: opts.maxSize, minCount: opts.minCount, source: files[0] }));
+    ({ vocab, tokens: train } = table.build({
+      unk: TEXT_UNK,
+      specials: [EOS],
+      maxSize: opts.maxSize,
+      minCount: opts.minCount,
+      source: files[0],
+    }));
   }
   if (train.length === 0) throw emptyError(files[0], 'train');
 

@@ -89,10 +89,13 @@ export async function requirePath(path: string, kind: 'file' | 'directory', what
  * (decoded as U+FFFD, they would become words no one wrote).
  */
 function checkTextLine(line: string, path: string, n: number): void {
-  if (line.includes('\u0000')) throw new DataError(`${path} is not a text file: line ${n} holds a NUL byte (give UTF-8 text, one sentence a line)`);
+  if (line.includes('\u0000'))
+    throw new DataError(`${path} is not a text file: line ${n} holds a NUL byte (give UTF-8 text, one sentence a line)`);
   const bad = line.indexOf('\uFFFD');
   if (bad >= 0) {
-    throw new DataError(`${path} is not UTF-8: line ${n} has bytes that do not decode (near character ${bad + 1}); convert it first, e.g. iconv -f latin1 -t utf-8`);
+    throw new DataError(
+      `${path} is not UTF-8: line ${n} has bytes that do not decode (near character ${bad + 1}); convert it first, e.g. iconv -f latin1 -t utf-8`,
+    );
   }
 }
 

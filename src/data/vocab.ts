@@ -53,7 +53,8 @@ export class Vocabulary {
       if (typeof w !== 'string' || w === '' || /\s/.test(w)) {
         throw new DataError(`${this.source}: entry ${i} ${JSON.stringify(w)} is not a word (empty or contains whitespace)`);
       }
-      if (this.index.has(w)) throw new DataError(`${this.source}: the word ${JSON.stringify(w)} appears twice (ids ${this.index.get(w)} and ${i})`);
+      if (this.index.has(w))
+        throw new DataError(`${this.source}: the word ${JSON.stringify(w)} appears twice (ids ${this.index.get(w)} and ${i})`);
       this.index.set(w, i);
     });
     this.words = words.slice();
@@ -152,7 +153,9 @@ export class Vocabulary {
     lines.forEach((line, i) => {
       const f = line.trim().split(/\s+/);
       if (f[0] === '' || f.length > 2 || (f.length === 2 && !/^\d+$/.test(f[1]))) {
-        throw new DataError(`${source}: line ${i + 1} ${JSON.stringify(line.slice(0, 80))} is not 'word count' (id = line number, so no blank or extra lines)`);
+        throw new DataError(
+          `${source}: line ${i + 1} ${JSON.stringify(line.slice(0, 80))} is not 'word count' (id = line number, so no blank or extra lines)`,
+        );
       }
       words.push(f[0]);
       counts.push(f.length === 2 ? Number(f[1]) : 0);
@@ -169,7 +172,9 @@ export class Vocabulary {
       text = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new DataError(code === 'ENOENT' ? `no vocabulary file ${path}` : `cannot read the vocabulary ${path}: ${(err as Error).message}`);
+      throw new DataError(
+        code === 'ENOENT' ? `no vocabulary file ${path}` : `cannot read the vocabulary ${path}: ${(err as Error).message}`,
+      );
     }
     return Vocabulary.parse(text, { ...opts, source: path });
   }
@@ -178,14 +183,19 @@ export class Vocabulary {
    * Builds a vocabulary from word counts (a Map keeps first-seen order, which breaks ties).
    * The unknown-word token is always included, first.
    */
-  static fromCounts(counts: Map<string, number> | Iterable<readonly [string, number]>, opts: VocabBuildOptions & { source?: string } = {}): Vocabulary {
+  static fromCounts(
+    counts: Map<string, number> | Iterable<readonly [string, number]>,
+    opts: VocabBuildOptions & { source?: string } = {},
+  ): Vocabulary {
     const unk = opts.unk ?? '<unk>';
     const reserved = [unk, ...(opts.specials ?? []).filter((s) => s !== unk)];
     if (new Set(reserved).size !== reserved.length) throw new DataError(`reserved tokens repeat: ${reserved.join(', ')}`);
     const minCount = opts.minCount ?? 1;
     if (!Number.isInteger(minCount) || minCount < 1) throw new DataError(`minCount must be a positive integer, got ${opts.minCount}`);
     if (opts.maxSize !== undefined && (!Number.isInteger(opts.maxSize) || opts.maxSize < reserved.length + 1)) {
-      throw new DataError(`maxSize must be an integer of at least ${reserved.length + 1} (${reserved.join(', ')} and one word), got ${opts.maxSize}`);
+      throw new DataError(
+        `maxSize must be an integer of at least ${reserved.length + 1} (${reserved.join(', ')} and one word), got ${opts.maxSize}`,
+      );
     }
     const map = counts instanceof Map ? counts : new Map(counts);
     const isReserved = new Set(reserved);

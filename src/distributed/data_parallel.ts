@@ -37,7 +37,15 @@ export interface ExchangeStats {
   uploadSeconds: number;
 }
 
-const noStats = (): ExchangeStats => ({ steps: 0, buckets: 0, denseBytes: 0, sparseBytes: 0, readSeconds: 0, reduceSeconds: 0, uploadSeconds: 0 });
+const noStats = (): ExchangeStats => ({
+  steps: 0,
+  buckets: 0,
+  denseBytes: 0,
+  sparseBytes: 0,
+  readSeconds: 0,
+  reduceSeconds: 0,
+  uploadSeconds: 0,
+});
 
 /**
  * Bytes a data-parallel step all-reduces: the LSTM weights' gradients and the softmax's rows,
@@ -105,7 +113,9 @@ export class GradientBuckets {
 function readHalves(x: Tensor): Promise<Uint16Array> {
   const half = castRaw(x, 'f16');
   // A copy's size is a multiple of 4 bytes: an odd count reads one half more.
-  const read = rt().read(half.buffer, 4 * Math.ceil(x.size / 2)).then((b) => new Uint16Array(b, 0, x.size));
+  const read = rt()
+    .read(half.buffer, 4 * Math.ceil(x.size / 2))
+    .then((b) => new Uint16Array(b, 0, x.size));
   half.dispose();
   return read;
 }
@@ -114,10 +124,15 @@ export class DataParallel {
   readonly comm: Mpi;
   private stats = noStats();
 
-  constructor(readonly world: World, readonly precision: AllReducePrecision = 'f32') {
+  constructor(
+    readonly world: World,
+    readonly precision: AllReducePrecision = 'f32',
+  ) {
     if (!world.comm) throw new Error('flstm: DataParallel needs a world of more than one process');
     if (precision === 'f16' && !info().features.includes('shader-f16')) {
-      throw new Error(`flstm: --allreduce f16 converts the gradients on the GPU, and this adapter (${info().description}) has no shader-f16: use --allreduce f32`);
+      throw new Error(
+        `flstm: --allreduce f16 converts the gradients on the GPU, and this adapter (${info().description}) has no shader-f16: use --allreduce f32`,
+      );
     }
     this.comm = world.comm;
   }
@@ -136,7 +151,14 @@ export class DataParallel {
       for (let t = 0; t < b.steps; t++) out.set(a.subarray(t * b.batchSize + from, t * b.batchSize + from + B), t * B);
       return out;
     };
-    return { index: b.index, steps: b.steps, batchSize: B, inputs: pick(b.inputs), targets: pick(b.targets), ...(b.mask ? { mask: pick(b.mask) } : {}) };
+    return {
+      index: b.index,
+      steps: b.steps,
+      batchSize: B,
+      inputs: pick(b.inputs),
+      targets: pick(b.targets),
+      ...(b.mask ? { mask: pick(b.mask) } : {}),
+    };
   }
 
   /**
@@ -174,7 +196,15 @@ export class DataParallel {
     this.stats = noStats();
     if (s.steps === 0) return null;
     const per = (v: number) => v / s.steps;
-    return { steps: s.steps, buckets: per(s.buckets), denseBytes: per(s.denseBytes), sparseBytes: per(s.sparseBytes), readSeconds: per(s.readSeconds), reduceSeconds: per(s.reduceSeconds), uploadSeconds: per(s.uploadSeconds) };
+    return {
+      steps: s.steps,
+      buckets: per(s.buckets),
+      denseBytes: per(s.denseBytes),
+      sparseBytes: per(s.sparseBytes),
+      readSeconds: per(s.readSeconds),
+      reduceSeconds: per(s.reduceSeconds),
+      uploadSeconds: per(s.uploadSeconds),
+    };
   }
 
   /**

@@ -28,8 +28,13 @@ const ABIS: Abi[] = [
     libraries: ['libmpi.so.40', 'libmpi.40.dylib'],
     handleType: 'void *',
     handles: (symbol) => ({
-      world: symbol('ompi_mpi_comm_world'), float: symbol('ompi_mpi_float'), double: symbol('ompi_mpi_double'),
-      int: symbol('ompi_mpi_int'), short: symbol('ompi_mpi_short'), byte: symbol('ompi_mpi_byte'), sum: symbol('ompi_mpi_op_sum'),
+      world: symbol('ompi_mpi_comm_world'),
+      float: symbol('ompi_mpi_float'),
+      double: symbol('ompi_mpi_double'),
+      int: symbol('ompi_mpi_int'),
+      short: symbol('ompi_mpi_short'),
+      byte: symbol('ompi_mpi_byte'),
+      sum: symbol('ompi_mpi_op_sum'),
     }),
     inPlace: 1n,
   },
@@ -37,7 +42,15 @@ const ABIS: Abi[] = [
     name: 'MPICH',
     libraries: ['libmpi.so.12', 'libmpich.so.12', 'libmpi.12.dylib'],
     handleType: 'int',
-    handles: () => ({ world: 0x44000000, float: 0x4c00040a, double: 0x4c00080b, int: 0x4c000405, short: 0x4c000203, byte: 0x4c00010d, sum: 0x58000003 }),
+    handles: () => ({
+      world: 0x44000000,
+      float: 0x4c00040a,
+      double: 0x4c00080b,
+      int: 0x4c000405,
+      short: 0x4c000203,
+      byte: 0x4c00010d,
+      sum: 0x58000003,
+    }),
     inPlace: 0xffffffffffffffffn,
   },
 ];
@@ -51,7 +64,9 @@ function bind(lib: KoffiLibrary, h: string) {
     size: lib.func(`int MPI_Comm_size(${h} comm, _Out_ int *size)`),
     allreduce: lib.func(`int MPI_Allreduce(void *send, void *recv, int count, ${h} type, ${h} op, ${h} comm)`),
     allgather: lib.func(`int MPI_Allgather(void *send, int sendCount, ${h} sendType, void *recv, int recvCount, ${h} recvType, ${h} comm)`),
-    allgatherv: lib.func(`int MPI_Allgatherv(void *send, int sendCount, ${h} sendType, void *recv, int *recvCounts, int *displs, ${h} recvType, ${h} comm)`),
+    allgatherv: lib.func(
+      `int MPI_Allgatherv(void *send, int sendCount, ${h} sendType, void *recv, int *recvCounts, int *displs, ${h} recvType, ${h} comm)`,
+    ),
     bcast: lib.func(`int MPI_Bcast(void *buffer, int count, ${h} type, int root, ${h} comm)`),
     abort: lib.func(`int MPI_Abort(${h} comm, int code)`),
     opCreate: lib.func(`int MPI_Op_create(void *fn, int commute, _Out_ ${h} *op)`),
@@ -97,7 +112,9 @@ export class Mpi {
     try {
       koffi = await loadKoffi();
     } catch (e) {
-      throw new MpiError(`flstm: distributed training needs the koffi package (a dependency of flstm): ${(e as Error).message.split('\n')[0]}`);
+      throw new MpiError(
+        `flstm: distributed training needs the koffi package (a dependency of flstm): ${(e as Error).message.split('\n')[0]}`,
+      );
     }
     const tried: string[] = [];
     const order = abiHint === 'MPICH' ? [ABIS[1], ABIS[0]] : ABIS;
@@ -114,7 +131,9 @@ export class Mpi {
         return new Mpi(koffi, bind(lib, abi.handleType), abi.handles(symbol), abi.inPlace);
       }
     }
-    throw new MpiError(`flstm: distributed training needs an MPI library (Open MPI or MPICH); none loaded: ${tried.join('; ')}. Debian: apt-get install openmpi-bin`);
+    throw new MpiError(
+      `flstm: distributed training needs an MPI library (Open MPI or MPICH); none loaded: ${tried.join('; ')}. Debian: apt-get install openmpi-bin`,
+    );
   }
 
   private check(code: number, what: string): void {
@@ -177,7 +196,11 @@ export class Mpi {
     return Array.from(counts, (n, r) => out.subarray(displs[r], displs[r] + n));
   }
 
-  private gatherVar<A extends Float32Array | Int32Array | Uint8Array>(data: A, type: Handle, make: (n: number) => A): { data: A; counts: Int32Array } {
+  private gatherVar<A extends Float32Array | Int32Array | Uint8Array>(
+    data: A,
+    type: Handle,
+    make: (n: number) => A,
+  ): { data: A; counts: Int32Array } {
     const counts = this.gatherI32(Int32Array.of(data.length));
     const displs = offsets(counts);
     const out = make(displs[this.size]);

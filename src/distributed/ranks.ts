@@ -14,7 +14,9 @@ import pkg from '../../package.json';
 export function ownStreams(state: LSTMState[] | undefined, world: World, batch: number): LSTMState[] | undefined {
   if (!state || world.size === 1) return state;
   const from = world.rank * batch;
-  const mine = noGrad(() => state.map((s) => ({ h: sliceRows(s.h, from, from + batch).keep(), c: sliceRows(s.c, from, from + batch).keep() })));
+  const mine = noGrad(() =>
+    state.map((s) => ({ h: sliceRows(s.h, from, from + batch).keep(), c: sliceRows(s.c, from, from + batch).keep() })),
+  );
   disposeState(state);
   return mine;
 }
@@ -32,7 +34,9 @@ function digest(text: string | Int32Array): string {
 export function checkRanksAgree(world: World, cfg: TrainConfig, corpus: Corpus): void {
   if (world.size === 1) return;
   checkAgreement(world, 'the version of flstm', pkg.version);
-  checkAgreement(world, 'the options', JSON.stringify(cfg), (a, b, rank) => configDifferences(JSON.parse(a), JSON.parse(b), new Set(), ['on rank 0', `on rank ${rank}`]).join('; '));
+  checkAgreement(world, 'the options', JSON.stringify(cfg), (a, b, rank) =>
+    configDifferences(JSON.parse(a), JSON.parse(b), new Set(), ['on rank 0', `on rank ${rank}`]).join('; '),
+  );
   checkAgreement(world, 'the vocabulary', `${corpus.vocab.size} words (digest ${digest(corpus.vocab.toText())})`);
   const train = corpus.splits.train;
   if (train.kind === 'array') checkAgreement(world, 'the training data', `${train.tokens.length} tokens (digest ${digest(train.tokens)})`);

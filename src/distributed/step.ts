@@ -15,7 +15,14 @@ import { GradientBuckets, type DataParallel } from './data_parallel.js';
  * the gradients are read back, combined (waiting for the GPU and the other ranks), and the
  * update encoded.
  */
-export async function dataParallelStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: StepRecipe, dp: DataParallel): Promise<{ loss: Tensor; state: LSTMState[] }> {
+export async function dataParallelStep(
+  model: LanguageModel,
+  opt: Optimizer,
+  b: StepBatch,
+  state: LSTMState[] | undefined,
+  o: StepRecipe,
+  dp: DataParallel,
+): Promise<{ loss: Tensor; state: LSTMState[] }> {
   const paper = o.gradientScale === 'paper';
   const streams = { offset: dp.world.rank * b.batchSize, total: b.batchSize * dp.size };
   const buckets = new GradientBuckets(model.parameters(), dp.precision);

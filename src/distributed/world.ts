@@ -65,13 +65,18 @@ export async function joinWorld(mode: DistributedMode, env: Env = process.env): 
   if (mode === 'none') return SOLO;
   const launcher = launcherFromEnv(env);
   if (!launcher) {
-    if (mode === 'mpi') throw new Error('flstm: --distributed mpi: this process was not started by an MPI launcher (mpirun, mpiexec, srun): start it with one, e.g. mpirun -np 2 flstm train ...');
+    if (mode === 'mpi')
+      throw new Error(
+        'flstm: --distributed mpi: this process was not started by an MPI launcher (mpirun, mpiexec, srun): start it with one, e.g. mpirun -np 2 flstm train ...',
+      );
     return SOLO;
   }
   if (mode === 'auto' && launcher.size === 1) return SOLO;
   const comm = await Mpi.open(launcher.abi, env.FLSTM_MPI_LIBRARY);
   if (comm.size !== launcher.size) {
-    throw new Error(`flstm: ${launcher.name} started ${launcher.size} processes but MPI (${comm.library}) sees ${comm.size}: the MPI library is not the launcher's (FLSTM_MPI_LIBRARY=/path/to/libmpi.so chooses it)`);
+    throw new Error(
+      `flstm: ${launcher.name} started ${launcher.size} processes but MPI (${comm.library}) sees ${comm.size}: the MPI library is not the launcher's (FLSTM_MPI_LIBRARY=/path/to/libmpi.so chooses it)`,
+    );
   }
   const host = hostname();
   const { localRank, localSize } = localRanks(comm, host);
@@ -111,7 +116,12 @@ function localRanks(comm: Mpi, host: string): { localRank: number; localSize: nu
  * vocabulary, version): the message names the first rank that differs and how (`differences`
  * of rank 0's value and its, or both values).
  */
-export function checkAgreement(world: World, what: string, value: string, differences?: (rank0: string, other: string, rank: number) => string): void {
+export function checkAgreement(
+  world: World,
+  what: string,
+  value: string,
+  differences?: (rank0: string, other: string, rank: number) => string,
+): void {
   if (!world.comm) return;
   const all = world.comm.gatherBytes(new TextEncoder().encode(value)).map((b) => new TextDecoder().decode(b));
   const other = all.findIndex((v) => v !== all[0]);

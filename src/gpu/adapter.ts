@@ -28,7 +28,7 @@ export const NO_ADAPTER_HELP = [
   "    echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list",
   '    apt-get update && apt-get install -t bookworm-backports mesa-vulkan-drivers',
   '  (Mesa 22 lavapipe lacks a Vulkan feature Dawn needs.) `bash tools/setup.sh` does this.',
-  '  Other distributions: mesa-vulkan-drivers (lavapipe), or Chromium\'s SwiftShader, via VK_ICD_FILENAMES=/path/to/icd.json.',
+  "  Other distributions: mesa-vulkan-drivers (lavapipe), or Chromium's SwiftShader, via VK_ICD_FILENAMES=/path/to/icd.json.",
 ].join('\n');
 
 async function tryAdapter(req: AdapterRequest): Promise<FoundAdapter | null> {
@@ -42,10 +42,15 @@ async function tryAdapter(req: AdapterRequest): Promise<FoundAdapter | null> {
 export async function findAdapter(req: AdapterRequest = {}): Promise<FoundAdapter> {
   if (isBrowser) {
     if (!(navigator as Navigator).gpu) {
-      throw new Error('flstm: this browser has no WebGPU (navigator.gpu is undefined). Use a recent Chrome or Edge; on Linux start it with --enable-unsafe-webgpu.');
+      throw new Error(
+        'flstm: this browser has no WebGPU (navigator.gpu is undefined). Use a recent Chrome or Edge; on Linux start it with --enable-unsafe-webgpu.',
+      );
     }
     const found = await tryAdapter(req);
-    if (!found) throw new Error('flstm: navigator.gpu.requestAdapter() returned no adapter. Check chrome://gpu; on Linux try --enable-unsafe-webgpu --enable-features=Vulkan.');
+    if (!found)
+      throw new Error(
+        'flstm: navigator.gpu.requestAdapter() returned no adapter. Check chrome://gpu; on Linux try --enable-unsafe-webgpu --enable-features=Vulkan.',
+      );
     return found;
   }
   if (req.adapter && req.adapter.endsWith('.json')) {
@@ -60,7 +65,10 @@ export async function findAdapter(req: AdapterRequest = {}): Promise<FoundAdapte
   // Nothing from the loader's default search: point it at each software driver in turn,
   // unless the user chose one explicitly (then say that one failed).
   const chosen = env('VK_ICD_FILENAMES') ?? env('VK_DRIVER_FILES');
-  if (chosen) throw new Error(`flstm: no WebGPU adapter from the Vulkan driver(s) in VK_ICD_FILENAMES/VK_DRIVER_FILES=${chosen}.\n${NO_ADAPTER_HELP}`);
+  if (chosen)
+    throw new Error(
+      `flstm: no WebGPU adapter from the Vulkan driver(s) in VK_ICD_FILENAMES/VK_DRIVER_FILES=${chosen}.\n${NO_ADAPTER_HELP}`,
+    );
   for (const icd of SOFTWARE_VULKAN_ICDS) {
     if (!(await fileExists(icd))) continue;
     setEnv('VK_ICD_FILENAMES', icd);

@@ -27,4 +27,3 @@ export interface SourcePart {
   file: string;
   lines: number;
 }
-

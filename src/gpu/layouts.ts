@@ -48,7 +48,10 @@ export class LayoutCache {
       entries: kinds.map((k, binding) => ({
         binding,
         visibility: 0x4 /* COMPUTE */,
-        buffer: k === 'u' ? { type: 'uniform' as const, hasDynamicOffset: true } : { type: k === 'w' ? 'storage' as const : 'read-only-storage' as const },
+        buffer:
+          k === 'u'
+            ? { type: 'uniform' as const, hasDynamicOffset: true }
+            : { type: k === 'w' ? ('storage' as const) : ('read-only-storage' as const) },
       })),
     });
     const pipelineLayout = this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });

@@ -13,7 +13,8 @@ import { isBrowser } from './platform.js';
 import { descriptorCalls, type DescriptorCalls } from './descriptors.js';
 
 /** The warnings Dawn prints when it clamps an adapter limit it cannot support. */
-export const DAWN_LIMIT_WARNING = /^Warning: maxDynamic\w+ artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
+export const DAWN_LIMIT_WARNING =
+  /^Warning: maxDynamic\w+ artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
 
 type Fs = typeof import('node:fs');
 

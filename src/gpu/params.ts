@@ -10,7 +10,10 @@
 
 /** A dispatch's uniform block: words written as u32 unless marked f32 by `f32Mask` (bit i: word i). */
 export class Uniform {
-  constructor(readonly words: ArrayLike<number>, readonly f32Mask = 0) {
+  constructor(
+    readonly words: ArrayLike<number>,
+    readonly f32Mask = 0,
+  ) {
     if (words.length > UNIFORM_WINDOW / 4) {
       throw new Error(`flstm: a uniform block of ${words.length} words is over the ${UNIFORM_WINDOW / 4} words a dispatch may bind`);
     }
@@ -35,7 +38,11 @@ export class ParamRing {
   constructor(private device: GPUDevice) {
     this.align = Math.max(16, Number(device.limits.minUniformBufferOffsetAlignment) || 256);
     // The window past the last slot keeps every binding (offset + window) inside the buffer.
-    this.buffer = device.createBuffer({ size: RING_BYTES + UNIFORM_WINDOW, usage: 0x40 /* UNIFORM */ | 0x8 /* COPY_DST */, label: 'flstm.params' });
+    this.buffer = device.createBuffer({
+      size: RING_BYTES + UNIFORM_WINDOW,
+      usage: 0x40 /* UNIFORM */ | 0x8 /* COPY_DST */,
+      label: 'flstm.params',
+    });
   }
 
   /** Whether `n` more blocks fit before the next flush. */

@@ -28,7 +28,10 @@ export function formatCompileMessages(kernel: KernelSource, messages: readonly G
 }
 
 export class KernelCompileError extends Error {
-  constructor(public kernel: string, public details: string) {
+  constructor(
+    public kernel: string,
+    public details: string,
+  ) {
     super(`flstm: WGSL kernel "${kernel}" failed to compile:\n${details}`);
     this.name = 'KernelCompileError';
   }

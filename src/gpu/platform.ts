@@ -25,7 +25,7 @@ async function loadNodeWebGPU(): Promise<NodeWebGPU> {
     // A variable specifier keeps bundlers from pulling the native addon into browser builds.
     const name = 'webgpu';
     const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU & { default?: NodeWebGPU };
-    nodeModule = typeof mod.create === "function" ? mod : mod.default!;
+    nodeModule = typeof mod.create === 'function' ? mod : mod.default!;
     // GPUBufferUsage, GPUMapMode, ... as globals, as a browser has them.
     for (const [k, v] of Object.entries(nodeModule.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -40,7 +40,10 @@ async function loadNodeWebGPU(): Promise<NodeWebGPU> {
  * more (comma-separated Dawn toggle names).
  */
 export function dawnToggles(): string[] {
-  const extra = (env('FLSTM_DAWN_FEATURES') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const extra = (env('FLSTM_DAWN_FEATURES') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return [...new Set(['vulkan_enable_f16_on_nvidia', ...extra])];
 }
 

@@ -5,7 +5,7 @@
 // order on one queue, so a later dispatch writing a recycled buffer runs after the earlier
 // dispatches that read it. (Uploads therefore go through the encoder, never queue.writeBuffer.)
 
-export const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8 /* COPY_DST */;
+export const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
 
 /** Sizes are padded to 16 bytes so kernels may read any buffer as vec4 without overrunning. */
 export function paddedSize(bytes: number): number {
@@ -52,14 +52,20 @@ export class BufferPool {
   onDestroy: (b: GPUBuffer) => void = () => {};
 
   /** `maxBufferSize` is the largest buffer a kernel can bind; `limitName` the adapter limit it comes from. */
-  constructor(private device: GPUDevice, readonly maxBufferSize: number, readonly limitName = 'maxBufferSize') {}
+  constructor(
+    private device: GPUDevice,
+    readonly maxBufferSize: number,
+    readonly limitName = 'maxBufferSize',
+  ) {}
 
   /** `what` names the buffer in the error when it is too large, e.g. "an f32 tensor of shape [2, 3]". */
   acquire(bytes: number, what: string | (() => string) = 'a buffer'): GPUBuffer {
     let size = sizeClass(bytes);
     if (size > this.maxBufferSize) size = paddedSize(bytes); // the class may not fit where the exact size does
     if (size > this.maxBufferSize) {
-      throw new Error(`flstm: ${typeof what === 'function' ? what() : what} needs ${bytes} bytes, over this adapter's ${this.limitName} (${this.maxBufferSize} bytes)`);
+      throw new Error(
+        `flstm: ${typeof what === 'function' ? what() : what} needs ${bytes} bytes, over this adapter's ${this.limitName} (${this.maxBufferSize} bytes)`,
+      );
     }
     const list = this.free.get(size);
     const hit = list && takeOldest(list);
@@ -85,7 +91,11 @@ export class BufferPool {
 
   /** Destroy every parked buffer (after a phase that used sizes that will not come back). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) { this.onDestroy(b); b.destroy(); }
+    for (const list of this.free.values())
+      for (const b of list) {
+        this.onDestroy(b);
+        b.destroy();
+      }
     this.free.clear();
     this.freeBytes = 0;
   }

@@ -66,9 +66,7 @@ export class Profiler {
   async report(): Promise<KernelTime[]> {
     await Promise.all(this.pending);
     this.pending = [];
-    return [...this.totals.entries()]
-      .map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ns / 1e6 }))
-      .sort((a, b) => b.ms - a.ms);
+    return [...this.totals.entries()].map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ns / 1e6 })).sort((a, b) => b.ms - a.ms);
   }
 
   reset(): void {

@@ -18,7 +18,11 @@ import { gpuWait } from './wait.js';
  * previous step's in one dispatch). `offset` is a multiple of minStorageBufferOffsetAlignment.
  */
 export class BufferRange {
-  constructor(readonly buffer: GPUBuffer, readonly offset: number, readonly size: number) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly offset: number,
+    readonly size: number,
+  ) {}
 }
 
 /** What a dispatch binds: a whole storage buffer, a range of one, or uniform parameters. */
@@ -42,7 +46,10 @@ export class Recorder {
   /** Counters for benches and tests. */
   stats = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0 };
 
-  constructor(private device: GPUDevice, private pipelines: PipelineCache) {
+  constructor(
+    private device: GPUDevice,
+    private pipelines: PipelineCache,
+  ) {
     this.params = new ParamRing(device);
   }
 
@@ -70,8 +77,10 @@ export class Recorder {
     let key = String(layout.id);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
-      if ((e instanceof Uniform) !== (layout.kinds[i] === 'u')) {
-        throw new Error(`flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters were' : 'a storage buffer was'} given`);
+      if (e instanceof Uniform !== (layout.kinds[i] === 'u')) {
+        throw new Error(
+          `flstm: kernel ${label} binding ${i} is ${layout.kinds[i] === 'u' ? 'a uniform' : 'a storage buffer'}, but ${e instanceof Uniform ? 'uniform parameters were' : 'a storage buffer was'} given`,
+        );
       }
       key += e instanceof Uniform ? ',u' : e instanceof BufferRange ? `,${bufferId(e.buffer)}@${e.offset}+${e.size}` : ',' + bufferId(e);
     }
@@ -82,8 +91,12 @@ export class Recorder {
         layout: layout.bindGroupLayout,
         entries: entries.map((e, binding) => ({
           binding,
-          resource: e instanceof Uniform ? { buffer: this.params.buffer, offset: 0, size: UNIFORM_WINDOW }
-            : e instanceof BufferRange ? { buffer: e.buffer, offset: e.offset, size: e.size } : { buffer: e },
+          resource:
+            e instanceof Uniform
+              ? { buffer: this.params.buffer, offset: 0, size: UNIFORM_WINDOW }
+              : e instanceof BufferRange
+                ? { buffer: e.buffer, offset: e.offset, size: e.size }
+                : { buffer: e },
         })),
       });
       this.bindGroups.set(key, bg);

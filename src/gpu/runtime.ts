@@ -22,7 +22,9 @@ export type RunOptions<U extends UniformSpec> = {
 /** Untyped kernels (`KernelSource` with no uniform types) take any fields, checked at run time. */
 type ParamsOption<U extends UniformSpec> = number extends keyof U
   ? { params?: UniformValues }
-  : 0 extends keyof U ? { params: U[0] } : { params?: undefined };
+  : 0 extends keyof U
+    ? { params: U[0] }
+    : { params?: undefined };
 
 export interface InitOptions extends AdapterRequest {
   /** Kernel variant family: 'auto' picks by adapter (software drivers: barrier-free register tiles). */
@@ -88,7 +90,13 @@ export class Runtime {
   dispatchLog: string[] | null = null;
 
   /** `gpu` and `adapter` are held so the Dawn instance is not garbage-collected under the device. */
-  constructor(readonly device: GPUDevice, readonly info: AdapterInfoSummary, readonly gpu: GPU, readonly adapter: GPUAdapter, bindingCap?: number) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly info: AdapterInfoSummary,
+    readonly gpu: GPU,
+    readonly adapter: GPUAdapter,
+    bindingCap?: number,
+  ) {
     for (const k of WANTED_LIMITS) this.limits[k] = Number((device.limits as unknown as Record<string, number>)[k]);
     info.limits = this.limits;
     const bindingBound = this.limits.maxStorageBufferBindingSize <= this.limits.maxBufferSize;
@@ -96,7 +104,11 @@ export class Runtime {
     const capped = bindingCap !== undefined && bindingCap < adapterMax;
     info.maxBindingBytes = capped ? bindingCap : adapterMax;
     info.bindingCapped = capped;
-    const limitName = capped ? 'binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))' : bindingBound ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+    const limitName = capped
+      ? 'binding cap (FLSTM_MAX_BINDING_BYTES or fl.init({ maxBindingBytes }))'
+      : bindingBound
+        ? 'maxStorageBufferBindingSize'
+        : 'maxBufferSize';
     this.pool = new BufferPool(device, info.maxBindingBytes, limitName);
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pipelines);
@@ -142,7 +154,9 @@ export class Runtime {
     if (opts.workgroups.some((w) => w === 0)) return; // empty tensor: nothing to do
     this.dispatchLog?.push(kernel.name);
     const label = this.profileDetail
-      ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Object.values(opts.params ?? {}).slice(0, 4).join(',')} ${JSON.stringify(opts.overrides ?? {})}`
+      ? `${kernel.name} wg=${opts.workgroups.join('x')} p=${Object.values(opts.params ?? {})
+          .slice(0, 4)
+          .join(',')} ${JSON.stringify(opts.overrides ?? {})}`
       : kernel.name;
     this.recorder.dispatch(pipeline, bufs, opts.workgroups, label);
   }
@@ -157,7 +171,8 @@ export class Runtime {
         throw new Error(`flstm: kernel ${kernel.name}: the uniform for binding ${b.binding} was given at binding ${binding}`);
       }
       const layout = layouts.get(binding);
-      if (!layout) throw new Error(`flstm: kernel ${kernel.name} has no uniform at binding ${binding}, but uniform parameters were given there`);
+      if (!layout)
+        throw new Error(`flstm: kernel ${kernel.name} has no uniform at binding ${binding}, but uniform parameters were given there`);
       return packUniform(kernel.name, layout, b.values);
     });
   }

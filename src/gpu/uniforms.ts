@@ -33,7 +33,10 @@ export type UniformValues = Record<string, number>;
 /** Parameters for a uniform bound after binding 0 (the call site names the fields). */
 export class UniformFields {
   /** `binding`: where the kernel declares the struct (checked against the position it is bound at). */
-  constructor(readonly values: UniformValues, readonly binding: number) {}
+  constructor(
+    readonly values: UniformValues,
+    readonly binding: number,
+  ) {}
 }
 
 /**
@@ -60,11 +63,15 @@ export function stripComments(code: string): string {
 export function structFields(code: string): Map<string, { name: string; type: string }[]> {
   const structs = new Map<string, { name: string; type: string }[]>();
   for (const m of stripComments(code).matchAll(/\bstruct\s+(\w+)\s*\{([^}]*)\}/g)) {
-    const fields = m[2].split(',').map((f) => f.trim()).filter(Boolean).map((f) => {
-      const at = f.match(/^(\w+)\s*:\s*([\w<>]+)$/);
-      if (!at) throw new Error(`flstm: cannot read the field "${f}" of struct ${m[1]}`);
-      return { name: at[1], type: at[2] };
-    });
+    const fields = m[2]
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean)
+      .map((f) => {
+        const at = f.match(/^(\w+)\s*:\s*([\w<>]+)$/);
+        if (!at) throw new Error(`flstm: cannot read the field "${f}" of struct ${m[1]}`);
+        return { name: at[1], type: at[2] };
+      });
     structs.set(m[1], fields);
   }
   return structs;
@@ -97,15 +104,18 @@ export function uniformBindings(kernelName: string, code: string): Map<number, U
 
 function checkValue(kernelName: string, layout: UniformLayout, f: UniformField, v: unknown): void {
   const where = `kernel ${kernelName}: ${layout.struct}.${f.name}`;
-  if (typeof v !== 'number') throw new Error(`flstm: ${where} is ${v === undefined ? 'missing' : `${typeof v} ${String(v)}`}; expected a number (${f.type})`);
-  if (f.type === 'u32' && (v >>> 0) !== v) throw new Error(`flstm: ${where} = ${v}; expected an integer in [0, 2^32) (u32)`);
+  if (typeof v !== 'number')
+    throw new Error(`flstm: ${where} is ${v === undefined ? 'missing' : `${typeof v} ${String(v)}`}; expected a number (${f.type})`);
+  if (f.type === 'u32' && v >>> 0 !== v) throw new Error(`flstm: ${where} = ${v}; expected an integer in [0, 2^32) (u32)`);
   if (f.type === 'i32' && (v | 0) !== v) throw new Error(`flstm: ${where} = ${v}; expected an integer in [-2^31, 2^31) (i32)`);
 }
 
 function refuseExtraFields(kernelName: string, layout: UniformLayout, values: UniformValues): void {
   const extra = Object.keys(values).filter((k) => !layout.given.some((f) => f.name === k));
   if (extra.length) {
-    throw new Error(`flstm: kernel ${kernelName}: ${layout.struct} has no field ${extra.join(', ')} (fields: ${layout.given.map((f) => f.name).join(', ')})`);
+    throw new Error(
+      `flstm: kernel ${kernelName}: ${layout.struct} has no field ${extra.join(', ')} (fields: ${layout.given.map((f) => f.name).join(', ')})`,
+    );
   }
 }
 
@@ -135,13 +145,20 @@ export function packUniform(kernelName: string, layout: UniformLayout, values: U
  * against the names and types the host expects: a field renamed, retyped or missing in the
  * WGSL is an error when the module loads, not a misread word.
  */
-export function structWords<K extends string>(file: string, code: string, struct: string, expected: Record<K, UniformFieldType>): Record<K, number> {
+export function structWords<K extends string>(
+  file: string,
+  code: string,
+  struct: string,
+  expected: Record<K, UniformFieldType>,
+): Record<K, number> {
   const layout = uniformLayout(file, code, struct);
   const index = {} as Record<K, number>;
   for (const [name, type] of Object.entries(expected) as [K, UniformFieldType][]) {
     const i = layout.fields.findIndex((f) => f.name === name);
     if (i < 0 || layout.fields[i].type !== type) {
-      throw new Error(`flstm: ${file}: struct ${struct} has ${i < 0 ? `no field ${name}` : `${name}: ${layout.fields[i].type}`}; the host reads ${name}: ${type}`);
+      throw new Error(
+        `flstm: ${file}: struct ${struct} has ${i < 0 ? `no field ${name}` : `${name}: ${layout.fields[i].type}`}; the host reads ${name}: ${type}`,
+      );
     }
     index[name] = i;
   }

@@ -13,7 +13,14 @@ const sleeper = typeof SharedArrayBuffer !== 'undefined' ? new Int32Array(new Sh
 export async function gpuWait<T>(p: Promise<T>): Promise<T> {
   if (isBrowser || !sleeper) return p;
   let settled = false;
-  p.then(() => { settled = true; }, () => { settled = true; });
+  p.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
   const t0 = performance.now();
   while (!settled) {
     if (performance.now() - t0 > FREE_MS) Atomics.wait(sleeper, 0, 0, 1);

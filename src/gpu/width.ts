@@ -27,5 +27,8 @@ export function widthKernel<U extends UniformSpec>(base: KernelSource<U>, vec4: 
   let forms = cache.get(base);
   if (!forms) cache.set(base, (forms = []));
   const w = vec4 ? 1 : 0;
-  return (forms[w] ??= composeKernel(vec4 ? `${base.name}_vec4` : base.name, [{ generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[w] }, base]) as KernelSource<U>);
+  return (forms[w] ??= composeKernel(vec4 ? `${base.name}_vec4` : base.name, [
+    { generated: `element prelude, ${vec4 ? 'vec4' : 'scalar'}`, code: PRELUDE[w] },
+    base,
+  ]) as KernelSource<U>);
 }

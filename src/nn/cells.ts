@@ -84,7 +84,11 @@ const gateRows = (s: LayerSizes): number => s.inputSize + lstmOutputSize(s);
 function checkGroupsDivide(s: LayerSizes & { cell: string }, k: number, where: string): void {
   const p = lstmOutputSize(s);
   const out = s.projSize ? 'projection' : 'output';
-  const sizes: [string, number][] = [['input size', s.inputSize], [`${out} size`, p], ['hidden size', s.hiddenSize]];
+  const sizes: [string, number][] = [
+    ['input size', s.inputSize],
+    [`${out} size`, p],
+    ['hidden size', s.hiddenSize],
+  ];
   const bad = sizes.filter(([, v]) => v % k !== 0);
   if (bad.length === 0) return;
   throw new Error(
@@ -108,7 +112,10 @@ export const CELLS = {
     description: 'Factorized LSTM: the gate matrix is a product of two thin matrices, W = W₂·W₁ (rank r).',
     size: 'factor',
     gates: (s) => ({ kind: 'factored', factor: s.factor ?? 0 }),
-    weightShapes: (s) => [['W1', [gateRows(s), s.factor!]], ['W2', [s.factor!, 4 * s.hiddenSize]]],
+    weightShapes: (s) => [
+      ['W1', [gateRows(s), s.factor!]],
+      ['W2', [s.factor!, 4 * s.hiddenSize]],
+    ],
   },
   glstm: {
     label: 'G-LSTM',

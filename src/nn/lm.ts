@@ -81,18 +81,26 @@ export class LanguageModel extends Module {
 
   constructor(o: LanguageModelOptions) {
     super();
-    if (!(Number.isInteger(o.vocabSize) && o.vocabSize >= 2)) throw new Error(`flstm: LanguageModel: vocabSize must be an integer >= 2, got ${o.vocabSize}`);
+    if (!(Number.isInteger(o.vocabSize) && o.vocabSize >= 2))
+      throw new Error(`flstm: LanguageModel: vocabSize must be an integer >= 2, got ${o.vocabSize}`);
     if (!(Number.isInteger(o.emb) && o.emb >= 1)) throw new Error(`flstm: LanguageModel: emb must be a positive integer, got ${o.emb}`);
     this.options = { ...o };
     this.dropoutRate = o.dropout ?? 0;
     this.precision = checkPrecision(o.precision, 'LanguageModel');
     const seed = o.seed ?? 1;
     const sizes = stackSizesOf({ ...o, cell: o.cell ?? 'lstm', groups: parseGroups(o.groups) });
-    this.rnn = this.registerModule('rnn', new LSTMStack({ ...sizes, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision }));
+    this.rnn = this.registerModule(
+      'rnn',
+      new LSTMStack({ ...sizes, dropout: o.dropout, seed: seed + 1, variant: o.variant, precision: this.precision }),
+    );
     const d = this.rnn.outputSize;
     const draw = o.drawTables ?? true;
-    this.embeddingTable = this.registerTable(draw ? Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2) : Table.zeros('embedding', [o.vocabSize, o.emb]));
-    this.softmaxTable = this.registerTable(draw ? Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3) : Table.zeros('softmax_w', [o.vocabSize, d]));
+    this.embeddingTable = this.registerTable(
+      draw ? Table.uniform('embedding', [o.vocabSize, o.emb], 0.05, seed + 2) : Table.zeros('embedding', [o.vocabSize, o.emb]),
+    );
+    this.softmaxTable = this.registerTable(
+      draw ? Table.uniform('softmax_w', [o.vocabSize, d], 1 / Math.sqrt(d), seed + 3) : Table.zeros('softmax_w', [o.vocabSize, d]),
+    );
     this.biasTable = this.registerTable(Table.zeros('softmax_b', [o.vocabSize], this.softmaxTable));
   }
 
@@ -146,7 +154,8 @@ export class LanguageModel extends Module {
    */
   override async stateDict(): Promise<StateDict> {
     const out: StateDict = {};
-    for (const [name, v] of this.logicalEntries()) out[name] = v instanceof Table ? await v.read() : { shape: [...v.shape], data: (await v.data()) as Float32Array };
+    for (const [name, v] of this.logicalEntries())
+      out[name] = v instanceof Table ? await v.read() : { shape: [...v.shape], data: (await v.data()) as Float32Array };
     return out;
   }
 
@@ -176,7 +185,14 @@ export class LanguageModel extends Module {
    * [T*B]), from `state` (zeros when absent). Returns the loss (call backward on it), the
    * next state (detached) and the sparse rows whose gradients the optimizer applies.
    */
-  trainLoss(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: LSTMState[] | undefined, o: StepOptions): { loss: Tensor; state: LSTMState[]; sparse: SparseRows[] } {
+  trainLoss(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+    state: LSTMState[] | undefined,
+    o: StepOptions,
+  ): { loss: Tensor; state: LSTMState[]; sparse: SparseRows[] } {
     this.checkBatch(inputs, targets, T, B);
     const sparse: SparseRows[] = [];
     // Embedding rows of this batch as a small leaf.
@@ -190,7 +206,10 @@ export class LanguageModel extends Module {
       const cand = sampleCandidates(targets, this.vocabSize, S, (o.seed * 40503 + 17) >>> 0);
       const wRows = leafRows(this.softmaxTable, cand.ids);
       const bRows = leafRows(this.biasTable, cand.ids);
-      sparse.push({ table: this.softmaxTable, ids: cand.ids, rows: wRows, updated: cand.real }, { table: this.biasTable, ids: cand.ids, rows: bRows, updated: cand.real });
+      sparse.push(
+        { table: this.softmaxTable, ids: cand.ids, rows: wRows, updated: cand.real },
+        { table: this.biasTable, ids: cand.ids, rows: bRows, updated: cand.real },
+      );
       loss = sampledSoftmaxLoss(this.stored(h), this.stored(wRows), bRows, cand);
     } else {
       if (this.softmaxTable.shards.length > 1) {
@@ -223,9 +242,26 @@ export class LanguageModel extends Module {
     W.shards.forEach((s, i) => {
       const w = weights[i];
       matmulRaw({
-        a: a.buffer, b: w.buffer, c: logits.buffer, bias: b.shards[i].param.buffer, M: rows, N: s.rows, K: d, batch: 1,
-        transA: false, transB: true, lda: d, ldb: d, ldc: this.vocabSize, strideA: 0, strideB: 0, strideC: 0, strideBias: 0,
-        offC: s.start, typeA: a.dtype === 'f16' ? 'f16' : 'f32', typeB: w.dtype === 'f16' ? 'f16' : 'f32',
+        a: a.buffer,
+        b: w.buffer,
+        c: logits.buffer,
+        bias: b.shards[i].param.buffer,
+        M: rows,
+        N: s.rows,
+        K: d,
+        batch: 1,
+        transA: false,
+        transB: true,
+        lda: d,
+        ldb: d,
+        ldc: this.vocabSize,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        strideBias: 0,
+        offC: s.start,
+        typeA: a.dtype === 'f16' ? 'f16' : 'f32',
+        typeB: w.dtype === 'f16' ? 'f16' : 'f32',
       });
     });
     return logits;
@@ -240,10 +276,12 @@ export class LanguageModel extends Module {
   logits(inputs: Int32Array, T: number, B: number, state?: LSTMState[]): { logits: Tensor; state: LSTMState[] } {
     // Only the logits and the state outlive the call: a loop over batches or tokens holds no
     // intermediates (each batch's [T*B, V] logits go back to the pool when disposed).
-    return tidy(() => noGrad(() => {
-      const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
-      return { logits: this.fullLogits(h), state: next };
-    }));
+    return tidy(() =>
+      noGrad(() => {
+        const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
+        return { logits: this.fullLogits(h), state: next };
+      }),
+    );
   }
 
   /**
@@ -251,45 +289,78 @@ export class LanguageModel extends Module {
    * With a `mask` (a padded stream batch), only the positions where it is 1 count; `count`
    * is how many did (0: `loss` is 0).
    */
-  evalLoss(inputs: Int32Array, targets: Int32Array, T: number, B: number, state?: LSTMState[], mask?: Uint8Array): { loss: Tensor; state: LSTMState[]; count: number } {
+  evalLoss(
+    inputs: Int32Array,
+    targets: Int32Array,
+    T: number,
+    B: number,
+    state?: LSTMState[],
+    mask?: Uint8Array,
+  ): { loss: Tensor; state: LSTMState[]; count: number } {
     this.checkBatch(inputs, targets, T, B);
-    if (mask !== undefined && mask.length !== T * B) throw new Error(`flstm: LanguageModel: the mask has ${mask.length} entries for a batch of ${T * B}`);
+    if (mask !== undefined && mask.length !== T * B)
+      throw new Error(`flstm: LanguageModel: the mask has ${mask.length} entries for a batch of ${T * B}`);
     // Only the loss and the state outlive the call (the logits and the rest are disposed).
-    return tidy(() => noGrad(() => {
-      const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
-      const kept: number[] = [];
-      for (let i = 0; i < T * B; i++) if (!mask || mask[i] !== 0) kept.push(i);
-      if (kept.length === 0) return { loss: zeros([]), state: next, count: 0 };
-      // Blocks of rows whose logits fit a binding (one block unless the vocabulary is large):
-      // the loss is the blocks' mean losses weighted by their counted positions.
-      const per = this.logitRowsPerBlock();
-      const weights = this.storedSoftmax();
-      let loss: Tensor | null = null;
-      for (let from = 0; from < T * B; from += per) {
-        const to = Math.min(T * B, from + per);
-        // Each block's logits are freed as soon as its loss is encoded, so a batch holds one
-        // block of logits at a time however large the vocabulary.
-        const prev: Tensor | null = loss;
-        loss = tidy((): Tensor | null => {
-          const part = this.blockLoss(h, weights, from, to, kept.filter((i) => i >= from && i < to), targets);
-          if (!part) return prev;
-          const weighted = part.rows === kept.length ? part.loss : scale(part.loss, part.rows / kept.length);
-          return prev ? add(prev, weighted) : weighted;
-        });
-      }
-      return { loss: loss!, state: next, count: kept.length };
-    }));
+    return tidy(() =>
+      noGrad(() => {
+        const { h, state: next } = this.hidden(this.embeddingTable.lookup(inputs), T, B, state, 0);
+        const kept: number[] = [];
+        for (let i = 0; i < T * B; i++) if (!mask || mask[i] !== 0) kept.push(i);
+        if (kept.length === 0) return { loss: zeros([]), state: next, count: 0 };
+        // Blocks of rows whose logits fit a binding (one block unless the vocabulary is large):
+        // the loss is the blocks' mean losses weighted by their counted positions.
+        const per = this.logitRowsPerBlock();
+        const weights = this.storedSoftmax();
+        let loss: Tensor | null = null;
+        for (let from = 0; from < T * B; from += per) {
+          const to = Math.min(T * B, from + per);
+          // Each block's logits are freed as soon as its loss is encoded, so a batch holds one
+          // block of logits at a time however large the vocabulary.
+          const prev: Tensor | null = loss;
+          loss = tidy((): Tensor | null => {
+            const part = this.blockLoss(
+              h,
+              weights,
+              from,
+              to,
+              kept.filter((i) => i >= from && i < to),
+              targets,
+            );
+            if (!part) return prev;
+            const weighted = part.rows === kept.length ? part.loss : scale(part.loss, part.rows / kept.length);
+            return prev ? add(prev, weighted) : weighted;
+          });
+        }
+        return { loss: loss!, state: next, count: kept.length };
+      }),
+    );
   }
 
   /** The mean full-softmax loss of the counted positions `kept` of rows from .. to - 1 of `h` (null: none). */
-  private blockLoss(h: Tensor, weights: Tensor[], from: number, to: number, kept: number[], targets: Int32Array): { loss: Tensor; rows: number } | null {
+  private blockLoss(
+    h: Tensor,
+    weights: Tensor[],
+    from: number,
+    to: number,
+    kept: number[],
+    targets: Int32Array,
+  ): { loss: Tensor; rows: number } | null {
     if (kept.length === 0) return null;
     const block = from === 0 && to === h.shape[0] ? h : sliceRows(h, from, to);
     const logits = this.fullLogits(block, weights);
     if (kept.length === to - from) return { loss: softmaxCrossEntropy(logits, targets.subarray(from, to)), rows: kept.length };
     // The counted positions' logits rows (a row gather is an embedding lookup) and targets.
-    const rows = embedding(logits, Int32Array.from(kept, (i) => i - from));
-    return { loss: softmaxCrossEntropy(rows, Int32Array.from(kept, (i) => targets[i])), rows: kept.length };
+    const rows = embedding(
+      logits,
+      Int32Array.from(kept, (i) => i - from),
+    );
+    return {
+      loss: softmaxCrossEntropy(
+        rows,
+        Int32Array.from(kept, (i) => targets[i]),
+      ),
+      rows: kept.length,
+    };
   }
 
   /** A softmax operand (the weight, or the LSTM output) as the products read it: itself, or its f16 copy. */
@@ -299,7 +370,9 @@ export class LanguageModel extends Module {
 
   private checkBatch(inputs: Int32Array, targets: Int32Array, T: number, B: number): void {
     if (inputs.length !== T * B || targets.length !== T * B) {
-      throw new Error(`flstm: LanguageModel: a batch of T=${T} x B=${B} needs ${T * B} inputs and targets, got ${inputs.length} and ${targets.length}`);
+      throw new Error(
+        `flstm: LanguageModel: a batch of T=${T} x B=${B} needs ${T * B} inputs and targets, got ${inputs.length} and ${targets.length}`,
+      );
     }
   }
 }

@@ -74,7 +74,10 @@ export class LSTM extends Module {
     this.precision = checkPrecision(o.precision, 'nn.LSTM');
     const cell = o.cell ?? 'lstm';
     const projSize = o.projSize ?? 0;
-    checkLayerSizes({ cell, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize, factor: o.factor, groups: o.groups }, `nn.LSTM (${cell})`);
+    checkLayerSizes(
+      { cell, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize, factor: o.factor, groups: o.groups },
+      `nn.LSTM (${cell})`,
+    );
     const n = o.hiddenSize;
     const p = lstmOutputSize({ hiddenSize: n, projSize });
     this.config = { cell, inputSize: o.inputSize, hiddenSize: n, projSize, factor: o.factor, groups: o.groups, variant: o.variant };
@@ -101,7 +104,7 @@ export class LSTM extends Module {
   forward(x: Tensor, state?: LSTMState): { y: Tensor; state: LSTMState } {
     const B = x.shape[1];
     const s = state ?? this.zeroState(B);
-    const m = <T extends Tensor | undefined>(t: T): T => (t && this.precision === 'f16' ? cast(t, 'f16') as T : t);
+    const m = <T extends Tensor | undefined>(t: T): T => (t && this.precision === 'f16' ? (cast(t, 'f16') as T) : t);
     const w: LstmWeights = { W: m(this.W), W1: m(this.W1), W2: m(this.W2), b: this.b, P: m(this.P) };
     const { y, h, c } = lstmSequence(m(x), s.h, s.c, w, this.config);
     // A zero state made here is an input of the recorded node (backward reads it); without
@@ -130,7 +133,8 @@ export interface LSTMStackOptions extends Omit<LstmStackSizes, 'cell' | 'groups'
 export function parseGroups(g: number | readonly number[] | string | undefined): number | number[] | undefined {
   if (typeof g !== 'string') return g as number | number[] | undefined;
   const parts = g.split(',').map((s) => Number(s.trim()));
-  if (parts.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`flstm: groups must be a positive integer or a list like "4,8", got "${g}"`);
+  if (parts.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`flstm: groups must be a positive integer or a list like "4,8", got "${g}"`);
   return parts.length === 1 ? parts[0] : parts;
 }
 
@@ -144,7 +148,15 @@ export class LSTMStack extends Module {
   constructor(o: LSTMStackOptions) {
     super();
     const groups = parseGroups(o.groups);
-    const sizes = lstmStackLayers({ cell: o.cell ?? 'lstm', layers: o.layers, inputSize: o.inputSize, hiddenSize: o.hiddenSize, projSize: o.projSize, factor: o.factor, groups });
+    const sizes = lstmStackLayers({
+      cell: o.cell ?? 'lstm',
+      layers: o.layers,
+      inputSize: o.inputSize,
+      hiddenSize: o.hiddenSize,
+      projSize: o.projSize,
+      factor: o.factor,
+      groups,
+    });
     const rate = o.dropout ?? 0;
     if (!(rate >= 0 && rate < 1)) throw new Error(`flstm: LSTMStack: dropout must be in [0, 1), got ${o.dropout}`);
     this.dropoutRate = rate;

@@ -33,9 +33,11 @@ export class Module {
    */
   registerParameter(name: string, t: Tensor): Tensor {
     this.checkName(name, 'parameter');
-    if (!(t instanceof Tensor)) throw new Error(`flstm: ${this.constructor.name}: parameter '${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+    if (!(t instanceof Tensor))
+      throw new Error(`flstm: ${this.constructor.name}: parameter '${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
     t.buffer; // throws a clear message when disposed
-    if (t.dtype !== 'f32') throw new Error(`flstm: ${this.constructor.name}: parameter '${name}' must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
+    if (t.dtype !== 'f32')
+      throw new Error(`flstm: ${this.constructor.name}: parameter '${name}' must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
     if (t.node) {
       throw new Error(
         `flstm: ${this.constructor.name}: parameter '${name}' must be a leaf tensor, but it is the output of ${t.node.op} ` +
@@ -52,7 +54,8 @@ export class Module {
   registerModule<M extends Module>(name: string, child: M): M {
     this.checkName(name, 'module');
     if (!(child instanceof Module)) throw new Error(`flstm: ${this.constructor.name}: module '${name}' must be a Module`);
-    if ((child as Module) === (this as Module)) throw new Error(`flstm: ${this.constructor.name}: a module cannot be its own child ('${name}')`);
+    if ((child as Module) === (this as Module))
+      throw new Error(`flstm: ${this.constructor.name}: a module cannot be its own child ('${name}')`);
     this.children.set(name, child);
     return child;
   }
@@ -132,7 +135,10 @@ export class Module {
    */
   loadStateDict(dict: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
     const who = `${this.constructor.name}.loadStateDict`;
-    if (dict === null || typeof dict !== 'object') throw new Error(`flstm: ${who}: expected an object of { shape, data } by parameter name, got ${dict === null ? 'null' : typeof dict}`);
+    if (dict === null || typeof dict !== 'object')
+      throw new Error(
+        `flstm: ${who}: expected an object of { shape, data } by parameter name, got ${dict === null ? 'null' : typeof dict}`,
+      );
     const params = this.parameters();
     const names = new Set(params.map(([n]) => n));
     const missing = params.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n));
@@ -153,9 +159,14 @@ export class Module {
         throw new Error(`flstm: ${who}: '${name}' must be { shape: number[], data: Float32Array }`);
       }
       const same = e.shape.length === t.shape.length && e.shape.every((d, i) => d === t.shape[i]);
-      if (!same) throw new Error(`flstm: ${who}: '${name}' has shape ${fmtShape(e.shape)} in the state dict, but the parameter has shape ${fmtShape(t.shape)}`);
+      if (!same)
+        throw new Error(
+          `flstm: ${who}: '${name}' has shape ${fmtShape(e.shape)} in the state dict, but the parameter has shape ${fmtShape(t.shape)}`,
+        );
       if (e.data.length !== shapeSize(t.shape)) {
-        throw new Error(`flstm: ${who}: '${name}' has ${e.data.length} values for shape ${fmtShape(t.shape)} (${shapeSize(t.shape)} expected)`);
+        throw new Error(
+          `flstm: ${who}: '${name}' has ${e.data.length} values for shape ${fmtShape(t.shape)} (${shapeSize(t.shape)} expected)`,
+        );
       }
       host.push([t, e.data instanceof Float32Array ? e.data : Float32Array.from(e.data)]);
     }

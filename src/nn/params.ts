@@ -41,7 +41,9 @@ export function checkLayerSizes(s: LstmLayerSizes, where = 'layer'): void {
 export function lstmLayerParamCount(s: LstmLayerSizes, where = 'layer'): number {
   checkLayerSizes(s, where);
   const n = s.hiddenSize;
-  const weights = cellSpec(s.cell).weightShapes(s).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
+  const weights = cellSpec(s.cell)
+    .weightShapes(s)
+    .reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
   const total = weights + 4 * n + (s.projSize ? n * lstmOutputSize(s) : 0);
   if (!Number.isSafeInteger(total)) throw new Error(`flstm: ${where}: the parameter count ${total} is too large to count exactly`);
   return total;

@@ -28,7 +28,8 @@ export function shardName(table: string, shard: number, shards: number): string 
 /** Rows per shard of a table whose rows hold `rowValues` f32 values, within `maxBytes` per binding. */
 export function rowsPerShard(name: string, rows: number, rowValues: number, maxBytes: number): number {
   const rowBytes = rowValues * 4;
-  if (rowBytes > maxBytes) throw new Error(`flstm: ${name}: one row is ${rowBytes} bytes, over the ${maxBytes}-byte binding: no shard can hold it`);
+  if (rowBytes > maxBytes)
+    throw new Error(`flstm: ${name}: one row is ${rowBytes} bytes, over the ${maxBytes}-byte binding: no shard can hold it`);
   return Math.min(rows, Math.floor(maxBytes / rowBytes));
 }
 
@@ -40,7 +41,12 @@ export class Table {
    * `maxRowsPerShard` aligns the shards with another table's (the softmax bias with its weights).
    * `values` null: zeros, made on the GPU (nothing on the host).
    */
-  constructor(readonly name: string, readonly shape: readonly number[], values: ((start: number, rows: number) => Float32Array) | null, maxRowsPerShard = Infinity) {
+  constructor(
+    readonly name: string,
+    readonly shape: readonly number[],
+    values: ((start: number, rows: number) => Float32Array) | null,
+    maxRowsPerShard = Infinity,
+  ) {
     const V = shape[0];
     const rowValues = shapeSize(shape.slice(1));
     const per = Math.min(maxRowsPerShard, rowsPerShard(name, V, rowValues, rt().info.maxBindingBytes));
@@ -84,7 +90,8 @@ export class Table {
 
   /** The one parameter of an unsharded table (a sharded one has several: use `shards`). */
   get single(): Tensor {
-    if (this.shards.length !== 1) throw new Error(`flstm: ${this.name} is stored in ${this.shards.length} shards; reach it through its shards`);
+    if (this.shards.length !== 1)
+      throw new Error(`flstm: ${this.name} is stored in ${this.shards.length} shards; reach it through its shards`);
     return this.shards[0].param;
   }
 
@@ -100,12 +107,21 @@ export class Table {
     const per = this.shards[0].rows; // every shard but the last holds this many rows
     const positions: number[][] = this.shards.map(() => []);
     ids.forEach((id, i) => {
-      if (!(Number.isInteger(id) && id >= 0 && id < this.rows)) throw new Error(`flstm: ${this.name}: id ${id} at position ${i} is out of range [0, ${this.rows})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < this.rows))
+        throw new Error(`flstm: ${this.name}: id ${id} at position ${i} is out of range [0, ${this.rows})`);
       positions[Math.floor(id / per)].push(i);
     });
-    return this.shards.flatMap((shard, s) => positions[s].length === 0 ? [] : [{
-      shard, positions: Int32Array.from(positions[s]), local: Int32Array.from(positions[s], (i) => ids[i] - shard.start),
-    }]);
+    return this.shards.flatMap((shard, s) =>
+      positions[s].length === 0
+        ? []
+        : [
+            {
+              shard,
+              positions: Int32Array.from(positions[s]),
+              local: Int32Array.from(positions[s], (i) => ids[i] - shard.start),
+            },
+          ],
+    );
   }
 
   /** The rows `ids` (distinct) as one block [ids.length, ...] in their order, recorded by no tape. */
@@ -119,7 +135,9 @@ export class Table {
       // Row k of byShard is ids[order[k]]: put each row back at its position.
       const order = Int32Array.from(groups.flatMap((g) => Array.from(g.positions)));
       const back = new Int32Array(ids.length);
-      order.forEach((pos, k) => { back[pos] = k; });
+      order.forEach((pos, k) => {
+        back[pos] = k;
+      });
       const block = embedding(byShard, back);
       return reshapeRows(block, ids.length, this.shape);
     });
@@ -131,7 +149,15 @@ export class Table {
     const groups = this.groups(ids);
     if (groups.length === 1) return [{ param: groups[0].shard.param, ids: groups[0].local, rows }];
     const block = asRows(rows);
-    return groups.map((g) => ({ param: g.shard.param, ids: g.local, rows: reshapeRows(noGrad(() => embedding(block, g.positions)), g.local.length, this.shape) }));
+    return groups.map((g) => ({
+      param: g.shard.param,
+      ids: g.local,
+      rows: reshapeRows(
+        noGrad(() => embedding(block, g.positions)),
+        g.local.length,
+        this.shape,
+      ),
+    }));
   }
 
   dispose(): void {
@@ -173,7 +199,10 @@ function shardKeys(table: Table, key: string): string[] | null {
  * The state dict `dict` (a model's, or an optimizer's with `<param>.<slot>` keys) with each
  * sharded table's shard entries joined into one logical entry per table (and slot).
  */
-export function mergeShards<E extends { shape: number[]; data: Float32Array | Int32Array }>(dict: Record<string, E>, tables: readonly Table[]): Record<string, E> {
+export function mergeShards<E extends { shape: number[]; data: Float32Array | Int32Array }>(
+  dict: Record<string, E>,
+  tables: readonly Table[],
+): Record<string, E> {
   const out: Record<string, E> = { ...dict };
   for (const table of tables.filter((t) => t.shards.length > 1)) {
     const first = `${table.name}_shard0`;
@@ -183,7 +212,10 @@ export function mergeShards<E extends { shape: number[]; data: Float32Array | In
       if (parts.some((p) => !p)) throw new Error(`flstm: ${table.name}: a shard of '${logical}' is missing from the state`);
       const data = new (parts[0].data.constructor as Float32ArrayConstructor)(parts.reduce((a, p) => a + p.data.length, 0));
       let at = 0;
-      for (const p of parts) { data.set(p.data, at); at += p.data.length; }
+      for (const p of parts) {
+        data.set(p.data, at);
+        at += p.data.length;
+      }
       shardKeys(table, logical)!.forEach((k) => delete out[k]);
       out[logical] = { ...parts[0], shape: [table.rows, ...parts[0].shape.slice(1)], data } as E;
     }
@@ -192,7 +224,10 @@ export function mergeShards<E extends { shape: number[]; data: Float32Array | In
 }
 
 /** The inverse of mergeShards: each logical table entry cut into this model's shards. */
-export function splitShards<E extends { shape: readonly number[]; data: ArrayLike<number> }>(dict: Record<string, E>, tables: readonly Table[]): Record<string, E> {
+export function splitShards<E extends { shape: readonly number[]; data: ArrayLike<number> }>(
+  dict: Record<string, E>,
+  tables: readonly Table[],
+): Record<string, E> {
   const out: Record<string, E> = { ...dict };
   for (const table of tables.filter((t) => t.shards.length > 1)) {
     for (const key of Object.keys(dict)) {
@@ -200,14 +235,22 @@ export function splitShards<E extends { shape: readonly number[]; data: ArrayLik
       if (!names) continue;
       const e = dict[key];
       if (!e || !Array.isArray(e.shape) || e.shape[0] !== table.rows) {
-        throw new Error(`flstm: ${table.name}: '${key}' has shape ${e && Array.isArray(e.shape) ? fmtShape(e.shape) : JSON.stringify(e)}, expected ${table.rows} rows`);
+        throw new Error(
+          `flstm: ${table.name}: '${key}' has shape ${e && Array.isArray(e.shape) ? fmtShape(e.shape) : JSON.stringify(e)}, expected ${table.rows} rows`,
+        );
       }
       const rowValues = shapeSize(e.shape.slice(1));
       delete out[key];
       const part = (from: number, to: number) =>
-        ArrayBuffer.isView(e.data) ? (e.data as unknown as Float32Array).subarray(from, to) : Float32Array.from(Array.prototype.slice.call(e.data, from, to) as number[]);
+        ArrayBuffer.isView(e.data)
+          ? (e.data as unknown as Float32Array).subarray(from, to)
+          : Float32Array.from(Array.prototype.slice.call(e.data, from, to) as number[]);
       table.shards.forEach((s, i) => {
-        out[names[i]] = { ...e, shape: [s.rows, ...e.shape.slice(1)], data: part(s.start * rowValues, (s.start + s.rows) * rowValues) } as unknown as E;
+        out[names[i]] = {
+          ...e,
+          shape: [s.rows, ...e.shape.slice(1)],
+          data: part(s.start * rowValues, (s.start + s.rows) * rowValues),
+        } as unknown as E;
       });
     }
   }

@@ -92,9 +92,14 @@ export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLi
   }
   const host =
     t.dtype === 'f32'
-      ? data instanceof Float32Array ? data : Float32Array.from(data)
-      : t.dtype === 'f16' ? Uint16Array.from(data, toHalfBits)
-      : data instanceof Int32Array ? data : Int32Array.from(data);
+      ? data instanceof Float32Array
+        ? data
+        : Float32Array.from(data)
+      : t.dtype === 'f16'
+        ? Uint16Array.from(data, toHalfBits)
+        : data instanceof Int32Array
+          ? data
+          : Int32Array.from(data);
   if (host.length > 0) rt().recorder.upload(t.buffer, host);
   // The host mirror of an i32 tensor follows its new values.
   if (host instanceof Int32Array && hostMirror.has(t.sharedStorage)) hostMirror.set(t.sharedStorage, Int32Array.from(host));

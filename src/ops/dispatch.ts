@@ -22,6 +22,8 @@ export function out(shape: Shape, dtype: DType, origin: string): Tensor {
 export function requireF16(op: string): void {
   const info = rt().info;
   if (!info.features.includes('shader-f16')) {
-    throw new Error(`flstm: ${op}: f16 storage needs the adapter feature shader-f16, which this adapter (${info.description || info.device || info.vendor}) lacks; use f32`);
+    throw new Error(
+      `flstm: ${op}: f16 storage needs the adapter feature shader-f16, which this adapter (${info.description || info.device || info.vendor}) lacks; use f32`,
+    );
   }
 }

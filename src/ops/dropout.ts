@@ -34,7 +34,9 @@ function wholeIndex(x: Tensor, streams?: StreamSlice): { chunk: number; globalCh
   if (!streams || x.size === 0) return { chunk: Math.max(x.size, 1), globalChunk: 0, offset: 0 };
   const B = x.shape[1];
   if (x.rank < 2 || !(Number.isInteger(streams.offset) && streams.offset >= 0 && streams.offset + B <= streams.total)) {
-    throw new Error(`flstm: dropout: streams ${streams.offset}.. of ${streams.total} for x of shape ${fmtShape(x.shape)} (x must be [T, B, ...] with B streams inside the total)`);
+    throw new Error(
+      `flstm: dropout: streams ${streams.offset}.. of ${streams.total} for x of shape ${fmtShape(x.shape)} (x must be [T, B, ...] with B streams inside the total)`,
+    );
   }
   const row = x.size / (x.shape[0] * B);
   return { chunk: B * row, globalChunk: streams.total * row, offset: streams.offset * row };

@@ -36,7 +36,9 @@ export function resolveIds(ids: Ids, op: string, what: string): ResolvedIds {
     return { shape: [...ids.shape], size: ids.size, tensor: ids, host: hostValues(ids) };
   }
   if (!(ids instanceof Int32Array) && !Array.isArray(ids) && !ArrayBuffer.isView(ids)) {
-    throw new Error(`flstm: ${op}: ${what} must be an i32 Tensor, an Int32Array or an array of integers, got ${ids === null ? 'null' : typeof ids}`);
+    throw new Error(
+      `flstm: ${op}: ${what} must be an i32 Tensor, an Int32Array or an array of integers, got ${ids === null ? 'null' : typeof ids}`,
+    );
   }
   const src = ids as ArrayLike<number>;
   const host = new Int32Array(src.length);
@@ -67,7 +69,9 @@ export function checkRange(host: Int32Array, limit: number, shape: readonly numb
   for (let i = 0; i < host.length; i++) {
     const v = host[i];
     if (v < 0 || v >= limit) {
-      throw new Error(`flstm: ${op}: ${what} ${v} at position ${fmtPosition(i, shape)} is out of range for ${of} (expected 0 <= ${what} < ${limit})`);
+      throw new Error(
+        `flstm: ${op}: ${what} ${v} at position ${fmtPosition(i, shape)} is out of range for ${of} (expected 0 <= ${what} < ${limit})`,
+      );
     }
   }
 }
@@ -205,7 +209,9 @@ export function embeddingBackwardSparse(ids: Ids, grad: Tensor, vocab?: number):
     );
   }
   if (!r.host) {
-    throw new Error(`flstm: embeddingBackwardSparse: ids ${fmtShape(S)} exist only on the GPU; make them with fl.tensor(...) or pass an Int32Array`);
+    throw new Error(
+      `flstm: embeddingBackwardSparse: ids ${fmtShape(S)} exist only on the GPU; make them with fl.tensor(...) or pass an Int32Array`,
+    );
   }
   if (vocab !== undefined) checkRange(r.host, vocab, S, 'embeddingBackwardSparse', 'id', `a table of ${vocab} rows`);
   else checkRange(r.host, 2147483647, S, 'embeddingBackwardSparse', 'id', 'a table');

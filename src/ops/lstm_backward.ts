@@ -46,7 +46,8 @@ function allocate(plan: LstmPlan, f: LayerForward, dy: Tensor): Grads {
     else dm = { kind: 'standalone', dH, dM: null };
   }
   const dG = out([T, B, 4 * n], 'f32', 'lstm.backward');
-  const gate: GateBackward = f.gate.kind === 'factored' ? { ...f.gate, dFirst: out([T, B, f.gate.factor], 'f32', 'lstm.backward') } : { ...f.gate, dFirst: dG };
+  const gate: GateBackward =
+    f.gate.kind === 'factored' ? { ...f.gate, dFirst: out([T, B, f.gate.factor], 'f32', 'lstm.backward') } : { ...f.gate, dFirst: dG };
   // dm_t = dh_t·P^T, one step at a time, for the standalone kernel.
   if (dm.kind === 'standalone' && f.projection) dm.dM = out([B, n], 'f32', 'lstm.backward');
   const dcAll = out([2, B, n], 'f32', 'lstm.backward');
@@ -60,12 +61,48 @@ function recurrentSpec(plan: LstmPlan, g: GateBackward, s: number): ProductSpec 
   const { B, n, p, inputSize: pin, variant } = plan;
   if (g.kind === 'factored') {
     const r = g.factor;
-    return { a: g.dFirst.buffer, b: g.W1.buffer, typeB: operandType(g.W1), M: B, N: p, K: r, batch: 1, transA: false, transB: true,
-      lda: r, ldb: r, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: s * B * r, offB: pin * r, variant };
+    return {
+      a: g.dFirst.buffer,
+      b: g.W1.buffer,
+      typeB: operandType(g.W1),
+      M: B,
+      N: p,
+      K: r,
+      batch: 1,
+      transA: false,
+      transB: true,
+      lda: r,
+      ldb: r,
+      ldc: p,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      offA: s * B * r,
+      offB: pin * r,
+      variant,
+    };
   }
   const G4 = g.colsPerGroup;
-  return { a: g.dFirst.buffer, b: g.W.buffer, typeB: operandType(g.W), M: B, N: g.hPerGroup, K: G4, batch: g.groups, transA: false, transB: true,
-    lda: 4 * n, ldb: G4, ldc: p, strideA: G4, strideB: g.rowsPerGroup * G4, strideC: g.hPerGroup, offA: s * B * 4 * n, offB: g.xPerGroup * G4, variant };
+  return {
+    a: g.dFirst.buffer,
+    b: g.W.buffer,
+    typeB: operandType(g.W),
+    M: B,
+    N: g.hPerGroup,
+    K: G4,
+    batch: g.groups,
+    transA: false,
+    transB: true,
+    lda: 4 * n,
+    ldb: G4,
+    ldc: p,
+    strideA: G4,
+    strideB: g.rowsPerGroup * G4,
+    strideC: g.hPerGroup,
+    offA: s * B * 4 * n,
+    offB: g.xPerGroup * G4,
+    variant,
+  };
 }
 
 /** dst (+)= the recurrent gradient of step s. */
@@ -77,11 +114,23 @@ function recurrent(plan: LstmPlan, g: GateBackward, s: number, dst: GPUBuffer, o
  *  projection); dGt: where it writes dG_t, the whole buffer or step t's range of it. */
 function cellEpilogue(plan: LstmPlan, f: LayerForward, d: Grads, t: number, dGt: GPUBuffer | BufferRange) {
   const { B, n } = plan;
-  return [plan.P ? rt().dummy : d.dy.buffer, f.gates.buffer, f.C.buffer, d.dcAll.buffer, dGt,
+  return [
+    plan.P ? rt().dummy : d.dy.buffer,
+    f.gates.buffer,
+    f.C.buffer,
+    d.dcAll.buffer,
+    dGt,
     uniform(CELL_BACKWARD_STORE, 8, {
-      n, offDy: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offCprev: t * B * n,
-      offDcNext: dcSlot(plan, t + 1), offDcPrev: dcSlot(plan, t), offDG: dGt instanceof BufferRange ? 0 : t * B * 4 * n,
-    })];
+      n,
+      offDy: t * B * n,
+      offGates: t * B * 4 * n,
+      offC: (t + 1) * B * n,
+      offCprev: t * B * n,
+      offDcNext: dcSlot(plan, t + 1),
+      offDcPrev: dcSlot(plan, t),
+      offDG: dGt instanceof BufferRange ? 0 : t * B * 4 * n,
+    }),
+  ];
 }
 
 /** dm = dh_t·P^T (dh_t completed by the recurrent gradient first), the cell backward as its epilogue. */
@@ -89,9 +138,30 @@ function cellBackwardAfterProjection(plan: LstmPlan, f: LayerForward, d: Grads, 
   const { B, n, p, variant } = plan;
   const hasNext = t < plan.T - 1;
   if (hasNext) recurrent(plan, d.gate, t + 1, dm.dH.buffer, t * B * p, true);
-  runMatmulCore({ a: dm.dH.buffer, b: dm.P.buffer, typeB: operandType(dm.P), M: B, N: n, K: p, batch: 1, transA: false, transB: true,
-    lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant },
-    CELL_BACKWARD_STORE, { ADD_DY: false, HAS_DC_NEXT: hasNext }, cellEpilogue(plan, f, d, t, d.dG.buffer));
+  runMatmulCore(
+    {
+      a: dm.dH.buffer,
+      b: dm.P.buffer,
+      typeB: operandType(dm.P),
+      M: B,
+      N: n,
+      K: p,
+      batch: 1,
+      transA: false,
+      transB: true,
+      lda: p,
+      ldb: p,
+      ldc: n,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      offA: t * B * p,
+      variant,
+    },
+    CELL_BACKWARD_STORE,
+    { ADD_DY: false, HAS_DC_NEXT: hasNext },
+    cellEpilogue(plan, f, d, t, d.dG.buffer),
+  );
 }
 
 /** dm = dy_t + step t+1's recurrent gradient (t < T-1), the cell backward as its epilogue. For
@@ -119,16 +189,40 @@ function cellBackwardStandalone(plan: LstmPlan, f: LayerForward, d: Grads, t: nu
     const { dH, dM } = d.dm;
     if (hasNext) recurrent(plan, d.gate, t + 1, dH.buffer, t * B * p, true);
     if (dM && plan.P) {
-      matmulRaw({ a: dH.buffer, b: plan.P.buffer, typeB: operandType(plan.P), c: dM.buffer, M: B, N: n, K: p, batch: 1, transA: false, transB: true,
-        lda: p, ldb: p, ldc: n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * p, variant });
+      matmulRaw({
+        a: dH.buffer,
+        b: plan.P.buffer,
+        typeB: operandType(plan.P),
+        c: dM.buffer,
+        M: B,
+        N: n,
+        K: p,
+        batch: 1,
+        transA: false,
+        transB: true,
+        lda: p,
+        ldb: p,
+        ldc: n,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        offA: t * B * p,
+        variant,
+      });
     }
     dm = dM ?? dH;
   }
   rt().run(CELL_BACKWARD, {
     overrides: { HAS_DC_NEXT: hasNext },
     params: {
-      count: B * n, n, offDm: plan.P ? 0 : t * B * p, offGates: t * B * 4 * n, offC: (t + 1) * B * n,
-      offCprev: t * B * n, offDcNext: dcSlot(plan, t + 1), offDcPrev: dcSlot(plan, t),
+      count: B * n,
+      n,
+      offDm: plan.P ? 0 : t * B * p,
+      offGates: t * B * 4 * n,
+      offC: (t + 1) * B * n,
+      offCprev: t * B * n,
+      offDcNext: dcSlot(plan, t + 1),
+      offDcPrev: dcSlot(plan, t),
     },
     buffers: [dm.buffer, f.gates.buffer, f.C.buffer, d.dcAll.buffer, d.dG.buffer],
     workgroups: grid1d(B * n),
@@ -140,8 +234,27 @@ function factoredStepGradient(plan: LstmPlan, d: Grads, t: number): void {
   const g = d.gate;
   if (g.kind !== 'factored') return;
   const { B, n, variant } = plan;
-  matmulRaw({ a: d.dG.buffer, b: g.W2.buffer, typeB: operandType(g.W2), c: g.dFirst.buffer, M: B, N: g.factor, K: 4 * n, batch: 1, transA: false, transB: true,
-    lda: 4 * n, ldb: 4 * n, ldc: g.factor, strideA: 0, strideB: 0, strideC: 0, offA: t * B * 4 * n, offC: t * B * g.factor, variant });
+  matmulRaw({
+    a: d.dG.buffer,
+    b: g.W2.buffer,
+    typeB: operandType(g.W2),
+    c: g.dFirst.buffer,
+    M: B,
+    N: g.factor,
+    K: 4 * n,
+    batch: 1,
+    transA: false,
+    transB: true,
+    lda: 4 * n,
+    ldb: 4 * n,
+    ldc: g.factor,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    offA: t * B * 4 * n,
+    offC: t * B * g.factor,
+    variant,
+  });
 }
 
 function stepBackward(plan: LstmPlan, f: LayerForward, d: Grads, t: number): void {
@@ -167,17 +280,54 @@ function initialCGradient(plan: LstmPlan, d: Grads): Tensor {
 
 /** The first product's sizes, per group: its weight, columns, groups, leading dimension, rows of x and h. */
 function firstProduct(plan: LstmPlan, g: GateBackward) {
-  if (g.kind === 'factored') return { W: g.W1, cols: g.factor, batch: 1, ld: g.factor, xRows: plan.inputSize, hRows: plan.p, groupStride: 0, xStride: 0, hStride: 0 };
-  return { W: g.W, cols: g.colsPerGroup, batch: g.groups, ld: 4 * plan.n, xRows: g.xPerGroup, hRows: g.hPerGroup, groupStride: g.rowsPerGroup * g.colsPerGroup, xStride: g.xPerGroup, hStride: g.hPerGroup };
+  if (g.kind === 'factored')
+    return {
+      W: g.W1,
+      cols: g.factor,
+      batch: 1,
+      ld: g.factor,
+      xRows: plan.inputSize,
+      hRows: plan.p,
+      groupStride: 0,
+      xStride: 0,
+      hStride: 0,
+    };
+  return {
+    W: g.W,
+    cols: g.colsPerGroup,
+    batch: g.groups,
+    ld: 4 * plan.n,
+    xRows: g.xPerGroup,
+    hRows: g.hPerGroup,
+    groupStride: g.rowsPerGroup * g.colsPerGroup,
+    xStride: g.xPerGroup,
+    hStride: g.hPerGroup,
+  };
 }
 
 /** dX = dFirst · (x rows of the first weight)^T, per group. */
 function inputGradient(plan: LstmPlan, d: Grads, x: Tensor): Tensor {
   const q = firstProduct(plan, d.gate);
   const dx = out(x.shape, 'f32', 'lstm.backward');
-  matmulRaw({ a: d.gate.dFirst.buffer, b: q.W.buffer, typeB: operandType(q.W), c: dx.buffer, M: plan.TB, N: q.xRows, K: q.cols,
-    batch: q.batch, transA: false, transB: true, lda: q.ld, ldb: q.cols, ldc: plan.inputSize, strideA: q.cols,
-    strideB: q.groupStride, strideC: q.xStride, variant: plan.variant });
+  matmulRaw({
+    a: d.gate.dFirst.buffer,
+    b: q.W.buffer,
+    typeB: operandType(q.W),
+    c: dx.buffer,
+    M: plan.TB,
+    N: q.xRows,
+    K: q.cols,
+    batch: q.batch,
+    transA: false,
+    transB: true,
+    lda: q.ld,
+    ldb: q.cols,
+    ldc: plan.inputSize,
+    strideA: q.cols,
+    strideB: q.groupStride,
+    strideC: q.xStride,
+    variant: plan.variant,
+  });
   return dx;
 }
 
@@ -187,14 +337,66 @@ function firstWeightGradient(plan: LstmPlan, f: LayerForward, d: Grads, x: Tenso
   const q = firstProduct(plan, d.gate);
   const dFirst = d.gate.dFirst;
   const dW = out(q.W.shape, 'f32', 'lstm.backward');
-  matmulRaw({ a: x.buffer, typeA: operandType(x), b: dFirst.buffer, c: dW.buffer, M: q.xRows, N: q.cols, K: TB, batch: q.batch, transA: true, transB: false,
-    lda: pin, ldb: q.ld, ldc: q.cols, strideA: q.xStride, strideB: q.cols, strideC: q.groupStride, variant });
-  matmulRaw({ a: h0.buffer, b: dFirst.buffer, c: dW.buffer, M: q.hRows, N: q.cols, K: B, batch: q.batch, transA: true, transB: false,
-    lda: p, ldb: q.ld, ldc: q.cols, strideA: q.hStride, strideB: q.cols, strideC: q.groupStride, offC: q.xRows * q.cols, variant });
+  matmulRaw({
+    a: x.buffer,
+    typeA: operandType(x),
+    b: dFirst.buffer,
+    c: dW.buffer,
+    M: q.xRows,
+    N: q.cols,
+    K: TB,
+    batch: q.batch,
+    transA: true,
+    transB: false,
+    lda: pin,
+    ldb: q.ld,
+    ldc: q.cols,
+    strideA: q.xStride,
+    strideB: q.cols,
+    strideC: q.groupStride,
+    variant,
+  });
+  matmulRaw({
+    a: h0.buffer,
+    b: dFirst.buffer,
+    c: dW.buffer,
+    M: q.hRows,
+    N: q.cols,
+    K: B,
+    batch: q.batch,
+    transA: true,
+    transB: false,
+    lda: p,
+    ldb: q.ld,
+    ldc: q.cols,
+    strideA: q.hStride,
+    strideB: q.cols,
+    strideC: q.groupStride,
+    offC: q.xRows * q.cols,
+    variant,
+  });
   if (T > 1) {
-    matmulRaw({ a: f.y.buffer, b: dFirst.buffer, c: dW.buffer, M: q.hRows, N: q.cols, K: (T - 1) * B, batch: q.batch, transA: true,
-      transB: false, lda: p, ldb: q.ld, ldc: q.cols, strideA: q.hStride, strideB: q.cols, strideC: q.groupStride,
-      offB: B * q.ld, offC: q.xRows * q.cols, accumulate: true, variant });
+    matmulRaw({
+      a: f.y.buffer,
+      b: dFirst.buffer,
+      c: dW.buffer,
+      M: q.hRows,
+      N: q.cols,
+      K: (T - 1) * B,
+      batch: q.batch,
+      transA: true,
+      transB: false,
+      lda: p,
+      ldb: q.ld,
+      ldc: q.cols,
+      strideA: q.hStride,
+      strideB: q.cols,
+      strideC: q.groupStride,
+      offB: B * q.ld,
+      offC: q.xRows * q.cols,
+      accumulate: true,
+      variant,
+    });
   }
   return dW;
 }
@@ -204,8 +406,24 @@ function secondWeightGradient(plan: LstmPlan, g: FactoredGates & { Z: Tensor }, 
   const { TB, n, variant } = plan;
   const r = g.factor;
   const dW2 = out(g.W2.shape, 'f32', 'lstm.backward');
-  matmulRaw({ a: g.Z.buffer, b: d.dG.buffer, c: dW2.buffer, M: r, N: 4 * n, K: TB, batch: 1, transA: true, transB: false,
-    lda: r, ldb: 4 * n, ldc: 4 * n, strideA: 0, strideB: 0, strideC: 0, variant });
+  matmulRaw({
+    a: g.Z.buffer,
+    b: d.dG.buffer,
+    c: dW2.buffer,
+    M: r,
+    N: 4 * n,
+    K: TB,
+    batch: 1,
+    transA: true,
+    transB: false,
+    lda: r,
+    ldb: 4 * n,
+    ldc: 4 * n,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    variant,
+  });
   return dW2;
 }
 
@@ -213,8 +431,24 @@ function secondWeightGradient(plan: LstmPlan, g: FactoredGates & { Z: Tensor }, 
 function projectionGradient(plan: LstmPlan, M: Tensor, dH: Tensor): Tensor {
   const { TB, n, p, variant } = plan;
   const dP = out([n, p], 'f32', 'lstm.backward');
-  matmulRaw({ a: M.buffer, b: dH.buffer, c: dP.buffer, M: n, N: p, K: TB, batch: 1, transA: true, transB: false,
-    lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, variant });
+  matmulRaw({
+    a: M.buffer,
+    b: dH.buffer,
+    c: dP.buffer,
+    M: n,
+    N: p,
+    K: TB,
+    batch: 1,
+    transA: true,
+    transB: false,
+    lda: n,
+    ldb: p,
+    ldc: p,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    variant,
+  });
   return dP;
 }
 

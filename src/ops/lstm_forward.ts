@@ -51,9 +51,28 @@ function allocate(plan: LstmPlan, c0: Tensor): StepBuffers {
 function inputProductGrouped(plan: LstmPlan, g: GroupedGates, x: Tensor): Tensor {
   const { T, B, TB, n, inputSize: pin, variant } = plan;
   const U = out([T, B, 4 * n], 'f32', 'lstm.u');
-  matmulRaw({ a: x.buffer, typeA: operandType(x), b: g.W.buffer, typeB: operandType(g.W), c: U.buffer, bias: plan.b.buffer, M: TB, N: g.colsPerGroup, K: g.xPerGroup, batch: g.groups,
-    transA: false, transB: false, lda: pin, ldb: g.colsPerGroup, ldc: 4 * n, strideA: g.xPerGroup, strideB: g.rowsPerGroup * g.colsPerGroup, strideC: g.colsPerGroup,
-    strideBias: g.colsPerGroup, variant });
+  matmulRaw({
+    a: x.buffer,
+    typeA: operandType(x),
+    b: g.W.buffer,
+    typeB: operandType(g.W),
+    c: U.buffer,
+    bias: plan.b.buffer,
+    M: TB,
+    N: g.colsPerGroup,
+    K: g.xPerGroup,
+    batch: g.groups,
+    transA: false,
+    transB: false,
+    lda: pin,
+    ldb: g.colsPerGroup,
+    ldc: 4 * n,
+    strideA: g.xPerGroup,
+    strideB: g.rowsPerGroup * g.colsPerGroup,
+    strideC: g.colsPerGroup,
+    strideBias: g.colsPerGroup,
+    variant,
+  });
   return U;
 }
 
@@ -62,44 +81,165 @@ function inputProductFactored(plan: LstmPlan, g: FactoredGates, x: Tensor): Tens
   const { T, B, TB, inputSize: pin, variant } = plan;
   const r = g.factor;
   const Z = out([T, B, r], 'f32', 'lstm.z');
-  matmulRaw({ a: x.buffer, typeA: operandType(x), b: g.W1.buffer, typeB: operandType(g.W1), c: Z.buffer, M: TB, N: r, K: pin, batch: 1, transA: false, transB: false,
-    lda: pin, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, variant });
+  matmulRaw({
+    a: x.buffer,
+    typeA: operandType(x),
+    b: g.W1.buffer,
+    typeB: operandType(g.W1),
+    c: Z.buffer,
+    M: TB,
+    N: r,
+    K: pin,
+    batch: 1,
+    transA: false,
+    transB: false,
+    lda: pin,
+    ldb: r,
+    ldc: r,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    variant,
+  });
   return Z;
 }
 
 /** The cell epilogue's buffers from binding 3: addend, c, gates, m and its parameters for step t. */
 function cellStoreBindings(plan: LstmPlan, s: StepBuffers, t: number, addend: GPUBuffer, offAdd: number, ldAdd: number) {
   const { B, n } = plan;
-  return [addend, s.C.buffer, s.gates.buffer, s.M.buffer,
-    uniform(CELL_STORE, 7, { n, ldAdd, offAdd, offCprev: t * B * n, offGates: t * B * 4 * n, offC: (t + 1) * B * n, offM: plan.P ? t * B * n : 0 })];
+  return [
+    addend,
+    s.C.buffer,
+    s.gates.buffer,
+    s.M.buffer,
+    uniform(CELL_STORE, 7, {
+      n,
+      ldAdd,
+      offAdd,
+      offCprev: t * B * n,
+      offGates: t * B * 4 * n,
+      offC: (t + 1) * B * n,
+      offM: plan.P ? t * B * n : 0,
+    }),
+  ];
 }
 
 /** gates = U_t + h_{t-1}·Wh per group, with the cell as epilogue. */
 function recurrentStepGrouped(plan: LstmPlan, g: GroupedGates, s: StepBuffers, U: Tensor, t: number, hPrev: GPUBuffer, offH: number): void {
   const { B, n, p, variant } = plan;
-  runMatmulCore({ a: hPrev, b: g.W.buffer, typeB: operandType(g.W), M: B, N: g.colsPerGroup, K: g.hPerGroup, batch: g.groups, transA: false, transB: false,
-    lda: p, ldb: g.colsPerGroup, ldc: 4 * n, strideA: g.hPerGroup, strideB: g.rowsPerGroup * g.colsPerGroup, strideC: g.colsPerGroup, offA: offH, offB: g.xPerGroup * g.colsPerGroup, variant },
-    CELL_STORE, {}, cellStoreBindings(plan, s, t, U.buffer, t * B * 4 * n, 4 * n));
+  runMatmulCore(
+    {
+      a: hPrev,
+      b: g.W.buffer,
+      typeB: operandType(g.W),
+      M: B,
+      N: g.colsPerGroup,
+      K: g.hPerGroup,
+      batch: g.groups,
+      transA: false,
+      transB: false,
+      lda: p,
+      ldb: g.colsPerGroup,
+      ldc: 4 * n,
+      strideA: g.hPerGroup,
+      strideB: g.rowsPerGroup * g.colsPerGroup,
+      strideC: g.colsPerGroup,
+      offA: offH,
+      offB: g.xPerGroup * g.colsPerGroup,
+      variant,
+    },
+    CELL_STORE,
+    {},
+    cellStoreBindings(plan, s, t, U.buffer, t * B * 4 * n, 4 * n),
+  );
 }
 
 /** z_t += h_{t-1}·W1h, then gates = z_t·W2 + b with the cell as epilogue. */
-function recurrentStepFactored(plan: LstmPlan, g: FactoredGates, s: StepBuffers, Z: Tensor, t: number, hPrev: GPUBuffer, offH: number): void {
+function recurrentStepFactored(
+  plan: LstmPlan,
+  g: FactoredGates,
+  s: StepBuffers,
+  Z: Tensor,
+  t: number,
+  hPrev: GPUBuffer,
+  offH: number,
+): void {
   const { B, n, p, inputSize: pin, variant } = plan;
   const r = g.factor;
-  matmulRaw({ a: hPrev, b: g.W1.buffer, typeB: operandType(g.W1), c: Z.buffer, M: B, N: r, K: p, batch: 1, transA: false, transB: false,
-    lda: p, ldb: r, ldc: r, strideA: 0, strideB: 0, strideC: 0, offA: offH, offB: pin * r, offC: t * B * r,
-    accumulate: true, variant });
-  runMatmulCore({ a: Z.buffer, b: g.W2.buffer, typeB: operandType(g.W2), M: B, N: 4 * n, K: r, batch: 1, transA: false, transB: false,
-    lda: r, ldb: 4 * n, ldc: 4 * n, strideA: 0, strideB: 0, strideC: 0, offA: t * B * r, variant },
-    CELL_STORE, {}, cellStoreBindings(plan, s, t, plan.b.buffer, 0, 0));
+  matmulRaw({
+    a: hPrev,
+    b: g.W1.buffer,
+    typeB: operandType(g.W1),
+    c: Z.buffer,
+    M: B,
+    N: r,
+    K: p,
+    batch: 1,
+    transA: false,
+    transB: false,
+    lda: p,
+    ldb: r,
+    ldc: r,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    offA: offH,
+    offB: pin * r,
+    offC: t * B * r,
+    accumulate: true,
+    variant,
+  });
+  runMatmulCore(
+    {
+      a: Z.buffer,
+      b: g.W2.buffer,
+      typeB: operandType(g.W2),
+      M: B,
+      N: 4 * n,
+      K: r,
+      batch: 1,
+      transA: false,
+      transB: false,
+      lda: r,
+      ldb: 4 * n,
+      ldc: 4 * n,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      offA: t * B * r,
+      variant,
+    },
+    CELL_STORE,
+    {},
+    cellStoreBindings(plan, s, t, plan.b.buffer, 0, 0),
+  );
 }
 
 /** y_t = m_t·P, or (no projection) y_t = m_t copied from the one-step buffer. */
 function projectStep(plan: LstmPlan, s: StepBuffers, t: number): void {
   const { B, n, p, variant } = plan;
   if (plan.P) {
-    matmulRaw({ a: s.M.buffer, b: plan.P.buffer, typeB: operandType(plan.P), c: s.y.buffer, M: B, N: p, K: n, batch: 1, transA: false, transB: false,
-      lda: n, ldb: p, ldc: p, strideA: 0, strideB: 0, strideC: 0, offA: t * B * n, offC: t * B * p, variant });
+    matmulRaw({
+      a: s.M.buffer,
+      b: plan.P.buffer,
+      typeB: operandType(plan.P),
+      c: s.y.buffer,
+      M: B,
+      N: p,
+      K: n,
+      batch: 1,
+      transA: false,
+      transB: false,
+      lda: n,
+      ldb: p,
+      ldc: p,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      offA: t * B * n,
+      offC: t * B * p,
+      variant,
+    });
   } else rt().recorder.copy(s.M.buffer, 0, s.y.buffer, t * B * n * 4, B * n * 4);
 }
 
@@ -118,7 +258,9 @@ export function lstmForward(plan: LstmPlan, x: Tensor, h0: Tensor, c0: Tensor): 
   if (!plan.P) s.M.dispose();
   if (g.kind === 'grouped') addend.dispose();
   return {
-    y: s.y, gates: s.gates, C: s.C,
+    y: s.y,
+    gates: s.gates,
+    C: s.C,
     projection: plan.P ? { P: plan.P, M: s.M } : null,
     gate: g.kind === 'grouped' ? g : { ...g, Z: addend },
   };

@@ -13,7 +13,10 @@ import cellBackwardSrc from '../../kernels/lstm_cell_backward.wgsl';
 import cellBackwardStoreSrc from '../../kernels/lstm_cell_backward_store.wgsl';
 
 const MATH = kernelFile('math', mathSrc);
-const FORGET_BIAS_WGSL = { generated: 'FORGET_BIAS of src/ref/lstm_convention.ts', code: `const FORGET_BIAS: f32 = ${Number.isInteger(FORGET_BIAS) ? FORGET_BIAS.toFixed(1) : FORGET_BIAS};\n` };
+const FORGET_BIAS_WGSL = {
+  generated: 'FORGET_BIAS of src/ref/lstm_convention.ts',
+  code: `const FORGET_BIAS: f32 = ${Number.isInteger(FORGET_BIAS) ? FORGET_BIAS.toFixed(1) : FORGET_BIAS};\n`,
+};
 
 /** The cell forward: the store epilogue of a step's recurrent product. */
 export const CELL_STORE = composeKernel('lstm_cell_store', [MATH, FORGET_BIAS_WGSL, kernelFile('lstm_cell_store', cellStoreSrc)]);
@@ -22,4 +25,8 @@ const CELL_GRAD = kernelFile('lstm_cell_grad', cellGradSrc);
 /** The cell backward as a kernel of its own. */
 export const CELL_BACKWARD = composeKernel('lstm_cell_backward', [MATH, CELL_GRAD, kernelFile('lstm_cell_backward', cellBackwardSrc)]);
 /** The cell backward as the store epilogue of the product that gives dm. */
-export const CELL_BACKWARD_STORE = composeKernel('lstm_cell_backward_store', [MATH, CELL_GRAD, kernelFile('lstm_cell_backward_store', cellBackwardStoreSrc)]);
+export const CELL_BACKWARD_STORE = composeKernel('lstm_cell_backward_store', [
+  MATH,
+  CELL_GRAD,
+  kernelFile('lstm_cell_backward_store', cellBackwardStoreSrc),
+]);

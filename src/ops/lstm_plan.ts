@@ -112,7 +112,8 @@ function checkInputs(x: Tensor, h0: Tensor, c0: Tensor, cfg: LstmConfig): { T: n
   else assertDType(x, 'f32', 'lstm', 'x');
   if (x.rank !== 3) throw new Error(`flstm: lstm: input must be [T, B, ${cfg.inputSize}], got ${fmtShape(x.shape)}`);
   const [T, B, pin] = x.shape;
-  if (pin !== cfg.inputSize) throw new Error(`flstm: lstm: input has width ${pin} (shape ${fmtShape(x.shape)}), expected inputSize ${cfg.inputSize}`);
+  if (pin !== cfg.inputSize)
+    throw new Error(`flstm: lstm: input has width ${pin} (shape ${fmtShape(x.shape)}), expected inputSize ${cfg.inputSize}`);
   if (T === 0) throw new Error(`flstm: lstm: the sequence is empty (shape ${fmtShape(x.shape)})`);
   expectShape(h0, [B, lstmOutputSize(cfg)], 'state h');
   expectShape(c0, [B, cfg.hiddenSize], 'state c');
@@ -135,7 +136,12 @@ function gateProduct(w: LstmWeights, cfg: LstmConfig): GateProduct {
   }
   const k = product.groups;
   const gates: GroupedGates = {
-    kind: 'grouped', W: weight(w.W, 'W', cell), groups: k, colsPerGroup: (4 * n) / k, xPerGroup: pin / k, hPerGroup: p / k,
+    kind: 'grouped',
+    W: weight(w.W, 'W', cell),
+    groups: k,
+    colsPerGroup: (4 * n) / k,
+    xPerGroup: pin / k,
+    hPerGroup: p / k,
     rowsPerGroup: pin / k + p / k,
   };
   if (k === 1 && gates.W.rank === 2) expectShape(gates.W, [pin + p, 4 * n], 'W');
@@ -148,7 +154,12 @@ function gateProduct(w: LstmWeights, cfg: LstmConfig): GateProduct {
 function checkWeights(w: LstmWeights, cfg: LstmConfig): Tensor | null {
   expectShape(w.b, [4 * cfg.hiddenSize], 'b');
   assertDType(w.b, 'f32', 'lstm', 'b');
-  for (const [name, t] of [['W', w.W], ['W1', w.W1], ['W2', w.W2], ['P', w.P]] as const) {
+  for (const [name, t] of [
+    ['W', w.W],
+    ['W1', w.W1],
+    ['W2', w.W2],
+    ['P', w.P],
+  ] as const) {
     if (t?.dtype === 'f16') requireF16('lstm');
     else if (t && t.dtype !== 'f32') throw new Error(`flstm: lstm: ${name} must be f32 or f16, got ${t.dtype} ${fmtShape(t.shape)}`);
   }
@@ -175,7 +186,17 @@ export function planLayer(x: Tensor, h0: Tensor, c0: Tensor, w: LstmWeights, cfg
   const hPerGroup = gates.kind === 'grouped' ? gates.hPerGroup : p;
   const stepBytes = B * 4 * n * 4;
   const plan = {
-    cell: cfg.cell, T, B, TB: T * B, inputSize: cfg.inputSize, n, p, variant: cfg.variant, gates, b: w.b, P,
+    cell: cfg.cell,
+    T,
+    B,
+    TB: T * B,
+    inputSize: cfg.inputSize,
+    n,
+    p,
+    variant: cfg.variant,
+    gates,
+    b: w.b,
+    P,
     unitsInFours: n % 4 === 0,
     groupHInFours: hPerGroup % 4 === 0,
     stepRangesAligned: stepBytes % rt().limits.minStorageBufferOffsetAlignment === 0,

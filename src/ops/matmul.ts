@@ -65,7 +65,10 @@ function dims(a: Tensor, b: Tensor, o: MatmulOptions): Dims {
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   assertTensor(a, 'matmul(a, b): a');
   assertTensor(b, 'matmul(a, b): b');
-  for (const [t, name] of [[a, 'a'], [b, 'b']] as const) {
+  for (const [t, name] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
     if (t.dtype === 'f16') requireF16('matmul');
     else if (t.dtype !== 'f32') throw new Error(`flstm: matmul: ${name} must be f32 or f16, got ${t.dtype} ${fmtShape(t.shape)}`);
   }
@@ -75,12 +78,27 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const c = out(d.outShape, 'f32', 'matmul');
   const act = opts.activation ?? 'none';
   matmulRaw({
-    a: a.buffer, b: b.buffer, c: c.buffer, bias: opts.bias?.buffer,
-    M: d.M, N: d.N, K: d.K, batch: d.batch,
-    transA: tA, transB: tB,
-    lda: tA ? d.M : d.K, ldb: tB ? d.K : d.N, ldc: d.N,
-    strideA: d.M * d.K, strideB: d.bShared ? 0 : d.K * d.N, strideC: d.M * d.N,
-    strideBias: 0, activation: act, variant: opts.variant, typeA: operandType(a), typeB: operandType(b),
+    a: a.buffer,
+    b: b.buffer,
+    c: c.buffer,
+    bias: opts.bias?.buffer,
+    M: d.M,
+    N: d.N,
+    K: d.K,
+    batch: d.batch,
+    transA: tA,
+    transB: tB,
+    lda: tA ? d.M : d.K,
+    ldb: tB ? d.K : d.N,
+    ldc: d.N,
+    strideA: d.M * d.K,
+    strideB: d.bShared ? 0 : d.K * d.N,
+    strideC: d.M * d.N,
+    strideBias: 0,
+    activation: act,
+    variant: opts.variant,
+    typeA: operandType(a),
+    typeB: operandType(b),
   });
   const inputs = opts.bias ? [a, b, opts.bias] : [a, b];
   return record(c, 'matmul', inputs, (g) => {
@@ -94,36 +112,112 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 }
 
 function matmulBackward(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, tB: boolean, variant?: MatmulVariant): (Tensor | null)[] {
+  return [a.requiresGrad ? gradOfA(a, b, dz, d, tA, tB, variant) : null, b.requiresGrad ? gradOfB(a, b, dz, d, tA, tB, variant) : null];
+}
+
+/** dL/dA of Z = op(A) · op(B), from dZ. */
+function gradOfA(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, tB: boolean, variant?: MatmulVariant): Tensor {
+  const { batch, M, N, K } = d;
+  const typeB = operandType(b);
+  // A stored [M, K]: dA = dZ · op(B)^T.   A stored [K, M] (transA): dA = op(B) · dZ^T.
+  const da = out(a.shape, 'f32', 'matmul.backward');
+  const bSpec = { b: b.buffer, ldb: tB ? K : N, strideB: d.bShared ? 0 : K * N };
+  if (!tA) {
+    matmulRaw({
+      a: dz.buffer,
+      ...bSpec,
+      c: da.buffer,
+      M,
+      N: K,
+      K: N,
+      batch,
+      transA: false,
+      transB: !tB,
+      lda: N,
+      ldc: K,
+      strideA: M * N,
+      strideC: M * K,
+      variant,
+      typeB,
+    });
+  } else {
+    // dA[k, m] = sum_n op(B)[k, n] dZ[m, n]: A-operand is op(B) (transposed store when tB).
+    matmulRaw({
+      a: b.buffer,
+      lda: tB ? K : N,
+      strideA: d.bShared ? 0 : K * N,
+      b: dz.buffer,
+      ldb: N,
+      strideB: M * N,
+      c: da.buffer,
+      M: K,
+      N: M,
+      K: N,
+      batch,
+      transA: tB,
+      transB: true,
+      ldc: M,
+      strideC: M * K,
+      variant,
+      typeA: typeB,
+    });
+  }
+  return da;
+}
+
+/** dL/dB of Z = op(A) · op(B), from dZ (summed over the batch when B is shared by it). */
+function gradOfB(a: Tensor, b: Tensor, dz: Tensor, d: Dims, tA: boolean, tB: boolean, variant?: MatmulVariant): Tensor {
   const { batch, M, N, K } = d;
   const typeA = operandType(a);
-  const typeB = operandType(b);
-  let da: Tensor | null = null;
   let db: Tensor | null = null;
-  if (a.requiresGrad) {
-    // A stored [M, K]: dA = dZ · op(B)^T.   A stored [K, M] (transA): dA = op(B) · dZ^T.
-    da = out(a.shape, 'f32', 'matmul.backward');
-    const bSpec = { b: b.buffer, ldb: tB ? K : N, strideB: d.bShared ? 0 : K * N };
-    if (!tA) {
-      matmulRaw({ a: dz.buffer, ...bSpec, c: da.buffer, M, N: K, K: N, batch, transA: false, transB: !tB, lda: N, ldc: K, strideA: M * N, strideC: M * K, variant, typeB });
-    } else {
-      // dA[k, m] = sum_n op(B)[k, n] dZ[m, n]: A-operand is op(B) (transposed store when tB).
-      matmulRaw({ a: b.buffer, lda: tB ? K : N, strideA: d.bShared ? 0 : K * N, b: dz.buffer, ldb: N, strideB: M * N, c: da.buffer, M: K, N: M, K: N, batch, transA: tB, transB: true, ldc: M, strideC: M * K, variant, typeA: typeB });
-    }
+  // B stored [K, N]: dB = op(A)^T · dZ.   B stored [N, K] (transB): dB = dZ^T · op(A).
+  // A shared 2-D b over a batch sums the batches: computed per batch, then reduced.
+  const target =
+    d.bShared && batch > 1 ? out([batch, ...b.shape], 'f32', 'matmul.backward') : (db = out(b.shape, 'f32', 'matmul.backward'));
+  const aSpec = { lda: tA ? M : K, strideA: M * K };
+  if (!tB) {
+    matmulRaw({
+      a: a.buffer,
+      ...aSpec,
+      b: dz.buffer,
+      ldb: N,
+      strideB: M * N,
+      c: target.buffer,
+      M: K,
+      N,
+      K: M,
+      batch,
+      transA: !tA,
+      transB: false,
+      ldc: N,
+      strideC: K * N,
+      variant,
+      typeA,
+    });
+  } else {
+    matmulRaw({
+      a: dz.buffer,
+      lda: N,
+      strideA: M * N,
+      b: a.buffer,
+      ldb: aSpec.lda,
+      strideB: M * K,
+      c: target.buffer,
+      M: N,
+      N: K,
+      K: M,
+      batch,
+      transA: true,
+      transB: tA,
+      ldc: K,
+      strideC: K * N,
+      variant,
+      typeB: typeA,
+    });
   }
-  if (b.requiresGrad) {
-    // B stored [K, N]: dB = op(A)^T · dZ.   B stored [N, K] (transB): dB = dZ^T · op(A).
-    // A shared 2-D b over a batch sums the batches: computed per batch, then reduced.
-    const target = d.bShared && batch > 1 ? out([batch, ...b.shape], 'f32', 'matmul.backward') : (db = out(b.shape, 'f32', 'matmul.backward'));
-    const aSpec = { lda: tA ? M : K, strideA: M * K };
-    if (!tB) {
-      matmulRaw({ a: a.buffer, ...aSpec, b: dz.buffer, ldb: N, strideB: M * N, c: target.buffer, M: K, N, K: M, batch, transA: !tA, transB: false, ldc: N, strideC: K * N, variant, typeA });
-    } else {
-      matmulRaw({ a: dz.buffer, lda: N, strideA: M * N, b: a.buffer, ldb: aSpec.lda, strideB: M * K, c: target.buffer, M: N, N: K, K: M, batch, transA: true, transB: tA, ldc: K, strideC: K * N, variant, typeB: typeA });
-    }
-    if (!db) {
-      db = reduceRaw(target, 1, batch, K * N, 1, b.shape);
-      target.dispose();
-    }
+  if (!db) {
+    db = reduceRaw(target, 1, batch, K * N, 1, b.shape);
+    target.dispose();
   }
-  return [da, db];
+  return db;
 }

@@ -41,7 +41,8 @@ export function operandType(t: { dtype: string }): OperandType {
  * checked load per SIMD lane, so two halves per component halve the cost of the loads.
  */
 function operandPrelude(name: 'a' | 'b', binding: number, vec4: boolean, type: OperandType, writable = false): string {
-  const decl = (stored: string) => `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${stored}>;\n`;
+  const decl = (stored: string) =>
+    `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${stored}>;\n`;
   const fn = `fn ld${name.toUpperCase()}(i: u32)`;
   if (type === 'f32') return decl(vec4 ? 'vec4f' : 'f32') + `${fn} -> ${vec4 ? 'vec4f' : 'f32'} { return ${name}[i]; }\n`;
   if (vec4) return decl('vec2u') + `${fn} -> vec4f { let w = ${name}[i]; return vec4f(unpack2x16float(w.x), unpack2x16float(w.y)); }\n`;
@@ -59,7 +60,13 @@ const CONTRACT = kernelFile('matmul_contract', contractSrc);
 /** The uniforms of a matmul core with epilogue E: the contract's Params at 0, E's own after. */
 export type MatmulUniforms<E extends UniformSpec> = KernelFileUniforms['matmul_contract'] & E;
 const composed = new WeakMap<KernelSource<any>, Map<string, KernelSource<any>>>();
-export function withEpilogue<E extends UniformSpec>(variant: MatmulVariant, epilogue: KernelSource<E>, typeA: OperandType = 'f32', typeB: OperandType = 'f32', aWritable = false): KernelSource<MatmulUniforms<E>> {
+export function withEpilogue<E extends UniformSpec>(
+  variant: MatmulVariant,
+  epilogue: KernelSource<E>,
+  typeA: OperandType = 'f32',
+  typeB: OperandType = 'f32',
+  aWritable = false,
+): KernelSource<MatmulUniforms<E>> {
   const core = MATMUL_CORES[variant];
   const types = typeA === 'f32' && typeB === 'f32' ? '' : `[${typeA},${typeB}]`;
   const name = `${core.name}${types}${aWritable ? '[a rw]' : ''}+${epilogue.name}`;
@@ -140,8 +147,9 @@ const m4 = (x: number) => x % 4 === 0;
 export function vec4Eligible(s: MatmulSpec): boolean {
   const aContig = s.transA ? s.M : s.K;
   const bContig = s.transB ? s.K : s.N;
-  return m4(s.K) && m4(aContig) && m4(s.lda) && m4(s.strideA) && m4(s.offA ?? 0) &&
-    m4(bContig) && m4(s.ldb) && m4(s.strideB) && m4(s.offB ?? 0);
+  return (
+    m4(s.K) && m4(aContig) && m4(s.lda) && m4(s.strideA) && m4(s.offA ?? 0) && m4(bContig) && m4(s.ldb) && m4(s.strideB) && m4(s.offB ?? 0)
+  );
 }
 
 /** Whether this adapter can run the subgroup kernel (subgroups of at least 8 lanes). */
@@ -191,11 +199,16 @@ const GEOMETRY: Record<MatmulVariant, { wg: [number, number]; tileM: number; til
 
 /** C = epilogue(A · B) with the plain store epilogue (alpha, bias, activation, accumulate). */
 export function matmulRaw(s: MatmulSpec): void {
-  runMatmulCore(s, storeVec4(s) ? MATMUL_STORE_VEC4 : MATMUL_STORE, {
-    HAS_BIAS: !!s.bias,
-    ACT: Activation[s.activation ?? 'none'],
-    ACCUM: !!s.accumulate,
-  }, [s.bias ?? rt().dummy, s.c]);
+  runMatmulCore(
+    s,
+    storeVec4(s) ? MATMUL_STORE_VEC4 : MATMUL_STORE,
+    {
+      HAS_BIAS: !!s.bias,
+      ACT: Activation[s.activation ?? 'none'],
+      ACCUM: !!s.accumulate,
+    },
+    [s.bias ?? rt().dummy, s.c],
+  );
 }
 
 /**
@@ -226,9 +239,21 @@ export function runMatmulCore<E extends UniformSpec>(
   rt().run(withEpilogue(variant, epilogue, s.typeA, s.typeB, s.a instanceof BufferRange), {
     overrides: all,
     params: {
-      M: s.M, N: s.N, K: s.K, lda: s.lda, ldb: s.ldb, ldc: s.ldc,
-      strideA: s.strideA, strideB: s.strideB, strideC: s.strideC, strideBias: s.strideBias ?? 0,
-      alpha: s.alpha ?? 1, offA: s.offA ?? 0, offB: s.offB ?? 0, offC: s.offC ?? 0, offBias: s.offBias ?? 0,
+      M: s.M,
+      N: s.N,
+      K: s.K,
+      lda: s.lda,
+      ldb: s.ldb,
+      ldc: s.ldc,
+      strideA: s.strideA,
+      strideB: s.strideB,
+      strideC: s.strideC,
+      strideBias: s.strideBias ?? 0,
+      alpha: s.alpha ?? 1,
+      offA: s.offA ?? 0,
+      offB: s.offB ?? 0,
+      offC: s.offC ?? 0,
+      offBias: s.offBias ?? 0,
     },
     buffers: [s.a, s.b, ...buffers],
     workgroups: [Math.ceil(s.N / g.tileN), Math.ceil(s.M / g.tileM), s.batch],

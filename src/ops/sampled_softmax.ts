@@ -40,7 +40,8 @@ export interface CandidateSet {
  * on `seed` alone, not on the targets.
  */
 export function sampleCandidates(targets: Int32Array, V: number, S: number, seed: number): CandidateSet {
-  if (!(Number.isInteger(S) && S >= 1 && S < V)) throw new Error(`flstm: sampled softmax: the number of samples must be in [1, ${V - 1}] (vocabulary ${V}), got ${S}`);
+  if (!(Number.isInteger(S) && S >= 1 && S < V))
+    throw new Error(`flstm: sampled softmax: the number of samples must be in [1, ${V - 1}] (vocabulary ${V}), got ${S}`);
   const rng = new Rng(seed);
   const logV1 = Math.log(V + 1);
   const col = new Map<number, number>();
@@ -102,8 +103,12 @@ export function sampledSoftmaxLoss(h: Tensor, wRows: Tensor, bRows: Tensor, cand
   assertTensor(bRows, 'sampledSoftmaxLoss(h, wRows, bRows, cand): bRows');
   const U = cand.ids.length;
   const N = cand.targetCol.length;
-  if (h.rank !== 2 || h.shape[0] !== N) throw new Error(`flstm: sampledSoftmaxLoss: h must have ${N} rows (the candidates were drawn for ${N} targets), got shape ${fmtShape(h.shape)}`);
-  if (bRows.rank !== 1 || bRows.shape[0] !== U) throw new Error(`flstm: sampledSoftmaxLoss: bRows must have shape [${U}] (one per candidate), got ${fmtShape(bRows.shape)}`);
+  if (h.rank !== 2 || h.shape[0] !== N)
+    throw new Error(
+      `flstm: sampledSoftmaxLoss: h must have ${N} rows (the candidates were drawn for ${N} targets), got shape ${fmtShape(h.shape)}`,
+    );
+  if (bRows.rank !== 1 || bRows.shape[0] !== U)
+    throw new Error(`flstm: sampledSoftmaxLoss: bRows must have shape [${U}] (one per candidate), got ${fmtShape(bRows.shape)}`);
   const logits = matmul(h, wRows, { transposeB: true, bias: sub(bRows, tensor(cand.logQ, [U])) });
   return softmaxCrossEntropy(logits, cand.targetCol, { exclude: cand.targetOnly });
 }

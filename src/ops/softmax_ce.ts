@@ -21,26 +21,32 @@ const SOFTMAX_CE_TREE = kernelFile('softmax_ce_tree', treeSrc);
 /** The gradient kernel with its element prelude: rows read and written as vec4 when C % 4 == 0. */
 const gradKernel = (vec4: boolean) => (vec4 ? GRAD_VEC4 : GRAD_SCALAR);
 const GRAD_FILE = kernelFile('softmax_ce_grad', gradSrc);
-const GRAD_SCALAR = composeKernel('softmax_ce_grad', [{
-  generated: 'softmax_ce_grad element access, scalar',
-  code: `@group(0) @binding(1) var<storage, read> logits: array<f32>;
+const GRAD_SCALAR = composeKernel('softmax_ce_grad', [
+  {
+    generated: 'softmax_ce_grad element access, scalar',
+    code: `@group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 const WIDTH = 1u;
 fn logitAt(i: u32) -> f32 { return logits[i]; }
 fn loadUnit(u: u32) -> vec4f { return vec4f(logits[u]); }
 fn storeUnit(u: u32, v: vec4f) { grad[u] = v.x; }
 `,
-}, GRAD_FILE]);
-const GRAD_VEC4 = composeKernel('softmax_ce_grad_vec4', [{
-  generated: 'softmax_ce_grad element access, vec4',
-  code: `@group(0) @binding(1) var<storage, read> logits: array<vec4f>;
+  },
+  GRAD_FILE,
+]);
+const GRAD_VEC4 = composeKernel('softmax_ce_grad_vec4', [
+  {
+    generated: 'softmax_ce_grad element access, vec4',
+    code: `@group(0) @binding(1) var<storage, read> logits: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> grad: array<vec4f>;
 const WIDTH = 4u;
 fn logitAt(i: u32) -> f32 { return logits[i / 4u][i % 4u]; }
 fn loadUnit(u: u32) -> vec4f { return logits[u]; }
 fn storeUnit(u: u32, v: vec4f) { grad[u] = v; }
 `,
-}, GRAD_FILE]);
+  },
+  GRAD_FILE,
+]);
 
 /** Over this many classes a row gets a workgroup (tree merge); up to it, one invocation. */
 const TREE_MIN_CLASSES = 129;
@@ -75,7 +81,9 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Ids, opts: SoftmaxC
   }
   const r = resolveIds(targets, op, 'targets');
   if (r.shape.length !== 1 || r.shape[0] !== N) {
-    throw new Error(`flstm: ${op}: targets must have shape [${N}] (one per row of logits ${fmtShape(logits.shape)}), got ${fmtShape(r.shape)}`);
+    throw new Error(
+      `flstm: ${op}: targets must have shape [${N}] (one per row of logits ${fmtShape(logits.shape)}), got ${fmtShape(r.shape)}`,
+    );
   }
   if (r.host) checkRange(r.host, C, r.shape, op, 'target', `${C} classes`);
   const [lo, hi] = opts.exclude ?? [0, 0];

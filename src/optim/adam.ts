@@ -44,10 +44,24 @@ export class Adam extends Optimizer {
     r.run(widthKernel(ADAM, vec4), {
       overrides: { SPARSE: a.ids !== null },
       params: {
-        n, d: a.d, lr: this.lr, beta1: this.beta1, beta2: this.beta2,
-        omb1: 1 - this.beta1, omb2: 1 - this.beta2, eps: this.eps, clipped: a.clipped ? 1 : 0,
+        n,
+        d: a.d,
+        lr: this.lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        omb1: 1 - this.beta1,
+        omb2: 1 - this.beta2,
+        eps: this.eps,
+        clipped: a.clipped ? 1 : 0,
       },
-      buffers: [a.entry.param.buffer, a.grad.buffer, a.entry.state[0].buffer, a.entry.state[1].buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
+      buffers: [
+        a.entry.param.buffer,
+        a.grad.buffer,
+        a.entry.state[0].buffer,
+        a.entry.state[1].buffer,
+        a.stats.buffer,
+        a.ids ? a.ids.buffer : r.dummy,
+      ],
       workgroups: grid1d(n),
     });
   }

@@ -26,7 +26,8 @@ export function clipGradNorm(params: ParamList, maxNorm: number): Tensor {
     const g = t.grad;
     if (!g) return;
     g.buffer;
-    if (g.dtype !== 'f32') throw new Error(`flstm: clipGradNorm: the gradient of params[${i}] is ${g.dtype} ${fmtShape(g.shape)}, expected f32`);
+    if (g.dtype !== 'f32')
+      throw new Error(`flstm: clipGradNorm: the gradient of params[${i}] is ${g.dtype} ${fmtShape(g.shape)}, expected f32`);
     grads.push(g);
   });
   const r = rt();

@@ -3,8 +3,16 @@
 // the NaN / Inf check and Adam's step count live in a small GPU buffer.
 export { Optimizer } from './optimizer.js';
 export type {
-  ParamList, ClipOptions, OptimizerOptions, SparseGrad, StepOptions, OptimizerStats, OptimizerKind, OptimizerStateDict,
-  OptimizerScalars, OptimizerStateInput,
+  ParamList,
+  ClipOptions,
+  OptimizerOptions,
+  SparseGrad,
+  StepOptions,
+  OptimizerStats,
+  OptimizerKind,
+  OptimizerStateDict,
+  OptimizerScalars,
+  OptimizerStateInput,
 } from './optimizer.js';
 export { Adagrad } from './adagrad.js';
 export type { AdagradOptions } from './adagrad.js';

@@ -39,7 +39,11 @@ export class MovingAverage {
   private readonly averages: [string, Tensor, Tensor][];
 
   /** `params`: the averaged parameters by name; `decay` in [0, 1), the most the schedule reaches. */
-  constructor(params: readonly [string, Tensor][], readonly decay: number, readonly schedule: AverageSchedule) {
+  constructor(
+    params: readonly [string, Tensor][],
+    readonly decay: number,
+    readonly schedule: AverageSchedule,
+  ) {
     if (!(decay >= 0 && decay < 1)) throw new Error(`flstm: MovingAverage: decay must be a number in [0, 1), got ${decay}`);
     if (params.length === 0) throw new Error('flstm: MovingAverage: no parameters to average');
     this.averages = params.map(([name, w]) => [name, w, copyOf(w)]);
@@ -83,7 +87,8 @@ export class MovingAverage {
   /** The averages, named `ema.<parameter>`, copied to the host. */
   async stateDict(): Promise<StateDict> {
     const out: StateDict = {};
-    for (const [name, , avg] of this.averages) out[AVERAGE_PREFIX + name] = { shape: [...avg.shape], data: (await avg.data()) as Float32Array };
+    for (const [name, , avg] of this.averages)
+      out[AVERAGE_PREFIX + name] = { shape: [...avg.shape], data: (await avg.data()) as Float32Array };
     return out;
   }
 
@@ -91,8 +96,12 @@ export class MovingAverage {
   loadStateDict(dict: Readonly<Record<string, { shape: readonly number[]; data: Float32Array }>>, source: string): void {
     for (const [name, , avg] of this.averages) {
       const e = dict[AVERAGE_PREFIX + name];
-      if (!e) throw new Error(`flstm: ${source} holds no moving average '${AVERAGE_PREFIX + name}' (the run averages the LSTM weights: --ema ${this.decay} --ema-schedule ${this.schedule})`);
-      if (e.data.length !== avg.size) throw new Error(`flstm: ${source}: '${AVERAGE_PREFIX + name}' has ${e.data.length} values; the parameter has ${avg.size}`);
+      if (!e)
+        throw new Error(
+          `flstm: ${source} holds no moving average '${AVERAGE_PREFIX + name}' (the run averages the LSTM weights: --ema ${this.decay} --ema-schedule ${this.schedule})`,
+        );
+      if (e.data.length !== avg.size)
+        throw new Error(`flstm: ${source}: '${AVERAGE_PREFIX + name}' has ${e.data.length} values; the parameter has ${avg.size}`);
     }
     for (const [name, , avg] of this.averages) writeTensor(avg, dict[AVERAGE_PREFIX + name].data);
   }

@@ -37,7 +37,14 @@ const FINALIZE = withStats(kernelFile('optim_norm_finalize', finalizeSrc));
 export const STATS_WORDS = structFields(statsSrc).get('Stats')?.length ?? 0;
 /** The word of each field the host reads, from the struct itself (names and types checked). */
 export const Stat = structWords('kernels/optim_stats.wgsl', statsSrc, 'Stats', {
-  norm: 'f32', scale: 'f32', finite: 'u32', step: 'u32', beta1Power: 'f32', beta2Power: 'f32', nonFinite: 'u32', attempts: 'u32',
+  norm: 'f32',
+  scale: 'f32',
+  finite: 'u32',
+  step: 'u32',
+  beta1Power: 'f32',
+  beta2Power: 'f32',
+  nonFinite: 'u32',
+  attempts: 'u32',
 });
 
 /** The bytes of a fresh stats buffer: norm 0, scale 1, finite, step 0, beta powers 1, counters 0. */
@@ -100,7 +107,14 @@ export function encodeNormPass(o: NormPassOptions): void {
   }
   const clip = o.maxNorm !== null;
   r.run(FINALIZE, {
-    params: { nClip, nTotal: total, maxNorm: o.maxNorm ?? 0, mode: clip ? CLIP | REPORT_CLIP : 0, beta1: o.beta1 ?? 1, beta2: o.beta2 ?? 1 },
+    params: {
+      nClip,
+      nTotal: total,
+      maxNorm: o.maxNorm ?? 0,
+      mode: clip ? CLIP | REPORT_CLIP : 0,
+      beta1: o.beta1 ?? 1,
+      beta2: o.beta2 ?? 1,
+    },
     buffers: [partials ? partials.buffer : r.dummy, o.stats.buffer, o.normOut.buffer],
     workgroups: [1],
   });

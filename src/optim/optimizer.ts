@@ -127,13 +127,22 @@ export abstract class Optimizer {
   private disposed = false;
   protected readonly id = nextOptimizer++;
 
-  constructor(params: ParamList, opts: OptimizerOptions, defaultLr: number | undefined, protected readonly who: string) {
-    if (opts === null || typeof opts !== 'object') throw new Error(`flstm: ${who}: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  constructor(
+    params: ParamList,
+    opts: OptimizerOptions,
+    defaultLr: number | undefined,
+    protected readonly who: string,
+  ) {
+    if (opts === null || typeof opts !== 'object')
+      throw new Error(`flstm: ${who}: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
     const lr = opts.lr ?? defaultLr;
     if (lr === undefined) throw new Error(`flstm: ${who}: the learning rate { lr } is required`);
     this._lr = checkNumber(who, 'lr', lr, 0);
     this.checkFinite = opts.checkFinite ?? true;
-    if (!Array.isArray(params)) throw new Error(`flstm: ${who}: params must be an array of Tensors or of [name, Tensor] pairs, got ${params === null ? 'null' : typeof params}`);
+    if (!Array.isArray(params))
+      throw new Error(
+        `flstm: ${who}: params must be an array of Tensors or of [name, Tensor] pairs, got ${params === null ? 'null' : typeof params}`,
+      );
     params.forEach((p: Tensor | readonly [string, Tensor], i: number) => {
       const [name, t] = p instanceof Tensor ? [String(i), p] : Array.isArray(p) && p.length === 2 ? p : [null, null];
       if (typeof name !== 'string' || !(t instanceof Tensor)) {
@@ -141,7 +150,10 @@ export abstract class Optimizer {
       }
       t.buffer; // throws a clear message when disposed
       if (t.dtype !== 'f32') throw new Error(`flstm: ${who}: parameter '${name}' must be f32, got ${t.dtype} ${fmtShape(t.shape)}`);
-      if (this.byTensor.has(t)) throw new Error(`flstm: ${who}: parameter '${name}' is the same tensor as '${this.byTensor.get(t)!.name}' (give each parameter once)`);
+      if (this.byTensor.has(t))
+        throw new Error(
+          `flstm: ${who}: parameter '${name}' is the same tensor as '${this.byTensor.get(t)!.name}' (give each parameter once)`,
+        );
       if (this.byName.has(name)) throw new Error(`flstm: ${who}: two parameters are named '${name}'`);
       const entry: ParamEntry = { name, param: t, state: [] };
       this.entries.push(entry);
@@ -191,7 +203,9 @@ export abstract class Optimizer {
         const e = typeof p === 'string' ? this.byName.get(p) : this.byTensor.get(p);
         if (!e) {
           const names = this.entries.map((x) => `'${x.name}'`).join(', ');
-          throw new Error(`flstm: ${this.who}: clip.params names ${typeof p === 'string' ? `'${p}'` : `a tensor ${p}`}, which is not one of the optimizer's parameters (${names})`);
+          throw new Error(
+            `flstm: ${this.who}: clip.params names ${typeof p === 'string' ? `'${p}'` : `a tensor ${p}`}, which is not one of the optimizer's parameters (${names})`,
+          );
         }
         set.add(e.param);
       }
@@ -211,7 +225,10 @@ export abstract class Optimizer {
 
   private entryOf(p: Tensor | string, what: string): ParamEntry {
     const e = typeof p === 'string' ? this.byName.get(p) : p instanceof Tensor ? this.byTensor.get(p) : undefined;
-    if (!e) throw new Error(`flstm: ${this.who}: ${what} ${typeof p === 'string' ? `'${p}'` : String(p)} is not one of the optimizer's parameters`);
+    if (!e)
+      throw new Error(
+        `flstm: ${this.who}: ${what} ${typeof p === 'string' ? `'${p}'` : String(p)} is not one of the optimizer's parameters`,
+      );
     return e;
   }
 
@@ -234,7 +251,8 @@ export abstract class Optimizer {
     for (const [k, s] of (opts.sparse ?? []).entries()) {
       if (!s || typeof s !== 'object') throw new Error(`flstm: ${who}: sparse[${k}] must be { param, ids, rows }`);
       const e = this.entryOf(s.param, `sparse[${k}].param`);
-      if (sparseNames.has(e)) throw new Error(`flstm: ${who}: parameter '${e.name}' has two sparse gradients in one step (sum them: give each row once)`);
+      if (sparseNames.has(e))
+        throw new Error(`flstm: ${who}: parameter '${e.name}' has two sparse gradients in one step (sum them: give each row once)`);
       sparseNames.add(e);
       sparse.push({ e, ...this.checkSparse(e, s.ids, s.rows, `${who}: sparse gradient of '${e.name}'`) });
     }
@@ -243,11 +261,15 @@ export abstract class Optimizer {
         const g = e.param.grad;
         if (!g) continue;
         if (sparseNames.has(e)) {
-          throw new Error(`flstm: ${who}: parameter '${e.name}' has both a dense .grad and a sparse gradient in this step (dispose its .grad, or do not make the table require grad)`);
+          throw new Error(
+            `flstm: ${who}: parameter '${e.name}' has both a dense .grad and a sparse gradient in this step (dispose its .grad, or do not make the table require grad)`,
+          );
         }
         g.buffer;
         if (g.dtype !== 'f32' || g.size !== e.param.size) {
-          throw new Error(`flstm: ${who}: the gradient of '${e.name}' is ${g.dtype} ${fmtShape(g.shape)}, expected f32 ${fmtShape(e.param.shape)}`);
+          throw new Error(
+            `flstm: ${who}: the gradient of '${e.name}' is ${g.dtype} ${fmtShape(g.shape)}, expected f32 ${fmtShape(e.param.shape)}`,
+          );
         }
         dense.push({ e, g });
       }
@@ -289,7 +311,12 @@ export abstract class Optimizer {
     return this.step({ sparse: [{ param, ids, rows }], dense: false });
   }
 
-  private checkSparse(e: ParamEntry, idsIn: Int32Array | readonly number[], rows: Tensor, who: string): { ids: Int32Array; rows: Tensor; d: number } {
+  private checkSparse(
+    e: ParamEntry,
+    idsIn: Int32Array | readonly number[],
+    rows: Tensor,
+    who: string,
+  ): { ids: Int32Array; rows: Tensor; d: number } {
     const p = e.param;
     if (p.rank < 1) throw new Error(`flstm: ${who}: sparse updates need a parameter with rows ([rows] or [rows, ...]), got a scalar`);
     const V = p.shape[0];
@@ -391,11 +418,21 @@ export abstract class Optimizer {
   loadStateDict(dict: OptimizerStateInput): void {
     this.live();
     const who = `${this.who}.loadStateDict`;
-    if (!dict || typeof dict !== 'object' || !dict.scalars || typeof dict.scalars !== 'object' || !dict.tensors || typeof dict.tensors !== 'object') {
+    if (
+      !dict ||
+      typeof dict !== 'object' ||
+      !dict.scalars ||
+      typeof dict.scalars !== 'object' ||
+      !dict.tensors ||
+      typeof dict.tensors !== 'object'
+    ) {
       throw new Error(`flstm: ${who}: expected { tensors, scalars } as stateDict() returns`);
     }
     const kind = dict.scalars.kind;
-    if (kind !== this.kind) throw new Error(`flstm: ${who}: the state is of ${typeof kind === 'string' ? `an optimizer of kind '${kind}'` : 'no known optimizer (scalars.kind is missing)'}, this one is '${this.kind}'`);
+    if (kind !== this.kind)
+      throw new Error(
+        `flstm: ${who}: the state is of ${typeof kind === 'string' ? `an optimizer of kind '${kind}'` : 'no known optimizer (scalars.kind is missing)'}, this one is '${this.kind}'`,
+      );
     const want = new Set<string>();
     const writes: [Tensor, Float32Array][] = [];
     for (const e of this.entries) {
@@ -406,7 +443,9 @@ export abstract class Optimizer {
         if (!t) throw new Error(`flstm: ${who}: missing state tensor '${key}'`);
         const same = Array.isArray(t.shape) && t.shape.length === e.param.rank && t.shape.every((d, i) => d === e.param.shape[i]);
         if (!same || !t.data || t.data.length !== e.param.size) {
-          throw new Error(`flstm: ${who}: state tensor '${key}' has shape ${fmtShape(t.shape ?? [])} and ${t.data?.length} values, expected ${fmtShape(e.param.shape)}`);
+          throw new Error(
+            `flstm: ${who}: state tensor '${key}' has shape ${fmtShape(t.shape ?? [])} and ${t.data?.length} values, expected ${fmtShape(e.param.shape)}`,
+          );
         }
         const bad = impossibleState(this.slots[s], t.data);
         if (bad) throw new Error(`flstm: ${who}: state tensor '${key}' must hold ${bad}`);
@@ -414,13 +453,16 @@ export abstract class Optimizer {
       }
     }
     const extra = Object.keys(dict.tensors).filter((k) => !want.has(k));
-    if (extra.length) throw new Error(`flstm: ${who}: unexpected state tensor${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`);
+    if (extra.length)
+      throw new Error(`flstm: ${who}: unexpected state tensor${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`);
     const sc = dict.scalars as Record<string, number>;
     for (const k of ['step', 'nonFiniteSteps', 'attempts'] as const) {
-      if (!Number.isInteger(sc[k]) || sc[k] < 0 || sc[k] > 0xffffffff) throw new Error(`flstm: ${who}: scalars.${k} must be a non-negative integer, got ${String(sc[k])}`);
+      if (!Number.isInteger(sc[k]) || sc[k] < 0 || sc[k] > 0xffffffff)
+        throw new Error(`flstm: ${who}: scalars.${k} must be a non-negative integer, got ${String(sc[k])}`);
     }
     for (const k of ['beta1Power', 'beta2Power'] as const) {
-      if (typeof sc[k] !== 'number' || !Number.isFinite(sc[k])) throw new Error(`flstm: ${who}: scalars.${k} must be a finite number, got ${String(sc[k])}`);
+      if (typeof sc[k] !== 'number' || !Number.isFinite(sc[k]))
+        throw new Error(`flstm: ${who}: scalars.${k} must be a finite number, got ${String(sc[k])}`);
     }
     const stats = initialStats();
     const u = new Uint32Array(stats.buffer);
@@ -461,8 +503,20 @@ function impossibleState(slot: string, data: ArrayLike<number>): string | null {
   return null;
 }
 
-export function checkNumber(who: string, what: string, v: unknown, min: number, exclusive = false, max?: number, maxExclusive = false): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (exclusive ? v > min : v >= min) && (max === undefined || (maxExclusive ? v < max : v <= max));
+export function checkNumber(
+  who: string,
+  what: string,
+  v: unknown,
+  min: number,
+  exclusive = false,
+  max?: number,
+  maxExclusive = false,
+): number {
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (exclusive ? v > min : v >= min) &&
+    (max === undefined || (maxExclusive ? v < max : v <= max));
   if (!ok) {
     const range = `${exclusive ? '>' : '>='} ${min}${max === undefined ? '' : ` and ${maxExclusive ? '<' : '<='} ${max}`}`;
     throw new Error(`flstm: ${who}: ${what} must be a finite number ${range}, got ${String(v)}`);

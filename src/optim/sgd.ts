@@ -40,7 +40,13 @@ export class SGD extends Optimizer {
     r.run(widthKernel(SGD_KERNEL, vec4), {
       overrides: { SPARSE: a.ids !== null, MOMENTUM: m },
       params: { n, d: a.d, lr: this.lr, momentum: this.momentum, clipped: a.clipped ? 1 : 0 },
-      buffers: [a.entry.param.buffer, a.grad.buffer, m ? a.entry.state[0].buffer : this.noVelocity!.buffer, a.stats.buffer, a.ids ? a.ids.buffer : r.dummy],
+      buffers: [
+        a.entry.param.buffer,
+        a.grad.buffer,
+        m ? a.entry.state[0].buffer : this.noVelocity!.buffer,
+        a.stats.buffer,
+        a.ids ? a.ids.buffer : r.dummy,
+      ],
       workgroups: grid1d(n),
     });
   }

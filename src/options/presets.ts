@@ -20,24 +20,46 @@ const RECIPE = { batch: '128', bptt: '20', sampled: '8192', dropout: '0.1', opti
 const PAPER_SIZES = { layers: '2', hidden: '8192', proj: '1024', emb: '1024' };
 
 /** A preset's options in the order help shows them: the cell, the sizes, the recipe. */
-function preset(name: string, summary: string, cell: Record<string, string>, sizes = PAPER_SIZES, recipe: Record<string, string> = {}): Preset {
+function preset(
+  name: string,
+  summary: string,
+  cell: Record<string, string>,
+  sizes = PAPER_SIZES,
+  recipe: Record<string, string> = {},
+): Preset {
   return { name, summary, values: { ...cell, ...sizes, ...RECIPE, ...recipe } };
 }
 
-const paperGlstm = (k: number): Preset => preset(`g${k}`, `the paper's G-LSTM, ${k} groups (2x8192/1024)`, { cell: 'glstm', groups: String(k) });
+const paperGlstm = (k: number): Preset =>
+  preset(`g${k}`, `the paper's G-LSTM, ${k} groups (2x8192/1024)`, { cell: 'glstm', groups: String(k) });
 
 export const PRESETS: readonly Preset[] = [
   preset('biglstm', "the paper's BIGLSTM baseline: LSTMP 2x8192/1024, embedding 1024", { cell: 'lstm' }),
   preset('f512', "the paper's F-LSTM, factor 512 (2x8192/1024)", { cell: 'flstm', factor: '512' }),
-  paperGlstm(2), paperGlstm(4), paperGlstm(8), paperGlstm(16),
-  preset('lstm2048', "f-lm's LSTM-2048-512 on two layers, one GPU's size: 2x2048/512, embedding 512", { cell: 'lstm' }, { layers: '2', hidden: '2048', proj: '512', emb: '512' }),
-  preset('mini', "the recipe at a software driver's size: 2x1024/256, embedding 256, batch 32, 8192 samples", { cell: 'lstm' }, { layers: '2', hidden: '1024', proj: '256', emb: '256' }, { batch: '32' }),
+  paperGlstm(2),
+  paperGlstm(4),
+  paperGlstm(8),
+  paperGlstm(16),
+  preset(
+    'lstm2048',
+    "f-lm's LSTM-2048-512 on two layers, one GPU's size: 2x2048/512, embedding 512",
+    { cell: 'lstm' },
+    { layers: '2', hidden: '2048', proj: '512', emb: '512' },
+  ),
+  preset(
+    'mini',
+    "the recipe at a software driver's size: 2x1024/256, embedding 256, batch 32, 8192 samples",
+    { cell: 'lstm' },
+    { layers: '2', hidden: '1024', proj: '256', emb: '256' },
+    { batch: '32' },
+  ),
 ];
 
 const NAMES = PRESETS.map((p) => p.name);
 
 export const PRESET = {
-  name: 'preset', value: 'NAME',
+  name: 'preset',
+  value: 'NAME',
   help: `a named configuration: ${NAMES.join(', ')} (the options it sets are listed by \`flstm params --preset NAME\`; options given override it)`,
   reader: choice(NAMES, `one of ${NAMES.join(', ')}`),
 } satisfies OptionDecl<string>;

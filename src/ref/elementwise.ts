@@ -5,16 +5,24 @@ export type UnaryRefOp = 'sigmoid' | 'tanh' | 'relu' | 'exp' | 'scale';
 
 export function unaryFn(op: UnaryRefOp, v: number, alpha = 1, beta = 0): number {
   switch (op) {
-    case 'sigmoid': return 1 / (1 + Math.exp(-v));
-    case 'tanh': return Math.tanh(v);
-    case 'relu': return Math.max(v, 0);
-    case 'exp': return Math.exp(v);
-    case 'scale': return alpha * v + beta;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
+    case 'tanh':
+      return Math.tanh(v);
+    case 'relu':
+      return Math.max(v, 0);
+    case 'exp':
+      return Math.exp(v);
+    case 'scale':
+      return alpha * v + beta;
   }
 }
 
 export function unaryRef(op: UnaryRefOp, x: NDArray, alpha = 1, beta = 0): NDArray {
-  return nd(x.data.map((v) => unaryFn(op, v, alpha, beta)), x.shape);
+  return nd(
+    x.data.map((v) => unaryFn(op, v, alpha, beta)),
+    x.shape,
+  );
 }
 
 /** dx = dy * f'(x), written from x (not from the saved output) so it checks the kernel's formula. */
@@ -23,11 +31,20 @@ export function unaryBackwardRef(op: UnaryRefOp, x: NDArray, dy: NDArray, alpha 
     x.data.map((v, i) => {
       const g = dy.data[i];
       switch (op) {
-        case 'sigmoid': { const s = 1 / (1 + Math.exp(-v)); return g * s * (1 - s); }
-        case 'tanh': { const t = Math.tanh(v); return g * (1 - t * t); }
-        case 'relu': return v > 0 ? g : 0;
-        case 'exp': return g * Math.exp(v);
-        case 'scale': return g * alpha;
+        case 'sigmoid': {
+          const s = 1 / (1 + Math.exp(-v));
+          return g * s * (1 - s);
+        }
+        case 'tanh': {
+          const t = Math.tanh(v);
+          return g * (1 - t * t);
+        }
+        case 'relu':
+          return v > 0 ? g : 0;
+        case 'exp':
+          return g * Math.exp(v);
+        case 'scale':
+          return g * alpha;
       }
     }),
     x.shape,
@@ -71,9 +88,11 @@ export function sumAxisRef(x: NDArray, axis?: number, alpha = 1): NDArray {
   const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const out = new Float64Array(outer * inner);
   for (let o = 0; o < outer; o++)
-    for (let r = 0; r < len; r++)
-      for (let j = 0; j < inner; j++) out[o * inner + j] += alpha * x.data[(o * len + r) * inner + j];
-  return nd(out, x.shape.filter((_, i) => i !== a));
+    for (let r = 0; r < len; r++) for (let j = 0; j < inner; j++) out[o * inner + j] += alpha * x.data[(o * len + r) * inner + j];
+  return nd(
+    out,
+    x.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** The gradient of sumAxisRef: dy broadcast back over the reduced axis. */

@@ -86,10 +86,14 @@ function checkShape(a: NDArray | undefined, want: number[], name: string): NDArr
 
 function checkConfig(c: LstmRefConfig): void {
   const { inputSize: pin, hiddenSize: n } = c;
-  for (const [k, v] of [['inputSize', pin], ['hiddenSize', n]] as const)
+  for (const [k, v] of [
+    ['inputSize', pin],
+    ['hiddenSize', n],
+  ] as const)
     if (!Number.isInteger(v) || v < 1) throw new Error(`lstm reference: ${k} must be a positive integer, got ${v}`);
   const proj = c.projSize ?? 0;
-  if (!Number.isInteger(proj) || proj < 0) throw new Error(`lstm reference: projSize must be a positive integer (or 0 for none), got ${proj}`);
+  if (!Number.isInteger(proj) || proj < 0)
+    throw new Error(`lstm reference: projSize must be a positive integer (or 0 for none), got ${proj}`);
   const p = width(c);
   if (c.cell === 'flstm' && !(Number.isInteger(c.factor) && c.factor! >= 1))
     throw new Error(`lstm reference: flstm needs a positive integer factor r, got ${c.factor}`);
@@ -205,7 +209,10 @@ export function lstmEquivalentDenseW(p: LstmRefParams): NDArray {
       }
   } else {
     const k = p.groups!;
-    const kx = pin / k, kh = ps / k, kin = kx + kh, kout = N / k;
+    const kx = pin / k,
+      kh = ps / k,
+      kin = kx + kh,
+      kout = N / k;
     for (let j = 0; j < k; j++)
       for (let r = 0; r < kin; r++) {
         const row = r < kx ? j * kx + r : pin + j * kh + (r - kx);
@@ -221,7 +228,13 @@ interface GateMap {
   /** pre[B, 4n] (without bias) from x_t [B, p_in] and h_{t-1} [B, p]; aux: flstm's [x; h]·W1. */
   forward(x: Float64Array, h: Float64Array, B: number): { pre: Float64Array; aux?: Float64Array };
   /** Given dpre [B, 4n]: returns dx, dh and accumulates the weight gradients. */
-  backward(x: Float64Array, h: Float64Array, aux: Float64Array | undefined, dpre: Float64Array, B: number): { dx: Float64Array; dh: Float64Array };
+  backward(
+    x: Float64Array,
+    h: Float64Array,
+    aux: Float64Array | undefined,
+    dpre: Float64Array,
+    B: number,
+  ): { dx: Float64Array; dh: Float64Array };
 }
 
 type WeightGrads = { dW?: Float64Array; dW1?: Float64Array; dW2?: Float64Array };
@@ -239,7 +252,10 @@ function zRow(p: LstmRefParams, x: Float64Array, h: Float64Array, b: number, row
 
 /** lstm: pre = [x; h]·W. */
 function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
-  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize, K = pin + ps;
+  const pin = p.inputSize,
+    ps = width(p),
+    N = 4 * p.hiddenSize,
+    K = pin + ps;
   return {
     forward(x, h, B) {
       const pre = new Float64Array(B * N);
@@ -258,9 +274,21 @@ function denseGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): Gate
  * The backward of out = [x; h]·W (W [pin + p, cols], rows of [x; h] by zRow): dW += [x; h]ᵀ·dOut,
  * and d[x; h] = dOut·Wᵀ split into dx and dh.
  */
-function zRowsBackward(p: LstmRefParams, x: Float64Array, h: Float64Array, W: Float64Array, dW: Float64Array, dOut: Float64Array, cols: number, B: number) {
-  const pin = p.inputSize, ps = width(p), K = pin + ps;
-  const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
+function zRowsBackward(
+  p: LstmRefParams,
+  x: Float64Array,
+  h: Float64Array,
+  W: Float64Array,
+  dW: Float64Array,
+  dOut: Float64Array,
+  cols: number,
+  B: number,
+) {
+  const pin = p.inputSize,
+    ps = width(p),
+    K = pin + ps;
+  const dx = new Float64Array(B * pin),
+    dh = new Float64Array(B * ps);
   for (let b = 0; b < B; b++)
     for (let row = 0; row < K; row++) {
       const z = zRow(p, x, h, b, row);
@@ -278,7 +306,10 @@ function zRowsBackward(p: LstmRefParams, x: Float64Array, h: Float64Array, W: Fl
 
 /** flstm: aux = [x; h]·W1, pre = aux·W2. */
 function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, dW1: Float64Array, dW2: Float64Array): GateMap {
-  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize, K = pin + ps;
+  const pin = p.inputSize,
+    ps = width(p),
+    N = 4 * p.hiddenSize,
+    K = pin + ps;
   const r = p.factor!;
   return {
     forward(x, h, B) {
@@ -290,8 +321,7 @@ function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, d
         }
       const pre = new Float64Array(B * N);
       for (let b = 0; b < B; b++)
-        for (let a = 0; a < r; a++)
-          for (let col = 0; col < N; col++) pre[b * N + col] += aux[b * r + a] * W2[a * N + col];
+        for (let a = 0; a < r; a++) for (let col = 0; col < N; col++) pre[b * N + col] += aux[b * r + a] * W2[a * N + col];
       return { pre, aux };
     },
     backward(x, h, aux, dpre, B) {
@@ -313,9 +343,14 @@ function factoredGateMap(p: LstmRefParams, W1: Float64Array, W2: Float64Array, d
 
 /** glstm: pre = [x^j; h^j]·W[j] into the gate columns of group j. */
 function groupedGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): GateMap {
-  const pin = p.inputSize, ps = width(p), N = 4 * p.hiddenSize;
+  const pin = p.inputSize,
+    ps = width(p),
+    N = 4 * p.hiddenSize;
   const k = p.groups!;
-  const kx = pin / k, kh = ps / k, kin = kx + kh, kout = N / k;
+  const kx = pin / k,
+    kh = ps / k,
+    kin = kx + kh,
+    kout = N / k;
   // value of row r of group j for batch row b
   const zg = (x: Float64Array, h: Float64Array, b: number, j: number, r: number) =>
     r < kx ? x[b * pin + j * kx + r] : h[b * ps + j * kh + (r - kx)];
@@ -331,7 +366,8 @@ function groupedGateMap(p: LstmRefParams, W: Float64Array, dW: Float64Array): Ga
       return { pre };
     },
     backward(x, h, _aux, dpre, B) {
-      const dx = new Float64Array(B * pin), dh = new Float64Array(B * ps);
+      const dx = new Float64Array(B * pin),
+        dh = new Float64Array(B * ps);
       for (let j = 0; j < k; j++)
         for (let b = 0; b < B; b++)
           for (let r = 0; r < kin; r++) {
@@ -374,7 +410,10 @@ function checkInputs(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray): { 
 
 function run(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, grads: Parameters<typeof gateMap>[1]) {
   const { T, B } = checkInputs(p, x, h0, c0);
-  const pin = p.inputSize, n = p.hiddenSize, ps = width(p), N = 4 * n;
+  const pin = p.inputSize,
+    n = p.hiddenSize,
+    ps = width(p),
+    N = 4 * n;
   const map = gateMap(p, grads);
   const bias = p.b.data;
   const P = p.P?.data;
@@ -395,7 +434,10 @@ function run(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, grads: Para
         const gf = sigmoid(pre[o4 + 1] + bias[4 * u + 1] + FORGET_BIAS);
         const gg = Math.tanh(pre[o4 + 2] + bias[4 * u + 2]);
         const go = sigmoid(pre[o4 + 3] + bias[4 * u + 3]);
-        gates[o4] = gi; gates[o4 + 1] = gf; gates[o4 + 2] = gg; gates[o4 + 3] = go;
+        gates[o4] = gi;
+        gates[o4 + 1] = gf;
+        gates[o4 + 2] = gg;
+        gates[o4 + 3] = go;
         const cv = gf * c[b * n + u] + gi * gg;
         cn[b * n + u] = cv;
         m[b * n + u] = go * Math.tanh(cv);
@@ -423,7 +465,15 @@ export function lstmForwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: ND
 }
 
 /** dm = dh·P^T for one step; accumulates dP += m^T·dh. */
-function projectionBackward(m: Float64Array, dh: Float64Array, P: Float64Array, dP: Float64Array, B: number, n: number, ps: number): Float64Array {
+function projectionBackward(
+  m: Float64Array,
+  dh: Float64Array,
+  P: Float64Array,
+  dP: Float64Array,
+  B: number,
+  n: number,
+  ps: number,
+): Float64Array {
   const dm = new Float64Array(B * n);
   for (let b = 0; b < B; b++)
     for (let u = 0; u < n; u++) {
@@ -439,18 +489,30 @@ function projectionBackward(m: Float64Array, dh: Float64Array, P: Float64Array, 
 }
 
 /** One step's cell backward: the pre-activation gate gradients and dc_{t-1}, from dm and dc_t. */
-function cellBackward(s: StepSave, dm: Float64Array, dcNext: Float64Array, B: number, n: number): { dpre: Float64Array; dcPrev: Float64Array } {
+function cellBackward(
+  s: StepSave,
+  dm: Float64Array,
+  dcNext: Float64Array,
+  B: number,
+  n: number,
+): { dpre: Float64Array; dcPrev: Float64Array } {
   const N = 4 * n;
   const dpre = new Float64Array(B * N);
   const dcPrev = new Float64Array(B * n);
   for (let b = 0; b < B; b++)
     for (let u = 0; u < n; u++) {
       const o4 = b * N + 4 * u;
-      const gi = s.gates[o4], gf = s.gates[o4 + 1], gg = s.gates[o4 + 2], go = s.gates[o4 + 3];
+      const gi = s.gates[o4],
+        gf = s.gates[o4 + 1],
+        gg = s.gates[o4 + 2],
+        go = s.gates[o4 + 3];
       const tc = Math.tanh(s.c[b * n + u]);
       const dmv = dm[b * n + u];
       const dc = dcNext[b * n + u] + dmv * go * (1 - tc * tc);
-      const di = dc * gg, df = dc * s.cPrev[b * n + u], dg = dc * gi, dO = dmv * tc;
+      const di = dc * gg,
+        df = dc * s.cPrev[b * n + u],
+        dg = dc * gi,
+        dO = dmv * tc;
       dpre[o4] = di * gi * (1 - gi);
       dpre[o4 + 1] = df * gf * (1 - gf);
       dpre[o4 + 2] = dg * (1 - gg * gg);
@@ -464,7 +526,15 @@ function cellBackward(s: StepSave, dm: Float64Array, dcNext: Float64Array, B: nu
  * Gradients of sum(dy*y) + sum(dhT*h_T) + sum(dcT*c_T) (the last two only when given)
  * by backpropagation through time.
  */
-export function lstmBackwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: NDArray, dy: NDArray, dhT?: NDArray, dcT?: NDArray): LstmRefGrads {
+export function lstmBackwardRef(
+  p: LstmRefParams,
+  x: NDArray,
+  h0: NDArray,
+  c0: NDArray,
+  dy: NDArray,
+  dhT?: NDArray,
+  dcT?: NDArray,
+): LstmRefGrads {
   const shapes = lstmParamShapes(p);
   const grads = {
     dW: shapes.W ? new Float64Array(prod(shapes.W)) : undefined,
@@ -472,7 +542,10 @@ export function lstmBackwardRef(p: LstmRefParams, x: NDArray, h0: NDArray, c0: N
     dW2: shapes.W2 ? new Float64Array(prod(shapes.W2)) : undefined,
   };
   const { T, B, saves, map } = run(p, x, h0, c0, grads);
-  const pin = p.inputSize, n = p.hiddenSize, ps = width(p), N = 4 * n;
+  const pin = p.inputSize,
+    n = p.hiddenSize,
+    ps = width(p),
+    N = 4 * n;
   checkShape(dy, [T, B, ps], 'dy');
   const P = p.P?.data;
   const dP = P ? new Float64Array(n * ps) : undefined;

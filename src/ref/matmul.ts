@@ -11,23 +11,41 @@ export interface MatmulRefOptions {
 
 function act(name: MatmulRefOptions['activation'], v: number): number {
   switch (name) {
-    case 'sigmoid': return 1 / (1 + Math.exp(-v));
-    case 'tanh': return Math.tanh(v);
-    case 'relu': return Math.max(0, v);
-    default: return v;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
+    case 'tanh':
+      return Math.tanh(v);
+    case 'relu':
+      return Math.max(0, v);
+    default:
+      return v;
   }
 }
 
 function actGrad(name: MatmulRefOptions['activation'], z: number): number {
   switch (name) {
-    case 'sigmoid': { const s = 1 / (1 + Math.exp(-z)); return s * (1 - s); }
-    case 'tanh': { const t = Math.tanh(z); return 1 - t * t; }
-    case 'relu': return z > 0 ? 1 : 0;
-    default: return 1;
+    case 'sigmoid': {
+      const s = 1 / (1 + Math.exp(-z));
+      return s * (1 - s);
+    }
+    case 'tanh': {
+      const t = Math.tanh(z);
+      return 1 - t * t;
+    }
+    case 'relu':
+      return z > 0 ? 1 : 0;
+    default:
+      return 1;
   }
 }
 
-interface Geometry { batch: number; M: number; K: number; N: number; bShared: boolean }
+interface Geometry {
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  bShared: boolean;
+}
 
 function geometry(a: NDArray, b: NDArray, o: MatmulRefOptions): Geometry {
   const [ar, ac] = a.shape.slice(-2);
@@ -63,11 +81,19 @@ export function matmulRef(a: NDArray, b: NDArray, o: MatmulRefOptions = {}): NDA
   const g = geometry(a, b, o);
   const z = preActivation(a, b, o, g);
   const shape = a.shape.length === 3 ? [g.batch, g.M, g.N] : [g.M, g.N];
-  return nd(z.map((v) => act(o.activation, v)), shape);
+  return nd(
+    z.map((v) => act(o.activation, v)),
+    shape,
+  );
 }
 
 /** Gradients of sum(dy * matmul(a, b, o)) with respect to a, b and the bias. */
-export function matmulBackwardRef(a: NDArray, b: NDArray, dy: NDArray, o: MatmulRefOptions = {}): { da: NDArray; db: NDArray; dbias?: NDArray } {
+export function matmulBackwardRef(
+  a: NDArray,
+  b: NDArray,
+  dy: NDArray,
+  o: MatmulRefOptions = {},
+): { da: NDArray; db: NDArray; dbias?: NDArray } {
   const g = geometry(a, b, o);
   const z = preActivation(a, b, o, g);
   const dz = z.map((v, i) => dy.data[i] * actGrad(o.activation, v));
@@ -94,8 +120,7 @@ export function blockDiagonal(w: NDArray): NDArray {
   const N = k * kout;
   const d = new Float64Array(K * N);
   for (let j = 0; j < k; j++)
-    for (let r = 0; r < kin; r++)
-      for (let c = 0; c < kout; c++) d[(j * kin + r) * N + j * kout + c] = w.data[(j * kin + r) * kout + c];
+    for (let r = 0; r < kin; r++) for (let c = 0; c < kout; c++) d[(j * kin + r) * N + j * kout + c] = w.data[(j * kin + r) * kout + c];
   return nd(d, [K, N]);
 }
 

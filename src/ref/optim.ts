@@ -25,7 +25,14 @@ export function isFiniteSumRef(sumSq: number): boolean {
 }
 
 /** Adagrad (TensorFlow's, as in the paper's code): acc += g^2; w -= lr * g / (sqrt(acc) + eps). In place. */
-export function adagradRef(w: Float64Array, acc: Float64Array, g: ArrayLike<number>, lr: number, eps = 0, index?: (i: number) => number): void {
+export function adagradRef(
+  w: Float64Array,
+  acc: Float64Array,
+  g: ArrayLike<number>,
+  lr: number,
+  eps = 0,
+  index?: (i: number) => number,
+): void {
   for (let i = 0; i < g.length; i++) {
     const j = index ? index(i) : i;
     acc[j] += g[i] * g[i];
@@ -38,8 +45,13 @@ export function adagradRef(w: Float64Array, acc: Float64Array, g: ArrayLike<numb
  * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). In place.
  */
 export function adamRef(
-  w: Float64Array, m: Float64Array, v: Float64Array, g: ArrayLike<number>, t: number,
-  o: { lr: number; beta1: number; beta2: number; eps: number }, index?: (i: number) => number,
+  w: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  g: ArrayLike<number>,
+  t: number,
+  o: { lr: number; beta1: number; beta2: number; eps: number },
+  index?: (i: number) => number,
 ): void {
   const bc1 = 1 - Math.pow(o.beta1, t);
   const bc2 = 1 - Math.pow(o.beta2, t);
@@ -52,7 +64,14 @@ export function adamRef(
 }
 
 /** SGD; with momentum (PyTorch's form): vel = momentum vel + g; w -= lr vel. In place. */
-export function sgdRef(w: Float64Array, vel: Float64Array | null, g: ArrayLike<number>, lr: number, momentum = 0, index?: (i: number) => number): void {
+export function sgdRef(
+  w: Float64Array,
+  vel: Float64Array | null,
+  g: ArrayLike<number>,
+  lr: number,
+  momentum = 0,
+  index?: (i: number) => number,
+): void {
   for (let i = 0; i < g.length; i++) {
     const j = index ? index(i) : i;
     if (momentum !== 0 && vel) {
@@ -99,7 +118,11 @@ export class RefOptimizer {
   attempts = 0;
   lastNorm = 0;
 
-  constructor(readonly kind: RefKind, params: readonly ArrayLike<number>[], public o: RefOptions) {
+  constructor(
+    readonly kind: RefKind,
+    params: readonly ArrayLike<number>[],
+    public o: RefOptions,
+  ) {
     this.w = params.map((p) => Float64Array.from(p));
     const init = kind === 'adagrad' ? (o.initialAccumulator ?? 1) : 0;
     this.s1 = params.map((p) => new Float64Array(p.length).fill(init));
@@ -131,7 +154,16 @@ export class RefOptimizer {
       const gs = clipSet.has(i) && scale !== 1 ? Array.from(g, (x) => x * scale) : g;
       if (this.kind === 'adagrad') adagradRef(this.w[i], this.s1[i], gs, o.lr, o.eps ?? 0, index);
       else if (this.kind === 'sgd') sgdRef(this.w[i], this.s1[i], gs, o.lr, o.momentum ?? 0, index);
-      else adamRef(this.w[i], this.s1[i], this.s2[i], gs, this.step, { lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8 }, index);
+      else
+        adamRef(
+          this.w[i],
+          this.s1[i],
+          this.s2[i],
+          gs,
+          this.step,
+          { lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8 },
+          index,
+        );
     };
     grads.forEach((g, i) => g && apply(i, g));
     for (const s of sparse) {

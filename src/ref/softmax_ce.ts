@@ -36,7 +36,10 @@ export function softmaxCrossEntropyRef(logits: NDArray, targets: ArrayLike<numbe
 /** d (g * loss) / d logits for an upstream scalar gradient g. */
 export function softmaxCrossEntropyBackwardRef(logits: NDArray, targets: ArrayLike<number>, g: number): NDArray {
   const { grad } = softmaxCrossEntropyRef(logits, targets);
-  return nd(grad.data.map((v) => v * g), grad.shape);
+  return nd(
+    grad.data.map((v) => v * g),
+    grad.shape,
+  );
 }
 
 /** logits with the columns [from, to) at -Infinity in every row whose target they are not

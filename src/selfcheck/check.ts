@@ -73,7 +73,13 @@ export const T = (a: NDArray, grad = false): Tensor => tensor(Float32Array.from(
  * Null when |got - want| <= atol + rtol*|want| elementwise (NaN is never close) and the lengths
  * agree; else what differs, with the first few mismatches and their indices.
  */
-export function closeness(got: ArrayLike<number>, want: NDArray | ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): string | null {
+export function closeness(
+  got: ArrayLike<number>,
+  want: NDArray | ArrayLike<number>,
+  what: string,
+  atol = 1e-5,
+  rtol = 1e-4,
+): string | null {
   const w = 'data' in (want as NDArray) ? (want as NDArray).data : (want as ArrayLike<number>);
   if (got.length !== w.length) return `${what}: ${got.length} values, expected ${w.length}`;
   const bad: string[] = [];

@@ -8,7 +8,14 @@ import { rt } from '../gpu/runtime.js';
 import { roundHalf } from '../half.js';
 import type { Tensor } from '../tensor.js';
 import type { NDArray } from '../ref/array.js';
-import { lstmBackwardRef, lstmForwardRef, randomLstmParams, lstmRefOutputSize, type LstmRefConfig, type LstmRefParams } from '../ref/lstm.js';
+import {
+  lstmBackwardRef,
+  lstmForwardRef,
+  randomLstmParams,
+  lstmRefOutputSize,
+  type LstmRefConfig,
+  type LstmRefParams,
+} from '../ref/lstm.js';
 import { close, f32, Mismatch, randomNd, T, type CheckCase } from './check.js';
 
 /** A layer's configuration and sizes; `label` names it in messages. */
@@ -63,7 +70,8 @@ export async function checkLstm(c: LstmCase, seed: number, o: LstmCheckOptions =
   const dy = randomNd([c.T, c.B, lstmRefOutputSize(c)], seed + 4);
   const tensors: Record<string, Tensor> = {};
   const weights: LstmWeights = { b: (tensors.b = T(ref.b, true)) };
-  for (const k of WEIGHT_NAMES) if (ref[k]) weights[k] = o.f16 ? cast((tensors[k] = T(ref[k]!, true)), 'f16') : (tensors[k] = T(ref[k]!, true));
+  for (const k of WEIGHT_NAMES)
+    if (ref[k]) weights[k] = o.f16 ? cast((tensors[k] = T(ref[k]!, true)), 'f16') : (tensors[k] = T(ref[k]!, true));
   const [xt, h0t, c0t] = [T(x, true), T(h0, true), T(c0, true)];
   // f16: the reference takes the values of the f16 copy of x; the gradients reach the f32 masters through the casts.
   const x16 = o.f16 ? cast(xt, 'f16') : xt;
@@ -71,7 +79,8 @@ export async function checkLstm(c: LstmCase, seed: number, o: LstmCheckOptions =
   const { res, ran } = runLayer(x16, h0t, c0t, weights, c, dy, o.variant);
   const tag = `${c.label}${o.variant ? `, ${o.variant} kernels` : ''}${o.f16 ? ', f16 weights' : ''}`;
   const names = [...new Set(ran.map((k) => k.split(/[[+]/)[0]))];
-  if (o.variant && names.join() !== MATMUL_CORES[o.variant].name) throw new Mismatch(`${tag}: the products ran ${names.join(', ')}, not only ${MATMUL_CORES[o.variant].name}`);
+  if (o.variant && names.join() !== MATMUL_CORES[o.variant].name)
+    throw new Mismatch(`${tag}: the products ran ${names.join(', ')}, not only ${MATMUL_CORES[o.variant].name}`);
   const want = lstmForwardRef(ref, x, h0, c0);
   const g = lstmBackwardRef(ref, x, h0, c0, dy);
   if (res.y.shape.join() !== want.y.shape.join()) throw new Mismatch(`${tag}: y has shape [${res.y.shape}], expected [${want.y.shape}]`);
@@ -79,8 +88,14 @@ export async function checkLstm(c: LstmCase, seed: number, o: LstmCheckOptions =
   close(await res.h.data(), want.h, `h_T ${tag}`, 2e-5, 2e-4);
   close(await res.c.data(), want.c, `c_T ${tag}`, 2e-5, 2e-4);
   const grads: [Tensor | undefined, NDArray | undefined, string][] = [
-    [xt, g.dx, 'dx'], [h0t, g.dh0, 'dh0'], [c0t, g.dc0, 'dc0'], [tensors.b, g.db, 'db'],
-    [tensors.W, g.dW, 'dW'], [tensors.W1, g.dW1, 'dW1'], [tensors.W2, g.dW2, 'dW2'], [tensors.P, g.dP, 'dP'],
+    [xt, g.dx, 'dx'],
+    [h0t, g.dh0, 'dh0'],
+    [c0t, g.dc0, 'dc0'],
+    [tensors.b, g.db, 'db'],
+    [tensors.W, g.dW, 'dW'],
+    [tensors.W1, g.dW1, 'dW1'],
+    [tensors.W2, g.dW2, 'dW2'],
+    [tensors.P, g.dP, 'dP'],
   ];
   for (const [t, r, what] of grads) if (t) close(await t.grad!.data(), r!, `${what} ${tag}`, 1e-4, 5e-4);
 }

@@ -9,9 +9,25 @@ import { close, Mismatch, noF16, noSubgroups, randomNd, T, type CheckCase } from
 
 type Activation = 'none' | 'sigmoid' | 'tanh' | 'relu';
 /** One product: transposes, a forced variant, a batch (B per batch or shared), a fused epilogue, f16 operands. */
-export interface MatmulCheck { tA?: boolean; tB?: boolean; variant?: MatmulVariant; batch?: number; sharedB?: boolean; bias?: boolean; activation?: Activation; f16A?: boolean; f16B?: boolean; gradients?: boolean }
+export interface MatmulCheck {
+  tA?: boolean;
+  tB?: boolean;
+  variant?: MatmulVariant;
+  batch?: number;
+  sharedB?: boolean;
+  bias?: boolean;
+  activation?: Activation;
+  f16A?: boolean;
+  f16B?: boolean;
+  gradients?: boolean;
+}
 
-const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
 const VARIANTS = ['scalar', 'shared', 'vec4', 'subgroup'] as const;
 // vec4 / subgroup need multiples of 4 along K and the contiguous extents; their M / N edges stay ragged.
 const isAligned = (v: MatmulVariant) => v === 'vec4' || v === 'subgroup';
@@ -96,7 +112,8 @@ function f16Cases(): CheckCase[] {
     skip: () => noF16() ?? (variant === 'subgroup' ? noSubgroups() : null),
     run: async (seed: number) => {
       const [M, K, N] = isAligned(variant) ? [36, 40, 68] : [33, 37, 29];
-      for (const [tA, tB] of TRANSPOSES) await checkMatmul(M, K, N, { tA, tB, variant, f16A: true, f16B: true }, seed + (tA ? 2 : 0) + (tB ? 1 : 0));
+      for (const [tA, tB] of TRANSPOSES)
+        await checkMatmul(M, K, N, { tA, tB, variant, f16A: true, f16B: true }, seed + (tA ? 2 : 0) + (tB ? 1 : 0));
     },
   }));
 }
@@ -112,44 +129,53 @@ function batchedAndEpilogueCases(): CheckCase[] {
       }
     },
   };
-  const epilogues = (['none', 'sigmoid', 'tanh', 'relu'] as const).map((activation): CheckCase => ({
-    group: 'matmul',
-    name: `fused bias + ${activation}`,
-    run: async (seed) => {
-      await checkMatmul(36, 36, 68, { bias: true, activation }, seed);
-      await checkMatmul(33, 7, 17, { bias: true, activation, variant: 'scalar' }, seed + 10);
-    },
-  }));
+  const epilogues = (['none', 'sigmoid', 'tanh', 'relu'] as const).map(
+    (activation): CheckCase => ({
+      group: 'matmul',
+      name: `fused bias + ${activation}`,
+      run: async (seed) => {
+        await checkMatmul(36, 36, 68, { bias: true, activation }, seed);
+        await checkMatmul(33, 7, 17, { bias: true, activation, variant: 'scalar' }, seed + 10);
+      },
+    }),
+  );
   return [batched, ...epilogues];
 }
 
 /** [m, K, N, k]: rows, input and output width, groups. */
-const GROUPED_SIZES = [[1, 4, 8, 1], [7, 12, 8, 2], [33, 36, 132, 4], [5, 21, 14, 7]];
+const GROUPED_SIZES = [
+  [1, 4, 8, 1],
+  [7, 12, 8, 2],
+  [33, 36, 132, 4],
+  [5, 21, 14, 7],
+];
 
 /** Grouped (block-diagonal) matmul, G-LSTM's product, against its reference and the dense product. */
 function groupedCases(): CheckCase[] {
-  return ([undefined, 'scalar', 'shared'] as const).map((variant): CheckCase => ({
-    group: 'groupedMatmul',
-    name: `${variant ?? 'auto'} kernel`,
-    run: async (seed) => {
-      for (const [m, K, N, k] of GROUPED_SIZES) {
-        const x = randomNd([m, K], seed);
-        const w = randomNd([k, K / k, N / k], seed + 1);
-        const xt = T(x, true);
-        const wt = T(w, true);
-        const y = groupedMatmul(xt, wt, { variant });
-        const dy = randomNd([m, N], seed + 2);
-        y.backward(T(dy));
-        const got = await y.data();
-        close(got, groupedMatmulRef(x, w), `y (m=${m} K=${K} N=${N} k=${k})`);
-        close(got, await matmul(T(x), T(blockDiagonal(w))).data(), 'y vs the dense block-diagonal product');
-        const g = groupedMatmulBackwardRef(x, w, dy);
-        close(await xt.grad!.data(), g.dx, 'dx', 1e-4);
-        close(await wt.grad!.data(), g.dw, 'dw', 1e-4);
-        seed += 10;
-      }
-    },
-  }));
+  return ([undefined, 'scalar', 'shared'] as const).map(
+    (variant): CheckCase => ({
+      group: 'groupedMatmul',
+      name: `${variant ?? 'auto'} kernel`,
+      run: async (seed) => {
+        for (const [m, K, N, k] of GROUPED_SIZES) {
+          const x = randomNd([m, K], seed);
+          const w = randomNd([k, K / k, N / k], seed + 1);
+          const xt = T(x, true);
+          const wt = T(w, true);
+          const y = groupedMatmul(xt, wt, { variant });
+          const dy = randomNd([m, N], seed + 2);
+          y.backward(T(dy));
+          const got = await y.data();
+          close(got, groupedMatmulRef(x, w), `y (m=${m} K=${K} N=${N} k=${k})`);
+          close(got, await matmul(T(x), T(blockDiagonal(w))).data(), 'y vs the dense block-diagonal product');
+          const g = groupedMatmulBackwardRef(x, w, dy);
+          close(await xt.grad!.data(), g.dx, 'dx', 1e-4);
+          close(await wt.grad!.data(), g.dw, 'dw', 1e-4);
+          seed += 10;
+        }
+      },
+    }),
+  );
 }
 
 export function matmulCases(): CheckCase[] {

@@ -11,11 +11,28 @@ import { dropoutBackwardRef, dropoutRef } from '../ref/dropout.js';
 import { close, randomIds, randomNd, T, type CheckCase } from './check.js';
 
 /** [V, D, ids' shape]; D = 8: four columns per invocation (D % 4 == 0), the others one. */
-const EMBEDDING_SIZES: [number, number, number[]][] = [[7, 33, [1000]], [1000, 7, [129]], [1, 1, [1]], [33, 129, [7, 11]], [50, 8, [6, 5]]];
+const EMBEDDING_SIZES: [number, number, number[]][] = [
+  [7, 33, [1000]],
+  [1000, 7, [129]],
+  [1, 1, [1]],
+  [33, 129, [7, 11]],
+  [50, 8, [6, 5]],
+];
 /** [rows N, classes C]. */
-const SOFTMAX_SIZES = [[1, 1], [7, 7], [33, 129], [7, 1000], [3, 10000], [9, 12]];
+const SOFTMAX_SIZES = [
+  [1, 1],
+  [7, 7],
+  [33, 129],
+  [7, 1000],
+  [3, 10000],
+  [9, 12],
+];
 /** [n, rate]. */
-const DROPOUT_SIZES = [[1000, 0.1], [129, 0.5], [7, 0.9]] as const;
+const DROPOUT_SIZES = [
+  [1000, 0.1],
+  [129, 0.5],
+  [7, 0.9],
+] as const;
 
 const embeddingCase: CheckCase = {
   group: 'embedding',
@@ -42,7 +59,13 @@ const embeddingCase: CheckCase = {
 };
 
 /** Over every column, and with the middle half excluded (the sampled softmax's target-only columns). */
-async function checkSoftmax(kernel: 'rows' | 'tree', N: number, C: number, exclude: [number, number] | undefined, seed: number): Promise<void> {
+async function checkSoftmax(
+  kernel: 'rows' | 'tree',
+  N: number,
+  C: number,
+  exclude: [number, number] | undefined,
+  seed: number,
+): Promise<void> {
   const raw = randomNd([N, C], seed, 4);
   const targets = randomIds(N, C, seed + 1);
   const logits = exclude ? excludeColumnsRef(raw, targets, exclude) : raw;
@@ -55,18 +78,20 @@ async function checkSoftmax(kernel: 'rows' | 'tree', N: number, C: number, exclu
   close(await lt.grad!.data(), softmaxCrossEntropyBackwardRef(logits, targets, g), `dlogits ${what}`, 1e-7, 1e-4);
 }
 
-const softmaxCases = (['rows', 'tree'] as const).map((kernel): CheckCase => ({
-  group: 'softmaxCrossEntropy',
-  name: `${kernel} kernel`,
-  run: async (seed) => {
-    for (const [N, C] of SOFTMAX_SIZES) {
-      for (const exclude of [undefined, [C >> 2, (3 * C) >> 2] as [number, number]]) {
-        await checkSoftmax(kernel, N, C, exclude, seed);
-        seed += 10;
+const softmaxCases = (['rows', 'tree'] as const).map(
+  (kernel): CheckCase => ({
+    group: 'softmaxCrossEntropy',
+    name: `${kernel} kernel`,
+    run: async (seed) => {
+      for (const [N, C] of SOFTMAX_SIZES) {
+        for (const exclude of [undefined, [C >> 2, (3 * C) >> 2] as [number, number]]) {
+          await checkSoftmax(kernel, N, C, exclude, seed);
+          seed += 10;
+        }
       }
-    }
-  },
-}));
+    },
+  }),
+);
 
 /** The mask is a hash of the seed and the index: the reference computes the same one. */
 const dropoutCase: CheckCase = {

@@ -27,7 +27,9 @@ export async function runCase(c: CheckCase, seed: number): Promise<CheckResult> 
 }
 
 /** Runs the cases (those whose `group/name` matches `filter`), one result each; `seed`: the run's base seed (default: from the clock). */
-export async function runSelfCheck(o: { filter?: RegExp; seed?: number; onResult?: (r: CheckResult, i: number, total: number) => void } = {}): Promise<CheckResult[]> {
+export async function runSelfCheck(
+  o: { filter?: RegExp; seed?: number; onResult?: (r: CheckResult, i: number, total: number) => void } = {},
+): Promise<CheckResult[]> {
   const cases = selfCheckCases().filter((c) => !o.filter || o.filter.test(`${c.group}/${c.name}`));
   const results: CheckResult[] = [];
   const base = o.seed ?? ((Date.now() % 100000) * 97) >>> 0;

@@ -76,7 +76,7 @@ export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafeten
   if (!isModelBundle(metadata)) {
     throw new BundleError(
       `${source} holds weights only (no ${BUNDLE_CONFIG_KEY} metadata): it is the model file of an older checkpoint folder; ` +
-        'give it together with that folder\'s config.json and vocab-<G>.txt',
+        "give it together with that folder's config.json and vocab-<G>.txt",
     );
   }
   let config: C;
@@ -95,7 +95,12 @@ export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafeten
  * writes: { format: 'flstm-checkpoint', files, config }), the model file it names and the
  * vocabulary file. The manifest's config wins over a config in the model file's metadata.
  */
-export function checkpointFromFiles<C = unknown>(files: { configJson: string; model: Uint8Array; vocab?: string; modelName?: string }): ModelBundle<C> {
+export function checkpointFromFiles<C = unknown>(files: {
+  configJson: string;
+  model: Uint8Array;
+  vocab?: string;
+  modelName?: string;
+}): ModelBundle<C> {
   let manifest: unknown;
   try {
     manifest = JSON.parse(files.configJson);

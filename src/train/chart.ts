@@ -29,7 +29,13 @@ export const COLORS = {
 };
 
 /** The finite points (step or `x`, value) of one split's records, in x order. */
-export function series(records: readonly MetricsRecord[], split: string, value: (r: MetricsRecord) => number | undefined, positive: boolean, x: (r: MetricsRecord) => number = (r) => r.step): Pt[] {
+export function series(
+  records: readonly MetricsRecord[],
+  split: string,
+  value: (r: MetricsRecord) => number | undefined,
+  positive: boolean,
+  x: (r: MetricsRecord) => number = (r) => r.step,
+): Pt[] {
   const out: Pt[] = [];
   for (const r of records) {
     if (!r || r.split !== split || typeof r.step !== 'number' || !Number.isFinite(r.step)) continue;
@@ -38,7 +44,10 @@ export function series(records: readonly MetricsRecord[], split: string, value: 
     if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0) || typeof xv !== 'number' || !Number.isFinite(xv)) continue;
     out.push([xv, v]);
   }
-  return out.map((p, i) => [p, i] as const).sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1]).map(([p]) => p);
+  return out
+    .map((p, i) => [p, i] as const)
+    .sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1])
+    .map(([p]) => p);
 }
 
 /** A validation record's perplexity: its ppl, or exp(loss). */
@@ -59,7 +68,11 @@ function summaryLine(train: Pt[], valid: Pt[]): string {
   if (valid.length) {
     const [s, v] = valid[valid.length - 1]!;
     const best = Math.min(...valid.map((p) => p[1]));
-    parts.push(valid.length > 1 ? `validation ppl ${v.toFixed(1)} at step ${s} (best ${best.toFixed(1)})` : `validation ppl ${v.toFixed(1)} at step ${s}`);
+    parts.push(
+      valid.length > 1
+        ? `validation ppl ${v.toFixed(1)} at step ${s} (best ${best.toFixed(1)})`
+        : `validation ppl ${v.toFixed(1)} at step ${s}`,
+    );
   }
   return parts.join(' · ');
 }
@@ -86,19 +99,7 @@ export function renderChart(records: readonly MetricsRecord[], opts: ChartOption
   const top = 64;
   const gap = 48;
   const bottom = H - 44;
-  const panelH = showValid ? (bottom - top - gap) / 2 : bottom - top;
-  const panels: PanelSpec[] = [{
-    axis: linearAxis(train.map((p) => p[1]), [0, 10], 0.05, true), y0: top, y1: top + panelH, label: trainLossLabel(recs, opts.trainSplit), cls: 'train-loss',
-    empty: valid.length ? 'no training reports yet' : 'no data yet',
-    series: [{ cls: 'train-loss', label: 'training loss', color: COLORS.train, pts: train, markers: false, tip: (s, v) => `step ${s}: loss ${v.toFixed(3)}` }],
-  }];
-  if (showValid) {
-    panels.push({
-      axis: logPpl ? logAxis(valid.map((p) => p[1])) : linearAxis(valid.map((p) => p[1]), [0, 1000], 0.05, true),
-      y0: top + panelH + gap, y1: bottom, label: `validation perplexity${logPpl ? ' (log)' : ''}`, cls: 'valid-ppl', empty: 'no evaluations yet',
-      series: [{ cls: 'valid-ppl', label: 'validation perplexity', color: COLORS.valid, pts: valid, markers: true, tip: (s, v) => `step ${s}: perplexity ${v.toFixed(1)}` }],
-    });
-  }
+  const panels = chartPanels(recs, train, valid, { top, gap, bottom, logPpl, trainSplit: opts.trainSplit });
   const sx = scaler(xAxis, left, right);
   const o: string[] = [];
   const title = opts.title ?? 'flstm training';
@@ -114,6 +115,71 @@ export function renderChart(records: readonly MetricsRecord[], opts: ChartOption
   o.push(`<text x="${(left + right) / 2}" y="${H - 8}" text-anchor="middle">step</text>`);
   o.push('</svg>');
   return `${o.join('\n')}\n`;
+}
+
+/** The chart's panels: the training loss, and below it the validation perplexity when there are two points of it or more. */
+function chartPanels(
+  recs: readonly MetricsRecord[],
+  train: [number, number][],
+  valid: [number, number][],
+  at: { top: number; gap: number; bottom: number; logPpl: boolean; trainSplit?: string },
+): PanelSpec[] {
+  const { top, gap, bottom, logPpl } = at;
+  const showValid = valid.length > 1;
+  const panelH = showValid ? (bottom - top - gap) / 2 : bottom - top;
+  const panels: PanelSpec[] = [
+    {
+      axis: linearAxis(
+        train.map((p) => p[1]),
+        [0, 10],
+        0.05,
+        true,
+      ),
+      y0: top,
+      y1: top + panelH,
+      label: trainLossLabel(recs, at.trainSplit),
+      cls: 'train-loss',
+      empty: valid.length ? 'no training reports yet' : 'no data yet',
+      series: [
+        {
+          cls: 'train-loss',
+          label: 'training loss',
+          color: COLORS.train,
+          pts: train,
+          markers: false,
+          tip: (s, v) => `step ${s}: loss ${v.toFixed(3)}`,
+        },
+      ],
+    },
+  ];
+  if (showValid) {
+    panels.push({
+      axis: logPpl
+        ? logAxis(valid.map((p) => p[1]))
+        : linearAxis(
+            valid.map((p) => p[1]),
+            [0, 1000],
+            0.05,
+            true,
+          ),
+      y0: top + panelH + gap,
+      y1: bottom,
+      label: `validation perplexity${logPpl ? ' (log)' : ''}`,
+      cls: 'valid-ppl',
+      empty: 'no evaluations yet',
+      series: [
+        {
+          cls: 'valid-ppl',
+          label: 'validation perplexity',
+          color: COLORS.valid,
+          pts: valid,
+          markers: true,
+          tip: (s, v) => `step ${s}: perplexity ${v.toFixed(1)}`,
+        },
+      ],
+    });
+  }
+  return panels;
 }
 
 /** Writes `svg` to `file` atomically (Node). */

@@ -24,12 +24,29 @@
 import { open, readFile, readdir, rename, stat, unlink, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StateDict } from '../nn/module.js';
-import { layoutSafetensors, safetensorsChunks, type DecodedSafetensors, type SafeTensorInput, type SafetensorsLayout } from './safetensors.js';
+import {
+  layoutSafetensors,
+  safetensorsChunks,
+  type DecodedSafetensors,
+  type SafeTensorInput,
+  type SafetensorsLayout,
+} from './safetensors.js';
 import { readSafetensorsFile, writeChunks } from './safetensors_file.js';
 import { bundleMetadata, decodeModelBundle, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
 import {
-  checkInt, checkLmConfig, checkModelTensors, checkOptimizerScalars, checkOptimizerTensors, checkVocabulary, isObject, jsonProblem,
-  lmTensorShapes, parseJson, sameJson, schemaFail, shown,
+  checkInt,
+  checkLmConfig,
+  checkModelTensors,
+  checkOptimizerScalars,
+  checkOptimizerTensors,
+  checkVocabulary,
+  isObject,
+  jsonProblem,
+  lmTensorShapes,
+  parseJson,
+  sameJson,
+  schemaFail,
+  shown,
 } from './checkpoint_schema.js';
 import type { Vocabulary } from '../data/vocab.js';
 
@@ -194,10 +211,12 @@ function checkJson(value: unknown, path: string, seen = new Set<object>()): void
 }
 
 function modelTensors(model: StateDict): Record<string, SafeTensorInput> {
-  if (model === null || typeof model !== 'object') throw new CheckpointError('flstm: saveCheckpoint: model must be a state dict ({ shape, data } by name)');
+  if (model === null || typeof model !== 'object')
+    throw new CheckpointError('flstm: saveCheckpoint: model must be a state dict ({ shape, data } by name)');
   const out: Record<string, SafeTensorInput> = {};
   for (const [name, e] of Object.entries(model)) {
-    if (!e || !(e.data instanceof Float32Array)) throw new CheckpointError(`flstm: saveCheckpoint: model tensor '${name}' must be { shape, data: Float32Array }`);
+    if (!e || !(e.data instanceof Float32Array))
+      throw new CheckpointError(`flstm: saveCheckpoint: model tensor '${name}' must be { shape, data: Float32Array }`);
     out[name] = { dtype: 'F32', shape: e.shape, data: e.data };
   }
   return out;
@@ -210,7 +229,8 @@ function optimizerTensors(opt: OptimizerState): Record<string, SafeTensorInput> 
   const out: Record<string, SafeTensorInput> = {};
   for (const [name, e] of Object.entries(opt.tensors)) {
     const dtype = e?.data instanceof Float32Array ? 'F32' : e?.data instanceof Int32Array ? 'I32' : null;
-    if (!dtype) throw new CheckpointError(`flstm: saveCheckpoint: optimizer tensor '${name}' must be { shape, data: Float32Array | Int32Array }`);
+    if (!dtype)
+      throw new CheckpointError(`flstm: saveCheckpoint: optimizer tensor '${name}' must be { shape, data: Float32Array | Int32Array }`);
     out[name] = { dtype, shape: e.shape, data: e.data };
   }
   return out;
@@ -221,7 +241,10 @@ async function readManifest(dir: string): Promise<Record<string, unknown> | null
   let text: string;
   try {
     const size = (await stat(file)).size;
-    if (size > MAX_MANIFEST_BYTES) throw new CheckpointError(`flstm: ${file}: the file must be at most ${MAX_MANIFEST_BYTES} bytes (a checkpoint manifest), got ${size} bytes`);
+    if (size > MAX_MANIFEST_BYTES)
+      throw new CheckpointError(
+        `flstm: ${file}: the file must be at most ${MAX_MANIFEST_BYTES} bytes (a checkpoint manifest), got ${size} bytes`,
+      );
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (errCode(e) === 'ENOENT') return null;
@@ -268,14 +291,19 @@ export async function saveCheckpoint(
 
 /** The checkpoint checked and encoded: nothing is written before this succeeds. */
 function encodeCheckpoint(ckpt: Checkpoint): { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null } {
-  if (ckpt === null || typeof ckpt !== 'object') throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
+  if (ckpt === null || typeof ckpt !== 'object')
+    throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
   checkJson(ckpt.config, 'config');
   if (ckpt.optimizer) checkJson(ckpt.optimizer.scalars ?? {}, 'optimizer.scalars');
-  if (ckpt.vocab !== undefined && typeof ckpt.vocab !== 'string') throw new CheckpointError('flstm: saveCheckpoint: vocab must be a string');
+  if (ckpt.vocab !== undefined && typeof ckpt.vocab !== 'string')
+    throw new CheckpointError('flstm: saveCheckpoint: vocab must be a string');
   // The model file carries the config and vocabulary too, so it opens alone (see bundle.ts).
   const modelFile = layoutSafetensors(modelTensors(ckpt.model), bundleMetadata(ckpt.config, ckpt.vocab));
   const optFile = ckpt.optimizer
-    ? layoutSafetensors(optimizerTensors(ckpt.optimizer), { producer: 'flstm', [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}) })
+    ? layoutSafetensors(optimizerTensors(ckpt.optimizer), {
+        producer: 'flstm',
+        [SCALARS_KEY]: JSON.stringify(ckpt.optimizer.scalars ?? {}),
+      })
     : null;
   return { modelFile, optFile };
 }
@@ -409,7 +437,8 @@ export async function loadCheckpoint<C = unknown>(dir: string, opts: LoadOptions
       return await loadGeneration<C>(dir, opts.optimizer !== false);
     } catch (e) {
       if (e instanceof Moved && attempt < 3) continue;
-      if (e instanceof Moved) throw new CheckpointError(`flstm: checkpoint '${dir}' kept changing while it was read (another process is saving into it)`);
+      if (e instanceof Moved)
+        throw new CheckpointError(`flstm: checkpoint '${dir}' kept changing while it was read (another process is saving into it)`);
       throw e;
     }
   }
@@ -443,7 +472,12 @@ async function loadGeneration<C>(dir: string, withOptimizer: boolean): Promise<L
   const modelFile = await readNamed(dir, files.model, generation, safetensors);
   const optFile = files.optimizer && withOptimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
   let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
-  const paths = { config: join(dir, CONFIG), model: join(dir, files.model), vocab: files.vocab && join(dir, files.vocab), optimizer: optFile ? join(dir, files.optimizer!) : undefined };
+  const paths = {
+    config: join(dir, CONFIG),
+    model: join(dir, files.model),
+    vocab: files.vocab && join(dir, files.vocab),
+    optimizer: optFile ? join(dir, files.optimizer!) : undefined,
+  };
   // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
   const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
   if (vocab === undefined && copy !== undefined) vocab = copy;
@@ -452,7 +486,10 @@ async function loadGeneration<C>(dir: string, withOptimizer: boolean): Promise<L
   if (optFile && paths.optimizer) out.optimizer = decodeOptimizerState(optFile, paths.optimizer);
   if (vocab !== undefined) out.vocab = vocab;
   // Each file's own schema first (its message is the more precise), then the copies agree.
-  checkLanguageModel(out, { ...paths, vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`) });
+  checkLanguageModel(out, {
+    ...paths,
+    vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`),
+  });
   checkCopies(modelFile.metadata, m.config, files.vocab ? vocab : undefined, paths);
   return out;
 }
@@ -484,7 +521,9 @@ function checkCopies(metadata: Record<string, string>, config: unknown, vocab: s
   const copy = metadata[BUNDLE_VOCAB_KEY];
   if (copy !== undefined && vocab !== undefined && copy !== vocab) {
     const line = firstLineDifference(copy, vocab);
-    throw new CheckpointError(`flstm: ${p.model}: metadata ${BUNDLE_VOCAB_KEY} must be the vocabulary ${p.vocab} holds, got a different one (line ${line} differs): the two files are not of one save`);
+    throw new CheckpointError(
+      `flstm: ${p.model}: metadata ${BUNDLE_VOCAB_KEY} must be the vocabulary ${p.vocab} holds, got a different one (line ${line} differs): the two files are not of one save`,
+    );
   }
 }
 
@@ -541,16 +580,23 @@ async function checkpointsInside(dir: string): Promise<string[]> {
 }
 
 /** config.json, checked: a version this flstm reads, an integer generation, safe file names. */
-async function readCheckedManifest(dir: string): Promise<{ manifest: Record<string, unknown>; generation: number; files: CheckpointFiles }> {
+async function readCheckedManifest(
+  dir: string,
+): Promise<{ manifest: Record<string, unknown>; generation: number; files: CheckpointFiles }> {
   const m = await readManifest(dir);
   const file = join(dir, CONFIG);
   if (!m) {
     const inside = await checkpointsInside(dir);
-    if (inside.length) throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}: it is a run folder, not a checkpoint; did you mean ${inside.join(' or ')}?`);
+    if (inside.length)
+      throw new CheckpointError(
+        `flstm: '${dir}' has no ${CONFIG}: it is a run folder, not a checkpoint; did you mean ${inside.join(' or ')}?`,
+      );
     throw new CheckpointError(`flstm: '${dir}' has no ${CONFIG}, so it holds no checkpoint (or its first save did not finish)`);
   }
   if (typeof m.version === 'number' && m.version > VERSION) {
-    throw new CheckpointError(`flstm: ${file} has version ${shown(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`);
+    throw new CheckpointError(
+      `flstm: ${file} has version ${shown(m.version)}; this flstm reads version ${VERSION} (a newer flstm wrote it?)`,
+    );
   }
   checkInt(file, 'version', m.version, 1, VERSION);
   const generation = checkInt(file, 'generation', m.generation, 0);
@@ -560,7 +606,9 @@ async function readCheckedManifest(dir: string): Promise<{ manifest: Record<stri
   if (!isObject(f)) schemaFail(file, 'files', 'an object naming the files ({ model, optimizer?, vocab? })', f);
   // A key of another name is a damaged one ("optimizer" with a bit flipped): refused, rather
   // than a checkpoint read without the file it meant to name.
-  for (const k of Object.keys(f)) if (!['model', 'optimizer', 'vocab'].includes(k)) schemaFail(file, `files.${k}`, 'absent (files names model, optimizer and vocab)', f[k]);
+  for (const k of Object.keys(f))
+    if (!['model', 'optimizer', 'vocab'].includes(k))
+      schemaFail(file, `files.${k}`, 'absent (files names model, optimizer and vocab)', f[k]);
   const files: CheckpointFiles = { model: fileName(dir, f, 'model', true) as string };
   const optName = fileName(dir, f, 'optimizer', false);
   const vocabName = fileName(dir, f, 'vocab', false);
@@ -625,7 +673,9 @@ export function checkCompatible(
   }
   for (const [name, t] of Object.entries(modelState)) {
     if (!has(expected, name)) {
-      throw new CheckpointError(`flstm: ${what} is from another model shape: it has tensor '${name}' ${fmt(t.shape)}, which this model does not have`);
+      throw new CheckpointError(
+        `flstm: ${what} is from another model shape: it has tensor '${name}' ${fmt(t.shape)}, which this model does not have`,
+      );
     }
   }
 }

@@ -42,7 +42,8 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 
 /** An integer field of at least `min` (0: non-negative, 1: positive). */
 export function checkInt(file: string, field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!isInt(v, min) || v > max) schemaFail(file, field, min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`, v);
+  if (!isInt(v, min) || v > max)
+    schemaFail(file, field, min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`, v);
   return v as number;
 }
 
@@ -72,7 +73,23 @@ export function parseJson(file: string, field: string, text: string): unknown {
 // ---- the training configuration, field by field through the option table ----
 
 /** The TrainConfig fields a saved configuration always has (the rest are optional). */
-const REQUIRED = new Set(['data', 'model.cell', 'model.layers', 'model.emb', 'model.hidden', 'model.proj', 'model.dropout', 'batch', 'bptt', 'optimizer', 'lr', 'clip', 'sampled', 'seed', 'validation.every']);
+const REQUIRED = new Set([
+  'data',
+  'model.cell',
+  'model.layers',
+  'model.emb',
+  'model.hidden',
+  'model.proj',
+  'model.dropout',
+  'batch',
+  'bptt',
+  'optimizer',
+  'lr',
+  'clip',
+  'sampled',
+  'seed',
+  'validation.every',
+]);
 
 /** The option text a stored value comes from: what the option's reader would have read. */
 function optionText(v: unknown): string | null {
@@ -109,13 +126,15 @@ const MAX_LAYERS = 1024;
 function checkModelSizes(file: string, at: string, model: Obj): void {
   const sizes = stackSizesOf(model as unknown as Parameters<typeof stackSizesOf>[0]);
   // Checked before the layers are listed: a corrupt count (2^40) must not make a list that long.
-  if (typeof sizes.layers === 'number' && sizes.layers > MAX_LAYERS) schemaFail(file, `${at}.model.layers`, `at most ${MAX_LAYERS}`, sizes.layers);
+  if (typeof sizes.layers === 'number' && sizes.layers > MAX_LAYERS)
+    schemaFail(file, `${at}.model.layers`, `at most ${MAX_LAYERS}`, sizes.layers);
   // Each cell's own size option (F-LSTM's factor, G-LSTM's groups), and no other.
   for (const key of SIZE_OPTION_NAMES) {
     const owners = CELL_KINDS.filter((c) => cellSpec(c).size === key);
     const owns = owners.includes(sizes.cell);
     if (owns && model[key] === undefined) schemaFail(file, `${at}.model.${key}`, `given (a ${sizes.cell} has ${key})`, undefined);
-    if (!owns && model[key] !== undefined) schemaFail(file, `${at}.model.${key}`, `absent (only a ${owners.join(' or a ')} has ${key}; this cell is ${sizes.cell})`, model[key]);
+    if (!owns && model[key] !== undefined)
+      schemaFail(file, `${at}.model.${key}`, `absent (only a ${owners.join(' or a ')} has ${key}; this cell is ${sizes.cell})`, model[key]);
   }
   try {
     lstmStackLayers(sizes);
@@ -160,7 +179,8 @@ function checkFileIdentity(file: string, at: string, v: unknown): void {
   const f = checkObject(file, at, v);
   if (typeof f.path !== 'string' || f.path === '') schemaFail(file, `${at}.path`, 'a file path', f.path);
   checkInt(file, `${at}.bytes`, f.bytes, 0);
-  if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) schemaFail(file, `${at}.sha256`, 'a SHA-256 in 64 hex digits', f.sha256);
+  if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
+    schemaFail(file, `${at}.sha256`, 'a SHA-256 in 64 hex digits', f.sha256);
 }
 
 /** config.corpus (optional): the identity of a text or lm1b corpus (data/identity.ts), of the kind config.train.data names. */
@@ -168,14 +188,21 @@ function checkCorpusIdentity(file: string, at: string, v: unknown, data: string)
   if (v === undefined) return;
   const c = checkObject(file, at, v);
   const kind = /^(text|lm1b):/.exec(data)?.[1];
-  if (c.kind !== kind) schemaFail(file, `${at}.kind`, kind ? `"${kind}" (as config.train.data is)` : `absent (config.train.data ${shown(data)} records none)`, c.kind);
+  if (c.kind !== kind)
+    schemaFail(
+      file,
+      `${at}.kind`,
+      kind ? `"${kind}" (as config.train.data is)` : `absent (config.train.data ${shown(data)} records none)`,
+      c.kind,
+    );
   if (kind === 'lm1b') {
     if (typeof c.dir !== 'string' || c.dir === '') schemaFail(file, `${at}.dir`, 'a directory path', c.dir);
     checkInt(file, `${at}.trainShards`, c.trainShards, 1);
     checkInt(file, `${at}.trainBytes`, c.trainBytes, 1);
     return;
   }
-  if (!Array.isArray(c.files) || c.files.length < 1 || c.files.length > 3) schemaFail(file, `${at}.files`, '1 to 3 files (train, valid, test)', c.files);
+  if (!Array.isArray(c.files) || c.files.length < 1 || c.files.length > 3)
+    schemaFail(file, `${at}.files`, '1 to 3 files (train, valid, test)', c.files);
   (c.files as unknown[]).forEach((f, i) => checkFileIdentity(file, `${at}.files.${i}`, f));
 }
 
@@ -187,7 +214,8 @@ export function checkLmConfig(file: string, at: string, config: unknown): Checkp
   const vocabSize = checkInt(file, `${at}.vocabSize`, c.vocabSize, 1);
   for (const k of ['step', 'epoch', 'batchIndex'] as const) checkInt(file, `${at}.${k}`, c[k], 0);
   checkInt(file, `${at}.stateLayers`, c.stateLayers, 0, train.model.layers);
-  if (c.stateLayers !== 0 && c.stateLayers !== train.model.layers) schemaFail(file, `${at}.stateLayers`, `0 or config.train.model.layers (${train.model.layers})`, c.stateLayers);
+  if (c.stateLayers !== 0 && c.stateLayers !== train.model.layers)
+    schemaFail(file, `${at}.stateLayers`, `0 or config.train.model.layers (${train.model.layers})`, c.stateLayers);
   for (const k of ['seconds', 'otherSeconds'] as const) if (c[k] !== undefined) checkNumber(file, `${at}.${k}`, c[k], 0);
   checkSchedule(file, `${at}.schedule`, c.schedule);
   if (c.world !== undefined) checkInt(file, `${at}.world`, c.world, 1);
@@ -216,7 +244,11 @@ export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
   const V = c.vocabSize;
   const stack = stackSizesOf(m);
   const p = lstmOutputSize(stack);
-  const out = new Map<string, number[]>([['embedding', [V, m.emb]], ['softmax_w', [V, p]], ['softmax_b', [V]]]);
+  const out = new Map<string, number[]>([
+    ['embedding', [V, m.emb]],
+    ['softmax_w', [V, p]],
+    ['softmax_b', [V]],
+  ]);
   const layers = lstmStackLayers(stack);
   layers.forEach((s, l) => layerShapes(l, s, out));
   if (c.train.ema) for (const [k, v] of [...out]) if (k.startsWith('rnn.')) out.set(`${AVERAGE_PREFIX}${k}`, v);
@@ -233,27 +265,42 @@ const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** The model file's tensors are exactly those the configuration implies, each of its shape. */
 /** A model file's entries: the weights, the carried state (`state.*`) and the moving averages (`ema.*`). */
-export function modelFileParts<E>(entries: Record<string, E>): { weights: Record<string, E>; state: Record<string, E>; averages: Record<string, E> } {
+export function modelFileParts<E>(entries: Record<string, E>): {
+  weights: Record<string, E>;
+  state: Record<string, E>;
+  averages: Record<string, E>;
+} {
   const parts = { weights: {} as Record<string, E>, state: {} as Record<string, E>, averages: {} as Record<string, E> };
-  for (const [k, v] of Object.entries(entries)) (k.startsWith('state.') ? parts.state : k.startsWith(AVERAGE_PREFIX) ? parts.averages : parts.weights)[k] = v;
+  for (const [k, v] of Object.entries(entries))
+    (k.startsWith('state.') ? parts.state : k.startsWith(AVERAGE_PREFIX) ? parts.averages : parts.weights)[k] = v;
   return parts;
 }
 
-export function checkModelTensors(file: string, tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, config: CheckpointConfig, configFile: string): void {
+export function checkModelTensors(
+  file: string,
+  tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>,
+  config: CheckpointConfig,
+  configFile: string,
+): void {
   const want = lmTensorShapes(config);
   for (const [name, shape] of want) {
     const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
     if (!t) schemaFail(file, `tensor '${name}'`, `present (${configFile} describes a model with it, of shape ${fmt(shape)})`, undefined);
-    if (fmt(t.shape) !== fmt(shape)) schemaFail(file, `tensor '${name}'`, `of shape ${fmt(shape)} (as ${configFile} describes the model)`, t.shape);
+    if (fmt(t.shape) !== fmt(shape))
+      schemaFail(file, `tensor '${name}'`, `of shape ${fmt(shape)} (as ${configFile} describes the model)`, t.shape);
   }
   for (const name of Object.keys(tensors)) {
-    if (!want.has(name)) schemaFail(file, `tensor '${name}'`, `absent (${configFile} describes a model without it)`, fmt(tensors[name].shape));
+    if (!want.has(name))
+      schemaFail(file, `tensor '${name}'`, `absent (${configFile} describes a model without it)`, fmt(tensors[name].shape));
   }
   // The trainer never saves a non-finite weight, average or state: one means a damaged file.
   for (const [name, t] of Object.entries(tensors)) {
     const bad = impossibleState('', t.data);
     // The wording flstm has always used for it (scripts and tests match it).
-    if (bad) throw new CheckpointSchemaError(`flstm: ${file} is corrupt: '${name}' holds ${bad.value} at index ${bad.index} (a trained weight is a finite number)`);
+    if (bad)
+      throw new CheckpointSchemaError(
+        `flstm: ${file} is corrupt: '${name}' holds ${bad.value} at index ${bad.index} (a trained weight is a finite number)`,
+      );
   }
 }
 
@@ -283,7 +330,8 @@ function impossibleState(slot: string, data: ArrayLike<number>): { index: number
   const nonNegative = NON_NEGATIVE.has(slot);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (!Number.isFinite(v) || (nonNegative && v < 0)) return { index: i, value: v, expected: nonNegative ? 'a finite, non-negative number' : 'a finite number' };
+    if (!Number.isFinite(v) || (nonNegative && v < 0))
+      return { index: i, value: v, expected: nonNegative ? 'a finite, non-negative number' : 'a finite number' };
   }
   return null;
 }
@@ -308,7 +356,8 @@ export function checkOptimizerTensors(
     const bad = impossibleState(name.slice(name.lastIndexOf('.') + 1), t.data);
     if (bad) schemaFail(file, `tensor '${name}' at index ${bad.index}`, `${bad.expected} (the ${kind} state)`, bad.value);
   }
-  for (const name of Object.keys(tensors)) if (!want.has(name)) schemaFail(file, `tensor '${name}'`, `absent (${kind} keeps no such state)`, fmt(tensors[name].shape));
+  for (const name of Object.keys(tensors))
+    if (!want.has(name)) schemaFail(file, `tensor '${name}'`, `absent (${kind} keeps no such state)`, fmt(tensors[name].shape));
 }
 
 // ---- the vocabulary ----
@@ -316,7 +365,8 @@ export function checkOptimizerTensors(
 /** The vocabulary text parsed (line format, duplicates), with exactly `vocabSize` words. */
 export function checkVocabulary(file: string, text: string, vocabSize: number, configFile: string): Vocabulary {
   const vocab = Vocabulary.parse(text, { source: file });
-  if (vocab.size !== vocabSize) schemaFail(file, 'the word count', `${vocabSize} (config.vocabSize in ${configFile}), one word per line`, vocab.size);
+  if (vocab.size !== vocabSize)
+    schemaFail(file, 'the word count', `${vocabSize} (config.vocabSize in ${configFile}), one word per line`, vocab.size);
   return vocab;
 }
 

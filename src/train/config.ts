@@ -82,7 +82,12 @@ function flatten(c: TrainConfig): Map<string, string> {
  * The options that differ between two configurations, as "--lr 0.2 in the checkpoint, 0.5 now".
  * `ignore` leaves out top-level fields (e.g. CHANGEABLE_ON_RESUME).
  */
-export function configDifferences(saved: TrainConfig, now: TrainConfig, ignore: ReadonlySet<string> = new Set(), labels: [string, string] = ['in the checkpoint', 'now']): string[] {
+export function configDifferences(
+  saved: TrainConfig,
+  now: TrainConfig,
+  ignore: ReadonlySet<string> = new Set(),
+  labels: [string, string] = ['in the checkpoint', 'now'],
+): string[] {
   const a = flatten(saved);
   const b = flatten(now);
   const out: string[] = [];

@@ -119,7 +119,11 @@ class LossReader {
   }
 }
 
-const disposeState = (state?: LSTMState[]) => state?.forEach((s) => { s.h.dispose(); s.c.dispose(); });
+const disposeState = (state?: LSTMState[]) =>
+  state?.forEach((s) => {
+    s.h.dispose();
+    s.c.dispose();
+  });
 
 export async function evaluate(model: LanguageModel, split: Split, o: EvalOptions = {}): Promise<EvalResult> {
   const t0 = performance.now();
@@ -133,7 +137,10 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   let interrupted = false;
   try {
     for await (const whole of batcher.batches()) {
-      if (o.shouldStop?.()) { interrupted = true; break; }
+      if (o.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
       // A limit that ends inside this batch scores its first positions only: exactly maxTokens in all.
       const limited = o.maxTokens === undefined ? whole : firstPositions(whole, o.maxTokens - counted);
       const batch = o.shared ? o.shared.slice(limited) : limited;
@@ -160,7 +167,14 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
   o.shared?.sum(figures);
   const [sum, tokens, unks, stopped] = figures;
   const loss = sum / Math.max(1, tokens);
-  return { loss, ppl: Math.exp(loss), tokens, unk: unks, seconds: (performance.now() - t0) / 1e3, ...(stopped ? { interrupted: true } : {}) };
+  return {
+    loss,
+    ppl: Math.exp(loss),
+    tokens,
+    unk: unks,
+    seconds: (performance.now() - t0) / 1e3,
+    ...(stopped ? { interrupted: true } : {}),
+  };
 }
 
 /** The positions a batch scores: all, or those its mask keeps. */

@@ -30,11 +30,14 @@ export interface Generated {
 }
 
 function checkOptions(o: GenerateOptions): void {
-  if (!(Number.isInteger(o.tokens) && o.tokens >= 0)) throw new Error(`flstm: generate: tokens must be a non-negative integer, got ${o.tokens}`);
+  if (!(Number.isInteger(o.tokens) && o.tokens >= 0))
+    throw new Error(`flstm: generate: tokens must be a non-negative integer, got ${o.tokens}`);
   const t = o.temperature ?? 1;
   if (!(t >= 0 && Number.isFinite(t))) throw new Error(`flstm: generate: temperature must be a number >= 0, got ${o.temperature}`);
-  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw new Error(`flstm: generate: topK must be a positive integer, got ${o.topK}`);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`flstm: generate: topP must be a number in (0, 1], got ${o.topP}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1))
+    throw new Error(`flstm: generate: topK must be a positive integer, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1))
+    throw new Error(`flstm: generate: topP must be a number in (0, 1], got ${o.topP}`);
 }
 
 /** The prompt as ids (unknown words as the unknown-word token) and the words it lacks. */
@@ -42,7 +45,9 @@ function encodePrompt(vocab: Vocabulary, prompt: string): { words: string[]; ids
   const words = prompt.split(/\s+/).filter(Boolean);
   const unknown = words.filter((w) => !vocab.has(w));
   if (unknown.length && vocab.unkId < 0) {
-    throw new Error(`flstm: generate: the vocabulary lacks the prompt word${unknown.length > 1 ? 's' : ''} ${unknown.map((w) => JSON.stringify(w)).join(', ')} and has no unknown-word token`);
+    throw new Error(
+      `flstm: generate: the vocabulary lacks the prompt word${unknown.length > 1 ? 's' : ''} ${unknown.map((w) => JSON.stringify(w)).join(', ')} and has no unknown-word token`,
+    );
   }
   const ids = words.map((w) => vocab.get(w) ?? vocab.unkId);
   if (ids.length === 0) ids.push(vocab.unkId >= 0 ? vocab.unkId : 0);
@@ -58,7 +63,11 @@ export async function generate(model: LanguageModel, vocab: Vocabulary, prompt: 
   model.eval();
   let state: LSTMState[] | undefined;
   const words: string[] = [];
-  const dispose = (s?: LSTMState[]) => s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+  const dispose = (s?: LSTMState[]) =>
+    s?.forEach((x) => {
+      x.h.dispose();
+      x.c.dispose();
+    });
   try {
     // The prompt in one sequence; its last logits give the first word.
     let r = model.logits(Int32Array.from(p.ids), p.ids.length, 1, state);
@@ -113,7 +122,10 @@ export function sampleWord(logits: ArrayLike<number>, s: Sampler, rng: Rng): num
     let mass = 0;
     for (let j = 0; j < kept.length; j++) {
       mass += weights[j] / total;
-      if (mass >= s.topP) { n = j + 1; break; }
+      if (mass >= s.topP) {
+        n = j + 1;
+        break;
+      }
     }
   }
   const nucleus = weights.slice(0, n).reduce((a, b) => a + b, 0);

@@ -48,12 +48,20 @@ export function checkpointFiles(ck: RawCheckpoint, dir: string): { config: strin
  * The checkpoint's files, its config checked to be a language model's, and its vocabulary.
  * loadCheckpoint has checked a language model's files against each other (checkpoint_schema.ts).
  */
-export async function readLmCheckpoint(dir: string, opts: LoadOptions = {}): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
+export async function readLmCheckpoint(
+  dir: string,
+  opts: LoadOptions = {},
+): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
   const ck = await loadCheckpoint<CheckpointConfig>(dir, opts);
   const files = checkpointFiles(ck, dir);
   const config = ck.config as unknown;
   if (!isObject(config) || config.format !== 'flstm-lm/1') {
-    schemaFail(files.config, 'config.format', '"flstm-lm/1" (the checkpoint of an flstm language model)', isObject(config) ? config.format : config);
+    schemaFail(
+      files.config,
+      'config.format',
+      '"flstm-lm/1" (the checkpoint of an flstm language model)',
+      isObject(config) ? config.format : config,
+    );
   }
   if (ck.vocab === undefined) {
     if (ck.files.model === dir) schemaFail(dir, 'metadata flstm.vocab', 'the vocabulary (a language model needs one)', undefined);
@@ -94,7 +102,12 @@ function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoin
  * `averages` holds the averages for the run to continue.
  */
 export function modelFromCheckpoint(
-  ck: RawCheckpoint, config: CheckpointConfig, train: TrainConfig, dir: string, loadOnly = false, useAverages = loadOnly,
+  ck: RawCheckpoint,
+  config: CheckpointConfig,
+  train: TrainConfig,
+  dir: string,
+  loadOnly = false,
+  useAverages = loadOnly,
 ): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
   const parts = modelFileParts(ck.model);
   const weights = useAverages ? averagedWeights(parts.weights, parts.averages) : parts.weights;
@@ -118,7 +131,9 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const { ck, config, vocab } = await readLmCheckpoint(dir, { optimizer: false });
   const hasAverages = Object.keys(modelFileParts(ck.model).averages).length > 0;
   if (opts.weights === 'average' && !hasAverages) {
-    throw new NoAveragesError(`flstm: ${checkpointFiles(ck, dir).model} holds no moving average of the weights (its run was trained without --ema): use the trained weights`);
+    throw new NoAveragesError(
+      `flstm: ${checkpointFiles(ck, dir).model} holds no moving average of the weights (its run was trained without --ema): use the trained weights`,
+    );
   }
   const averaged = hasAverages && opts.weights !== 'trained';
   const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true, averaged);

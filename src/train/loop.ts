@@ -44,7 +44,9 @@ export function aboutEvery(ms: number, maxSteps = 50): ReadbackCadence {
   let steps = 1;
   return {
     due: (_step, pending) => pending >= steps,
-    measured: (msPerStep) => { steps = Math.max(1, Math.min(maxSteps, Math.round(ms / Math.max(msPerStep, 1e-3)))); },
+    measured: (msPerStep) => {
+      steps = Math.max(1, Math.min(maxSteps, Math.round(ms / Math.max(msPerStep, 1e-3))));
+    },
   };
 }
 
@@ -182,7 +184,10 @@ export class TrainingLoop {
   private encode(b: Batch): void {
     if (b.mask) throw new Error('flstm: train: a padded batch (the training stream ran out of sentences)');
     const seed = stepSeed(this.cfg.seed, this.pos.step);
-    this.carry(b, tidy(() => trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed))));
+    this.carry(
+      b,
+      tidy(() => trainStep(this.model, this.opt, b, this.state, stepOptions(this.cfg, seed))),
+    );
   }
 
   /** One data-parallel step: the gradients are combined over the ranks (a host round trip). */
@@ -221,7 +226,12 @@ class BatchSource {
   private readonly batcher: Batcher | StreamBatcher;
   private it: Iterator<Batch> | AsyncIterator<Batch>;
 
-  constructor(split: Split, cfg: TrainConfig, private readonly pos: LoopPosition, private readonly dp?: DataParallel) {
+  constructor(
+    split: Split,
+    cfg: TrainConfig,
+    private readonly pos: LoopPosition,
+    private readonly dp?: DataParallel,
+  ) {
     // Data-parallel: the global batch's streams, each rank taking its own.
     this.batcher = makeBatcher(split, { batchSize: cfg.batch * (dp?.size ?? 1), bptt: cfg.bptt, repeat: true });
     this.it = this.from(pos.batchIndex);

@@ -65,7 +65,11 @@ export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes:
   const layers = lstmStackLayers(stack);
   const d = lstmOutputSize(stack);
   const softmax = tablePlan('softmax_w', [vocabSize, d], maxBindingBytes);
-  const tables = [tablePlan('embedding', [vocabSize, m.emb], maxBindingBytes), softmax, tablePlan('softmax_b', [vocabSize], maxBindingBytes, softmax.rowsPerShard)];
+  const tables = [
+    tablePlan('embedding', [vocabSize, m.emb], maxBindingBytes),
+    softmax,
+    tablePlan('softmax_b', [vocabSize], maxBindingBytes, softmax.rowsPerShard),
+  ];
   const tableBytes = tables.reduce((a, t) => a + t.bytes, 0);
   const lstmBytes = 4 * lstmStackParamCounts(stack).reduce((a, b) => a + b, 0);
   const TB = cfg.batch * cfg.bptt;
@@ -73,14 +77,31 @@ export function memoryPlan(cfg: TrainConfig, vocabSize: number, maxBindingBytes:
   // Rows gathered per step and their gradients: the embedding's inputs, the softmax's candidates.
   const rowGrads = cfg.sampled > 0 ? 4 * (2 * TB * m.emb + 2 * U * (d + 1)) : 4 * 2 * TB * m.emb + tables[1].bytes + tables[2].bytes;
   const f16 = m.precision === 'f16';
-  const f16Copies = f16 ? lstmBytes / 2 + 2 * TB * (m.emb + layers.reduce((a, l) => a + lstmOutputSize(l), 0)) + (cfg.sampled > 0 ? 2 * U * d : tables[1].bytes / 2) : 0;
+  const f16Copies = f16
+    ? lstmBytes / 2 +
+      2 * TB * (m.emb + layers.reduce((a, l) => a + lstmOutputSize(l), 0)) +
+      (cfg.sampled > 0 ? 2 * U * d : tables[1].bytes / 2)
+    : 0;
   const softmaxActivations = 4 * 2 * TB * U; // logits and their gradient
-  const activations = 4 * TB * m.emb * (m.dropout > 0 ? 2 : 1) + layers.reduce((a, l) => a + layerActivationBytes(l, TB, m.dropout > 0), 0) + softmaxActivations;
+  const activations =
+    4 * TB * m.emb * (m.dropout > 0 ? 2 : 1) +
+    layers.reduce((a, l) => a + layerActivationBytes(l, TB, m.dropout > 0), 0) +
+    softmaxActivations;
   const weights = tableBytes + lstmBytes;
   const gradients = lstmBytes + rowGrads;
   const optimizer = SLOTS[cfg.optimizer] * weights;
   const averages = cfg.ema ? 2 * lstmBytes : 0;
-  return { tables, weights, gradients, optimizer, f16Copies, averages, activations, total: weights + gradients + optimizer + f16Copies + averages + activations, maxBindingBytes };
+  return {
+    tables,
+    weights,
+    gradients,
+    optimizer,
+    f16Copies,
+    averages,
+    activations,
+    total: weights + gradients + optimizer + f16Copies + averages + activations,
+    maxBindingBytes,
+  };
 }
 
 /** A tensor the run allocates whole (not sharded): its name, shape and bytes. */
@@ -94,7 +115,9 @@ export interface WholeTensor {
 function layerWeights(l: LstmLayerSizes, i: number): WholeTensor[] {
   const at = `rnn.layers.${i}`;
   const t = (name: string, shape: number[]): WholeTensor => ({ name: `${at}.${name}`, shape, bytes: 4 * shape.reduce((a, b) => a * b, 1) });
-  const weights = cellSpec(l.cell).weightShapes(l).map(([name, shape]) => t(name, shape));
+  const weights = cellSpec(l.cell)
+    .weightShapes(l)
+    .map(([name, shape]) => t(name, shape));
   return [...weights, ...(l.projSize ? [t('P', [l.hiddenSize, lstmOutputSize(l)])] : [])];
 }
 
@@ -107,14 +130,13 @@ export function wholeTensors(cfg: TrainConfig, vocabSize: number): WholeTensor[]
   const layers = lstmStackLayers(stackSizesOf(m));
   const TB = cfg.batch * cfg.bptt;
   const out = layers.flatMap(layerWeights);
-  out.push({ name: 'a layer\'s gates', shape: [TB, 4 * m.hidden], bytes: 4 * TB * 4 * m.hidden });
+  out.push({ name: "a layer's gates", shape: [TB, 4 * m.hidden], bytes: 4 * TB * 4 * m.hidden });
   if (cfg.sampled > 0) {
     const U = Math.min(vocabSize, cfg.sampled + TB);
-    out.push({ name: 'the sampled softmax\'s logits', shape: [TB, U], bytes: 4 * TB * U });
+    out.push({ name: "the sampled softmax's logits", shape: [TB, U], bytes: 4 * TB * U });
   }
   return out;
 }
-
 
 /** The plan as the lines `flstm train --dry-run` prints. */
 export function formatMemoryPlan(p: MemoryPlan): string {
@@ -127,10 +149,15 @@ export function formatMemoryPlan(p: MemoryPlan): string {
     ['gradients', `${formatBytes(p.gradients)} (the LSTM's dense, the tables' rows of a step)`],
     ['optimizer state', formatBytes(p.optimizer)],
     ['f16 copies', p.f16Copies ? formatBytes(p.f16Copies) : 'none'],
-    ['moving average', p.averages ? `${formatBytes(p.averages)} (the LSTM's averages, and its weights set aside while validating)` : 'none'],
+    [
+      'moving average',
+      p.averages ? `${formatBytes(p.averages)} (the LSTM's averages, and its weights set aside while validating)` : 'none',
+    ],
     ['activations', `${formatBytes(p.activations)} (an estimate for one step)`],
     ['total', formatBytes(p.total)],
   );
   const w = Math.max(...rows.map(([k]) => k.length));
-  return [`memory plan (bindings of up to ${formatBytes(p.maxBindingBytes)})`, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+  return [`memory plan (bindings of up to ${formatBytes(p.maxBindingBytes)})`, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join(
+    '\n',
+  );
 }

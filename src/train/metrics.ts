@@ -26,15 +26,21 @@ export interface MetricsRecord {
   [key: string]: unknown;
 }
 
-const NON_FINITE = new Map<unknown, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
+const NON_FINITE = new Map<unknown, number>([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
 
 /** One record as a JSON line (with its newline); non-finite numbers become strings. */
 export function formatMetricsLine(record: MetricsRecord): string {
-  if (record === null || typeof record !== 'object') throw new Error(`flstm: a metrics record must be an object, got ${record === null ? 'null' : typeof record}`);
+  if (record === null || typeof record !== 'object')
+    throw new Error(`flstm: a metrics record must be an object, got ${record === null ? 'null' : typeof record}`);
   if (typeof record.step !== 'number' || !Number.isFinite(record.step)) {
     throw new Error(`flstm: a metrics record needs a numeric step, got ${JSON.stringify(record.step)}`);
   }
-  if (typeof record.split !== 'string') throw new Error(`flstm: a metrics record needs a split ('train', 'valid', ...), got ${JSON.stringify(record.split)}`);
+  if (typeof record.split !== 'string')
+    throw new Error(`flstm: a metrics record needs a split ('train', 'valid', ...), got ${JSON.stringify(record.split)}`);
   return `${JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))}\n`;
 }
 

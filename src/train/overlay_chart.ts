@@ -31,12 +31,20 @@ export function renderOverlayChart(runs: readonly OverlayRun[], o: OverlayOption
   const xName = byTime ? 'training time (min)' : 'step';
   const fmtX = (x: number) => (byTime ? `${x.toFixed(1)} min` : `step ${x}`);
   const trains: Series[] = runs.map((r, i) => ({
-    cls: `train-loss run-${i}`, label: r.label, color: color(i), markers: false,
-    pts: series(r.records, 'train', (m) => m.loss, false, xOf), tip: (x, v) => `${r.label}, ${fmtX(x)}: loss ${v.toFixed(3)}`,
+    cls: `train-loss run-${i}`,
+    label: r.label,
+    color: color(i),
+    markers: false,
+    pts: series(r.records, 'train', (m) => m.loss, false, xOf),
+    tip: (x, v) => `${r.label}, ${fmtX(x)}: loss ${v.toFixed(3)}`,
   }));
   const valids: Series[] = runs.map((r, i) => ({
-    cls: `valid-ppl run-${i}`, label: r.label, color: color(i), markers: true,
-    pts: series(r.records, 'valid', pplOf, true, xOf), tip: (x, v) => `${r.label}, ${fmtX(x)}: perplexity ${v.toFixed(1)}`,
+    cls: `valid-ppl run-${i}`,
+    label: r.label,
+    color: color(i),
+    markers: true,
+    pts: series(r.records, 'valid', pplOf, true, xOf),
+    tip: (x, v) => `${r.label}, ${fmtX(x)}: perplexity ${v.toFixed(1)}`,
   }));
   const xs = [...trains, ...valids].flatMap((s) => s.pts.map((p) => p[0]));
   const xAxis = linearAxis(xs.length ? [0, ...xs] : [], [0, 10], 0, true);
@@ -48,8 +56,29 @@ export function renderOverlayChart(runs: readonly OverlayRun[], o: OverlayOption
   const panelH = (bottom - top - gap) / 2;
   const allRecords = runs.flatMap((r) => r.records);
   const panels: PanelSpec[] = [
-    { axis: linearAxis(trains.flatMap((s) => s.pts.map((p) => p[1])), [0, 10], 0.05, true), y0: top, y1: top + panelH, label: trainLossLabel(allRecords), cls: 'train-loss', empty: 'no training reports', series: trains },
-    { axis: logAxis(valids.flatMap((s) => s.pts.map((p) => p[1]))), y0: top + panelH + gap, y1: bottom, label: 'validation perplexity (log)', cls: 'valid-ppl', empty: 'no validations (train with --eval-every)', series: valids },
+    {
+      axis: linearAxis(
+        trains.flatMap((s) => s.pts.map((p) => p[1])),
+        [0, 10],
+        0.05,
+        true,
+      ),
+      y0: top,
+      y1: top + panelH,
+      label: trainLossLabel(allRecords),
+      cls: 'train-loss',
+      empty: 'no training reports',
+      series: trains,
+    },
+    {
+      axis: logAxis(valids.flatMap((s) => s.pts.map((p) => p[1]))),
+      y0: top + panelH + gap,
+      y1: bottom,
+      label: 'validation perplexity (log)',
+      cls: 'valid-ppl',
+      empty: 'no validations (train with --eval-every)',
+      series: valids,
+    },
   ];
   const sx = scaler(xAxis, left, right);
   const out: string[] = [];
@@ -57,8 +86,16 @@ export function renderOverlayChart(runs: readonly OverlayRun[], o: OverlayOption
   svgOpen(out, W, H, title, COLORS.background, COLORS.text);
   out.push(`<text x="${left}" y="24" font-size="16" font-weight="600">${esc(title)}</text>`);
   const best = valids.map((s) => (s.pts.length ? `${s.label} ${Math.min(...s.pts.map((p) => p[1])).toFixed(1)}` : null)).filter(Boolean);
-  out.push(`<text x="${left}" y="44" fill="${COLORS.muted}">${esc(best.length ? `best validation perplexity: ${best.join(' · ')}` : 'no validations yet')}</text>`);
-  drawLegend(out, runs.map((r, i) => ({ label: r.label, color: color(i), marker: true })), right, 64, COLORS.background);
+  out.push(
+    `<text x="${left}" y="44" fill="${COLORS.muted}">${esc(best.length ? `best validation perplexity: ${best.join(' · ')}` : 'no validations yet')}</text>`,
+  );
+  drawLegend(
+    out,
+    runs.map((r, i) => ({ label: r.label, color: color(i), marker: true })),
+    right,
+    64,
+    COLORS.background,
+  );
   for (const p of panels) drawPanel(out, p, xAxis, sx, left, right, COLORS.background, COLORS);
   out.push(`<text x="${(left + right) / 2}" y="${H - 8}" text-anchor="middle">${xName}</text>`);
   out.push('</svg>');

@@ -17,7 +17,10 @@ export class StepPacer {
   private interval = 1;
   private lastSync = performance.now();
 
-  constructor(private readonly targetSeconds = 1, private readonly maxInterval = 16) {}
+  constructor(
+    private readonly targetSeconds = 1,
+    private readonly maxInterval = 16,
+  ) {}
 
   /** After a step is encoded: a sync point every `interval` steps, then a turn of the event loop. */
   async stepEncoded(): Promise<void> {

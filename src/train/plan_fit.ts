@@ -39,7 +39,8 @@ export function planProblems(cfg: TrainConfig, vocabSize: number, plan: MemoryPl
         'use a smaller --hidden, --proj, --emb, --batch or --bptt, or an adapter with larger bindings',
     );
   }
-  if (plan.total > hostBytes) problems.push(`the model needs about ${formatBytes(plan.total)}, more than this machine's ${formatBytes(hostBytes)} of memory`);
+  if (plan.total > hostBytes)
+    problems.push(`the model needs about ${formatBytes(plan.total)}, more than this machine's ${formatBytes(hostBytes)} of memory`);
   return problems;
 }
 
@@ -58,7 +59,11 @@ export function checkedMemoryPlan(cfg: TrainConfig, vocabSize: number): MemoryPl
 
 /** A plan this adapter or machine cannot run: each reason, the plan, and what would run it. */
 export class PlanError extends Error {
-  constructor(readonly plan: MemoryPlan, readonly problems: string[], readonly needs: PlanNeeds) {
+  constructor(
+    readonly plan: MemoryPlan,
+    readonly problems: string[],
+    readonly needs: PlanNeeds,
+  ) {
     super(`flstm: ${problems.join('; and ')}; ${needsText(needs)}:\n${formatMemoryPlan(plan)}`);
   }
 }

@@ -6,7 +6,15 @@ export type { LoopPosition, LoopHooks, LossReading, ReadbackCadence } from './lo
 export { trainStep, modelOptions, makeOptimizer, stepSeed, GRADIENT_SCALE } from './step.js';
 export type { StepBatch, GradientScale } from './step.js';
 export { corpusOptions, configDifferences } from './config.js';
-export type { TrainConfig, ModelConfig, ValidationConfig, ScheduleState, CheckpointConfig, AverageSchedule, WeightsUsed } from './config.js';
+export type {
+  TrainConfig,
+  ModelConfig,
+  ValidationConfig,
+  ScheduleState,
+  CheckpointConfig,
+  AverageSchedule,
+  WeightsUsed,
+} from './config.js';
 export { evaluate } from './evaluate.js';
 export type { EvalResult, EvalOptions, EvalProgress } from './evaluate.js';
 export { generate, sampleWord } from './generate.js';

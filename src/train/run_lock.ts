@@ -28,7 +28,10 @@ export interface LockHolder {
 }
 
 export class RunLockedError extends Error {
-  constructor(message: string, readonly holder: LockHolder | null) {
+  constructor(
+    message: string,
+    readonly holder: LockHolder | null,
+  ) {
     super(message);
     this.name = 'RunLockedError';
   }
@@ -96,11 +99,18 @@ async function readHolder(file: string): Promise<LockHolder | null> {
 }
 
 function refusal(dir: string, file: string, h: LockHolder | null): RunLockedError {
-  if (!h) return new RunLockedError(`flstm: ${dir} is in use by another flstm train (its lock file ${file} is unreadable); if no run is using the folder, delete that file`, null);
+  if (!h)
+    return new RunLockedError(
+      `flstm: ${dir} is in use by another flstm train (its lock file ${file} is unreadable); if no run is using the folder, delete that file`,
+      null,
+    );
   const who = `pid ${h.pid} on host ${h.host}, started ${h.startedAt}`;
   const local = h.host === hostname();
   const fix = local ? 'wait for it to end or stop it (Ctrl-C saves its checkpoint)' : `if that process is gone, delete ${file}`;
-  return new RunLockedError(`flstm: ${dir} is in use by another flstm train (${who}): ${fix}; two runs in one folder would overwrite each other's checkpoints and metrics`, h);
+  return new RunLockedError(
+    `flstm: ${dir} is in use by another flstm train (${who}): ${fix}; two runs in one folder would overwrite each other's checkpoints and metrics`,
+    h,
+  );
 }
 
 /** Creates the lock file exclusively with open(O_EXCL) and writes it; false when one exists. */
@@ -152,7 +162,13 @@ async function create(file: string, h: LockHolder): Promise<boolean> {
  */
 export async function acquireRunLock(dir: string): Promise<RunLock> {
   const file = join(dir, LOCK_FILE);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), processStart: processStart(process.pid), token: randomBytes(8).toString('hex') };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    processStart: processStart(process.pid),
+    token: randomBytes(8).toString('hex'),
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await create(file, holder)) {
       if (held.size === 0) process.on('exit', onExit);

@@ -130,10 +130,7 @@ function toTyped(name: string, t: SafeTensorInput, count: number): SafetensorsDa
  * non-empty strings except `__metadata__`; the data is copied in the order given (8-byte
  * dtypes first, for alignment).
  */
-export function encodeSafetensors(
-  tensors: Record<string, SafeTensorInput>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafeTensorInput>, metadata?: Record<string, string>): Uint8Array {
   const layout = layoutSafetensors(tensors, metadata);
   const out = new Uint8Array(layout.header.length + layout.dataBytes);
   let at = 0;
@@ -167,9 +164,13 @@ export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, meta
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '' || name === '__metadata__') throw new SafetensorsError(`safetensors: ${JSON.stringify(name)} cannot be a tensor name`);
     if (t === null || typeof t !== 'object') throw new SafetensorsError(`safetensors: tensor '${name}' must be { dtype, shape, data }`);
-    if (!isDType(t.dtype)) throw new SafetensorsError(`safetensors: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}; expected F32, I32 or I64`);
+    if (!isDType(t.dtype))
+      throw new SafetensorsError(`safetensors: tensor '${name}' has dtype ${JSON.stringify(t.dtype)}; expected F32, I32 or I64`);
     const shape = checkedShape(t.shape);
-    if (!shape) throw new SafetensorsError(`safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}; expected an array of non-negative integers`);
+    if (!shape)
+      throw new SafetensorsError(
+        `safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}; expected an array of non-negative integers`,
+      );
     entries.push({ name, dtype: t.dtype, shape: [...shape], data: toTyped(name, t, elementCount(shape)) });
   }
   // Stable: 8-byte tensors first, then the 4-byte ones, each group in the order given.
@@ -230,7 +231,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   const fail = (msg: string): never => {
     throw new SafetensorsError(`flstm: ${source}: ${msg}`);
   };
-  if (!(bytes instanceof Uint8Array)) fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    fail(`expected the bytes of a .safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
   const { metadata, spans, dataStart } = parseSafetensorsHeader(bytes, bytes.length, source);
   return { tensors: copyTensors(bytes, dataStart, spans), metadata };
 }
@@ -261,7 +263,11 @@ export function safetensorsHeaderLength(first: Uint8Array, fileSize: number, sou
  * length): the metadata and the tensors' spans, each checked against the data section and
  * against each other, in file order.
  */
-export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, source: string): { metadata: Record<string, string>; spans: Span[]; dataStart: number } {
+export function parseSafetensorsHeader(
+  prefix: Uint8Array,
+  fileSize: number,
+  source: string,
+): { metadata: Record<string, string>; spans: Span[]; dataStart: number } {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`flstm: ${source}: ${msg}`);
   };
@@ -351,13 +357,15 @@ function readMetadata(raw: unknown, fail: Fail): Record<string, string> {
 }
 
 function readSpan(name: string, raw: unknown, dataLen: number, fail: Fail): Span {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${fieldText(raw)}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    fail(`tensor '${name}': expected { dtype, shape, data_offsets }, got ${fieldText(raw)}`);
   const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (!isDType(e.dtype)) {
     fail(`tensor '${name}' has dtype ${fieldText(e.dtype)}; flstm reads F32, I32 and I64`);
   }
   const dtype = e.dtype as SafetensorsDType;
-  const shape = checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${fieldText(e.shape)}; expected an array of non-negative integers`);
+  const shape =
+    checkedShape(e.shape) ?? fail(`tensor '${name}' has shape ${fieldText(e.shape)}; expected an array of non-negative integers`);
   const off = e.data_offsets;
   if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
     return fail(`tensor '${name}' has data_offsets ${fieldText(off)}; expected [begin, end], two non-negative integers`);
@@ -392,12 +400,17 @@ function checkNoOverlap(spans: Span[], dataLen: number, fail: Fail): void {
     if (prev && s.begin < prev.end) {
       fail(`tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${s.name}' [${s.begin}, ${s.end}] have overlapping data_offsets`);
     }
-    if (s.begin !== covered) fail(`tensor '${s.name}' has data_offsets [${s.begin}, ${s.end}], leaving bytes [${covered}, ${s.begin}) of the data unused (the header is corrupt)`);
+    if (s.begin !== covered)
+      fail(
+        `tensor '${s.name}' has data_offsets [${s.begin}, ${s.end}], leaving bytes [${covered}, ${s.begin}) of the data unused (the header is corrupt)`,
+      );
     covered = s.end;
     prev = s;
   }
   if (covered !== dataLen) {
-    fail(`the tensors cover ${covered} bytes of data but the file holds ${dataLen} after the header (a wrong header length, or bytes appended)`);
+    fail(
+      `the tensors cover ${covered} bytes of data but the file holds ${dataLen} after the header (a wrong header length, or bytes appended)`,
+    );
   }
 }
 

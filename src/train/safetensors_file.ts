@@ -3,7 +3,14 @@
 // that no buffer ever holds the whole file (Node's Buffer cannot hold one past a few GB). The
 // format and every check are safetensors.ts's.
 import { open, type FileHandle } from 'node:fs/promises';
-import { parseSafetensorsHeader, safetensorsHeaderLength, tensorForSpan, toHostOrder, type DecodedSafetensors, type SafeTensor } from './safetensors.js';
+import {
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
+  tensorForSpan,
+  toHostOrder,
+  type DecodedSafetensors,
+  type SafeTensor,
+} from './safetensors.js';
 
 /** The most bytes one read asks for (a single read is limited to 2 GiB). */
 const READ_CHUNK = 1 << 26;

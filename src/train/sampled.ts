@@ -6,7 +6,9 @@
 /** Sampled softmax needs fewer samples than words: one message that says what to do. */
 export function checkSampled(sampled: number, data: string, vocabSize: number): void {
   if (sampled > 0 && sampled >= vocabSize) {
-    throw new Error(`flstm: --sampled ${sampled} needs a vocabulary of more than ${sampled} words; ${data} has ${vocabSize}: use fewer samples or --sampled 0 (the full softmax)`);
+    throw new Error(
+      `flstm: --sampled ${sampled} needs a vocabulary of more than ${sampled} words; ${data} has ${vocabSize}: use fewer samples or --sampled 0 (the full softmax)`,
+    );
   }
 }
 

@@ -19,7 +19,12 @@ export function initialSchedule(lr: number): ScheduleState {
 }
 
 /** The schedule after a validation of loss `loss` at `step`. */
-export function afterValidation(s: ScheduleState, loss: number, step: number, v: Pick<ValidationConfig, 'patience' | 'lrDecay'>): ValidationOutcome {
+export function afterValidation(
+  s: ScheduleState,
+  loss: number,
+  step: number,
+  v: Pick<ValidationConfig, 'patience' | 'lrDecay'>,
+): ValidationOutcome {
   const improved = Number.isFinite(loss) && (s.best === undefined || loss < s.best.loss);
   if (improved) return { state: { ...s, best: { loss, step }, sinceBest: 0 }, improved, lrDecayed: false, stop: false };
   const sinceBest = s.sinceBest + 1;
@@ -35,7 +40,10 @@ export function checkValidationConfig(v: ValidationConfig): void {
     throw new Error(`flstm: validation: ${what}`);
   };
   if (!Number.isSafeInteger(v.every) || v.every < 1) bad(`every (--eval-every) must be a positive integer, got ${v.every}`);
-  if (v.tokens !== undefined && (!Number.isSafeInteger(v.tokens) || v.tokens < 1)) bad(`tokens (--eval-tokens) must be a positive integer, got ${v.tokens}`);
-  if (v.patience !== undefined && (!Number.isSafeInteger(v.patience) || v.patience < 1)) bad(`patience (--patience) must be a positive integer, got ${v.patience}`);
-  if (v.lrDecay !== undefined && !(v.lrDecay > 0 && v.lrDecay <= 1)) bad(`lrDecay (--lr-decay) must be a number in (0, 1], got ${v.lrDecay}`);
+  if (v.tokens !== undefined && (!Number.isSafeInteger(v.tokens) || v.tokens < 1))
+    bad(`tokens (--eval-tokens) must be a positive integer, got ${v.tokens}`);
+  if (v.patience !== undefined && (!Number.isSafeInteger(v.patience) || v.patience < 1))
+    bad(`patience (--patience) must be a positive integer, got ${v.patience}`);
+  if (v.lrDecay !== undefined && !(v.lrDecay > 0 && v.lrDecay <= 1))
+    bad(`lrDecay (--lr-decay) must be a number in (0, 1], got ${v.lrDecay}`);
 }

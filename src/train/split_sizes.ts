@@ -33,7 +33,9 @@ export function checkSplitFitsBatch(corpus: Corpus, name: SplitName, batch: numb
   const n = split.tokens.length;
   const most = Math.floor(n / 2);
   const fix = `give a longer ${splitSource(corpus, name).includes(' (the ') ? 'file' : 'split'}${most > 1 ? ` or --batch ${most} or less` : most === 1 ? ' or --batch 1' : ''}`;
-  throw new DataError(`${splitSource(corpus, name)} has ${formatCount(n)} token${n === 1 ? '' : 's'}, too few for ${batchText}: each of the ${batch} streams needs at least 2 tokens (${formatCount(2 * batch)} in all); ${fix}`);
+  throw new DataError(
+    `${splitSource(corpus, name)} has ${formatCount(n)} token${n === 1 ? '' : 's'}, too few for ${batchText}: each of the ${batch} streams needs at least 2 tokens (${formatCount(2 * batch)} in all); ${fix}`,
+  );
 }
 
 /** Refuses any split of `corpus` too short for `batch` streams (checkSplitFitsBatch). */

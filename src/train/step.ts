@@ -16,8 +16,17 @@ import { averageScheduleOf, type TrainConfig } from './config.js';
 
 export function modelOptions(c: TrainConfig, vocabSize: number): LanguageModelOptions {
   return {
-    vocabSize, emb: c.model.emb, layers: c.model.layers, hidden: c.model.hidden, proj: c.model.proj, cell: c.model.cell,
-    factor: c.model.factor, groups: c.model.groups, dropout: c.model.dropout, seed: c.seed, precision: c.model.precision,
+    vocabSize,
+    emb: c.model.emb,
+    layers: c.model.layers,
+    hidden: c.model.hidden,
+    proj: c.model.proj,
+    cell: c.model.cell,
+    factor: c.model.factor,
+    groups: c.model.groups,
+    dropout: c.model.dropout,
+    seed: c.seed,
+    precision: c.model.precision,
   };
 }
 
@@ -44,7 +53,13 @@ export function makeOptimizer(c: TrainConfig, model: LanguageModel): Optimizer {
 /** The run's moving average of the LSTM weights (f-lm's, for evaluation), when its configuration keeps one. */
 export function makeMovingAverage(c: TrainConfig, model: LanguageModel): MovingAverage | undefined {
   const schedule = averageScheduleOf(c);
-  return c.ema && schedule ? new MovingAverage(model.parameters().filter(([name]) => name.startsWith('rnn.')), c.ema, schedule) : undefined;
+  return c.ema && schedule
+    ? new MovingAverage(
+        model.parameters().filter(([name]) => name.startsWith('rnn.')),
+        c.ema,
+        schedule,
+      )
+    : undefined;
 }
 
 /** The optimizer's state for a checkpoint, each table's shards joined into one logical tensor per slot. */
@@ -59,7 +74,10 @@ export function loadOptimizerState(model: LanguageModel, opt: Optimizer, state: 
 }
 
 export function disposeState(s?: LSTMState[]): void {
-  s?.forEach((x) => { x.h.dispose(); x.c.dispose(); });
+  s?.forEach((x) => {
+    x.h.dispose();
+    x.c.dispose();
+  });
 }
 
 /** Stateless per-step seed (sampler, dropout), so a resumed run draws what the whole run would. */
@@ -113,7 +131,13 @@ export function updatedRows(s: SparseRows): { ids: Int32Array; grad: Tensor } {
  * state. Used by the trainer and by the benchmark (bench/step.ts), so both time one thing.
  * `gradientScale` says how the gradient is scaled (see GradientScale).
  */
-export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, state: LSTMState[] | undefined, o: { gradientScale: GradientScale; sampled: number; seed: number }): { loss: Tensor; state: LSTMState[] } {
+export function trainStep(
+  model: LanguageModel,
+  opt: Optimizer,
+  b: StepBatch,
+  state: LSTMState[] | undefined,
+  o: { gradientScale: GradientScale; sampled: number; seed: number },
+): { loss: Tensor; state: LSTMState[] } {
   const r = model.trainLoss(b.inputs, b.targets, b.steps, b.batchSize, state, { sampled: o.sampled, seed: o.seed });
   const paper = o.gradientScale === 'paper';
   r.loss.backward(paper ? full([], b.steps) : undefined);
@@ -126,4 +150,3 @@ export function trainStep(model: LanguageModel, opt: Optimizer, b: StepBatch, st
   model.zeroGrad();
   return { loss: r.loss, state: r.state };
 }
-

@@ -103,7 +103,6 @@ export function scaler(axis: Axis, from: number, to: number): (v: number) => num
   return (v) => from + ((f(v) - a) / (b - a)) * (to - from);
 }
 
-
 export interface Series {
   /** The polyline's class (tests and styles find a series by it). */
   cls: string;
@@ -128,7 +127,16 @@ export interface PanelSpec {
 }
 
 /** One panel: grid, ticks, axes, its title along the y axis, and its series. */
-export function drawPanel(o: string[], p: PanelSpec, xAxis: Axis, sx: (v: number) => number, left: number, right: number, background: string, colors: { grid: string; axis: string; muted: string; text: string }): void {
+export function drawPanel(
+  o: string[],
+  p: PanelSpec,
+  xAxis: Axis,
+  sx: (v: number) => number,
+  left: number,
+  right: number,
+  background: string,
+  colors: { grid: string; axis: string; muted: string; text: string },
+): void {
   const sy = scaler(p.axis, p.y1, p.y0);
   o.push(`<g class="panel ${p.cls}">`);
   for (const t of p.axis.ticks) {
@@ -159,7 +167,9 @@ export function drawPanel(o: string[], p: PanelSpec, xAxis: Axis, sx: (v: number
     if (!s.markers && s.pts.length > 1) continue;
     o.push(`<g class="markers ${s.cls}">`);
     for (const [x, v] of s.pts) {
-      o.push(`<circle cx="${c(sx(x))}" cy="${c(sy(v))}" r="3.5" fill="${background}" stroke="${s.color}" stroke-width="2"><title>${esc(s.tip(x, v))}</title></circle>`);
+      o.push(
+        `<circle cx="${c(sx(x))}" cy="${c(sy(v))}" r="3.5" fill="${background}" stroke="${s.color}" stroke-width="2"><title>${esc(s.tip(x, v))}</title></circle>`,
+      );
     }
     o.push('</g>');
   }
@@ -167,7 +177,13 @@ export function drawPanel(o: string[], p: PanelSpec, xAxis: Axis, sx: (v: number
 }
 
 /** A legend row of series (line, marker, label) ending at `right`. */
-export function drawLegend(o: string[], items: { label: string; color: string; marker: boolean }[], right: number, y: number, background: string): void {
+export function drawLegend(
+  o: string[],
+  items: { label: string; color: string; marker: boolean }[],
+  right: number,
+  y: number,
+  background: string,
+): void {
   const width = (label: string) => 28 + label.length * 6.6 + 18;
   let lx = right - items.reduce((a, it) => a + width(it.label), 0);
   o.push('<g class="legend">');

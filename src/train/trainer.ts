@@ -22,7 +22,15 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
 import type { MovingAverage } from '../optim/moving_average.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
-import { CHANGEABLE_ON_RESUME, configDifferences, corpusOptions, type CheckpointConfig, type ScheduleState, type TrainConfig, type WeightsUsed } from './config.js';
+import {
+  CHANGEABLE_ON_RESUME,
+  configDifferences,
+  corpusOptions,
+  type CheckpointConfig,
+  type ScheduleState,
+  type TrainConfig,
+  type WeightsUsed,
+} from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
@@ -88,15 +96,54 @@ const SAVE_PROGRESS_EVERY_MS = 2000;
 export type Objective = 'full-softmax' | 'sampled-softmax';
 
 export type TrainEvent =
-  | { type: 'start'; world?: WorldEvent; step: number; params: number; rnnParams: number; vocab: number; trainTokens: number; trainUnk: number; adapter: string; resumed: boolean; precision: 'f32' | 'f16'; objective: Objective; memory: MemoryPlan; sampled: number; defaultSampledUnfit?: number; corpusChanges?: string[] }
+  | {
+      type: 'start';
+      world?: WorldEvent;
+      step: number;
+      params: number;
+      rnnParams: number;
+      vocab: number;
+      trainTokens: number;
+      trainUnk: number;
+      adapter: string;
+      resumed: boolean;
+      precision: 'f32' | 'f16';
+      objective: Objective;
+      memory: MemoryPlan;
+      sampled: number;
+      defaultSampledUnfit?: number;
+      corpusChanges?: string[];
+    }
   | { type: 'compiling'; step: number; /** Set on the notices after the first: the seconds the step has taken so far. */ seconds?: number }
   | { type: 'compiled'; step: number; seconds: number }
-  | { type: 'progress'; step: number; loss: number; objective: Objective; ppl?: number; wordsPerSec: number; elapsed: number; lr: number; line: string; exchange?: ExchangeStats | null }
+  | {
+      type: 'progress';
+      step: number;
+      loss: number;
+      objective: Objective;
+      ppl?: number;
+      wordsPerSec: number;
+      elapsed: number;
+      lr: number;
+      line: string;
+      exchange?: ExchangeStats | null;
+    }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
   /** A save under way: first with no `total` (the weights are read from the GPU), then the bytes written, every few seconds. */
   | { type: 'saving'; step: number; dir: string; bytes: number; total?: number }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
-  | { type: 'eval'; step: number; split: string; loss: number; ppl: number; tokens: number; unk: number; seconds: number; weights: WeightsUsed; best?: boolean }
+  | {
+      type: 'eval';
+      step: number;
+      split: string;
+      loss: number;
+      ppl: number;
+      tokens: number;
+      unk: number;
+      seconds: number;
+      weights: WeightsUsed;
+      best?: boolean;
+    }
   | { type: 'lr'; step: number; lr: number; reason: string }
   | { type: 'stopped'; step: number; reason: string };
 
@@ -143,14 +190,21 @@ export const DEFAULT_LOG_EVERY = 20;
 export const DEFAULT_SAVE_EVERY = 500;
 
 async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
  * Runs `fn`; a file-system error (os_errors.ts) becomes one message in plain words, `say(cause)`.
  * Errors that already say what happened (`passes`) and others go through as they are.
  */
-async function inPlainWords<T>(fn: () => Promise<T>, say: (cause: string) => string, passes: (e: unknown) => boolean = () => false): Promise<T> {
+async function inPlainWords<T>(
+  fn: () => Promise<T>,
+  say: (cause: string) => string,
+  passes: (e: unknown) => boolean = () => false,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -162,23 +216,35 @@ async function inPlainWords<T>(fn: () => Promise<T>, say: (cause: string) => str
 
 /** Runs `fn`, which writes `file`, in plain words. */
 function writing<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  return inPlainWords(fn, (cause) => `flstm: could not write ${file}: ${cause}`, (e) => e instanceof CheckpointError);
+  return inPlainWords(
+    fn,
+    (cause) => `flstm: could not write ${file}: ${cause}`,
+    (e) => e instanceof CheckpointError,
+  );
 }
 
 /** A run folder that is a file is said so (not as "no checkpoint" or mkdir's EEXIST). */
 export async function checkNotFile(out: string): Promise<void> {
   const st = await stat(out).catch(() => null);
-  if (st && !st.isDirectory()) throw new Error(`flstm: the run folder ${out} (--out) is a file, not a folder: give a new folder or one that holds a run`);
+  if (st && !st.isDirectory())
+    throw new Error(`flstm: the run folder ${out} (--out) is a file, not a folder: give a new folder or one that holds a run`);
 }
 
 /** Creates the run folder (and its parents); a failure in plain words. */
 async function makeRunFolder(out: string): Promise<void> {
-  await inPlainWords(() => makeFolders(out), (cause) => `flstm: could not create the run folder ${out} (--out): ${cause}`);
+  await inPlainWords(
+    () => makeFolders(out),
+    (cause) => `flstm: could not create the run folder ${out} (--out): ${cause}`,
+  );
 }
 
 /** Locks the run folder (run_lock.ts): another trainer in it is refused; a folder this user cannot write, said so. */
 function lockRunFolder(out: string): Promise<RunLock> {
-  return inPlainWords(() => acquireRunLock(out), (cause) => `flstm: could not write in the run folder ${out} (--out): ${cause} creating ${LOCK_FILE}`, (e) => e instanceof RunLockedError);
+  return inPlainWords(
+    () => acquireRunLock(out),
+    (cause) => `flstm: could not write in the run folder ${out} (--out): ${cause} creating ${LOCK_FILE}`,
+    (e) => e instanceof RunLockedError,
+  );
 }
 
 /** Where a run is: its counters and the validation schedule (what a checkpoint restores). */
@@ -222,8 +288,12 @@ function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: st
   const ignored = new Set([...CHANGEABLE_ON_RESUME, 'batch', ...(saved.corpus ? ['data'] : [])]);
   const diffs = configDifferences(saved.train, cfg, ignored);
   if (diffs.length) {
-    const shape = diffs.some((d) => ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]));
-    throw new Error(`flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`);
+    const shape = diffs.some((d) =>
+      ['--cell', '--layers', '--emb', '--hidden', '--proj', '--factor', '--groups'].includes(d.split(' ')[0]),
+    );
+    throw new Error(
+      `flstm: --resume: the options differ from the checkpoint's (${ckDir}/config.json)${shape ? ' (the model differs)' : ''}: ${diffs.join('; ')}; resume with the same options`,
+    );
   }
 }
 
@@ -234,10 +304,18 @@ function checkResumeOptions(saved: CheckpointConfig, cfg: TrainConfig, ckDir: st
  * edited where they are (text added: the run continues on them and says so); files at another
  * path must be the ones it read (sizes and hashes), else they are another corpus.
  */
-async function resumedCorpus(saved: CheckpointConfig, cfg: TrainConfig, vocab: Vocabulary, ckDir: string): Promise<{ corpus: Corpus; changes: string[] }> {
+async function resumedCorpus(
+  saved: CheckpointConfig,
+  cfg: TrainConfig,
+  vocab: Vocabulary,
+  ckDir: string,
+): Promise<{ corpus: Corpus; changes: string[] }> {
   const was = saved.corpus;
   const spec = cfg.data === saved.train.data ? await locateCorpus(cfg.data, was) : cfg.data;
-  const refuse = (why: string) => new Error(`flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; give the files it read, wherever they are now, or start a new run`);
+  const refuse = (why: string) =>
+    new Error(
+      `flstm: --resume: the corpus is not the one the run in ${ckDir} trained on: ${why}; give the files it read, wherever they are now, or start a new run`,
+    );
   const mismatch = was && specMismatch(was, parseCorpusSpec(spec), spec);
   if (mismatch) throw refuse(mismatch);
   const corpus = await loadCorpus(spec, { vocab });
@@ -254,11 +332,19 @@ function checkGlobalBatch(saved: CheckpointConfig, batch: number, processes: num
   if (batch * processes === global) return;
   const of = (b: number, n: number) => (n === 1 ? `--batch ${b}` : `--batch ${b} on ${n} processes (a global batch of ${b * n})`);
   const fix = global % processes === 0 ? `give --batch ${global / processes}` : `use a number of processes that divides ${global}`;
-  throw new Error(`flstm: --resume: the checkpoint in ${ckDir} trained with ${of(saved.train.batch, savedProcesses)}, this run has ${of(batch, processes)}: the global batch must stay ${global}; ${fix}`);
+  throw new Error(
+    `flstm: --resume: the checkpoint in ${ckDir} trained with ${of(saved.train.batch, savedProcesses)}, this run has ${of(batch, processes)}: the global batch must stay ${global}; ${fix}`,
+  );
 }
 
 /** A resumed run: the checkpoint's model, optimizer, state and counters; the corpus in its vocabulary. */
-async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string, { ck, config: saved, vocab }: ResumedCheckpoint, world: World): Promise<RunParts> {
+async function resumeParts(
+  cfg: TrainConfig,
+  ckDir: string,
+  metricsFile: string,
+  { ck, config: saved, vocab }: ResumedCheckpoint,
+  world: World,
+): Promise<RunParts> {
   const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
   checkSplitsFitBatch(corpus, cfg.batch * world.size);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
@@ -267,7 +353,8 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string,
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
   try {
-    if (!ck.optimizer) throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
+    if (!ck.optimizer)
+      throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
     loadOptimizerState(model, opt, ck.optimizer as OptimizerStateInput);
     average?.loadStateDict(averages, `the checkpoint in ${ckDir}`);
   } catch (e) {
@@ -283,7 +370,14 @@ async function resumeParts(cfg: TrainConfig, ckDir: string, metricsFile: string,
   if (cfg.lr !== saved.train.lr) schedule.lr = cfg.lr;
   opt.lr = schedule.lr;
   if (world.rank === 0) await writing(metricsFile, () => rewindMetrics(metricsFile, saved.step));
-  const position = { step: saved.step, epoch: saved.epoch, batchIndex: saved.batchIndex, seconds: saved.seconds ?? 0, otherSeconds: saved.otherSeconds ?? 0, schedule };
+  const position = {
+    step: saved.step,
+    epoch: saved.epoch,
+    batchIndex: saved.batchIndex,
+    seconds: saved.seconds ?? 0,
+    otherSeconds: saved.otherSeconds ?? 0,
+    schedule,
+  };
   return { cfg, corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
@@ -299,7 +393,17 @@ async function freshParts(given: TrainConfig, metricsFile: string, world: World,
   const average = makeMovingAverage(cfg, model);
   if (world.rank === 0) await writing(metricsFile, () => writeFile(metricsFile, ''));
   const unfit = cfg.sampled !== given.sampled ? given.sampled : undefined;
-  return { cfg, defaultSampledUnfit: unfit, corpus, model, opt, average, position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) }, resumed: false, memory };
+  return {
+    cfg,
+    defaultSampledUnfit: unfit,
+    corpus,
+    model,
+    opt,
+    average,
+    position: { step: 0, epoch: 0, batchIndex: 0, seconds: 0, otherSeconds: 0, schedule: initialSchedule(cfg.lr) },
+    resumed: false,
+    memory,
+  };
 }
 
 /**
@@ -334,8 +438,10 @@ export async function train(cfg: TrainConfig, o: TrainOptions): Promise<TrainSum
 
 /** Why a resumed run's checkpoint is already at `o`'s limit (step or total time), or null. */
 function limitAlreadyReached(o: TrainOptions, step: number, seconds: number): string | null {
-  if (o.steps !== undefined && step >= o.steps) return `at step ${step}, already ${step > o.steps ? 'past' : 'at'} --steps ${o.steps}: nothing to train, and nothing was changed (a larger --steps continues it)`;
-  if (o.totalSeconds !== undefined && seconds >= o.totalSeconds) return `at ${formatDuration(seconds)} of training, already the ${formatDuration(o.totalSeconds)} asked for: nothing to train, and nothing was changed`;
+  if (o.steps !== undefined && step >= o.steps)
+    return `at step ${step}, already ${step > o.steps ? 'past' : 'at'} --steps ${o.steps}: nothing to train, and nothing was changed (a larger --steps continues it)`;
+  if (o.totalSeconds !== undefined && seconds >= o.totalSeconds)
+    return `at ${formatDuration(seconds)} of training, already the ${formatDuration(o.totalSeconds)} asked for: nothing to train, and nothing was changed`;
   return null;
 }
 
@@ -349,8 +455,15 @@ function upToDate(o: TrainOptions, ckDir: string, saved: CheckpointConfig): Trai
   if (!why) return null;
   o.onLog?.({ type: 'stopped', step: saved.step, reason: `the checkpoint in ${ckDir} is ${why}` });
   return {
-    step: saved.step, trainLoss: NaN, objective: saved.train.sampled > 0 ? 'sampled-softmax' : 'full-softmax', wordsPerSec: 0,
-    stopReason: o.steps !== undefined && saved.step >= o.steps ? 'steps' : 'time', trainSeconds: 0, evalSeconds: 0, totalTrainSeconds: seconds, upToDate: true,
+    step: saved.step,
+    trainLoss: NaN,
+    objective: saved.train.sampled > 0 ? 'sampled-softmax' : 'full-softmax',
+    wordsPerSec: 0,
+    stopReason: o.steps !== undefined && saved.step >= o.steps ? 'steps' : 'time',
+    trainSeconds: 0,
+    evalSeconds: 0,
+    totalTrainSeconds: seconds,
+    upToDate: true,
     weights: saved.train.ema ? 'average' : 'trained',
   };
 }
@@ -359,7 +472,9 @@ function upToDate(o: TrainOptions, ckDir: string, saved: CheckpointConfig): Trai
 async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, faults: SaveFaults | null): Promise<TrainSummary> {
   if (!o.resume && !o.overwrite && (await exists(join(ckDir, 'config.json')))) {
     // Starting afresh would truncate the metrics and replace the checkpoint of another run.
-    throw new Error(`flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`);
+    throw new Error(
+      `flstm: ${o.out} already holds a run (${ckDir}): --resume continues it; to start afresh give another --out, or delete that folder`,
+    );
   }
   const metricsFile = join(o.out, 'metrics.jsonl');
   const world = o.world ?? SOLO;
@@ -447,10 +562,20 @@ class TrainingRun {
   private announce(): void {
     const train = this.corpus.splits.train;
     this.log({
-      type: 'start', step: this.pos.step, params: this.model.numParams(), rnnParams: this.model.rnn.numParams(), vocab: this.corpus.vocab.size,
-      trainTokens: train.kind === 'array' ? train.tokens.length : NaN, trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
-      adapter: info().description, resumed: this.resumed, precision: this.model.precision, objective: this.objective,
-      memory: this.memory, sampled: this.cfg.sampled, ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
+      type: 'start',
+      step: this.pos.step,
+      params: this.model.numParams(),
+      rnnParams: this.model.rnn.numParams(),
+      vocab: this.corpus.vocab.size,
+      trainTokens: train.kind === 'array' ? train.tokens.length : NaN,
+      trainUnk: train.kind === 'array' ? this.corpus.vocab.countUnk(train.tokens) : NaN,
+      adapter: info().description,
+      resumed: this.resumed,
+      precision: this.model.precision,
+      objective: this.objective,
+      memory: this.memory,
+      sampled: this.cfg.sampled,
+      ...(this.defaultSampledUnfit !== undefined ? { defaultSampledUnfit: this.defaultSampledUnfit } : {}),
       ...(this.dp ? { world: this.worldEvent() } : {}),
       ...(this.corpusChanges.length ? { corpusChanges: this.corpusChanges } : {}),
     });
@@ -465,7 +590,15 @@ class TrainingRun {
     });
     // The softmax's rows: the samples' (the same ids on every rank), or the whole table with the full softmax.
     const denseBytes = allReducedBytes(this.cfg, this.corpus.vocab.size, this.dp!.precision);
-    return { processes: this.world.size, batch: this.cfg.batch, globalBatch: this.cfg.batch * this.world.size, launcher: this.world.launcher ?? '', ranks, denseBytes, allReduce: this.dp!.precision };
+    return {
+      processes: this.world.size,
+      batch: this.cfg.batch,
+      globalBatch: this.cfg.batch * this.world.size,
+      launcher: this.world.launcher ?? '',
+      ranks,
+      denseBytes,
+      allReduce: this.dp!.precision,
+    };
   }
 
   dispose(): void {
@@ -503,7 +636,9 @@ class TrainingRun {
 
   /** This process's training seconds until a time limit, the sooner of --time and totalSeconds. */
   private timeLimit(): number | undefined {
-    const limits = [this.o.seconds, this.o.totalSeconds !== undefined ? this.o.totalSeconds - this.pos.seconds : undefined].filter((v): v is number => v !== undefined);
+    const limits = [this.o.seconds, this.o.totalSeconds !== undefined ? this.o.totalSeconds - this.pos.seconds : undefined].filter(
+      (v): v is number => v !== undefined,
+    );
     return limits.length ? Math.min(...limits) : undefined;
   }
 
@@ -548,10 +683,15 @@ class TrainingRun {
   private async waitFirstStep(stepStart: number): Promise<void> {
     let noticed = false;
     const noticeMs = (this.o.compileNoticeMs ?? 1500) - (performance.now() - stepStart);
-    await noticeIfSlow(this.steps.drain(), noticeMs, () => {
-      this.log({ type: 'compiling', step: this.pos.step, ...(noticed ? { seconds: (performance.now() - stepStart) / 1e3 } : {}) });
-      noticed = true;
-    }, COMPILE_NOTICE_EVERY_MS);
+    await noticeIfSlow(
+      this.steps.drain(),
+      noticeMs,
+      () => {
+        this.log({ type: 'compiling', step: this.pos.step, ...(noticed ? { seconds: (performance.now() - stepStart) / 1e3 } : {}) });
+        noticed = true;
+      },
+      COMPILE_NOTICE_EVERY_MS,
+    );
     if (noticed) this.log({ type: 'compiled', step: this.pos.step, seconds: (performance.now() - stepStart) / 1e3 });
   }
 
@@ -563,7 +703,8 @@ class TrainingRun {
     const step = this.pos.step;
     const steps = read?.steps ?? this.steps.pendingSteps;
     const mean = read?.mean ?? (await this.steps.pendingMean());
-    if (mean !== null && !Number.isFinite(mean)) return `the training loss became ${mean} ${steps === 1 ? `at step ${step}` : `in steps ${step - steps + 1}..${step}`}`;
+    if (mean !== null && !Number.isFinite(mean))
+      return `the training loss became ${mean} ${steps === 1 ? `at step ${step}` : `in steps ${step - steps + 1}..${step}`}`;
     const skipped = await this.opt.nonFiniteSteps();
     if (skipped > 0) return `a gradient became NaN or infinite by step ${step} (${skipped} step${skipped > 1 ? 's' : ''} skipped)`;
     for (const [name, e] of Object.entries(weights ?? {})) {
@@ -592,19 +733,56 @@ class TrainingRun {
     const elapsed = trainMs / 1e3;
     const lr = this.opt.lr;
     const full = this.objective === 'full-softmax';
-    const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'train', loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }), wordsPerSec: wps, lr };
+    const rec: MetricsRecord = {
+      step,
+      time: this.totalTrainSeconds(),
+      split: 'train',
+      loss: mean,
+      objective: this.objective,
+      ...(full ? { ppl: Math.exp(mean) } : { samples: this.cfg.sampled }),
+      wordsPerSec: wps,
+      lr,
+    };
     if (this.writer) await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
-    const line = formatProgress({ step, totalSteps: this.o.steps, startStep: this.startStep, timeLimit: this.timeLimit(), elapsed, loss: mean, wordsPerSec: wps, sampled: !full, lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined });
+    const line = formatProgress({
+      step,
+      totalSteps: this.o.steps,
+      startStep: this.startStep,
+      timeLimit: this.timeLimit(),
+      elapsed,
+      loss: mean,
+      wordsPerSec: wps,
+      sampled: !full,
+      lr: this.cfg.validation?.lrDecay !== undefined ? lr : undefined,
+    });
     const exchange = this.dp ? { exchange: this.dp.takeStats() } : {};
-    this.log({ type: 'progress', step, loss: mean, objective: this.objective, ...(full ? { ppl: Math.exp(mean) } : {}), wordsPerSec: wps, elapsed, lr, line, ...exchange });
+    this.log({
+      type: 'progress',
+      step,
+      loss: mean,
+      objective: this.objective,
+      ...(full ? { ppl: Math.exp(mean) } : {}),
+      wordsPerSec: wps,
+      elapsed,
+      lr,
+      line,
+      ...exchange,
+    });
     return null;
   }
 
   private checkpointConfig(): CheckpointConfig {
     return {
-      format: 'flstm-lm/1', train: this.cfg, vocabSize: this.corpus.vocab.size, step: this.pos.step, epoch: this.pos.epoch,
-      batchIndex: this.pos.batchIndex, stateLayers: this.steps.state?.length ?? 0, seconds: this.totalTrainSeconds(),
-      otherSeconds: this.pos.otherSeconds + this.offSeconds(), schedule: this.pos.schedule,
+      format: 'flstm-lm/1',
+      train: this.cfg,
+      vocabSize: this.corpus.vocab.size,
+      step: this.pos.step,
+      epoch: this.pos.epoch,
+      batchIndex: this.pos.batchIndex,
+      stateLayers: this.steps.state?.length ?? 0,
+      seconds: this.totalTrainSeconds(),
+      otherSeconds: this.pos.otherSeconds + this.offSeconds(),
+      schedule: this.pos.schedule,
       ...(this.world.size > 1 ? { world: this.world.size } : {}),
       ...(this.corpus.identity ? { corpus: this.corpus.identity } : {}),
     };
@@ -625,12 +803,13 @@ class TrainingRun {
         modelState[`state.${l}.h`] = await this.allStreams(s.h);
         modelState[`state.${l}.c`] = await this.allStreams(s.c);
       }
-      if (this.writer) await this.saveFiles(dir, {
-        model: modelState,
-        optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
-        config: this.checkpointConfig() as unknown as JsonValue,
-        vocab: this.corpus.vocab.toText(),
-      });
+      if (this.writer)
+        await this.saveFiles(dir, {
+          model: modelState,
+          optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
+          config: this.checkpointConfig() as unknown as JsonValue,
+          vocab: this.corpus.vocab.toText(),
+        });
       const best = dir !== this.ckDir;
       if (!best) this.savedStep = this.pos.step;
       this.log({ type: 'checkpoint', step: this.pos.step, dir, best });
@@ -659,18 +838,27 @@ class TrainingRun {
       said = performance.now();
       this.log({ type: 'saving', step: this.pos.step, dir, bytes, total });
     };
-    await inPlainWords(() => saveCheckpoint(dir, ckpt, { beforeStep, onBytes }), (cause) => {
-      const what = file ? `writing ${basename(file)}` : 'creating the folder';
-      const kept = dir !== this.ckDir ? 'the best checkpoint there before, if any, is kept'
-        : this.savedStep !== null ? `the previous checkpoint (step ${this.savedStep}) is kept, and train --resume continues from it` : 'no checkpoint had been saved yet';
-      return `flstm: could not save the checkpoint in ${dir}: ${cause} ${what}; ${kept}`;
-    });
+    await inPlainWords(
+      () => saveCheckpoint(dir, ckpt, { beforeStep, onBytes }),
+      (cause) => {
+        const what = file ? `writing ${basename(file)}` : 'creating the folder';
+        const kept =
+          dir !== this.ckDir
+            ? 'the best checkpoint there before, if any, is kept'
+            : this.savedStep !== null
+              ? `the previous checkpoint (step ${this.savedStep}) is kept, and train --resume continues from it`
+              : 'no checkpoint had been saved yet';
+        return `flstm: could not save the checkpoint in ${dir}: ${cause} ${what}; ${kept}`;
+      },
+    );
   }
 
   private async writeChart(): Promise<void> {
     if (!this.writer) return;
     const chart = join(this.o.out, 'chart.svg');
-    await writing(chart, async () => writeChart(chart, await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` }));
+    await writing(chart, async () =>
+      writeChart(chart, await readMetrics(this.metricsFile), { title: `${this.cfg.model.cell} on ${this.cfg.data}` }),
+    );
   }
 
   private bestDir(): string {
@@ -692,18 +880,31 @@ class TrainingRun {
       const step = this.pos.step;
       const t = performance.now();
       // On the global batch's streams, each rank its own (the figure is one process's with --batch N·B).
-      const evaluated = () => evaluate(this.model, split, {
-        batchSize: this.cfg.batch * this.world.size, bptt: this.cfg.bptt, maxTokens: tokens, unkId: this.corpus.vocab.unkId,
-        shouldStop: this.o.stopRequested,
-        onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
-        ...(this.dp ? { shared: this.dp.sharedEvaluation() } : {}),
-      });
+      const evaluated = () =>
+        evaluate(this.model, split, {
+          batchSize: this.cfg.batch * this.world.size,
+          bptt: this.cfg.bptt,
+          maxTokens: tokens,
+          unkId: this.corpus.vocab.unkId,
+          shouldStop: this.o.stopRequested,
+          onProgress: (p) => this.log({ type: 'eval-progress', step, split: 'valid', ...p }),
+          ...(this.dp ? { shared: this.dp.sharedEvaluation() } : {}),
+        });
       const r = this.average ? await this.average.withAverages(evaluated) : await evaluated();
       this.evalMs += performance.now() - t;
       if (r.interrupted) return 'interrupted';
       this.validatedStep = step;
       this.lastValid = r;
-      const rec: MetricsRecord = { step, time: this.totalTrainSeconds(), split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, lr: this.opt.lr, ...(final ? { final } : {}) };
+      const rec: MetricsRecord = {
+        step,
+        time: this.totalTrainSeconds(),
+        split: 'valid',
+        loss: r.loss,
+        ppl: r.ppl,
+        tokens: r.tokens,
+        lr: this.opt.lr,
+        ...(final ? { final } : {}),
+      };
       if (this.writer) await writing(this.metricsFile, () => appendMetrics(this.metricsFile, rec));
       const v = this.cfg.validation;
       const outcome = v && !final ? afterValidation(this.pos.schedule, r.loss, step, v) : null;
@@ -711,17 +912,37 @@ class TrainingRun {
       const kept = this.pos.schedule.kept;
       const isBest = !!v && Number.isFinite(r.loss) && (!kept || r.loss < kept.loss);
       if (isBest) this.pos.schedule = { ...this.pos.schedule, kept: { loss: r.loss, step } };
-      this.log({ type: 'eval', step, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens, unk: r.unk, seconds: r.seconds, weights: this.weightsUsed(), ...(v ? { best: isBest } : {}) });
+      this.log({
+        type: 'eval',
+        step,
+        split: 'valid',
+        loss: r.loss,
+        ppl: r.ppl,
+        tokens: r.tokens,
+        unk: r.unk,
+        seconds: r.seconds,
+        weights: this.weightsUsed(),
+        ...(v ? { best: isBest } : {}),
+      });
       if (isBest) {
         if (await this.save(this.bestDir())) return 'non-finite';
       } else await this.writeChart();
       if (!outcome) return 'done';
       if (outcome.lrDecayed) {
         this.opt.lr = outcome.state.lr;
-        this.log({ type: 'lr', step, lr: outcome.state.lr, reason: `validation perplexity ${r.ppl.toFixed(2)} did not improve on the best (${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step})` });
+        this.log({
+          type: 'lr',
+          step,
+          lr: outcome.state.lr,
+          reason: `validation perplexity ${r.ppl.toFixed(2)} did not improve on the best (${Math.exp(outcome.state.best!.loss).toFixed(2)} at step ${outcome.state.best!.step})`,
+        });
       }
       if (outcome.stop) {
-        this.log({ type: 'stopped', step, reason: `early stop at step ${step}: no improvement in ${v!.patience} validation${v!.patience! > 1 ? 's' : ''} (best perplexity ${Math.exp(this.pos.schedule.kept!.loss).toFixed(2)} at step ${this.pos.schedule.kept!.step}, kept in ${this.bestDir()})` });
+        this.log({
+          type: 'stopped',
+          step,
+          reason: `early stop at step ${step}: no improvement in ${v!.patience} validation${v!.patience! > 1 ? 's' : ''} (best perplexity ${Math.exp(this.pos.schedule.kept!.loss).toFixed(2)} at step ${this.pos.schedule.kept!.step}, kept in ${this.bestDir()})`,
+        });
         return 'early-stop';
       }
       return 'done';
@@ -730,7 +951,10 @@ class TrainingRun {
 
   private stopNonFinite(why: string): TrainSummary {
     this.stopReason = 'non-finite loss';
-    const kept = this.savedStep !== null ? `The last good checkpoint (step ${this.savedStep}) is kept in ${this.ckDir}.` : 'No checkpoint was saved before it.';
+    const kept =
+      this.savedStep !== null
+        ? `The last good checkpoint (step ${this.savedStep}) is kept in ${this.ckDir}.`
+        : 'No checkpoint was saved before it.';
     this.log({ type: 'stopped', step: this.pos.step, reason: `${why}; stopped. ${kept}` });
     this.steps.dropLoss();
     return this.summary();
@@ -748,7 +972,8 @@ class TrainingRun {
     if (this.savedStep !== this.pos.step && (await this.save())) return this.stopNonFinite(this.nonFiniteWhy!);
     if ((await this.finalValidation()) && (await this.save())) return this.stopNonFinite(this.nonFiniteWhy!);
     this.steps.dropLoss();
-    if (this.stopReason === 'interrupted') this.log({ type: 'stopped', step: this.pos.step, reason: `interrupted at step ${this.pos.step}: checkpoint saved in ${this.ckDir}` });
+    if (this.stopReason === 'interrupted')
+      this.log({ type: 'stopped', step: this.pos.step, reason: `interrupted at step ${this.pos.step}: checkpoint saved in ${this.ckDir}` });
     return this.summary();
   }
 
@@ -770,10 +995,17 @@ class TrainingRun {
     const trainSeconds = this.trainSeconds();
     const b = this.pos.schedule.kept;
     return {
-      step: this.pos.step, trainLoss: this.lastLoss, objective: this.objective, valid: this.lastValid, weights: this.weightsUsed(),
+      step: this.pos.step,
+      trainLoss: this.lastLoss,
+      objective: this.objective,
+      valid: this.lastValid,
+      weights: this.weightsUsed(),
       ...(this.cfg.validation && b ? { best: { step: b.step, loss: b.loss, ppl: Math.exp(b.loss), dir: this.bestDir() } } : {}),
-      wordsPerSec: (this.steps.totalWords * this.world.size) / Math.max(trainSeconds, 1e-9), stopReason: this.stopReason,
-      trainSeconds, evalSeconds: this.evalMs / 1e3, totalTrainSeconds: this.totalTrainSeconds(),
+      wordsPerSec: (this.steps.totalWords * this.world.size) / Math.max(trainSeconds, 1e-9),
+      stopReason: this.stopReason,
+      trainSeconds,
+      evalSeconds: this.evalMs / 1e3,
+      totalTrainSeconds: this.totalTrainSeconds(),
     };
   }
 }

@@ -48,8 +48,18 @@ declare global {
 }
 
 const demo: FlstmDemo = {
-  state: 'idle', step: 0, loss: null, adapter: null, history: [], ppl: null, wordsPerSec: null, params: 0, tableShards: [],
-  generated: null, checkpoint: null, saved: null,
+  state: 'idle',
+  step: 0,
+  loss: null,
+  adapter: null,
+  history: [],
+  ppl: null,
+  wordsPerSec: null,
+  params: 0,
+  tableShards: [],
+  generated: null,
+  checkpoint: null,
+  saved: null,
 };
 window.flstmDemo = demo;
 
@@ -159,7 +169,7 @@ function currentKey(): string {
 }
 
 function textOfOwn(): string {
-  return els.paste.value.trim() !== '' ? els.paste.value : ui.ownText?.text ?? '';
+  return els.paste.value.trim() !== '' ? els.paste.value : (ui.ownText?.text ?? '');
 }
 
 async function trainingText(): Promise<{ text: string; source: string; data: string }> {
@@ -190,9 +200,10 @@ function renderSetup(): void {
   segValue(els.source, ui.source);
   els.size.value = ui.size;
   els.cellHint.textContent = cellSpec(ui.cell).description;
-  els.sizeHint.textContent = ui.modelKey === 'loaded' && session.config
-    ? `Loaded model: ${describeConfig()}. Change the cell or size to start a new one.`
-    : sizeHint();
+  els.sizeHint.textContent =
+    ui.modelKey === 'loaded' && session.config
+      ? `Loaded model: ${describeConfig()}. Change the cell or size to start a new one.`
+      : sizeHint();
   els.ownText.hidden = ui.source !== 'own';
   renderStepsHint();
 }
@@ -253,7 +264,11 @@ function renderChartNow(): void {
 }
 
 /** Shorter axis titles for a narrow chart, whose panels are too short for the long ones. */
-const NARROW_AXIS_TITLES: [RegExp, string][] = [[/ \(nats\)$/, ''], [/, sampled softmax/, ' (sampled)'], [/^validation perplexity/, 'validation ppl']];
+const NARROW_AXIS_TITLES: [RegExp, string][] = [
+  [/ \(nats\)$/, ''],
+  [/, sampled softmax/, ' (sampled)'],
+  [/^validation perplexity/, 'validation ppl'],
+];
 
 /**
  * The chart lays out its header for a wide chart: the legend at the top right, the title and
@@ -402,7 +417,8 @@ async function generateText(): Promise<void> {
     const unknown = g.prompt.filter((w) => !session.vocab!.has(w));
     const meta = document.createElement('span');
     meta.className = 'meta';
-    meta.textContent = `${g.words.length} words in ${(ms / 1e3).toFixed(2)} s at temperature ${temperature}, model at step ${fmtInt(session.step)}` +
+    meta.textContent =
+      `${g.words.length} words in ${(ms / 1e3).toFixed(2)} s at temperature ${temperature}, model at step ${fmtInt(session.step)}` +
       (unknown.length ? ` · not in the vocabulary (read as <unk>): ${unknown.join(', ')}` : '');
     els.sample.append(meta);
     demo.generated = [...g.prompt, ...g.words].join(' ');
@@ -454,7 +470,12 @@ async function load(files: NamedFile[]): Promise<void> {
     ui.cell = config.train.model.cell;
     const { optimizerFrom, carriedState } = session.continuation!;
     demo.checkpoint = {
-      source: session.loadedFrom!, step: config.step, cell: config.train.model.cell, vocab: config.vocabSize, optimizer: optimizerFrom, carriedState,
+      source: session.loadedFrom!,
+      step: config.step,
+      cell: config.train.model.cell,
+      vocab: config.vocabSize,
+      optimizer: optimizerFrom,
+      carriedState,
     };
     demo.history = [];
     demo.loss = demo.ppl = demo.wordsPerSec = null;
@@ -475,7 +496,8 @@ async function load(files: NamedFile[]): Promise<void> {
 
 /** The state an optimizer carries from step to step (plain SGD carries none). */
 const OPTIMIZER_STATE: Record<Exclude<CheckpointConfig['train']['optimizer'], 'sgd'>, string> = {
-  adagrad: "Adagrad's accumulators", adam: "Adam's moments",
+  adagrad: "Adagrad's accumulators",
+  adam: "Adam's moments",
 };
 
 /** What training continues with, and when the optimizer starts fresh, why and how to keep it. */
@@ -486,8 +508,10 @@ function continuationText(config: CheckpointConfig): string {
     return `Training continues with its optimizer state (${optimizerFrom})${carriedState ? ' and its carried LSTM state' : ''}, from where flstm train stopped.`;
   }
   if (opt === 'sgd') return 'Training continues with SGD, which keeps no state between steps.';
-  return `The optimizer starts fresh (${OPTIMIZER_STATE[opt]} at their initial values): no optimizer-<G>.safetensors was given, so the loss may rise for the first steps. ` +
-    'To keep the optimizer state of flstm train, give the whole checkpoint folder (its optimizer-<G>.safetensors with the model file); a model saved by this page holds weights only.';
+  return (
+    `The optimizer starts fresh (${OPTIMIZER_STATE[opt]} at their initial values): no optimizer-<G>.safetensors was given, so the loss may rise for the first steps. ` +
+    'To keep the optimizer state of flstm train, give the whole checkpoint folder (its optimizer-<G>.safetensors with the model file); a model saved by this page holds weights only.'
+  );
 }
 
 // ---- files and drops ---------------------------------------------------------------------
@@ -500,7 +524,9 @@ async function readFiles(list: Iterable<File>): Promise<NamedFile[]> {
 
 /** The files of a drop, folders included (a dropped checkpoint folder). */
 async function droppedFiles(dt: DataTransfer): Promise<File[]> {
-  const entries = Array.from(dt.items).map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+  const entries = Array.from(dt.items)
+    .map((i) => i.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => !!e);
   if (entries.length === 0) return Array.from(dt.files);
   const files: File[] = [];
   const walk = async (e: FileSystemEntry): Promise<void> => {
@@ -551,19 +577,24 @@ function readParams(): { autorun: boolean; maxBindingBytes?: number } {
   const steps = q.get('steps');
   if (steps && Number(steps) > 0) els.steps.value = String(Math.floor(Number(steps)));
   if (q.get('prompt')) els.prompt.value = q.get('prompt')!;
-  return { autorun: q.get('autorun') === '1' || q.get('autorun') === 'true', maxBindingBytes: cap ? parseBindingCap(cap, '?maxBindingBytes') : undefined };
+  return {
+    autorun: q.get('autorun') === '1' || q.get('autorun') === 'true',
+    maxBindingBytes: cap ? parseBindingCap(cap, '?maxBindingBytes') : undefined,
+  };
 }
 
 /** One button per cell of the table (src/nn/cells.ts), named by its label. */
 function cellButtons(): void {
-  els.cell.replaceChildren(...CELL_KINDS.map((cell) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.setAttribute('role', 'radio');
-    b.dataset.value = cell;
-    b.textContent = cellSpec(cell).label;
-    return b;
-  }));
+  els.cell.replaceChildren(
+    ...CELL_KINDS.map((cell) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.setAttribute('role', 'radio');
+      b.dataset.value = cell;
+      b.textContent = cellSpec(cell).label;
+      return b;
+    }),
+  );
 }
 
 function wire(): void {
@@ -642,7 +673,10 @@ function noWebGPU(title: string, text: string): void {
   els.nogpuText.textContent = text;
   els.adapter.dataset.state = 'error';
   els.adapterText.textContent = 'No WebGPU';
-  setState('error', `${title}: the demo trains with WebGPU and cannot run here. Use Chrome or Edge 113+ (on Linux start Chrome with --enable-unsafe-webgpu), over https:// or http://localhost.`);
+  setState(
+    'error',
+    `${title}: the demo trains with WebGPU and cannot run here. Use Chrome or Edge 113+ (on Linux start Chrome with --enable-unsafe-webgpu), over https:// or http://localhost.`,
+  );
   setStatus(`${title}: the demo cannot train here (see above).`, 'error');
 }
 
@@ -670,7 +704,10 @@ async function start(): Promise<void> {
   } catch (e) {
     const msg = (e as Error).message;
     if (/no adapter|returned no adapter/i.test(msg)) {
-      noWebGPU('WebGPU found no adapter', 'navigator.gpu is there but requestAdapter() gave nothing: the GPU may be blocklisted or its driver missing. Check chrome://gpu, and try:');
+      noWebGPU(
+        'WebGPU found no adapter',
+        'navigator.gpu is there but requestAdapter() gave nothing: the GPU may be blocklisted or its driver missing. Check chrome://gpu, and try:',
+      );
     } else fail(e, 'Opening the GPU failed');
     renderButtons();
     return;
@@ -679,7 +716,8 @@ async function start(): Promise<void> {
   // Fetch the excerpt early, so the first Train is quick.
   void trainingText().then(
     (t) => {
-      if (ui.source === 'brown') els.textHint.textContent = `${brownHint} ${fmtInt(wordCount(t.text))} words, ${Math.round(t.text.length / 1024)} KB.`;
+      if (ui.source === 'brown')
+        els.textHint.textContent = `${brownHint} ${fmtInt(wordCount(t.text))} words, ${Math.round(t.text.length / 1024)} KB.`;
     },
     () => {},
   );

@@ -200,7 +200,11 @@ export class Session {
         // Read back about four times a second: every step when steps are slow, fewer when fast.
         cadence: o.reportEvery ? everySteps(o.reportEvery) : aboutEvery(250),
         exclusive: (fn) => this.exclusive(fn),
-        onLoss: async (r) => { clock(); lastLoss = this.report(r, cfg, o); return null; },
+        onLoss: async (r) => {
+          clock();
+          lastLoss = this.report(r, cfg, o);
+          return null;
+        },
         afterStep: async () => {
           clock();
           if (evalEvery > 0 && this.step % evalEvery === 0 && this.step < o.steps) await this.validate(o);
@@ -222,14 +226,30 @@ export class Session {
   private trainingClock(): () => void {
     const start = performance.now();
     const before = this.seconds;
-    return () => { this.seconds = before + (performance.now() - start) / 1e3; };
+    return () => {
+      this.seconds = before + (performance.now() - start) / 1e3;
+    };
   }
 
   /** A readback during train(): recorded for the chart and reported; a non-finite loss ends training. */
   private report(r: LossReading, cfg: TrainConfig, o: TrainRunOptions): number {
     if (!Number.isFinite(r.mean)) throw new Error(`flstm: the training loss became ${r.mean} at step ${this.step}`);
-    const report: Report = { step: this.step, loss: r.mean, ppl: Math.exp(r.mean), wordsPerSec: r.words / Math.max(r.ms / 1e3, 1e-9), elapsed: this.seconds };
-    this.records.push({ step: report.step, time: report.elapsed, split: 'train', loss: r.mean, ppl: report.ppl, wordsPerSec: report.wordsPerSec, lr: cfg.lr });
+    const report: Report = {
+      step: this.step,
+      loss: r.mean,
+      ppl: Math.exp(r.mean),
+      wordsPerSec: r.words / Math.max(r.ms / 1e3, 1e-9),
+      elapsed: this.seconds,
+    };
+    this.records.push({
+      step: report.step,
+      time: report.elapsed,
+      split: 'train',
+      loss: r.mean,
+      ppl: report.ppl,
+      wordsPerSec: report.wordsPerSec,
+      lr: cfg.lr,
+    });
     o.onReport?.(report);
     return r.mean;
   }
@@ -242,7 +262,11 @@ export class Session {
     if (!corpus || !cfg || !model || corpus.valid.length < 2 * Math.min(cfg.batch, 4)) return;
     const B = Math.min(cfg.batch, Math.max(1, Math.floor(corpus.valid.length / (cfg.bptt + 1))));
     const r = await this.exclusive(() =>
-      evaluate(model, { kind: 'array', name: 'valid', tokens: corpus.valid }, { batchSize: B, bptt: cfg.bptt, maxTokens: o.evalTokens ?? 4 * cfg.batch * cfg.bptt }),
+      evaluate(
+        model,
+        { kind: 'array', name: 'valid', tokens: corpus.valid },
+        { batchSize: B, bptt: cfg.bptt, maxTokens: o.evalTokens ?? 4 * cfg.batch * cfg.bptt },
+      ),
     );
     if (r.tokens === 0) return;
     this.records.push({ step: this.step, time: this.seconds, split: 'valid', loss: r.loss, ppl: r.ppl, tokens: r.tokens });
@@ -250,7 +274,13 @@ export class Session {
   }
 
   /** Samples words after `prompt` (between training steps when training). */
-  async generate(prompt: string, tokens: number, temperature: number, seed: number, onWord?: (g: Generated) => void): Promise<{ prompt: string[]; words: string[] }> {
+  async generate(
+    prompt: string,
+    tokens: number,
+    temperature: number,
+    seed: number,
+    onWord?: (g: Generated) => void,
+  ): Promise<{ prompt: string[]; words: string[] }> {
     const model = this.model;
     const vocab = this.vocab;
     if (!model || !vocab) throw new Error('flstm: train a model or load a checkpoint first');
@@ -261,8 +291,14 @@ export class Session {
   checkpointConfig(): CheckpointConfig {
     if (!this.config || !this.vocab) throw new Error('flstm: no model to save');
     return {
-      format: 'flstm-lm/1', train: this.config, vocabSize: this.vocab.size, step: this.step, epoch: this.epoch,
-      batchIndex: this.batchIndex, stateLayers: 0, seconds: Math.round(this.seconds * 1000) / 1000,
+      format: 'flstm-lm/1',
+      train: this.config,
+      vocabSize: this.vocab.size,
+      step: this.step,
+      epoch: this.epoch,
+      batchIndex: this.batchIndex,
+      stateLayers: 0,
+      seconds: Math.round(this.seconds * 1000) / 1000,
     };
   }
 
@@ -287,7 +323,9 @@ export class Session {
     const config = bundle.config as CheckpointConfig;
     const what = bundle.source;
     if (!config || typeof config !== 'object' || config.format !== 'flstm-lm/1') {
-      throw new Error(`flstm: ${what} is not a flstm language model (its config has format ${JSON.stringify((config as { format?: unknown })?.format)}, expected "flstm-lm/1")`);
+      throw new Error(
+        `flstm: ${what} is not a flstm language model (its config has format ${JSON.stringify((config as { format?: unknown })?.format)}, expected "flstm-lm/1")`,
+      );
     }
     if (bundle.vocab === undefined) throw new Error(`flstm: ${what} has no vocabulary: also give the checkpoint folder's vocab-<G>.txt`);
     // The schema the CLI checks a checkpoint against (train/checkpoint_schema.ts), so a bad
@@ -359,10 +397,12 @@ function carriedStateOf(entries: ModelBundle['model'], config: CheckpointConfig,
   const layers = model.rnn.layers.length;
   if (config.stateLayers !== layers) return undefined;
   const B = config.train.batch;
-  const same = (e: { shape: number[] } | undefined, shape: number[]) => !!e && e.shape.length === shape.length && e.shape.every((d, i) => d === shape[i]);
+  const same = (e: { shape: number[] } | undefined, shape: number[]) =>
+    !!e && e.shape.length === shape.length && e.shape.every((d, i) => d === shape[i]);
   for (let l = 0; l < layers; l++) {
     const layer = model.rnn.layers.at(l).config;
-    if (!same(entries[`state.${l}.h`], [B, lstmOutputSize(layer)]) || !same(entries[`state.${l}.c`], [B, layer.hiddenSize])) return undefined;
+    if (!same(entries[`state.${l}.h`], [B, lstmOutputSize(layer)]) || !same(entries[`state.${l}.c`], [B, layer.hiddenSize]))
+      return undefined;
   }
   return Array.from({ length: layers }, (_, l) => {
     const h = entries[`state.${l}.h`]!;
@@ -396,7 +436,9 @@ export function readBundle(files: NamedFile[]): FileBundle {
   const cfg = files.find((f) => baseName(f.name) === 'config.json');
   const voc = files.find((f) => /\.txt$/.test(f.name) && /vocab/i.test(baseName(f.name)));
   if (st.length === 0) {
-    throw new Error(`flstm: no .safetensors among the files (${files.map((f) => f.name).join(', ')}): give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder`);
+    throw new Error(
+      `flstm: no .safetensors among the files (${files.map((f) => f.name).join(', ')}): give a model saved by this page, a model-<G>.safetensors of flstm train, or a whole checkpoint folder`,
+    );
   }
   if (st.length > 1) throw new Error(`flstm: several model files (${st.map((f) => baseName(f.name)).join(', ')}): give one`);
   const model = st[0];
@@ -411,7 +453,12 @@ export function readBundle(files: NamedFile[]): FileBundle {
     const b = decodeModelBundle(model.bytes, source);
     const vocabFromFile = voc !== undefined && b.vocab === undefined;
     if (vocabFromFile) b.vocab = text(voc!);
-    out = { ...b, source, configSource: `${source} metadata flstm.config`, vocabSource: vocabFromFile ? baseName(voc!.name) : `${source} metadata flstm.vocab` };
+    out = {
+      ...b,
+      source,
+      configSource: `${source} metadata flstm.config`,
+      vocabSource: vocabFromFile ? baseName(voc!.name) : `${source} metadata flstm.vocab`,
+    };
   }
   const opt = optimizerFileOf(files, source, cfg ? text(cfg) : null);
   if (opt) {
@@ -435,7 +482,9 @@ function optimizerFileOf(files: NamedFile[], modelName: string, configJson: stri
 /** The optimizer file config.json names (checkpointFromFiles has checked it is a manifest). */
 function optimizerByManifest(configJson: string): { want: string | null; why: string } {
   const named = (JSON.parse(configJson) as { files?: { optimizer?: unknown } }).files?.optimizer;
-  return typeof named === 'string' ? { want: named, why: `config.json names ${named}` } : { want: null, why: 'config.json names no optimizer file' };
+  return typeof named === 'string'
+    ? { want: named, why: `config.json names ${named}` }
+    : { want: null, why: 'config.json names no optimizer file' };
 }
 
 /** The optimizer file of the model file's generation (model-<G> goes with optimizer-<G>). */
