@@ -404,40 +404,18 @@ describe('flstm eval and generate on a trained checkpoint', () => {
     expect(plain.stdout.startsWith('a dog')).toBe(true);
   });
 
-  it('generate (like eval, through the same loader) says it loads a large checkpoint, its bytes, then how long it took', () => {
+  it('a large model says what takes long before its start line, and generate (like eval) that it loads it, then how long it took', () => {
     const big = join(tmp, 'big');
-    // Two layers of 2048 cells: 72 MiB of weights, past the 64 MiB from which loading is announced.
-    const t = cli(
-      'train',
-      '--data',
-      data,
-      '--cell',
-      'lstm',
-      '--emb',
-      '512',
-      '--hidden',
-      '2048',
-      '--proj',
-      '512',
-      '--layers',
-      '2',
-      '--batch',
-      '2',
-      '--bptt',
-      '2',
-      '--sampled',
-      '8',
-      '--steps',
-      '1',
-      '--eval-tokens',
-      '0',
-      '--sample',
-      '0',
-      '--out',
-      big,
-    );
+    // Two layers of 2048 cells: 72 MiB of weights, past the 64 MiB from which building, reading and loading are said.
+    const sizes =
+      '--cell lstm --emb 512 --hidden 2048 --proj 512 --layers 2 --batch 2 --bptt 2 --sampled 8 --eval-tokens 0 --sample 0'.split(' ');
+    const t = cli('train', '--data', data, ...sizes, '--steps', '1', '--out', big);
     expect(t.status, t.stderr).toBe(0);
+    expect(ours(t.stderr)[0]).toMatch(/^flstm train: building the model: drawing 7\d\.\d+ MiB of weights$/);
     const ck = join(big, 'checkpoint');
+    const resumed = cli('train', '--resume', '--out', big, '--steps', '2');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(ours(resumed.stderr)[0]).toMatch(new RegExp(`^flstm train: reading the checkpoint in ${ck} \\(\\d+\\.\\d+ MiB\\)$`));
     const g = cli('generate', '--checkpoint', ck, '--prompt', 'the', '--tokens', '2');
     expect(g.status, g.stderr).toBe(0);
     expect(ours(g.stderr)).toEqual([

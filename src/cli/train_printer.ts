@@ -54,7 +54,7 @@ export class TrainPrinter {
    * A progress line: rewritten in place on a terminal; in a log a plain line, training's on
    * stdout, evaluation's (throttled) on stderr, so that stdout holds only the results.
    */
-  private progress(text: string, evaluation: boolean): void {
+  private progress(text: string, evaluation: boolean, always = false): void {
     if (this.o.quiet) return;
     const line = `${this.o.prefix ?? ''}${text}`;
     if (this.tty) {
@@ -64,7 +64,7 @@ export class TrainPrinter {
     }
     if (!evaluation) return console.log(line);
     const now = performance.now() / 1e3;
-    if (now - this.lastLogged < LOG_PROGRESS_EVERY_S) return;
+    if (now - this.lastLogged < LOG_PROGRESS_EVERY_S && !always) return;
     this.lastLogged = now;
     console.error(line);
   }
@@ -112,12 +112,16 @@ export class TrainPrinter {
         return this.out(`learning rate now ${Number(e.lr.toPrecision(4))} (step ${e.step}): ${e.reason}`);
       case 'stopped':
         return this.err(`flstm train: ${e.reason}`);
+      case 'preparing':
+        return this.err(`flstm train: ${e.what}`);
       case 'saving':
         return this.progress(
           e.total === undefined
             ? `saving the checkpoint in ${e.dir}: reading the weights`
             : `saving the checkpoint in ${e.dir}: ${formatBytes(e.bytes)} of ${formatBytes(e.total)} written`,
           true,
+          // A save's first line is said even in a log, where a validation line just before would throttle it away.
+          e.total === undefined,
         );
       case 'checkpoint':
         return;

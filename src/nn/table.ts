@@ -63,7 +63,12 @@ export class Table {
     const rng = rngFor(seed);
     const rowValues = shapeSize(shape.slice(1));
     // Shards are made in order, so one generator continues from shard to shard.
-    return new Table(name, shape, (_start, rows) => Float32Array.from({ length: rows * rowValues }, () => scale * (2 * rng.uniform() - 1)));
+    return new Table(name, shape, (_start, rows) => {
+      // A loop, not Float32Array.from's callback: a large vocabulary's tables hold hundreds of millions of values.
+      const values = new Float32Array(rows * rowValues);
+      for (let i = 0; i < values.length; i++) values[i] = scale * (2 * rng.uniform() - 1);
+      return values;
+    });
   }
 
   /** Zeros, made on the GPU; with `like`, in the row shards of that table (which must hold as many rows). */

@@ -6,7 +6,7 @@
 // state, the carried LSTM state, the step and the validation schedule, and every random
 // choice of a step (sampled-softmax candidates, dropout masks) is seeded by the step.
 import { basename, join } from 'node:path';
-import { writeFile, access, stat } from 'node:fs/promises';
+import { writeFile, access, readdir, stat } from 'node:fs/promises';
 import { info, releaseFreeBuffers } from '../engine.js';
 import { loadCorpus, locateCorpus, parseCorpusSpec } from '../data/corpus.js';
 import { corpusChanges, specMismatch } from '../data/identity.js';
@@ -36,6 +36,7 @@ import { afterValidation, checkValidationConfig, initialSchedule } from './sched
 import { noticeIfSlow } from './pace.js';
 import type { MemoryPlan } from './memory_plan.js';
 import { checkedMemoryPlan } from './plan_fit.js';
+import { formatBytes } from './bytes.js';
 import { acquireRunLock, LOCK_FILE, RunLockedError, type RunLock } from './run_lock.js';
 import { makeFolders, plainCause } from './os_errors.js';
 import { checkSplitsFitBatch } from './split_sizes.js';
@@ -90,6 +91,19 @@ export interface TrainOptions extends RunLimits {
 }
 
 /** 'sampled-softmax': the training loss is the sampled softmax's, lower than the model's full-softmax loss. */
+/** Weights from which building the model, or reading its checkpoint, is said before the start line (it takes seconds). */
+const LARGE_MODEL_BYTES = 64 * 2 ** 20;
+
+/** The bytes of the files of the checkpoint in `dir` (0 when unreadable: the reader names what is wrong). */
+async function checkpointBytes(dir: string): Promise<number> {
+  try {
+    const names = (await readdir(dir)).filter((f) => f.endsWith('.safetensors'));
+    return (await Promise.all(names.map(async (f) => (await stat(join(dir, f))).size))).reduce((a, b) => a + b, 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** A save that takes longer says how far it is this often. */
 const SAVE_PROGRESS_EVERY_MS = 2000;
 
@@ -129,6 +143,8 @@ export type TrainEvent =
       exchange?: ExchangeStats | null;
     }
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
+  /** A long stretch before the start event (building a large model, reading a large checkpoint): what it is. */
+  | { type: 'preparing'; step: number; what: string }
   /** A save under way: first with no `total` (the weights are read from the GPU), then the bytes written, every few seconds. */
   | { type: 'saving'; step: number; dir: string; bytes: number; total?: number }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
@@ -381,13 +397,21 @@ async function resumeParts(
   return { cfg, corpus, model, opt, state, position, resumed: true, corpusChanges, memory, average };
 }
 
-async function freshParts(given: TrainConfig, metricsFile: string, world: World, sampledIsDefault = false): Promise<RunParts> {
+async function freshParts(
+  given: TrainConfig,
+  metricsFile: string,
+  world: World,
+  sampledIsDefault = false,
+  say: (e: TrainEvent) => void = () => {},
+): Promise<RunParts> {
   const corpus = await loadCorpus(given.data, corpusOptions(given));
   // Every split is checked now: a validation split too short for the (global) batch would fail at the end.
   checkSplitsFitBatch(corpus, given.batch * world.size);
   const cfg = { ...given, sampled: sampledFor(given.sampled, corpus.vocab.size, sampledIsDefault) };
   checkSampled(cfg.sampled, cfg.data, corpus.vocab.size);
   const memory = checkedMemoryPlan(cfg, corpus.vocab.size);
+  if (memory.weights >= LARGE_MODEL_BYTES)
+    say({ type: 'preparing', step: 0, what: `building the model: drawing ${formatBytes(memory.weights)} of weights` });
   const model = new LanguageModel(modelOptions(cfg, corpus.vocab.size));
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
@@ -479,12 +503,16 @@ async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, fau
   const metricsFile = join(o.out, 'metrics.jsonl');
   const world = o.world ?? SOLO;
   let parts: RunParts;
+  // Rank 0 speaks for the run.
+  const say = (world.rank === 0 && o.onLog) || (() => {});
   if (o.resume) {
+    const bytes = await checkpointBytes(ckDir);
+    if (bytes >= LARGE_MODEL_BYTES) say({ type: 'preparing', step: 0, what: `reading the checkpoint in ${ckDir} (${formatBytes(bytes)})` });
     const resumed = await readResumed(cfg, ckDir, world.size);
     const done = upToDate(o, ckDir, resumed.config);
     if (done) return done;
     parts = await resumeParts(cfg, ckDir, metricsFile, resumed, world);
-  } else parts = await freshParts(cfg, metricsFile, world, o.sampledIsDefault);
+  } else parts = await freshParts(cfg, metricsFile, world, o.sampledIsDefault, say);
   checkRanksAgree(world, parts.cfg, parts.corpus);
   const run = new TrainingRun(parts.cfg, o, parts, ckDir, metricsFile, faults);
   try {
