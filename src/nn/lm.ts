@@ -268,7 +268,8 @@ export class LanguageModel extends Module {
   }
 
   /** Rows of hidden outputs whose [rows, V] logits fit one binding. */
-  private logitRowsPerBlock(): number {
+  /** Positions whose full-softmax logits fit one binding: evalLoss scores a batch in blocks of this many. */
+  logitRowsPerBlock(): number {
     return Math.max(1, Math.floor(rt().info.maxBindingBytes / (this.vocabSize * 4)));
   }
 

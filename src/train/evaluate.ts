@@ -144,14 +144,20 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
       // A limit that ends inside this batch scores its first positions only: exactly maxTokens in all.
       const limited = o.maxTokens === undefined ? whole : firstPositions(whole, o.maxTokens - counted);
       const batch = o.shared ? o.shared.slice(limited) : limited;
-      const prev = state;
-      // A masked batch (padding where the sentences ran out, or past the limit) counts its kept positions only.
-      const r = model.evalLoss(batch.inputs, batch.targets, batch.steps, batch.batchSize, state, batch.mask);
-      disposeState(prev);
-      state = r.state;
-      counted += o.shared ? keptPositions(limited) : r.count;
-      unk += countUnk(batch.targets, o.unkId, batch.mask);
-      await losses.add(r.loss, r.count);
+      // A large vocabulary's batch is scored a few steps at a time (the state carried between
+      // them: the same losses), so that progress comes every few seconds, not once a minute.
+      let scored = 0;
+      for (const part of timeChunks(batch, Math.max(1, Math.floor(model.logitRowsPerBlock() / batch.batchSize)))) {
+        const prev = state;
+        // A masked batch (padding where the sentences ran out, or past the limit) counts its kept positions only.
+        const r = model.evalLoss(part.inputs, part.targets, part.steps, part.batchSize, state, part.mask);
+        disposeState(prev);
+        state = r.state;
+        scored += r.count;
+        unk += countUnk(part.targets, o.unkId, part.mask);
+        await losses.add(r.loss, r.count);
+      }
+      counted += o.shared ? keptPositions(limited) : scored;
       if (o.maxTokens !== undefined && counted >= o.maxTokens) break;
     }
     await losses.drain();
@@ -175,6 +181,25 @@ export async function evaluate(model: LanguageModel, split: Split, o: EvalOption
     seconds: (performance.now() - t0) / 1e3,
     ...(stopped ? { interrupted: true } : {}),
   };
+}
+
+/** `b` cut into batches of at most `steps` steps each, in order (the batch itself when it has no more). */
+function timeChunks(b: Batch, steps: number): Batch[] {
+  if (b.steps <= steps) return [b];
+  const out: Batch[] = [];
+  for (let t = 0; t < b.steps; t += steps) {
+    const n = Math.min(steps, b.steps - t);
+    const rows = <A extends Int32Array | Uint8Array>(a: A) => a.subarray(t * b.batchSize, (t + n) * b.batchSize) as A;
+    out.push({
+      index: b.index,
+      steps: n,
+      batchSize: b.batchSize,
+      inputs: rows(b.inputs),
+      targets: rows(b.targets),
+      ...(b.mask ? { mask: rows(b.mask) } : {}),
+    });
+  }
+  return out;
 }
 
 /** The positions a batch scores: all, or those its mask keeps. */
