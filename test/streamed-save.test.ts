@@ -3,7 +3,7 @@
 // tables included; a read that fails or gives the wrong piece abandons the save and leaves the
 // previous checkpoint; non-finite weights are named as the whole-weights check named them; and
 // the largest buffer a save reads from the GPU is one piece, not a table.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,12 @@ import { finiteWeights, NonFiniteWeights, streamedAverages, streamedModel, strea
 import type { TrainConfig } from '../src/train/config.js';
 import { writeTensor } from '../src/ops/create.js';
 import type { LSTMState } from '../src/nn/lstm.js';
+import { Optimizer } from '../src/optim/optimizer.js';
+import { MovingAverage } from '../src/optim/moving_average.js';
+import { train } from '../src/train/trainer.js';
+import { corpusText } from './helpers.js';
+import { Tensor } from '../src/tensor.js';
+import type { TrainEvent } from '../src/train/trainer.js';
 
 /** A binding cap that cuts the tables below into row shards (the LSTM's weights still fit one). */
 const CAP = 32 * 1024;
@@ -233,6 +239,97 @@ describe('a trained model saved streamed', () => {
     expect(err.cause.why).toBe('the weights became NaN or infinite by step 7 (softmax_w[24003] = NaN)');
     expect((await readdir(dir)).sort()).toEqual(before);
     run.dispose();
+    fl.dispose();
+  });
+
+  it("the trainer's saves copy no whole state (no stateDict() of the model, optimizer or averages), and the checkpoint holds every tensor", async () => {
+    await fl.init({ maxBindingBytes: CAP });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'train.txt'), corpusText(18, 11));
+    const cfg = {
+      data: `text:${join(dir, 'train.txt')}`,
+      model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0 },
+      batch: 4,
+      bptt: 5,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 8,
+      seed: 3,
+      ema: 0.9,
+      emaSchedule: 'warmup',
+    } as TrainConfig;
+    const protos = [LanguageModel.prototype, Optimizer.prototype, MovingAverage.prototype] as { stateDict: () => unknown }[];
+    const kept = protos.map((p) => p.stateDict);
+    for (const p of protos)
+      p.stateDict = () => {
+        throw new Error('a whole copy of the state');
+      };
+    try {
+      await train(cfg, { out: join(dir, 'run'), steps: 3, saveEvery: 2, evalTokens: 0 });
+    } finally {
+      protos.forEach((p, i) => (p.stateDict = kept[i]));
+    }
+    const ck = await loadCheckpoint(join(dir, 'run', 'checkpoint'));
+    expect((ck.config as { step: number }).step).toBe(3);
+    const names = Object.keys(ck.model);
+    for (const name of ['embedding', 'softmax_w', 'softmax_b', 'state.0.h', 'state.0.c']) expect(names).toContain(name);
+    expect(names.filter((n) => n.startsWith('ema.')).length).toBeGreaterThan(0);
+    expect(Object.keys(ck.optimizer!.tensors)).toContain('softmax_w.acc');
+    fl.dispose();
+  });
+
+  it('a weight read as NaN by a save stops the run as before: the message names it, that save is abandoned, the last good checkpoint stays', async () => {
+    await fl.init();
+    const dir = await tempDir();
+    await writeFile(join(dir, 'train.txt'), corpusText(18, 11));
+    const cfg = {
+      data: `text:${join(dir, 'train.txt')}`,
+      model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0 },
+      batch: 4,
+      bptt: 5,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 8,
+      seed: 3,
+    } as TrainConfig;
+    // After the save of step 2, the GPU gives the next piece read with a NaN first (as a weight gone bad would be read).
+    const dataRange = Tensor.prototype.dataRange;
+    let poison = false;
+    Tensor.prototype.dataRange = async function (offset, count) {
+      const piece = await dataRange.call(this, offset, count);
+      if (poison) {
+        poison = false;
+        piece[0] = NaN;
+      }
+      return piece;
+    };
+    const events: TrainEvent[] = [];
+    const out = join(dir, 'run');
+    try {
+      const onLog = (e: TrainEvent) => {
+        events.push(e);
+        if (e.type === 'checkpoint') poison = true;
+      };
+      const summary = await train(cfg, { out, steps: 6, saveEvery: 2, evalTokens: 0, onLog });
+      expect(summary.stopReason).toBe('non-finite loss');
+    } finally {
+      Tensor.prototype.dataRange = dataRange;
+    }
+    const stopped = events.find((e) => e.type === 'stopped') as Extract<TrainEvent, { type: 'stopped' }>;
+    expect(stopped.reason).toBe(
+      `the weights became NaN or infinite by step 4 (embedding[0] = NaN); stopped. The last good checkpoint (step 2) is kept in ${join(out, 'checkpoint')}.`,
+    );
+    expect(events.filter((e) => e.type === 'checkpoint').map((e) => e.step)).toEqual([2]);
+    const ck = await loadCheckpoint(join(out, 'checkpoint'));
+    expect((ck.config as { step: number }).step).toBe(2);
+    expect((await readdir(join(out, 'checkpoint'))).sort()).toEqual([
+      'config.json',
+      'model-1.safetensors',
+      'optimizer-1.safetensors',
+      'vocab-1.txt',
+    ]);
     fl.dispose();
   });
 });
