@@ -143,6 +143,26 @@ export class Tensor implements Differentiable<Tensor> {
     return out;
   }
 
+  /**
+   * Values offset .. offset + count - 1 (flat, row-major) copied to the host, as data() gives
+   * them: a checkpoint reads a large tensor a bounded piece at a time, never whole.
+   */
+  async dataRange(offset: number, count: number): Promise<Float32Array | Int32Array> {
+    if (!(Number.isSafeInteger(offset) && Number.isSafeInteger(count) && offset >= 0 && count >= 0 && offset + count <= this.size))
+      throw new Error(`flstm: tensor ${fmtShape(this.shape)}: values [${offset}, ${offset + count}) are not within its ${this.size}`);
+    if (count === 0) return this.dtype === 'i32' ? new Int32Array(0) : new Float32Array(0);
+    if (this.dtype !== 'f16') {
+      const bytes = await rt().read(this.buffer, count * 4, offset * 4);
+      return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    }
+    // A copy starts at a 4-byte boundary: from the half before an odd offset.
+    const first = offset - (offset % 2);
+    const h = new Uint16Array(await rt().read(this.buffer, (offset + count - first) * 2, first * 2));
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = fromHalfBits(h[offset - first + i]);
+    return out;
+  }
+
   /** Nested arrays (for printing and small tests). */
   async array(): Promise<unknown> {
     const d = Array.from(await this.data());

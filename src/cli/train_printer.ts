@@ -117,7 +117,7 @@ export class TrainPrinter {
       case 'saving':
         return this.progress(
           e.total === undefined
-            ? `saving the checkpoint in ${e.dir}: reading the weights`
+            ? `saving the checkpoint in ${e.dir}`
             : `saving the checkpoint in ${e.dir}: ${formatBytes(e.bytes)} of ${formatBytes(e.total)} written`,
           true,
           // A save's first line is said even in a log, where a validation line just before would throttle it away.

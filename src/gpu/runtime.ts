@@ -177,9 +177,10 @@ export class Runtime {
     });
   }
 
-  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  /** Copies `bytes` of `buffer` from byte `srcOffset` (a multiple of 4) to the host. */
+  async read(buffer: GPUBuffer, bytes: number, srcOffset = 0): Promise<ArrayBuffer> {
     this.check();
-    const out = await this.recorder.read(buffer, bytes);
+    const out = await this.recorder.read(buffer, bytes, srcOffset);
     // Let the error-scope promises of pipelines created since the last sync settle.
     await new Promise((r) => setTimeout(r, 0));
     this.throwPending();

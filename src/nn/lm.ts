@@ -142,6 +142,11 @@ export class LanguageModel extends Module {
     return out;
   }
 
+  /** The entries of stateDict() unread, in its order: a checkpoint reads each a piece at a time. */
+  stateSources(): [string, Tensor | Table][] {
+    return this.logicalEntries();
+  }
+
   /** The shape of each entry of stateDict(), in parameter order (each table as one logical tensor). */
   stateShapes(): Record<string, { shape: number[] }> {
     return Object.fromEntries(this.logicalEntries().map(([name, v]) => [name, { shape: [...v.shape] }]));

@@ -93,6 +93,15 @@ export class Table {
     return { shape: [...this.shape], data };
   }
 
+  /** Values offset .. offset + count - 1 of the logical tensor (row-major), read from the shards that hold them. */
+  readRange(offset: number, count: number): Promise<Float32Array | Int32Array> {
+    return readAcross(
+      this.shards.map((s) => s.param),
+      offset,
+      count,
+    );
+  }
+
   /** The one parameter of an unsharded table (a sharded one has several: use `shards`). */
   get single(): Tensor {
     if (this.shards.length !== 1)
@@ -208,22 +217,64 @@ export function mergeShards<E extends { shape: number[]; data: Float32Array | In
   dict: Record<string, E>,
   tables: readonly Table[],
 ): Record<string, E> {
-  const out: Record<string, E> = { ...dict };
+  return mergeShardsWith(dict, tables, (parts, shape) => {
+    const data = new (parts[0].data.constructor as Float32ArrayConstructor)(parts.reduce((a, p) => a + p.data.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p.data, at);
+      at += p.data.length;
+    }
+    return { ...parts[0], shape, data };
+  });
+}
+
+/**
+ * mergeShards with each logical entry made by `join` from its shard entries in row order (a
+ * copy, or a reader of the shards that a checkpoint streams): the same keys in the same order.
+ * Unsharded tables keep their place; each sharded table's entries go last, as the copy did.
+ */
+export function mergeShardsWith<E extends { shape: readonly number[] }, O>(
+  dict: Record<string, E>,
+  tables: readonly Table[],
+  join: (parts: E[], shape: number[]) => O,
+): Record<string, E | O> {
+  const out: Record<string, E | O> = { ...dict };
   for (const table of tables.filter((t) => t.shards.length > 1)) {
     const first = `${table.name}_shard0`;
     for (const key of Object.keys(dict).filter((k) => k === first || k.startsWith(`${first}.`))) {
       const logical = table.name + key.slice(first.length);
       const parts = shardKeys(table, logical)!.map((k) => dict[k]);
       if (parts.some((p) => !p)) throw new Error(`flstm: ${table.name}: a shard of '${logical}' is missing from the state`);
-      const data = new (parts[0].data.constructor as Float32ArrayConstructor)(parts.reduce((a, p) => a + p.data.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        data.set(p.data, at);
-        at += p.data.length;
-      }
       shardKeys(table, logical)!.forEach((k) => delete out[k]);
-      out[logical] = { ...parts[0], shape: [table.rows, ...parts[0].shape.slice(1)], data } as E;
+      out[logical] = join(parts, [table.rows, ...parts[0].shape.slice(1)]);
     }
+  }
+  return out;
+}
+
+/**
+ * Values offset .. offset + count - 1 of `parts` laid end to end (a table's shards, or their
+ * optimizer state), each read from the parts that hold some: one piece of the logical tensor
+ * on the host, never the whole.
+ */
+export async function readAcross(parts: readonly Tensor[], offset: number, count: number): Promise<Float32Array | Int32Array> {
+  const total = parts.reduce((a, p) => a + p.size, 0);
+  if (!(offset >= 0 && count >= 0 && offset + count <= total))
+    throw new Error(`flstm: values [${offset}, ${offset + count}) are not within the ${total} of the shards`);
+  const pieces: (Float32Array | Int32Array)[] = [];
+  let start = 0;
+  for (const p of parts) {
+    const from = Math.max(offset, start);
+    const to = Math.min(offset + count, start + p.size);
+    if (from < to) pieces.push(await p.dataRange(from - start, to - from));
+    start += p.size;
+  }
+  if (pieces.length === 1) return pieces[0];
+  const out = parts[0]?.dtype === 'i32' ? new Int32Array(count) : new Float32Array(count);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }

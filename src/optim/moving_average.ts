@@ -87,9 +87,13 @@ export class MovingAverage {
   /** The averages, named `ema.<parameter>`, copied to the host. */
   async stateDict(): Promise<StateDict> {
     const out: StateDict = {};
-    for (const [name, , avg] of this.averages)
-      out[AVERAGE_PREFIX + name] = { shape: [...avg.shape], data: (await avg.data()) as Float32Array };
+    for (const [name, avg] of this.stateTensors()) out[name] = { shape: [...avg.shape], data: (await avg.data()) as Float32Array };
     return out;
+  }
+
+  /** The averages by stateDict()'s names, in its order, unread (a checkpoint reads them a piece at a time). */
+  stateTensors(): [string, Tensor][] {
+    return this.averages.map(([name, , avg]) => [AVERAGE_PREFIX + name, avg]);
   }
 
   /** Restores the averages of a checkpoint: every averaged parameter's `ema.<name>`, of its shape. */

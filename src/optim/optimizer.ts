@@ -387,26 +387,31 @@ export abstract class Optimizer {
 
   /** The state for a checkpoint: step counters and every state tensor, copied to the host. */
   async stateDict(): Promise<OptimizerStateDict> {
+    const scalars = await this.stateScalars();
+    const tensors: Record<string, StateEntry> = {};
+    for (const [key, t] of this.stateTensors()) tensors[key] = { shape: [...t.shape], data: (await t.data()) as Float32Array };
+    return { tensors, scalars };
+  }
+
+  /** The state tensors by stateDict()'s keys, in its order, unread (a checkpoint reads them a piece at a time). */
+  stateTensors(): [string, Tensor][] {
+    this.live();
+    return this.entries.flatMap((e) => this.slots.map((slot, s): [string, Tensor] => [`${e.name}.${slot}`, e.state[s]]));
+  }
+
+  /** stateDict()'s scalars: the step counters (read from the GPU) and the hyperparameters. */
+  async stateScalars(): Promise<OptimizerScalars> {
     this.live();
     const f = (await this.stats.data()) as Float32Array;
     const u = new Uint32Array(f.buffer, f.byteOffset, STATS_WORDS);
-    const tensors: Record<string, StateEntry> = {};
-    for (const e of this.entries) {
-      for (let s = 0; s < this.slots.length; s++) {
-        tensors[`${e.name}.${this.slots[s]}`] = { shape: [...e.param.shape], data: (await e.state[s].data()) as Float32Array };
-      }
-    }
     return {
-      tensors,
-      scalars: {
-        kind: this.kind,
-        step: u[Stat.step],
-        nonFiniteSteps: u[Stat.nonFinite],
-        attempts: u[Stat.attempts],
-        beta1Power: f[Stat.beta1Power],
-        beta2Power: f[Stat.beta2Power],
-        options: this.hyper(),
-      },
+      kind: this.kind,
+      step: u[Stat.step],
+      nonFiniteSteps: u[Stat.nonFinite],
+      attempts: u[Stat.attempts],
+      beta1Power: f[Stat.beta1Power],
+      beta2Power: f[Stat.beta2Power],
+      options: this.hyper(),
     };
   }
 

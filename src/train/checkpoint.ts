@@ -26,10 +26,11 @@ import { dirname, join } from 'node:path';
 import type { StateDict } from '../nn/module.js';
 import {
   layoutSafetensors,
-  safetensorsChunks,
+  safetensorsStream,
   type DecodedSafetensors,
   type SafeTensorInput,
   type SafetensorsLayout,
+  type StreamedTensorInput,
 } from './safetensors.js';
 import { readSafetensorsFile, writeChunks } from './safetensors_file.js';
 import { bundleMetadata, decodeModelBundle, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
@@ -66,6 +67,21 @@ export interface Checkpoint<C = unknown> {
   vocab?: string;
 }
 
+/**
+ * What saveCheckpoint writes: a Checkpoint, whose tensors may also be streamed (read a piece
+ * at a time as their file is written, safetensors.ts StreamedTensorInput), so that a large
+ * model's weights and optimizer state are never whole on the host. Weights are F32.
+ */
+export interface CheckpointToSave<C = unknown> {
+  model: Record<string, StateDict[string] | StreamedTensorInput>;
+  optimizer?: {
+    tensors: Record<string, OptimizerState['tensors'][string] | StreamedTensorInput>;
+    scalars: Record<string, JsonValue>;
+  };
+  config: C;
+  vocab?: string;
+}
+
 export interface LoadedCheckpoint<C = unknown> extends Checkpoint<C> {
   generation: number;
   savedAt: string;
@@ -91,6 +107,8 @@ export interface SaveOptions {
   beforeStep?: (step: SaveStep) => void | Promise<void>;
   /** Hears the bytes of the checkpoint's files written so far and their total, as the writing goes (a large model takes a while). */
   onBytes?: (written: number, total: number) => void;
+  /** The most bytes of a tensor read and written at a time (default 64 MiB): a streamed tensor's host piece. */
+  pieceBytes?: number;
 }
 
 export class CheckpointError extends Error {
@@ -151,7 +169,7 @@ export type FileData = string | Uint8Array | SafetensorsLayout;
 export async function writeFileAtomic(
   file: string,
   data: FileData,
-  opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean; onBytes?: (bytes: number) => void } = {},
+  opts: { beforeStep?: SaveOptions['beforeStep']; syncDir?: boolean; onBytes?: (bytes: number) => void; pieceBytes?: number } = {},
 ): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`;
   let created = false;
@@ -163,7 +181,7 @@ export async function writeFileAtomic(
       if (typeof data === 'string' || data instanceof Uint8Array) {
         await h.writeFile(data);
         opts.onBytes?.(fileBytes(data));
-      } else await writeChunks(h, safetensorsChunks(data), opts.onBytes);
+      } else await writeChunks(h, safetensorsStream(data, opts.pieceBytes), opts.onBytes);
       await h.sync();
     } finally {
       await h.close();
@@ -210,28 +228,43 @@ function checkJson(value: unknown, path: string, seen = new Set<object>()): void
   seen.delete(value);
 }
 
-function modelTensors(model: StateDict): Record<string, SafeTensorInput> {
+/** A streamed tensor of `dtypes` (checked), or null for any other entry. */
+function streamed(e: unknown, dtypes: readonly string[]): StreamedTensorInput | null {
+  const t = e as StreamedTensorInput | null;
+  return t && typeof t.read === 'function' && dtypes.includes(t.dtype) && !('data' in t) ? t : null;
+}
+
+function modelTensors(model: CheckpointToSave['model']): Record<string, SafeTensorInput | StreamedTensorInput> {
   if (model === null || typeof model !== 'object')
     throw new CheckpointError('flstm: saveCheckpoint: model must be a state dict ({ shape, data } by name)');
-  const out: Record<string, SafeTensorInput> = {};
+  const out: Record<string, SafeTensorInput | StreamedTensorInput> = {};
   for (const [name, e] of Object.entries(model)) {
-    if (!e || !(e.data instanceof Float32Array))
+    const lazy = streamed(e, ['F32']);
+    const data = (e as { data?: unknown } | null)?.data;
+    if (lazy) out[name] = lazy;
+    else if (!(data instanceof Float32Array))
       throw new CheckpointError(`flstm: saveCheckpoint: model tensor '${name}' must be { shape, data: Float32Array }`);
-    out[name] = { dtype: 'F32', shape: e.shape, data: e.data };
+    else out[name] = { dtype: 'F32', shape: (e as StateDict[string]).shape, data };
   }
   return out;
 }
 
-function optimizerTensors(opt: OptimizerState): Record<string, SafeTensorInput> {
+function optimizerTensors(opt: NonNullable<CheckpointToSave['optimizer']>): Record<string, SafeTensorInput | StreamedTensorInput> {
   if (opt === null || typeof opt !== 'object' || opt.tensors === null || typeof opt.tensors !== 'object') {
     throw new CheckpointError('flstm: saveCheckpoint: optimizer must be { tensors, scalars }');
   }
-  const out: Record<string, SafeTensorInput> = {};
+  const out: Record<string, SafeTensorInput | StreamedTensorInput> = {};
   for (const [name, e] of Object.entries(opt.tensors)) {
-    const dtype = e?.data instanceof Float32Array ? 'F32' : e?.data instanceof Int32Array ? 'I32' : null;
+    const lazy = streamed(e, ['F32', 'I32']);
+    if (lazy) {
+      out[name] = lazy;
+      continue;
+    }
+    const data = (e as { data?: unknown } | null)?.data;
+    const dtype = data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : null;
     if (!dtype)
       throw new CheckpointError(`flstm: saveCheckpoint: optimizer tensor '${name}' must be { shape, data: Float32Array | Int32Array }`);
-    out[name] = { dtype, shape: e.shape, data: e.data };
+    out[name] = { dtype, shape: (e as OptimizerState['tensors'][string]).shape, data: data as Float32Array | Int32Array };
   }
   return out;
 }
@@ -270,13 +303,14 @@ export async function readCheckpointConfig<C = unknown>(dir: string): Promise<C 
 
 /**
  * Saves a checkpoint into `dir` (created if needed) as described at the top of this file.
- * Everything is encoded and checked before the first write; on failure the files of the new
+ * Everything is encoded and checked before the first write, but streamed tensors, which are
+ * read as their file is written; on failure (a failed read too) the files of the new
  * generation are removed, the previous checkpoint stays as it was, and a CheckpointError says
- * which file failed. Returns the new generation and its file names.
+ * which file failed (the error of the read as its cause). Returns the new generation and its file names.
  */
 export async function saveCheckpoint(
   dir: string,
-  ckpt: Checkpoint,
+  ckpt: CheckpointToSave,
   opts: SaveOptions = {},
 ): Promise<{ generation: number; files: CheckpointFiles }> {
   const encoded = encodeCheckpoint(ckpt);
@@ -290,7 +324,7 @@ export async function saveCheckpoint(
 }
 
 /** The checkpoint checked and encoded: nothing is written before this succeeds. */
-function encodeCheckpoint(ckpt: Checkpoint): { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null } {
+function encodeCheckpoint(ckpt: CheckpointToSave): { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null } {
   if (ckpt === null || typeof ckpt !== 'object')
     throw new CheckpointError('flstm: saveCheckpoint: expected { model, optimizer?, config, vocab? }');
   checkJson(ckpt.config, 'config');
@@ -333,7 +367,7 @@ async function lastGeneration(dir: string): Promise<number> {
 /** The files of generation `generation` and their contents, config.json last. */
 function generationFiles(
   generation: number,
-  ckpt: Checkpoint,
+  ckpt: CheckpointToSave,
   { modelFile, optFile }: { modelFile: SafetensorsLayout; optFile: SafetensorsLayout | null },
 ): { files: CheckpointFiles; writes: [string, FileData][] } {
   const files: CheckpointFiles = { model: `model-${generation}.safetensors` };
@@ -367,7 +401,7 @@ async function writeGeneration(dir: string, writes: [string, FileData][], opts: 
   for (const [name, data] of writes) {
     const file = join(dir, name);
     try {
-      await writeFileAtomic(file, data, { beforeStep: opts.beforeStep, syncDir: name === CONFIG, onBytes });
+      await writeFileAtomic(file, data, { beforeStep: opts.beforeStep, syncDir: name === CONFIG, onBytes, pieceBytes: opts.pieceBytes });
       if (name !== CONFIG) written.push(file);
     } catch (e) {
       // Nothing points at the new generation yet: remove what was written of it.

@@ -9,8 +9,10 @@
 //
 // F32, I32 and I64 are read and written (I64 as BigInt64Array). The writer pads the header so
 // that the data starts at a multiple of 8 and puts 8-byte tensors first, so every tensor is
-// aligned to its element size (as the reference writer does). The reader checks everything
-// it relies on and throws one SafetensorsError naming what is wrong.
+// aligned to its element size (as the reference writer does). A tensor to write may also be
+// streamed (read a piece at a time as the file is written: safetensorsStream), for weights
+// too large to copy whole to the host. The reader checks everything it relies on and throws
+// one SafetensorsError naming what is wrong.
 
 export type SafetensorsDType = 'F32' | 'I32' | 'I64';
 export type SafetensorsData = Float32Array | Int32Array | BigInt64Array;
@@ -27,6 +29,17 @@ export interface SafeTensorInput {
   dtype: SafetensorsDType;
   shape: readonly number[];
   data: ArrayLike<number> | BigInt64Array;
+}
+
+/**
+ * A tensor to encode whose data is read as the file is written, a piece at a time, so that a
+ * large model's weights are never whole on the host: `read(offset, count)` gives values
+ * offset .. offset + count - 1 (flat, row-major) as the dtype's array type.
+ */
+export interface StreamedTensorInput {
+  dtype: 'F32' | 'I32';
+  shape: readonly number[];
+  read(offset: number, count: number): Promise<Float32Array | Int32Array>;
 }
 
 export interface DecodedSafetensors {
@@ -145,7 +158,14 @@ interface LayoutEntry {
   name: string;
   dtype: SafetensorsDType;
   shape: number[];
-  data: SafetensorsData;
+  /** The data, in memory; or how to read it, a piece at a time. */
+  data?: SafetensorsData;
+  read?: StreamedTensorInput['read'];
+}
+
+/** Whether `t` is read as the file is written (it has no data, a reader). */
+function isStreamed(t: SafeTensorInput | StreamedTensorInput): t is StreamedTensorInput {
+  return typeof (t as StreamedTensorInput).read === 'function' && (t as SafeTensorInput).data === undefined;
 }
 
 /** A file to write: its first bytes (the length and the header), then its tensors' data in order. */
@@ -155,8 +175,11 @@ export interface SafetensorsLayout {
   dataBytes: number;
 }
 
-/** Checks the tensors and metadata and lays the file out; nothing is copied yet. */
-export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, metadata?: Record<string, string>): SafetensorsLayout {
+/** Checks the tensors and metadata and lays the file out; nothing is copied (nor read) yet. */
+export function layoutSafetensors(
+  tensors: Record<string, SafeTensorInput | StreamedTensorInput>,
+  metadata?: Record<string, string>,
+): SafetensorsLayout {
   if (tensors === null || typeof tensors !== 'object') {
     throw new SafetensorsError(`safetensors: expected an object of tensors by name, got ${tensors === null ? 'null' : typeof tensors}`);
   }
@@ -171,7 +194,10 @@ export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, meta
       throw new SafetensorsError(
         `safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}; expected an array of non-negative integers`,
       );
-    entries.push({ name, dtype: t.dtype, shape: [...shape], data: toTyped(name, t, elementCount(shape)) });
+    if (!isStreamed(t)) entries.push({ name, dtype: t.dtype, shape: [...shape], data: toTyped(name, t, elementCount(shape)) });
+    else if ((t.dtype as SafetensorsDType) === 'I64')
+      throw new SafetensorsError(`safetensors: tensor '${name}': an I64 tensor cannot be streamed`);
+    else entries.push({ name, dtype: t.dtype, shape: [...shape], read: t.read.bind(t) });
   }
   // Stable: 8-byte tensors first, then the 4-byte ones, each group in the order given.
   entries.sort((a, b) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype]);
@@ -188,7 +214,7 @@ export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, meta
   }
   let offset = 0;
   for (const e of entries) {
-    const bytes = e.data.length * DTYPE_BYTES[e.dtype];
+    const bytes = elementCount(e.shape) * DTYPE_BYTES[e.dtype];
     setOwn(header, e.name, { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes] });
     offset += bytes;
   }
@@ -204,19 +230,55 @@ export function layoutSafetensors(tensors: Record<string, SafeTensorInput>, meta
 /**
  * The bytes of a laid-out file in order, at most `chunkBytes` at a time: the header, then
  * each tensor's data (views of it on a little-endian host, byte-swapped copies otherwise).
+ * Tensors in memory only: a file with streamed ones is written by safetensorsStream.
  */
 export function* safetensorsChunks(layout: SafetensorsLayout, chunkBytes = 1 << 26): Generator<Uint8Array> {
   yield layout.header;
   for (const e of layout.entries) {
-    const raw = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-    for (let at = 0; at < raw.length; at += chunkBytes) {
-      const part = raw.subarray(at, Math.min(raw.length, at + chunkBytes));
-      if (LITTLE_ENDIAN) yield part;
-      else {
-        const copy = part.slice();
-        swapBytes(copy, DTYPE_BYTES[e.dtype]);
-        yield copy;
+    if (!e.data) throw new SafetensorsError(`safetensors: tensor '${e.name}' is streamed: write the file with safetensorsStream`);
+    yield* dataChunks(e.data, e.dtype, chunkBytes);
+  }
+}
+
+/** `data`'s bytes in file order, at most `chunkBytes` at a time. */
+function* dataChunks(data: SafetensorsData, dtype: SafetensorsDType, chunkBytes: number): Generator<Uint8Array> {
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at < raw.length; at += chunkBytes) {
+    const part = raw.subarray(at, Math.min(raw.length, at + chunkBytes));
+    if (LITTLE_ENDIAN) yield part;
+    else {
+      const copy = part.slice();
+      swapBytes(copy, DTYPE_BYTES[dtype]);
+      yield copy;
+    }
+  }
+}
+
+/**
+ * safetensorsChunks for any layout: a streamed tensor is read `chunkBytes` at a time (a
+ * whole number of values), each piece yielded once read, so the host holds one piece of it at
+ * a time. The chunks, and so the file, are the ones safetensorsChunks makes of the same data.
+ */
+export async function* safetensorsStream(layout: SafetensorsLayout, chunkBytes = 1 << 26): AsyncGenerator<Uint8Array> {
+  yield layout.header;
+  for (const e of layout.entries) {
+    if (e.data) {
+      yield* dataChunks(e.data, e.dtype, chunkBytes);
+      continue;
+    }
+    const count = elementCount(e.shape);
+    const per = Math.max(1, Math.floor(chunkBytes / DTYPE_BYTES[e.dtype]));
+    for (let at = 0; at < count; at += per) {
+      const n = Math.min(per, count - at);
+      const piece = await e.read!(at, n);
+      const want = e.dtype === 'F32' ? Float32Array : Int32Array;
+      if (!(piece instanceof want) || piece.length !== n) {
+        throw new SafetensorsError(
+          `safetensors: tensor '${e.name}' (${e.dtype} ${fmtShape(e.shape)}): reading values [${at}, ${at + n}) gave ` +
+            `${piece instanceof Float32Array || piece instanceof Int32Array ? `${piece.length} values of a ${piece.constructor.name}` : String(piece)}, expected ${n} in a ${want.name}`,
+        );
       }
+      yield* dataChunks(piece, e.dtype, chunkBytes);
     }
   }
 }

@@ -49,9 +49,16 @@ export async function readSafetensorsFile(path: string, source = path): Promise<
   }
 }
 
-/** Writes `chunks` to an open file in order; `onBytes` hears the bytes of each chunk once written. */
-export async function writeChunks(h: FileHandle, chunks: Iterable<Uint8Array>, onBytes?: (bytes: number) => void): Promise<void> {
-  for (const chunk of chunks) {
+/**
+ * Writes `chunks` to an open file in order; `onBytes` hears the bytes of each chunk once
+ * written. Chunks made as they are written (read from the GPU) are asked for one at a time.
+ */
+export async function writeChunks(
+  h: FileHandle,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
+  for await (const chunk of chunks) {
     for (let done = 0; done < chunk.length; ) {
       const { bytesWritten } = await h.write(chunk, done, chunk.length - done);
       done += bytesWritten;

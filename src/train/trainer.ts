@@ -19,7 +19,8 @@ import { CheckpointError, saveCheckpoint, type JsonValue, type SaveStep } from '
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions, optimizerStateOf } from './step.js';
+import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions } from './step.js';
+import { finiteWeights, nonFiniteWeightsIn, streamedAverages, streamedModel, streamedOptimizer } from './streamed_state.js';
 import type { MovingAverage } from '../optim/moving_average.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
 import {
@@ -145,7 +146,7 @@ export type TrainEvent =
   | { type: 'checkpoint'; step: number; dir: string; best: boolean }
   /** A long stretch before the start event (building a large model, reading a large checkpoint): what it is. */
   | { type: 'preparing'; step: number; what: string }
-  /** A save under way: first with no `total` (the weights are read from the GPU), then the bytes written, every few seconds. */
+  /** A save under way: first with no `total`, then the bytes written (read from the GPU a piece at a time as they are), every few seconds. */
   | { type: 'saving'; step: number; dir: string; bytes: number; total?: number }
   | { type: 'eval-progress'; step: number; split: string; tokens: number; total?: number; elapsed: number; eta?: number; loss: number }
   | {
@@ -725,9 +726,10 @@ class TrainingRun {
 
   /**
    * Why the run cannot go on (a non-finite loss since the last report, a skipped non-finite
-   * gradient, non-finite weights), or null. Reads the GPU: called at reports and saves only.
+   * gradient), or null. Reads the GPU: called at reports and saves only. The weights are
+   * checked by a save, each piece as it is read for the file (finiteWeights).
    */
-  private async nonFinite(weights?: Record<string, { data: Float32Array }>, read?: LossReading): Promise<string | null> {
+  private async nonFinite(read?: LossReading): Promise<string | null> {
     const step = this.pos.step;
     const steps = read?.steps ?? this.steps.pendingSteps;
     const mean = read?.mean ?? (await this.steps.pendingMean());
@@ -735,10 +737,6 @@ class TrainingRun {
       return `the training loss became ${mean} ${steps === 1 ? `at step ${step}` : `in steps ${step - steps + 1}..${step}`}`;
     const skipped = await this.opt.nonFiniteSteps();
     if (skipped > 0) return `a gradient became NaN or infinite by step ${step} (${skipped} step${skipped > 1 ? 's' : ''} skipped)`;
-    for (const [name, e] of Object.entries(weights ?? {})) {
-      const bad = e.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) return `the weights became NaN or infinite by step ${step} (${name}[${bad}] = ${e.data[bad]})`;
-    }
     return null;
   }
 
@@ -754,7 +752,7 @@ class TrainingRun {
     const trainMs = this.trainSeconds() * 1e3;
     // Every rank trains as many words as this one.
     const wps = (read.words * this.world.size) / Math.max((trainMs - this.trainMsAtReport) / 1e3, 1e-9);
-    if (this.stopsOn(await this.nonFinite(undefined, read))) return 'non-finite loss';
+    if (this.stopsOn(await this.nonFinite(read))) return 'non-finite loss';
     this.trainMsAtReport = trainMs;
     this.lastLoss = mean;
     const step = this.pos.step;
@@ -816,34 +814,60 @@ class TrainingRun {
     };
   }
 
-  /** Saves a checkpoint of the current step into `dir`; stops the run when something is non-finite. */
+  /**
+   * Saves a checkpoint of the current step into `dir`; stops the run when something is
+   * non-finite: the loss or a gradient before anything is written, a weight as the model file
+   * is written (the save is then abandoned, the previous checkpoint kept).
+   */
   private save(dir = this.ckDir): Promise<string | null> {
     return this.offTheClock(async () => {
       this.log({ type: 'saving', step: this.pos.step, dir, bytes: 0 });
-      // Every rank holds the same weights: rank 0 reads and writes them; all take part in the collectives.
-      const modelState = this.writer ? await this.model.stateDict() : {};
-      const why = await this.nonFinite(modelState);
-      // Only rank 0 reads the weights; every rank stops with it (the others print nothing).
-      const stop = this.dp ? this.dp.any(why !== null) : why !== null;
-      if (stop && this.stopsOn(why ?? 'the weights became NaN or infinite (rank 0 says which)')) return 'non-finite loss';
-      if (this.average && this.writer) Object.assign(modelState, await this.average.stateDict());
+      if (this.stopsAll(await this.nonFinite())) return 'non-finite loss';
+      const state: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [l, s] of (this.steps.state ?? []).entries()) {
-        modelState[`state.${l}.h`] = await this.allStreams(s.h);
-        modelState[`state.${l}.c`] = await this.allStreams(s.c);
+        state[`state.${l}.h`] = await this.allStreams(s.h);
+        state[`state.${l}.c`] = await this.allStreams(s.c);
       }
-      if (this.writer)
-        await this.saveFiles(dir, {
-          model: modelState,
-          optimizer: (await optimizerStateOf(this.model, this.opt)) as never,
-          config: this.checkpointConfig() as unknown as JsonValue,
-          vocab: this.corpus.vocab.toText(),
-        });
+      // Every rank holds the same weights: rank 0 reads and writes them; all take part in the collectives.
+      if (this.stopsAll(this.writer ? await this.writeCheckpoint(dir, state) : null)) return 'non-finite loss';
       const best = dir !== this.ckDir;
       if (!best) this.savedStep = this.pos.step;
       this.log({ type: 'checkpoint', step: this.pos.step, dir, best });
       await this.writeChart();
       return null;
     });
+  }
+
+  /** Whether every rank stops on `why` (this rank's; rank 0 speaks for the run): true keeps it for stopNonFinite. */
+  private stopsAll(why: string | null): boolean {
+    const stop = this.dp ? this.dp.any(why !== null) : why !== null;
+    return stop && this.stopsOn(why ?? 'the weights became NaN or infinite (rank 0 says which)') !== null;
+  }
+
+  /**
+   * Writes the checkpoint with its tensors streamed from the GPU a piece at a time
+   * (streamed_state.ts), the weights checked piece by piece; why they are non-finite when a
+   * piece of them is (the save is abandoned: the previous checkpoint stays), else null.
+   */
+  private async writeCheckpoint(dir: string, state: Record<string, { shape: number[]; data: Float32Array }>): Promise<string | null> {
+    const model = {
+      ...streamedModel(this.model, finiteWeights(this.pos.step)),
+      ...(this.average ? streamedAverages(this.average) : {}),
+      ...state,
+    };
+    try {
+      await this.saveFiles(dir, {
+        model,
+        optimizer: await streamedOptimizer(this.model, this.opt),
+        config: this.checkpointConfig() as unknown as JsonValue,
+        vocab: this.corpus.vocab.toText(),
+      });
+      return null;
+    } catch (e) {
+      const why = nonFiniteWeightsIn(e);
+      if (why === null) throw e;
+      return why;
+    }
   }
 
   /** A carried state tensor [B, n] of this rank's streams, as the checkpoint holds it: every stream's [world x B, n]. */
