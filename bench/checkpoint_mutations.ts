@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { train } from '../src/train/trainer.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { loadModel, readLmCheckpoint } from '../src/train/load.js';
+import { checkpointFiles, loadModel, readLmCheckpoint } from '../src/train/load.js';
+import { readWeight } from '../src/train/streamed_load.js';
 
 export type Files = Record<string, Uint8Array>;
 
@@ -462,9 +463,17 @@ export const LOADERS: Record<string, Loader> = {
     const c = await loadCheckpoint(dir);
     return { model: c.model, optimizer: c.optimizer?.tensors, vocab: c.vocab, config: c.config };
   },
+  /** A resume's read: the model file opened, each of its tensors then read a piece at a time and checked as a resume reads it. */
   readLmCheckpoint: async (dir) => {
     const { ck } = await readLmCheckpoint(dir);
-    return { model: ck.model, optimizer: ck.optimizer?.tensors, vocab: ck.vocab, config: ck.config };
+    try {
+      const file = checkpointFiles(ck, dir).model;
+      const model: Record<string, { shape: number[]; data: Float32Array }> = {};
+      for (const [name, w] of Object.entries(ck.model)) model[name] = await readWeight(file, name, w, 64);
+      return { model, optimizer: ck.optimizer?.tensors, vocab: ck.vocab, config: ck.config };
+    } finally {
+      await ck.close();
+    }
   },
   /** The model built on the GPU (needs fl.init()): its weights read back (it reads no optimizer file). */
   loadModel: async (dir) => {

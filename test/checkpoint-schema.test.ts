@@ -101,7 +101,9 @@ describe('config.json', () => {
     const dir = await saved();
     const ck = await loadCheckpoint(dir);
     expect(ck.config).toEqual(lmConfig());
-    expect((await readLmCheckpoint(dir)).vocab.size).toBe(6);
+    const lm = await readLmCheckpoint(dir);
+    expect(lm.vocab.size).toBe(6);
+    await lm.ck.close();
   });
 
   it('a recorded corpus (config.corpus: text files, an lm1b directory) loads, in every reader', async () => {
@@ -112,7 +114,9 @@ describe('config.json', () => {
       const config = { ...lmConfig(), corpus, train: { ...lmConfig().train, data } } as CheckpointConfig;
       const dir = await saved(lmCheckpoint(config));
       expect((await loadCheckpoint(dir)).config).toEqual(config);
-      expect((await readLmCheckpoint(dir)).config.corpus).toEqual(corpus);
+      const lm = await readLmCheckpoint(dir);
+      expect(lm.config.corpus).toEqual(corpus);
+      await lm.ck.close();
       const m = await loadModel(dir);
       expect(m.config.corpus).toEqual(corpus);
       m.model.dispose();
@@ -340,7 +344,9 @@ describe('stray files', () => {
     ]);
     expect((await loadCheckpoint(dir)).generation).toBe(2);
     expect((await saveCheckpoint(dir, lmCheckpoint())).generation).toBe(3);
-    expect((await readLmCheckpoint(dir)).ck.generation).toBe(3);
+    const lm = await readLmCheckpoint(dir);
+    expect(lm.ck.generation).toBe(3);
+    await lm.ck.close();
     expect(fileGeneration('model-12.safetensors')).toBe(12);
     expect(fileGeneration('vocab-99999999999999999999.txt')).toBeNull();
     expect(fileGeneration('model-007.safetensors')).toBeNull();

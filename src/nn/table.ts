@@ -9,7 +9,7 @@ import { Tensor, fmtShape, shapeSize } from '../tensor.js';
 import { rt } from '../gpu/runtime.js';
 import { noGrad } from '../autograd.js';
 import { embedding } from '../ops/embedding.js';
-import { tensor, zeros } from '../ops/create.js';
+import { tensor, writeRange, zeros } from '../ops/create.js';
 import { concatRows } from '../ops/rows.js';
 import { rngFor } from '../random.js';
 
@@ -277,6 +277,23 @@ export async function readAcross(parts: readonly Tensor[], offset: number, count
     at += p.length;
   }
   return out;
+}
+
+/**
+ * Writes `data` into values offset .. offset + data.length - 1 of `parts` laid end to end
+ * (a table's shards): readAcross's inverse, each part given the values it holds.
+ */
+export function writeAcross(parts: readonly Tensor[], offset: number, data: Float32Array): void {
+  const total = parts.reduce((a, p) => a + p.size, 0);
+  if (!(offset >= 0 && offset + data.length <= total))
+    throw new Error(`flstm: values [${offset}, ${offset + data.length}) are not within the ${total} of the shards`);
+  let start = 0;
+  for (const p of parts) {
+    const from = Math.max(offset, start);
+    const to = Math.min(offset + data.length, start + p.size);
+    if (from < to) writeRange(p, from - start, data.subarray(from - offset, to - offset));
+    start += p.size;
+  }
 }
 
 /** The inverse of mergeShards: each logical table entry cut into this model's shards. */

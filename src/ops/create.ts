@@ -105,6 +105,22 @@ export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLi
   if (host instanceof Int32Array && hostMirror.has(t.sharedStorage)) hostMirror.set(t.sharedStorage, Int32Array.from(host));
 }
 
+/**
+ * Writes `data` into values offset .. offset + data.length - 1 of the f32 tensor `t` (a
+ * piece of a weight loaded a piece at a time), then submits: the upload's staging buffer is
+ * freed now, so a load of many pieces holds one piece's staging at a time.
+ */
+export function writeRange(t: Tensor, offset: number, data: Float32Array): void {
+  if (t.dtype !== 'f32') throw new Error(`flstm: writeRange: the tensor is ${t.dtype}; only f32 tensors are written a range at a time`);
+  if (!(Number.isSafeInteger(offset) && offset >= 0 && offset + data.length <= t.size))
+    throw new Error(
+      `flstm: writeRange: values [${offset}, ${offset + data.length}) are not within the ${t.size} of a tensor of shape ${fmtShape(t.shape)}`,
+    );
+  if (data.length === 0) return;
+  rt().recorder.upload(t.buffer, data, offset * 4);
+  rt().recorder.submit();
+}
+
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   checkShape(shape);
   if (opts.dtype === 'f16') return tensor(new Float32Array(shapeSize(shape)).fill(value), shape, opts);

@@ -73,6 +73,11 @@ export function isModelBundle(metadata: Record<string, string>): boolean {
  */
 export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafetensors, source = 'model file'): ModelBundle<C> {
   const { model, metadata } = weightsOf(file, source);
+  return { model, ...bundleOfMetadata<C>(metadata, source) };
+}
+
+/** A bundle's config and vocabulary from its file's metadata (a file opened, its weights not read yet). */
+export function bundleOfMetadata<C = unknown>(metadata: Record<string, string>, source = 'model file'): Omit<ModelBundle<C>, 'model'> {
   if (!isModelBundle(metadata)) {
     throw new BundleError(
       `${source} holds weights only (no ${BUNDLE_CONFIG_KEY} metadata): it is the model file of an older checkpoint folder; ` +
@@ -85,7 +90,7 @@ export function decodeModelBundle<C = unknown>(file: Uint8Array | DecodedSafeten
   } catch (e) {
     throw new BundleError(`${source}: metadata ${BUNDLE_CONFIG_KEY} is not valid JSON (${jsonProblem(e)})`);
   }
-  const out: ModelBundle<C> = { model, config };
+  const out: Omit<ModelBundle<C>, 'model'> = { config };
   if (typeof metadata[BUNDLE_VOCAB_KEY] === 'string') out.vocab = metadata[BUNDLE_VOCAB_KEY];
   return out;
 }

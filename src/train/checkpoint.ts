@@ -32,12 +32,13 @@ import {
   type SafetensorsLayout,
   type StreamedTensorInput,
 } from './safetensors.js';
-import { readSafetensorsFile, writeChunks } from './safetensors_file.js';
-import { bundleMetadata, decodeModelBundle, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
+import { openSafetensorsFile, readSafetensorsFile, writeChunks } from './safetensors_file.js';
+import { bundleMetadata, bundleOfMetadata, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
 import {
   checkInt,
   checkLmConfig,
-  checkModelTensors,
+  checkFiniteWeights,
+  checkModelTensorShapes,
   checkOptimizerScalars,
   checkOptimizerTensors,
   checkVocabulary,
@@ -459,16 +460,92 @@ export interface LoadOptions {
   optimizer?: boolean;
 }
 
+/** A weight of a model file that openCheckpoint opened: its shape, its values read a range at a time. */
+export interface FileWeight {
+  shape: number[];
+  /** Values offset .. offset + into.length - 1 (flat, row-major) read from the file into `into` (unchecked: see checkFiniteWeights). */
+  readInto(offset: number, into: Float32Array): Promise<void>;
+}
+
+/**
+ * A checkpoint as openCheckpoint gives it: checked as loadCheckpoint checks it, but for the
+ * model file's values, which stay in the file (open until close()) to be read a piece at a
+ * time, each piece checked finite as it is read (checkFiniteWeights).
+ */
+export interface OpenedCheckpoint<C = unknown> extends Omit<LoadedCheckpoint<C>, 'model'> {
+  model: Record<string, FileWeight>;
+  close(): Promise<void>;
+}
+
+/** The entries of a model file as loaded: with their values (read whole) or without (opened). */
+type ModelEntry = { shape: number[]; data?: Float32Array };
+
+/** A checkpoint whose model entries are `M`: host tensors (loadCheckpoint) or file weights (openCheckpoint). */
+type Loaded<C, M extends ModelEntry> = Omit<LoadedCheckpoint<C>, 'model'> & { model: Record<string, M> };
+
+/** A model file read whole or opened: its metadata, its F32 weights, and how to let it go. */
+interface ModelFile<M extends ModelEntry> {
+  metadata: Record<string, string>;
+  model: Record<string, M>;
+  close(): Promise<void>;
+}
+
+type ModelReader<M extends ModelEntry> = (file: string) => Promise<ModelFile<M>>;
+
+/** The model file read whole: every value on the host (checked finite with the rest of the checkpoint). */
+const wholeModel: ModelReader<StateDict[string]> = async (file) => {
+  const decoded = await readSafetensorsFile(file);
+  return { metadata: decoded.metadata, model: decodeModelWeights(decoded, file), close: async () => {} };
+};
+
+/** The model file opened: its header read and its weights' dtypes checked, their values left in the file. */
+const openedModel: ModelReader<FileWeight> = async (file) => {
+  const f = await openSafetensorsFile(file);
+  try {
+    const model: Record<string, FileWeight> = {};
+    for (const [name, t] of Object.entries(f.tensors)) {
+      if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${file}: weight '${name}' is ${t.dtype}; weights must be F32`);
+      const w: FileWeight = { shape: t.shape, readInto: (offset, into) => t.readInto(offset, into) };
+      Object.defineProperty(model, name, { value: w, enumerable: true, writable: true, configurable: true });
+    }
+    return { metadata: f.metadata, model, close: f.close };
+  } catch (e) {
+    await f.close();
+    throw e;
+  }
+};
+
 /**
  * Loads the checkpoint in `dir`. Clear errors: a missing directory or config.json, a config
  * that is not valid JSON or not a flstm checkpoint, a missing data file, a corrupt or
  * truncated .safetensors (the SafetensorsError names the file), non-F32 weights.
  */
 export async function loadCheckpoint<C = unknown>(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint<C>> {
-  if (!(await isDirectory(dir))) return loadModelFile<C>(dir);
+  const ck: LoadedCheckpoint<C> & { close?: unknown } = await readCheckpoint<C, StateDict[string]>(dir, opts, wholeModel);
+  // The same object (checkedVocabulary knows it), without the closer a whole read does not need.
+  delete ck.close;
+  return ck;
+}
+
+/**
+ * loadCheckpoint with the model file opened rather than read: its header, the configuration,
+ * the vocabulary and the optimizer file are read and checked as loadCheckpoint checks them;
+ * the weights are read later a piece at a time (a large vocabulary's tables are gigabytes).
+ * The caller closes the checkpoint once its weights are read.
+ */
+export async function openCheckpoint<C = unknown>(dir: string, opts: LoadOptions = {}): Promise<OpenedCheckpoint<C>> {
+  return readCheckpoint<C, FileWeight>(dir, opts, openedModel);
+}
+
+async function readCheckpoint<C, M extends ModelEntry>(
+  dir: string,
+  opts: LoadOptions,
+  reader: ModelReader<M>,
+): Promise<Loaded<C, M> & { close(): Promise<void> }> {
+  if (!(await isDirectory(dir))) return loadModelFile<C, M>(dir, reader);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await loadGeneration<C>(dir, opts.optimizer !== false);
+      return await loadGeneration<C, M>(dir, opts.optimizer !== false, reader);
     } catch (e) {
       if (e instanceof Moved && attempt < 3) continue;
       if (e instanceof Moved)
@@ -487,45 +564,65 @@ async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
+/** Runs `f` on an opened model file, closing it when `f` throws. */
+async function closingOnError<M extends ModelEntry, T>(m: ModelFile<M>, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    await m.close();
+    throw e;
+  }
+}
+
 /** A self-contained model file (a model-<G>.safetensors, or one the browser demo saved). */
-async function loadModelFile<C>(file: string): Promise<LoadedCheckpoint<C>> {
-  if (file.endsWith('.safetensors')) {
-    const b = decodeModelBundle<C>(await readSafetensorsFile(file), file);
-    const out: LoadedCheckpoint<C> = { model: b.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
+async function loadModelFile<C, M extends ModelEntry>(
+  file: string,
+  reader: ModelReader<M>,
+): Promise<Loaded<C, M> & { close(): Promise<void> }> {
+  if (!file.endsWith('.safetensors'))
+    throw new CheckpointError(`flstm: '${file}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
+  const m = await reader(file);
+  return closingOnError(m, () => {
+    const b = bundleOfMetadata<C>(m.metadata, file);
+    const out: Loaded<C, M> = { model: m.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
     if (b.vocab !== undefined) out.vocab = b.vocab;
     checkLanguageModel(out, { config: `${file} metadata flstm.config`, model: file, vocab: `${file} metadata flstm.vocab` });
-    return out;
-  }
-  throw new CheckpointError(`flstm: '${file}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
+    return Object.assign(out, { close: m.close });
+  });
 }
 
 /** The generation config.json names, read and decoded; throws Moved when a save replaced it meanwhile. */
-async function loadGeneration<C>(dir: string, withOptimizer: boolean): Promise<LoadedCheckpoint<C>> {
+async function loadGeneration<C, M extends ModelEntry>(
+  dir: string,
+  withOptimizer: boolean,
+  reader: ModelReader<M>,
+): Promise<Loaded<C, M> & { close(): Promise<void> }> {
   const { manifest: m, generation, files } = await readCheckedManifest(dir);
-  const safetensors = (file: string) => readSafetensorsFile(file);
-  const modelFile = await readNamed(dir, files.model, generation, safetensors);
-  const optFile = files.optimizer && withOptimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
-  let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
-  const paths = {
-    config: join(dir, CONFIG),
-    model: join(dir, files.model),
-    vocab: files.vocab && join(dir, files.vocab),
-    optimizer: optFile ? join(dir, files.optimizer!) : undefined,
-  };
-  // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
-  const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
-  if (vocab === undefined && copy !== undefined) vocab = copy;
-  const model = decodeModelWeights(modelFile, paths.model);
-  const out: LoadedCheckpoint<C> = { model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
-  if (optFile && paths.optimizer) out.optimizer = decodeOptimizerState(optFile, paths.optimizer);
-  if (vocab !== undefined) out.vocab = vocab;
-  // Each file's own schema first (its message is the more precise), then the copies agree.
-  checkLanguageModel(out, {
-    ...paths,
-    vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`),
+  const modelFile = await readNamed(dir, files.model, generation, reader);
+  return closingOnError(modelFile, async () => {
+    const safetensors = (file: string) => readSafetensorsFile(file);
+    const optFile = files.optimizer && withOptimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
+    let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
+    const paths = {
+      config: join(dir, CONFIG),
+      model: join(dir, files.model),
+      vocab: files.vocab && join(dir, files.vocab),
+      optimizer: optFile ? join(dir, files.optimizer!) : undefined,
+    };
+    // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
+    const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
+    if (vocab === undefined && copy !== undefined) vocab = copy;
+    const out: Loaded<C, M> = { model: modelFile.model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
+    if (optFile && paths.optimizer) out.optimizer = decodeOptimizerState(optFile, paths.optimizer);
+    if (vocab !== undefined) out.vocab = vocab;
+    // Each file's own schema first (its message is the more precise), then the copies agree.
+    checkLanguageModel(out, {
+      ...paths,
+      vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`),
+    });
+    checkCopies(modelFile.metadata, m.config, files.vocab ? vocab : undefined, paths);
+    return Object.assign(out, { close: modelFile.close });
   });
-  checkCopies(modelFile.metadata, m.config, files.vocab ? vocab : undefined, paths);
-  return out;
 }
 
 interface Paths {
@@ -585,7 +682,7 @@ function firstLineDifference(a: string, b: string): number {
 const vocabularies = new WeakMap<object, Vocabulary>();
 
 /** The parsed vocabulary of a checkpoint loadCheckpoint checked, when it has one. */
-export function checkedVocabulary(ck: LoadedCheckpoint<unknown>): Vocabulary | undefined {
+export function checkedVocabulary(ck: Omit<LoadedCheckpoint<unknown>, 'model'>): Vocabulary | undefined {
   return vocabularies.get(ck);
 }
 
@@ -594,11 +691,13 @@ export function checkedVocabulary(ck: LoadedCheckpoint<unknown>): Vocabulary | u
  * the configuration's schema, the tensors it implies, the vocabulary and the optimizer state.
  * Other checkpoints (any JSON config) are the caller's to check.
  */
-function checkLanguageModel(ck: LoadedCheckpoint<unknown>, p: Paths): void {
+function checkLanguageModel(ck: Loaded<unknown, ModelEntry>, p: Paths): void {
   const c = ck.config;
   if (!isObject(c) || typeof c.format !== 'string' || !c.format.startsWith('flstm-lm')) return;
   const config = checkLmConfig(p.config, 'config', c);
-  checkModelTensors(p.model, ck.model, config, p.config);
+  checkModelTensorShapes(p.model, ck.model, config, p.config);
+  // Values read whole are checked now; an opened file's are checked as they are read.
+  for (const [name, t] of Object.entries(ck.model)) if (t.data) checkFiniteWeights(p.model, name, t.data);
   if (ck.vocab !== undefined) vocabularies.set(ck, checkVocabulary(p.vocab ?? p.model, ck.vocab, config.vocabSize, p.config));
   if (!ck.optimizer || !p.optimizer) return;
   const weights = new Map([...lmTensorShapes(config)].filter(([k]) => !k.startsWith('state.') && !k.startsWith('ema.')));

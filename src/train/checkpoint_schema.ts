@@ -263,7 +263,6 @@ export function lmTensorShapes(c: CheckpointConfig): Map<string, number[]> {
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-/** The model file's tensors are exactly those the configuration implies, each of its shape. */
 /** A model file's entries: the weights, the carried state (`state.*`) and the moving averages (`ema.*`). */
 export function modelFileParts<E>(entries: Record<string, E>): {
   weights: Record<string, E>;
@@ -276,9 +275,21 @@ export function modelFileParts<E>(entries: Record<string, E>): {
   return parts;
 }
 
+/** The model file's tensors are exactly those the configuration implies, each of its shape, every value finite. */
 export function checkModelTensors(
   file: string,
   tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>,
+  config: CheckpointConfig,
+  configFile: string,
+): void {
+  checkModelTensorShapes(file, tensors, config, configFile);
+  for (const [name, t] of Object.entries(tensors)) checkFiniteWeights(file, name, t.data);
+}
+
+/** The model file's tensors are exactly those the configuration implies, each of its shape (their values unread). */
+export function checkModelTensorShapes(
+  file: string,
+  tensors: Record<string, { shape: readonly number[] }>,
   config: CheckpointConfig,
   configFile: string,
 ): void {
@@ -293,15 +304,20 @@ export function checkModelTensors(
     if (!want.has(name))
       schemaFail(file, `tensor '${name}'`, `absent (${configFile} describes a model without it)`, fmt(tensors[name].shape));
   }
-  // The trainer never saves a non-finite weight, average or state: one means a damaged file.
-  for (const [name, t] of Object.entries(tensors)) {
-    const bad = impossibleState('', t.data);
-    // The wording flstm has always used for it (scripts and tests match it).
-    if (bad)
-      throw new CheckpointSchemaError(
-        `flstm: ${file} is corrupt: '${name}' holds ${bad.value} at index ${bad.index} (a trained weight is a finite number)`,
-      );
-  }
+}
+
+/**
+ * The trainer never saves a non-finite weight, average or state: one means a damaged file.
+ * `data` is the tensor's values from index `offset` on (a whole tensor, or a piece of one
+ * loaded a piece at a time: the index named is the tensor's).
+ */
+export function checkFiniteWeights(file: string, name: string, data: ArrayLike<number>, offset = 0): void {
+  const bad = impossibleState('', data);
+  // The wording flstm has always used for it (scripts and tests match it).
+  if (bad)
+    throw new CheckpointSchemaError(
+      `flstm: ${file} is corrupt: '${name}' holds ${bad.value} at index ${offset + bad.index} (a trained weight is a finite number)`,
+    );
 }
 
 // ---- the optimizer file ----

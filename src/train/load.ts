@@ -7,13 +7,16 @@ import { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import { join } from 'node:path';
-import { loadCheckpoint, checkCompatible, checkedVocabulary, type LoadOptions } from './checkpoint.js';
+import { openCheckpoint, checkCompatible, checkedVocabulary, type FileWeight, type LoadOptions } from './checkpoint.js';
 import { checkVocabulary, isObject, modelFileParts, schemaFail } from './checkpoint_schema.js';
 import type { CheckpointConfig, TrainConfig, WeightsUsed } from './config.js';
 import { disposeState, loadedModelOptions, modelOptions } from './step.js';
 import { AVERAGE_PREFIX } from '../optim/moving_average.js';
+import type { StateDict } from '../nn/module.js';
+import { fillModel } from './streamed_load.js';
 
-export type RawCheckpoint = Awaited<ReturnType<typeof loadCheckpoint<CheckpointConfig>>>;
+/** A checkpoint opened, its model file's values still in the file (openCheckpoint): close it once loaded. */
+export type RawCheckpoint = Awaited<ReturnType<typeof openCheckpoint<CheckpointConfig>>>;
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -35,6 +38,8 @@ export interface LoadModelOptions {
    * the weights of the last step. Default: the averages when the checkpoint has them.
    */
   weights?: WeightsUsed;
+  /** The most bytes of a weight read from the file at a time (default 64 MiB): the host's piece of a table. */
+  pieceBytes?: number;
 }
 
 /** The files a checkpoint was read from, for messages: a folder's, or one self-contained model file. */
@@ -46,13 +51,25 @@ export function checkpointFiles(ck: RawCheckpoint, dir: string): { config: strin
 
 /**
  * The checkpoint's files, its config checked to be a language model's, and its vocabulary.
- * loadCheckpoint has checked a language model's files against each other (checkpoint_schema.ts).
+ * openCheckpoint has checked a language model's files against each other (checkpoint_schema.ts),
+ * all but the model file's values, which modelFromCheckpoint reads (and checks) a piece at a
+ * time; the caller closes `ck` once done with it.
  */
 export async function readLmCheckpoint(
   dir: string,
   opts: LoadOptions = {},
 ): Promise<{ ck: RawCheckpoint; config: CheckpointConfig; vocab: Vocabulary }> {
-  const ck = await loadCheckpoint<CheckpointConfig>(dir, opts);
+  const ck = await openCheckpoint<CheckpointConfig>(dir, opts);
+  try {
+    const { config, vocab } = checkedLm(ck, dir);
+    return { ck, config, vocab };
+  } catch (e) {
+    await ck.close();
+    throw e;
+  }
+}
+
+function checkedLm(ck: RawCheckpoint, dir: string): { config: CheckpointConfig; vocab: Vocabulary } {
   const files = checkpointFiles(ck, dir);
   const config = ck.config as unknown;
   if (!isObject(config) || config.format !== 'flstm-lm/1') {
@@ -68,10 +85,10 @@ export async function readLmCheckpoint(
     schemaFail(files.config, 'files.vocab', 'the vocabulary file (a language model needs one)', undefined);
   }
   const vocab = checkedVocabulary(ck) ?? checkVocabulary(files.vocab, ck.vocab, ck.config.vocabSize, files.config);
-  return { ck, config: ck.config, vocab };
+  return { config: ck.config, vocab };
 }
 
-function carriedState(entries: RawCheckpoint['model'], layers: number, file: string): LSTMState[] | undefined {
+function carriedState(entries: StateDict, layers: number, file: string): LSTMState[] | undefined {
   if (layers === 0) return undefined;
   const state: LSTMState[] = [];
   for (let l = 0; l < layers; l++) {
@@ -96,46 +113,55 @@ function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoin
 /**
  * A model of `train`'s shape holding the checkpoint's weights, and its carried state. The
  * weights are checked first: a checkpoint of another shape is one message naming the tensor
- * and both shapes. `loadOnly`: a model for evaluation and generation (no training state);
- * `useAverages` (by default with `loadOnly`): the LSTM's moving averages, when the checkpoint
- * has them, are the weights (as f-lm evaluates); otherwise the trained weights, and
- * `averages` holds the averages for the run to continue.
+ * and both shapes. Then each is read from the file a piece at a time into its parameter (a
+ * table's shards), every piece checked finite. `loadOnly`: a model for evaluation and
+ * generation (no training state); `useAverages` (by default with `loadOnly`): the LSTM's
+ * moving averages, when the checkpoint has them, are the weights (as f-lm evaluates);
+ * otherwise the trained weights, and `averages` holds the averages for the run to continue.
  */
-export function modelFromCheckpoint(
+export async function modelFromCheckpoint(
   ck: RawCheckpoint,
   config: CheckpointConfig,
   train: TrainConfig,
   dir: string,
   loadOnly = false,
   useAverages = loadOnly,
-): { model: LanguageModel; state?: LSTMState[]; averages: RawCheckpoint['model'] } {
-  const parts = modelFileParts(ck.model);
+  pieceBytes?: number,
+): Promise<{ model: LanguageModel; state?: LSTMState[]; averages: StateDict }> {
+  const parts = modelFileParts<FileWeight>(ck.model);
   const weights = useAverages ? averagedWeights(parts.weights, parts.averages) : parts.weights;
   const file = checkpointFiles(ck, dir).model;
   // The tables are loaded next: they start as zeros, not drawn.
   const model = new LanguageModel({ ...(loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize), drawTables: false });
   try {
-    // loadCheckpoint has checked every value is finite (checkpoint_schema.ts checkModelTensors).
     checkCompatible(weights, model.stateShapes(), file);
-    model.loadStateDict(weights);
-    return { model, state: carriedState(parts.state, config.stateLayers, file), averages: parts.averages };
+    // A resumed run keeps the averages it continues (LSTM-sized, not tables) on the host; a model to use needs none.
+    const keepAverages = !loadOnly && !useAverages;
+    const keep = (name: string) => name.startsWith('state.') || (keepAverages && name.startsWith(AVERAGE_PREFIX));
+    const kept = await fillModel(model, ck.model, weights, file, { keep, pieceBytes });
+    const averages = modelFileParts(kept).averages;
+    return { model, state: carriedState(modelFileParts(kept).state, config.stateLayers, file), averages };
   } catch (e) {
     model.dispose();
     throw e;
   }
 }
 
-/** Loads a checkpoint's model (weights, vocabulary, carried state). Needs fl.init(). */
+/** Loads a checkpoint's model (weights, vocabulary, carried state), its weights read a piece at a time. Needs fl.init(). */
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   // A model to evaluate or generate with: the optimizer file (as large as the weights) stays unread.
   const { ck, config, vocab } = await readLmCheckpoint(dir, { optimizer: false });
-  const hasAverages = Object.keys(modelFileParts(ck.model).averages).length > 0;
-  if (opts.weights === 'average' && !hasAverages) {
-    throw new NoAveragesError(
-      `flstm: ${checkpointFiles(ck, dir).model} holds no moving average of the weights (its run was trained without --ema): use the trained weights`,
-    );
+  try {
+    const hasAverages = Object.keys(modelFileParts(ck.model).averages).length > 0;
+    if (opts.weights === 'average' && !hasAverages) {
+      throw new NoAveragesError(
+        `flstm: ${checkpointFiles(ck, dir).model} holds no moving average of the weights (its run was trained without --ema): use the trained weights`,
+      );
+    }
+    const averaged = hasAverages && opts.weights !== 'trained';
+    const { model, state } = await modelFromCheckpoint(ck, config, config.train, dir, true, averaged, opts.pieceBytes);
+    return { model, config, vocab, state, averaged, weights: averaged ? 'average' : 'trained' };
+  } finally {
+    await ck.close();
   }
-  const averaged = hasAverages && opts.weights !== 'trained';
-  const { model, state } = modelFromCheckpoint(ck, config, config.train, dir, true, averaged);
-  return { model, config, vocab, state, averaged, weights: averaged ? 'average' : 'trained' };
 }

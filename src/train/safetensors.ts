@@ -56,7 +56,7 @@ export class SafetensorsError extends Error {
   }
 }
 
-const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, I32: 4, I64: 8 };
+export const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, I32: 4, I64: 8 };
 /** The reference implementation refuses headers above 100 MB; so do we. */
 const MAX_HEADER = 100_000_000;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -97,7 +97,8 @@ function swapBytes(b: Uint8Array, size: number): void {
   }
 }
 
-function typedFor(dtype: SafetensorsDType, buf: ArrayBuffer): SafetensorsData {
+/** The typed array of `dtype` over `buf`. */
+export function typedArrayOf(dtype: SafetensorsDType, buf: ArrayBuffer): SafetensorsData {
   if (dtype === 'F32') return new Float32Array(buf);
   if (dtype === 'I32') return new Int32Array(buf);
   return new BigInt64Array(buf);
@@ -344,7 +345,7 @@ export function parseSafetensorsHeader(
 /** An empty tensor for `span`, and the bytes a reader fills (then calls toHostOrder). */
 export function tensorForSpan(span: Span): { tensor: SafeTensor; bytes: Uint8Array } {
   const buf = new ArrayBuffer(span.end - span.begin);
-  return { tensor: { dtype: span.dtype, shape: span.shape, data: typedFor(span.dtype, buf) }, bytes: new Uint8Array(buf) };
+  return { tensor: { dtype: span.dtype, shape: span.shape, data: typedArrayOf(span.dtype, buf) }, bytes: new Uint8Array(buf) };
 }
 
 /** Puts a tensor's file bytes (little-endian) in this host's byte order. */
@@ -483,7 +484,7 @@ function copyTensors(bytes: Uint8Array, dataStart: number, spans: Span[]): Recor
     const copy = new Uint8Array(s.end - s.begin);
     copy.set(bytes.subarray(dataStart + s.begin, dataStart + s.end));
     if (!LITTLE_ENDIAN) swapBytes(copy, DTYPE_BYTES[s.dtype]);
-    setOwn(tensors, s.name, { dtype: s.dtype, shape: s.shape, data: typedFor(s.dtype, copy.buffer) });
+    setOwn(tensors, s.name, { dtype: s.dtype, shape: s.shape, data: typedArrayOf(s.dtype, copy.buffer) });
   }
   return tensors;
 }

@@ -291,12 +291,20 @@ interface RunParts {
 
 type ResumedCheckpoint = Awaited<ReturnType<typeof readLmCheckpoint>>;
 
-/** The checkpoint a run resumes from, read whole, with the options given checked against its own. */
+/**
+ * The checkpoint a run resumes from, with the options given checked against its own: its
+ * model file opened (the weights are read into the model a piece at a time), the rest read.
+ */
 async function readResumed(cfg: TrainConfig, ckDir: string, processes: number): Promise<ResumedCheckpoint> {
   const resumed = await readLmCheckpoint(ckDir);
-  // --batch is per process: any number of processes may continue a run whose global batch they keep.
-  checkGlobalBatch(resumed.config, cfg.batch, processes, ckDir);
-  checkResumeOptions(resumed.config, cfg, ckDir);
+  try {
+    // --batch is per process: any number of processes may continue a run whose global batch they keep.
+    checkGlobalBatch(resumed.config, cfg.batch, processes, ckDir);
+    checkResumeOptions(resumed.config, cfg, ckDir);
+  } catch (e) {
+    await resumed.ck.close();
+    throw e;
+  }
   return resumed;
 }
 
@@ -365,7 +373,7 @@ async function resumeParts(
   const { corpus, changes: corpusChanges } = await resumedCorpus(saved, cfg, vocab, ckDir);
   checkSplitsFitBatch(corpus, cfg.batch * world.size);
   const memory = checkedMemoryPlan(cfg, saved.vocabSize);
-  const { model, state: allStreams, averages } = modelFromCheckpoint(ck, saved, cfg, ckDir);
+  const { model, state: allStreams, averages } = await modelFromCheckpoint(ck, saved, cfg, ckDir);
   const state = ownStreams(allStreams, world, cfg.batch);
   const opt = makeOptimizer(cfg, model);
   const average = makeMovingAverage(cfg, model);
@@ -510,9 +518,13 @@ async function trainLocked(cfg: TrainConfig, o: TrainOptions, ckDir: string, fau
     const bytes = await checkpointBytes(ckDir);
     if (bytes >= LARGE_MODEL_BYTES) say({ type: 'preparing', step: 0, what: `reading the checkpoint in ${ckDir} (${formatBytes(bytes)})` });
     const resumed = await readResumed(cfg, ckDir, world.size);
-    const done = upToDate(o, ckDir, resumed.config);
-    if (done) return done;
-    parts = await resumeParts(cfg, ckDir, metricsFile, resumed, world);
+    try {
+      const done = upToDate(o, ckDir, resumed.config);
+      if (done) return done;
+      parts = await resumeParts(cfg, ckDir, metricsFile, resumed, world);
+    } finally {
+      await resumed.ck.close();
+    }
   } else parts = await freshParts(cfg, metricsFile, world, o.sampledIsDefault, say);
   checkRanksAgree(world, parts.cfg, parts.corpus);
   const run = new TrainingRun(parts.cfg, o, parts, ckDir, metricsFile, faults);

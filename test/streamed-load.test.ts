@@ -1,0 +1,163 @@
+// Loads read a model file a piece at a time into the parameters (a table into its shards):
+// a streamed load gives the model, bit for bit, that a whole read of the file loaded with
+// loadStateDict gives (weights, averages, carried state, its evaluation), with pieces that
+// cross rows and shards; and the host holds one piece of a table, never the table: every
+// upload the load makes is counted (as save-memory.test.ts counts a save's reads).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fl from '../src/index.js';
+import { rt } from '../src/gpu/runtime.js';
+import { train } from '../src/train/trainer.js';
+import type { CheckpointConfig, TrainConfig } from '../src/train/config.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { modelFileParts } from '../src/train/checkpoint_schema.js';
+import { loadModel } from '../src/train/load.js';
+import { loadedModelOptions } from '../src/train/step.js';
+import { evaluate } from '../src/train/evaluate.js';
+import { loadCorpus } from '../src/data/corpus.js';
+import { LanguageModel } from '../src/nn/lm.js';
+import type { StateDict } from '../src/nn/module.js';
+import { streamedModel } from '../src/train/streamed_state.js';
+import { AVERAGE_PREFIX } from '../src/optim/moving_average.js';
+import { brownExcerpt } from '../tools/build-web.mjs';
+
+const MiB = 1 << 20;
+const dirs: string[] = [];
+afterAll(async () => {
+  fl.dispose();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** The old load: the model file read whole, the weights (averaged ones replaced) given to loadStateDict. */
+async function wholeLoad(dir: string, averaged: boolean): Promise<LanguageModel> {
+  const ck = await loadCheckpoint<CheckpointConfig>(dir, { optimizer: false });
+  const parts = modelFileParts(ck.model);
+  const weights: StateDict = { ...parts.weights };
+  if (averaged) for (const [k, v] of Object.entries(parts.averages)) weights[k.slice(AVERAGE_PREFIX.length)] = v;
+  const model = new LanguageModel({ ...loadedModelOptions(ck.config.train, ck.config.vocabSize), drawTables: false });
+  model.loadStateDict(weights);
+  return model;
+}
+
+function bits(d: Float32Array): Uint32Array {
+  return new Uint32Array(d.buffer, d.byteOffset, d.length);
+}
+
+async function expectSameWeights(a: LanguageModel, b: LanguageModel): Promise<void> {
+  const da = await a.stateDict();
+  const db = await b.stateDict();
+  expect(Object.keys(db)).toEqual(Object.keys(da));
+  for (const [k, t] of Object.entries(da))
+    expect(
+      bits(db[k].data).every((v, i) => v === bits(t.data)[i]),
+      k,
+    ).toBe(true);
+}
+
+describe('streamed loads', () => {
+  it('a model loaded a piece at a time is the model a whole read loads, bit for bit, with sharded tables', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flstm-streamed-load-'));
+    dirs.push(dir);
+    const lines = brownExcerpt(1).split('\n');
+    await writeFile(join(dir, 'train.txt'), lines.slice(0, 1500).join('\n'));
+    await writeFile(join(dir, 'valid.txt'), lines.slice(1500, 1520).join('\n'));
+    const cfg: TrainConfig = {
+      data: `text:${join(dir, 'train.txt')},${join(dir, 'valid.txt')}`,
+      model: { cell: 'lstm', layers: 1, emb: 16, hidden: 32, proj: 16, dropout: 0.1 },
+      batch: 4,
+      bptt: 10,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 16,
+      seed: 9,
+      maxVocab: 1999,
+      ema: 0.9,
+    };
+    // 32 KiB hold 512 rows of 16 floats: each table in 4 shards.
+    await fl.init({ maxBindingBytes: 32 * 1024 });
+    await train(cfg, { logEvery: 1, saveEvery: 1000, evalTokens: 0, out: join(dir, 'run'), steps: 6 });
+    const ckDir = join(dir, 'run', 'checkpoint');
+    const config = JSON.parse(await readFile(join(ckDir, 'config.json'), 'utf8')).config as CheckpointConfig;
+    expect(config.stateLayers).toBe(1);
+    const corpus = await loadCorpus(cfg.data, { maxVocab: cfg.maxVocab });
+    for (const weights of ['average', 'trained'] as const) {
+      // 1000 bytes: 250 values, pieces that start mid-row and cross from shard to shard.
+      const streamed = await loadModel(ckDir, { weights, pieceBytes: 1000 });
+      expect(streamed.model.softmaxTable.shards.length).toBe(4);
+      const whole = await wholeLoad(ckDir, weights === 'average');
+      await expectSameWeights(streamed.model, whole);
+      // The carried state is the file's.
+      const ck = await loadCheckpoint(ckDir, { optimizer: false });
+      expect(Array.from(await streamed.state![0].h.data())).toEqual(Array.from(ck.model['state.0.h'].data));
+      expect(Array.from(await streamed.state![0].c.data())).toEqual(Array.from(ck.model['state.0.c'].data));
+      const o = { batchSize: 4, bptt: 10, maxTokens: 120 };
+      const a = await evaluate(streamed.model, corpus.splits.valid!, o);
+      const b = await evaluate(whole, corpus.splits.valid!, o);
+      expect(a.loss).toBe(b.loss);
+      streamed.model.dispose();
+      for (const s of streamed.state!) (s.h.dispose(), s.c.dispose());
+      whole.dispose();
+    }
+    fl.dispose();
+  }, 120_000);
+
+  it('a load uploads one piece at a time: the largest host buffer is the piece, not the table', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flstm-load-memory-'));
+    dirs.push(dir);
+    await fl.init({ maxBindingBytes: 8 * MiB });
+    const piece = MiB;
+    const V = 50_000;
+    const D = 128;
+    const tableBytes = V * D * 4;
+    const train: TrainConfig = {
+      data: 'brown',
+      model: { cell: 'lstm', layers: 1, emb: D, hidden: D, proj: 0, dropout: 0 },
+      batch: 2,
+      bptt: 5,
+      optimizer: 'adagrad',
+      lr: 0.2,
+      clip: 1,
+      sampled: 16,
+      seed: 3,
+      validation: { every: 100 },
+    } as TrainConfig;
+    const config = { format: 'flstm-lm/1', train, vocabSize: V, step: 0, epoch: 0, batchIndex: 0, stateLayers: 0 };
+    const vocab = Array.from({ length: V }, (_, i) => `w${i} 1`).join('\n') + '\n';
+    const model = new LanguageModel({ ...loadedModelOptions(train, V), seed: 5 });
+    expect(model.embeddingTable.shards.length).toBe(4);
+    await saveCheckpoint(dir, { model: streamedModel(model), config, vocab });
+
+    const recorder = rt().recorder;
+    const upload = recorder.upload.bind(recorder);
+    let largest = 0;
+    let total = 0;
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = base;
+    recorder.upload = (dst, data, offset) => {
+      largest = Math.max(largest, data.byteLength);
+      total += data.byteLength;
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+      upload(dst, data, offset);
+    };
+    let loaded;
+    try {
+      loaded = await loadModel(dir, { pieceBytes: piece });
+    } finally {
+      delete (recorder as { upload?: unknown }).upload;
+    }
+    console.log(
+      `load of two tables of ${(tableBytes / MiB).toFixed(1)} MiB in ${piece / MiB} MiB pieces: largest upload ${(largest / MiB).toFixed(2)} MiB, ` +
+        `ArrayBuffer growth at most ${((peak - base) / MiB).toFixed(1)} MiB while loading`,
+    );
+    expect(total).toBeGreaterThanOrEqual(2 * tableBytes); // every value of both tables was written
+    expect(largest).toBeLessThanOrEqual(piece);
+    // Loose (the garbage collector frees what it frees when it runs): a few pieces, far from a table.
+    expect(peak - base).toBeLessThan(tableBytes / 4);
+    await expectSameWeights(loaded.model, model);
+    loaded.model.dispose();
+    model.dispose();
+  }, 120_000);
+});
