@@ -10,7 +10,8 @@ import { train } from '../src/train/trainer.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { checkpointFiles, loadModel, readLmCheckpoint } from '../src/train/load.js';
-import { readWeight } from '../src/train/streamed_load.js';
+import { readWeight, readWhole } from '../src/train/streamed_load.js';
+import { checkOptimizerValues } from '../src/train/checkpoint_schema.js';
 
 export type Files = Record<string, Uint8Array>;
 
@@ -463,14 +464,22 @@ export const LOADERS: Record<string, Loader> = {
     const c = await loadCheckpoint(dir);
     return { model: c.model, optimizer: c.optimizer?.tensors, vocab: c.vocab, config: c.config };
   },
-  /** A resume's read: the model file opened, each of its tensors then read a piece at a time and checked as a resume reads it. */
+  /** A resume's read: the files opened, each tensor then read a piece at a time and checked as a resume reads it. */
   readLmCheckpoint: async (dir) => {
     const { ck } = await readLmCheckpoint(dir);
     try {
       const file = checkpointFiles(ck, dir).model;
       const model: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [name, w] of Object.entries(ck.model)) model[name] = await readWeight(file, name, w, 64);
-      return { model, optimizer: ck.optimizer?.tensors, vocab: ck.vocab, config: ck.config };
+      let optimizer: Record<string, { shape: number[]; data: Float32Array }> | undefined;
+      if (ck.optimizer) {
+        const optFile = join(dir, ck.files.optimizer!);
+        const kind = String(ck.optimizer.scalars.kind);
+        optimizer = {};
+        for (const [name, w] of Object.entries(ck.optimizer.tensors))
+          optimizer[name] = await readWhole(w, (piece, at) => checkOptimizerValues(optFile, name, kind, piece, at), 64);
+      }
+      return { model, optimizer, vocab: ck.vocab, config: ck.config };
     } finally {
       await ck.close();
     }

@@ -1,7 +1,7 @@
 // Loads read a model file a piece at a time into the parameters (a table into its shards):
 // a streamed load gives the model, bit for bit, that a whole read of the file loaded with
 // loadStateDict gives (weights, averages, carried state, its evaluation), with pieces that
-// cross rows and shards; and the host holds one piece of a table, never the table: every
+// cross rows and shards, and a resume's optimizer state is the whole read's; and the host holds one piece of a table, never the table: every
 // upload the load makes is counted (as save-memory.test.ts counts a save's reads).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,13 +13,15 @@ import { train } from '../src/train/trainer.js';
 import type { CheckpointConfig, TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { modelFileParts } from '../src/train/checkpoint_schema.js';
-import { loadModel } from '../src/train/load.js';
-import { loadedModelOptions } from '../src/train/step.js';
+import { loadModel, modelFromCheckpoint, readLmCheckpoint } from '../src/train/load.js';
+import { loadedModelOptions, loadOptimizerState, makeOptimizer, modelOptions } from '../src/train/step.js';
+import { fillOptimizer } from '../src/train/streamed_load.js';
+import type { OptimizerStateInput } from '../src/optim/optimizer.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { loadCorpus } from '../src/data/corpus.js';
 import { LanguageModel } from '../src/nn/lm.js';
 import type { StateDict } from '../src/nn/module.js';
-import { streamedModel } from '../src/train/streamed_state.js';
+import { streamedModel, streamedOptimizer } from '../src/train/streamed_state.js';
 import { AVERAGE_PREFIX } from '../src/optim/moving_average.js';
 import { brownExcerpt } from '../tools/build-web.mjs';
 
@@ -57,7 +59,7 @@ async function expectSameWeights(a: LanguageModel, b: LanguageModel): Promise<vo
 }
 
 describe('streamed loads', () => {
-  it('a model loaded a piece at a time is the model a whole read loads, bit for bit, with sharded tables', async () => {
+  it("a model loaded a piece at a time is the model a whole read loads, bit for bit, with sharded tables; and so is a resume's optimizer state", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flstm-streamed-load-'));
     dirs.push(dir);
     const lines = brownExcerpt(1).split('\n');
@@ -101,6 +103,27 @@ describe('streamed loads', () => {
       for (const s of streamed.state!) (s.h.dispose(), s.c.dispose());
       whole.dispose();
     }
+    // A resume's optimizer state, each table's slots streamed into their shards, is the whole read's.
+    const open = await readLmCheckpoint(ckDir);
+    const resumed = await modelFromCheckpoint(open.ck, open.config, open.config.train, ckDir, false, false, 1000);
+    const opt = makeOptimizer(open.config.train, resumed.model);
+    await fillOptimizer(resumed.model, opt, open.ck.optimizer!, join(ckDir, open.ck.files.optimizer!), 1000);
+    await open.ck.close();
+    const ck = await loadCheckpoint(ckDir);
+    const model = new LanguageModel({ ...modelOptions(open.config.train, open.config.vocabSize), drawTables: false });
+    const opt2 = makeOptimizer(open.config.train, model);
+    loadOptimizerState(model, opt2, ck.optimizer as OptimizerStateInput);
+    const [a, b] = [await opt.stateDict(), await opt2.stateDict()];
+    expect(a.scalars).toEqual(b.scalars);
+    expect(Object.keys(a.tensors)).toEqual(Object.keys(b.tensors));
+    for (const [k, t] of Object.entries(b.tensors))
+      expect(
+        bits(a.tensors[k].data as Float32Array).every((v, i) => v === bits(t.data as Float32Array)[i]),
+        k,
+      ).toBe(true);
+    expect(Object.keys(resumed.averages).sort()).toEqual(Object.keys(modelFileParts(ck.model).averages).sort());
+    for (const x of [opt, opt2, resumed.model, model]) x.dispose();
+    for (const s of resumed.state!) (s.h.dispose(), s.c.dispose());
     fl.dispose();
   }, 120_000);
 
@@ -128,7 +151,8 @@ describe('streamed loads', () => {
     const vocab = Array.from({ length: V }, (_, i) => `w${i} 1`).join('\n') + '\n';
     const model = new LanguageModel({ ...loadedModelOptions(train, V), seed: 5 });
     expect(model.embeddingTable.shards.length).toBe(4);
-    await saveCheckpoint(dir, { model: streamedModel(model), config, vocab });
+    const opt = makeOptimizer(train, model);
+    await saveCheckpoint(dir, { model: streamedModel(model), optimizer: (await streamedOptimizer(model, opt)) as never, config, vocab });
 
     const recorder = rt().recorder;
     const upload = recorder.upload.bind(recorder);
@@ -143,21 +167,32 @@ describe('streamed loads', () => {
       upload(dst, data, offset);
     };
     let loaded;
+    let opt2;
     try {
       loaded = await loadModel(dir, { pieceBytes: piece });
+      // A resume's optimizer file: the tables' Adagrad state, streamed as the weights are.
+      const open = await readLmCheckpoint(dir);
+      opt2 = makeOptimizer(train, loaded.model);
+      await fillOptimizer(loaded.model, opt2, open.ck.optimizer!, join(dir, open.ck.files.optimizer!), piece);
+      await open.ck.close();
     } finally {
       delete (recorder as { upload?: unknown }).upload;
     }
     console.log(
-      `load of two tables of ${(tableBytes / MiB).toFixed(1)} MiB in ${piece / MiB} MiB pieces: largest upload ${(largest / MiB).toFixed(2)} MiB, ` +
+      `load of two tables and their Adagrad state, each of ${(tableBytes / MiB).toFixed(1)} MiB in ${piece / MiB} MiB pieces: largest upload ${(largest / MiB).toFixed(2)} MiB, ` +
         `ArrayBuffer growth at most ${((peak - base) / MiB).toFixed(1)} MiB while loading`,
     );
-    expect(total).toBeGreaterThanOrEqual(2 * tableBytes); // every value of both tables was written
+    expect(total).toBeGreaterThanOrEqual(4 * tableBytes); // every value of both tables and their state was written
     expect(largest).toBeLessThanOrEqual(piece);
     // Loose (the garbage collector frees what it frees when it runs): a few pieces, far from a table.
     expect(peak - base).toBeLessThan(tableBytes / 4);
     await expectSameWeights(loaded.model, model);
-    loaded.model.dispose();
-    model.dispose();
+    const [a, b] = [await opt2.stateDict(), await opt.stateDict()];
+    for (const [k, t] of Object.entries(b.tensors))
+      expect(
+        Array.from(a.tensors[k].data).every((v, i) => v === t.data[i]),
+        k,
+      ).toBe(true);
+    for (const x of [opt, opt2, loaded.model, model]) x.dispose();
   }, 120_000);
 });

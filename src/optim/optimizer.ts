@@ -460,7 +460,26 @@ export abstract class Optimizer {
     const extra = Object.keys(dict.tensors).filter((k) => !want.has(k));
     if (extra.length)
       throw new Error(`flstm: ${who}: unexpected state tensor${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`);
-    const sc = dict.scalars as Record<string, number>;
+    const stats = this.statsOf(dict.scalars, who);
+    for (const [t, data] of writes) writeTensor(t, data);
+    writeTensor(this.stats, stats);
+  }
+
+  /**
+   * Restores stateDict()'s scalars alone (the step counters), checked as loadStateDict checks
+   * them: for a checkpoint whose state tensors are written into stateTensors() a piece at a time.
+   */
+  loadScalars(scalars: Record<string, unknown>): void {
+    this.live();
+    const who = `${this.who}.loadScalars`;
+    if (scalars?.kind !== this.kind)
+      throw new Error(`flstm: ${who}: the state is of an optimizer of kind '${String(scalars?.kind)}', this one is '${this.kind}'`);
+    writeTensor(this.stats, this.statsOf(scalars, who));
+  }
+
+  /** The stats buffer's values for stateDict()'s scalars, checked. */
+  private statsOf(scalars: Record<string, unknown>, who: string): Float32Array {
+    const sc = scalars as Record<string, number>;
     for (const k of ['step', 'nonFiniteSteps', 'attempts'] as const) {
       if (!Number.isInteger(sc[k]) || sc[k] < 0 || sc[k] > 0xffffffff)
         throw new Error(`flstm: ${who}: scalars.${k} must be a non-negative integer, got ${String(sc[k])}`);
@@ -476,8 +495,7 @@ export abstract class Optimizer {
     u[Stat.attempts] = sc.attempts;
     stats[Stat.beta1Power] = sc.beta1Power;
     stats[Stat.beta2Power] = sc.beta2Power;
-    for (const [t, data] of writes) writeTensor(t, data);
-    writeTensor(this.stats, stats);
+    return stats;
   }
 
   /** Frees the state tensors. The parameters are the caller's. */

@@ -32,7 +32,7 @@ import {
   type SafetensorsLayout,
   type StreamedTensorInput,
 } from './safetensors.js';
-import { openSafetensorsFile, readSafetensorsFile, writeChunks } from './safetensors_file.js';
+import { openSafetensorsFile, readSafetensorsFile, writeChunks, type FileTensor } from './safetensors_file.js';
 import { bundleMetadata, bundleOfMetadata, BUNDLE_CONFIG_KEY, BUNDLE_VOCAB_KEY } from './bundle.js';
 import {
   checkInt,
@@ -467,53 +467,91 @@ export interface FileWeight {
   readInto(offset: number, into: Float32Array): Promise<void>;
 }
 
+/** An optimizer state tensor of a file that openCheckpoint opened: its values read a range at a time. */
+export interface FileStateTensor {
+  shape: number[];
+  dtype: 'F32' | 'I32';
+  /** Values offset .. offset + into.length - 1 read into `into` (unchecked: see checkOptimizerValues). */
+  readInto(offset: number, into: Float32Array | Int32Array): Promise<void>;
+}
+
 /**
  * A checkpoint as openCheckpoint gives it: checked as loadCheckpoint checks it, but for the
- * model file's values, which stay in the file (open until close()) to be read a piece at a
- * time, each piece checked finite as it is read (checkFiniteWeights).
+ * values of the model and optimizer files, which stay in their files (open until close()) to
+ * be read a piece at a time, each piece checked as it is read (checkFiniteWeights,
+ * checkOptimizerValues).
  */
-export interface OpenedCheckpoint<C = unknown> extends Omit<LoadedCheckpoint<C>, 'model'> {
+export interface OpenedCheckpoint<C = unknown> extends Omit<LoadedCheckpoint<C>, 'model' | 'optimizer'> {
   model: Record<string, FileWeight>;
+  optimizer?: { tensors: Record<string, FileStateTensor>; scalars: Record<string, JsonValue> };
   close(): Promise<void>;
 }
 
 /** The entries of a model file as loaded: with their values (read whole) or without (opened). */
 type ModelEntry = { shape: number[]; data?: Float32Array };
+/** The entries of an optimizer file as loaded: with their values (read whole) or their dtype (opened). */
+type StateEntry = { shape: number[]; data?: Float32Array | Int32Array; dtype?: string };
 
-/** A checkpoint whose model entries are `M`: host tensors (loadCheckpoint) or file weights (openCheckpoint). */
-type Loaded<C, M extends ModelEntry> = Omit<LoadedCheckpoint<C>, 'model'> & { model: Record<string, M> };
-
-/** A model file read whole or opened: its metadata, its F32 weights, and how to let it go. */
-interface ModelFile<M extends ModelEntry> {
-  metadata: Record<string, string>;
+/** A checkpoint whose model entries are `M` and optimizer entries `O`: host tensors (loadCheckpoint) or file tensors (openCheckpoint). */
+type Loaded<C, M extends ModelEntry, O extends StateEntry> = Omit<LoadedCheckpoint<C>, 'model' | 'optimizer'> & {
   model: Record<string, M>;
+  optimizer?: { tensors: Record<string, O>; scalars: Record<string, JsonValue> };
+};
+
+/** A data file read whole or opened: its metadata, its tensors, and how to let it go. */
+interface DataFile<T> {
+  metadata: Record<string, string>;
+  tensors: Record<string, T>;
   close(): Promise<void>;
 }
 
-type ModelReader<M extends ModelEntry> = (file: string) => Promise<ModelFile<M>>;
+/** How a checkpoint's model and optimizer files are read. */
+interface Readers<M extends ModelEntry, O extends StateEntry> {
+  model(file: string): Promise<DataFile<M>>;
+  optimizer(file: string): Promise<DataFile<O>>;
+}
 
-/** The model file read whole: every value on the host (checked finite with the rest of the checkpoint). */
-const wholeModel: ModelReader<StateDict[string]> = async (file) => {
-  const decoded = await readSafetensorsFile(file);
-  return { metadata: decoded.metadata, model: decodeModelWeights(decoded, file), close: async () => {} };
+const noClose = async () => {};
+
+/** Both files read whole: every value on the host (checked with the rest of the checkpoint). */
+const WHOLE: Readers<StateDict[string], OptimizerState['tensors'][string]> = {
+  async model(file) {
+    const decoded = await readSafetensorsFile(file);
+    return { metadata: decoded.metadata, tensors: decodeModelWeights(decoded, file), close: noClose };
+  },
+  async optimizer(file) {
+    const decoded = await readSafetensorsFile(file);
+    return { metadata: decoded.metadata, tensors: decodeStateTensors(decoded.tensors, file), close: noClose };
+  },
 };
 
-/** The model file opened: its header read and its weights' dtypes checked, their values left in the file. */
-const openedModel: ModelReader<FileWeight> = async (file) => {
+/** Both files opened: their headers read and their dtypes checked, their values left in the file. */
+const OPENED: Readers<FileWeight, FileStateTensor> = {
+  model: (file) =>
+    openTensors(file, (name, t) => {
+      if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${file}: weight '${name}' is ${t.dtype}; weights must be F32`);
+      return { shape: t.shape, readInto: (offset, into) => t.readInto(offset, into) };
+    }),
+  optimizer: (file) =>
+    openTensors(file, (name, t) => {
+      if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${file}: optimizer tensor '${name}' is I64; expected F32 or I32`);
+      return { shape: t.shape, dtype: t.dtype, readInto: (offset, into) => t.readInto(offset, into) };
+    }),
+};
+
+/** The .safetensors file `file` opened, each tensor made an entry by `entry` (which may refuse it). */
+async function openTensors<T>(file: string, entry: (name: string, t: FileTensor) => T): Promise<DataFile<T>> {
   const f = await openSafetensorsFile(file);
   try {
-    const model: Record<string, FileWeight> = {};
-    for (const [name, t] of Object.entries(f.tensors)) {
-      if (t.dtype !== 'F32') throw new CheckpointError(`flstm: ${file}: weight '${name}' is ${t.dtype}; weights must be F32`);
-      const w: FileWeight = { shape: t.shape, readInto: (offset, into) => t.readInto(offset, into) };
-      Object.defineProperty(model, name, { value: w, enumerable: true, writable: true, configurable: true });
-    }
-    return { metadata: f.metadata, model, close: f.close };
+    const tensors: Record<string, T> = {};
+    for (const [name, t] of Object.entries(f.tensors))
+      Object.defineProperty(tensors, name, { value: entry(name, t), enumerable: true, writable: true, configurable: true });
+    return { metadata: f.metadata, tensors, close: f.close };
   } catch (e) {
     await f.close();
     throw e;
   }
-};
+}
 
 /**
  * Loads the checkpoint in `dir`. Clear errors: a missing directory or config.json, a config
@@ -521,31 +559,36 @@ const openedModel: ModelReader<FileWeight> = async (file) => {
  * truncated .safetensors (the SafetensorsError names the file), non-F32 weights.
  */
 export async function loadCheckpoint<C = unknown>(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint<C>> {
-  const ck: LoadedCheckpoint<C> & { close?: unknown } = await readCheckpoint<C, StateDict[string]>(dir, opts, wholeModel);
+  const ck: LoadedCheckpoint<C> & { close?: unknown } = await readCheckpoint<C, StateDict[string], OptimizerState['tensors'][string]>(
+    dir,
+    opts,
+    WHOLE,
+  );
   // The same object (checkedVocabulary knows it), without the closer a whole read does not need.
   delete ck.close;
   return ck;
 }
 
 /**
- * loadCheckpoint with the model file opened rather than read: its header, the configuration,
- * the vocabulary and the optimizer file are read and checked as loadCheckpoint checks them;
- * the weights are read later a piece at a time (a large vocabulary's tables are gigabytes).
- * The caller closes the checkpoint once its weights are read.
+ * loadCheckpoint with the model and optimizer files opened rather than read: their headers,
+ * the configuration, the vocabulary and the optimizer's scalars are read and checked as
+ * loadCheckpoint checks them; the tensors are read later a piece at a time (a large
+ * vocabulary's tables and their optimizer state are gigabytes each). The caller closes the
+ * checkpoint once its tensors are read.
  */
 export async function openCheckpoint<C = unknown>(dir: string, opts: LoadOptions = {}): Promise<OpenedCheckpoint<C>> {
-  return readCheckpoint<C, FileWeight>(dir, opts, openedModel);
+  return readCheckpoint<C, FileWeight, FileStateTensor>(dir, opts, OPENED);
 }
 
-async function readCheckpoint<C, M extends ModelEntry>(
+async function readCheckpoint<C, M extends ModelEntry, O extends StateEntry>(
   dir: string,
   opts: LoadOptions,
-  reader: ModelReader<M>,
-): Promise<Loaded<C, M> & { close(): Promise<void> }> {
-  if (!(await isDirectory(dir))) return loadModelFile<C, M>(dir, reader);
+  readers: Readers<M, O>,
+): Promise<Loaded<C, M, O> & { close(): Promise<void> }> {
+  if (!(await isDirectory(dir))) return loadModelFile<C, M, O>(dir, readers);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await loadGeneration<C, M>(dir, opts.optimizer !== false, reader);
+      return await loadGeneration<C, M, O>(dir, opts.optimizer !== false, readers);
     } catch (e) {
       if (e instanceof Moved && attempt < 3) continue;
       if (e instanceof Moved)
@@ -564,27 +607,27 @@ async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
-/** Runs `f` on an opened model file, closing it when `f` throws. */
-async function closingOnError<M extends ModelEntry, T>(m: ModelFile<M>, f: () => T | Promise<T>): Promise<T> {
+/** Runs `f` on opened files, closing them when `f` throws. */
+async function closingOnError<T>(close: () => Promise<void>, f: () => T | Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    await m.close();
+    await close();
     throw e;
   }
 }
 
 /** A self-contained model file (a model-<G>.safetensors, or one the browser demo saved). */
-async function loadModelFile<C, M extends ModelEntry>(
+async function loadModelFile<C, M extends ModelEntry, O extends StateEntry>(
   file: string,
-  reader: ModelReader<M>,
-): Promise<Loaded<C, M> & { close(): Promise<void> }> {
+  readers: Readers<M, O>,
+): Promise<Loaded<C, M, O> & { close(): Promise<void> }> {
   if (!file.endsWith('.safetensors'))
     throw new CheckpointError(`flstm: '${file}' is a file, not a checkpoint directory (nor a self-contained .safetensors model file)`);
-  const m = await reader(file);
-  return closingOnError(m, () => {
+  const m = await readers.model(file);
+  return closingOnError(m.close, () => {
     const b = bundleOfMetadata<C>(m.metadata, file);
-    const out: Loaded<C, M> = { model: m.model, config: b.config, generation: 0, savedAt: '', files: { model: file } };
+    const out: Loaded<C, M, O> = { model: m.tensors, config: b.config, generation: 0, savedAt: '', files: { model: file } };
     if (b.vocab !== undefined) out.vocab = b.vocab;
     checkLanguageModel(out, { config: `${file} metadata flstm.config`, model: file, vocab: `${file} metadata flstm.vocab` });
     return Object.assign(out, { close: m.close });
@@ -592,16 +635,20 @@ async function loadModelFile<C, M extends ModelEntry>(
 }
 
 /** The generation config.json names, read and decoded; throws Moved when a save replaced it meanwhile. */
-async function loadGeneration<C, M extends ModelEntry>(
+async function loadGeneration<C, M extends ModelEntry, O extends StateEntry>(
   dir: string,
   withOptimizer: boolean,
-  reader: ModelReader<M>,
-): Promise<Loaded<C, M> & { close(): Promise<void> }> {
+  readers: Readers<M, O>,
+): Promise<Loaded<C, M, O> & { close(): Promise<void> }> {
   const { manifest: m, generation, files } = await readCheckedManifest(dir);
-  const modelFile = await readNamed(dir, files.model, generation, reader);
-  return closingOnError(modelFile, async () => {
-    const safetensors = (file: string) => readSafetensorsFile(file);
-    const optFile = files.optimizer && withOptimizer ? await readNamed(dir, files.optimizer, generation, safetensors) : null;
+  const modelFile = await readNamed(dir, files.model, generation, readers.model);
+  let optFile: DataFile<O> | null = null;
+  const close = async () => {
+    await modelFile.close();
+    await optFile?.close();
+  };
+  return closingOnError(close, async () => {
+    if (files.optimizer && withOptimizer) optFile = await readNamed(dir, files.optimizer, generation, readers.optimizer);
     let vocab = files.vocab ? await readNamed(dir, files.vocab, generation, (f) => readFile(f, 'utf8')) : undefined;
     const paths = {
       config: join(dir, CONFIG),
@@ -612,8 +659,9 @@ async function loadGeneration<C, M extends ModelEntry>(
     // Without a vocabulary file the model file's copy is the vocabulary (the file is self-contained).
     const copy = modelFile.metadata[BUNDLE_VOCAB_KEY];
     if (vocab === undefined && copy !== undefined) vocab = copy;
-    const out: Loaded<C, M> = { model: modelFile.model, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
-    if (optFile && paths.optimizer) out.optimizer = decodeOptimizerState(optFile, paths.optimizer);
+    const out: Loaded<C, M, O> = { model: modelFile.tensors, config: m.config as C, generation, savedAt: String(m.savedAt ?? ''), files };
+    if (optFile && paths.optimizer)
+      out.optimizer = { tensors: (optFile as DataFile<O>).tensors, scalars: optimizerScalars(optFile, paths.optimizer) };
     if (vocab !== undefined) out.vocab = vocab;
     // Each file's own schema first (its message is the more precise), then the copies agree.
     checkLanguageModel(out, {
@@ -621,7 +669,7 @@ async function loadGeneration<C, M extends ModelEntry>(
       vocab: paths.vocab ?? (vocab === undefined ? undefined : `${paths.model} metadata ${BUNDLE_VOCAB_KEY}`),
     });
     checkCopies(modelFile.metadata, m.config, files.vocab ? vocab : undefined, paths);
-    return Object.assign(out, { close: modelFile.close });
+    return Object.assign(out, { close });
   });
 }
 
@@ -682,7 +730,7 @@ function firstLineDifference(a: string, b: string): number {
 const vocabularies = new WeakMap<object, Vocabulary>();
 
 /** The parsed vocabulary of a checkpoint loadCheckpoint checked, when it has one. */
-export function checkedVocabulary(ck: Omit<LoadedCheckpoint<unknown>, 'model'>): Vocabulary | undefined {
+export function checkedVocabulary(ck: Omit<LoadedCheckpoint<unknown>, 'model' | 'optimizer'>): Vocabulary | undefined {
   return vocabularies.get(ck);
 }
 
@@ -691,7 +739,7 @@ export function checkedVocabulary(ck: Omit<LoadedCheckpoint<unknown>, 'model'>):
  * the configuration's schema, the tensors it implies, the vocabulary and the optimizer state.
  * Other checkpoints (any JSON config) are the caller's to check.
  */
-function checkLanguageModel(ck: Loaded<unknown, ModelEntry>, p: Paths): void {
+function checkLanguageModel(ck: Loaded<unknown, ModelEntry, StateEntry>, p: Paths): void {
   const c = ck.config;
   if (!isObject(c) || typeof c.format !== 'string' || !c.format.startsWith('flstm-lm')) return;
   const config = checkLmConfig(p.config, 'config', c);
@@ -759,12 +807,17 @@ function decodeModelWeights(decoded: DecodedSafetensors, src: string): StateDict
   return model;
 }
 
-function decodeOptimizerState(o: DecodedSafetensors, src: string): OptimizerState {
+function decodeStateTensors(decoded: DecodedSafetensors['tensors'], src: string): OptimizerState['tensors'] {
   const tensors: OptimizerState['tensors'] = {};
-  for (const [name, t] of Object.entries(o.tensors)) {
+  for (const [name, t] of Object.entries(decoded)) {
     if (t.dtype === 'I64') throw new CheckpointError(`flstm: ${src}: optimizer tensor '${name}' is I64; expected F32 or I32`);
     tensors[name] = { shape: t.shape, data: t.data as Float32Array | Int32Array };
   }
+  return tensors;
+}
+
+/** The optimizer file's scalars (its metadata "flstm.scalars"), a JSON object. */
+function optimizerScalars(o: { metadata: Record<string, string> }, src: string): Record<string, JsonValue> {
   let scalars: Record<string, JsonValue> = {};
   const raw = o.metadata[SCALARS_KEY];
   if (raw !== undefined) {
@@ -777,7 +830,7 @@ function decodeOptimizerState(o: DecodedSafetensors, src: string): OptimizerStat
       throw new CheckpointError(`flstm: ${src}: metadata '${SCALARS_KEY}' must be a JSON object, got ${shown(scalars)}`);
     }
   }
-  return { tensors, scalars };
+  return scalars;
 }
 
 /**

@@ -354,11 +354,13 @@ function impossibleState(slot: string, data: ArrayLike<number>): { index: number
 
 /**
  * The optimizer's tensors: `<weight>.<slot>` for every weight and slot of its kind, F32, of
- * the weight's shape, with values the optimizer can hold.
+ * the weight's shape, with values the optimizer can hold. An entry without `data` (its file
+ * opened, not read: `dtype` says its type) has its values checked as they are read
+ * (checkOptimizerValues).
  */
 export function checkOptimizerTensors(
   file: string,
-  tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>,
+  tensors: Record<string, { shape: readonly number[]; data?: ArrayLike<number>; dtype?: string }>,
   kind: string,
   weights: ReadonlyMap<string, readonly number[]>,
 ): void {
@@ -367,13 +369,20 @@ export function checkOptimizerTensors(
   for (const [name, shape] of want) {
     const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
     if (!t) schemaFail(file, `tensor '${name}'`, `present (a ${kind} state tensor of the model's weight)`, undefined);
-    if (!(t.data instanceof Float32Array)) schemaFail(file, `tensor '${name}'`, 'F32', t.data.constructor.name);
+    // The array type a whole read gives a tensor of each dtype, as the message has always named it.
+    const type = t.data ? t.data.constructor.name : t.dtype === 'F32' ? 'Float32Array' : 'Int32Array';
+    if (type !== 'Float32Array') schemaFail(file, `tensor '${name}'`, 'F32', type);
     if (fmt(t.shape) !== fmt(shape)) schemaFail(file, `tensor '${name}'`, `of the weight's shape ${fmt(shape)}`, t.shape);
-    const bad = impossibleState(name.slice(name.lastIndexOf('.') + 1), t.data);
-    if (bad) schemaFail(file, `tensor '${name}' at index ${bad.index}`, `${bad.expected} (the ${kind} state)`, bad.value);
+    if (t.data) checkOptimizerValues(file, name, kind, t.data);
   }
   for (const name of Object.keys(tensors))
     if (!want.has(name)) schemaFail(file, `tensor '${name}'`, `absent (${kind} keeps no such state)`, fmt(tensors[name].shape));
+}
+
+/** Values of optimizer state tensor `name` from index `offset` on (the whole, or a piece) are ones the optimizer can hold. */
+export function checkOptimizerValues(file: string, name: string, kind: string, data: ArrayLike<number>, offset = 0): void {
+  const bad = impossibleState(name.slice(name.lastIndexOf('.') + 1), data);
+  if (bad) schemaFail(file, `tensor '${name}' at index ${offset + bad.index}`, `${bad.expected} (the ${kind} state)`, bad.value);
 }
 
 // ---- the vocabulary ----

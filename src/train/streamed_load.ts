@@ -1,15 +1,17 @@
-// A model's weights loaded from an opened checkpoint (checkpoint.ts openCheckpoint) a piece at
-// a time: each piece read from the file, checked finite, and written straight into the
-// parameter that holds it (a table into the shards that hold each piece). At the paper's
-// vocabulary the tables are gigabytes each: read whole, they would sit on the host next to
+// A model's weights and its optimizer's state loaded from an opened checkpoint (checkpoint.ts
+// openCheckpoint) a piece at a time: each piece read from the file, checked as a whole read
+// checks it, and written straight into the tensor that holds it (a table, or its slot of
+// optimizer state, into the shards that hold each piece). At the paper's vocabulary the
+// tables and their state are gigabytes each: read whole, they would sit on the host next to
 // their copies on the GPU, where this way the host holds one piece. The saves stream the
 // other way (streamed_state.ts).
 import type { Tensor } from '../tensor.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { StateDict } from '../nn/module.js';
-import { Table, writeAcross } from '../nn/table.js';
-import type { FileWeight } from './checkpoint.js';
-import { checkFiniteWeights } from './checkpoint_schema.js';
+import { mergeShardsWith, Table, writeAcross } from '../nn/table.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { FileWeight, OpenedCheckpoint } from './checkpoint.js';
+import { checkFiniteWeights, checkOptimizerValues } from './checkpoint_schema.js';
 
 /** The most bytes of a weight read from its file at a time (the saves' piece, checkpoint.ts SaveOptions). */
 export const LOAD_PIECE_BYTES = 1 << 26;
@@ -18,16 +20,24 @@ function valueCount(shape: readonly number[]): number {
   return shape.reduce((a, d) => a * d, 1);
 }
 
+/** Looks at a piece of a tensor (values `offset` on) as it is read; throws on a value the file cannot hold. */
+export type LoadCheck = (piece: Float32Array, offset: number) => void;
+
+/** A tensor of an opened file, read a piece at a time into a buffer. */
+interface Readable {
+  shape: readonly number[];
+  readInto(offset: number, into: Float32Array): Promise<void>;
+}
+
 /**
- * The values of `w` (tensor `name` of `file`) a piece of at most `pieceBytes` at a time, each
- * checked finite as a whole read checks the file: a damaged value is refused with the message
- * naming the file, the tensor and its index in the tensor. Every piece is read into one
- * buffer (a view of it is valid until the next piece is asked for), so the host holds one.
+ * The values of `w` a piece of at most `pieceBytes` at a time, each looked at by `check` as a
+ * whole read checks the file (a damaged value is refused with the same message). Every piece
+ * is read into one buffer (a view of it is valid until the next piece is asked for), so the
+ * host holds one.
  */
 export async function* checkedPieces(
-  file: string,
-  name: string,
-  w: FileWeight,
+  w: Readable,
+  check: LoadCheck,
   pieceBytes = LOAD_PIECE_BYTES,
 ): AsyncGenerator<{ offset: number; piece: Float32Array }> {
   const count = valueCount(w.shape);
@@ -36,16 +46,26 @@ export async function* checkedPieces(
   for (let at = 0; at < count; at += per) {
     const piece = buffer.subarray(0, Math.min(per, count - at));
     await w.readInto(at, piece);
-    checkFiniteWeights(file, name, piece, at);
+    check(piece, at);
     yield { offset: at, piece };
   }
 }
 
+/** The finiteness check of weight `name` of `file`, a piece at a time. */
+export function finiteIn(file: string, name: string): LoadCheck {
+  return (piece, offset) => checkFiniteWeights(file, name, piece, offset);
+}
+
 /** `w` read whole onto the host, checked: for the small entries a caller needs there (the carried state). */
-export async function readWeight(file: string, name: string, w: FileWeight, pieceBytes = LOAD_PIECE_BYTES): Promise<StateDict[string]> {
+export async function readWhole(w: Readable, check: LoadCheck, pieceBytes = LOAD_PIECE_BYTES): Promise<StateDict[string]> {
   const data = new Float32Array(valueCount(w.shape));
-  for await (const { offset, piece } of checkedPieces(file, name, w, pieceBytes)) data.set(piece, offset);
+  for await (const { offset, piece } of checkedPieces(w, check, pieceBytes)) data.set(piece, offset);
   return { shape: [...w.shape], data };
+}
+
+/** Weight `name` of `file` read whole onto the host, checked finite. */
+export function readWeight(file: string, name: string, w: FileWeight, pieceBytes = LOAD_PIECE_BYTES): Promise<StateDict[string]> {
+  return readWhole(w, finiteIn(file, name), pieceBytes);
 }
 
 export interface FillOptions {
@@ -81,7 +101,38 @@ export async function fillModel(
       continue;
     }
     const parts = into.get(w);
-    for await (const { offset, piece } of checkedPieces(file, name, w, opts.pieceBytes)) if (parts) writeAcross(parts, offset, piece);
+    for await (const { offset, piece } of checkedPieces(w, finiteIn(file, name), opts.pieceBytes))
+      if (parts) writeAcross(parts, offset, piece);
   }
   return kept;
+}
+
+/**
+ * Loads `opt`'s state from an opened optimizer file (its schema checked: checkpoint_schema.ts
+ * checkOptimizerTensors): the scalars, then each state tensor a piece at a time into the
+ * optimizer's tensor (a table's slot into its shards, as streamedOptimizer reads them for a
+ * save), every piece checked as the whole read checked it. The next step continues exactly.
+ */
+export async function fillOptimizer(
+  model: LanguageModel,
+  opt: Optimizer,
+  state: NonNullable<OpenedCheckpoint['optimizer']>,
+  file: string,
+  pieceBytes?: number,
+): Promise<void> {
+  const byKey = Object.fromEntries(opt.stateTensors().map(([key, t]) => [key, { shape: t.shape, tensor: t }]));
+  const joined = mergeShardsWith(byKey, model.tables, (parts, shape) => ({ shape, parts: parts.map((p) => p.tensor) }));
+  const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  for (const key of Object.keys(joined))
+    if (!has(state.tensors, key)) throw new Error(`flstm: ${file}: the state tensor '${key}' is missing`);
+  for (const key of Object.keys(state.tensors))
+    if (!has(joined, key)) throw new Error(`flstm: ${file}: '${key}' is no state tensor of this optimizer`);
+  opt.loadScalars(state.scalars);
+  const kind = String(state.scalars.kind);
+  for (const [name, w] of Object.entries(state.tensors)) {
+    const e = joined[name];
+    const parts = 'parts' in e ? e.parts : [e.tensor];
+    const check: LoadCheck = (piece, offset) => checkOptimizerValues(file, name, kind, piece, offset);
+    for await (const { offset, piece } of checkedPieces(w, check, pieceBytes)) writeAcross(parts, offset, piece);
+  }
 }

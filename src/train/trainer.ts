@@ -14,12 +14,12 @@ import type { Corpus } from '../data/types.js';
 import type { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
-import type { Optimizer, OptimizerStateInput } from '../optim/optimizer.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { CheckpointError, saveCheckpoint, type JsonValue, type SaveStep } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { disposeState, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions } from './step.js';
+import { disposeState, makeMovingAverage, makeOptimizer, modelOptions } from './step.js';
 import { finiteWeights, nonFiniteWeightsIn, streamedAverages, streamedModel, streamedOptimizer } from './streamed_state.js';
 import type { MovingAverage } from '../optim/moving_average.js';
 import { everySteps, TrainingLoop, type LoopPosition, type LossReading } from './loop.js';
@@ -33,6 +33,7 @@ import {
   type WeightsUsed,
 } from './config.js';
 import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
+import { fillOptimizer } from './streamed_load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
 import type { MemoryPlan } from './memory_plan.js';
@@ -293,7 +294,8 @@ type ResumedCheckpoint = Awaited<ReturnType<typeof readLmCheckpoint>>;
 
 /**
  * The checkpoint a run resumes from, with the options given checked against its own: its
- * model file opened (the weights are read into the model a piece at a time), the rest read.
+ * model and optimizer files opened (their tensors are read into the model and the optimizer
+ * a piece at a time), the rest read.
  */
 async function readResumed(cfg: TrainConfig, ckDir: string, processes: number): Promise<ResumedCheckpoint> {
   const resumed = await readLmCheckpoint(ckDir);
@@ -380,7 +382,7 @@ async function resumeParts(
   try {
     if (!ck.optimizer)
       throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
-    loadOptimizerState(model, opt, ck.optimizer as OptimizerStateInput);
+    await fillOptimizer(model, opt, ck.optimizer, join(ckDir, ck.files.optimizer!));
     average?.loadStateDict(averages, `the checkpoint in ${ckDir}`);
   } catch (e) {
     average?.dispose();
