@@ -1,14 +1,17 @@
 // Loads read a model file a piece at a time into the parameters (a table into its shards):
 // a streamed load gives the model, bit for bit, that a whole read of the file loaded with
 // loadStateDict gives (weights, averages, carried state, its evaluation), with pieces that
-// cross rows and shards, and a resume's optimizer state is the whole read's; and the host holds one piece of a table, never the table: every
-// upload the load makes is counted (as save-memory.test.ts counts a save's reads).
+// cross rows and shards; a resume's optimizer state is the whole read's; a damaged value is
+// refused with the whole read's message (the file, the tensor, the index); and the host
+// holds one piece of a table, never the table: every upload the load makes is counted (as
+// save-memory.test.ts counts a save's reads).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fl from '../src/index.js';
 import { rt } from '../src/gpu/runtime.js';
+import { parseSafetensorsHeader } from '../src/train/safetensors.js';
 import { train } from '../src/train/trainer.js';
 import type { CheckpointConfig, TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
@@ -41,6 +44,15 @@ async function wholeLoad(dir: string, averaged: boolean): Promise<LanguageModel>
   const model = new LanguageModel({ ...loadedModelOptions(ck.config.train, ck.config.vocabSize), drawTables: false });
   model.loadStateDict(weights);
   return model;
+}
+
+/** Writes `value` over value `index` of tensor `name` in the .safetensors file `file`. */
+async function damage(file: string, name: string, index: number, value: number): Promise<void> {
+  const bytes = new Uint8Array(await readFile(file));
+  const { spans, dataStart } = parseSafetensorsHeader(bytes, bytes.length, file);
+  const span = spans.find((s) => s.name === name)!;
+  new DataView(bytes.buffer).setFloat32(dataStart + span.begin + index * 4, value, true);
+  await writeFile(file, bytes);
 }
 
 function bits(d: Float32Array): Uint32Array {
@@ -124,6 +136,21 @@ describe('streamed loads', () => {
     expect(Object.keys(resumed.averages).sort()).toEqual(Object.keys(modelFileParts(ck.model).averages).sort());
     for (const x of [opt, opt2, resumed.model, model]) x.dispose();
     for (const s of resumed.state!) (s.h.dispose(), s.c.dispose());
+
+    // A damaged value past the first piece: the streamed load refuses it with the whole read's message.
+    const modelFile = join(ckDir, ck.files.model);
+    await damage(modelFile, 'embedding', 5000, NaN);
+    const nan = `flstm: ${modelFile} is corrupt: 'embedding' holds NaN at index 5000 (a trained weight is a finite number)`;
+    await expect(loadCheckpoint(ckDir)).rejects.toThrow(nan);
+    await expect(loadModel(ckDir, { pieceBytes: 1000 })).rejects.toThrow(nan);
+    await damage(modelFile, 'embedding', 5000, 0.5);
+    const optFile = join(ckDir, ck.files.optimizer!);
+    await damage(optFile, 'softmax_w.acc', 3001, -1);
+    const negative = `flstm: ${optFile}: tensor 'softmax_w.acc' at index 3001 must be a finite, non-negative number (the adagrad state), got -1`;
+    await expect(loadCheckpoint(ckDir)).rejects.toThrow(negative);
+    await expect(
+      train(cfg, { logEvery: 1, saveEvery: 1000, evalTokens: 0, out: join(dir, 'run'), steps: 8, resume: true }),
+    ).rejects.toThrow(negative);
     fl.dispose();
   }, 120_000);
 
