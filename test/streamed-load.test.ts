@@ -1,7 +1,7 @@
 // Loads read a model file a piece at a time into the parameters (a table into its shards):
 // a streamed load gives the model, bit for bit, that a whole read of the file loaded with
 // loadStateDict gives (weights, averages, carried state, its evaluation), with pieces that
-// cross rows and shards; a resume's optimizer state is the whole read's; a damaged value is
+// cross rows and shards; a resume's optimizer state and moving averages are the whole read's; a damaged value is
 // refused with the whole read's message (the file, the tensor, the index); and the host
 // holds one piece of a table, never the table: every upload the load makes is counted (as
 // save-memory.test.ts counts a save's reads).
@@ -17,8 +17,8 @@ import type { CheckpointConfig, TrainConfig } from '../src/train/config.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { modelFileParts } from '../src/train/checkpoint_schema.js';
 import { loadModel, modelFromCheckpoint, readLmCheckpoint } from '../src/train/load.js';
-import { loadedModelOptions, loadOptimizerState, makeOptimizer, modelOptions } from '../src/train/step.js';
-import { fillOptimizer } from '../src/train/streamed_load.js';
+import { loadedModelOptions, loadOptimizerState, makeMovingAverage, makeOptimizer, modelOptions } from '../src/train/step.js';
+import { fillAverages, fillOptimizer } from '../src/train/streamed_load.js';
 import type { OptimizerStateInput } from '../src/optim/optimizer.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { loadCorpus } from '../src/data/corpus.js';
@@ -120,8 +120,14 @@ describe('streamed loads', () => {
     const resumed = await modelFromCheckpoint(open.ck, open.config, open.config.train, ckDir, false, false, 1000);
     const opt = makeOptimizer(open.config.train, resumed.model);
     await fillOptimizer(resumed.model, opt, open.ck.optimizer!, join(ckDir, open.ck.files.optimizer!), 1000);
+    const average = makeMovingAverage(open.config.train, resumed.model)!;
+    await fillAverages(average, resumed.averages, join(ckDir, open.ck.files.model), 'the checkpoint', 1000);
     await open.ck.close();
     const ck = await loadCheckpoint(ckDir);
+    const averages = await average.stateDict();
+    expect(Object.keys(averages).sort()).toEqual(Object.keys(modelFileParts(ck.model).averages).sort());
+    for (const [k, t] of Object.entries(averages)) expect(Array.from(t.data), k).toEqual(Array.from(ck.model[k].data));
+    average.dispose();
     const model = new LanguageModel({ ...modelOptions(open.config.train, open.config.vocabSize), drawTables: false });
     const opt2 = makeOptimizer(open.config.train, model);
     loadOptimizerState(model, opt2, ck.optimizer as OptimizerStateInput);
@@ -133,7 +139,6 @@ describe('streamed loads', () => {
         bits(a.tensors[k].data as Float32Array).every((v, i) => v === bits(t.data as Float32Array)[i]),
         k,
       ).toBe(true);
-    expect(Object.keys(resumed.averages).sort()).toEqual(Object.keys(modelFileParts(ck.model).averages).sort());
     for (const x of [opt, opt2, resumed.model, model]) x.dispose();
     for (const s of resumed.state!) (s.h.dispose(), s.c.dispose());
 

@@ -98,16 +98,24 @@ export class MovingAverage {
 
   /** Restores the averages of a checkpoint: every averaged parameter's `ema.<name>`, of its shape. */
   loadStateDict(dict: Readonly<Record<string, { shape: readonly number[]; data: Float32Array }>>, source: string): void {
+    this.checkSizes(Object.fromEntries(Object.entries(dict).map(([k, e]) => [k, e.data.length])), source);
+    for (const [name, , avg] of this.averages) writeTensor(avg, dict[AVERAGE_PREFIX + name].data);
+  }
+
+  /**
+   * Checks that a checkpoint's averages (their value counts by name) hold every averaged
+   * parameter's `ema.<name>` at its size: loadStateDict's checks, for a loader that then
+   * writes stateTensors() a piece at a time.
+   */
+  checkSizes(sizes: Readonly<Record<string, number>>, source: string): void {
     for (const [name, , avg] of this.averages) {
-      const e = dict[AVERAGE_PREFIX + name];
-      if (!e)
+      const n = Object.prototype.hasOwnProperty.call(sizes, AVERAGE_PREFIX + name) ? sizes[AVERAGE_PREFIX + name] : undefined;
+      if (n === undefined)
         throw new Error(
           `flstm: ${source} holds no moving average '${AVERAGE_PREFIX + name}' (the run averages the LSTM weights: --ema ${this.decay} --ema-schedule ${this.schedule})`,
         );
-      if (e.data.length !== avg.size)
-        throw new Error(`flstm: ${source}: '${AVERAGE_PREFIX + name}' has ${e.data.length} values; the parameter has ${avg.size}`);
+      if (n !== avg.size) throw new Error(`flstm: ${source}: '${AVERAGE_PREFIX + name}' has ${n} values; the parameter has ${avg.size}`);
     }
-    for (const [name, , avg] of this.averages) writeTensor(avg, dict[AVERAGE_PREFIX + name].data);
   }
 
   dispose(): void {

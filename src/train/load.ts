@@ -117,7 +117,8 @@ function averagedWeights(weights: RawCheckpoint['model'], averages: RawCheckpoin
  * table's shards), every piece checked finite. `loadOnly`: a model for evaluation and
  * generation (no training state); `useAverages` (by default with `loadOnly`): the LSTM's
  * moving averages, when the checkpoint has them, are the weights (as f-lm evaluates);
- * otherwise the trained weights, and `averages` holds the averages for the run to continue.
+ * otherwise the trained weights, and `averages` holds the averages for the run to continue,
+ * unread (streamed_load.ts fillAverages loads them).
  */
 export async function modelFromCheckpoint(
   ck: RawCheckpoint,
@@ -127,7 +128,7 @@ export async function modelFromCheckpoint(
   loadOnly = false,
   useAverages = loadOnly,
   pieceBytes?: number,
-): Promise<{ model: LanguageModel; state?: LSTMState[]; averages: StateDict }> {
+): Promise<{ model: LanguageModel; state?: LSTMState[]; averages: Record<string, FileWeight> }> {
   const parts = modelFileParts<FileWeight>(ck.model);
   const weights = useAverages ? averagedWeights(parts.weights, parts.averages) : parts.weights;
   const file = checkpointFiles(ck, dir).model;
@@ -135,12 +136,14 @@ export async function modelFromCheckpoint(
   const model = new LanguageModel({ ...(loadOnly ? loadedModelOptions : modelOptions)(train, config.vocabSize), drawTables: false });
   try {
     checkCompatible(weights, model.stateShapes(), file);
-    // A resumed run keeps the averages it continues (LSTM-sized, not tables) on the host; a model to use needs none.
+    // A resumed run's averages are loaded into its moving average (fillAverages) once it is made.
     const keepAverages = !loadOnly && !useAverages;
-    const keep = (name: string) => name.startsWith('state.') || (keepAverages && name.startsWith(AVERAGE_PREFIX));
-    const kept = await fillModel(model, ck.model, weights, file, { keep, pieceBytes });
-    const averages = modelFileParts(kept).averages;
-    return { model, state: carriedState(modelFileParts(kept).state, config.stateLayers, file), averages };
+    const kept = await fillModel(model, ck.model, weights, file, {
+      keep: (name) => name.startsWith('state.'),
+      later: (name) => keepAverages && name.startsWith(AVERAGE_PREFIX),
+      pieceBytes,
+    });
+    return { model, state: carriedState(kept, config.stateLayers, file), averages: keepAverages ? parts.averages : {} };
   } catch (e) {
     model.dispose();
     throw e;

@@ -10,6 +10,7 @@ import type { LanguageModel } from '../nn/lm.js';
 import type { StateDict } from '../nn/module.js';
 import { mergeShardsWith, Table, writeAcross } from '../nn/table.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { MovingAverage } from '../optim/moving_average.js';
 import type { FileWeight, OpenedCheckpoint } from './checkpoint.js';
 import { checkFiniteWeights, checkOptimizerValues } from './checkpoint_schema.js';
 
@@ -71,6 +72,8 @@ export function readWeight(file: string, name: string, w: FileWeight, pieceBytes
 export interface FillOptions {
   /** The file entries given back on the host (read whole) rather than loaded into a parameter. */
   keep: (name: string) => boolean;
+  /** The file entries left unread, for the caller to load (a resumed run's averages: fillAverages). */
+  later?: (name: string) => boolean;
   pieceBytes?: number;
 }
 
@@ -96,6 +99,7 @@ export async function fillModel(
   }
   const kept: StateDict = {};
   for (const [name, w] of Object.entries(entries)) {
+    if (opts.later?.(name)) continue;
     if (opts.keep(name)) {
       kept[name] = await readWeight(file, name, w, opts.pieceBytes);
       continue;
@@ -134,5 +138,26 @@ export async function fillOptimizer(
     const parts = 'parts' in e ? e.parts : [e.tensor];
     const check: LoadCheck = (piece, offset) => checkOptimizerValues(file, name, kind, piece, offset);
     for await (const { offset, piece } of checkedPieces(w, check, pieceBytes)) writeAcross(parts, offset, piece);
+  }
+}
+
+/**
+ * Loads a resumed run's moving averages (`ema.<parameter>` entries of an opened model file,
+ * checked as MovingAverage.loadStateDict checks them) a piece at a time into `average`'s
+ * tensors, every piece checked finite. Without an average (a run that keeps none) the
+ * entries are only checked, as a whole read checked them.
+ */
+export async function fillAverages(
+  average: MovingAverage | undefined,
+  entries: Record<string, FileWeight>,
+  file: string,
+  source: string,
+  pieceBytes?: number,
+): Promise<void> {
+  average?.checkSizes(Object.fromEntries(Object.entries(entries).map(([k, w]) => [k, valueCount(w.shape)])), source);
+  const into = new Map(average?.stateTensors() ?? []);
+  for (const [name, w] of Object.entries(entries)) {
+    const t = into.get(name);
+    for await (const { offset, piece } of checkedPieces(w, finiteIn(file, name), pieceBytes)) if (t) writeAcross([t], offset, piece);
   }
 }

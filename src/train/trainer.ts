@@ -32,8 +32,8 @@ import {
   type TrainConfig,
   type WeightsUsed,
 } from './config.js';
-import { modelFromCheckpoint, readLmCheckpoint } from './load.js';
-import { fillOptimizer } from './streamed_load.js';
+import { checkpointFiles, modelFromCheckpoint, readLmCheckpoint } from './load.js';
+import { fillAverages, fillOptimizer } from './streamed_load.js';
 import { afterValidation, checkValidationConfig, initialSchedule } from './schedule.js';
 import { noticeIfSlow } from './pace.js';
 import type { MemoryPlan } from './memory_plan.js';
@@ -383,7 +383,7 @@ async function resumeParts(
     if (!ck.optimizer)
       throw new Error(`flstm: --resume: the checkpoint in ${ckDir} has no optimizer state, so the run cannot continue exactly`);
     await fillOptimizer(model, opt, ck.optimizer, join(ckDir, ck.files.optimizer!));
-    average?.loadStateDict(averages, `the checkpoint in ${ckDir}`);
+    await fillAverages(average, averages, checkpointFiles(ck, ckDir).model, `the checkpoint in ${ckDir}`);
   } catch (e) {
     average?.dispose();
     opt.dispose();
