@@ -108,7 +108,8 @@ export function writeTensor(t: Tensor, data: Float32Array | Int32Array | ArrayLi
 /**
  * Writes `data` into values offset .. offset + data.length - 1 of the f32 tensor `t` (a
  * piece of a weight loaded a piece at a time), then submits: the upload's staging buffer is
- * freed now, so a load of many pieces holds one piece's staging at a time.
+ * released once the GPU has copied it, not held until the next submit (a loader that waits
+ * for the queue after each piece holds one piece's staging at a time).
  */
 export function writeRange(t: Tensor, offset: number, data: Float32Array): void {
   if (t.dtype !== 'f32') throw new Error(`flstm: writeRange: the tensor is ${t.dtype}; only f32 tensors are written a range at a time`);

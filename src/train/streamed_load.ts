@@ -6,6 +6,7 @@
 // their copies on the GPU, where this way the host holds one piece. The saves stream the
 // other way (streamed_state.ts).
 import type { Tensor } from '../tensor.js';
+import { rt } from '../gpu/runtime.js';
 import type { LanguageModel } from '../nn/lm.js';
 import type { StateDict } from '../nn/module.js';
 import { mergeShardsWith, Table, writeAcross } from '../nn/table.js';
@@ -69,6 +70,16 @@ export function readWeight(file: string, name: string, w: FileWeight, pieceBytes
   return readWhole(w, finiteIn(file, name), pieceBytes);
 }
 
+/**
+ * Writes a piece into `parts` and waits until the GPU has taken it: the file is read faster
+ * than the queue uploads, and each upload's staging buffer (host-visible memory, on a
+ * discrete GPU host memory too) would otherwise pile up, a table's worth in flight.
+ */
+async function writeAndSettle(parts: readonly Tensor[], offset: number, piece: Float32Array): Promise<void> {
+  writeAcross(parts, offset, piece);
+  await rt().recorder.finish();
+}
+
 export interface FillOptions {
   /** The file entries given back on the host (read whole) rather than loaded into a parameter. */
   keep: (name: string) => boolean;
@@ -106,7 +117,7 @@ export async function fillModel(
     }
     const parts = into.get(w);
     for await (const { offset, piece } of checkedPieces(w, finiteIn(file, name), opts.pieceBytes))
-      if (parts) writeAcross(parts, offset, piece);
+      if (parts) await writeAndSettle(parts, offset, piece);
   }
   return kept;
 }
@@ -137,7 +148,7 @@ export async function fillOptimizer(
     const e = joined[name];
     const parts = 'parts' in e ? e.parts : [e.tensor];
     const check: LoadCheck = (piece, offset) => checkOptimizerValues(file, name, kind, piece, offset);
-    for await (const { offset, piece } of checkedPieces(w, check, pieceBytes)) writeAcross(parts, offset, piece);
+    for await (const { offset, piece } of checkedPieces(w, check, pieceBytes)) await writeAndSettle(parts, offset, piece);
   }
 }
 
@@ -158,6 +169,7 @@ export async function fillAverages(
   const into = new Map(average?.stateTensors() ?? []);
   for (const [name, w] of Object.entries(entries)) {
     const t = into.get(name);
-    for await (const { offset, piece } of checkedPieces(w, finiteIn(file, name), pieceBytes)) if (t) writeAcross([t], offset, piece);
+    for await (const { offset, piece } of checkedPieces(w, finiteIn(file, name), pieceBytes))
+      if (t) await writeAndSettle([t], offset, piece);
   }
 }
