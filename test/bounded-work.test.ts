@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { root, useBuiltCli } from './cli-helpers.js';
+import { root, useBuiltCli, TINY_MODEL } from './cli-helpers.js';
 
 useBuiltCli();
 const tmp = mkdtempSync(join(tmpdir(), 'flstm-bounded-'));
@@ -16,25 +16,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const corpus = join(tmp, 'train.txt');
 writeFileSync(corpus, Array.from({ length: 300 }, (_, i) => `w${i % 37} w${(i * 7) % 41} w${(i * 3) % 29} w${i % 11} .`).join('\n'));
 const NEVER = ['--log-every', '1000000', '--save-every', '1000000', '--eval-tokens', '0', '--sample', '0'];
-const TINY = [
-  '--data',
-  `text:${corpus}`,
-  '--layers',
-  '1',
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
-  '--sampled',
-  '8',
-  ...NEVER,
-];
+const TINY = ['--data', `text:${corpus}`, '--layers', '1', ...TINY_MODEL, '--sampled', '8', ...NEVER];
 
 /** Runs `flstm train ARGS --json`; `interruptAfterMs` sends SIGINT that long after the first output. */
 function train(

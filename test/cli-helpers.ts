@@ -40,3 +40,9 @@ export function runCli(args: string[], timeout = 60_000) {
   if (r.error) throw r.error;
   return r;
 }
+
+/** The words of a command line written as one string: words('--emb 8 --hidden 16'). */
+export const words = (line: string): string[] => line.trim().split(/\s+/);
+
+/** The smallest model the CLI tests train: its sizes and batch (each test adds its cadence and softmax). */
+export const TINY_MODEL = words('--emb 8 --hidden 16 --proj 8 --batch 4 --bptt 5');

@@ -13,29 +13,12 @@ import { decodeModelBundle, encodeModelBundle } from '../src/train/bundle.js';
 import { loadModel } from '../src/train/load.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { CORPUS_WORDS, corpusText, useDevice } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli-helpers.js';
+import { root, runCli, useBuiltCli, TINY_MODEL, words } from './cli-helpers.js';
 
 useBuiltCli();
 useDevice();
 
-const TINY = [
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
-  '--sampled',
-  '8',
-  '--sample',
-  '0',
-  '--eval-tokens',
-  '200',
-];
+const TINY = [...TINY_MODEL, ...words('--sampled 8 --sample 0 --eval-tokens 200')];
 let tmp: string;
 let data: string;
 let base: string;
@@ -382,16 +365,7 @@ describe('flstm compare and flstm chart', () => {
   const cmp = () => [
     '--data',
     data,
-    '--emb',
-    '8',
-    '--hidden',
-    '16',
-    '--proj',
-    '8',
-    '--batch',
-    '4',
-    '--bptt',
-    '5',
+    ...TINY_MODEL,
     '--sampled',
     '8',
     '--steps',

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainCause } from '../src/train/os_errors.js';
 import { LOCK_FILE } from '../src/train/run_lock.js';
 import { corpusText } from './helpers.js';
-import { root, useBuiltCli } from './cli-helpers.js';
+import { root, useBuiltCli, TINY_MODEL, words } from './cli-helpers.js';
 
 useBuiltCli();
 
@@ -31,30 +31,7 @@ let tmp: string;
 let data: string;
 /** A run trained to step 4 (checkpoints at 2 and 4): each case starts from a copy. */
 let base: string;
-const TINY = [
-  '--layers',
-  '1',
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
-  '--sampled',
-  '8',
-  '--sample',
-  '0',
-  '--eval-tokens',
-  '0',
-  '--save-every',
-  '2',
-  '--log-every',
-  '1',
-];
+const TINY = [...words('--layers 1'), ...TINY_MODEL, ...words('--sampled 8 --sample 0 --eval-tokens 0 --save-every 2 --log-every 1')];
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusText } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli-helpers.js';
+import { root, runCli, useBuiltCli, TINY_MODEL } from './cli-helpers.js';
 import { Rng } from '../src/random.js';
 
 useBuiltCli();
@@ -22,16 +22,7 @@ const opts = () => [
   data,
   '--layers',
   '1',
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
+  ...TINY_MODEL,
   '--sampled',
   '8',
   '--save-every',

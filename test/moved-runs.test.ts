@@ -22,26 +22,9 @@ import {
 } from '../src/data/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { CORPUS_WORDS, corpusText } from './helpers.js';
-import { root, useBuiltCli } from './cli-helpers.js';
+import { root, useBuiltCli, TINY_MODEL, words } from './cli-helpers.js';
 
-const TINY = [
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
-  '--sampled',
-  '0',
-  '--sample',
-  '0',
-  '--eval-tokens',
-  '0',
-];
+const TINY = [...TINY_MODEL, ...words('--sampled 0 --sample 0 --eval-tokens 0')];
 
 let tmp: string;
 beforeAll(() => {

@@ -10,32 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock, LOCK_FILE, RunLockedError, type LockHolder } from '../src/train/run_lock.js';
 import { corpusText } from './helpers.js';
-import { root, runCli, useBuiltCli } from './cli-helpers.js';
+import { root, runCli, useBuiltCli, TINY_MODEL, words } from './cli-helpers.js';
 
 useBuiltCli();
 
 let tmp: string;
 let data: string;
-const TINY = [
-  '--layers',
-  '1',
-  '--emb',
-  '8',
-  '--hidden',
-  '16',
-  '--proj',
-  '8',
-  '--batch',
-  '4',
-  '--bptt',
-  '5',
-  '--sampled',
-  '8',
-  '--sample',
-  '0',
-  '--eval-tokens',
-  '0',
-];
+const TINY = [...words('--layers 1'), ...TINY_MODEL, ...words('--sampled 8 --sample 0 --eval-tokens 0')];
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'flstm-run-lock-'));
