@@ -5,8 +5,7 @@ import * as training from '../train/index.js';
 import * as corpora from '../data/index.js';
 import { formatCount, formatDuration } from '../train/metrics.js';
 import { formatBytes } from '../train/bytes.js';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { checkpointBytes } from '../train/checkpoint.js';
 import { outsideVocabulary, percent, UNK_SHARE_LIMIT } from '../train/unknown_words.js';
 import { DEVICE_OPTIONS, UsageError, type Values } from './args.js';
 import { choice, positiveInt, readOption, text } from '../options/declare.js';
@@ -108,7 +107,7 @@ export const WEIGHTS = {
 export async function loadModelWith(values: Values, dir: string, cmd: string): Promise<training.LoadedModel> {
   const weights = readOption(values, cmd, WEIGHTS);
   // A large model takes a while to read: say so before, and how long it took after.
-  const bytes = await modelBytes(dir);
+  const bytes = await checkpointBytes(dir, /^model-\d+\.safetensors$/);
   const started = performance.now();
   if (bytes >= LOADING_NOTICE_BYTES) console.error(`flstm ${cmd}: loading ${dir} (${formatBytes(bytes)} of weights)`);
   try {
@@ -122,18 +121,6 @@ export async function loadModelWith(values: Values, dir: string, cmd: string): P
 }
 
 const LOADING_NOTICE_BYTES = 64 * 2 ** 20;
-
-/** The bytes of a checkpoint's model file (a folder's newest model-N.safetensors, or the file given); 0 when unknown. */
-async function modelBytes(path: string): Promise<number> {
-  try {
-    if ((await stat(path)).isFile()) return (await stat(path)).size;
-    const models = (await readdir(path)).filter((f) => /^model-\d+\.safetensors$/.test(f));
-    const sizes = await Promise.all(models.map(async (f) => (await stat(join(path, f))).size));
-    return Math.max(0, ...sizes);
-  } catch {
-    return 0; // the loader names what is missing
-  }
-}
 
 /** "the moving average of the LSTM weights (decay 0.999, warmup)" or "the trained weights". */
 export function loadedWeightsText(loaded: training.LoadedModel): string {

@@ -15,7 +15,7 @@ export function growingText(write: (s: string) => void): GrowingText {
   return {
     show(words) {
       const text = detokenize(words);
-      write(text.startsWith(shown) ? text.slice(shown.length) : `\n${text}`);
+      write(text.slice(shown.length));
       shown = text;
     },
     get text() {

@@ -177,7 +177,8 @@ export class DataParallel {
       else this.comm.sumF32(host);
       this.stats.reduceSeconds += (performance.now() - t) / 1e3;
       t = performance.now();
-      const mean = host instanceof Uint16Array ? floatsOf(host, inv) : host.map((v) => v * inv);
+      // The halves become f32 means; f32 sums are scaled where they lie.
+      const mean = host instanceof Uint16Array ? floatsOf(host, inv) : scaleInPlace(host, inv);
       let at = 0;
       for (const g of b.grads) {
         writeTensor(g, mean.subarray(at, at + g.size));
@@ -272,4 +273,9 @@ export class DataParallel {
   async gatherStreams(t: Tensor): Promise<Float32Array> {
     return this.comm.gatherVarF32((await t.data()) as Float32Array).data;
   }
+}
+
+function scaleInPlace(x: Float32Array, factor: number): Float32Array {
+  for (let i = 0; i < x.length; i++) x[i] *= factor;
+  return x;
 }

@@ -865,3 +865,17 @@ export function checkCompatible(
     }
   }
 }
+
+/**
+ * The bytes of a checkpoint's .safetensors files whose names `files` matches (a folder), or of
+ * the file given; 0 when unreadable (the loader then names what is wrong). Said before a long load.
+ */
+export async function checkpointBytes(path: string, files = /\.safetensors$/): Promise<number> {
+  try {
+    if ((await stat(path)).isFile()) return (await stat(path)).size;
+    const names = (await readdir(path)).filter((f) => files.test(f));
+    return (await Promise.all(names.map(async (f) => (await stat(join(path, f))).size))).reduce((a, b) => a + b, 0);
+  } catch {
+    return 0;
+  }
+}

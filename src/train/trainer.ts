@@ -15,7 +15,7 @@ import type { Vocabulary } from '../data/vocab.js';
 import { LanguageModel } from '../nn/lm.js';
 import type { LSTMState } from '../nn/lstm.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { CheckpointError, saveCheckpoint, type JsonValue, type SaveStep } from './checkpoint.js';
+import { checkpointBytes, CheckpointError, saveCheckpoint, type JsonValue, type SaveStep } from './checkpoint.js';
 import { appendMetrics, readMetrics, rewindMetrics, formatProgress, type MetricsRecord } from './metrics.js';
 import { writeChart } from './chart.js';
 import { evaluate, type EvalResult } from './evaluate.js';
@@ -95,16 +95,6 @@ export interface TrainOptions extends RunLimits {
 /** 'sampled-softmax': the training loss is the sampled softmax's, lower than the model's full-softmax loss. */
 /** Weights from which building the model, or reading its checkpoint, is said before the start line (it takes seconds). */
 const LARGE_MODEL_BYTES = 64 * 2 ** 20;
-
-/** The bytes of the files of the checkpoint in `dir` (0 when unreadable: the reader names what is wrong). */
-async function checkpointBytes(dir: string): Promise<number> {
-  try {
-    const names = (await readdir(dir)).filter((f) => f.endsWith('.safetensors'));
-    return (await Promise.all(names.map(async (f) => (await stat(join(dir, f))).size))).reduce((a, b) => a + b, 0);
-  } catch {
-    return 0;
-  }
-}
 
 /** A save that takes longer says how far it is this often. */
 const SAVE_PROGRESS_EVERY_MS = 2000;
